@@ -1,0 +1,85 @@
+/**
+ * The block store contract. `src/store/block_store.ts` implements it over a
+ * {@linkcode import("../runtime/types.ts").FileSystem}; layers above depend only on this type.
+ *
+ * Keys: a {@linkcode ContentId} (or a string that parses as one) names content-addressed data,
+ * whose bytes are verified against the id on write and on every read. Any other string is an
+ * arbitrary key (the original design's `Store.Write(key, r)`); its entry records the hash of
+ * its bytes at write time, and reads verify against that.
+ *
+ * @module
+ */
+
+import type { ContentId, HashAlgorithm } from "../id/content_id.ts";
+
+/** A key: a content id, or an arbitrary string. */
+export type StoreKey = ContentId | string;
+
+/** Bytes to store: whole, or streamed (bounded by the store's `maxEntrySize`). */
+export type StoreInput = Uint8Array | ReadableStream<Uint8Array>;
+
+/** What the store knows of one entry. */
+export interface EntryInfo {
+  /** The key as given at write time (a content id's text form for content-addressed data). */
+  readonly key: string;
+  /** The content id of the entry's bytes. */
+  readonly id: ContentId;
+  /** Size of the entry's bytes. */
+  readonly size: number;
+}
+
+/** Counts over the whole store. */
+export interface StoreStats {
+  /** Number of entries. */
+  readonly count: number;
+  /** Sum of entry sizes in bytes. */
+  readonly bytes: number;
+}
+
+/** Options for writes. */
+export interface WriteOptions {
+  /** Hash for content ids of keyed entries and for {@linkcode BlockStore.put} (default SHA-256). */
+  readonly algorithm?: HashAlgorithm;
+  /** Cancels the write; nothing becomes visible. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options for reads. */
+export interface ReadOptions {
+  /** Cancels the read. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A local content-addressed block store with atomic, crash-safe writes and verified reads.
+ */
+export interface BlockStore {
+  /** Stores content-addressed bytes and returns their id. */
+  put(data: StoreInput, options?: WriteOptions): Promise<ContentId>;
+  /**
+   * Stores bytes under `key`. For a content-id key the bytes must hash to it, or the write
+   * fails with a `CorruptBlockError` and stores nothing. Returns the content id of the bytes.
+   */
+  write(key: StoreKey, data: StoreInput, options?: WriteOptions): Promise<EntryInfo>;
+  /**
+   * Reads an entry, verified. Rejects with `NotFoundError` when absent and `CorruptBlockError`
+   * when the bytes on disk do not match (the bad entry is then removed from service).
+   */
+  read(key: StoreKey, options?: ReadOptions): Promise<ReadableStream<Uint8Array>>;
+  /** Reads an entry, verified, as one byte array. Same errors as {@linkcode BlockStore.read}. */
+  readBytes(key: StoreKey, options?: ReadOptions): Promise<Uint8Array>;
+  /** True when an entry exists (not verified). */
+  has(key: StoreKey): Promise<boolean>;
+  /** Describes an entry, or `null` when absent. */
+  info(key: StoreKey): Promise<EntryInfo | null>;
+  /** Removes an entry; resolves `true` when it existed. */
+  delete(key: StoreKey): Promise<boolean>;
+  /** Removes every entry. */
+  clear(): Promise<void>;
+  /** Iterates over all entries, in no particular order. */
+  list(): AsyncIterable<EntryInfo>;
+  /** Counts entries and bytes. */
+  stats(): Promise<StoreStats>;
+  /** Waits for in-flight writes and releases resources. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,216 @@
+/**
+ * The message catalogue of the dfs wire protocol, as TypeScript types. The byte layout of each
+ * message lives in `docs/protocol.md` and in the codec (`codec.ts`); this file is the shared
+ * vocabulary of `wire/` and `peer/`.
+ *
+ * Every message has a `type` (one byte on the wire) and a `requestId` (u32): a request and
+ * its response(s) carry the same id; the side that opened the request chose it. Id 0 is for
+ * messages that belong to no request (GOODBYE).
+ *
+ * Type ranges: 0x01-0x0f connection control, 0x10-0x2f blocks and data, 0x30-0x4f reserved for
+ * the DHT, 0x50-0x6f reserved for files and names, 0x70-0x7f errors and acknowledgements.
+ *
+ * @module
+ */
+
+/** Wire protocol version carried in every frame header and in HELLO. */
+export const PROTOCOL_VERSION = 1;
+
+/** Numeric message types. */
+export const MessageType = {
+  HELLO: 0x01,
+  AUTH: 0x02,
+  PING: 0x03,
+  PONG: 0x04,
+  GOODBYE: 0x05,
+  HAS: 0x10,
+  HAS_RESULT: 0x11,
+  GET_BLOCK: 0x12,
+  BLOCK: 0x13,
+  PUT_BLOCK: 0x14,
+  DELETE: 0x16,
+  DATA: 0x20,
+  CANCEL: 0x21,
+  OK: 0x70,
+  ERROR: 0x7f,
+} as const;
+
+/** One of the numeric {@linkcode MessageType} values. */
+export type MessageTypeCode = typeof MessageType[keyof typeof MessageType];
+
+/** Error codes carried by {@linkcode ErrorMessage}. */
+export const WireErrorCode = {
+  /** Unspecified failure. */
+  INTERNAL: 1,
+  /** The block/file is not here. */
+  NOT_FOUND: 2,
+  /** The request was malformed or violated the protocol. */
+  BAD_REQUEST: 3,
+  /** Received bytes did not match their content id. */
+  CORRUPT: 4,
+  /** Too many requests in flight, or a size limit was exceeded. */
+  LIMIT: 5,
+  /** The request was cancelled. */
+  CANCELLED: 6,
+  /** The peer is shutting down. */
+  SHUTTING_DOWN: 7,
+  /** Unsupported protocol version or message type. */
+  UNSUPPORTED: 8,
+} as const;
+
+/**
+ * First message on a connection, sent by both sides at once. `nonce` is 32 fresh random bytes
+ * the other side must sign in its {@linkcode AuthMessage}.
+ */
+export interface HelloMessage {
+  readonly type: typeof MessageType.HELLO;
+  readonly requestId: number;
+  /** Highest protocol version the sender speaks. */
+  readonly protocolVersion: number;
+  /** SHA-256 of `publicKey` (32 bytes). */
+  readonly nodeId: Uint8Array;
+  /** Raw Ed25519 public key (32 bytes). */
+  readonly publicKey: Uint8Array;
+  /** 32 fresh random bytes. */
+  readonly nonce: Uint8Array;
+  /** Where the sender accepts connections ("host:port"), or "" when it does not listen. */
+  readonly listenAddress: string;
+  /** Feature names, e.g. "blocks/1". Unknown names are ignored. */
+  readonly capabilities: readonly string[];
+}
+
+/** Second handshake message: the sender's Ed25519 signature over the transcript. */
+export interface AuthMessage {
+  readonly type: typeof MessageType.AUTH;
+  readonly requestId: number;
+  /** 64-byte Ed25519 signature. */
+  readonly signature: Uint8Array;
+}
+
+/** Liveness probe; answered by a PONG with the same request id and payload. */
+export interface PingMessage {
+  readonly type: typeof MessageType.PING;
+  readonly requestId: number;
+  /** Sender's clock in milliseconds, echoed back. */
+  readonly timestamp: number;
+}
+
+/** Answer to {@linkcode PingMessage}. */
+export interface PongMessage {
+  readonly type: typeof MessageType.PONG;
+  readonly requestId: number;
+  /** The timestamp of the PING being answered. */
+  readonly timestamp: number;
+}
+
+/** The sender is closing the connection on purpose. */
+export interface GoodbyeMessage {
+  readonly type: typeof MessageType.GOODBYE;
+  readonly requestId: number;
+  /** Human-readable reason. */
+  readonly reason: string;
+}
+
+/** Asks which of `ids` (binary content ids) the receiver holds. */
+export interface HasMessage {
+  readonly type: typeof MessageType.HAS;
+  readonly requestId: number;
+  /** Binary content ids (multihash bytes). */
+  readonly ids: readonly Uint8Array[];
+}
+
+/** Answer to {@linkcode HasMessage}: one boolean per asked id, in order. */
+export interface HasResultMessage {
+  readonly type: typeof MessageType.HAS_RESULT;
+  readonly requestId: number;
+  readonly present: readonly boolean[];
+}
+
+/** Asks for a block (optionally a byte range of it). Answered by BLOCK + DATA... or ERROR. */
+export interface GetBlockMessage {
+  readonly type: typeof MessageType.GET_BLOCK;
+  readonly requestId: number;
+  /** Binary content id. */
+  readonly id: Uint8Array;
+}
+
+/** Start of a block being sent; its bytes follow in DATA messages with the same request id. */
+export interface BlockMessage {
+  readonly type: typeof MessageType.BLOCK;
+  readonly requestId: number;
+  /** Binary content id. */
+  readonly id: Uint8Array;
+  /** Total size of the block in bytes. */
+  readonly size: number;
+}
+
+/**
+ * Offers a block; its bytes follow in DATA messages with the same request id. Answered by OK
+ * once stored (and verified), or ERROR.
+ */
+export interface PutBlockMessage {
+  readonly type: typeof MessageType.PUT_BLOCK;
+  readonly requestId: number;
+  /** Binary content id. */
+  readonly id: Uint8Array;
+  /** Total size of the block in bytes. */
+  readonly size: number;
+}
+
+/** Asks the receiver to delete a block. Answered by OK (also when it was absent) or ERROR. */
+export interface DeleteMessage {
+  readonly type: typeof MessageType.DELETE;
+  readonly requestId: number;
+  /** Binary content id. */
+  readonly id: Uint8Array;
+}
+
+/** A piece of a streamed body. `end` marks the last piece. */
+export interface DataMessage {
+  readonly type: typeof MessageType.DATA;
+  readonly requestId: number;
+  /** The bytes. */
+  readonly chunk: Uint8Array;
+  /** True on the last piece of the body. */
+  readonly end: boolean;
+}
+
+/** The sender gives up on request `requestId` (its own, or one it is answering). */
+export interface CancelMessage {
+  readonly type: typeof MessageType.CANCEL;
+  readonly requestId: number;
+}
+
+/** Generic success answer. */
+export interface OkMessage {
+  readonly type: typeof MessageType.OK;
+  readonly requestId: number;
+}
+
+/** Failure answer to a request (or, with request id 0, a connection-level error before close). */
+export interface ErrorMessage {
+  readonly type: typeof MessageType.ERROR;
+  readonly requestId: number;
+  /** One of {@linkcode WireErrorCode}. */
+  readonly code: number;
+  /** Human-readable detail. */
+  readonly message: string;
+}
+
+/** Any message of the catalogue. */
+export type Message =
+  | HelloMessage
+  | AuthMessage
+  | PingMessage
+  | PongMessage
+  | GoodbyeMessage
+  | HasMessage
+  | HasResultMessage
+  | GetBlockMessage
+  | BlockMessage
+  | PutBlockMessage
+  | DeleteMessage
+  | DataMessage
+  | CancelMessage
+  | OkMessage
+  | ErrorMessage;
