@@ -1,0 +1,175 @@
+/**
+ * The public shape of a running dfs node, as the HTTP API and the command line see it.
+ * `src/node/node.ts` implements it; `src/api/` and `src/cli/` depend only on this file.
+ *
+ * @module
+ */
+
+/** Bytes in: a whole array or a stream. */
+export type FileInput = Uint8Array | ReadableStream<Uint8Array>;
+
+/** Options for {@linkcode DfsNode.put}. */
+export interface PutOptions {
+  /** Also bind this name to the new file id (last write wins across the cluster). */
+  readonly name?: string;
+  /** Total copies wanted, including the local one (default: the node's `replication`, 3). */
+  readonly copies?: number;
+  /** Called with the number of bytes taken in so far. */
+  readonly onProgress?: (bytes: number) => void;
+  /** Cancels the put. */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@linkcode DfsNode.put} reports. */
+export interface PutResult {
+  /** File id (text form of the manifest's content id). */
+  readonly id: string;
+  /** File size in bytes. */
+  readonly size: number;
+  /** Number of data blocks. */
+  readonly blocks: number;
+  /** Copies that hold the whole file when put resolved, the local one included. */
+  readonly copies: number;
+  /** Copies that were asked for. */
+  readonly wanted: number;
+  /** The name bound, if one was given. */
+  readonly name?: string;
+}
+
+/** A byte range, `end` inclusive (as in HTTP). */
+export interface ByteRange {
+  /** First byte. */
+  readonly start: number;
+  /** Last byte, inclusive; default the last byte of the file. */
+  readonly end?: number;
+}
+
+/** Options for {@linkcode DfsNode.get}. */
+export interface GetOptions {
+  /** Only these bytes. */
+  readonly range?: ByteRange;
+  /** Cancels the get. */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@linkcode DfsNode.get} returns. */
+export interface GetResult {
+  /** File id. */
+  readonly id: string;
+  /** Size of the whole file. */
+  readonly size: number;
+  /** The range delivered (`start`..`end` inclusive); the whole file when none was asked. */
+  readonly start: number;
+  /** Last byte delivered, inclusive (-1 for an empty file). */
+  readonly end: number;
+  /** The bytes, verified block by block, in order, with backpressure. */
+  readonly stream: ReadableStream<Uint8Array>;
+}
+
+/** What {@linkcode DfsNode.stat} reports. */
+export interface FileStat {
+  /** File id. */
+  readonly id: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Number of data blocks. */
+  readonly blocks: number;
+  /** Block size used when it was put. */
+  readonly blockSize: number;
+  /** True when every block of the file is in the local store. */
+  readonly local: boolean;
+}
+
+/** A local file, as listed by {@linkcode DfsNode.list}. */
+export interface FileEntry {
+  /** File id. */
+  readonly id: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Names bound to it, as known locally. */
+  readonly names: readonly string[];
+}
+
+/** A name binding. */
+export interface NameRecord {
+  /** The name. */
+  readonly name: string;
+  /** The file id it points to. */
+  readonly id: string;
+  /** Version number; a higher version wins, ties broken by the larger node id. */
+  readonly version: number;
+  /** Node id (hex) of the node that wrote this version. */
+  readonly nodeId: string;
+}
+
+/** What {@linkcode DfsNode.delete} reports. */
+export interface DeleteResult {
+  /** File id. */
+  readonly id: string;
+  /** True when a local copy was removed. */
+  readonly local: boolean;
+  /** Number of remote holders that confirmed deletion. */
+  readonly remote: number;
+}
+
+/** A peer as listed by {@linkcode DfsNode.peers}. */
+export interface PeerSummary {
+  /** Node id, hex. */
+  readonly nodeId: string;
+  /** Address it listens on ("host:port"), if known. */
+  readonly address: string;
+  /** Connection state. */
+  readonly state: string;
+  /** Milliseconds since the epoch when it was last heard from. */
+  readonly lastSeen: number;
+  /** Last measured round-trip time in ms, if any. */
+  readonly rttMs?: number;
+}
+
+/** What {@linkcode DfsNode.status} reports. */
+export interface NodeStatus {
+  /** Node id, hex. */
+  readonly nodeId: string;
+  /** P2P listen address ("host:port"). */
+  readonly address: string;
+  /** Runtime name (deno, bun, node, memory). */
+  readonly runtime: string;
+  /** dfs version. */
+  readonly version: string;
+  /** Milliseconds since start. */
+  readonly uptimeMs: number;
+  /** Connected peers. */
+  readonly peers: number;
+  /** Local store counts. */
+  readonly store: { readonly count: number; readonly bytes: number };
+}
+
+/**
+ * A running node: what the HTTP API and the CLI use. Errors are `DfsError`s: `NotFoundError`
+ * (code `NOT_FOUND`) when no reachable node has a file or name, `InvalidIdError` for a
+ * malformed id, `RangeNotSatisfiableError` for a bad range.
+ */
+export interface DfsNode {
+  /** This node's id, hex. */
+  readonly nodeId: string;
+  /** Stores a file locally and replicates it. */
+  put(input: FileInput, options?: PutOptions): Promise<PutResult>;
+  /** Streams a file (id or name) from the local store or the network, verified. */
+  get(idOrName: string, options?: GetOptions): Promise<GetResult>;
+  /** Describes a file (id or name), fetching manifests from the network if needed. */
+  stat(idOrName: string): Promise<FileStat>;
+  /** True when the whole file is local. */
+  has(id: string): Promise<boolean>;
+  /** Deletes the local copy and tells the holders; see the node docs for what is guaranteed. */
+  delete(idOrName: string): Promise<DeleteResult>;
+  /** Lists files held locally. */
+  list(): Promise<FileEntry[]>;
+  /** Resolves a name to its latest binding across the cluster. */
+  resolveName(name: string): Promise<NameRecord>;
+  /** Lists known peers. */
+  peers(): PeerSummary[];
+  /** Node status. */
+  status(): Promise<NodeStatus>;
+  /** Stops the node: closes connections and the store. Idempotent. */
+  close(): Promise<void>;
+}
