@@ -1,0 +1,328 @@
+/**
+ * An in-memory {@linkcode FileSystem}: a tree of maps, for tests and simulations. It follows
+ * the same contract as the OS adapters (same errors, same rename and remove semantics), and
+ * `readStream` reads a snapshot of the file taken when the stream is opened.
+ *
+ * @module
+ */
+
+import { AlreadyExistsError, IoError, NotFoundError } from "../../errors.ts";
+import type { FileInfo, FileSystem, ReadStreamOptions, WritableFile } from "../types.ts";
+
+const DEFAULT_CHUNK = 64 * 1024;
+
+interface FileNode {
+  kind: "file";
+  /** Backing buffer; bytes past `size` are spare capacity. */
+  data: Uint8Array;
+  size: number;
+  mtimeMs: number;
+}
+
+interface DirNode {
+  kind: "dir";
+  children: Map<string, Node>;
+  mtimeMs: number;
+}
+
+type Node = FileNode | DirNode;
+
+/** Splits a path into its components, resolving `.` and `..`; the tree root is `/`. */
+function parts(path: string): string[] {
+  const out: string[] = [];
+  for (const p of path.split("/")) {
+    if (p === "" || p === ".") continue;
+    if (p === "..") out.pop();
+    else out.push(p);
+  }
+  return out;
+}
+
+function info(name: string, node: Node): FileInfo {
+  return {
+    name,
+    isFile: node.kind === "file",
+    isDirectory: node.kind === "dir",
+    size: node.kind === "file" ? node.size : 0,
+    mtimeMs: node.mtimeMs,
+  };
+}
+
+function newDir(): DirNode {
+  return { kind: "dir", children: new Map(), mtimeMs: Date.now() };
+}
+
+class MemoryWritableFile implements WritableFile {
+  #node: FileNode;
+  #path: string;
+  #fs: MemoryFileSystem;
+  #closed = false;
+
+  constructor(node: FileNode, path: string, fs: MemoryFileSystem) {
+    this.#node = node;
+    this.#path = path;
+    this.#fs = fs;
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new IoError(`write ${this.#path}: file is closed`));
+    const node = this.#node;
+    const need = node.size + chunk.length;
+    if (need > node.data.length) {
+      // Grow into a new buffer so snapshots taken by earlier readStream calls stay intact.
+      const grown = new Uint8Array(Math.max(need, node.data.length * 2, 256));
+      grown.set(node.data.subarray(0, node.size));
+      node.data = grown;
+    }
+    node.data.set(chunk, node.size);
+    node.size = need;
+    node.mtimeMs = Date.now();
+    return Promise.resolve();
+  }
+
+  sync(): Promise<void> {
+    if (this.#closed) return Promise.reject(new IoError(`sync ${this.#path}: file is closed`));
+    this.#fs.syncCount++;
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return Promise.resolve();
+  }
+}
+
+/**
+ * A file system held in memory. Paths are `/`-separated; relative paths are taken from the
+ * root. Nothing is ever persisted; `sync` and `syncDir` only count their calls.
+ *
+ * @example
+ * ```ts
+ * import { MemoryFileSystem } from "./fs.ts";
+ * const fs = new MemoryFileSystem();
+ * await fs.mkdir("/data/blocks", { recursive: true });
+ * const f = await fs.create("/data/blocks/tmp", { exclusive: true });
+ * await f.write(new TextEncoder().encode("hello"));
+ * await f.close();
+ * await fs.rename("/data/blocks/tmp", "/data/blocks/b1");
+ * console.log(new TextDecoder().decode(await fs.readFile("/data/blocks/b1"))); // "hello"
+ * ```
+ */
+export class MemoryFileSystem implements FileSystem {
+  #root: DirNode = newDir();
+  /** Number of {@linkcode WritableFile.sync} calls so far (for tests). */
+  syncCount = 0;
+  /** Number of {@linkcode MemoryFileSystem.syncDir} calls so far (for tests). */
+  syncDirCount = 0;
+
+  /** Finds the node at `path`, or `undefined`. Throws IoError when a parent is a file. */
+  #lookup(path: string): Node | undefined {
+    let node: Node = this.#root;
+    for (const p of parts(path)) {
+      if (node.kind !== "dir") throw new IoError(`${path}: a parent is not a directory`);
+      const next: Node | undefined = node.children.get(p);
+      if (next === undefined) return undefined;
+      node = next;
+    }
+    return node;
+  }
+
+  /** Returns the parent directory of `path` and the last component; the parent must exist. */
+  #parent(op: string, path: string): { dir: DirNode; name: string } {
+    const ps = parts(path);
+    const name = ps.pop();
+    if (name === undefined) throw new IoError(`${op} ${path}: not allowed on the root`);
+    const dir = this.#lookup("/" + ps.join("/"));
+    if (dir === undefined) throw new NotFoundError(`${op} ${path}: parent directory missing`);
+    if (dir.kind !== "dir") throw new IoError(`${op} ${path}: parent is not a directory`);
+    return { dir, name };
+  }
+
+  /** Creates a directory; with `recursive`, its missing parents too. Existing directories are fine. */
+  mkdir(path: string, options?: { readonly recursive?: boolean }): Promise<void> {
+    try {
+      if (options?.recursive) {
+        let node: DirNode = this.#root;
+        for (const p of parts(path)) {
+          let next = node.children.get(p);
+          if (next === undefined) {
+            next = newDir();
+            node.children.set(p, next);
+            node.mtimeMs = Date.now();
+          } else if (next.kind !== "dir") {
+            throw new AlreadyExistsError(`mkdir ${path}: ${p} is a file`);
+          }
+          node = next;
+        }
+        return Promise.resolve();
+      }
+      const existing = this.#lookup(path);
+      if (existing?.kind === "dir") return Promise.resolve();
+      if (existing !== undefined) throw new AlreadyExistsError(`mkdir ${path}: is a file`);
+      const { dir, name } = this.#parent("mkdir", path);
+      dir.children.set(name, newDir());
+      dir.mtimeMs = Date.now();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Creates (or truncates, unless `exclusive`) a file and opens it for writing. */
+  create(path: string, options?: { readonly exclusive?: boolean }): Promise<WritableFile> {
+    try {
+      const { dir, name } = this.#parent("create", path);
+      const existing = dir.children.get(name);
+      if (existing !== undefined) {
+        if (options?.exclusive) throw new AlreadyExistsError(`create ${path}: already exists`);
+        if (existing.kind === "dir") throw new IoError(`create ${path}: is a directory`);
+      }
+      // A fresh node: streams opened on the old file keep reading the old bytes.
+      const node: FileNode = {
+        kind: "file",
+        data: new Uint8Array(0),
+        size: 0,
+        mtimeMs: Date.now(),
+      };
+      dir.children.set(name, node);
+      dir.mtimeMs = Date.now();
+      return Promise.resolve(new MemoryWritableFile(node, path, this));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #file(op: string, path: string): FileNode {
+    const node = this.#lookup(path);
+    if (node === undefined) throw new NotFoundError(`${op} ${path}: no such file`);
+    if (node.kind !== "file") throw new IoError(`${op} ${path}: is a directory`);
+    return node;
+  }
+
+  /** Streams a snapshot of the file's bytes as they are now. */
+  readStream(path: string, options?: ReadStreamOptions): Promise<ReadableStream<Uint8Array>> {
+    try {
+      const node = this.#file("read", path);
+      const start = Math.min(options?.offset ?? 0, node.size);
+      const end = Math.min(node.size, start + (options?.length ?? Number.POSITIVE_INFINITY));
+      // Writes never modify bytes below `size` in place, so this view is a stable snapshot.
+      const snapshot = node.data.subarray(start, end);
+      const chunkSize = Math.max(1, options?.chunkSize ?? DEFAULT_CHUNK);
+      let pos = 0;
+      return Promise.resolve(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (pos >= snapshot.length) {
+              controller.close();
+              return;
+            }
+            const n = Math.min(chunkSize, snapshot.length - pos);
+            controller.enqueue(snapshot.slice(pos, pos + n));
+            pos += n;
+          },
+        }, { highWaterMark: 0 }),
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Returns a copy of the file's bytes. */
+  readFile(path: string): Promise<Uint8Array> {
+    try {
+      const node = this.#file("readFile", path);
+      return Promise.resolve(node.data.slice(0, node.size));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Moves `from` to `to`, replacing a file (or an empty directory) at `to`. */
+  rename(from: string, to: string): Promise<void> {
+    try {
+      const src = this.#parent("rename", from);
+      const node = src.dir.children.get(src.name);
+      if (node === undefined) throw new NotFoundError(`rename ${from}: no such file`);
+      const dst = this.#parent("rename", to);
+      const target = dst.dir.children.get(dst.name);
+      if (target === node) return Promise.resolve();
+      if (target !== undefined) {
+        if (node.kind === "file" && target.kind === "dir") {
+          throw new IoError(`rename ${from} -> ${to}: target is a directory`);
+        }
+        if (node.kind === "dir" && target.kind === "file") {
+          throw new IoError(`rename ${from} -> ${to}: target is not a directory`);
+        }
+        if (target.kind === "dir" && target.children.size > 0) {
+          throw new IoError(`rename ${from} -> ${to}: target directory is not empty`);
+        }
+      }
+      if (node.kind === "dir" && this.#contains(node, dst.dir)) {
+        throw new IoError(`rename ${from} -> ${to}: cannot move a directory into itself`);
+      }
+      src.dir.children.delete(src.name);
+      dst.dir.children.set(dst.name, node);
+      src.dir.mtimeMs = dst.dir.mtimeMs = Date.now();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** True when `inner` is `outer` or lies somewhere below it. */
+  #contains(outer: DirNode, inner: DirNode): boolean {
+    if (outer === inner) return true;
+    for (const child of outer.children.values()) {
+      if (child.kind === "dir" && this.#contains(child, inner)) return true;
+    }
+    return false;
+  }
+
+  /** Describes `path`, or returns `null` when it does not exist. */
+  stat(path: string): Promise<FileInfo | null> {
+    try {
+      const node = this.#lookup(path);
+      const ps = parts(path);
+      return Promise.resolve(node === undefined ? null : info(ps[ps.length - 1] ?? "/", node));
+    } catch {
+      return Promise.resolve(null);
+    }
+  }
+
+  /** Removes a file or directory; a non-empty directory needs `recursive`. Missing is fine. */
+  remove(path: string, options?: { readonly recursive?: boolean }): Promise<void> {
+    try {
+      if (this.#lookup(path) === undefined) return Promise.resolve();
+      const { dir, name } = this.#parent("remove", path);
+      const node = dir.children.get(name);
+      if (node?.kind === "dir" && node.children.size > 0 && !options?.recursive) {
+        throw new IoError(`remove ${path}: directory is not empty`);
+      }
+      dir.children.delete(name);
+      dir.mtimeMs = Date.now();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Lists a directory's entries (a snapshot taken when iteration starts). */
+  async *readDir(path: string): AsyncIterable<FileInfo> {
+    const node = this.#lookup(path);
+    if (node === undefined) throw new NotFoundError(`readDir ${path}: no such directory`);
+    if (node.kind !== "dir") throw new IoError(`readDir ${path}: not a directory`);
+    for (const [name, child] of [...node.children]) yield info(name, child);
+  }
+
+  /** Counts the call; fails like the OS adapters when the directory is missing. */
+  syncDir(path: string): Promise<void> {
+    try {
+      const node = this.#lookup(path);
+      if (node === undefined) throw new NotFoundError(`syncDir ${path}: no such directory`);
+      this.syncDirCount++;
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+}
