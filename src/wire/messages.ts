@@ -126,12 +126,22 @@ export interface HasResultMessage {
   readonly present: readonly boolean[];
 }
 
+/** A byte range of a block: `length` bytes from `offset`. */
+export interface ByteRange {
+  /** First byte (u32). */
+  readonly offset: number;
+  /** Number of bytes (u32); a range past the end of the block is cut at the end. */
+  readonly length: number;
+}
+
 /** Asks for a block (optionally a byte range of it). Answered by BLOCK + DATA... or ERROR. */
 export interface GetBlockMessage {
   readonly type: typeof MessageType.GET_BLOCK;
   readonly requestId: number;
   /** Binary content id. */
   readonly id: Uint8Array;
+  /** Only these bytes of the block (absent: the whole block). Sent with flag RANGE (0x01). */
+  readonly range?: ByteRange;
 }
 
 /** Start of a block being sent; its bytes follow in DATA messages with the same request id. */

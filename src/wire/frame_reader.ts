@@ -1,0 +1,174 @@
+/**
+ * {@linkcode FrameReader}: cuts a byte stream into frames (u32 big-endian length + body).
+ *
+ * @module
+ */
+
+import { AbortedError, DfsError, IoError } from "../errors.ts";
+import { FrameTooLargeError, TruncatedFrameError } from "./errors.ts";
+import { DEFAULT_MAX_FRAME_SIZE, FRAME_PREFIX_SIZE } from "./limits.ts";
+import { readU32 } from "./primitives.ts";
+
+/** Options of {@linkcode FrameReader}. */
+export interface FrameReaderOptions {
+  /** Largest body accepted (default {@linkcode DEFAULT_MAX_FRAME_SIZE}). */
+  readonly maxFrameSize?: number;
+  /** Cancels reading: a pending or later {@linkcode FrameReader.read} rejects with `AbortedError`. */
+  readonly signal?: AbortSignal;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Reads length-prefixed frames from a `ReadableStream<Uint8Array>`.
+ *
+ * A frame that lies inside one chunk is returned as a view of that chunk (no copy); a frame
+ * that straddles chunks is copied once into a buffer of exactly its size, allocated only after
+ * its declared length has been checked against `maxFrameSize`. Many frames in one chunk and
+ * one frame spread over many chunks both cost O(frame size).
+ *
+ * Errors: {@linkcode FrameTooLargeError} (declared length over the limit, nothing allocated),
+ * {@linkcode TruncatedFrameError} (EOF inside a frame), `AbortedError` (signal), and other
+ * stream failures wrapped in `IoError` unless they already are a `DfsError`. After an error the
+ * reader is unusable; call {@linkcode FrameReader.cancel}.
+ *
+ * @example Read two frames from one chunk
+ * ```ts
+ * import { FrameReader } from "./frame_reader.ts";
+ * const bytes = new Uint8Array([0, 0, 0, 1, 0xaa, 0, 0, 0, 0]);
+ * const reader = new FrameReader(ReadableStream.from([bytes]));
+ * console.log(await reader.read()); // Uint8Array [0xaa]
+ * console.log(await reader.read()); // Uint8Array []
+ * console.log(await reader.read()); // null (clean end of stream)
+ * ```
+ */
+export class FrameReader {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #max: number;
+  #signal: AbortSignal | undefined;
+  #chunk: Uint8Array = EMPTY;
+  #pos = 0;
+  #eof = false;
+  #prefix = new Uint8Array(FRAME_PREFIX_SIZE);
+
+  /** Locks `readable` and reads frames from it. */
+  constructor(readable: ReadableStream<Uint8Array>, options?: FrameReaderOptions) {
+    this.#reader = readable.getReader();
+    this.#max = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#signal = options?.signal;
+  }
+
+  /**
+   * Reads the next frame body (without its length prefix). Resolves `null` at a clean end of
+   * stream (between frames).
+   */
+  async read(): Promise<Uint8Array | null> {
+    if (this.#signal?.aborted) throw new AbortedError("frame read aborted");
+    // Length prefix.
+    let length: number;
+    if (this.#chunk.length - this.#pos >= FRAME_PREFIX_SIZE) {
+      length = readU32(this.#chunk, this.#pos);
+      this.#pos += FRAME_PREFIX_SIZE;
+    } else {
+      const prefix = this.#prefix;
+      let got = 0;
+      while (got < FRAME_PREFIX_SIZE) {
+        if (this.#pos === this.#chunk.length && !(await this.#pull())) {
+          if (got === 0) return null;
+          throw new TruncatedFrameError(got, FRAME_PREFIX_SIZE);
+        }
+        const n = Math.min(FRAME_PREFIX_SIZE - got, this.#chunk.length - this.#pos);
+        for (let i = 0; i < n; i++) prefix[got + i] = this.#chunk[this.#pos + i];
+        got += n;
+        this.#pos += n;
+      }
+      length = readU32(prefix, 0);
+    }
+    if (length > this.#max) throw new FrameTooLargeError(length, this.#max);
+
+    // Body: a view when it lies in the current chunk, else one copy.
+    const available = this.#chunk.length - this.#pos;
+    if (available >= length) {
+      const body = this.#chunk.subarray(this.#pos, this.#pos + length);
+      this.#pos += length;
+      return body;
+    }
+    const body = new Uint8Array(length);
+    body.set(this.#chunk.subarray(this.#pos), 0);
+    let filled = available;
+    this.#pos = this.#chunk.length;
+    while (filled < length) {
+      if (!(await this.#pull())) {
+        throw new TruncatedFrameError(FRAME_PREFIX_SIZE + filled, FRAME_PREFIX_SIZE + length);
+      }
+      const n = Math.min(length - filled, this.#chunk.length);
+      body.set(n === this.#chunk.length ? this.#chunk : this.#chunk.subarray(0, n), filled);
+      filled += n;
+      this.#pos = n;
+    }
+    return body;
+  }
+
+  /** Cancels the underlying stream and releases it. Idempotent. */
+  async cancel(reason?: unknown): Promise<void> {
+    this.#eof = true;
+    this.#chunk = EMPTY;
+    this.#pos = 0;
+    try {
+      await this.#reader.cancel(reason);
+    } catch {
+      // Already errored or released: nothing left to cancel.
+    }
+  }
+
+  /** Replaces the current chunk with the next non-empty one; false at end of stream. */
+  async #pull(): Promise<boolean> {
+    while (!this.#eof) {
+      const signal = this.#signal;
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        if (signal === undefined) {
+          result = await this.#reader.read();
+        } else {
+          result = await raceAbort(this.#reader.read(), signal);
+        }
+      } catch (err) {
+        if (err instanceof DfsError) throw err;
+        throw new IoError("frame stream failed", { cause: err });
+      }
+      if (result.done) {
+        this.#eof = true;
+        break;
+      }
+      const chunk = result.value;
+      if (!(chunk instanceof Uint8Array)) {
+        throw new IoError("frame stream yielded a chunk that is not a Uint8Array");
+      }
+      if (chunk.length === 0) continue;
+      this.#chunk = chunk;
+      this.#pos = 0;
+      return true;
+    }
+    this.#chunk = EMPTY;
+    this.#pos = 0;
+    return false;
+  }
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new AbortedError("frame read aborted"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError("frame read aborted", { cause: signal.reason }));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * The wire layer: bytes <-> messages. Length-prefixed frames over a `ReadableStream`, and the
+ * versioned message codec described byte by byte in `docs/protocol.md`.
+ *
+ * @example Encode a message, then read it back from a stream
+ * ```ts
+ * import { encodeMessage, MessageType, readMessages } from "./mod.ts";
+ * const frame = encodeMessage({ type: MessageType.GOODBYE, requestId: 0, reason: "bye" });
+ * for await (const msg of readMessages(ReadableStream.from([frame]))) console.log(msg);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./messages.ts";
+export * from "./errors.ts";
+export {
+  DEFAULT_DATA_CHUNK_SIZE,
+  DEFAULT_MAX_FRAME_SIZE,
+  FRAME_HEADER_ALLOWANCE,
+  FRAME_PREFIX_SIZE,
+  HEADER_SIZE,
+  MAX_CAPABILITIES,
+  MAX_HAS_IDS,
+  MAX_STRING_BYTES,
+  MAX_U64_VALUE,
+} from "./limits.ts";
+export { decodeMessage, encodeMessage, type EncodeOptions, FLAG_END, FLAG_RANGE } from "./codec.ts";
+export { FrameReader, type FrameReaderOptions } from "./frame_reader.ts";
+export { readMessages, type ReadMessagesOptions } from "./read_messages.ts";
+export { encodeDataFrames } from "./data_frames.ts";

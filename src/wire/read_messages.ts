@@ -1,0 +1,50 @@
+/**
+ * {@linkcode readMessages}: a stream of bytes as a stream of decoded messages.
+ *
+ * @module
+ */
+
+import { decodeMessage } from "./codec.ts";
+import { FrameReader, type FrameReaderOptions } from "./frame_reader.ts";
+import type { Message } from "./messages.ts";
+
+/** Options of {@linkcode readMessages}: those of {@linkcode FrameReader}. */
+export type ReadMessagesOptions = FrameReaderOptions;
+
+/**
+ * Reads frames from `readable` and yields their decoded messages until a clean end of stream.
+ * Any framing or decoding error (all `DfsError` subclasses: `FrameTooLargeError`,
+ * `TruncatedFrameError`, `UnsupportedVersionError`, `UnknownMessageTypeError`,
+ * `MalformedMessageError`, `AbortedError`, `IoError`) is thrown from the iteration, and the
+ * stream is cancelled. Breaking out of the loop also cancels the stream.
+ *
+ * @example
+ * ```ts
+ * import { encodeMessage } from "./codec.ts";
+ * import { MessageType } from "./messages.ts";
+ * import { readMessages } from "./read_messages.ts";
+ * const frame = encodeMessage({ type: MessageType.OK, requestId: 3 });
+ * for await (const msg of readMessages(ReadableStream.from([frame]))) {
+ *   console.log(msg.type, msg.requestId); // 112 3
+ * }
+ * ```
+ */
+export async function* readMessages(
+  readable: ReadableStream<Uint8Array>,
+  options?: ReadMessagesOptions,
+): AsyncGenerator<Message, void, undefined> {
+  const reader = new FrameReader(readable, options);
+  let clean = false;
+  try {
+    for (;;) {
+      const body = await reader.read();
+      if (body === null) {
+        clean = true;
+        return;
+      }
+      yield decodeMessage(body);
+    }
+  } finally {
+    if (!clean) await reader.cancel();
+  }
+}
