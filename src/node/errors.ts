@@ -1,0 +1,29 @@
+/**
+ * Errors of the node layer.
+ *
+ * @module
+ */
+
+import { DfsError, NotFoundError } from "../errors.ts";
+
+/** The node was closed; the operation cannot run. Code `NODE_CLOSED`. */
+export class NodeClosedError extends DfsError {
+  /** Creates the error. */
+  constructor(message = "the node is closed", options?: { cause?: unknown }) {
+    super("NODE_CLOSED", message, options);
+  }
+}
+
+/**
+ * No reachable node could deliver a block (none holds it, or every holder failed or sent bad
+ * bytes). A {@linkcode NotFoundError} (code `NOT_FOUND`), so callers map it to 404.
+ */
+export class BlockUnavailableError extends NotFoundError {
+  /** The block id (text form). */
+  readonly blockId: string;
+  /** Creates the error. */
+  constructor(blockId: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.blockId = blockId;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The node's block source for reads: local store first, then the peers that hold the block.
+ *
+ * - A fetcher lives for one operation (a get or a stat). It remembers which peers turned out to
+ *   hold the file's blocks and asks them directly for the next blocks, picking the holder with
+ *   the fewest requests in flight, so concurrent block reads spread over several holders.
+ * - When no known holder has a block, it asks every connected peer `HAS` and tries those that
+ *   answer yes.
+ * - A block that fails verification (the peer layer rejects it with `PEER_CORRUPT_DATA`) is
+ *   discarded, the holder is reported through `onBadBlock`, and the block is
+ *   fetched from another holder.
+ * - Caching: fetched blocks are NOT written to the local store by default — a get is a read,
+ *   not a replication, and copies are placement's and repair's business. `cache: true` keeps
+ *   every fetched block (verified) in the local store.
+ *
+ * @module
+ */
+
+import { DfsError } from "../errors.ts";
+import type { ContentId } from "../id/content_id.ts";
+import type { BlockStore } from "../store/types.ts";
+import { BlockUnavailableError } from "./errors.ts";
+import type { RemotePeer } from "./remote.ts";
+
+/** Options for {@linkcode BlockFetcher}. */
+export interface BlockFetcherOptions {
+  /** The local store, read first. */
+  readonly store: BlockStore;
+  /** The connected peers, at the moment of the call. */
+  readonly peers: () => readonly RemotePeer[];
+  /** Time allowed for one remote request (HAS or one block), in ms. */
+  readonly timeoutMs: number;
+  /** Keep fetched blocks in the local store (default false). */
+  readonly cache?: boolean;
+  /** Called when a peer delivered bytes that did not match the block id. */
+  readonly onBadBlock?: (nodeId: string, blockId: string, error: unknown) => void;
+  /** Called with the number of bytes of each block fetched from a peer. */
+  readonly onRemoteBytes?: (nodeId: string, bytes: number) => void;
+}
+
+/** Options of {@linkcode BlockFetcher.getBlock}. */
+export interface GetBlockOptions {
+  /** Cancels the fetch. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A verified block source over the local store and the network (see the module doc).
+ *
+ * @example Read a file from wherever its blocks are
+ * ```ts ignore
+ * const source = new BlockFetcher({ store, peers: () => node.connectedPeers(), timeoutMs: 10_000 });
+ * const { stream } = await readFile(fileId, source);
+ * ```
+ */
+export class BlockFetcher {
+  #opts: BlockFetcherOptions;
+  #holders = new Map<string, RemotePeer>();
+  #inflight = new Map<string, number>();
+
+  /** Creates a fetcher for one operation. */
+  constructor(options: BlockFetcherOptions) {
+    this.#opts = options;
+  }
+
+  /** Fetches a verified block: local store, else known holders, else whoever answers `HAS`. */
+  async getBlock(id: ContentId, options: GetBlockOptions = {}): Promise<Uint8Array> {
+    const local = await this.#local(id, options.signal);
+    if (local) return local;
+    return await this.#remote(id, options.signal);
+  }
+
+  async #local(id: ContentId, signal?: AbortSignal): Promise<Uint8Array | null> {
+    const { store } = this.#opts;
+    if (!(await store.has(id))) return null;
+    try {
+      return await store.readBytes(id, { signal });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      // Missing (raced with a delete) or corrupt (the store took it out of service): go remote.
+      return null;
+    }
+  }
+
+  async #remote(id: ContentId, signal?: AbortSignal): Promise<Uint8Array> {
+    const tried = new Set<string>();
+    let asked = false;
+    let lastError: unknown;
+    while (true) {
+      signal?.throwIfAborted();
+      const connected = new Map(this.#opts.peers().map((p) => [p.nodeId, p]));
+      // Known holders that are still connected, least busy first.
+      let candidates = [...this.#holders.values()]
+        .filter((p) => connected.has(p.nodeId) && !tried.has(p.nodeId));
+      if (candidates.length === 0) {
+        if (asked) break;
+        asked = true;
+        const fresh = [...connected.values()].filter((p) => !tried.has(p.nodeId));
+        candidates = await this.#whoHas(id, fresh, signal);
+        for (const p of candidates) this.#holders.set(p.nodeId, p);
+        if (candidates.length === 0) break;
+      }
+      candidates.sort((a, b) => this.#load(a) - this.#load(b));
+      const peer = candidates[0];
+      tried.add(peer.nodeId);
+      try {
+        const bytes = await this.#fetchFrom(peer, id, signal);
+        if (this.#opts.cache) await this.#keep(id, bytes);
+        return bytes;
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        lastError = err;
+        if (isCorrupt(err)) this.#opts.onBadBlock?.(peer.nodeId, id.toString(), err);
+        else if (!isNotFound(err)) this.#holders.delete(peer.nodeId);
+      }
+    }
+    throw new BlockUnavailableError(
+      id.toString(),
+      `block ${id} is not available from any reachable peer (${tried.size} tried)`,
+      { cause: lastError },
+    );
+  }
+
+  async #fetchFrom(peer: RemotePeer, id: ContentId, signal?: AbortSignal): Promise<Uint8Array> {
+    this.#inflight.set(peer.nodeId, this.#load(peer) + 1);
+    try {
+      const bytes = await peer.getBlock(id, { signal: this.#signal(signal) });
+      this.#opts.onRemoteBytes?.(peer.nodeId, bytes.length);
+      return bytes;
+    } finally {
+      this.#inflight.set(peer.nodeId, this.#load(peer) - 1);
+    }
+  }
+
+  async #whoHas(
+    id: ContentId,
+    peers: readonly RemotePeer[],
+    signal?: AbortSignal,
+  ): Promise<RemotePeer[]> {
+    const answers = await Promise.all(peers.map(async (p) => {
+      try {
+        const [present] = await p.has([id], { signal: this.#signal(signal) });
+        return present ? p : null;
+      } catch {
+        return null;
+      }
+    }));
+    return answers.filter((p): p is RemotePeer => p !== null);
+  }
+
+  async #keep(id: ContentId, bytes: Uint8Array): Promise<void> {
+    try {
+      await this.#opts.store.write(id, bytes);
+    } catch {
+      // A cache write that fails (disk full, race) must not fail the read.
+    }
+  }
+
+  #load(peer: RemotePeer): number {
+    return this.#inflight.get(peer.nodeId) ?? 0;
+  }
+
+  #signal(signal?: AbortSignal): AbortSignal {
+    const t = AbortSignal.timeout(this.#opts.timeoutMs);
+    return signal ? AbortSignal.any([signal, t]) : t;
+  }
+}
+
+/** True for errors that mean "the bytes did not match their id". */
+export function isCorrupt(err: unknown): boolean {
+  return err instanceof DfsError &&
+    (err.code === "PEER_CORRUPT_DATA" || err.code === "CORRUPT_BLOCK");
+}
+
+/** True for errors that mean "not here". */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof DfsError && err.code === "NOT_FOUND";
+}

@@ -1,0 +1,33 @@
+/**
+ * What the node needs from a connected peer, as one narrow interface. The peer layer's
+ * connections are adapted to it in `peers.ts`; tests can pass fakes.
+ *
+ * @module
+ */
+
+import type { ContentId } from "../id/content_id.ts";
+import type { NameRecord } from "./types.ts";
+
+/** Options accepted by every remote call. */
+export interface RemoteCallOptions {
+  /** Cancels the call. */
+  readonly signal?: AbortSignal;
+}
+
+/** A connected peer, seen from the node. Every method rejects with a `DfsError`. */
+export interface RemotePeer {
+  /** The peer's node id, hex. */
+  readonly nodeId: string;
+  /** Which of `ids` the peer holds, one boolean per id, in order. */
+  has(ids: readonly ContentId[], options?: RemoteCallOptions): Promise<boolean[]>;
+  /** Fetches a block; the bytes are verified against `id` (a mismatch rejects with a CORRUPT error). */
+  getBlock(id: ContentId, options?: RemoteCallOptions): Promise<Uint8Array>;
+  /** Stores a block on the peer; resolves once the peer confirmed it stored and verified it. */
+  putBlock(id: ContentId, bytes: Uint8Array, options?: RemoteCallOptions): Promise<void>;
+  /** Asks the peer to delete a block; resolves once it confirmed (also when it was absent). */
+  deleteBlock(id: ContentId, options?: RemoteCallOptions): Promise<void>;
+  /** The peer's record for `name`, or `null` when it has none. Absent when names are unsupported. */
+  getName?(name: string, options?: RemoteCallOptions): Promise<NameRecord | null>;
+  /** Offers a name record to the peer (it keeps it when newer). Absent when unsupported. */
+  putName?(record: NameRecord, options?: RemoteCallOptions): Promise<void>;
+}

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { ContentId } from "../../src/id/content_id.ts";
+import { BlockFetcher } from "../../src/node/fetcher.ts";
+import { FakePeer, MemStore } from "./fakes.ts";
+
+const enc = new TextEncoder();
+
+async function block(text: string): Promise<{ id: ContentId; bytes: Uint8Array }> {
+  const bytes = enc.encode(text);
+  return { id: await ContentId.of(bytes), bytes };
+}
+
+Deno.test("fetcher_reads_local_blocks_without_asking_peers", async () => {
+  const store = new MemStore();
+  const { id, bytes } = await block("local");
+  await store.write(id, bytes);
+  const peer = new FakePeer("aa");
+  const f = new BlockFetcher({ store, peers: () => [peer], timeoutMs: 1000 });
+  assert.deepEqual(await f.getBlock(id), bytes);
+  assert.equal(peer.hasCalls + peer.gets, 0);
+});
+
+Deno.test("fetcher_asks_has_then_reuses_known_holders", async () => {
+  const store = new MemStore();
+  const a = new FakePeer("aa");
+  const b = new FakePeer("bb");
+  const blocks = await Promise.all(["x", "y", "z"].map(block));
+  for (const { id, bytes } of blocks) await b.store.write(id, bytes);
+  const f = new BlockFetcher({ store, peers: () => [a, b], timeoutMs: 1000 });
+  for (const { id, bytes } of blocks) assert.deepEqual(await f.getBlock(id), bytes);
+  assert.equal(b.hasCalls, 1, "HAS asked once, then the holder is reused");
+  assert.equal(b.gets, 3);
+  assert.equal(a.gets, 0);
+  assert.equal(store.map.size, 0, "no caching by default");
+});
+
+Deno.test("fetcher_spreads_concurrent_reads_across_holders", async () => {
+  const a = new FakePeer("aa");
+  const b = new FakePeer("bb");
+  const blocks = await Promise.all(Array.from({ length: 8 }, (_, i) => block(`b${i}`)));
+  for (const { id, bytes } of blocks) {
+    await a.store.write(id, bytes);
+    await b.store.write(id, bytes);
+  }
+  const f = new BlockFetcher({ store: new MemStore(), peers: () => [a, b], timeoutMs: 1000 });
+  await f.getBlock(blocks[0].id);
+  await Promise.all(blocks.slice(1).map((x) => f.getBlock(x.id)));
+  assert.ok(a.gets > 0 && b.gets > 0, `a=${a.gets} b=${b.gets}`);
+});
+
+Deno.test("fetcher_discards_a_corrupt_block_and_reports_the_holder", async () => {
+  const a = new FakePeer("aa");
+  const b = new FakePeer("bb");
+  const { id, bytes } = await block("precious");
+  await a.store.write(id, bytes);
+  await b.store.write(id, bytes);
+  a.corrupt.add(id.toString());
+  b.corrupt.add(id.toString());
+  const bad: string[] = [];
+  const store = new MemStore();
+  const f = new BlockFetcher({
+    store,
+    peers: () => [a, b],
+    timeoutMs: 1000,
+    cache: true,
+    onBadBlock: (n) => bad.push(n),
+  });
+  await assert.rejects(f.getBlock(id), { code: "NOT_FOUND" });
+  assert.deepEqual(bad.sort(), ["aa", "bb"]);
+  b.corrupt.clear();
+  const g = new BlockFetcher({ store, peers: () => [a, b], timeoutMs: 1000, cache: true });
+  assert.deepEqual(await g.getBlock(id), bytes);
+  assert.ok(store.map.has(id.toString()), "cache keeps the verified block");
+});
+
+Deno.test("fetcher_falls_back_to_has_when_a_known_holder_lacks_a_block", async () => {
+  const a = new FakePeer("aa");
+  const b = new FakePeer("bb");
+  const x = await block("x");
+  const y = await block("y");
+  await a.store.write(x.id, x.bytes);
+  await b.store.write(y.id, y.bytes);
+  const f = new BlockFetcher({ store: new MemStore(), peers: () => [a, b], timeoutMs: 1000 });
+  assert.deepEqual(await f.getBlock(x.id), x.bytes);
+  assert.deepEqual(await f.getBlock(y.id), y.bytes);
+});
+
+Deno.test("fetcher_skips_failing_peers_and_rejects_when_nobody_has_it", async () => {
+  const a = new FakePeer("aa");
+  a.failWith = new Error("connection reset");
+  const { id } = await block("nowhere");
+  const f = new BlockFetcher({ store: new MemStore(), peers: () => [a], timeoutMs: 1000 });
+  await assert.rejects(f.getBlock(id), { code: "NOT_FOUND" });
+});
+
+Deno.test("fetcher_honours_abort", async () => {
+  const { id } = await block("q");
+  const f = new BlockFetcher({ store: new MemStore(), peers: () => [], timeoutMs: 1000 });
+  const ctl = new AbortController();
+  ctl.abort();
+  await assert.rejects(f.getBlock(id, { signal: ctl.signal }));
+});
