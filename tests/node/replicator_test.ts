@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ContentId } from "../../src/id/content_id.ts";
+import type { ContentId } from "../../src/id/content_id.ts";
 import { replicateFile } from "../../src/node/replicator.ts";
 import { FakePeer, MemStore } from "./fakes.ts";
 
