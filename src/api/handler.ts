@@ -1,0 +1,225 @@
+/**
+ * The dfs HTTP API as one web-standard fetch handler. See `docs/http-api.md`.
+ *
+ * @module
+ */
+
+import { ContentId } from "../id/content_id.ts";
+import type { DfsNode, FileStat } from "../node/types.ts";
+import { guardStream } from "./guard_stream.ts";
+import { parseRange, type ResolvedRange } from "./range.ts";
+import { errorResponse, jsonResponse, responseForError } from "./status.ts";
+
+/** Options for {@linkcode createApiHandler}. */
+export interface ApiHandlerOptions {
+  /** Path prefix of every route (default `/api/v1`). No trailing slash. */
+  readonly basePath?: string;
+  /**
+   * Called with every error that became a 5xx response (for logging). Errors the client caused
+   * (4xx) are not reported.
+   */
+  readonly onError?: (error: unknown, request: Request) => void;
+}
+
+/** A web-standard request handler. */
+export type ApiHandler = (request: Request) => Promise<Response>;
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+/**
+ * Builds the HTTP API handler over a node. Routes (under `/api/v1`):
+ *
+ * | method | path | does |
+ * | --- | --- | --- |
+ * | POST | `/files[?name=NAME&copies=N]` | streams the body into `node.put`; `201` + JSON |
+ * | GET, HEAD | `/files/{id or name}` | streams the bytes; `Range`, `ETag`, `If-None-Match` |
+ * | DELETE | `/files/{id or name}` | `node.delete`; JSON |
+ * | GET | `/files` | local files: `{ "files": [...] }` |
+ * | GET | `/files/{id or name}/stat` | `FileStat` JSON |
+ * | GET | `/names/{name}` | `NameRecord` JSON |
+ * | GET | `/peers` | `{ "peers": [...] }` |
+ * | GET | `/status` | `NodeStatus` JSON |
+ *
+ * Errors are JSON `{ "error": { "code", "message" } }`; an unknown path is `404 NO_SUCH_ROUTE`,
+ * a known path with the wrong method `405 METHOD_NOT_ALLOWED` with an `Allow` header. Bodies are
+ * streamed both ways, and a client that disconnects cancels the node's stream.
+ *
+ * @example Serve a node's API with Deno
+ * ```ts ignore
+ * import { createApiHandler } from "./handler.ts";
+ * declare const node: import("../node/types.ts").DfsNode;
+ * Deno.serve({ port: 5000 }, createApiHandler(node));
+ * ```
+ */
+export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {}): ApiHandler {
+  const base = (options.basePath ?? "/api/v1").replace(/\/+$/, "");
+  const onError = options.onError;
+
+  return async (request: Request): Promise<Response> => {
+    let response: Response;
+    try {
+      response = await route(node, base, request);
+    } catch (err) {
+      response = responseForError(err);
+      if (response.status >= 500) onError?.(err, request);
+    }
+    return response;
+  };
+}
+
+async function route(node: DfsNode, base: string, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const method = request.method.toUpperCase();
+  let path = url.pathname;
+  if (path !== base && !path.startsWith(base + "/")) return noRoute(method, url.pathname);
+  path = path.slice(base.length).replace(/\/+$/, "");
+  const raw = path.split("/").slice(1);
+  let seg: string[];
+  try {
+    seg = raw.map((s) => decodeURIComponent(s));
+  } catch {
+    return errorResponse("INVALID_ARGUMENT", `malformed percent-encoding in ${url.pathname}`);
+  }
+  if (seg.some((s) => s === "")) return noRoute(method, url.pathname);
+
+  const [top, key, sub] = seg;
+  if (top === "files" && seg.length === 1) {
+    if (method === "POST") return await putFile(node, base, request, url);
+    if (method === "GET" || method === "HEAD") return await listFiles(node, method);
+    return notAllowed("GET, HEAD, POST");
+  }
+  if (top === "files" && seg.length === 2) {
+    if (method === "GET" || method === "HEAD") return await getFile(node, key, request, method);
+    if (method === "DELETE") return jsonResponse(await node.delete(key));
+    return notAllowed("GET, HEAD, DELETE");
+  }
+  if (top === "files" && seg.length === 3 && sub === "stat") {
+    if (method === "GET" || method === "HEAD") return json(await node.stat(key), method);
+    return notAllowed("GET, HEAD");
+  }
+  if (top === "names" && seg.length === 2) {
+    if (method === "GET" || method === "HEAD") return json(await node.resolveName(key), method);
+    return notAllowed("GET, HEAD");
+  }
+  if (top === "peers" && seg.length === 1) {
+    if (method === "GET" || method === "HEAD") return json({ peers: node.peers() }, method);
+    return notAllowed("GET, HEAD");
+  }
+  if (top === "status" && seg.length === 1) {
+    if (method === "GET" || method === "HEAD") return json(await node.status(), method);
+    return notAllowed("GET, HEAD");
+  }
+  return noRoute(method, url.pathname);
+}
+
+function json(value: unknown, method: string): Response {
+  const res = jsonResponse(value);
+  return method === "HEAD" ? new Response(null, { status: res.status, headers: res.headers }) : res;
+}
+
+function noRoute(method: string, path: string): Response {
+  return errorResponse("NO_SUCH_ROUTE", `no route for ${method} ${path}`);
+}
+
+function notAllowed(allow: string): Response {
+  return errorResponse("METHOD_NOT_ALLOWED", `method not allowed; use ${allow}`, { allow });
+}
+
+async function listFiles(node: DfsNode, method: string): Promise<Response> {
+  return json({ files: await node.list() }, method);
+}
+
+async function putFile(node: DfsNode, base: string, request: Request, url: URL): Promise<Response> {
+  const name = url.searchParams.get("name") ?? undefined;
+  if (name !== undefined && name.trim() === "") {
+    return errorResponse("INVALID_ARGUMENT", "name must not be empty");
+  }
+  const copiesText = url.searchParams.get("copies");
+  let copies: number | undefined;
+  if (copiesText !== null) {
+    copies = Number(copiesText);
+    if (!/^\d+$/.test(copiesText) || !Number.isSafeInteger(copies) || copies < 1) {
+      return errorResponse(
+        "INVALID_ARGUMENT",
+        `copies must be a whole number >= 1, got ${JSON.stringify(copiesText)}`,
+      );
+    }
+  }
+  const body = request.body ?? new Uint8Array(0);
+  const result = await node.put(body, { name, copies, signal: request.signal });
+  const location = `${base}/files/${encodeURIComponent(result.id)}`;
+  return jsonResponse(result, 201, { location });
+}
+
+/** True when an `If-None-Match` header matches the entity tag `"<id>"`. */
+function etagMatches(header: string, id: string): boolean {
+  for (const part of header.split(",")) {
+    const tag = part.trim().replace(/^W\//, "");
+    if (tag === "*" || tag === `"${id}"`) return true;
+  }
+  return false;
+}
+
+function baseHeaders(id: string, byId: boolean): Headers {
+  return new Headers({
+    "accept-ranges": "bytes",
+    "content-type": "application/octet-stream",
+    etag: `"${id}"`,
+    "cache-control": byId ? IMMUTABLE : "no-cache",
+  });
+}
+
+async function getFile(
+  node: DfsNode,
+  key: string,
+  request: Request,
+  method: string,
+): Promise<Response> {
+  const byId = ContentId.tryParse(key) !== null;
+  const ifNoneMatch = request.headers.get("if-none-match");
+  const rangeHeader = request.headers.get("range");
+  const needStat = method === "HEAD" || ifNoneMatch !== null || rangeHeader !== null;
+
+  let stat: FileStat | undefined;
+  let range: ResolvedRange | undefined;
+  if (needStat) {
+    stat = await node.stat(key);
+    if (ifNoneMatch !== null && etagMatches(ifNoneMatch, stat.id)) {
+      return new Response(null, { status: 304, headers: baseHeaders(stat.id, byId) });
+    }
+    if (rangeHeader !== null && rangeApplies(request.headers.get("if-range"), stat.id)) {
+      const decision = parseRange(rangeHeader, stat.size);
+      if (decision === "unsatisfiable") {
+        const res = errorResponse(
+          "RANGE_NOT_SATISFIABLE",
+          `range ${JSON.stringify(rangeHeader)} is outside a file of ${stat.size} bytes`,
+        );
+        res.headers.set("content-range", `bytes */${stat.size}`);
+        return res;
+      }
+      if (decision) range = decision;
+    }
+    if (method === "HEAD") {
+      const headers = baseHeaders(stat.id, byId);
+      const start = range?.start ?? 0;
+      const end = range?.end ?? stat.size - 1;
+      headers.set("content-length", String(end - start + 1));
+      if (range) headers.set("content-range", `bytes ${start}-${end}/${stat.size}`);
+      return new Response(null, { status: range ? 206 : 200, headers });
+    }
+  }
+
+  // Once stat resolved a name, read by id so the range and the bytes describe the same file.
+  const result = await node.get(stat?.id ?? key, { range, signal: request.signal });
+  const headers = baseHeaders(result.id, byId);
+  const length = result.end >= result.start ? result.end - result.start + 1 : 0;
+  headers.set("content-length", String(length));
+  if (range) headers.set("content-range", `bytes ${result.start}-${result.end}/${result.size}`);
+  const body = guardStream(result.stream, request.signal);
+  return new Response(body, { status: range ? 206 : 200, headers });
+}
+
+/** `If-Range` with our ETag (or absent) lets the range apply; anything else means whole file. */
+function rangeApplies(ifRange: string | null, id: string): boolean {
+  return ifRange === null || ifRange.trim() === `"${id}"`;
+}

@@ -1,0 +1,10 @@
+/**
+ * The dfs HTTP API: one web-standard fetch handler over a {@linkcode DfsNode}.
+ *
+ * @module
+ */
+
+export type { DfsNode } from "../node/types.ts";
+export { type ApiHandler, type ApiHandlerOptions, createApiHandler } from "./handler.ts";
+export { parseRange, type RangeDecision, type ResolvedRange } from "./range.ts";
+export { type ApiErrorBody, statusForCode } from "./status.ts";
