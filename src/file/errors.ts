@@ -1,0 +1,66 @@
+/**
+ * Errors of the file layer. Each extends {@linkcode DfsError} with a stable code.
+ *
+ * @module
+ */
+
+import { DfsError } from "../errors.ts";
+
+/**
+ * Bytes that were expected to be a manifest are not a well-formed one: wrong magic, unknown
+ * version, kind or hash, counts or sizes that do not add up, truncated or trailing bytes.
+ * Code `INVALID_MANIFEST`.
+ *
+ * @example
+ * ```ts
+ * import { InvalidManifestError } from "./errors.ts";
+ * const err = new InvalidManifestError("bad magic");
+ * console.log(err.code); // "INVALID_MANIFEST"
+ * ```
+ */
+export class InvalidManifestError extends DfsError {
+  /** Creates the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("INVALID_MANIFEST", message, options);
+  }
+}
+
+/**
+ * A requested byte range does not fit the file (start past the end, end before start,
+ * negative or non-integer bounds, any range of an empty file). Code `RANGE_NOT_SATISFIABLE`.
+ *
+ * @example
+ * ```ts
+ * import { RangeNotSatisfiableError } from "./errors.ts";
+ * const err = new RangeNotSatisfiableError("start 10 is past the end of a 5-byte file", 5);
+ * console.log(err.code, err.size); // "RANGE_NOT_SATISFIABLE" 5
+ * ```
+ */
+export class RangeNotSatisfiableError extends DfsError {
+  /** Size of the whole file, so an HTTP layer can answer `Content-Range: bytes * /size`. */
+  readonly size: number;
+  /** Creates the error. */
+  constructor(message: string, size: number, options?: { cause?: unknown }) {
+    super("RANGE_NOT_SATISFIABLE", message, options);
+    this.size = size;
+  }
+}
+
+/**
+ * The blocks of a file disagree with each other: a child manifest whose span, height, block
+ * size or hash differs from what its parent says, a data block whose length differs from its
+ * manifest entry, or a sink that returned a different id than the block's hash.
+ * Code `CORRUPT_FILE`.
+ *
+ * @example
+ * ```ts
+ * import { CorruptFileError } from "./errors.ts";
+ * console.log(new CorruptFileError("block 3 is 10 bytes, manifest says 1024").code);
+ * ```
+ */
+export class CorruptFileError extends DfsError {
+  /** Creates the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CORRUPT_FILE", message, options);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * `putFile`: stream a file in, cut it into blocks, hash and store them with bounded
+ * concurrency, and store its manifest tree. Resolves with the file id (the root manifest's
+ * content id).
+ *
+ * @module
+ */
+
+import { ContentId } from "../id/content_id.ts";
+import { AbortedError } from "../errors.ts";
+import { chunk } from "./chunker.ts";
+import { CorruptFileError } from "./errors.ts";
+import { resolvePutOptions, throwIfAborted } from "./options.ts";
+import { ManifestTreeBuilder } from "./tree_builder.ts";
+import type { BlockSink, PutFileOptions, PutFileResult } from "./types.ts";
+
+/**
+ * Stores a file through `sink` and resolves with its id, size and number of data blocks.
+ *
+ * The input is read block by block; each block is hashed (Web Crypto) and stored while the
+ * next ones are read and hashed, with at most `concurrency` blocks (default 4) in flight.
+ * The input is read only as fast as blocks get stored, so memory stays at a few blocks
+ * whatever the file size. Manifests are stored as soon as they fill up. The same bytes with
+ * the same `blockSize`, `algorithm` and `fanout` always give the same id.
+ *
+ * Rejects with `InvalidArgumentError` for bad options or input, `AbortedError` when
+ * `signal` aborts, {@linkcode CorruptFileError} when the sink returns an id other than the
+ * block's hash, or the sink's or the input's own error. On failure the input stream is
+ * cancelled; blocks already stored stay stored (the store's GC reclaims them).
+ *
+ * @example Store a small file in a Map
+ * ```ts
+ * import { ContentId } from "../id/content_id.ts";
+ * import { putFile } from "./put_file.ts";
+ * const blocks = new Map<string, Uint8Array>();
+ * const sink = {
+ *   async putBlock(bytes: Uint8Array) {
+ *     const id = await ContentId.of(bytes);
+ *     blocks.set(id.toString(), bytes);
+ *     return id;
+ *   },
+ * };
+ * const file = await putFile(new Uint8Array(3000), sink, { blockSize: 1024 });
+ * console.log(file.size, file.blocks, blocks.size); // 3000 3 3 (two distinct data blocks + manifest)
+ * ```
+ */
+export async function putFile(
+  input: ReadableStream<Uint8Array> | Uint8Array,
+  sink: BlockSink,
+  options: PutFileOptions = {},
+): Promise<PutFileResult> {
+  const { blockSize, algorithm, fanout, concurrency } = resolvePutOptions(options);
+  const { signal, onProgress } = options;
+  throwIfAborted(signal, "put");
+
+  const stop = new AbortController();
+  const inner = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  let firstError: unknown;
+  const fail = (err: unknown) => {
+    firstError ??= err;
+    stop.abort(err);
+  };
+
+  const store = async (bytes: Uint8Array): Promise<ContentId> => {
+    const id = await ContentId.of(bytes, algorithm);
+    throwIfAborted(inner, "put");
+    const got = await sink.putBlock(bytes, { signal: inner, algorithm });
+    if (!got?.equals?.(id)) {
+      throw new CorruptFileError(`sink stored block ${id} under id ${String(got)}`);
+    }
+    return id;
+  };
+
+  const builder = new ManifestTreeBuilder({ algorithm, blockSize, fanout, store });
+  const inFlight: { promise: Promise<ContentId>; size: number }[] = [];
+  let size = 0;
+  let blocks = 0;
+  let stored = 0;
+
+  const settleOldest = async () => {
+    const head = inFlight.shift()!;
+    const id = await head.promise;
+    await builder.add({ id, size: head.size });
+    stored += head.size;
+    onProgress?.(stored);
+  };
+
+  try {
+    for await (const block of chunk(input, blockSize, { signal: inner })) {
+      const promise = store(block);
+      promise.catch(fail);
+      inFlight.push({ promise, size: block.length });
+      size += block.length;
+      blocks++;
+      while (inFlight.length >= concurrency) await settleOldest();
+    }
+    while (inFlight.length > 0) await settleOldest();
+    const id = await builder.finish();
+    return { id, size, blocks };
+  } catch (err) {
+    fail(err);
+    await Promise.allSettled(inFlight.map((f) => f.promise));
+    if (signal?.aborted) throw new AbortedError("put aborted", { cause: signal.reason });
+    throw firstError;
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * `readFile`: stream a file (or a byte range of it) out of a block source, fetching data
+ * blocks in parallel ahead of the reader and delivering them in order with backpressure.
+ *
+ * @module
+ */
+
+import type { ContentId } from "../id/content_id.ts";
+import { AbortedError } from "../errors.ts";
+import { CorruptFileError, RangeNotSatisfiableError } from "./errors.ts";
+import { checkConcurrency, DEFAULT_READ_CONCURRENCY, throwIfAborted } from "./options.ts";
+import { type DataBlockRef, loadRoot, walkDataBlocks } from "./tree_walker.ts";
+import type { BlockSource, ByteRange, ReadFileOptions, ReadFileResult } from "./types.ts";
+
+/**
+ * Opens file `id` for reading. Resolves once the root manifest is fetched, so an unknown id
+ * rejects right away with the source's `NotFoundError`, a block that is not a manifest with
+ * `InvalidManifestError`, a bad range with {@linkcode RangeNotSatisfiableError}.
+ *
+ * The stream is pull-based: it keeps at most `concurrency` data blocks (default 8) fetched or
+ * in flight ahead of the reader and starts no more until the reader takes one. A range
+ * fetches only the data blocks and manifests that overlap it. A failing or corrupt source, or
+ * a block whose length differs from its manifest entry ({@linkcode CorruptFileError}), errors
+ * the stream once the reader reaches that block. Cancelling the stream, or aborting
+ * `signal`, aborts every fetch in flight (the stream then errors with `AbortedError`).
+ *
+ * @example Read bytes 10..19 of a file
+ * ```ts
+ * import { ContentId } from "../id/content_id.ts";
+ * import { putFile } from "./put_file.ts";
+ * import { readFile } from "./read_file.ts";
+ * const blocks = new Map<string, Uint8Array>();
+ * const sink = {
+ *   async putBlock(bytes: Uint8Array) {
+ *     const id = await ContentId.of(bytes);
+ *     blocks.set(id.toString(), bytes);
+ *     return id;
+ *   },
+ * };
+ * const source = {
+ *   async getBlock(id: ContentId) {
+ *     const bytes = blocks.get(id.toString());
+ *     if (!bytes) throw new Error("not found");
+ *     return bytes;
+ *   },
+ * };
+ * const data = new Uint8Array(5000).map((_, i) => i % 251);
+ * const { id } = await putFile(data, sink, { blockSize: 1024 });
+ * const file = await readFile(id, source, { range: { start: 10, end: 19 } });
+ * const got = new Uint8Array(await new Response(file.stream).arrayBuffer());
+ * console.log(file.size, got.length); // 5000 10
+ * ```
+ */
+export async function readFile(
+  id: ContentId,
+  source: BlockSource,
+  options: ReadFileOptions = {},
+): Promise<ReadFileResult> {
+  const concurrency = checkConcurrency(options.concurrency, DEFAULT_READ_CONCURRENCY);
+  const { signal } = options;
+  throwIfAborted(signal, "read");
+  const root = await loadRoot(id, source, signal);
+  const size = root.size;
+  const { start, end } = resolveRange(options.range, size);
+
+  const stop = new AbortController();
+  const inner = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  const refs = walkDataBlocks(root, source, { start, end, signal: inner });
+  const ahead: { ref: DataBlockRef; promise: Promise<Uint8Array> }[] = [];
+  let walkDone = false;
+  let walkError: unknown;
+  let filling: Promise<void> | null = null;
+  let finished = false;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+
+  const fetchBlock = async (ref: DataBlockRef): Promise<Uint8Array> => {
+    const bytes = await source.getBlock(ref.id, { signal: inner });
+    if (!(bytes instanceof Uint8Array) || bytes.length !== ref.size) {
+      throw new CorruptFileError(
+        `data block ${ref.id} at ${ref.offset} has ${bytes?.length} bytes, manifest says ${ref.size}`,
+      );
+    }
+    return bytes;
+  };
+
+  // Tops the read-ahead window up to `concurrency`; one fill at a time.
+  const topUp = async (): Promise<void> => {
+    try {
+      while (!walkDone && !finished && ahead.length < concurrency) {
+        const next = await refs.next();
+        if (next.done) {
+          walkDone = true;
+          break;
+        }
+        const promise = fetchBlock(next.value);
+        promise.catch(() => {}); // observed when the reader reaches it
+        ahead.push({ ref: next.value, promise });
+      }
+    } catch (err) {
+      walkError = err;
+      walkDone = true;
+    }
+  };
+  const fill = (): Promise<void> => {
+    filling ??= topUp().finally(() => {
+      filling = null;
+    });
+    return filling;
+  };
+
+  const finish = (reason?: unknown) => {
+    if (finished) return;
+    finished = true;
+    signal?.removeEventListener("abort", onAbort);
+    stop.abort(reason);
+    refs.return(undefined).catch(() => {});
+  };
+
+  const onAbort = () => {
+    const err = new AbortedError("read aborted", { cause: signal?.reason });
+    finish(err);
+    try {
+      controller.error(err);
+    } catch {
+      // already closed or errored
+    }
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    async pull(c) {
+      try {
+        while (ahead.length === 0 && !walkDone && !finished) await fill();
+        if (finished) return;
+        const head = ahead.shift();
+        if (!head) {
+          if (walkError !== undefined) throw walkError;
+          finish();
+          c.close();
+          return;
+        }
+        void fill(); // keep the window full while the reader waits for the head
+        const bytes = await head.promise;
+        if (finished) return;
+        const { ref } = head;
+        const from = Math.max(0, start - ref.offset);
+        const to = Math.min(ref.size, end - ref.offset + 1);
+        c.enqueue(from === 0 && to === ref.size ? bytes : bytes.subarray(from, to));
+      } catch (err) {
+        if (finished) return;
+        const out = signal?.aborted
+          ? new AbortedError("read aborted", { cause: signal.reason })
+          : err;
+        finish(out);
+        c.error(out);
+      }
+    },
+    cancel(reason) {
+      finish(reason);
+    },
+  }, { highWaterMark: 0 });
+
+  return { size, start, end, stream };
+}
+
+/**
+ * Checks a byte range against a file size and returns inclusive bounds; no range means the
+ * whole file (`0..size-1`, so `0..-1` for an empty file). `end` past the file is clamped to
+ * its last byte. Throws {@linkcode RangeNotSatisfiableError} for a non-integer or negative
+ * bound, `end < start`, `start >= size`, or any range of an empty file.
+ *
+ * @example
+ * ```ts
+ * import { resolveRange } from "./read_file.ts";
+ * console.log(resolveRange({ start: 5, end: 1000 }, 10)); // { start: 5, end: 9 }
+ * ```
+ */
+export function resolveRange(
+  range: ByteRange | undefined,
+  size: number,
+): { start: number; end: number } {
+  if (range === undefined) return { start: 0, end: size - 1 };
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || start < 0) {
+    throw new RangeNotSatisfiableError(
+      `range start must be a non-negative integer, got ${start}`,
+      size,
+    );
+  }
+  if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) {
+    throw new RangeNotSatisfiableError(
+      `range end must be an integer >= ${start}, got ${end}`,
+      size,
+    );
+  }
+  if (start >= size) {
+    throw new RangeNotSatisfiableError(`range starts at ${start}, file has ${size} bytes`, size);
+  }
+  return { start, end: Math.min(end ?? size - 1, size - 1) };
+}

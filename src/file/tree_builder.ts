@@ -1,0 +1,119 @@
+/**
+ * Builds a file's manifest tree while its data blocks stream in, holding at most `fanout`
+ * pending entries per level: memory grows with the tree's height, not with the file.
+ *
+ * The tree is the one you get by cutting the data block list into leaves of `fanout`
+ * entries, then each level into parents of `fanout` entries, until one node is left; a top
+ * level of a single manifest is that manifest itself. So the same blocks with the same
+ * options always give the same root id.
+ *
+ * @module
+ */
+
+import type { ContentId, HashAlgorithm } from "../id/content_id.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import { encodeManifest, type ManifestEntry, MAX_HEIGHT } from "./manifest.ts";
+
+/** Options for {@linkcode ManifestTreeBuilder}. */
+export interface TreeBuilderOptions {
+  /** Hash algorithm of every block. */
+  readonly algorithm: HashAlgorithm;
+  /** Data block size recorded in every manifest. */
+  readonly blockSize: number;
+  /** Children per manifest at most. */
+  readonly fanout: number;
+  /** Stores an encoded manifest and resolves with its id. */
+  readonly store: (bytes: Uint8Array) => Promise<ContentId>;
+}
+
+/**
+ * Streaming Merkle manifest tree builder.
+ *
+ * @example
+ * ```ts
+ * import { ContentId } from "../id/content_id.ts";
+ * import { ManifestTreeBuilder } from "./tree_builder.ts";
+ * const builder = new ManifestTreeBuilder({
+ *   algorithm: "sha-256", blockSize: 1024, fanout: 4,
+ *   store: (bytes) => ContentId.of(bytes),
+ * });
+ * await builder.add({ id: await ContentId.of(new Uint8Array(5)), size: 5 });
+ * const root = await builder.finish();
+ * console.log(root.toString().startsWith("1220")); // true
+ * ```
+ */
+export class ManifestTreeBuilder {
+  readonly #options: TreeBuilderOptions;
+  readonly #levels: ManifestEntry[][] = [];
+  readonly #flushed: boolean[] = [];
+  #manifests = 0;
+  #done = false;
+
+  /** Creates a builder; nothing is stored until entries arrive. */
+  constructor(options: TreeBuilderOptions) {
+    this.#options = options;
+  }
+
+  /** Number of manifests stored so far. */
+  get manifests(): number {
+    return this.#manifests;
+  }
+
+  /** Adds the next data block, in file order. May store one or more manifests. */
+  async add(entry: ManifestEntry): Promise<void> {
+    if (this.#done) throw new InvalidArgumentError("tree builder already finished");
+    await this.#push(0, entry);
+  }
+
+  /** Stores the remaining manifests and resolves with the root manifest's id. */
+  async finish(): Promise<ContentId> {
+    if (this.#done) throw new InvalidArgumentError("tree builder already finished");
+    this.#done = true;
+    for (let height = 0;; height++) {
+      const pending = this.#levels[height] ?? [];
+      if (!this.#flushed[height]) {
+        // Top level. One manifest from below is the root itself; otherwise wrap what is left
+        // (for height 0, a leaf: possibly the empty one of an empty file).
+        if (height > 0 && pending.length === 1) return pending[0].id;
+        return await this.#store(height, pending);
+      }
+      if (pending.length > 0) await this.#flush(height);
+    }
+  }
+
+  async #push(height: number, entry: ManifestEntry): Promise<void> {
+    const level = this.#levels[height] ??= [];
+    level.push(entry);
+    if (level.length >= this.#options.fanout) await this.#flush(height);
+  }
+
+  async #flush(height: number): Promise<void> {
+    const children = this.#levels[height];
+    this.#levels[height] = [];
+    this.#flushed[height] = true;
+    let size = 0;
+    for (const c of children) size += c.size;
+    const id = await this.#store(height, children);
+    await this.#push(height + 1, { id, size });
+  }
+
+  async #store(height: number, children: ManifestEntry[]): Promise<ContentId> {
+    if (height > MAX_HEIGHT) {
+      throw new InvalidArgumentError(`file too large: manifest tree taller than ${MAX_HEIGHT}`);
+    }
+    let size = 0;
+    for (const c of children) size += c.size;
+    const { algorithm, blockSize } = this.#options;
+    const bytes = encodeManifest({
+      kind: height === 0 ? "leaf" : "inner",
+      height,
+      algorithm,
+      blockSize,
+      size,
+      children,
+    });
+    const id = await this.#options.store(bytes);
+    this.#manifests++;
+    return id;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The two small interfaces the file layer talks to, and the options and results of its
+ * operations. The node layer adapts the local store and the network to
+ * {@linkcode BlockSink} and {@linkcode BlockSource}; tests use Map-backed fakes.
+ *
+ * @module
+ */
+
+import type { ContentId, HashAlgorithm } from "../id/content_id.ts";
+
+/** Options passed to {@linkcode BlockSink.putBlock}. */
+export interface PutBlockOptions {
+  /** Cancels the write. */
+  readonly signal?: AbortSignal;
+  /** Hash the block is named with (the file's algorithm; default SHA-256). */
+  readonly algorithm?: HashAlgorithm;
+}
+
+/**
+ * Where the file layer stores blocks (data blocks and manifests alike).
+ *
+ * The sink must return the content id of `bytes` under `options.algorithm`; the file layer
+ * hashes every block itself too and rejects a put whose returned id differs. The sink may
+ * keep a reference to `bytes`: the file layer never reuses a buffer it handed over.
+ */
+export interface BlockSink {
+  /** Stores `bytes` and resolves with their content id. */
+  putBlock(bytes: Uint8Array, options?: PutBlockOptions): Promise<ContentId>;
+}
+
+/** Options passed to {@linkcode BlockSource.getBlock}. */
+export interface GetBlockOptions {
+  /** Cancels the read. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Where the file layer reads blocks from. `getBlock` resolves with bytes already VERIFIED
+ * against `id`, or rejects (with `NotFoundError` when no one has the block, a corruption
+ * error when the bytes do not match). The file layer does not hash what it reads; it checks
+ * sizes and structure.
+ */
+export interface BlockSource {
+  /** Resolves with the verified bytes of block `id`. */
+  getBlock(id: ContentId, options?: GetBlockOptions): Promise<Uint8Array>;
+}
+
+/** Options for {@linkcode import("./put_file.ts").putFile}. */
+export interface PutFileOptions {
+  /** Data block size in bytes, 1 KiB..4 MiB (default 256 KiB). */
+  readonly blockSize?: number;
+  /** Hash for every block and manifest (default SHA-256). */
+  readonly algorithm?: HashAlgorithm;
+  /**
+   * Maximum children per manifest, 2..4096. Default: as many as fit in one block (capped at
+   * 4096), so a manifest is never larger than a data block. A larger value that would make a
+   * manifest outgrow a block is rejected. Part of the file's identity: a different fan-out
+   * gives a different id.
+   */
+  readonly fanout?: number;
+  /** Blocks hashed and stored at once (default 4, 1..64). */
+  readonly concurrency?: number;
+  /** Cancels the put; rejects with `AbortedError`. Blocks already stored stay stored. */
+  readonly signal?: AbortSignal;
+  /** Called, in order, with the number of file bytes stored so far. */
+  readonly onProgress?: (bytes: number) => void;
+}
+
+/** What {@linkcode import("./put_file.ts").putFile} resolves with. */
+export interface PutFileResult {
+  /** The file id: the content id of the root manifest. */
+  readonly id: ContentId;
+  /** File size in bytes. */
+  readonly size: number;
+  /** Number of data blocks (manifests not counted). */
+  readonly blocks: number;
+}
+
+/** A byte range, `end` inclusive (as in HTTP). */
+export interface ByteRange {
+  /** First byte. */
+  readonly start: number;
+  /** Last byte, inclusive; default (or anything past the end) means the file's last byte. */
+  readonly end?: number;
+}
+
+/** Options for {@linkcode import("./read_file.ts").readFile}. */
+export interface ReadFileOptions {
+  /** Only these bytes. */
+  readonly range?: ByteRange;
+  /** Data blocks fetched ahead of the reader at most (default 8, 1..64). */
+  readonly concurrency?: number;
+  /** Cancels the read: the promise or the stream rejects with `AbortedError`. */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@linkcode import("./read_file.ts").readFile} resolves with. */
+export interface ReadFileResult {
+  /** Size of the whole file. */
+  readonly size: number;
+  /** First byte delivered. */
+  readonly start: number;
+  /** Last byte delivered, inclusive (-1 for an empty file). */
+  readonly end: number;
+  /** The bytes from `start` to `end`, in order, pulled with backpressure. */
+  readonly stream: ReadableStream<Uint8Array>;
+}
+
+/** What {@linkcode import("./stat_file.ts").statFile} resolves with. */
+export interface FileStat {
+  /** File size in bytes. */
+  readonly size: number;
+  /** Number of data blocks. */
+  readonly blocks: number;
+  /** Data block size the file was put with. */
+  readonly blockSize: number;
+  /** Levels of manifests: 1 when the root lists data blocks directly. */
+  readonly depth: number;
+  /** Number of manifests, the root included. */
+  readonly manifests: number;
+  /** Hash algorithm of the file's blocks. */
+  readonly algorithm: HashAlgorithm;
+}
