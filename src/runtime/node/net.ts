@@ -1,0 +1,238 @@
+/**
+ * TCP for Node: {@linkcode nodeNetwork} adapts `node:net` sockets to the runtime-neutral
+ * {@linkcode Network} contract.
+ *
+ * Backpressure both ways:
+ * - writing: a write resolves when `socket.write()` returned true, otherwise on `'drain'`
+ *   (the chunk is copied first, since Node may keep it queued after the promise resolved and
+ *   the caller is free to reuse its buffer);
+ * - reading: incoming data goes into a `ReadableStream` with a 64 KiB byte high-water mark;
+ *   when it is full the socket is paused (so the kernel's receive window pushes back on the
+ *   sender) and it resumes on the next pull.
+ *
+ * Sockets use `allowHalfOpen`, so closing `writable` sends FIN while reading goes on.
+ *
+ * @module
+ */
+
+import { connect as netConnect, createServer } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { ConnectError, IoError } from "../../errors.ts";
+import type { Connection, ConnectOptions, Listener, NetAddress, Network } from "../types.ts";
+
+/** Bytes buffered on the reading side before the socket is paused. */
+const READ_HIGH_WATER = 64 * 1024;
+
+/**
+ * Returns a {@linkcode Network} backed by `node:net`.
+ *
+ * - `connect` rejects with {@linkcode ConnectError} (the socket error as `cause`) when the
+ *   peer refuses or is unreachable, and when `options.signal` aborts the attempt.
+ * - `listen` rejects with {@linkcode IoError} when the address cannot be bound.
+ * - `close()` destroys the socket; a pending read then resolves as done.
+ *
+ * @example Echo server and client on loopback
+ * ```ts
+ * import { nodeNetwork } from "./net.ts";
+ * const net = nodeNetwork();
+ * const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
+ *   conn.readable.pipeTo(conn.writable).catch(() => {});
+ * });
+ * const conn = await net.connect(listener.address);
+ * const writer = conn.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("hi"));
+ * await writer.close();
+ * const reply = await new Response(conn.readable).text(); // "hi"
+ * await listener.close();
+ * ```
+ */
+export function nodeNetwork(): Network {
+  return { listen, connect };
+}
+
+function listen(
+  address: NetAddress,
+  onConnection: (conn: Connection) => void,
+): Promise<Listener> {
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    let conn: Connection;
+    try {
+      conn = wrapSocket(socket);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    try {
+      onConnection(conn);
+    } catch {
+      // The callback's own failure is not the listener's business.
+    }
+  });
+  return new Promise<Listener>((resolve, reject) => {
+    const onError = (cause: unknown) => {
+      reject(new IoError(`cannot listen on ${address.hostname}:${address.port}`, { cause }));
+    };
+    server.once("error", onError);
+    server.listen({ host: address.hostname, port: address.port }, () => {
+      server.off("error", onError);
+      server.on("error", () => {/* accept errors after listening: keep serving */});
+      const info = server.address() as AddressInfo;
+      let closed = false;
+      resolve({
+        address: { hostname: info.address, port: info.port },
+        close() {
+          if (!closed) {
+            closed = true;
+            // Stops accepting now; server.close's callback would wait for every accepted
+            // connection to end, which the contract does not ask for.
+            server.close();
+          }
+          return Promise.resolve();
+        },
+      });
+    });
+  });
+}
+
+function connect(address: NetAddress, options?: ConnectOptions): Promise<Connection> {
+  const signal = options?.signal;
+  const where = `${address.hostname}:${address.port}`;
+  return new Promise<Connection>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new ConnectError(`connect to ${where} aborted`, { cause: signal.reason }));
+      return;
+    }
+    const socket = netConnect({
+      host: address.hostname,
+      port: address.port,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
+    const cleanup = () => {
+      socket.off("connect", onConnect);
+      socket.off("error", onError);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onConnect = () => {
+      cleanup();
+      try {
+        resolve(wrapSocket(socket));
+      } catch (cause) {
+        socket.destroy();
+        reject(new ConnectError(`connect to ${where} failed`, { cause }));
+      }
+    };
+    const onError = (cause: Error) => {
+      cleanup();
+      socket.destroy();
+      reject(new ConnectError(`connect to ${where} failed`, { cause }));
+    };
+    const onAbort = () => {
+      cleanup();
+      socket.destroy();
+      reject(new ConnectError(`connect to ${where} aborted`, { cause: signal?.reason }));
+    };
+    socket.once("connect", onConnect);
+    socket.once("error", onError);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function wrapSocket(socket: Socket): Connection {
+  const localAddress = { hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+  const remoteAddress = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+  let localClose = false;
+  let readDone = false;
+  let failure: Error | null = null;
+  let readController!: ReadableStreamDefaultController<Uint8Array>;
+  const drainWaiters = new Set<(err?: Error) => void>();
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+
+  const finishRead = (err?: Error) => {
+    if (readDone) return;
+    readDone = true;
+    try {
+      if (err) readController.error(err);
+      else readController.close();
+    } catch {
+      // cancelled or already finished
+    }
+  };
+
+  socket.on("error", (cause: Error) => {
+    failure ??= new IoError("connection failed", { cause });
+  });
+  socket.on("close", () => {
+    finishRead(localClose ? undefined : failure ?? undefined);
+    const err = failure ?? new IoError("connection is closed");
+    for (const w of drainWaiters) w(err);
+    drainWaiters.clear();
+  });
+  socket.on("drain", () => {
+    for (const w of drainWaiters) w();
+    drainWaiters.clear();
+  });
+
+  const readable = new ReadableStream<Uint8Array>({
+    start(controller) {
+      readController = controller;
+      socket.on("data", (buf: Uint8Array) => {
+        if (readDone) return;
+        controller.enqueue(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) socket.pause();
+      });
+      socket.on("end", () => finishRead());
+    },
+    pull() {
+      if (!readDone) socket.resume();
+    },
+    cancel() {
+      readDone = true;
+      // Keep draining (and dropping) what arrives so the socket can still finish.
+      socket.resume();
+    },
+  }, new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER }));
+
+  const writable = new WritableStream<Uint8Array>({
+    write(chunk) {
+      return new Promise<void>((resolve, reject) => {
+        if (socket.destroyed || !socket.writable) {
+          reject(failure ?? new IoError("connection is closed"));
+          return;
+        }
+        if (socket.write(chunk.slice())) {
+          resolve();
+          return;
+        }
+        drainWaiters.add((err) => (err ? reject(err) : resolve()));
+      });
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        if (socket.destroyed || socket.writableEnded) {
+          resolve();
+          return;
+        }
+        socket.end(() => resolve());
+        // 'finish' may never come if the socket dies first.
+        socket.once("close", () => resolve());
+      });
+    },
+    abort() {
+      socket.destroy();
+    },
+  }, { highWaterMark: 1 });
+
+  return {
+    readable,
+    writable,
+    localAddress,
+    remoteAddress,
+    close() {
+      if (localClose) return;
+      localClose = true;
+      socket.destroy();
+    },
+    closed,
+  };
+}
