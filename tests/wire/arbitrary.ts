@@ -1,0 +1,114 @@
+/**
+ * Random valid messages for property and fuzz tests.
+ *
+ * @module
+ */
+
+import { type Message, MessageType } from "../../src/wire/mod.ts";
+import type { Rng } from "./prng.ts";
+
+const ALPHABET = ["a", "Z", "0", ":", "/", ".", " ", "é", "€", "😀", "\u0000", "\u07ff"];
+
+/** A random well-formed string of at most `maxBytes` UTF-8 bytes. */
+export function randomString(rng: Rng, maxBytes: number): string {
+  let out = "";
+  let bytes = 0;
+  const target = rng.int(4) === 0 ? maxBytes : rng.int(maxBytes + 1);
+  for (;;) {
+    const c = rng.pick(ALPHABET);
+    const n = new TextEncoder().encode(c).length;
+    if (bytes + n > target) return out;
+    out += c;
+    bytes += n;
+  }
+}
+
+/** A random valid binary content id (SHA-256 or SHA-1). */
+export function randomId(rng: Rng): Uint8Array {
+  const sha1 = rng.int(3) === 0;
+  const id = new Uint8Array(sha1 ? 22 : 34);
+  id[0] = sha1 ? 0x11 : 0x12;
+  id[1] = sha1 ? 20 : 32;
+  id.set(rng.bytes(id.length - 2), 2);
+  return id;
+}
+
+function randomU32(rng: Rng): number {
+  return rng.pick([0, 1, 0xffffffff, rng.int(0x100000000)]);
+}
+
+function smallCount(rng: Rng, max: number): number {
+  return rng.int(8) === 0 ? max : rng.int(Math.min(max, 16) + 1);
+}
+
+/** A random valid message of any type; `maxData` bounds DATA chunks. */
+export function randomMessage(rng: Rng, maxData = 4096): Message {
+  const requestId = randomU32(rng);
+  switch (rng.int(15)) {
+    case 0:
+      return {
+        type: MessageType.HELLO,
+        requestId,
+        protocolVersion: rng.int(256),
+        nodeId: rng.bytes(32),
+        publicKey: rng.bytes(32),
+        nonce: rng.bytes(32),
+        listenAddress: randomString(rng, 1024),
+        capabilities: Array.from({ length: smallCount(rng, 32) }, () => randomString(rng, 40)),
+      };
+    case 1:
+      return { type: MessageType.AUTH, requestId, signature: rng.bytes(64) };
+    case 2:
+    case 3: {
+      const timestamp = rng.pick([0, Number.MAX_SAFE_INTEGER, rng.int(2 ** 48), 0xffffffff]);
+      return rng.int(2) === 0
+        ? { type: MessageType.PING, requestId, timestamp }
+        : { type: MessageType.PONG, requestId, timestamp };
+    }
+    case 4:
+      return { type: MessageType.GOODBYE, requestId, reason: randomString(rng, 1024) };
+    case 5:
+      return {
+        type: MessageType.HAS,
+        requestId,
+        ids: Array.from({ length: smallCount(rng, 1024) }, () => randomId(rng)),
+      };
+    case 6:
+      return {
+        type: MessageType.HAS_RESULT,
+        requestId,
+        present: Array.from({ length: smallCount(rng, 1024) }, () => rng.int(2) === 1),
+      };
+    case 7:
+      return rng.int(2) === 0 ? { type: MessageType.GET_BLOCK, requestId, id: randomId(rng) } : {
+        type: MessageType.GET_BLOCK,
+        requestId,
+        id: randomId(rng),
+        range: { offset: randomU32(rng), length: randomU32(rng) },
+      };
+    case 8:
+      return { type: MessageType.BLOCK, requestId, id: randomId(rng), size: randomU32(rng) };
+    case 9:
+      return { type: MessageType.PUT_BLOCK, requestId, id: randomId(rng), size: randomU32(rng) };
+    case 10:
+      return { type: MessageType.DELETE, requestId, id: randomId(rng) };
+    case 11:
+      return {
+        type: MessageType.DATA,
+        requestId,
+        chunk: rng.bytes(rng.int(maxData + 1)),
+        end: rng.int(2) === 1,
+      };
+    case 12:
+      return { type: MessageType.CANCEL, requestId };
+    case 13:
+      return { type: MessageType.OK, requestId };
+    default:
+      return {
+        type: MessageType.ERROR,
+        requestId,
+        code: rng.int(0x10000),
+        message: randomString(rng, 1024),
+      };
+  }
+}
