@@ -1,0 +1,664 @@
+/**
+ * `FsBlockStore`: the {@linkcode BlockStore} over a runtime
+ * {@linkcode import("../runtime/types.ts").FileSystem}.
+ *
+ * ## Layout
+ *
+ * ```
+ * <root>/data/<segments...>   entries; the segments come from the PathTransform
+ * <root>/tmp/                 writes in progress (unique names); emptied on open
+ * <root>/quarantine/          entries that failed verification; never served or listed
+ * ```
+ *
+ * Each entry file is a small versioned header (magic, version, the content id of the bytes,
+ * the key for keyed entries, the size, a CRC-32) followed by the bytes: see
+ * {@linkcode import("./entry_header.ts")} for the exact layout.
+ *
+ * ## Guarantees
+ *
+ * - **Atomic writes.** Bytes go to a fresh file under `tmp/`, are flushed (`durability:
+ *   "fsync"`, the default), then renamed over the entry's path, and the entry's directory is
+ *   flushed; new shard directories are flushed into their parents once. A crash at any moment
+ *   leaves either the old entry or the new one under a key, never a torn one; leftover temp
+ *   files are removed by the next {@linkcode FsBlockStore.open}. With `durability: "none"` the
+ *   same holds against process crashes, but not against power loss.
+ * - **Verified reads.** A read loads the whole entry (bounded by `maxEntrySize`, since Web
+ *   Crypto cannot hash incrementally), checks the header, the size and the hash, and only then
+ *   hands out the bytes. On a mismatch the file is moved to `quarantine/` and the read fails
+ *   with {@linkcode CorruptBlockError}.
+ * - **Concurrency.** Concurrent writers of the same key each rename a complete file; the last
+ *   rename wins. Readers see the old or the new entry, never a mix. A read that has already
+ *   opened an entry completes with those bytes even if the entry is deleted, replaced or the
+ *   store cleared meanwhile; reads that start afterwards get `NotFoundError` (or the new
+ *   entry). Caveat: if a corrupt entry is replaced by a good write between a read's load and
+ *   its quarantine step, the fresh copy is quarantined too (write it again).
+ * - **Bounded entries.** A write of more than `maxEntrySize` bytes fails with
+ *   {@linkcode EntryTooLargeError} as soon as the bound is crossed, and stores nothing.
+ * - **Cancellation.** A write aborted through its signal removes its temp file and leaves
+ *   nothing visible (once the final rename has started, the write completes).
+ *
+ * One store instance per root at a time: opening a second one on the same root clears the
+ * first one's in-progress temp files.
+ *
+ * @module
+ */
+
+import { AbortedError, InvalidArgumentError, IoError, NotFoundError } from "../errors.ts";
+import { ContentId, DEFAULT_HASH, type HashAlgorithm } from "../id/content_id.ts";
+import type { FileSystem } from "../runtime/types.ts";
+import { toHex } from "../util/hex.ts";
+import {
+  BadHeaderError,
+  decodeHeader,
+  encodeHeader,
+  headerLength,
+  MAX_HEADER_BYTES,
+} from "./entry_header.ts";
+import type { EntryHeader } from "./entry_header.ts";
+import { CorruptBlockError, EntryTooLargeError, StoreClosedError } from "./errors.ts";
+import { type NormalizedKey, normalizeKey } from "./key.ts";
+import {
+  defaultPathTransform,
+  type PathTransform,
+  validatePathSegments,
+} from "./path_transform.ts";
+import type {
+  BlockStore,
+  EntryInfo,
+  ReadOptions,
+  StoreInput,
+  StoreKey,
+  StoreStats,
+  WriteOptions,
+} from "./types.ts";
+
+/** Default bound on an entry's size: 8 MiB. */
+export const DEFAULT_MAX_ENTRY_SIZE = 8 * 1024 * 1024;
+
+/** Size of the chunks a read stream hands out (views into one buffer, no copies). */
+export const READ_CHUNK_SIZE = 256 * 1024;
+
+/** How writes reach the disk: `"fsync"` flushes file and directory; `"none"` leaves it to the OS. */
+export type Durability = "fsync" | "none";
+
+/** Options for {@linkcode FsBlockStore.open}. */
+export interface StoreOptions {
+  /** The file system to store entries in. */
+  readonly fs: FileSystem;
+  /** Directory of the store; created if missing. */
+  readonly root: string;
+  /** Where a key's entry lives (default {@linkcode defaultPathTransform}). */
+  readonly pathTransform?: PathTransform;
+  /** Flush writes to stable storage (default `"fsync"`). */
+  readonly durability?: Durability;
+  /** Largest entry in bytes (default {@linkcode DEFAULT_MAX_ENTRY_SIZE}). */
+  readonly maxEntrySize?: number;
+  /** Hash for keyed entries and `put` when a write does not name one (default SHA-256). */
+  readonly defaultAlgorithm?: HashAlgorithm;
+}
+
+const ID_BYTES: Record<HashAlgorithm, number> = { "sha-256": 34, "sha-1": 22 };
+const MAX_KNOWN_DIRS = 100_000;
+
+/**
+ * A crash-safe, verifying block store on a {@linkcode FileSystem}.
+ *
+ * @example Store and read back a block on the in-memory file system
+ * ```ts ignore
+ * import { FsBlockStore } from "./block_store.ts";
+ * import { MemoryFileSystem } from "../runtime/memory/fs.ts";
+ * const store = await FsBlockStore.open({ fs: new MemoryFileSystem(), root: "/store" });
+ * const id = await store.put(new TextEncoder().encode("hello"));
+ * const bytes = await store.readBytes(id); // verified against id
+ * await store.write("notes/today", new TextEncoder().encode("keyed entry"));
+ * for await (const entry of store.list()) console.log(entry.key, entry.size);
+ * await store.close();
+ * ```
+ */
+export class FsBlockStore implements BlockStore {
+  readonly #fs: FileSystem;
+  readonly #dataDir: string;
+  readonly #tmpDir: string;
+  readonly #quarantineDir: string;
+  readonly #root: string;
+  readonly #transform: PathTransform;
+  readonly #fsync: boolean;
+  readonly #maxEntrySize: number;
+  readonly #defaultAlgorithm: HashAlgorithm;
+  /** Directories known to exist (and, with fsync, to be flushed into their parent). */
+  readonly #dirs = new Map<string, Promise<void>>();
+  readonly #inflight = new Set<Promise<unknown>>();
+  #closed = false;
+  #tmpCounter = 0;
+  readonly #tmpPrefix: string;
+
+  private constructor(options: StoreOptions, root: string) {
+    this.#fs = options.fs;
+    this.#root = root;
+    const base = root.endsWith("/") ? root.slice(0, -1) : root;
+    this.#dataDir = `${base}/data`;
+    this.#tmpDir = `${base}/tmp`;
+    this.#quarantineDir = `${base}/quarantine`;
+    this.#transform = options.pathTransform ?? defaultPathTransform;
+    this.#fsync = (options.durability ?? "fsync") === "fsync";
+    this.#maxEntrySize = options.maxEntrySize ?? DEFAULT_MAX_ENTRY_SIZE;
+    this.#defaultAlgorithm = options.defaultAlgorithm ?? DEFAULT_HASH;
+    this.#tmpPrefix = toHex(crypto.getRandomValues(new Uint8Array(6)));
+  }
+
+  /**
+   * Opens (creating if needed) the store at `options.root`, and removes temp files left by
+   * an earlier crash. Throws `InvalidArgumentError` on bad options.
+   */
+  static async open(options: StoreOptions): Promise<FsBlockStore> {
+    const { root } = options;
+    if (typeof root !== "string" || root.length === 0 || root.includes("\0")) {
+      throw new InvalidArgumentError("store root must be a non-empty path");
+    }
+    const max = options.maxEntrySize ?? DEFAULT_MAX_ENTRY_SIZE;
+    if (!Number.isSafeInteger(max) || max < 0) {
+      throw new InvalidArgumentError(`maxEntrySize must be a non-negative integer, got ${max}`);
+    }
+    const durability = options.durability ?? "fsync";
+    if (durability !== "fsync" && durability !== "none") {
+      throw new InvalidArgumentError(
+        `durability must be "fsync" or "none", got ${String(durability)}`,
+      );
+    }
+    const alg = options.defaultAlgorithm ?? DEFAULT_HASH;
+    if (!(alg in ID_BYTES)) throw new InvalidArgumentError(`unknown hash algorithm ${String(alg)}`);
+    const store = new FsBlockStore(options, root);
+    const fs = options.fs;
+    await fs.mkdir(root, { recursive: true });
+    await fs.remove(store.#tmpDir, { recursive: true });
+    await fs.mkdir(store.#tmpDir);
+    await fs.mkdir(store.#dataDir);
+    await fs.mkdir(store.#quarantineDir);
+    if (store.#fsync) await fs.syncDir(root);
+    store.#dirs.set(store.#dataDir, Promise.resolve());
+    return store;
+  }
+
+  /** The store's root directory, as given to {@linkcode FsBlockStore.open}. */
+  get root(): string {
+    return this.#root;
+  }
+
+  /** Directory holding quarantined (corrupt) entries. */
+  get quarantineDir(): string {
+    return this.#quarantineDir;
+  }
+
+  /** Directory holding writes in progress. */
+  get tmpDir(): string {
+    return this.#tmpDir;
+  }
+
+  /** Stores content-addressed bytes and returns their id (hashed with `options.algorithm`). */
+  async put(data: StoreInput, options?: WriteOptions): Promise<ContentId> {
+    const info = await this.#track(this.#write(null, data, options));
+    return info.id;
+  }
+
+  /**
+   * Stores bytes under `key`: a content id (the bytes must hash to it, else
+   * {@linkcode CorruptBlockError} and nothing is stored) or an arbitrary string key. Fails
+   * with {@linkcode EntryTooLargeError} over `maxEntrySize`, `InvalidKeyError` for a bad key,
+   * `AbortedError` when `options.signal` fires first.
+   */
+  write(key: StoreKey, data: StoreInput, options?: WriteOptions): Promise<EntryInfo> {
+    try {
+      return this.#track(this.#write(normalizeKey(key), data, options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Reads an entry, verified, as a stream of views into one buffer. See {@linkcode readBytes}. */
+  async read(key: StoreKey, options?: ReadOptions): Promise<ReadableStream<Uint8Array>> {
+    const data = await this.readBytes(key, options);
+    let offset = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (offset < data.length) {
+          const end = Math.min(offset + READ_CHUNK_SIZE, data.length);
+          controller.enqueue(data.subarray(offset, end));
+          offset = end;
+        }
+        if (offset >= data.length) controller.close();
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /**
+   * Reads an entry, verified. Rejects with `NotFoundError` when absent,
+   * {@linkcode CorruptBlockError} when the header, size, key or hash do not match (the file is
+   * quarantined first), {@linkcode EntryTooLargeError} for a file over `maxEntrySize`.
+   */
+  async readBytes(key: StoreKey, options?: ReadOptions): Promise<Uint8Array> {
+    this.#checkOpen();
+    const k = normalizeKey(key);
+    const path = await this.#pathOf(k);
+    const signal = options?.signal;
+    throwIfAborted(signal);
+    const st = await this.#fs.stat(path);
+    if (!st || !st.isFile) throw new NotFoundError(`no entry for ${describe(k.text)}`);
+    if (st.size > this.#maxEntrySize + MAX_HEADER_BYTES) {
+      throw new EntryTooLargeError(k.text, st.size, this.#maxEntrySize);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#fs.readFile(path);
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        throw new NotFoundError(`no entry for ${describe(k.text)}`, { cause: err });
+      }
+      throw err;
+    }
+    throwIfAborted(signal);
+    const header = await this.#checkHeader(k, path, bytes, bytes.length);
+    const data = bytes.subarray(header.length);
+    if (data.length > this.#maxEntrySize) {
+      throw new EntryTooLargeError(k.text, data.length, this.#maxEntrySize);
+    }
+    const actual = await ContentId.of(data, header.id.algorithm);
+    if (!actual.equals(header.id)) {
+      await this.#quarantine(path);
+      throw new CorruptBlockError({
+        key: k.text,
+        expected: header.id.toString(),
+        actual: actual.toString(),
+        reason: "content hash mismatch",
+      });
+    }
+    return data;
+  }
+
+  /** True when an entry file exists for `key` (not verified). */
+  async has(key: StoreKey): Promise<boolean> {
+    this.#checkOpen();
+    const st = await this.#fs.stat(await this.#pathOf(normalizeKey(key)));
+    return st !== null && st.isFile;
+  }
+
+  /**
+   * Describes an entry from its header (the bytes are not hashed), or `null` when absent.
+   * A bad header is quarantined and reported as {@linkcode CorruptBlockError}.
+   */
+  async info(key: StoreKey): Promise<EntryInfo | null> {
+    this.#checkOpen();
+    const k = normalizeKey(key);
+    const path = await this.#pathOf(k);
+    const st = await this.#fs.stat(path);
+    if (!st || !st.isFile) return null;
+    let head: Uint8Array;
+    try {
+      head = await this.#readHead(path, st.size);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
+    const header = await this.#checkHeader(k, path, head, st.size);
+    return { key: header.key ?? header.id.toString(), id: header.id, size: header.size };
+  }
+
+  /** Removes an entry; resolves `true` when it existed. Reads already loading it complete. */
+  async delete(key: StoreKey): Promise<boolean> {
+    this.#checkOpen();
+    const path = await this.#pathOf(normalizeKey(key));
+    const st = await this.#fs.stat(path);
+    if (!st || !st.isFile) return false;
+    await this.#fs.remove(path);
+    if (this.#fsync) await this.#fs.syncDir(parentOf(path));
+    return true;
+  }
+
+  /**
+   * Removes every entry at once: the data directory is renamed away (atomic), replaced by an
+   * empty one, and then deleted. Writes that finish afterwards land in the new, empty store.
+   */
+  async clear(): Promise<void> {
+    this.#checkOpen();
+    const trash = `${this.#tmpDir}/clear-${this.#tmpPrefix}-${++this.#tmpCounter}`;
+    this.#dirs.clear();
+    await this.#fs.rename(this.#dataDir, trash);
+    await this.#fs.mkdir(this.#dataDir);
+    if (this.#fsync) await this.#fs.syncDir(this.#root);
+    this.#dirs.set(this.#dataDir, Promise.resolve());
+    await this.#fs.remove(trash, { recursive: true });
+  }
+
+  /**
+   * Iterates over all entries from their headers (bytes not hashed), in no particular order.
+   * A file whose header is unreadable, or whose length does not match its header, is
+   * quarantined and skipped. Entries added or removed during iteration may or may not appear.
+   */
+  async *list(): AsyncIterable<EntryInfo> {
+    this.#checkOpen();
+    for await (const { path, size } of this.#walk(this.#dataDir, 0)) {
+      let header: EntryHeader;
+      try {
+        header = decodeHeader(await this.#readHead(path, size));
+        if (header.length + header.size !== size) throw new BadHeaderError("length mismatch");
+      } catch (err) {
+        if (err instanceof NotFoundError) continue;
+        if (!(err instanceof BadHeaderError)) throw err;
+        if (await this.#stillBad(path)) await this.#quarantine(path);
+        continue;
+      }
+      yield { key: header.key ?? header.id.toString(), id: header.id, size: header.size };
+    }
+  }
+
+  /** Counts entries and their bytes (walks the store, reading each header). */
+  async stats(): Promise<StoreStats> {
+    let count = 0;
+    let bytes = 0;
+    for await (const entry of this.list()) {
+      count++;
+      bytes += entry.size;
+    }
+    return { count, bytes };
+  }
+
+  /** Waits for in-flight writes, then refuses further use. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  // ---- internals ----
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StoreClosedError();
+  }
+
+  #track<T>(op: Promise<T>): Promise<T> {
+    this.#inflight.add(op);
+    const done = () => this.#inflight.delete(op);
+    op.then(done, done);
+    return op;
+  }
+
+  async #pathOf(k: NormalizedKey): Promise<string> {
+    const segments = validatePathSegments(await this.#transform(k.text));
+    return `${this.#dataDir}/${segments.join("/")}`;
+  }
+
+  async #write(
+    k: NormalizedKey | null,
+    data: StoreInput,
+    options?: WriteOptions,
+  ): Promise<EntryInfo> {
+    this.#checkOpen();
+    const signal = options?.signal;
+    throwIfAborted(signal);
+    const algorithm = k?.id?.algorithm ?? options?.algorithm ?? this.#defaultAlgorithm;
+    const idBytes = ID_BYTES[algorithm];
+    if (idBytes === undefined) {
+      throw new InvalidArgumentError(`unknown hash algorithm ${String(algorithm)}`);
+    }
+    const keyBytes = k?.bytes ?? EMPTY;
+    const headLen = headerLength(idBytes, keyBytes.length);
+    const label = k?.text ?? "(new block)";
+
+    // Gather the bytes. A stream of several chunks is copied once into a buffer that also
+    // holds the header, so the file is written with one call; a single array is not copied.
+    let whole: Uint8Array | null = null;
+    let body: Uint8Array;
+    if (data instanceof Uint8Array) {
+      if (data.length > this.#maxEntrySize) {
+        throw new EntryTooLargeError(label, data.length, this.#maxEntrySize);
+      }
+      body = data;
+    } else if (data instanceof ReadableStream) {
+      const { chunks, total } = await collect(data, this.#maxEntrySize, label, signal);
+      if (chunks.length === 1) {
+        body = chunks[0];
+      } else {
+        whole = new Uint8Array(headLen + total);
+        let at = headLen;
+        for (const c of chunks) {
+          whole.set(c, at);
+          at += c.length;
+        }
+        body = whole.subarray(headLen);
+      }
+    } else {
+      throw new InvalidArgumentError("data must be a Uint8Array or a ReadableStream<Uint8Array>");
+    }
+
+    const id = await ContentId.of(body, algorithm);
+    if (k?.id && !id.equals(k.id)) {
+      throw new CorruptBlockError({
+        key: k.text,
+        expected: k.id.toString(),
+        actual: id.toString(),
+        reason: "written bytes do not match the content id",
+      });
+    }
+    const key = k ?? normalizeKey(id);
+    const header = whole ? whole.subarray(0, headLen) : new Uint8Array(headLen);
+    encodeHeader(header, id, keyBytes, body.length);
+    const path = await this.#pathOf(key);
+    throwIfAborted(signal);
+
+    const tmp = `${this.#tmpDir}/${this.#tmpPrefix}-${++this.#tmpCounter}.tmp`;
+    let renamed = false;
+    try {
+      const file = await this.#fs.create(tmp, { exclusive: true });
+      try {
+        if (whole) {
+          await file.write(whole);
+        } else {
+          await file.write(header);
+          if (body.length > 0) await file.write(body);
+        }
+        if (this.#fsync) await file.sync();
+      } finally {
+        await file.close();
+      }
+      throwIfAborted(signal);
+      const dir = parentOf(path);
+      await this.#ensureDir(dir);
+      try {
+        await this.#fs.rename(tmp, path);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        // A concurrent clear() removed the directory: create it again and retry once.
+        this.#dirs.clear();
+        await this.#ensureDir(dir);
+        await this.#fs.rename(tmp, path);
+      }
+      renamed = true;
+      if (this.#fsync) await this.#fs.syncDir(dir);
+    } finally {
+      if (!renamed) await this.#fs.remove(tmp).catch(() => {});
+    }
+    return { key: key.text, id, size: body.length };
+  }
+
+  /** Makes sure `dir` (under the data directory) exists and, with fsync, is flushed into its parent. */
+  #ensureDir(dir: string): Promise<void> {
+    const known = this.#dirs.get(dir);
+    if (known) return known;
+    if (this.#dirs.size > MAX_KNOWN_DIRS) this.#dirs.clear();
+    const parent = parentOf(dir);
+    const made = (async () => {
+      await this.#ensureDir(parent);
+      await this.#fs.mkdir(dir);
+      if (this.#fsync) await this.#fs.syncDir(parent);
+    })();
+    this.#dirs.set(dir, made);
+    made.catch(() => this.#dirs.delete(dir));
+    return made;
+  }
+
+  /** Reads the first bytes of a file, enough for any header. */
+  async #readHead(path: string, fileSize: number): Promise<Uint8Array> {
+    const want = Math.max(1, Math.min(fileSize, MAX_HEADER_BYTES));
+    const stream = await this.#fs.readStream(path, { length: want, chunkSize: want });
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const c of stream) {
+      chunks.push(c);
+      total += c.length;
+    }
+    return chunks.length === 1 ? chunks[0] : concat(chunks, total);
+  }
+
+  /**
+   * Decodes and checks a header against the key asked for and the file's length; on any
+   * mismatch quarantines the file and throws {@linkcode CorruptBlockError}.
+   */
+  async #checkHeader(
+    k: NormalizedKey,
+    path: string,
+    head: Uint8Array,
+    fileSize: number,
+  ): Promise<EntryHeader> {
+    let header: EntryHeader;
+    try {
+      header = decodeHeader(head);
+    } catch (err) {
+      if (!(err instanceof BadHeaderError)) throw err;
+      await this.#quarantine(path);
+      throw new CorruptBlockError({
+        key: k.text,
+        expected: "a valid entry header",
+        actual: err.message,
+        reason: "bad header",
+      }, { cause: err });
+    }
+    let problem: { expected: string; actual: string; reason: string } | null = null;
+    if (k.id && !header.id.equals(k.id)) {
+      problem = {
+        expected: k.id.toString(),
+        actual: header.id.toString(),
+        reason: "header names another id",
+      };
+    } else if (!k.id && header.key !== k.text) {
+      problem = {
+        expected: `key ${JSON.stringify(describe(k.text))}`,
+        actual: header.key === null ? "no key" : `key ${JSON.stringify(describe(header.key))}`,
+        reason: "header names another key",
+      };
+    } else if (header.length + header.size !== fileSize) {
+      problem = {
+        expected: `${header.length + header.size} bytes`,
+        actual: `${fileSize} bytes`,
+        reason: "truncated or extended entry",
+      };
+    }
+    if (problem) {
+      await this.#quarantine(path);
+      throw new CorruptBlockError({ key: k.text, ...problem });
+    }
+    return header;
+  }
+
+  /** Re-reads a file that looked bad during a listing, in case it was replaced meanwhile. */
+  async #stillBad(path: string): Promise<boolean> {
+    const st = await this.#fs.stat(path);
+    if (!st || !st.isFile) return false;
+    try {
+      const header = decodeHeader(await this.#readHead(path, st.size));
+      return header.length + header.size !== st.size;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      return err instanceof BadHeaderError;
+    }
+  }
+
+  /** Moves a bad entry file into the quarantine directory (ignoring a file already gone). */
+  async #quarantine(path: string): Promise<void> {
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    const target = `${this.#quarantineDir}/${name}.${this.#tmpPrefix}-${++this.#tmpCounter}`;
+    try {
+      await this.#fs.rename(path, target);
+      if (this.#fsync) await this.#fs.syncDir(parentOf(path));
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+
+  /** Yields every regular file under `dir`, depth-first; tolerates concurrent removal. */
+  async *#walk(dir: string, depth: number): AsyncGenerator<{ path: string; size: number }> {
+    if (depth > 32) throw new IoError(`store tree too deep at ${dir}`);
+    const subdirs: string[] = [];
+    try {
+      for await (const e of this.#fs.readDir(dir)) {
+        const path = `${dir}/${e.name}`;
+        if (e.isDirectory) subdirs.push(path);
+        else if (e.isFile) yield { path, size: e.size };
+      }
+    } catch (err) {
+      if (err instanceof NotFoundError) return;
+      throw err;
+    }
+    for (const sub of subdirs) yield* this.#walk(sub, depth + 1);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
+}
+
+function describe(key: string): string {
+  return key.length > 80 ? `${key.slice(0, 77)}...` : key;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError("store operation aborted", { cause: signal.reason });
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Reads a stream to its end, keeping the chunks; stops as soon as `limit` is crossed. */
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  label: string,
+  signal: AbortSignal | undefined,
+): Promise<{ chunks: Uint8Array[]; total: number }> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for (;;) {
+      throwIfAborted(signal);
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!(value instanceof Uint8Array)) {
+        throw new InvalidArgumentError("a data stream must yield Uint8Array chunks");
+      }
+      total += value.length;
+      if (total > limit) throw new EntryTooLargeError(label, total, limit);
+      if (value.length > 0) chunks.push(value);
+    }
+    throwIfAborted(signal);
+  } catch (err) {
+    await reader.cancel(err).catch(() => {});
+    throw err;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    try {
+      reader.releaseLock();
+    } catch {
+      // already released
+    }
+  }
+  return { chunks, total };
+}
