@@ -1,0 +1,30 @@
+/**
+ * The Node runtime: files, TCP, HTTP serve and the process, as one {@linkcode Runtime}.
+ *
+ * @module
+ */
+
+import { nodeFileSystem } from "./node/fs.ts";
+import { nodeServe } from "./node/http.ts";
+import { nodeNetwork } from "./node/net.ts";
+import { nodeProcess } from "./node/process.ts";
+import type { Runtime } from "./types.ts";
+
+/**
+ * Builds the Node {@linkcode Runtime} (Node 24 or later).
+ *
+ * @example
+ * ```ts ignore
+ * import { nodeRuntime } from "./node.ts";
+ * console.log(nodeRuntime().name); // "node"
+ * ```
+ */
+export function nodeRuntime(): Runtime {
+  return {
+    name: "node",
+    fs: nodeFileSystem(),
+    net: nodeNetwork(),
+    serve: nodeServe,
+    process: nodeProcess(),
+  };
+}
