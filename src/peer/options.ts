@@ -1,0 +1,88 @@
+/**
+ * Every timing knob and limit of the peer layer, in one options object, with the defaults
+ * filled in one place ({@linkcode resolvePeerOptions}). Tests pass short values.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../errors.ts";
+
+/** Timing knobs and limits of connections and of the peer manager. All times in milliseconds. */
+export interface PeerOptions {
+  /** A handshake not complete after this long drops the connection (default 5000). */
+  readonly handshakeTimeoutMs: number;
+  /** Default per-request timeout when the caller gives none (default 30000). */
+  readonly requestTimeoutMs: number;
+  /** A PING is sent this often (default 1000). */
+  readonly heartbeatIntervalMs: number;
+  /** A peer silent (nothing received) this long is declared dead and dropped (default 4000). */
+  readonly deadAfterMs: number;
+  /** Largest block accepted or sent, in bytes (default 4 MiB). */
+  readonly maxBlockSize: number;
+  /** Requests from one peer being served at once; more are refused with ERROR LIMIT (default 64). */
+  readonly maxInFlightPerPeer: number;
+  /** Connections (handshaking or established) at once; more are refused with ERROR LIMIT (default 256). */
+  readonly maxConnections: number;
+  /** First redial delay of a bootstrap address (default 200). */
+  readonly backoffBaseMs: number;
+  /** Largest redial delay (default 30000). */
+  readonly backoffMaxMs: number;
+  /** Graceful shutdown lets in-flight requests finish for this long (default 5000). */
+  readonly shutdownGraceMs: number;
+  /** Timeout of one outgoing TCP connect (default 5000). */
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * The defaults.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PEER_OPTIONS } from "./options.ts";
+ * console.log(DEFAULT_PEER_OPTIONS.heartbeatIntervalMs); // 1000
+ * ```
+ */
+export const DEFAULT_PEER_OPTIONS: Readonly<PeerOptions> = Object.freeze({
+  handshakeTimeoutMs: 5000,
+  requestTimeoutMs: 30_000,
+  heartbeatIntervalMs: 1000,
+  deadAfterMs: 4000,
+  maxBlockSize: 4 * 1024 * 1024,
+  maxInFlightPerPeer: 64,
+  maxConnections: 256,
+  backoffBaseMs: 200,
+  backoffMaxMs: 30_000,
+  shutdownGraceMs: 5000,
+  connectTimeoutMs: 5000,
+});
+
+/**
+ * Fills in the defaults for the options not given and checks every value is a positive
+ * number. Throws {@linkcode InvalidArgumentError} otherwise.
+ *
+ * @example
+ * ```ts
+ * import { resolvePeerOptions } from "./options.ts";
+ * const opts = resolvePeerOptions({ heartbeatIntervalMs: 50, deadAfterMs: 300 });
+ * console.log(opts.handshakeTimeoutMs); // 5000
+ * ```
+ */
+export function resolvePeerOptions(partial: Partial<PeerOptions> = {}): PeerOptions {
+  const out: Record<string, number> = { ...DEFAULT_PEER_OPTIONS };
+  for (const [key, value] of Object.entries(partial)) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_PEER_OPTIONS)) {
+      throw new InvalidArgumentError(`unknown peer option ${JSON.stringify(key)}`);
+    }
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+      throw new InvalidArgumentError(`peer option ${key} must be a positive number, got ${value}`);
+    }
+    out[key] = value;
+  }
+  if (out.deadAfterMs <= out.heartbeatIntervalMs) {
+    throw new InvalidArgumentError(
+      `deadAfterMs (${out.deadAfterMs}) must exceed heartbeatIntervalMs (${out.heartbeatIntervalMs})`,
+    );
+  }
+  return out as unknown as PeerOptions;
+}
