@@ -150,7 +150,7 @@ export interface BlockMessage {
   readonly requestId: number;
   /** Binary content id. */
   readonly id: Uint8Array;
-  /** Total size of the block in bytes. */
+  /** Bytes that follow in DATA: the block's size, or the served range's size for a ranged GET. */
   readonly size: number;
 }
 
