@@ -11,6 +11,7 @@
 import type { Runtime } from "../../src/runtime/types.ts";
 import { fsContractSuite } from "../runtime/fs_contract.ts";
 import { httpContractSuite } from "../runtime/http_contract.ts";
+import { netContractCases } from "../runtime/net_contract.ts";
 import type { Case } from "./harness.ts";
 import { processContractSuite } from "./process_contract.ts";
 
@@ -32,4 +33,5 @@ export const suites: { readonly name: string; readonly make: SuiteFactory }[] = 
   { name: "fs", make: fsSuite },
   { name: "http", make: (rt) => httpContractSuite(rt.serve) },
   { name: "process", make: (rt) => processContractSuite(rt) },
+  { name: "net", make: (rt) => netContractCases(rt) },
 ];
