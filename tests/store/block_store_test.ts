@@ -1,0 +1,81 @@
+/** Store behaviours that need a specific file system (the in-memory one counts syncs). */
+
+import assert from "node:assert/strict";
+import { InvalidArgumentError, NotFoundError } from "../../src/errors.ts";
+import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
+import { FsBlockStore } from "../../src/store/block_store.ts";
+import { filesUnder } from "./store_suite.ts";
+
+const te = new TextEncoder();
+
+Deno.test("fsync_durability_syncs_file_and_directory", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await FsBlockStore.open({ fs, root: "/s" });
+  const files = fs.syncCount;
+  const dirs = fs.syncDirCount;
+  await store.put(te.encode("a"));
+  assert.equal(fs.syncCount, files + 1, "one file sync per write");
+  assert.ok(fs.syncDirCount >= dirs + 1, "the entry's directory is synced");
+  await store.close();
+});
+
+Deno.test("durability_none_never_syncs", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  await store.put(te.encode("a"));
+  await store.write("k", te.encode("b"));
+  await store.delete("k");
+  await store.clear();
+  assert.equal(fs.syncCount, 0);
+  assert.equal(fs.syncDirCount, 0);
+  await store.close();
+});
+
+Deno.test("open_rejects_bad_options", async () => {
+  const fs = new MemoryFileSystem();
+  await assert.rejects(FsBlockStore.open({ fs, root: "" }), InvalidArgumentError);
+  await assert.rejects(
+    FsBlockStore.open({ fs, root: "/s", maxEntrySize: -1 }),
+    InvalidArgumentError,
+  );
+  await assert.rejects(
+    FsBlockStore.open({ fs, root: "/s", durability: "sometimes" as "none" }),
+    InvalidArgumentError,
+  );
+  await assert.rejects(
+    FsBlockStore.open({ fs, root: "/s", defaultAlgorithm: "md5" as "sha-1" }),
+    InvalidArgumentError,
+  );
+});
+
+Deno.test("default_algorithm_applies_to_put_and_keyed_writes", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await FsBlockStore.open({ fs, root: "/s", defaultAlgorithm: "sha-1" });
+  assert.equal((await store.put(te.encode("a"))).algorithm, "sha-1");
+  assert.equal((await store.write("k", te.encode("a"))).id.algorithm, "sha-1");
+  assert.equal((await store.put(te.encode("a"), { algorithm: "sha-256" })).algorithm, "sha-256");
+  await store.close();
+});
+
+Deno.test("writes_racing_clear_end_in_old_or_new_store_never_torn", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await FsBlockStore.open({ fs, root: "/s" });
+  const writes = Array.from({ length: 50 }, (_, i) => store.write(`k${i}`, te.encode(`v${i}`)));
+  await store.clear();
+  await Promise.all(writes);
+  for await (const e of store.list()) {
+    assert.equal(new TextDecoder().decode(await store.readBytes(e.key)), `v${e.key.slice(1)}`);
+  }
+  assert.deepEqual(await filesUnder(fs, "/s/tmp"), []);
+  await store.close();
+});
+
+Deno.test("read_signal_aborts_before_loading", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await FsBlockStore.open({ fs, root: "/s" });
+  const id = await store.put(te.encode("a"));
+  await assert.rejects(store.readBytes(id, { signal: AbortSignal.abort() }), { code: "ABORTED" });
+  await store.delete(id);
+  await assert.rejects(store.readBytes(id), NotFoundError);
+  await store.close();
+});
