@@ -14,6 +14,7 @@ import { httpContractSuite } from "../runtime/http_contract.ts";
 import { netContractCases } from "../runtime/net_contract.ts";
 import type { Case } from "./harness.ts";
 import { processContractSuite } from "./process_contract.ts";
+import { storeSuite } from "../store/store_suite.ts";
 
 /** Builds a suite's cases for one runtime; `scratchDir` exists and is private to the run. */
 export type SuiteFactory = (runtime: Runtime, scratchDir: string) => Case[];
@@ -34,4 +35,5 @@ export const suites: { readonly name: string; readonly make: SuiteFactory }[] = 
   { name: "http", make: (rt) => httpContractSuite(rt.serve) },
   { name: "process", make: (rt) => processContractSuite(rt) },
   { name: "net", make: (rt) => netContractCases(rt) },
+  { name: "store", make: (rt, scratch) => storeSuite(rt, scratch) },
 ];
