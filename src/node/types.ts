@@ -124,6 +124,8 @@ export interface PeerSummary {
   readonly lastSeen: number;
   /** Last measured round-trip time in ms, if any. */
   readonly rttMs?: number;
+  /** Blocks this peer sent that failed verification (since this node started). */
+  readonly badBlocks?: number;
 }
 
 /** What {@linkcode DfsNode.status} reports. */
@@ -142,6 +144,10 @@ export interface NodeStatus {
   readonly peers: number;
   /** Local store counts. */
   readonly store: { readonly count: number; readonly bytes: number };
+  /** Files in the local index. */
+  readonly files?: number;
+  /** Blocks that failed verification when fetched from peers, per peer node id (hex). */
+  readonly badBlocks?: Readonly<Record<string, number>>;
 }
 
 /**

@@ -1,0 +1,531 @@
+/**
+ * The node: a block store, a peer layer and the policies (placement, replication, fetching,
+ * names) wired together behind the {@linkcode DfsNode} contract. See `docs/node.md` for what
+ * each operation guarantees.
+ *
+ * @module
+ */
+
+import { createApiHandler } from "../api/handler.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import { putFile } from "../file/put_file.ts";
+import { readFile } from "../file/read_file.ts";
+import { statFile } from "../file/stat_file.ts";
+import type { BlockSink, BlockSource } from "../file/types.ts";
+import { ContentId } from "../id/content_id.ts";
+import type { BlockService } from "../peer/block_service.ts";
+import { NodeIdentity } from "../peer/identity.ts";
+import type { HttpServer } from "../runtime/types.ts";
+import { FsBlockStore } from "../store/block_store.ts";
+import type { BlockStore } from "../store/types.ts";
+import { NodeClosedError } from "./errors.ts";
+import { BlockFetcher } from "./fetcher.ts";
+import { FileIndex } from "./file_index.ts";
+import { NameRegistry, validateName } from "./names.ts";
+import { formatAddress, type NodeOptions, resolveNodeOptions } from "./options.ts";
+import type { ResolvedNodeOptions } from "./options.ts";
+import type { PeerLayer, PeerLayerFactory } from "./peer_layer.ts";
+import { startPeerLayer } from "./peers.ts";
+import { closestPeers } from "./placement.ts";
+import type { RemotePeer } from "./remote.ts";
+import { replicateFile } from "./replicator.ts";
+import type {
+  DeleteResult,
+  DfsNode,
+  FileEntry,
+  FileInput,
+  FileStat,
+  GetOptions,
+  GetResult,
+  NameRecord,
+  NodeStatus,
+  PeerSummary,
+  PutOptions,
+  PutResult,
+} from "./types.ts";
+import { walkFileBlocks } from "./walk.ts";
+
+/** dfs version reported by {@linkcode Node.status}. */
+export const DFS_VERSION = "0.1.0";
+
+/** {@linkcode NodeOptions} plus the test seam for the peer layer. */
+export interface NodeStartOptions extends NodeOptions {
+  /** Builds the peer layer (default: the peer manager over TCP / the runtime's network). */
+  readonly peerLayer?: PeerLayerFactory;
+}
+
+/**
+ * A running dfs node.
+ *
+ * @example Start a node, store a file, read it back
+ * ```ts ignore
+ * import { Node } from "./node.ts";
+ * const node = await Node.start({ runtime, dataDir: "/tmp/dfs-a", listen: "127.0.0.1:4000" });
+ * const { id, copies } = await node.put(new TextEncoder().encode("hello"), { name: "greeting" });
+ * const { stream } = await node.get("greeting");
+ * console.log(id, copies, await new Response(stream).text());
+ * await node.close();
+ * ```
+ */
+export class Node implements DfsNode {
+  /** This node's id, hex. */
+  readonly nodeId: string;
+  #opts: ResolvedNodeOptions;
+  #store: BlockStore;
+  #index: FileIndex;
+  #names: NameRegistry;
+  #peers!: PeerLayer;
+  #http: HttpServer | undefined;
+  #started = Date.now();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #badBlocks = new Map<string, number>();
+  #sharedCache: { generation: number; set: Set<string> } | undefined;
+  #generation = 0;
+
+  private constructor(
+    opts: ResolvedNodeOptions,
+    nodeId: string,
+    store: BlockStore,
+    index: FileIndex,
+  ) {
+    this.#opts = opts;
+    this.nodeId = nodeId;
+    this.#store = store;
+    this.#index = index;
+    this.#names = new NameRegistry({
+      store,
+      nodeId,
+      peers: () => this.#remotes(),
+      timeoutMs: opts.timeouts.nameMs,
+      onPeerError: (peer, error) =>
+        opts.log("debug", "name request failed", { peer, error: String(error) }),
+    });
+  }
+
+  /**
+   * Opens the store under `dataDir` (or uses `options.store`), loads or creates the node's key,
+   * starts the peer layer (listen + bootstrap) and, with `api`, serves the HTTP API.
+   * Rejects with `InvalidArgumentError` for bad options, or the first layer's start error.
+   */
+  static async start(options: NodeStartOptions): Promise<Node> {
+    const opts = resolveNodeOptions(options);
+    const { fs } = opts.runtime;
+    await fs.mkdir(opts.dataDir, { recursive: true });
+    const identity = await NodeIdentity.loadOrCreate(fs, opts.dataDir);
+    const store = opts.store ??
+      await FsBlockStore.open({
+        fs,
+        root: `${opts.dataDir}/blocks`,
+        durability: opts.durability,
+      });
+    const node = new Node(opts, identity.nodeIdHex, store, await FileIndex.load(store));
+    try {
+      const factory = options.peerLayer ?? startPeerLayer;
+      node.#peers = await factory({
+        runtime: opts.runtime,
+        identity,
+        listen: opts.listen,
+        bootstrap: opts.bootstrap,
+        blocks: node.#blockService(),
+        names: {
+          get: (name) => node.#names.local(name),
+          put: async (record) => void await node.#names.offer(record),
+        },
+        peer: opts.peer,
+        log: opts.log,
+      });
+      if (opts.api) {
+        node.#http = await opts.runtime.serve(
+          opts.api,
+          createApiHandler(node, {
+            onError: (error) => opts.log("error", "api request failed", { error: String(error) }),
+          }),
+        );
+      }
+    } catch (err) {
+      await node.close().catch(() => {});
+      throw err;
+    }
+    opts.log("info", "node started", { nodeId: node.nodeId, address: node.address });
+    return node;
+  }
+
+  /** The P2P listen address, "host:port". */
+  get address(): string {
+    return this.#peers.address;
+  }
+
+  /** Base URL of the HTTP API when it is served (`http://host:port`), else undefined. */
+  get apiUrl(): string | undefined {
+    return this.#http ? `http://${formatAddress(this.#http.address)}` : undefined;
+  }
+
+  /** The node's options, defaults filled in. */
+  get options(): ResolvedNodeOptions {
+    return this.#opts;
+  }
+
+  // ------------------------------------------------------------------ put
+
+  /**
+   * Chunks `input` into the local store, then pushes the file to the `copies - 1` connected
+   * peers closest to its id (trying further peers when one fails) and, with `name`, binds the
+   * name. Resolves once the copies are confirmed or no candidate is left: `copies` says how
+   * many copies hold the whole file, the local one included.
+   */
+  async put(input: FileInput, options: PutOptions = {}): Promise<PutResult> {
+    this.#checkOpen();
+    const wanted = options.copies ?? this.#opts.replication;
+    if (!Number.isInteger(wanted) || wanted < 1 || wanted > 64) {
+      throw new InvalidArgumentError(`copies must be 1..64, got ${wanted}`);
+    }
+    if (options.name !== undefined) validateName(options.name);
+    const sink: BlockSink = {
+      putBlock: (bytes, o) =>
+        this.#store.put(bytes, { algorithm: o?.algorithm, signal: o?.signal }),
+    };
+    const file = await putFile(input, sink, {
+      blockSize: this.#opts.blockSize,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    const id = file.id.toString();
+    await this.#index.add({
+      id,
+      size: file.size,
+      blocks: file.blocks,
+      blockSize: this.#opts.blockSize,
+    });
+    this.#generation++;
+    const remote = await this.#replicate(file.id, wanted - 1, options.signal);
+    if (options.name !== undefined) await this.#names.bind(options.name, id, options.signal);
+    this.#opts.log("info", "put", { id, size: file.size, copies: 1 + remote, wanted });
+    return {
+      id,
+      size: file.size,
+      blocks: file.blocks,
+      copies: 1 + remote,
+      wanted,
+      ...(options.name !== undefined ? { name: options.name } : {}),
+    };
+  }
+
+  async #replicate(id: ContentId, want: number, signal?: AbortSignal): Promise<number> {
+    if (want <= 0) return 0;
+    const remotes = this.#remotes();
+    const ordered = closestPeers(id.digest, remotes, remotes.length);
+    const local = this.#localSource();
+    let confirmed = 0;
+    let next = 0;
+    while (confirmed < want && next < ordered.length) {
+      const targets = ordered.slice(next, next + want - confirmed);
+      next += targets.length;
+      const result = await replicateFile({
+        fileId: id,
+        blockIds: () => mapIds(walkFileBlocks(id, local, signal)),
+        readBlock: (b, s) => this.#store.readBytes(b, { signal: s }),
+        targets,
+        concurrency: this.#opts.concurrency,
+        timeoutMs: this.#opts.timeouts.requestMs,
+        signal,
+      });
+      confirmed += result.confirmed.length;
+      for (const o of result.outcomes) {
+        if (!o.ok) {
+          this.#opts.log("warn", "replication to peer failed", {
+            id: id.toString(),
+            peer: o.peer.nodeId,
+            error: String(o.error),
+          });
+        }
+      }
+    }
+    return confirmed;
+  }
+
+  // ------------------------------------------------------------------ get / stat / has
+
+  /** Streams a file (id or name): local blocks first, then peers; verified, in order. */
+  async get(idOrName: string, options: GetOptions = {}): Promise<GetResult> {
+    this.#checkOpen();
+    const id = await this.#resolveId(idOrName, options.signal);
+    const file = await readFile(id, this.#fetcher(), {
+      range: options.range,
+      concurrency: this.#opts.concurrency,
+      signal: options.signal,
+    });
+    return {
+      id: id.toString(),
+      size: file.size,
+      start: file.start,
+      end: file.end,
+      stream: file.stream,
+    };
+  }
+
+  /** Describes a file (id or name), reading its manifests from wherever they are. */
+  async stat(idOrName: string): Promise<FileStat> {
+    this.#checkOpen();
+    const id = await this.#resolveId(idOrName);
+    const s = await statFile(id, this.#fetcher());
+    return {
+      id: id.toString(),
+      size: s.size,
+      blocks: s.blocks,
+      blockSize: s.blockSize,
+      local: await this.#isLocal(id),
+    };
+  }
+
+  /** True when every block of file `id` is in the local store. */
+  async has(id: string): Promise<boolean> {
+    this.#checkOpen();
+    return await this.#isLocal(ContentId.parse(id));
+  }
+
+  async #isLocal(id: ContentId): Promise<boolean> {
+    try {
+      for await (const b of walkFileBlocks(id, this.#localSource())) {
+        if (!b.manifest && !(await this.#store.has(b.id))) return false;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------------ delete
+
+  /**
+   * Deletes a file (id or name): the local blocks not shared with another local file, then
+   * asks every connected peer that holds the root to delete it too (best effort). See
+   * `docs/node.md` for the guarantees.
+   */
+  async delete(idOrName: string): Promise<DeleteResult> {
+    this.#checkOpen();
+    const id = await this.#resolveId(idOrName);
+    // List the blocks while the manifests are still reachable (locally or from peers).
+    const blocks: ContentId[] = [];
+    const seen = new Set<string>();
+    try {
+      for await (const b of walkFileBlocks(id, this.#fetcher())) {
+        const k = b.id.toString();
+        if (!seen.has(k)) {
+          seen.add(k);
+          blocks.push(b.id);
+        }
+      }
+    } catch (err) {
+      // Without the manifests only the root can be named; go on with what we know.
+      this.#opts.log("debug", "delete: could not list every block", { error: String(err) });
+      if (!seen.has(id.toString())) blocks.push(id);
+    }
+    // Root first: once it is gone the file no longer reads as present, even if a later step fails.
+    const rootAt = blocks.findIndex((b) => b.equals(id));
+    if (rootAt > 0) blocks.unshift(...blocks.splice(rootAt, 1));
+    const local = await this.#deleteLocal(id, blocks);
+    const remote = await this.#deleteRemote(id, blocks);
+    this.#opts.log("info", "delete", { id: id.toString(), local, remote });
+    return { id: id.toString(), local, remote };
+  }
+
+  /** Removes the file's local blocks except those other indexed files use. */
+  async #deleteLocal(id: ContentId, blocks: readonly ContentId[]): Promise<boolean> {
+    const text = id.toString();
+    const indexed = await this.#index.remove(text);
+    if (indexed) this.#generation++;
+    const keep = await this.#sharedBlocks();
+    let removed = false;
+    for (const b of blocks) {
+      const k = b.toString();
+      if (keep.has(k)) continue;
+      if (await this.#store.delete(b)) removed = true;
+    }
+    return removed || indexed;
+  }
+
+  async #deleteRemote(id: ContentId, blocks: readonly ContentId[]): Promise<number> {
+    const timeoutMs = this.#opts.timeouts.requestMs;
+    const results = await Promise.all(
+      this.#remotes().map(async (peer) => {
+        try {
+          const [holds] = await peer.has([id], { signal: AbortSignal.timeout(timeoutMs) });
+          if (!holds) return false;
+          await peer.deleteBlock(id, { signal: AbortSignal.timeout(timeoutMs) });
+          const rest = blocks.filter((b) => !b.equals(id));
+          let next = 0;
+          const worker = async () => {
+            while (next < rest.length) {
+              const b = rest[next++];
+              await peer.deleteBlock(b, { signal: AbortSignal.timeout(timeoutMs) });
+            }
+          };
+          await Promise.all(Array.from({ length: this.#opts.concurrency }, worker));
+          return true;
+        } catch (err) {
+          this.#opts.log("warn", "remote delete failed", { peer: peer.nodeId, error: String(err) });
+          return false;
+        }
+      }),
+    );
+    return results.filter(Boolean).length;
+  }
+
+  /** Ids of every block of every indexed file (cached until the index changes). */
+  async #sharedBlocks(): Promise<Set<string>> {
+    const generation = this.#generation;
+    if (this.#sharedCache?.generation === generation) return this.#sharedCache.set;
+    const set = new Set<string>();
+    const local = this.#localSource();
+    for (const f of this.#index.list()) {
+      try {
+        for await (const b of walkFileBlocks(ContentId.parse(f.id), local)) {
+          set.add(b.id.toString());
+        }
+      } catch {
+        // A file whose manifests are gone protects nothing.
+      }
+    }
+    this.#sharedCache = { generation, set };
+    return set;
+  }
+
+  // ------------------------------------------------------------------ list / names / peers
+
+  /** Lists the files in the local index, with the names bound to them locally. */
+  async list(): Promise<FileEntry[]> {
+    this.#checkOpen();
+    const names = new Map<string, string[]>();
+    for await (const r of this.#names.list()) {
+      const arr = names.get(r.id) ?? [];
+      arr.push(r.name);
+      names.set(r.id, arr);
+    }
+    return this.#index.list().map((f) => ({
+      id: f.id,
+      size: f.size,
+      names: (names.get(f.id) ?? []).sort(),
+    }));
+  }
+
+  /** Resolves a name across the reachable cluster; `NotFoundError` when nobody knows it. */
+  async resolveName(name: string): Promise<NameRecord> {
+    this.#checkOpen();
+    return await this.#names.resolve(name);
+  }
+
+  /** Known peers, with the count of bad blocks each sent. */
+  peers(): PeerSummary[] {
+    if (!this.#peers) return [];
+    return this.#peers.summaries().map((p) => {
+      const bad = this.#badBlocks.get(p.nodeId);
+      return bad ? { ...p, badBlocks: bad } : p;
+    });
+  }
+
+  /** Node status: identity, address, uptime, peers, store counts, bad-block counters. */
+  async status(): Promise<NodeStatus> {
+    this.#checkOpen();
+    const stats = await this.#store.stats();
+    return {
+      nodeId: this.nodeId,
+      address: this.address,
+      runtime: this.#opts.runtime.name,
+      version: DFS_VERSION,
+      uptimeMs: Date.now() - this.#started,
+      peers: this.#remotes().length,
+      store: { count: stats.count, bytes: stats.bytes },
+      files: this.#index.list().length,
+      badBlocks: Object.fromEntries(this.#badBlocks),
+    };
+  }
+
+  /** Stops the API, closes every connection and the store. Idempotent. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#closing ??= (async () => {
+      await this.#http?.close().catch(() => {});
+      await this.#peers?.close().catch(() => {});
+      await this.#store.close().catch(() => {});
+      this.#opts.log("info", "node closed", { nodeId: this.nodeId });
+    })();
+    return this.#closing;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #checkOpen(): void {
+    if (this.#closed) throw new NodeClosedError();
+  }
+
+  #remotes(): RemotePeer[] {
+    return this.#peers?.remotes() ?? [];
+  }
+
+  async #resolveId(idOrName: string, signal?: AbortSignal): Promise<ContentId> {
+    if (typeof idOrName !== "string" || idOrName === "") {
+      throw new InvalidArgumentError("expected a file id or a name");
+    }
+    const id = ContentId.tryParse(idOrName);
+    if (id) return id;
+    return ContentId.parse((await this.#names.resolve(idOrName, signal)).id);
+  }
+
+  #localSource(): BlockSource {
+    return { getBlock: (id, o) => this.#store.readBytes(id, { signal: o?.signal }) };
+  }
+
+  #fetcher(): BlockFetcher {
+    return new BlockFetcher({
+      store: this.#store,
+      peers: () => this.#remotes(),
+      timeoutMs: this.#opts.timeouts.requestMs,
+      cache: this.#opts.cacheFetched,
+      onBadBlock: (peer, block, error) => {
+        this.#badBlocks.set(peer, (this.#badBlocks.get(peer) ?? 0) + 1);
+        this.#opts.log("warn", "peer sent a corrupt block", { peer, block, error: String(error) });
+      },
+    });
+  }
+
+  /** Serves peers' block requests from the local store. */
+  #blockService(): BlockService {
+    const store = this.#store;
+    return {
+      has: (ids) => Promise.all(ids.map((id) => store.has(id))),
+      get: async (id) => {
+        if (!(await store.has(id))) return null;
+        return await store.readBytes(id);
+      },
+      put: async (id, bytes) => {
+        await store.write(id, bytes);
+        const before = this.#index.list().length;
+        await this.#index.noteReceived(id, bytes);
+        if (this.#index.list().length !== before || this.#index.has(id.toString())) {
+          this.#generation++;
+        }
+      },
+      delete: async (id) => {
+        const text = id.toString();
+        if (this.#index.has(text)) {
+          const blocks: ContentId[] = [];
+          try {
+            for await (const b of walkFileBlocks(id, this.#localSource())) blocks.push(b.id);
+          } catch {
+            blocks.push(id);
+          }
+          return await this.#deleteLocal(id, blocks);
+        }
+        if ((await this.#sharedBlocks()).has(text)) return false;
+        return await store.delete(id);
+      },
+    };
+  }
+}
+
+async function* mapIds(
+  blocks: AsyncIterable<{ readonly id: ContentId }>,
+): AsyncGenerator<ContentId> {
+  for await (const b of blocks) yield b.id;
+}

@@ -1,0 +1,173 @@
+/**
+ * The node's options, with every default filled in one place ({@linkcode resolveNodeOptions}).
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../errors.ts";
+import type { NetAddress, Runtime } from "../runtime/types.ts";
+import type { BlockStore } from "../store/types.ts";
+import type { PeerOptions } from "../peer/options.ts";
+
+/** Timeouts of the node's own operations, in milliseconds. */
+export interface NodeTimeouts {
+  /** One remote block request (HAS, GET_BLOCK, PUT_BLOCK, DELETE) (default 30000). */
+  readonly requestMs: number;
+  /** One name request to a peer (default 5000). */
+  readonly nameMs: number;
+}
+
+/** How a node logs: a level, a message and structured fields. */
+export type NodeLogger = (
+  level: "debug" | "info" | "warn" | "error",
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+/** What {@linkcode import("./node.ts").Node.start} accepts. Only `runtime` is required. */
+export interface NodeOptions {
+  /** The runtime (files, TCP, HTTP). */
+  readonly runtime: Runtime;
+  /** Directory of the node's key and block store (default `.dfs`). */
+  readonly dataDir?: string;
+  /** P2P listen address, as `{hostname, port}` or `"host:port"` (default `127.0.0.1:0`). */
+  readonly listen?: NetAddress | string;
+  /** Peers to dial at start (and redial with backoff). */
+  readonly bootstrap?: readonly (NetAddress | string)[];
+  /** Copies of every file in all, the local one included (default 3). */
+  readonly replication?: number;
+  /** Data block size in bytes (default 256 KiB). */
+  readonly blockSize?: number;
+  /** Serve the HTTP API on this address. */
+  readonly api?: NetAddress | string;
+  /** Timeouts (defaults above). */
+  readonly timeouts?: Partial<NodeTimeouts>;
+  /** Blocks in flight per replication and per read (default 8). */
+  readonly concurrency?: number;
+  /** Keep blocks fetched from peers in the local store (default false). */
+  readonly cacheFetched?: boolean;
+  /** Flush every block write to disk (`"fsync"`, the default) or leave it to the OS (`"none"`). */
+  readonly durability?: "fsync" | "none";
+  /** Peer layer knobs (heartbeats, limits, backoff). */
+  readonly peer?: Partial<PeerOptions>;
+  /** Use this store instead of opening one under `dataDir` (tests). The node closes it. */
+  readonly store?: BlockStore;
+  /** Log sink (default: nothing). */
+  readonly log?: NodeLogger;
+}
+
+/** {@linkcode NodeOptions} with every default filled in. */
+export interface ResolvedNodeOptions {
+  readonly runtime: Runtime;
+  readonly dataDir: string;
+  readonly listen: NetAddress;
+  readonly bootstrap: readonly NetAddress[];
+  readonly replication: number;
+  readonly blockSize: number;
+  readonly api: NetAddress | undefined;
+  readonly timeouts: NodeTimeouts;
+  readonly concurrency: number;
+  readonly cacheFetched: boolean;
+  readonly durability: "fsync" | "none";
+  readonly peer: Partial<PeerOptions>;
+  readonly store: BlockStore | undefined;
+  readonly log: NodeLogger;
+}
+
+/** The defaults. */
+export const NODE_DEFAULTS = Object.freeze({
+  dataDir: ".dfs",
+  listen: Object.freeze({ hostname: "127.0.0.1", port: 0 }),
+  replication: 3,
+  blockSize: 256 * 1024,
+  timeouts: Object.freeze({ requestMs: 30_000, nameMs: 5000 }),
+  concurrency: 8,
+});
+
+/**
+ * Parses `"host:port"` (IPv6 as `[::1]:port`) or passes an address object through, checked.
+ * Throws {@linkcode InvalidArgumentError} on anything else.
+ *
+ * @example
+ * ```ts
+ * import { parseAddress } from "./options.ts";
+ * parseAddress("127.0.0.1:4000"); // { hostname: "127.0.0.1", port: 4000 }
+ * parseAddress(":4000"); // { hostname: "127.0.0.1", port: 4000 }
+ * ```
+ */
+export function parseAddress(value: NetAddress | string): NetAddress {
+  if (typeof value !== "string") {
+    checkPort(value?.port, JSON.stringify(value));
+    if (typeof value.hostname !== "string" || value.hostname === "") {
+      throw new InvalidArgumentError(`address needs a hostname: ${JSON.stringify(value)}`);
+    }
+    return { hostname: value.hostname, port: value.port };
+  }
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected "host:port", got ${JSON.stringify(value)}`);
+  const port = Number(m[3]);
+  checkPort(port, value);
+  return { hostname: m[1] ?? (m[2] || "127.0.0.1"), port };
+}
+
+/** Formats an address as `"host:port"` (`[v6]:port` for IPv6). */
+export function formatAddress(a: NetAddress): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+function checkPort(port: unknown, what: string): void {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`port must be 0..65535 in ${what}`);
+  }
+}
+
+/**
+ * Fills in the defaults and checks the values. Throws {@linkcode InvalidArgumentError}.
+ *
+ * @example
+ * ```ts ignore
+ * const opts = resolveNodeOptions({ runtime, bootstrap: ["127.0.0.1:4000"] });
+ * opts.replication; // 3
+ * ```
+ */
+export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
+  if (!options || !options.runtime) throw new InvalidArgumentError("node options need a runtime");
+  const replication = options.replication ?? NODE_DEFAULTS.replication;
+  if (!Number.isInteger(replication) || replication < 1 || replication > 64) {
+    throw new InvalidArgumentError(`replication must be 1..64, got ${replication}`);
+  }
+  const blockSize = options.blockSize ?? NODE_DEFAULTS.blockSize;
+  if (!Number.isInteger(blockSize) || blockSize < 1024 || blockSize > 4 * 1024 * 1024) {
+    throw new InvalidArgumentError(`blockSize must be 1 KiB..4 MiB, got ${blockSize}`);
+  }
+  const concurrency = options.concurrency ?? NODE_DEFAULTS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new InvalidArgumentError(`concurrency must be 1..64, got ${concurrency}`);
+  }
+  const timeouts = { ...NODE_DEFAULTS.timeouts, ...stripUndefined(options.timeouts ?? {}) };
+  for (const [k, v] of Object.entries(timeouts)) {
+    if (typeof v !== "number" || !(v > 0)) {
+      throw new InvalidArgumentError(`timeout ${k} must be a positive number, got ${v}`);
+    }
+  }
+  return {
+    runtime: options.runtime,
+    dataDir: options.dataDir ?? NODE_DEFAULTS.dataDir,
+    listen: parseAddress(options.listen ?? NODE_DEFAULTS.listen),
+    bootstrap: (options.bootstrap ?? []).map(parseAddress),
+    replication,
+    blockSize,
+    api: options.api === undefined ? undefined : parseAddress(options.api),
+    timeouts,
+    concurrency,
+    cacheFetched: options.cacheFetched ?? false,
+    durability: options.durability ?? "fsync",
+    peer: options.peer ?? {},
+    store: options.store,
+    log: options.log ?? (() => {}),
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

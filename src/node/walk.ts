@@ -1,0 +1,68 @@
+/**
+ * Walks every block of a file (manifests and data) in post-order: each manifest comes after
+ * all the blocks under it, so the root manifest comes last. The replicator sends blocks in this
+ * order, which lets a receiver treat "a manifest whose parent has not arrived" as a file root
+ * (see `file_index.ts`), and means a peer that holds a manifest holds everything below it.
+ *
+ * @module
+ */
+
+import type { ContentId } from "../id/content_id.ts";
+import { decodeManifest, type Manifest } from "../file/manifest.ts";
+import type { BlockSource } from "../file/types.ts";
+import { CorruptFileError } from "../file/errors.ts";
+
+/** One block of a file, as {@linkcode walkFileBlocks} yields it. */
+export interface FileBlock {
+  /** The block id. */
+  readonly id: ContentId;
+  /** True for a manifest, false for a data block. */
+  readonly manifest: boolean;
+}
+
+/**
+ * Yields every block id of file `root` in post-order (see the module doc). Manifests are read
+ * from `source`; data blocks are not read. Rejects with the source's errors, or with
+ * `InvalidManifestError` / `CorruptFileError` when a manifest is malformed or disagrees with its
+ * parent.
+ *
+ * @example
+ * ```ts ignore
+ * for await (const b of walkFileBlocks(fileId, localSource)) console.log(b.id, b.manifest);
+ * ```
+ */
+export async function* walkFileBlocks(
+  root: ContentId,
+  source: BlockSource,
+  signal?: AbortSignal,
+): AsyncGenerator<FileBlock> {
+  const top = decodeManifest(await source.getBlock(root, { signal }));
+  if (top.algorithm !== root.algorithm) {
+    throw new CorruptFileError(`root manifest ${root} lists ${top.algorithm} ids`);
+  }
+  yield* walkUnder(root, top, source, signal);
+}
+
+async function* walkUnder(
+  id: ContentId,
+  manifest: Manifest,
+  source: BlockSource,
+  signal?: AbortSignal,
+): AsyncGenerator<FileBlock> {
+  for (const child of manifest.children) {
+    signal?.throwIfAborted();
+    if (manifest.kind === "leaf") {
+      yield { id: child.id, manifest: false };
+      continue;
+    }
+    const sub = decodeManifest(await source.getBlock(child.id, { signal }));
+    if (
+      sub.height !== manifest.height - 1 || sub.size !== child.size ||
+      sub.blockSize !== manifest.blockSize || sub.algorithm !== manifest.algorithm
+    ) {
+      throw new CorruptFileError(`manifest ${child.id} disagrees with its parent ${id}`);
+    }
+    yield* walkUnder(child.id, sub, source, signal);
+  }
+  yield { id, manifest: true };
+}

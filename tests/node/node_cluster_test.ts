@@ -1,0 +1,250 @@
+import assert from "node:assert/strict";
+import { corrupting, kill, randomBytes, readAll, startCluster } from "./cluster.ts";
+import type { ClusterOptions } from "./cluster.ts";
+import { FsBlockStore } from "../../src/store/block_store.ts";
+import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
+
+const BS = 1024;
+const SEED = Number(Deno.env.get("DFS_SEED") ?? 7);
+
+/** Both ways of joining nodes: direct calls (node logic alone) and the real peer layer. */
+const MODES: { label: string; options: ClusterOptions }[] = [
+  { label: "direct", options: { direct: true } },
+  ...(Deno.env.get("DFS_NODE_DIRECT_ONLY") ? [] : [{ label: "peer", options: {} }]),
+];
+
+function withSeed<T>(fn: () => Promise<T>): () => Promise<T> {
+  return async () => {
+    try {
+      return await fn();
+    } catch (err) {
+      console.error(`DFS_SEED=${SEED}`);
+      throw err;
+    }
+  };
+}
+
+for (const { label, options } of MODES) {
+  const t = (name: string, fn: () => Promise<void>) =>
+    Deno.test({
+      name: `${name} [${label}]`,
+      fn: withSeed(fn),
+      sanitizeOps: false,
+      sanitizeResources: false,
+    });
+
+  t("put_on_one_node_gets_byte_identical_from_another", async () => {
+    const c = await startCluster(4, options);
+    try {
+      await c.settle();
+      for (const [i, size] of [0, 1, BS, BS + 1, 7 * BS + 3].entries()) {
+        const data = randomBytes(size, SEED + i);
+        const put = await c.nodes[0].put(data, { copies: 2 });
+        assert.equal(put.size, size);
+        assert.equal(put.copies, 2);
+        assert.equal(put.wanted, 2);
+        // A node without a copy fetches it from the network.
+        const reader = await Promise.all(
+          c.nodes.slice(1).map(async (n) => ({
+            n,
+            local: await n.has(put.id),
+          })),
+        );
+        const far = reader.find((r) => !r.local)!.n;
+        const got = await far.get(put.id);
+        assert.equal(got.size, size);
+        assert.deepEqual(await readAll(got.stream), data, `size ${size}`);
+        assert.equal((await far.stat(put.id)).local, false);
+        const st = await c.nodes[0].stat(put.id);
+        assert.deepEqual([st.size, st.blockSize, st.local], [size, BS, true]);
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  t("range_get_returns_only_the_asked_bytes", async () => {
+    const c = await startCluster(2, options);
+    try {
+      await c.settle();
+      const data = randomBytes(10 * BS + 100, SEED);
+      const { id } = await c.nodes[0].put(data, { copies: 1 });
+      for (
+        const [start, end] of [[0, 0], [BS - 1, BS], [3 * BS + 5, 9 * BS], [10 * BS, 10 * BS + 99]]
+      ) {
+        const r = await c.nodes[1].get(id, { range: { start, end } });
+        assert.deepEqual([r.start, r.end, r.size], [start, end, data.length]);
+        assert.deepEqual(await readAll(r.stream), data.subarray(start, end + 1));
+      }
+      const open = await c.nodes[1].get(id, { range: { start: 5 * BS } });
+      assert.deepEqual(await readAll(open.stream), data.subarray(5 * BS));
+      await assert.rejects(
+        c.nodes[1].get(id, { range: { start: data.length } }),
+        { code: "RANGE_NOT_SATISFIABLE" },
+      );
+    } finally {
+      await c.close();
+    }
+  });
+
+  t("put_reports_copies_reached_when_too_few_peers", async () => {
+    const c = await startCluster(2, options);
+    try {
+      await c.settle();
+      const r = await c.nodes[0].put(randomBytes(3 * BS, SEED), {});
+      assert.equal(r.wanted, 3);
+      assert.equal(r.copies, 2);
+      assert.equal(await c.nodes[1].has(r.id), true);
+      const more = await c.nodes[0].put(randomBytes(100, SEED), { copies: 5 });
+      assert.deepEqual([more.copies, more.wanted], [2, 5]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  t("get_still_works_after_the_origin_node_is_killed", async () => {
+    const c = await startCluster(3, options);
+    try {
+      await c.settle();
+      const data = randomBytes(6 * BS + 1, SEED);
+      const { id, copies } = await c.nodes[0].put(data, { copies: 2 });
+      assert.equal(copies, 2);
+      const holder = (await c.nodes[1].has(id)) ? c.nodes[1] : c.nodes[2];
+      const other = holder === c.nodes[1] ? c.nodes[2] : c.nodes[1];
+      await kill(c.nodes[0]);
+      await c.settle(1);
+      const got = await other.get(id);
+      assert.deepEqual(await readAll(got.stream), data);
+      assert.equal((await holder.get(id)).size, data.length);
+    } finally {
+      await c.close();
+    }
+  });
+
+  t("corrupt_block_on_a_holder_is_refetched_and_the_holder_reported", async () => {
+    const bad = new Set<string>();
+    const fs = new MemoryFileSystem();
+    const inner = await FsBlockStore.open({ fs, root: "/liar/blocks", durability: "none" });
+    // Node 0 holds a good copy; node 2 serves flipped bytes for chosen blocks; node 1 reads.
+    const c = await startCluster(3, {
+      ...options,
+      each: (i) => (i === 2 ? { store: corrupting(inner, bad) } : {}),
+    });
+    try {
+      await c.settle();
+      const [good, reader, liar] = c.nodes;
+      const data = randomBytes(12 * BS, SEED);
+      const a = await good.put(data, { copies: 1 });
+      const b = await liar.put(data, { copies: 1 });
+      assert.equal(a.id, b.id);
+      assert.equal(await reader.has(a.id), false);
+      for await (const e of inner.list()) if (e.key !== a.id) bad.add(e.key);
+      const got = await reader.get(a.id);
+      assert.deepEqual(await readAll(got.stream), data);
+      const liarSummary = reader.peers().find((p) => p.nodeId === liar.nodeId);
+      assert.ok(liarSummary?.badBlocks && liarSummary.badBlocks > 0, JSON.stringify(liarSummary));
+      const status = await reader.status();
+      assert.ok((status.badBlocks?.[liar.nodeId] ?? 0) > 0);
+      assert.equal(status.badBlocks?.[good.nodeId], undefined);
+    } finally {
+      await c.close();
+    }
+  });
+
+  t("names_resolve_last_write_wins_with_node_id_tie_break", async () => {
+    // Two nodes bind the same name without seeing each other: both write version 1.
+    const c = await startCluster(1, options);
+    try {
+      const a = c.nodes[0];
+      const b = await c.add({ bootstrap: [] });
+      const x = randomBytes(100, SEED);
+      const y = randomBytes(200, SEED + 1);
+      const ra = await a.put(x, { name: "doc", copies: 1 });
+      const rb = await b.put(y, { name: "doc", copies: 1 });
+      assert.equal((await a.resolveName("doc")).version, 1);
+      assert.equal((await b.resolveName("doc")).version, 1);
+      // A third node sees both: the tie goes to the larger node id.
+      const cNode = await c.add({ bootstrap: [a.address, b.address] });
+      await waitFor(() => cNode.peers().length >= 2);
+      const winner = a.nodeId > b.nodeId ? ra : rb;
+      const rec = await cNode.resolveName("doc");
+      assert.deepEqual([rec.id, rec.version], [winner.id, 1]);
+      const got = await cNode.get("doc");
+      assert.equal(got.size, winner.size);
+      // A later write anywhere wins over both.
+      const z = randomBytes(300, SEED + 2);
+      const rz = await cNode.put(z, { name: "doc", copies: 1 });
+      const after = await cNode.resolveName("doc");
+      assert.deepEqual([after.id, after.version, after.nodeId], [rz.id, 2, cNode.nodeId]);
+      // The write was pushed to both peers; each answers on its own now.
+      assert.equal((await a.resolveName("doc")).id, rz.id);
+      assert.equal((await b.resolveName("doc")).id, rz.id);
+      const listed = await cNode.list();
+      assert.deepEqual(listed.find((f) => f.id === rz.id)?.names, ["doc"]);
+      await assert.rejects(cNode.resolveName("nobody-has-this"), { code: "NOT_FOUND" });
+    } finally {
+      await c.close();
+    }
+  });
+
+  t("delete_removes_local_blocks_not_shared_and_tells_holders", async () => {
+    const c = await startCluster(3, options);
+    try {
+      await c.settle();
+      const [a, b, cc] = c.nodes;
+      const data = randomBytes(5 * BS, SEED);
+      // A second file shares its first 2 blocks with the first one.
+      const shared = data.slice(0, 2 * BS);
+      const f1 = await a.put(data, { copies: 3 });
+      const f2 = await a.put(shared, { copies: 1 });
+      assert.equal(f1.copies, 3);
+      const before = (await a.status()).store.count;
+      const r = await a.delete(f1.id);
+      assert.deepEqual([r.id, r.local, r.remote], [f1.id, true, 2]);
+      assert.equal(await a.has(f1.id), false);
+      assert.equal(await b.has(f1.id), false);
+      assert.equal(await cc.has(f1.id), false);
+      // The blocks the other local file uses are still there.
+      assert.equal(await a.has(f2.id), true);
+      assert.deepEqual(await readAll((await a.get(f2.id)).stream), shared);
+      assert.ok((await a.status()).store.count < before);
+      assert.deepEqual((await a.list()).map((f) => f.id), [f2.id]);
+      await assert.rejects(b.get(f1.id), { code: "NOT_FOUND" });
+      // Deleting again is harmless.
+      const again = await a.delete(f2.id);
+      assert.equal(again.local, true);
+      await assert.rejects(a.get(f2.id), { code: "NOT_FOUND" });
+    } finally {
+      await c.close();
+    }
+  });
+
+  t("bad_ids_and_names_are_typed_errors", async () => {
+    const c = await startCluster(1, options);
+    try {
+      const n = c.nodes[0];
+      await assert.rejects(n.has("zz"), { code: "INVALID_ID" });
+      await assert.rejects(n.get("no-such-name"), { code: "NOT_FOUND" });
+      await assert.rejects(n.put(new Uint8Array(1), { copies: 0 }), { code: "INVALID_ARGUMENT" });
+      await assert.rejects(n.put(new Uint8Array(1), { name: "a\nb" }), {
+        code: "INVALID_ARGUMENT",
+      });
+      const st = await n.status();
+      assert.equal(st.nodeId, n.nodeId);
+      assert.equal(st.runtime, "memory");
+      await n.close();
+      await n.close();
+      await assert.rejects(n.list(), { code: "NODE_CLOSED" });
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
