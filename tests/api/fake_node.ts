@@ -75,6 +75,8 @@ export class FakeNode implements DfsNode {
   lastPut: { size: number; checksum: number; name?: string; copies?: number } | undefined;
   /** Called with each chunk put consumes (to measure how far the producer runs ahead). */
   onPutChunk: ((chunk: Uint8Array) => void) | undefined = undefined;
+  /** Most copies a put reports as stored. */
+  maxCopies = 3;
   /** Set by close. */
   closed = false;
   /** Peers reported. */
@@ -158,7 +160,7 @@ export class FakeNode implements DfsNode {
       id,
       size,
       blocks: Math.max(1, Math.ceil(size / 262144)),
-      copies: Math.min(wanted, 2),
+      copies: Math.min(wanted, this.maxCopies),
       wanted,
       ...(options.name ? { name: options.name } : {}),
     };

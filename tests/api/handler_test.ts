@@ -33,7 +33,7 @@ Deno.test("post_streams_body_into_put_and_answers_201_with_location", async () =
   const body = await res.json();
   assert.equal(body.size, 3);
   assert.equal(body.blocks, 1);
-  assert.equal(body.copies, 2);
+  assert.equal(body.copies, 3);
   assert.equal(body.wanted, 3);
   assert.match(body.id, /^1220[0-9a-f]{64}$/);
   assert.equal(res.headers.get("location"), `/api/v1/files/${body.id}`);

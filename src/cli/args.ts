@@ -1,0 +1,80 @@
+/**
+ * Argument parsing with `node:util` `parseArgs`, turning its errors into usage errors.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { UsageError } from "./errors.ts";
+
+/** Parsed options and positionals of one command. */
+export interface Parsed {
+  /** Options by long name. */
+  readonly values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  /** Positional arguments. */
+  readonly positionals: string[];
+}
+
+/** Options every client subcommand takes. */
+export const CLIENT_OPTIONS: ParseArgsOptionsConfig = {
+  api: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
+
+/**
+ * Parses `args` for `command` against `options` (strict: unknown options and missing values are
+ * {@linkcode UsageError}s). Checks the number of positionals is within `[min, max]`.
+ *
+ * @example
+ * ```ts
+ * import { parseCommand, CLIENT_OPTIONS } from "./args.ts";
+ * const p = parseCommand("stat", ["1220ab", "--json"], CLIENT_OPTIONS, 1, 1);
+ * console.log(p.positionals[0], p.values.json); // "1220ab" true
+ * ```
+ */
+export function parseCommand(
+  command: string,
+  args: readonly string[],
+  options: ParseArgsOptionsConfig,
+  min: number,
+  max: number,
+): Parsed {
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UsageError(message.split("\n")[0].replace(/\. To specify .*$/, ""), command);
+  }
+  if (parsed.values.help) return parsed;
+  const n = parsed.positionals.length;
+  if (n < min) throw new UsageError(`${command}: missing argument`, command);
+  if (n > max) {
+    throw new UsageError(
+      `${command}: unexpected argument ${JSON.stringify(parsed.positionals[max])}`,
+      command,
+    );
+  }
+  return parsed;
+}
+
+/** A string option's value, or `undefined`. */
+export function str(p: Parsed, name: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** A whole number ≥ `min` from a string option, or `undefined` when absent. */
+export function int(p: Parsed, name: string, command: string, min = 1): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(
+      `--${name} expects a whole number >= ${min}, got ${JSON.stringify(v)}`,
+      command,
+    );
+  }
+  return n;
+}

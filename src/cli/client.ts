@@ -1,0 +1,164 @@
+/**
+ * A small client for the dfs HTTP API, used by the subcommands. It turns transport failures
+ * into {@linkcode UnreachableError} and API errors into {@linkcode ApiResponseError}.
+ *
+ * @module
+ */
+
+import type {
+  DeleteResult,
+  FileEntry,
+  FileStat,
+  NameRecord,
+  NodeStatus,
+  PeerSummary,
+  PutResult,
+} from "../node/types.ts";
+import { ApiResponseError, UnreachableError } from "./errors.ts";
+
+/** A `fetch`-compatible function. */
+export type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Options for {@linkcode ApiClient.put}. */
+export interface ClientPutOptions {
+  /** Name to bind. */
+  readonly name?: string;
+  /** Copies wanted. */
+  readonly copies?: number;
+  /** Cancels the upload. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Talks to one node's API.
+ *
+ * @example
+ * ```ts ignore
+ * import { ApiClient } from "./client.ts";
+ * const client = new ApiClient("http://127.0.0.1:5000/api/v1", fetch);
+ * console.log((await client.status()).nodeId);
+ * ```
+ */
+export class ApiClient {
+  /** Base URL, ending in `/api/v1`. */
+  readonly baseUrl: string;
+  #fetch: FetchFn;
+
+  /** Creates a client for `baseUrl` using `fetchFn`. */
+  constructor(baseUrl: string, fetchFn: FetchFn) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.#fetch = fetchFn;
+  }
+
+  /** The node's origin, for messages. */
+  get origin(): string {
+    try {
+      return new URL(this.baseUrl).origin;
+    } catch {
+      return this.baseUrl;
+    }
+  }
+
+  /** Uploads a stream; resolves with the node's put result. */
+  async put(body: ReadableStream<Uint8Array>, options: ClientPutOptions = {}): Promise<PutResult> {
+    const q = new URLSearchParams();
+    if (options.name !== undefined) q.set("name", options.name);
+    if (options.copies !== undefined) q.set("copies", String(options.copies));
+    const qs = q.size > 0 ? `?${q}` : "";
+    const res = await this.request(`/files${qs}`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/octet-stream" },
+      duplex: "half",
+      signal: options.signal,
+    } as RequestInit);
+    return await this.#json<PutResult>(res);
+  }
+
+  /** Starts a download; the response is OK (2xx) and its body is the file. */
+  async get(idOrName: string, signal?: AbortSignal): Promise<Response> {
+    const res = await this.request(`/files/${encodeURIComponent(idOrName)}`, { signal });
+    if (!res.ok) await this.#fail(res);
+    return res;
+  }
+
+  /** Deletes a file. */
+  async delete(idOrName: string): Promise<DeleteResult> {
+    const res = await this.request(`/files/${encodeURIComponent(idOrName)}`, { method: "DELETE" });
+    return await this.#json<DeleteResult>(res);
+  }
+
+  /** Lists local files. */
+  async list(): Promise<FileEntry[]> {
+    return (await this.#json<{ files: FileEntry[] }>(await this.request("/files"))).files;
+  }
+
+  /** Describes a file. */
+  async stat(idOrName: string): Promise<FileStat> {
+    return await this.#json(await this.request(`/files/${encodeURIComponent(idOrName)}/stat`));
+  }
+
+  /** Resolves a name. */
+  async resolveName(name: string): Promise<NameRecord> {
+    return await this.#json(await this.request(`/names/${encodeURIComponent(name)}`));
+  }
+
+  /** Lists peers. */
+  async peers(): Promise<PeerSummary[]> {
+    return (await this.#json<{ peers: PeerSummary[] }>(await this.request("/peers"))).peers;
+  }
+
+  /** Node status. */
+  async status(): Promise<NodeStatus> {
+    return await this.#json(await this.request("/status"));
+  }
+
+  /**
+   * Sends a request to `path` (relative to the base URL). A failure to connect becomes an
+   * {@linkcode UnreachableError}; an abort through `init.signal` is rethrown as is.
+   */
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const url = `${this.baseUrl}${path}`;
+    try {
+      return await this.#fetch(url, init);
+    } catch (err) {
+      if (init.signal?.aborted) throw init.signal.reason ?? err;
+      throw new UnreachableError(
+        `cannot reach dfs node at ${this.origin} — is it running? (dfs serve --listen ...)`,
+        { cause: err },
+      );
+    }
+  }
+
+  async #json<T>(res: Response): Promise<T> {
+    if (!res.ok) await this.#fail(res);
+    try {
+      return await res.json() as T;
+    } catch (err) {
+      throw new ApiResponseError(
+        "BAD_RESPONSE",
+        `unexpected response from ${this.origin}: not JSON (${String(err)})`,
+        res.status,
+      );
+    }
+  }
+
+  async #fail(res: Response): Promise<never> {
+    const text = await res.text().catch(() => "");
+    let code = `HTTP_${res.status}`;
+    let message = `${this.origin} answered HTTP ${res.status} ${res.statusText}`.trim();
+    try {
+      const body = JSON.parse(text);
+      if (body?.error && typeof body.error.code === "string") {
+        code = body.error.code;
+        message = String(body.error.message ?? code);
+      }
+    } catch {
+      // not a dfs API error body: keep the HTTP status message
+    }
+    if (code === "NO_SUCH_ROUTE") {
+      message = `${this.origin} does not look like a dfs API (${message})`;
+    }
+    throw new ApiResponseError(code, message, res.status);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * What every command receives: the runtime, the process, `fetch`, and helpers to print.
+ *
+ * @module
+ */
+
+import type { DfsNode } from "../node/types.ts";
+import type { NetAddress, ProcessHost, Runtime } from "../runtime/types.ts";
+import type { FetchFn } from "./client.ts";
+
+/** Options the CLI hands to {@linkcode StartNode}; see `docs/cli.md`. */
+export interface StartNodeOptions {
+  /** The runtime to run on. */
+  readonly runtime: Runtime;
+  /** P2P listen address. */
+  readonly listen: NetAddress;
+  /** Data directory (keys, blocks). */
+  readonly dataDir: string;
+  /** Peers to join through, `host:port` each. */
+  readonly bootstrap: readonly string[];
+  /** Copies of each file, the local one included. */
+  readonly replication?: number;
+  /** Block size in bytes for new files. */
+  readonly blockSize?: number;
+}
+
+/** Starts a node (the real one is `Node.start` from `src/node/node.ts`; tests pass a fake). */
+export type StartNode = (options: StartNodeOptions) => Promise<DfsNode>;
+
+/** Everything a command needs from outside. */
+export interface CliContext {
+  /** The runtime. */
+  readonly runtime: Runtime;
+  /** The process (arguments, environment, stdio, signals). */
+  readonly process: ProcessHost;
+  /** HTTP client. */
+  readonly fetch: FetchFn;
+  /** Starts a node for `serve`. */
+  readonly startNode: StartNode;
+  /** Clock in milliseconds, for the progress bar. */
+  readonly now: () => number;
+  /** Writes text to stdout. */
+  out(text: string): Promise<void>;
+  /** Writes text to stderr. */
+  err(text: string): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+/** Builds the text writers of a {@linkcode CliContext} over a process. */
+export function writers(process: ProcessHost): Pick<CliContext, "out" | "err"> {
+  return {
+    out: (text) => process.writeStdout(encoder.encode(text)),
+    err: (text) => process.writeStderr(encoder.encode(text)),
+  };
+}

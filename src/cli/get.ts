@@ -1,0 +1,87 @@
+/**
+ * `dfs get ID|NAME [-o PATH]`: stream a file to stdout, or to PATH through a temporary file.
+ *
+ * @module
+ */
+
+import type { ParseArgsOptionsConfig } from "node:util";
+import { DfsError } from "../errors.ts";
+import { toHex } from "../util/hex.ts";
+import { CLIENT_OPTIONS, parseCommand, str } from "./args.ts";
+import { clientFor, printJson, progressFor } from "./client_for.ts";
+import type { CliContext } from "./context.ts";
+import { EXIT } from "./errors.ts";
+import { interruptOn } from "./signals.ts";
+import { COMMAND_USAGE } from "./usage.ts";
+
+const OPTIONS: ParseArgsOptionsConfig = {
+  ...CLIENT_OPTIONS,
+  output: { type: "string", short: "o" },
+  quiet: { type: "boolean", short: "q" },
+};
+
+/** The temporary path a download to `path` is written to before the rename. */
+export function tempPathFor(path: string): string {
+  const tag = toHex(crypto.getRandomValues(new Uint8Array(6)));
+  return `${path}.dfs-${tag}.tmp`;
+}
+
+/** Runs `dfs get`. */
+export async function get(ctx: CliContext, args: readonly string[]): Promise<number> {
+  const p = parseCommand("get", args, OPTIONS, 1, 1);
+  if (p.values.help) {
+    await ctx.out(COMMAND_USAGE.get + "\n");
+    return EXIT.OK;
+  }
+  const key = p.positionals[0];
+  const output = str(p, "output");
+  const client = clientFor(ctx, p);
+  const interrupt = interruptOn(ctx.process);
+  let tmp: string | undefined;
+  let file: Awaited<ReturnType<CliContext["runtime"]["fs"]["create"]>> | undefined;
+  try {
+    const res = await client.get(key, interrupt.signal);
+    const lengthHeader = res.headers.get("content-length");
+    const total = lengthHeader !== null && /^\d+$/.test(lengthHeader)
+      ? Number(lengthHeader)
+      : undefined;
+    const id = (res.headers.get("etag") ?? "").replace(/^W\//, "").replace(/"/g, "") || key;
+    const bar = progressFor(ctx, p, "get", total);
+    if (output !== undefined) {
+      tmp = tempPathFor(output);
+      file = await ctx.runtime.fs.create(tmp, { exclusive: true });
+    }
+    let received = 0;
+    try {
+      if (res.body) {
+        const reader = res.body.getReader();
+        while (true) {
+          const r = await reader.read();
+          if (r.done) break;
+          received += r.value.length;
+          if (file) await file.write(r.value);
+          else await ctx.process.writeStdout(r.value);
+          bar?.update(received);
+        }
+      }
+    } finally {
+      await bar?.finish();
+    }
+    if (total !== undefined && received !== total) {
+      throw new DfsError("SHORT_READ", `download ended early: got ${received} of ${total} bytes`);
+    }
+    if (file && tmp !== undefined && output !== undefined) {
+      await file.sync();
+      await file.close();
+      file = undefined;
+      await ctx.runtime.fs.rename(tmp, output);
+      tmp = undefined;
+      if (p.values.json) await printJson(ctx, { id, size: received, path: output });
+    }
+    return EXIT.OK;
+  } finally {
+    interrupt.dispose();
+    if (file) await file.close().catch(() => {});
+    if (tmp !== undefined) await ctx.runtime.fs.remove(tmp).catch(() => {});
+  }
+}

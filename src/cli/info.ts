@@ -1,0 +1,136 @@
+/**
+ * The small client subcommands: `rm`, `ls`, `stat`, `peers`, `status`.
+ *
+ * @module
+ */
+
+import type { FileEntry, FileStat, NodeStatus, PeerSummary } from "../node/types.ts";
+import { CLIENT_OPTIONS, parseCommand } from "./args.ts";
+import { formatBytes } from "./bytes.ts";
+import { clientFor, printJson } from "./client_for.ts";
+import type { CliContext } from "./context.ts";
+import { EXIT } from "./errors.ts";
+import { formatDuration } from "./progress.ts";
+import { COMMAND_USAGE } from "./usage.ts";
+
+/**
+ * Lays out rows as left-aligned columns separated by two spaces (the last column unpadded).
+ *
+ * @example
+ * ```ts
+ * import { table } from "./info.ts";
+ * table([["ID", "SIZE"], ["1220ab", "3 B"]]); // "ID      SIZE\n1220ab  3 B\n"
+ * ```
+ */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((c, i) => widths[i] = Math.max(widths[i] ?? 0, c.length));
+  return rows.map((row) =>
+    row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("  ")
+  ).join("\n") + "\n";
+}
+
+/** `size` as `24 B` or `1.5 KiB (1536 bytes)`. */
+function sizeText(size: number): string {
+  return size < 1024 ? `${size} B` : `${formatBytes(size)} (${size} bytes)`;
+}
+
+/** Human form of a file listing. */
+export function formatList(files: readonly FileEntry[]): string {
+  if (files.length === 0) return "";
+  return table([
+    ["ID", "SIZE", "NAMES"],
+    ...files.map((f) => [f.id, formatBytes(f.size), f.names.join(", ")]),
+  ]);
+}
+
+/** Human form of a file's description. */
+export function formatStat(s: FileStat): string {
+  return table([
+    ["id:", s.id],
+    ["size:", sizeText(s.size)],
+    ["blocks:", `${s.blocks} of ${formatBytes(s.blockSize)}`],
+    ["local:", s.local ? "yes (every block is on this node)" : "no"],
+  ]);
+}
+
+/** Human form of a peer list, relative to `now` (ms since the epoch). */
+export function formatPeers(peers: readonly PeerSummary[], now: number): string {
+  if (peers.length === 0) return "no peers\n";
+  return table([
+    ["NODE", "ADDRESS", "STATE", "RTT", "LAST SEEN"],
+    ...peers.map((p) => [
+      p.nodeId.slice(0, 16),
+      p.address || "-",
+      p.state,
+      p.rttMs === undefined ? "-" : `${Math.round(p.rttMs)} ms`,
+      `${formatDuration(Math.max(0, now - p.lastSeen) / 1000)} ago`,
+    ]),
+  ]);
+}
+
+/** Human form of a node status. */
+export function formatStatus(s: NodeStatus): string {
+  return table([
+    ["node:", s.nodeId],
+    ["address:", s.address],
+    ["runtime:", s.runtime],
+    ["version:", s.version],
+    ["uptime:", formatDuration(s.uptimeMs / 1000)],
+    ["peers:", String(s.peers)],
+    ["store:", `${s.store.count} entries, ${formatBytes(s.store.bytes)}`],
+  ]);
+}
+
+async function simple<T>(
+  ctx: CliContext,
+  command: string,
+  args: readonly string[],
+  positionals: number,
+  call: (client: ReturnType<typeof clientFor>, arg: string) => Promise<T>,
+  human: (value: T) => string,
+): Promise<number> {
+  const p = parseCommand(command, args, CLIENT_OPTIONS, positionals, positionals);
+  if (p.values.help) {
+    await ctx.out(COMMAND_USAGE[command] + "\n");
+    return EXIT.OK;
+  }
+  const value = await call(clientFor(ctx, p), p.positionals[0]);
+  if (p.values.json) await printJson(ctx, value);
+  else await ctx.out(human(value));
+  return EXIT.OK;
+}
+
+/** Runs `dfs rm ID|NAME`. */
+export function rm(ctx: CliContext, args: readonly string[]): Promise<number> {
+  return simple(
+    ctx,
+    "rm",
+    args,
+    1,
+    (c, key) => c.delete(key),
+    (r) =>
+      `deleted ${r.id} (${r.local ? "local copy removed" : "no local copy"}; ` +
+      `${r.remote} remote holder${r.remote === 1 ? "" : "s"} confirmed)\n`,
+  );
+}
+
+/** Runs `dfs ls`. */
+export function ls(ctx: CliContext, args: readonly string[]): Promise<number> {
+  return simple(ctx, "ls", args, 0, (c) => c.list(), formatList);
+}
+
+/** Runs `dfs stat ID|NAME`. */
+export function stat(ctx: CliContext, args: readonly string[]): Promise<number> {
+  return simple(ctx, "stat", args, 1, (c, key) => c.stat(key), formatStat);
+}
+
+/** Runs `dfs peers`. */
+export function peers(ctx: CliContext, args: readonly string[]): Promise<number> {
+  return simple(ctx, "peers", args, 0, (c) => c.peers(), (list) => formatPeers(list, Date.now()));
+}
+
+/** Runs `dfs status`. */
+export function status(ctx: CliContext, args: readonly string[]): Promise<number> {
+  return simple(ctx, "status", args, 0, (c) => c.status(), formatStatus);
+}

@@ -1,0 +1,111 @@
+/**
+ * `dfs put PATH|-`: stream a file (or stdin) to the node and print its id.
+ *
+ * @module
+ */
+
+import type { ParseArgsOptionsConfig } from "node:util";
+import { DfsError, NotFoundError } from "../errors.ts";
+import { CLIENT_OPTIONS, int, parseCommand, str } from "./args.ts";
+import { clientFor, printJson, progressFor } from "./client_for.ts";
+import type { CliContext } from "./context.ts";
+import { EXIT } from "./errors.ts";
+import { interruptOn } from "./signals.ts";
+import { COMMAND_USAGE } from "./usage.ts";
+
+const OPTIONS: ParseArgsOptionsConfig = {
+  ...CLIENT_OPTIONS,
+  name: { type: "string", short: "n" },
+  copies: { type: "string", short: "c" },
+  quiet: { type: "boolean", short: "q" },
+};
+
+/** A stream that reports bytes as they pass and remembers an error of its source. */
+export function countingStream(
+  source: ReadableStream<Uint8Array>,
+  onBytes: (total: number) => void,
+): { stream: ReadableStream<Uint8Array>; error: () => unknown } {
+  const reader = source.getReader();
+  let total = 0;
+  let failure: unknown;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (err) {
+        failure = err;
+        controller.error(err);
+        return;
+      }
+      if (r.done) {
+        controller.close();
+        return;
+      }
+      total += r.value.length;
+      onBytes(total);
+      controller.enqueue(r.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+  return { stream, error: () => failure };
+}
+
+/** Runs `dfs put`. */
+export async function put(ctx: CliContext, args: readonly string[]): Promise<number> {
+  const p = parseCommand("put", args, OPTIONS, 1, 1);
+  if (p.values.help) {
+    await ctx.out(COMMAND_USAGE.put + "\n");
+    return EXIT.OK;
+  }
+  const path = p.positionals[0];
+  const name = str(p, "name");
+  const copies = int(p, "copies", "put");
+  const client = clientFor(ctx, p);
+
+  let source: ReadableStream<Uint8Array>;
+  let total: number | undefined;
+  if (path === "-") {
+    source = ctx.process.stdin;
+  } else {
+    const info = await ctx.runtime.fs.stat(path);
+    if (!info) throw new DfsError("LOCAL_FILE", `no such file: ${path}`);
+    if (!info.isFile) throw new DfsError("LOCAL_FILE", `not a regular file: ${path}`);
+    total = info.size;
+    try {
+      source = await ctx.runtime.fs.readStream(path);
+    } catch (err) {
+      const why = err instanceof NotFoundError ? "no such file" : "cannot read";
+      throw new DfsError("LOCAL_FILE", `${why}: ${path}`, { cause: err });
+    }
+  }
+
+  const bar = progressFor(ctx, p, "put", total);
+  const counted = countingStream(source, (n) => bar?.update(n));
+  const interrupt = interruptOn(ctx.process);
+  try {
+    let result;
+    try {
+      result = await client.put(counted.stream, { name, copies, signal: interrupt.signal });
+    } catch (err) {
+      const local = counted.error();
+      if (local !== undefined) {
+        throw new DfsError(
+          "LOCAL_FILE",
+          `reading ${path === "-" ? "stdin" : path}: ${String(local)}`,
+        );
+      }
+      throw err;
+    }
+    await bar?.finish();
+    if (p.values.json) await printJson(ctx, result);
+    else await ctx.out(result.id + "\n");
+    if (result.copies < result.wanted) {
+      await ctx.err(`dfs: warning: ${result.copies} of ${result.wanted} copies stored so far\n`);
+    }
+    return EXIT.OK;
+  } finally {
+    await bar?.finish();
+    interrupt.dispose();
+  }
+}

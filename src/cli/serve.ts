@@ -1,0 +1,136 @@
+/**
+ * `dfs serve`: start a node, serve its HTTP API, stop cleanly on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import { createApiHandler } from "../api/handler.ts";
+import type { ParseArgsOptionsConfig } from "node:util";
+import {
+  API_PREFIX,
+  apiListenAddress,
+  DEFAULT_API,
+  DEFAULT_LISTEN,
+  formatHostPort,
+  parseHostPort,
+} from "./address.ts";
+import { int, parseCommand, str } from "./args.ts";
+import { parseByteSize } from "./bytes.ts";
+import type { CliContext, StartNodeOptions } from "./context.ts";
+import { EXIT } from "./errors.ts";
+import { COMMAND_USAGE } from "./usage.ts";
+import { VERSION } from "./version.ts";
+
+const OPTIONS: ParseArgsOptionsConfig = {
+  listen: { type: "string", short: "l" },
+  data: { type: "string", short: "d" },
+  api: { type: "string" },
+  bootstrap: { type: "string", short: "b", multiple: true },
+  replication: { type: "string", short: "r" },
+  "block-size": { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+
+/** How long `serve` waits for in-flight HTTP requests on shutdown before closing the node. */
+const DRAIN_MS = 5000;
+
+/**
+ * Resolves `serve`'s arguments and environment into node options and the API address.
+ * Defaults: listen `127.0.0.1:3000`, API `$DFS_API` else `127.0.0.1:5000`, data `$DFS_DATA`
+ * else `.dfs/<p2p port>` (relative to the current directory).
+ */
+export function serveOptions(
+  ctx: Pick<CliContext, "runtime" | "process">,
+  args: readonly string[],
+): { help: true } | {
+  help: false;
+  node: StartNodeOptions;
+  api: { hostname: string; port: number };
+} {
+  const p = parseCommand("serve", args, OPTIONS, 0, 0);
+  if (p.values.help) return { help: true };
+  const listen = parseHostPort(str(p, "listen") ?? DEFAULT_LISTEN, "--listen");
+  const api = apiListenAddress(str(p, "api") ?? ctx.process.env("DFS_API") ?? DEFAULT_API);
+  const dataDir = str(p, "data") ?? ctx.process.env("DFS_DATA") ?? `.dfs/${listen.port}`;
+  const raw = (p.values.bootstrap ?? []) as string[];
+  const bootstrap = raw.flatMap((v) => v.split(",")).map((s) => s.trim()).filter((s) => s !== "")
+    .map((s) => formatHostPort(parseHostPort(s, "--bootstrap")));
+  const replication = int(p, "replication", "serve");
+  const blockText = str(p, "block-size");
+  const blockSize = blockText === undefined ? undefined : parseByteSize(blockText, "--block-size");
+  return {
+    help: false,
+    api,
+    node: {
+      runtime: ctx.runtime,
+      listen,
+      dataDir,
+      bootstrap,
+      ...(replication !== undefined ? { replication } : {}),
+      ...(blockSize !== undefined ? { blockSize } : {}),
+    },
+  };
+}
+
+/**
+ * Runs `dfs serve`: starts the node, serves the API, prints the node id, P2P address and API
+ * URL on stdout, and on SIGINT/SIGTERM closes the API server, then the node, and returns 0.
+ * A second signal during shutdown exits at once with 130.
+ */
+export async function serve(ctx: CliContext, args: readonly string[]): Promise<number> {
+  const opts = serveOptions(ctx, args);
+  if (opts.help) {
+    await ctx.out(COMMAND_USAGE.serve + "\n");
+    return EXIT.OK;
+  }
+  let signals = 0;
+  let stop!: (signal: string) => void;
+  const stopped = new Promise<string>((resolve) => stop = resolve);
+  const onSignal = (name: string) => () => {
+    if (++signals > 1) ctx.process.exit(EXIT.INTERRUPTED);
+    stop(name);
+  };
+  const offs = [
+    ctx.process.onSignal("SIGINT", onSignal("SIGINT")),
+    ctx.process.onSignal("SIGTERM", onSignal("SIGTERM")),
+  ];
+  try {
+    await ctx.runtime.fs.mkdir(opts.node.dataDir, { recursive: true });
+    const node = await ctx.startNode(opts.node);
+    let server;
+    try {
+      const handler = createApiHandler(node, {
+        onError: (err, req) => {
+          ctx.err(`dfs: api: ${req.method} ${new URL(req.url).pathname}: ${String(err)}\n`)
+            .catch(() => {});
+        },
+      });
+      server = await ctx.runtime.serve(opts.api, handler);
+    } catch (err) {
+      await node.close();
+      throw err;
+    }
+    const status = await node.status();
+    const apiUrl = `http://${formatHostPort(server.address)}${API_PREFIX}`;
+    await ctx.out(
+      `dfs ${VERSION} node ${node.nodeId}\n` +
+        `  p2p   ${status.address}\n` +
+        `  api   ${apiUrl}\n` +
+        `  data  ${opts.node.dataDir}\n`,
+    );
+    if (signals === 0) await ctx.err("dfs: running; press Ctrl-C to stop\n");
+    const signal = await stopped;
+    await ctx.err(`dfs: ${signal}: stopping\n`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      server.close(),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_MS)),
+    ]);
+    clearTimeout(timer);
+    await node.close();
+    await ctx.err("dfs: stopped\n");
+    return EXIT.OK;
+  } finally {
+    for (const off of offs) off();
+  }
+}

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { apiBaseUrl, apiListenAddress, parseHostPort } from "../../src/cli/address.ts";
+import { UsageError } from "../../src/cli/errors.ts";
+import { serveOptions } from "../../src/cli/serve.ts";
+import { FakeProcess, testRuntime } from "./harness.ts";
+
+Deno.test("host_port_defaults_the_host_to_loopback", () => {
+  assert.deepEqual(parseHostPort(":3000", "--listen"), { hostname: "127.0.0.1", port: 3000 });
+  assert.deepEqual(parseHostPort("3000", "--listen"), { hostname: "127.0.0.1", port: 3000 });
+  assert.deepEqual(parseHostPort("0.0.0.0:0", "--listen"), { hostname: "0.0.0.0", port: 0 });
+  assert.deepEqual(parseHostPort("node-a.local:4000", "--listen"), {
+    hostname: "node-a.local",
+    port: 4000,
+  });
+  assert.deepEqual(parseHostPort("[::1]:3000", "--listen"), { hostname: "::1", port: 3000 });
+});
+
+Deno.test("host_port_rejects_garbage_with_a_usage_error", () => {
+  for (const bad of ["", "localhost", "host:", "host:99999", "a:b:c", "h o st:1", ":-1"]) {
+    assert.throws(() => parseHostPort(bad, "--listen"), UsageError, bad);
+  }
+});
+
+Deno.test("api_urls_accept_urls_and_host_ports", () => {
+  assert.equal(apiBaseUrl(":5000"), "http://127.0.0.1:5000/api/v1");
+  assert.equal(apiBaseUrl("10.0.0.2:80"), "http://10.0.0.2:80/api/v1");
+  assert.equal(apiBaseUrl("http://127.0.0.1:5000"), "http://127.0.0.1:5000/api/v1");
+  assert.equal(apiBaseUrl("https://dfs.example/api/v1/"), "https://dfs.example/api/v1");
+  assert.equal(apiBaseUrl("http://gw.example/dfs"), "http://gw.example/dfs/api/v1");
+  assert.deepEqual(apiListenAddress("http://0.0.0.0:8080"), { hostname: "0.0.0.0", port: 8080 });
+  assert.throws(() => apiBaseUrl("http://["), UsageError);
+});
+
+function opts(args: string[], env: Record<string, string> = {}) {
+  const proc = new FakeProcess(args);
+  for (const [k, v] of Object.entries(env)) proc.vars.set(k, v);
+  const o = serveOptions({ runtime: testRuntime(proc), process: proc }, args);
+  if (o.help) throw new Error("unexpected help");
+  return o;
+}
+
+Deno.test("serve_defaults_listen_api_and_data_directory", () => {
+  const o = opts([]);
+  assert.deepEqual(o.node.listen, { hostname: "127.0.0.1", port: 3000 });
+  assert.deepEqual(o.api, { hostname: "127.0.0.1", port: 5000 });
+  assert.equal(o.node.dataDir, ".dfs/3000");
+  assert.deepEqual(o.node.bootstrap, []);
+  assert.equal(o.node.replication, undefined);
+  assert.equal(o.node.blockSize, undefined);
+});
+
+Deno.test("serve_reads_dfs_api_and_dfs_data_from_the_environment", () => {
+  const o = opts(["--listen", ":3100"], { DFS_API: "http://127.0.0.1:6100", DFS_DATA: "/srv/dfs" });
+  assert.deepEqual(o.api, { hostname: "127.0.0.1", port: 6100 });
+  assert.equal(o.node.dataDir, "/srv/dfs");
+  assert.equal(opts(["-l", ":3100"]).node.dataDir, ".dfs/3100");
+});
+
+Deno.test("serve_options_override_everything", () => {
+  const o = opts([
+    "--listen",
+    "0.0.0.0:4000",
+    "--data",
+    "/tmp/x",
+    "--api",
+    ":7000",
+    "--bootstrap",
+    "127.0.0.1:3000, :3001",
+    "-b",
+    "10.0.0.1:3000",
+    "--replication",
+    "2",
+    "--block-size",
+    "64KiB",
+  ], { DFS_API: ":1", DFS_DATA: "/nope" });
+  assert.deepEqual(o.node.listen, { hostname: "0.0.0.0", port: 4000 });
+  assert.equal(o.node.dataDir, "/tmp/x");
+  assert.deepEqual(o.api, { hostname: "127.0.0.1", port: 7000 });
+  assert.deepEqual(o.node.bootstrap, ["127.0.0.1:3000", "127.0.0.1:3001", "10.0.0.1:3000"]);
+  assert.equal(o.node.replication, 2);
+  assert.equal(o.node.blockSize, 65536);
+});
+
+Deno.test("serve_rejects_bad_values_with_usage_errors", () => {
+  for (
+    const args of [
+      ["--listen", "nope"],
+      ["--replication", "0"],
+      ["--replication", "two"],
+      ["--block-size", "huge"],
+      ["--bootstrap", "x"],
+      ["--frobnicate"],
+      ["extra"],
+      ["--listen"],
+    ]
+  ) {
+    assert.throws(() => opts(args), UsageError, args.join(" "));
+  }
+});
