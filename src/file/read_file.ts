@@ -88,6 +88,7 @@ export async function readFile(
     try {
       while (!walkDone && !finished && ahead.length < concurrency) {
         const next = await refs.next();
+        if (finished) break;
         if (next.done) {
           walkDone = true;
           break;
@@ -135,7 +136,7 @@ export async function readFile(
       try {
         while (ahead.length === 0 && !walkDone && !finished) await fill();
         if (finished) return;
-        const head = ahead.shift();
+        const head = ahead[0];
         if (!head) {
           if (walkError !== undefined) throw walkError;
           finish();
@@ -145,6 +146,8 @@ export async function readFile(
         void fill(); // keep the window full while the reader waits for the head
         const bytes = await head.promise;
         if (finished) return;
+        ahead.shift();
+        void fill(); // the freed slot starts the next fetch while the reader works
         const { ref } = head;
         const from = Math.max(0, start - ref.offset);
         const to = Math.min(ref.size, end - ref.offset + 1);
