@@ -1,0 +1,987 @@
+/**
+ * One authenticated connection to a peer: request/response by request id, many requests in
+ * flight, block bodies as DATA frames, heartbeats, limits and graceful close.
+ *
+ * Request ids are allocated per side without collision: the dialler uses odd ids, the
+ * listener even ones (0 is for connection-level messages). A message whose id has our parity
+ * answers one of our requests; one with the peer's parity is a request (or its body, or its
+ * CANCEL) from the peer.
+ *
+ * @module
+ */
+
+import { AbortedError, DfsError, NotFoundError, TimeoutError } from "../errors.ts";
+import { ContentId } from "../id/content_id.ts";
+import { DEFAULT_DATA_CHUNK_SIZE, MAX_HAS_IDS } from "../wire/limits.ts";
+import { MessageType, WireErrorCode } from "../wire/messages.ts";
+import type { Message } from "../wire/messages.ts";
+import type { BlockService } from "./block_service.ts";
+import type { MessageChannel } from "./channel.ts";
+import {
+  PeerClosedError,
+  PeerCorruptDataError,
+  PeerLimitError,
+  PeerProtocolError,
+  PeerRemoteError,
+} from "./errors.ts";
+import type { HandshakeResult } from "./handshake.ts";
+import type { PeerOptions } from "./options.ts";
+
+/** Which side opened the connection. The dialler allocates odd request ids, the listener even. */
+export type PeerRole = "dialer" | "listener";
+
+/** A message without its request id: what callers and handlers hand to the connection. */
+export type OutgoingMessage = Message extends infer M
+  ? M extends Message ? Omit<M, "requestId"> : never
+  : never;
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Cancels the request (a CANCEL is sent to the peer); rejects with `AbortedError`. */
+  readonly signal?: AbortSignal;
+  /** Overrides the connection's `requestTimeoutMs`; rejects with `TimeoutError`. */
+  readonly timeoutMs?: number;
+}
+
+/** What a {@linkcode RequestHandler} gets besides the request. */
+export interface RequestContext {
+  /** The peer's request id. */
+  readonly requestId: number;
+  /** Aborted when the peer sends CANCEL or the connection closes. */
+  readonly signal: AbortSignal;
+  /** The connection the request came on. */
+  readonly peer: PeerConnection;
+  /** Sends a message with this request's id (for multi-message answers). */
+  send(message: OutgoingMessage): Promise<void>;
+}
+
+/**
+ * Serves one request type registered by a layer above (e.g. the DHT). A handler registered for
+ * a built-in type (HAS, GET_BLOCK, PUT_BLOCK, DELETE) replaces the built-in serving of it. Returns the answer to
+ * send (its request id is filled in), or nothing when it sent its answers through
+ * `ctx.send`. Throwing a `DfsError` answers ERROR (code `NOT_FOUND` -> NOT_FOUND, else
+ * INTERNAL); a {@linkcode PeerRemoteError} thrown answers with its `wireCode`.
+ */
+export type RequestHandler = (
+  message: Message,
+  ctx: RequestContext,
+) => Promise<OutgoingMessage | void>;
+
+/** Why a connection closed. */
+export type CloseReason =
+  /** We closed or shut it down. */
+  | "local"
+  /** The peer closed it (GOODBYE, end of stream, or ERROR). */
+  | "remote"
+  /** The heartbeat declared the peer dead. */
+  | "dead"
+  /** The peer broke the protocol. */
+  | "protocol"
+  /** The transport failed. */
+  | "error";
+
+/** How a connection ended. */
+export interface CloseInfo {
+  /** Category. */
+  readonly reason: CloseReason;
+  /** The error pending requests were failed with. */
+  readonly error: PeerClosedError | PeerProtocolError;
+}
+
+/** Counters of one connection, for metrics and tests. */
+export interface PeerConnectionStats {
+  /** Our requests waiting for an answer. */
+  readonly outgoingRequests: number;
+  /** The peer's requests being served. */
+  readonly incomingRequests: number;
+  /** Frames queued for the transport (bounded; a peer that stops reading stops us). */
+  readonly pendingSends: number;
+  /** Epoch ms when we last received anything from the peer. */
+  readonly lastSeen: number;
+  /** Last measured round-trip time in ms (undefined before the first PONG). */
+  readonly rttMs: number | undefined;
+}
+
+/** Constructor parameters of {@linkcode PeerConnection}. */
+export interface PeerConnectionInit {
+  /** The message channel, after a successful handshake. */
+  readonly channel: MessageChannel;
+  /** The authenticated peer. */
+  readonly remote: HandshakeResult;
+  /** Which side we are. */
+  readonly role: PeerRole;
+  /** Timing knobs and limits (resolved). */
+  readonly options: PeerOptions;
+  /** Serves incoming block requests; without it they are answered ERROR UNSUPPORTED. */
+  readonly service?: BlockService;
+  /** Extra request handlers by message type (shared with the peer manager). */
+  readonly handlers?: Map<number, RequestHandler>;
+  /** Log sink for protocol violations and deaths. */
+  readonly log?: PeerLogger;
+}
+
+/** A log sink: level, message, structured fields. */
+export type PeerLogger = (
+  level: "debug" | "info" | "warn" | "error",
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+interface Pending {
+  onMessage(msg: Message): void;
+  fail(err: Error): void;
+}
+
+interface Incoming {
+  readonly controller: AbortController;
+  onData?(msg: Message & { type: typeof MessageType.DATA }): void;
+}
+
+const WIRE_DECODE_CODES = new Set([
+  "FRAME_TOO_LARGE",
+  "MALFORMED_MESSAGE",
+  "UNKNOWN_MESSAGE_TYPE",
+  "UNSUPPORTED_VERSION",
+]);
+
+const RESPONSE_TYPES: ReadonlySet<number> = new Set([
+  MessageType.PONG,
+  MessageType.HAS_RESULT,
+  MessageType.BLOCK,
+  MessageType.OK,
+  MessageType.ERROR,
+]);
+
+/** Extra control frames (PONG, refusals) allowed in the send queue beyond the in-flight limit. */
+const CONTROL_QUEUE_SLACK = 16;
+
+/** How long a final ERROR/GOODBYE may take to write before the socket is closed anyway. */
+const FAREWELL_MS = 250;
+
+/**
+ * An authenticated connection to one peer. Build it with the peer manager (or, in tests,
+ * from a handshaken channel), then call the block methods.
+ *
+ * @example Fetch a block from a connected peer
+ * ```ts ignore
+ * const peer = await manager.connect({ hostname: "127.0.0.1", port: 4000 });
+ * const bytes = await peer.getBlock(id, { signal: AbortSignal.timeout(10_000) });
+ * ```
+ */
+export class PeerConnection {
+  /** The authenticated peer: node id, public key, listen address, capabilities. */
+  readonly remote: HandshakeResult;
+  /** Which side we are. */
+  readonly role: PeerRole;
+  /** Resolves when the connection is closed, with why. Never rejects. */
+  readonly closed: Promise<CloseInfo>;
+
+  readonly #channel: MessageChannel;
+  readonly #options: PeerOptions;
+  readonly #service: BlockService | undefined;
+  readonly #handlers: Map<number, RequestHandler>;
+  readonly #log: PeerLogger;
+  readonly #pending = new Map<number, Pending>();
+  readonly #incoming = new Map<number, Incoming>();
+  readonly #closeListeners = new Set<(info: CloseInfo) => void>();
+  #resolveClosed!: (info: CloseInfo) => void;
+  #state: "open" | "closing" | "closed" = "open";
+  #remoteGoodbye = false;
+  #nextId: number;
+  #lastSeen = Date.now();
+  #rttMs: number | undefined;
+  #pinging = false;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #drained: (() => void) | undefined;
+  #closeInfo: CloseInfo | undefined;
+
+  /** Wraps a handshaken channel; starts reading and the heartbeat at once. */
+  constructor(init: PeerConnectionInit) {
+    this.#channel = init.channel;
+    this.remote = init.remote;
+    this.role = init.role;
+    this.#options = init.options;
+    this.#service = init.service;
+    this.#handlers = init.handlers ?? new Map();
+    this.#log = init.log ?? (() => {});
+    this.#nextId = init.role === "dialer" ? 1 : 2;
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.#heartbeat = setInterval(() => this.#tick(), this.#options.heartbeatIntervalMs);
+    this.#readLoop();
+  }
+
+  /** Peer node id, hex. */
+  get nodeIdHex(): string {
+    return this.remote.nodeIdHex;
+  }
+
+  /** True until the connection starts closing (locally or after the peer's GOODBYE). */
+  get isOpen(): boolean {
+    return this.#state === "open" && !this.#remoteGoodbye;
+  }
+
+  /** How the connection ended, once it has. */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
+  /** Current counters. */
+  stats(): PeerConnectionStats {
+    return {
+      outgoingRequests: this.#pending.size,
+      incomingRequests: this.#incoming.size,
+      pendingSends: this.#channel.pendingSends,
+      lastSeen: this.#lastSeen,
+      rttMs: this.#rttMs,
+    };
+  }
+
+  /** Calls `listener` once when the connection closes. Returns a function that removes it. */
+  onClose(listener: (info: CloseInfo) => void): () => void {
+    if (this.#closeInfo) {
+      const info = this.#closeInfo;
+      queueMicrotask(() => listener(info));
+      return () => {};
+    }
+    this.#closeListeners.add(listener);
+    return () => this.#closeListeners.delete(listener);
+  }
+
+  /**
+   * Registers a handler for one more request type on this connection only (the peer manager
+   * offers the same for all connections).
+   */
+  handle(type: number, handler: RequestHandler): void {
+    this.#handlers.set(type, handler);
+  }
+
+  // ---------------------------------------------------------------- client API
+
+  /** Sends PING and resolves with the round-trip time in milliseconds. */
+  async ping(options: RequestOptions = {}): Promise<number> {
+    const started = performance.now();
+    await this.#call<void>(
+      { type: MessageType.PING, timestamp: Date.now() },
+      (msg, done) => {
+        if (msg.type === MessageType.PONG) done.resolve();
+        else done.reject(unexpected(msg));
+      },
+      options,
+    );
+    const rtt = performance.now() - started;
+    this.#rttMs = rtt;
+    return rtt;
+  }
+
+  /** Asks which of `ids` the peer holds (one boolean per id, in order; at most 1024 ids). */
+  has(ids: readonly ContentId[], options: RequestOptions = {}): Promise<boolean[]> {
+    if (ids.length > MAX_HAS_IDS) {
+      return Promise.reject(new PeerLimitError(`HAS takes at most ${MAX_HAS_IDS} ids`));
+    }
+    return this.#call<boolean[]>(
+      { type: MessageType.HAS, ids: ids.map((id) => id.bytes) },
+      (msg, done) => {
+        if (msg.type !== MessageType.HAS_RESULT) return done.reject(unexpected(msg));
+        if (msg.present.length !== ids.length) {
+          return done.reject(
+            new PeerProtocolError(`HAS_RESULT has ${msg.present.length} answers for ${ids.length}`),
+          );
+        }
+        done.resolve([...msg.present]);
+      },
+      options,
+    );
+  }
+
+  /**
+   * Fetches a block. The bytes are verified against `id` before they are returned. Rejects
+   * with `NotFoundError` when the peer does not have it, {@linkcode PeerCorruptDataError} when
+   * the bytes do not match, {@linkcode PeerLimitError} when it is larger than `maxBlockSize`,
+   * `TimeoutError`/`AbortedError`, or {@linkcode PeerClosedError}.
+   */
+  getBlock(id: ContentId, options: RequestOptions = {}): Promise<Uint8Array> {
+    const max = this.#options.maxBlockSize;
+    let buffer: Uint8Array | undefined;
+    let received = 0;
+    return this.#call<Uint8Array>(
+      { type: MessageType.GET_BLOCK, id: id.bytes },
+      (msg, done) => {
+        if (msg.type === MessageType.BLOCK && buffer === undefined) {
+          if (!bytesEqual(msg.id, id.bytes)) {
+            return done.reject(new PeerCorruptDataError(`peer answered with another block id`));
+          }
+          if (msg.size > max) {
+            return done.reject(
+              new PeerLimitError(`block of ${msg.size} bytes exceeds maxBlockSize ${max}`),
+            );
+          }
+          buffer = new Uint8Array(msg.size);
+          return;
+        }
+        if (msg.type === MessageType.DATA && buffer !== undefined) {
+          if (received + msg.chunk.length > buffer.length) {
+            return done.reject(
+              new PeerCorruptDataError(`peer sent more than the ${buffer.length} bytes announced`),
+            );
+          }
+          buffer.set(msg.chunk, received);
+          received += msg.chunk.length;
+          if (!msg.end) return;
+          if (received !== buffer.length) {
+            return done.reject(
+              new PeerCorruptDataError(`peer sent ${received} of ${buffer.length} bytes announced`),
+            );
+          }
+          const bytes = buffer;
+          done.hold();
+          id.matches(bytes).then((ok) =>
+            ok ? done.resolve(bytes) : done.reject(
+              new PeerCorruptDataError(`block from peer does not match its id ${id.toString()}`),
+            )
+          );
+          return;
+        }
+        done.reject(unexpected(msg));
+      },
+      options,
+    );
+  }
+
+  /**
+   * Sends a block; resolves once the peer stored it (after verifying it). Rejects with
+   * {@linkcode PeerRemoteError} (`wireCode` CORRUPT, LIMIT, ...) when the peer refused it.
+   */
+  putBlock(id: ContentId, bytes: Uint8Array, options: RequestOptions = {}): Promise<void> {
+    if (bytes.length > this.#options.maxBlockSize) {
+      return Promise.reject(
+        new PeerLimitError(
+          `block of ${bytes.length} bytes exceeds maxBlockSize ${this.#options.maxBlockSize}`,
+        ),
+      );
+    }
+    return this.#call<void>(
+      { type: MessageType.PUT_BLOCK, id: id.bytes, size: bytes.length },
+      (msg, done) => {
+        if (msg.type === MessageType.OK) done.resolve();
+        else done.reject(unexpected(msg));
+      },
+      options,
+      async (requestId, isSettled) => {
+        let offset = 0;
+        do {
+          if (isSettled()) return;
+          const next = Math.min(bytes.length, offset + DEFAULT_DATA_CHUNK_SIZE);
+          await this.#channel.send({
+            type: MessageType.DATA,
+            requestId,
+            chunk: bytes.subarray(offset, next),
+            end: next === bytes.length,
+          });
+          offset = next;
+        } while (offset < bytes.length);
+      },
+    );
+  }
+
+  /** Asks the peer to delete a block. Resolves once it answered OK (also when it was absent). */
+  deleteBlock(id: ContentId, options: RequestOptions = {}): Promise<void> {
+    return this.#call<void>(
+      { type: MessageType.DELETE, id: id.bytes },
+      (msg, done) => {
+        if (msg.type === MessageType.OK) done.resolve();
+        else done.reject(unexpected(msg));
+      },
+      options,
+    );
+  }
+
+  /**
+   * Sends any request and resolves with the first answer (for request types added by upper
+   * layers). An ERROR answer rejects with {@linkcode PeerRemoteError}.
+   */
+  request(message: OutgoingMessage, options: RequestOptions = {}): Promise<Message> {
+    return this.#call<Message>(message, (msg, done) => done.resolve(msg), options);
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  /** Closes at once: pending requests fail with {@linkcode PeerClosedError}. */
+  close(reason = "closed by this node"): Promise<void> {
+    return this.#teardown("local", new PeerClosedError(`connection closed: ${reason}`), {
+      type: MessageType.GOODBYE,
+      requestId: 0,
+      reason,
+    });
+  }
+
+  /**
+   * Graceful close: sends GOODBYE, refuses new requests (ours with {@linkcode PeerClosedError},
+   * the peer's with ERROR SHUTTING_DOWN), lets in-flight requests finish for up to `graceMs`
+   * (default `shutdownGraceMs`), fails the rest with {@linkcode PeerClosedError}, and closes.
+   */
+  async shutdown(
+    graceMs: number = this.#options.shutdownGraceMs,
+    reason = "shutting down",
+  ): Promise<void> {
+    if (this.#state !== "open") return void (await this.closed);
+    this.#state = "closing";
+    await this.#sendWithin({ type: MessageType.GOODBYE, requestId: 0, reason }, FAREWELL_MS);
+    await this.#waitDrained(graceMs);
+    await this.#teardown(
+      "local",
+      new PeerClosedError(`connection shut down before the request finished (${reason})`),
+    );
+  }
+
+  // ---------------------------------------------------------------- internals: requests
+
+  #allocateId(): number {
+    for (;;) {
+      const id = this.#nextId;
+      this.#nextId += 2;
+      if (this.#nextId > 0xffff_ffff) this.#nextId = this.role === "dialer" ? 1 : 2;
+      if (!this.#pending.has(id)) return id;
+    }
+  }
+
+  #call<T>(
+    message: OutgoingMessage,
+    onMessage: (msg: Message, done: Settle<T>) => void,
+    options: RequestOptions,
+    body?: (requestId: number, isSettled: () => boolean) => Promise<void>,
+  ): Promise<T> {
+    if (this.#state !== "open" || this.#remoteGoodbye) {
+      return Promise.reject(
+        this.#closeInfo?.error ?? new PeerClosedError("connection to peer is closing"),
+      );
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new AbortedError("request aborted"));
+    const requestId = this.#allocateId();
+    const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let held = false;
+      const finish = () => {
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#pending.delete(requestId);
+        this.#checkDrained();
+      };
+      const giveUp = (err: Error) => {
+        if (settled) return;
+        finish();
+        this.#sendControl({ type: MessageType.CANCEL, requestId });
+        reject(err);
+      };
+      const done: Settle<T> = {
+        resolve: (value) => {
+          if (settled) return;
+          finish();
+          resolve(value);
+        },
+        reject: (err) => {
+          if (settled) return;
+          finish();
+          // The peer may still be sending a body for this request: tell it to stop.
+          if (!(err instanceof PeerRemoteError)) {
+            this.#sendControl({ type: MessageType.CANCEL, requestId });
+          }
+          reject(err);
+        },
+        hold: () => {
+          // Every byte is here: the answer no longer depends on the connection, so closing it
+          // (e.g. the peer's FIN right after the last DATA) must not fail this request.
+          held = true;
+          this.#pending.delete(requestId);
+        },
+      };
+      const fail = (err: Error) => {
+        if (settled) return;
+        finish();
+        reject(err);
+      };
+      const onAbort = () => giveUp(new AbortedError("request aborted", { cause: signal?.reason }));
+      const timer = setTimeout(
+        () => giveUp(new TimeoutError(`no answer from peer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(requestId, {
+        onMessage: (msg) => {
+          if (held) return;
+          if (msg.type === MessageType.ERROR) {
+            return done.reject(remoteError(msg.code, msg.message));
+          }
+          if (msg.type === MessageType.CANCEL) {
+            return done.reject(
+              new PeerRemoteError(WireErrorCode.CANCELLED, "peer cancelled the request"),
+            );
+          }
+          try {
+            onMessage(msg, done);
+          } catch (err) {
+            done.reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        },
+        fail,
+      });
+      const sent = this.#channel.send({ ...message, requestId } as Message);
+      const all = body ? sent.then(() => body(requestId, () => settled)) : sent;
+      all.catch((err) => fail(toClosedError(err, this.#closeInfo)));
+    });
+  }
+
+  // ---------------------------------------------------------------- internals: reading
+
+  async #readLoop(): Promise<void> {
+    for (;;) {
+      let msg: Message | null;
+      try {
+        msg = await this.#channel.receive();
+      } catch (err) {
+        if (this.#state === "closed") return;
+        const code = err instanceof DfsError ? err.code : "";
+        if (WIRE_DECODE_CODES.has(code)) {
+          this.#violation(
+            errorText(err),
+            code === "FRAME_TOO_LARGE" ? WireErrorCode.LIMIT : undefined,
+            err,
+          );
+        } else {
+          this.#teardown(
+            "error",
+            new PeerClosedError(`connection to peer failed: ${errorText(err)}`, { cause: err }),
+          );
+        }
+        return;
+      }
+      if (this.#state === "closed") return;
+      if (msg === null) {
+        this.#teardown("remote", new PeerClosedError("peer closed the connection"));
+        return;
+      }
+      this.#lastSeen = Date.now();
+      try {
+        this.#dispatch(msg);
+      } catch (err) {
+        if (err instanceof PeerProtocolError) {
+          this.#violation(err.message, undefined, err);
+        } else {
+          this.#log("error", "dispatching a peer message failed", { error: errorText(err) });
+          this.#teardown(
+            "error",
+            new PeerClosedError(`internal error: ${errorText(err)}`, { cause: err }),
+          );
+        }
+        return;
+      }
+    }
+  }
+
+  #violation(message: string, wireCode: number = WireErrorCode.BAD_REQUEST, cause?: unknown): void {
+    this.#log("warn", "peer violated the protocol; disconnecting", {
+      peer: this.remote.nodeIdHex,
+      address: this.#channel.remote,
+      error: message,
+    });
+    this.#teardown(
+      "protocol",
+      new PeerProtocolError(`peer violated the protocol: ${message}`, { cause }),
+      { type: MessageType.ERROR, requestId: 0, code: wireCode, message },
+    );
+  }
+
+  #dispatch(msg: Message): void {
+    const id = msg.requestId;
+    if (id === 0) {
+      if (msg.type === MessageType.GOODBYE) return this.#onGoodbye(msg.reason);
+      if (msg.type === MessageType.ERROR) {
+        this.#teardown(
+          "remote",
+          new PeerClosedError(`peer closed the connection with an error: ${msg.message}`),
+        );
+        return;
+      }
+      throw new PeerProtocolError(`message type 0x${msg.type.toString(16)} with request id 0`);
+    }
+    const ours = (id % 2 === 1) === (this.role === "dialer");
+    if (ours) {
+      if (
+        msg.type === MessageType.HELLO || msg.type === MessageType.AUTH ||
+        isBuiltinRequest(msg.type)
+      ) {
+        throw new PeerProtocolError(`request type 0x${msg.type.toString(16)} with our request id`);
+      }
+      // Unknown ids are answers that arrived after we gave up: ignore them.
+      this.#pending.get(id)?.onMessage(msg);
+      return;
+    }
+    switch (msg.type) {
+      case MessageType.DATA:
+        this.#incoming.get(id)?.onData?.(msg);
+        return;
+      case MessageType.CANCEL: {
+        const entry = this.#incoming.get(id);
+        if (entry) {
+          this.#incoming.delete(id);
+          entry.controller.abort();
+          this.#checkDrained();
+        }
+        return;
+      }
+      case MessageType.PING:
+        this.#sendControl({ type: MessageType.PONG, requestId: id, timestamp: msg.timestamp });
+        return;
+      case MessageType.HELLO:
+      case MessageType.AUTH:
+        throw new PeerProtocolError("handshake message after the handshake");
+    }
+    if (RESPONSE_TYPES.has(msg.type)) {
+      throw new PeerProtocolError(
+        `answer type 0x${msg.type.toString(16)} for request id ${id} we never sent`,
+      );
+    }
+    if (this.#incoming.has(id)) {
+      throw new PeerProtocolError(`request id ${id} reused while in flight`);
+    }
+    if (this.#state !== "open") {
+      return this.#sendControl(
+        errorMessage(id, WireErrorCode.SHUTTING_DOWN, "node is shutting down"),
+      );
+    }
+    if (this.#incoming.size >= this.#options.maxInFlightPerPeer) {
+      return this.#sendControl(
+        errorMessage(
+          id,
+          WireErrorCode.LIMIT,
+          `more than ${this.#options.maxInFlightPerPeer} requests in flight`,
+        ),
+      );
+    }
+    this.#serve(msg);
+  }
+
+  #onGoodbye(reason: string): void {
+    this.#remoteGoodbye = true;
+    this.#log("debug", "peer said goodbye", { peer: this.remote.nodeIdHex, reason });
+    if (this.#state === "open") {
+      // Let requests in both directions finish, then close; the peer closes too after its grace.
+      this.#state = "closing";
+      this.#waitDrained(this.#options.shutdownGraceMs).then(() =>
+        this.#teardown("remote", new PeerClosedError(`peer left: ${reason}`))
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- internals: serving
+
+  #serve(msg: Message): void {
+    const id = msg.requestId;
+    const controller = new AbortController();
+    const entry: Incoming = { controller };
+    this.#incoming.set(id, entry);
+    const ctx: RequestContext = {
+      requestId: id,
+      signal: controller.signal,
+      peer: this,
+      send: (out) => this.#channel.send({ ...out, requestId: id } as Message),
+    };
+    const finish = () => {
+      if (this.#incoming.get(id) === entry) this.#incoming.delete(id);
+      this.#checkDrained();
+    };
+    let work: Promise<OutgoingMessage | void>;
+    try {
+      work = this.#route(msg, ctx, entry);
+    } catch (err) {
+      work = Promise.reject(err);
+    }
+    work.then(
+      async (answer) => {
+        if (answer && !controller.signal.aborted) await ctx.send(answer);
+      },
+    ).catch(async (err) => {
+      if (controller.signal.aborted || this.#state === "closed") return;
+      const [code, text] = wireErrorOf(err);
+      if (code === WireErrorCode.INTERNAL) {
+        this.#log("error", "serving a peer request failed", {
+          peer: this.remote.nodeIdHex,
+          type: msg.type,
+          error: errorText(err),
+        });
+      }
+      await ctx.send({ type: MessageType.ERROR, code, message: text });
+    }).catch(() => {}).finally(finish);
+  }
+
+  #route(msg: Message, ctx: RequestContext, entry: Incoming): Promise<OutgoingMessage | void> {
+    const handler = this.#handlers.get(msg.type);
+    if (handler) return handler(msg, ctx);
+    const service = this.#service;
+    switch (msg.type) {
+      case MessageType.HAS:
+        if (!service) return unsupported("blocks");
+        return (async () => {
+          const ids = msg.ids.map(parseId);
+          const present = await service.has(ids);
+          return { type: MessageType.HAS_RESULT, present };
+        })();
+      case MessageType.GET_BLOCK:
+        if (!service) return unsupported("blocks");
+        return this.#serveGet(service, parseId(msg.id), msg.id, msg.range, ctx);
+      case MessageType.PUT_BLOCK:
+        if (!service) return unsupported("blocks");
+        return this.#servePut(service, parseId(msg.id), msg.size, ctx, entry);
+      case MessageType.DELETE:
+        if (!service) return unsupported("blocks");
+        return (async () => {
+          await service.delete(parseId(msg.id));
+          return { type: MessageType.OK };
+        })();
+    }
+    return unsupported(`message type 0x${msg.type.toString(16)}`);
+  }
+
+  async #serveGet(
+    service: BlockService,
+    id: ContentId,
+    rawId: Uint8Array,
+    range: { offset: number; length: number } | undefined,
+    ctx: RequestContext,
+  ): Promise<void> {
+    let bytes = await service.get(id);
+    if (bytes === null) throw new NotFoundError(`block ${id.toString()} is not here`);
+    if (range) {
+      bytes = bytes.subarray(Math.min(range.offset, bytes.length), range.offset + range.length);
+    }
+    if (bytes.length > this.#options.maxBlockSize) {
+      throw new PeerRemoteError(WireErrorCode.LIMIT, `block exceeds maxBlockSize`);
+    }
+    await ctx.send({ type: MessageType.BLOCK, id: rawId, size: bytes.length });
+    let offset = 0;
+    do {
+      if (ctx.signal.aborted) return;
+      const next = Math.min(bytes.length, offset + DEFAULT_DATA_CHUNK_SIZE);
+      await ctx.send({
+        type: MessageType.DATA,
+        chunk: bytes.subarray(offset, next),
+        end: next === bytes.length,
+      });
+      offset = next;
+    } while (offset < bytes.length);
+  }
+
+  #servePut(
+    service: BlockService,
+    id: ContentId,
+    size: number,
+    ctx: RequestContext,
+    entry: Incoming,
+  ): Promise<OutgoingMessage> {
+    if (size > this.#options.maxBlockSize) {
+      throw new PeerRemoteError(
+        WireErrorCode.LIMIT,
+        `block of ${size} bytes exceeds maxBlockSize ${this.#options.maxBlockSize}`,
+      );
+    }
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const buffer = new Uint8Array(size);
+      let received = 0;
+      ctx.signal.addEventListener("abort", () => reject(new AbortedError("cancelled")), {
+        once: true,
+      });
+      entry.onData = (data) => {
+        if (received + data.chunk.length > size) {
+          entry.onData = undefined;
+          return reject(
+            new PeerRemoteError(WireErrorCode.BAD_REQUEST, `more than the ${size} bytes announced`),
+          );
+        }
+        buffer.set(data.chunk, received);
+        received += data.chunk.length;
+        if (!data.end) return;
+        entry.onData = undefined;
+        if (received !== size) {
+          return reject(
+            new PeerRemoteError(
+              WireErrorCode.BAD_REQUEST,
+              `${received} of ${size} bytes announced`,
+            ),
+          );
+        }
+        resolve(buffer);
+      };
+    }).then(async (bytes) => {
+      if (!(await id.matches(bytes))) {
+        throw new PeerRemoteError(WireErrorCode.CORRUPT, `bytes do not match ${id.toString()}`);
+      }
+      await service.put(id, bytes);
+      return { type: MessageType.OK } as OutgoingMessage;
+    });
+  }
+
+  // ---------------------------------------------------------------- internals: liveness, closing
+
+  #tick(): void {
+    if (this.#state === "closed") return;
+    const silent = Date.now() - this.#lastSeen;
+    if (silent > this.#options.deadAfterMs) {
+      this.#log("warn", "peer silent; declared dead", {
+        peer: this.remote.nodeIdHex,
+        silentMs: silent,
+      });
+      this.#teardown("dead", new PeerClosedError(`peer silent for ${silent} ms; declared dead`));
+      return;
+    }
+    if (this.#pinging || this.#state !== "open" || this.#remoteGoodbye) return;
+    this.#pinging = true;
+    this.ping({ timeoutMs: this.#options.deadAfterMs }).catch(() => {}).finally(() =>
+      this.#pinging = false
+    );
+  }
+
+  /** Sends a control frame unless the queue is already full (a peer that does not read). */
+  #sendControl(msg: Message): void {
+    if (this.#state === "closed") return;
+    if (this.#channel.pendingSends > this.#options.maxInFlightPerPeer + CONTROL_QUEUE_SLACK) return;
+    this.#channel.send(msg).catch(() => {});
+  }
+
+  async #sendWithin(msg: Message, ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        this.#channel.send(msg),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
+      ]);
+    } catch {
+      // Best effort.
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #checkDrained(): void {
+    if (this.#drained && this.#pending.size === 0 && this.#incoming.size === 0) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained();
+    }
+  }
+
+  #waitDrained(ms: number): Promise<void> {
+    if (this.#pending.size === 0 && this.#incoming.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#drained = undefined;
+        resolve();
+      }, ms);
+      this.#drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async #teardown(
+    reason: CloseReason,
+    error: PeerClosedError | PeerProtocolError,
+    farewell?: Message,
+  ): Promise<void> {
+    if (this.#state === "closed") return void (await this.closed);
+    this.#state = "closed";
+    const info: CloseInfo = { reason, error };
+    this.#closeInfo = info;
+    clearInterval(this.#heartbeat);
+    this.#drained?.();
+    for (const pending of [...this.#pending.values()]) pending.fail(error);
+    this.#pending.clear();
+    for (const entry of this.#incoming.values()) entry.controller.abort();
+    this.#incoming.clear();
+    // Write the farewell (if any) and half-close first, so bytes already queued (the last
+    // answers of a graceful shutdown) reach the peer; a peer that does not read gets
+    // FAREWELL_MS, then the connection is closed anyway.
+    if (farewell) await this.#sendWithin(farewell, FAREWELL_MS);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#channel.end(),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, FAREWELL_MS)),
+    ]);
+    clearTimeout(timer);
+    this.#channel.close();
+    this.#resolveClosed(info);
+    for (const listener of this.#closeListeners) {
+      try {
+        listener(info);
+      } catch (err) {
+        this.#log("error", "close listener threw", { error: errorText(err) });
+      }
+    }
+    this.#closeListeners.clear();
+  }
+}
+
+interface Settle<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+  /** All bytes are in: stop routing messages and detach from the connection while verifying. */
+  hold(): void;
+}
+
+function isBuiltinRequest(type: number): boolean {
+  return type === MessageType.HAS || type === MessageType.GET_BLOCK ||
+    type === MessageType.PUT_BLOCK || type === MessageType.DELETE || type === MessageType.PING;
+}
+
+function parseId(bytes: Uint8Array): ContentId {
+  try {
+    return ContentId.fromBytes(bytes);
+  } catch (cause) {
+    throw new PeerRemoteError(WireErrorCode.BAD_REQUEST, `invalid content id`, { cause });
+  }
+}
+
+function unsupported(what: string): Promise<never> {
+  return Promise.reject(new PeerRemoteError(WireErrorCode.UNSUPPORTED, `${what} not served here`));
+}
+
+function errorMessage(requestId: number, code: number, message: string): Message {
+  return { type: MessageType.ERROR, requestId, code, message };
+}
+
+function wireErrorOf(err: unknown): [number, string] {
+  if (err instanceof PeerRemoteError) return [err.wireCode, err.message];
+  if (err instanceof DfsError) {
+    if (err.code === "NOT_FOUND") return [WireErrorCode.NOT_FOUND, err.message];
+    if (err.code === "CORRUPT_BLOCK") return [WireErrorCode.CORRUPT, err.message];
+    if (err.code === "INVALID_ID") return [WireErrorCode.BAD_REQUEST, err.message];
+  }
+  return [WireErrorCode.INTERNAL, errorText(err)];
+}
+
+function remoteError(code: number, message: string): Error {
+  if (code === WireErrorCode.NOT_FOUND) return new NotFoundError(`peer: ${message}`);
+  return new PeerRemoteError(code, `peer answered error ${code}: ${message}`);
+}
+
+function unexpected(msg: Message): PeerProtocolError {
+  return new PeerProtocolError(`unexpected answer type 0x${msg.type.toString(16)}`);
+}
+
+function toClosedError(err: unknown, info: CloseInfo | undefined): Error {
+  if (info) return info.error;
+  if (err instanceof DfsError) return err;
+  return new PeerClosedError(`sending to peer failed: ${errorText(err)}`, { cause: err });
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

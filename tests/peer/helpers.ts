@@ -1,0 +1,257 @@
+/**
+ * Test helpers for the peer layer: an in-process byte connection pair built from web streams,
+ * and a pair of handshaken peer connections over it.
+ *
+ * @module
+ */
+
+import type { Connection, NetAddress } from "../../src/runtime/types.ts";
+import { framedChannel } from "../../src/peer/channel.ts";
+import type { MessageChannel } from "../../src/peer/channel.ts";
+import { performHandshake } from "../../src/peer/handshake.ts";
+import { NodeIdentity } from "../../src/peer/identity.ts";
+import { resolvePeerOptions } from "../../src/peer/options.ts";
+import type { PeerOptions } from "../../src/peer/options.ts";
+import { PeerConnection } from "../../src/peer/peer_connection.ts";
+import type { PeerLogger, RequestHandler } from "../../src/peer/peer_connection.ts";
+import type { BlockService } from "../../src/peer/block_service.ts";
+import { encodeMessage } from "../../src/wire/codec.ts";
+import type { Message } from "../../src/wire/messages.ts";
+import { readMessages } from "../../src/wire/read_messages.ts";
+
+let nextPort = 40000;
+
+/** Short timings for tests. */
+export const FAST: Partial<PeerOptions> = {
+  handshakeTimeoutMs: 1000,
+  requestTimeoutMs: 3000,
+  heartbeatIntervalMs: 50,
+  deadAfterMs: 400,
+  backoffBaseMs: 20,
+  backoffMaxMs: 200,
+  shutdownGraceMs: 500,
+  connectTimeoutMs: 1000,
+};
+
+/** One side of {@linkcode connectionPair}, with a count of bytes written for tests. */
+export interface TestConnection extends Connection {
+  /** Bytes written by this side so far. */
+  readonly bytesWritten: number;
+}
+
+/**
+ * Two connected in-memory byte connections. Each direction holds at most `buffer` chunks
+ * before a write waits for the reader (like a socket buffer), so a reader that stops reading
+ * stops the writer.
+ */
+export function connectionPair(buffer = 4): [TestConnection, TestConnection] {
+  const ab = new TransformStream<Uint8Array, Uint8Array>(undefined, { highWaterMark: buffer }, {
+    highWaterMark: buffer,
+  });
+  const ba = new TransformStream<Uint8Array, Uint8Array>(undefined, { highWaterMark: buffer }, {
+    highWaterMark: buffer,
+  });
+  const pa: NetAddress = { hostname: "127.0.0.1", port: nextPort++ };
+  const pb: NetAddress = { hostname: "127.0.0.1", port: nextPort++ };
+  return [end(ab, ba, pa, pb), end(ba, ab, pb, pa)];
+}
+
+function end(
+  out: TransformStream<Uint8Array, Uint8Array>,
+  inn: TransformStream<Uint8Array, Uint8Array>,
+  local: NetAddress,
+  remote: NetAddress,
+): TestConnection {
+  const writer = out.writable.getWriter();
+  const reader = inn.readable.getReader();
+  writer.closed.catch(() => {});
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => resolveClosed = r);
+  let isClosed = false;
+  let written = 0;
+  const conn: TestConnection = {
+    localAddress: local,
+    remoteAddress: remote,
+    closed,
+    get bytesWritten() {
+      return written;
+    },
+    readable: new ReadableStream<Uint8Array>({
+      async pull(ctl) {
+        try {
+          const r = await reader.read();
+          if (r.done) {
+            ctl.close();
+          } else ctl.enqueue(r.value);
+        } catch (err) {
+          ctl.error(err);
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason).catch(() => {});
+      },
+    }, { highWaterMark: 0 }),
+    writable: new WritableStream<Uint8Array>({
+      async write(chunk) {
+        written += chunk.length;
+        // Copy: the writer may reuse its buffer, a socket would have copied too.
+        await writer.write(chunk.slice());
+      },
+      close() {
+        return writer.close().catch(() => {});
+      },
+      abort(reason) {
+        return writer.abort(reason).catch(() => {});
+      },
+    }, { highWaterMark: 1 }),
+    close() {
+      if (isClosed) return;
+      isClosed = true;
+      writer.abort(new Error("connection closed")).catch(() => {});
+      reader.cancel().catch(() => {});
+      resolveClosed();
+    },
+  };
+  return conn;
+}
+
+/** Handshakes over both channels at once, with the given identities. */
+export async function handshakePair(
+  a: MessageChannel,
+  b: MessageChannel,
+  ia: NodeIdentity,
+  ib: NodeIdentity,
+): Promise<Awaited<ReturnType<typeof performHandshake>>[]> {
+  return await Promise.all([
+    performHandshake(a, { identity: ia, listenAddress: "127.0.0.1:1", timeoutMs: 2000 }),
+    performHandshake(b, { identity: ib, listenAddress: "127.0.0.1:2", timeoutMs: 2000 }),
+  ]);
+}
+
+/** Options of {@linkcode peerPair}. */
+export interface PeerPairOptions {
+  /** Timing and limits for both sides. */
+  readonly options?: Partial<PeerOptions>;
+  /** Service of the listener side (b). */
+  readonly service?: BlockService;
+  /** Service of the dialler side (a). */
+  readonly serviceA?: BlockService;
+  /** Handlers on side b. */
+  readonly handlers?: Map<number, RequestHandler>;
+  /** Chunks buffered per direction. */
+  readonly buffer?: number;
+  /** Log sink for both sides. */
+  readonly log?: PeerLogger;
+}
+
+/** Two handshaken peer connections: `a` dialled `b`. */
+export async function peerPair(init: PeerPairOptions = {}): Promise<{
+  a: PeerConnection;
+  b: PeerConnection;
+  connA: TestConnection;
+  connB: TestConnection;
+}> {
+  const [connA, connB] = connectionPair(init.buffer);
+  const ca = framedChannel(connA);
+  const cb = framedChannel(connB);
+  const [ia, ib] = await Promise.all([NodeIdentity.generate(), NodeIdentity.generate()]);
+  const [ra, rb] = await handshakePair(ca, cb, ia, ib);
+  const options = resolvePeerOptions({ ...FAST, ...init.options });
+  const a = new PeerConnection({
+    channel: ca,
+    remote: ra,
+    role: "dialer",
+    options,
+    service: init.serviceA,
+    log: init.log,
+  });
+  const b = new PeerConnection({
+    channel: cb,
+    remote: rb,
+    role: "listener",
+    options,
+    service: init.service,
+    handlers: init.handlers,
+    log: init.log,
+  });
+  return { a, b, connA, connB };
+}
+
+/** A seeded xorshift32 generator, for reproducible random bytes. */
+export function seededRandom(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 0x1_0000_0000;
+  };
+}
+
+/** The test seed: env DFS_SEED or a fixed default. */
+export function testSeed(): number {
+  const env = Deno.env.get("DFS_SEED");
+  return env ? Number(env) : 0x5eed;
+}
+
+/** `n` pseudo-random bytes from `random`. */
+export function randomBytes(n: number, random: () => number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (random() * 256) | 0;
+  return out;
+}
+
+/** Polls `predicate` every 10 ms until it holds or `ms` pass; throws on timeout. */
+export async function waitFor(
+  predicate: () => boolean,
+  ms = 3000,
+  what = "condition",
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A {@linkcode MessageChannel} for misbehaving test peers: it can also write raw bytes. */
+export interface RawChannel extends MessageChannel {
+  /** Writes bytes as they are (garbage, hand-made frames). */
+  writeBytes(bytes: Uint8Array): Promise<void>;
+}
+
+/** A plain, unbounded-by-design test channel over `conn` that can write raw bytes too. */
+export function rawChannel(conn: Connection): RawChannel {
+  const writer = conn.writable.getWriter();
+  writer.closed.catch(() => {});
+  const messages = readMessages(conn.readable);
+  let pending = 0;
+  return {
+    remote: "raw",
+    closed: conn.closed,
+    get pendingSends() {
+      return pending;
+    },
+    async send(message: Message) {
+      pending++;
+      try {
+        await writer.write(encodeMessage(message));
+      } finally {
+        pending--;
+      }
+    },
+    writeBytes: (bytes) => writer.write(bytes),
+    async receive() {
+      const next = await messages.next();
+      return next.done ? null : next.value;
+    },
+    async end() {
+      await writer.close().catch(() => {});
+    },
+    close() {
+      conn.close();
+    },
+  };
+}
