@@ -63,7 +63,9 @@ export const WireErrorCode = {
  * the other side must sign in its {@linkcode AuthMessage}.
  */
 export interface HelloMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.HELLO;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** Highest protocol version the sender speaks. */
   readonly protocolVersion: number;
@@ -81,7 +83,9 @@ export interface HelloMessage {
 
 /** Second handshake message: the sender's Ed25519 signature over the transcript. */
 export interface AuthMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.AUTH;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** 64-byte Ed25519 signature. */
   readonly signature: Uint8Array;
@@ -89,7 +93,9 @@ export interface AuthMessage {
 
 /** Liveness probe; answered by a PONG with the same request id and payload. */
 export interface PingMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.PING;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** Sender's clock in milliseconds, echoed back. */
   readonly timestamp: number;
@@ -97,7 +103,9 @@ export interface PingMessage {
 
 /** Answer to {@linkcode PingMessage}. */
 export interface PongMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.PONG;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** The timestamp of the PING being answered. */
   readonly timestamp: number;
@@ -105,7 +113,9 @@ export interface PongMessage {
 
 /** The sender is closing the connection on purpose. */
 export interface GoodbyeMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.GOODBYE;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** Human-readable reason. */
   readonly reason: string;
@@ -113,7 +123,9 @@ export interface GoodbyeMessage {
 
 /** Asks which of `ids` (binary content ids) the receiver holds. */
 export interface HasMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.HAS;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** Binary content ids (multihash bytes). */
   readonly ids: readonly Uint8Array[];
@@ -121,8 +133,11 @@ export interface HasMessage {
 
 /** Answer to {@linkcode HasMessage}: one boolean per asked id, in order. */
 export interface HasResultMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.HAS_RESULT;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
+  /** One answer per asked id, in order: true when the receiver holds it. */
   readonly present: readonly boolean[];
 }
 
@@ -136,7 +151,9 @@ export interface ByteRange {
 
 /** Asks for a block (optionally a byte range of it). Answered by BLOCK + DATA... or ERROR. */
 export interface GetBlockMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.GET_BLOCK;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** Binary content id. */
   readonly id: Uint8Array;
@@ -146,7 +163,9 @@ export interface GetBlockMessage {
 
 /** Start of a block being sent; its bytes follow in DATA messages with the same request id. */
 export interface BlockMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.BLOCK;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** Binary content id. */
   readonly id: Uint8Array;
@@ -159,7 +178,9 @@ export interface BlockMessage {
  * once stored (and verified), or ERROR.
  */
 export interface PutBlockMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.PUT_BLOCK;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** Binary content id. */
   readonly id: Uint8Array;
@@ -169,7 +190,9 @@ export interface PutBlockMessage {
 
 /** Asks the receiver to delete a block. Answered by OK (also when it was absent) or ERROR. */
 export interface DeleteMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.DELETE;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** Binary content id. */
   readonly id: Uint8Array;
@@ -177,7 +200,9 @@ export interface DeleteMessage {
 
 /** A piece of a streamed body. `end` marks the last piece. */
 export interface DataMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.DATA;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** The bytes. */
   readonly chunk: Uint8Array;
@@ -187,19 +212,25 @@ export interface DataMessage {
 
 /** The sender gives up on request `requestId` (its own, or one it is answering). */
 export interface CancelMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.CANCEL;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
 }
 
 /** Generic success answer. */
 export interface OkMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.OK;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
 }
 
 /** Failure answer to a request (or, with request id 0, a connection-level error before close). */
 export interface ErrorMessage {
+  /** Message type (the header\'s type byte). */
   readonly type: typeof MessageType.ERROR;
+  /** Request id (u32): a request and its answers share it. */
   readonly requestId: number;
   /** One of {@linkcode WireErrorCode}. */
   readonly code: number;
