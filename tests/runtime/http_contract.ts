@@ -49,6 +49,36 @@ async function checkPattern(stream: ReadableStream<Uint8Array>): Promise<number>
   return at;
 }
 
+/** Resolves after `ms` milliseconds. */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `read` every 50 ms until it stops changing (or ~3 s pass); returns the last value. */
+async function settle(read: () => number): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 60; i++) {
+    const now = read();
+    if (now === last) return now;
+    last = now;
+    await sleep(50);
+  }
+  return read();
+}
+
+/** Rejects with a descriptive error if `promise` has not settled after `ms`. */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Builds the HttpServe contract cases for `serve`, sending requests with `fetchFn`.
  *
@@ -194,6 +224,108 @@ export function httpContractSuite(serve: HttpServe, fetchFn: FetchFn = fetch): C
         await res.body?.cancel();
       },
     ),
+
+    (() => {
+      // A client that stops reading must stall the handler's body stream: the server pulls
+      // only what the socket buffers can hold, far less than the 1 GiB the body would be.
+      const total = 1024 * 1024 * 1024;
+      let pulled = 0;
+      let cancelled = false;
+      return withServer(
+        "slow_client_backpressures_streamed_response",
+        () =>
+          new Response(
+            new ReadableStream<Uint8Array>({
+              pull(controller) {
+                if (pulled >= total) return controller.close();
+                pulled += 64 * 1024;
+                controller.enqueue(new Uint8Array(64 * 1024));
+              },
+              cancel() {
+                cancelled = true;
+              },
+            }, { highWaterMark: 0 }),
+          ),
+        async (base) => {
+          const res = await fetchFn(`${base}/slow`);
+          assert.ok(res.body);
+          const reader = res.body.getReader();
+          assert.equal((await reader.read()).done, false);
+          const buffered = await settle(() => pulled);
+          assert.ok(buffered < 256 * 1024 * 1024, `server pulled ${buffered} bytes ahead`);
+          await reader.cancel();
+          void cancelled;
+        },
+      );
+    })(),
+
+    (() => {
+      // A handler that stops reading must stall the client's upload: the body is pulled only
+      // as far as the buffers on the way hold, far less than the 64 MiB being sent.
+      const total = 64 * 1024 * 1024;
+      let pulled = 0;
+      return withServer(
+        "slow_handler_backpressures_request_body",
+        async (req) => {
+          assert.ok(req.body);
+          const reader = req.body.getReader();
+          let received = (await reader.read()).value?.length ?? 0;
+          const ahead = await settle(() => pulled);
+          for (let r = await reader.read(); !r.done; r = await reader.read()) {
+            received += r.value.length;
+          }
+          return Response.json({ received, ahead });
+        },
+        async (base) => {
+          const body = new ReadableStream<Uint8Array>({
+            pull(controller) {
+              if (pulled >= total) return controller.close();
+              pulled += 64 * 1024;
+              controller.enqueue(new Uint8Array(64 * 1024));
+            },
+          }, { highWaterMark: 0 });
+          const res = await fetchFn(`${base}/upload`, {
+            method: "PUT",
+            body,
+            duplex: "half",
+          } as RequestInit);
+          const { received, ahead } = await res.json();
+          assert.equal(received, total);
+          assert.ok(ahead < total / 2, `client was pulled ${ahead} bytes ahead of the handler`);
+        },
+      );
+    })(),
+
+    (() => {
+      let cancelled!: () => void;
+      const wasCancelled = new Promise<void>((resolve) => cancelled = resolve);
+      return withServer(
+        "client_disconnect_cancels_response_body",
+        () => {
+          return new Response(
+            new ReadableStream<Uint8Array>({
+              pull: async (controller) => {
+                await sleep(5);
+                controller.enqueue(new Uint8Array(16 * 1024));
+              },
+              cancel() {
+                cancelled();
+              },
+            }, { highWaterMark: 0 }),
+          );
+        },
+        async (base) => {
+          const abort = new AbortController();
+          const res = await fetchFn(`${base}/endless`, { signal: abort.signal });
+          assert.ok(res.body);
+          const reader = res.body.getReader();
+          assert.equal((await reader.read()).done, false);
+          abort.abort();
+          await reader.cancel().catch(() => {});
+          await within(15_000, "response body cancel after client abort", wasCancelled);
+        },
+      );
+    })(),
 
     {
       name: "close_is_idempotent",

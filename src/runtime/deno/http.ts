@@ -9,7 +9,11 @@ import type { FetchHandler, HttpServer, NetAddress } from "../types.ts";
 
 /**
  * Serves `handler` over HTTP/1.1 on `address` with `Deno.serve`. Port 0 binds any free port;
- * the returned server reports the real one. A handler that throws yields a 500.
+ * the returned server reports the real one. A handler that throws yields a 500. When the client
+ * goes away mid-response, the response body stream is cancelled. Note that Deno's
+ * `request.signal` also aborts after a *successful* response (Deno's "legacy abort", until
+ * `--unstable-no-legacy-abort` becomes the default), so portable handlers should detect a
+ * vanished client through their body's `cancel`, not through `request.signal`.
  *
  * @example
  * ```ts

@@ -34,7 +34,10 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
       req.resume();
     },
     cancel() {
-      req.destroy();
+      // Discard the rest rather than killing the socket, so the handler can still answer
+      // (e.g. 413). Node closes the connection after the response if the body is unread.
+      req.removeAllListeners("data");
+      req.resume();
     },
   }, { highWaterMark: 4 });
 }
@@ -71,7 +74,16 @@ function writeChunk(res: ServerResponse, chunk: Uint8Array): Promise<void> {
   });
 }
 
-async function sendResponse(req: IncomingMessage, res: ServerResponse, response: Response) {
+/**
+ * Streams `response` to `res`. When the client goes away (`gone` aborts), the body is cancelled
+ * at once, even if the handler's stream is stalled, so its producer can release resources.
+ */
+async function sendResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: Response,
+  gone: AbortSignal,
+): Promise<void> {
   for (const [name, value] of response.headers) {
     if (name !== "set-cookie") res.setHeader(name, value);
   }
@@ -84,17 +96,21 @@ async function sendResponse(req: IncomingMessage, res: ServerResponse, response:
     return;
   }
   const reader = response.body.getReader();
+  const cancel = () => void reader.cancel(gone.reason).catch(() => {});
+  if (gone.aborted) return cancel();
+  gone.addEventListener("abort", cancel, { once: true });
   try {
-    while (!res.destroyed) {
+    while (!gone.aborted) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        res.end();
+        return;
+      }
       await writeChunk(res, value);
     }
   } finally {
-    if (res.destroyed) await reader.cancel().catch(() => {});
-    else reader.releaseLock();
+    gone.removeEventListener("abort", cancel);
   }
-  res.end();
 }
 
 /**
@@ -112,7 +128,9 @@ async function sendResponse(req: IncomingMessage, res: ServerResponse, response:
  */
 export function nodeServe(address: NetAddress, handler: FetchHandler): Promise<HttpServer> {
   let local: NetAddress = address;
-  const server = createServer((req, res) => {
+  // No whole-request deadline (Node's default is 5 minutes): large uploads stream for as
+  // long as they need; the header deadline still guards against stalled clients.
+  const server = createServer({ requestTimeout: 0 }, (req, res) => {
     const abort = new AbortController();
     res.on("close", () => {
       if (!res.writableFinished) abort.abort(new IoError("client closed the connection"));
@@ -125,7 +143,7 @@ export function nodeServe(address: NetAddress, handler: FetchHandler): Promise<H
         console.error("dfs http handler failed:", err);
         response = new Response("internal error", { status: 500 });
       }
-      await sendResponse(req, res, response);
+      await sendResponse(req, res, response, abort.signal);
     })().catch((err) => {
       if (!res.headersSent) res.writeHead(500);
       res.destroy(err instanceof Error ? err : undefined);
