@@ -1,0 +1,172 @@
+/**
+ * End-to-end throughput: node processes on loopback, driven through their HTTP API.
+ *
+ *     deno run -A bench/e2e_bench.ts [--size 256M|1G] [--durability none|fsync] [--runtime deno|bun|node]
+ *
+ * 1. Starts node A (replication 1) and puts SIZE bytes of pseudo-random data through its API.
+ * 2. Starts node C, which joins after the put and holds no copy, and gets the file through C's
+ *    API: every block crosses the peer protocol from A to C, verified, then HTTP to this script.
+ * 3. Gets the file through A's API too (local read path).
+ * 4. Baselines in the same run: raw loopback TCP (`bench/loopback_raw.ts`, same runtime) and raw
+ *    disk (write + read SIZE bytes to a file in the same temp directory, 1 MiB chunks).
+ * 5. Peak RSS of each node (VmHWM from /proc/<pid>/status).
+ *
+ * Prints a markdown table (for bench/RESULTS.md) and one JSON line.
+ *
+ * @module
+ */
+
+import {
+  getHashVia,
+  killAll,
+  type NodeProcess,
+  peakRss,
+  type ProcessRuntime,
+  putVia,
+  randomBody,
+  startNodeProcess,
+  waitForPeers,
+} from "../tests/e2e/node_harness.ts";
+
+const MiB = 1024 * 1024;
+const args = Deno.args;
+const flag = (n: string) => {
+  const i = args.indexOf(`--${n}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const sizeText = flag("size") ?? "256M";
+const size = parseSize(sizeText);
+const durability = (flag("durability") ?? "none") as "none" | "fsync";
+const runtime = (flag("runtime") ?? "deno") as ProcessRuntime;
+const BIN = new URL("../node_modules/.bin/", import.meta.url).pathname;
+
+function parseSize(t: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(t);
+  if (!m) throw new Error(`bad --size ${t}`);
+  const mult =
+    { "": 1, K: 1024, M: MiB, G: 1024 * MiB }[m[2].toUpperCase() as "" | "K" | "M" | "G"];
+  return Number(m[1]) * mult;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+const mibps = (bytes: number, ms: number) => Math.round(bytes / MiB / (ms / 1000));
+
+async function rawLoopback(): Promise<number> {
+  const mib = Math.min(256, Math.max(64, Math.round(size / MiB)));
+  const cmd = runtime === "deno"
+    ? [`${BIN}deno`, "run", "-A", "bench/loopback_raw.ts", String(mib)]
+    : runtime === "bun"
+    ? [`${BIN}bun`, "bench/loopback_raw.ts", String(mib)]
+    : [`${BIN}node`, "bench/loopback_raw.ts", String(mib)];
+  const out = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    cwd: new URL("../", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(120_000),
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "{}";
+  return JSON.parse(line).medianMiBps as number;
+}
+
+async function rawDisk(dir: string): Promise<{ writeMiBps: number; readMiBps: number }> {
+  const path = `${dir}/raw.bin`;
+  const body = randomBody(size, 7);
+  const w = await timed(async () => {
+    const f = await Deno.open(path, { write: true, create: true, truncate: true });
+    for await (const chunk of body.stream) {
+      let off = 0;
+      while (off < chunk.length) off += await f.write(chunk.subarray(off));
+    }
+    if (durability === "fsync") await f.sync();
+    f.close();
+  });
+  const r = await timed(async () => {
+    const f = await Deno.open(path, { read: true });
+    const buf = new Uint8Array(MiB);
+    let total = 0;
+    while (true) {
+      const n = await f.read(buf);
+      if (n === null) break;
+      total += n;
+    }
+    f.close();
+    return total;
+  });
+  await Deno.remove(path);
+  return { writeMiBps: mibps(size, w.ms), readMiBps: mibps(r.value, r.ms) };
+}
+
+const dir = await Deno.makeTempDir({ prefix: "dfs-bench-" });
+const procs: NodeProcess[] = [];
+try {
+  const a = await startNodeProcess({ runtime, dataDir: `${dir}/a`, replication: 1, durability });
+  procs.push(a);
+  const body = randomBody(size, 42);
+  const put = await timed(() => putVia(a.info.apiUrl, body.stream, "?copies=1", 30 * 60_000));
+  const want = body.digest();
+  if (put.value.size !== size) throw new Error(`put size ${put.value.size}`);
+
+  const c = await startNodeProcess({
+    runtime,
+    dataDir: `${dir}/c`,
+    bootstrap: [a.info.address],
+    replication: 1,
+    durability,
+  });
+  procs.push(c);
+  await waitForPeers(c.info.apiUrl, 1);
+  const remote = await timed(() => getHashVia(c.info.apiUrl, put.value.id, 30 * 60_000));
+  if (remote.value.digest !== want || remote.value.bytes !== size) {
+    throw new Error(`remote get mismatch: ${JSON.stringify(remote.value)} want ${want}`);
+  }
+  const local = await timed(() => getHashVia(a.info.apiUrl, put.value.id, 30 * 60_000));
+  if (local.value.digest !== want) throw new Error("local get mismatch");
+  const rssA = peakRss(a.info.pid);
+  const rssC = peakRss(c.info.pid);
+  await killAll(procs);
+
+  const loop = await rawLoopback();
+  const disk = await rawDisk(dir);
+
+  const res = {
+    bench: "e2e",
+    runtime,
+    durability,
+    sizeMiB: size / MiB,
+    putMiBps: mibps(size, put.ms),
+    remoteGetMiBps: mibps(size, remote.ms),
+    localGetMiBps: mibps(size, local.ms),
+    rawLoopbackMiBps: loop,
+    rawDiskWriteMiBps: disk.writeMiBps,
+    rawDiskReadMiBps: disk.readMiBps,
+    peakRssMiB: { origin: Math.round(rssA / MiB), fetcher: Math.round(rssC / MiB) },
+  };
+  const ratio = (x: number, y: number) => (x / y).toFixed(2);
+  console.log(`
+Command: \`deno run -A bench/e2e_bench.ts --size ${sizeText} --durability ${durability} --runtime ${runtime}\`
+
+| ${res.sizeMiB} MiB, ${runtime}, durability ${durability} | dfs MiB/s | baseline | baseline MiB/s | ratio |
+| --- | --- | --- | --- | --- |
+| put via API of A (chunk, hash, store) | ${res.putMiBps} | raw disk write | ${disk.writeMiBps} | ${
+    ratio(res.putMiBps, disk.writeMiBps)
+  } |
+| remote get via API of C (A -> C peer protocol -> HTTP) | ${res.remoteGetMiBps} | raw loopback TCP | ${loop} | ${
+    ratio(res.remoteGetMiBps, loop)
+  } |
+| local get via API of A | ${res.localGetMiBps} | raw disk read | ${disk.readMiBps} | ${
+    ratio(res.localGetMiBps, disk.readMiBps)
+  } |
+
+Peak RSS (VmHWM): node A (origin) ${res.peakRssMiB.origin} MiB, node C (fetcher) ${res.peakRssMiB.fetcher} MiB.
+`);
+  console.log(JSON.stringify(res));
+} finally {
+  await killAll(procs);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}

@@ -1,0 +1,269 @@
+/**
+ * Helpers for end-to-end tests and benchmarks: start `node_process.ts` under Deno, Bun or Node,
+ * talk to its HTTP API, stream deterministic pseudo-random bodies and hash them on the fly.
+ * Only loopback; every wait is bounded; only the processes started here are killed.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+
+/** Which runtime runs a node process. */
+export type ProcessRuntime = "deno" | "bun" | "node";
+
+/** What a started node process printed. */
+export interface NodeInfo {
+  readonly nodeId: string;
+  readonly address: string;
+  readonly apiUrl: string;
+  readonly pid: number;
+  readonly runtime: string;
+}
+
+/** A running node process. */
+export interface NodeProcess {
+  readonly info: NodeInfo;
+  readonly runtime: ProcessRuntime;
+  readonly dataDir: string;
+  /** Sends a signal (default SIGTERM); no-op once exited. */
+  kill(signal?: Deno.Signal): void;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<Deno.CommandStatus>;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
+}
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const BIN = `${ROOT}node_modules/.bin`;
+const SCRIPT = `${ROOT}tests/e2e/node_process.ts`;
+
+/** Options of {@linkcode startNodeProcess}. */
+export interface StartOptions {
+  readonly runtime?: ProcessRuntime;
+  readonly dataDir: string;
+  readonly bootstrap?: readonly string[];
+  readonly replication?: number;
+  readonly blockSize?: number;
+  readonly durability?: "fsync" | "none";
+  readonly verbose?: boolean;
+  /** How long to wait for the ready line (default 20 s). */
+  readonly startTimeoutMs?: number;
+}
+
+/** Starts a node process and waits for its ready line. */
+export async function startNodeProcess(options: StartOptions): Promise<NodeProcess> {
+  const runtime = options.runtime ?? "deno";
+  const args = ["--data", options.dataDir, "--listen", "127.0.0.1:0", "--api", "127.0.0.1:0"];
+  if (options.bootstrap?.length) args.push("--bootstrap", options.bootstrap.join(","));
+  if (options.replication) args.push("--replication", String(options.replication));
+  if (options.blockSize) args.push("--block-size", String(options.blockSize));
+  if (options.durability) args.push("--durability", options.durability);
+  if (options.verbose) args.push("--verbose");
+  const cmd = runtime === "deno"
+    ? [`${BIN}/deno`, "run", "-A", SCRIPT, ...args]
+    : runtime === "bun"
+    ? [`${BIN}/bun`, SCRIPT, ...args]
+    : [`${BIN}/node`, SCRIPT, ...args];
+  const child = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    cwd: ROOT,
+    env: { PATH: `${BIN}:${Deno.env.get("PATH") ?? ""}`, NO_COLOR: "1" },
+  }).spawn();
+  let errText = "";
+  const dec = new TextDecoder();
+  (async () => {
+    for await (const c of child.stderr) {
+      errText += dec.decode(c, { stream: true });
+      if (errText.length > 200_000) errText = errText.slice(-100_000);
+    }
+  })().catch(() => {});
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const kill = (signal: Deno.Signal = "SIGTERM") => {
+    if (exited) return;
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
+  const reader = child.stdout.getReader();
+  let out = "";
+  const timeout = options.startTimeoutMs ?? 20_000;
+  const deadline = Date.now() + timeout;
+  try {
+    while (!out.includes("\n")) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const r = await Promise.race([
+        reader.read(),
+        new Promise<never>((_, rej) => timer = setTimeout(() => rej(new Error("timed out")), left)),
+      ]).finally(() => clearTimeout(timer));
+      if (r.done) throw new Error("exited before it was ready");
+      out += dec.decode(r.value, { stream: true });
+    }
+  } catch (err) {
+    kill("SIGKILL");
+    await status;
+    throw new Error(`${runtime} node did not start: ${(err as Error).message}\n${errText}`);
+  }
+  // Keep draining stdout so the child never blocks on it.
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+  const info = JSON.parse(out.slice(0, out.indexOf("\n"))) as NodeInfo;
+  return { info, runtime, dataDir: options.dataDir, kill, exited: status, stderr: () => errText };
+}
+
+/** Kills (SIGKILL) every process given that is still running, and waits for them. */
+export async function killAll(procs: readonly NodeProcess[]): Promise<void> {
+  for (const p of procs) p.kill("SIGKILL");
+  await Promise.all(procs.map((p) => p.exited.catch(() => {})));
+}
+
+/** Fetches JSON from a node's API (bounded). Throws with the body on a non-2xx answer. */
+export async function api<T>(
+  base: string,
+  path: string,
+  init: RequestInit = {},
+  timeoutMs = 30_000,
+): Promise<T> {
+  const res = await fetch(`${base}/api/v1${path}`, {
+    ...init,
+    signal: init.signal ?? AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Waits until the node at `base` reports at least `n` connected peers (bounded). */
+export async function waitForPeers(base: string, n: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const s = await api<{ peers: number }>(base, "/status", {}, 5000);
+      if (s.peers >= n) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${base} did not reach ${n} peers in ${timeoutMs} ms`);
+}
+
+/**
+ * A deterministic pseudo-random body of `size` bytes as a pull stream (64 KiB chunks), and the
+ * SHA-256 of what it produced, available once the stream has been read to the end.
+ */
+export function randomBody(
+  size: number,
+  seed: number,
+): { stream: ReadableStream<Uint8Array>; digest: () => string } {
+  const hash = createHash("sha256");
+  let digest = "";
+  let sent = 0;
+  let s0 = (seed | 0) || 0x9e3779b9;
+  let s1 = 0x85ebca6b ^ s0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= size) {
+        digest = hash.digest("hex");
+        controller.close();
+        return;
+      }
+      const n = Math.min(64 * 1024, size - sent);
+      const words = new Uint32Array(Math.ceil(n / 4));
+      for (let i = 0; i < words.length; i++) {
+        // xorshift64-ish on two 32-bit halves: fast, deterministic, not cryptographic.
+        let t = s0;
+        const u = s1;
+        s0 = u;
+        t ^= t << 23;
+        t ^= t >>> 17;
+        t ^= u ^ (u >>> 26);
+        s1 = t;
+        words[i] = (t + u) >>> 0;
+      }
+      const chunk = new Uint8Array(words.buffer, 0, n);
+      hash.update(chunk);
+      sent += n;
+      controller.enqueue(chunk);
+    },
+  }, { highWaterMark: 0 });
+  return {
+    stream,
+    digest: () => digest || (sent >= size ? (digest = hash.digest("hex")) : ""),
+  };
+}
+
+/** Reads a stream to the end, hashing it; returns the SHA-256 (hex) and the byte count. */
+export async function sha256Stream(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ digest: string; bytes: number }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const c of stream) {
+    hash.update(c);
+    bytes += c.length;
+  }
+  return { digest: hash.digest("hex"), bytes };
+}
+
+/** SHA-256 (hex) of bytes. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** What `POST /files` answers. */
+export interface PutAnswer {
+  readonly id: string;
+  readonly size: number;
+  readonly copies: number;
+  readonly wanted: number;
+}
+
+/** Puts a body through a node's API. */
+export async function putVia(
+  base: string,
+  body: Uint8Array | ReadableStream<Uint8Array>,
+  query = "",
+  timeoutMs = 120_000,
+): Promise<PutAnswer> {
+  return await api<PutAnswer>(base, `/files${query}`, {
+    method: "POST",
+    body: body as BodyInit,
+    headers: { "content-type": "application/octet-stream" },
+    // @ts-ignore: `duplex` is needed to stream a request body (not yet in every lib typing).
+    duplex: "half",
+  }, timeoutMs);
+}
+
+/** Gets a file through a node's API and hashes it as it streams. */
+export async function getHashVia(
+  base: string,
+  id: string,
+  timeoutMs = 120_000,
+): Promise<{ digest: string; bytes: number }> {
+  const res = await fetch(`${base}/api/v1/files/${id}`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok || !res.body) throw new Error(`GET ${id}: ${res.status} ${await res.text()}`);
+  return await sha256Stream(res.body);
+}
+
+/** Peak resident set size (VmHWM) of a process in bytes, from /proc; 0 when unavailable. */
+export function peakRss(pid: number): number {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(text);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
