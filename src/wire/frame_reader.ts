@@ -4,7 +4,7 @@
  * @module
  */
 
-import { AbortedError, DfsError, IoError } from "../errors.ts";
+import { AbortedError, DfsError, InvalidArgumentError, IoError } from "../errors.ts";
 import { FrameTooLargeError, TruncatedFrameError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_SIZE, FRAME_PREFIX_SIZE } from "./limits.ts";
 import { readU32 } from "./primitives.ts";
@@ -51,10 +51,17 @@ export class FrameReader {
   #eof = false;
   #prefix = new Uint8Array(FRAME_PREFIX_SIZE);
 
-  /** Locks `readable` and reads frames from it. */
+  /**
+   * Locks `readable` and reads frames from it. Throws `InvalidArgumentError` when
+   * `maxFrameSize` is not an integer in 0..2^32-1.
+   */
   constructor(readable: ReadableStream<Uint8Array>, options?: FrameReaderOptions) {
+    const max = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    if (!Number.isInteger(max) || max < 0 || max > 0xffffffff) {
+      throw new InvalidArgumentError(`maxFrameSize must be an integer in 0..2^32-1, got ${max}`);
+    }
     this.#reader = readable.getReader();
-    this.#max = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#max = max;
     this.#signal = options?.signal;
   }
 

@@ -113,7 +113,7 @@ Deno.test("encode_rejects_data_over_the_frame_limit", () => {
 });
 
 Deno.test("strings_round_trip_multibyte_utf8_at_the_bound", () => {
-  for (const reason of ["", "é".repeat(512), "😀".repeat(256), "a€😀"]) {
+  for (const reason of ["", "é".repeat(512), "😀".repeat(256), "a€😀", "\ufeffbom kept"]) {
     const msg: Message = { type: MessageType.GOODBYE, requestId: 0, reason };
     assert.deepEqual(roundTrip(msg), msg);
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AbortedError, IoError } from "../../src/errors.ts";
+import { AbortedError, InvalidArgumentError, IoError } from "../../src/errors.ts";
 import {
   decodeMessage,
   DEFAULT_MAX_FRAME_SIZE,
@@ -105,6 +105,12 @@ Deno.test("reader_enforces_a_custom_limit_and_accepts_exactly_the_limit", async 
     new FrameReader(streamOf([frame]), { maxFrameSize: 99 }).read(),
     FrameTooLargeError,
   );
+});
+
+Deno.test("reader_rejects_an_invalid_limit", () => {
+  for (const maxFrameSize of [-1, 1.5, NaN, 2 ** 32]) {
+    assert.throws(() => new FrameReader(streamOf([]), { maxFrameSize }), InvalidArgumentError);
+  }
 });
 
 Deno.test("reader_rejects_eof_mid_header", async () => {
