@@ -64,7 +64,7 @@ export async function putFile(
   const store = async (bytes: Uint8Array): Promise<ContentId> => {
     const id = await ContentId.of(bytes, algorithm);
     throwIfAborted(inner, "put");
-    const got = await sink.putBlock(bytes, { signal: inner, algorithm });
+    const got = await sink.putBlock(bytes, { signal: inner, algorithm, id });
     if (!got?.equals?.(id)) {
       throw new CorruptFileError(`sink stored block ${id} under id ${String(got)}`);
     }

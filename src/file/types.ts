@@ -14,13 +14,20 @@ export interface PutBlockOptions {
   readonly signal?: AbortSignal;
   /** Hash the block is named with (the file's algorithm; default SHA-256). */
   readonly algorithm?: HashAlgorithm;
+  /**
+   * The id the file layer computed for `bytes`. A sink that verifies on write (a block store)
+   * can write under it and let its check catch a mismatch; a sink that trusts the caller can
+   * return it without hashing again.
+   */
+  readonly id?: ContentId;
 }
 
 /**
  * Where the file layer stores blocks (data blocks and manifests alike).
  *
- * The sink must return the content id of `bytes` under `options.algorithm`; the file layer
- * hashes every block itself too and rejects a put whose returned id differs. The sink may
+ * The sink must return the content id of `bytes` under `options.algorithm`. The file layer
+ * hashes every block itself, passes that id as `options.id`, and rejects a put whose
+ * returned id differs. The sink may
  * keep a reference to `bytes`: the file layer never reuses a buffer it handed over.
  */
 export interface BlockSink {
