@@ -71,10 +71,8 @@ export class BlockFetcher {
   }
 
   async #local(id: ContentId, signal?: AbortSignal): Promise<Uint8Array | null> {
-    const { store } = this.#opts;
-    if (!(await store.has(id))) return null;
     try {
-      return await store.readBytes(id, { signal });
+      return await this.#opts.store.readBytes(id, { signal });
     } catch (err) {
       if (signal?.aborted) throw err;
       // Missing (raced with a delete) or corrupt (the store took it out of service): go remote.

@@ -19,7 +19,7 @@ import type { HttpServer } from "../runtime/types.ts";
 import { FsBlockStore } from "../store/block_store.ts";
 import type { BlockStore } from "../store/types.ts";
 import { NodeClosedError } from "./errors.ts";
-import { BlockFetcher } from "./fetcher.ts";
+import { BlockFetcher, isNotFound } from "./fetcher.ts";
 import { FileIndex } from "./file_index.ts";
 import { NameRegistry, validateName } from "./names.ts";
 import { formatAddress, type NodeOptions, resolveNodeOptions } from "./options.ts";
@@ -495,8 +495,12 @@ export class Node implements DfsNode {
     return {
       has: (ids) => Promise.all(ids.map((id) => store.has(id))),
       get: async (id) => {
-        if (!(await store.has(id))) return null;
-        return await store.readBytes(id);
+        try {
+          return await store.readBytes(id);
+        } catch (err) {
+          if (isNotFound(err)) return null;
+          throw err;
+        }
       },
       put: async (id, bytes) => {
         await store.write(id, bytes);
