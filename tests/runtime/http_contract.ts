@@ -214,6 +214,70 @@ export function httpContractSuite(serve: HttpServe, fetchFn: FetchFn = fetch): C
     ),
 
     withServer(
+      "handler_may_answer_without_reading_the_body",
+      async (req) => {
+        await req.body?.cancel();
+        return new Response("too large", { status: 413 });
+      },
+      async (base) => {
+        const res = await fetchFn(`${base}/upload`, {
+          method: "POST",
+          body: new Uint8Array(16 * 1024),
+        });
+        assert.equal(res.status, 413);
+        assert.equal(await res.text(), "too large");
+        // The server lives on.
+        const again = await fetchFn(`${base}/upload`, { method: "POST", body: "ok" });
+        assert.equal(again.status, 413);
+        await again.body?.cancel();
+      },
+    ),
+
+    (() => {
+      let gotFirst!: () => void;
+      const firstArrived = new Promise<void>((resolve) => gotFirst = resolve);
+      let bodyOutcome!: (outcome: string) => void;
+      const outcome = new Promise<string>((resolve) => bodyOutcome = resolve);
+      return withServer(
+        "client_abort_mid_upload_errors_the_request_body",
+        async (req) => {
+          assert.ok(req.body);
+          const reader = req.body.getReader();
+          try {
+            await reader.read();
+            gotFirst();
+            for (let r = await reader.read(); !r.done; r = await reader.read()) { /* drain */ }
+            bodyOutcome("ended normally");
+          } catch {
+            bodyOutcome("errored");
+          }
+          return new Response("unreachable");
+        },
+        async (base) => {
+          const abort = new AbortController();
+          let stall!: () => void;
+          const body = new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(new Uint8Array(1024));
+            },
+            pull: () => new Promise<void>((resolve) => stall = resolve), // then nothing more
+          });
+          const sent = fetchFn(`${base}/upload`, {
+            method: "POST",
+            body,
+            duplex: "half",
+            signal: abort.signal,
+          } as RequestInit).then(() => "answered", () => "aborted");
+          await within(15_000, "first body chunk at the handler", firstArrived);
+          abort.abort();
+          stall?.();
+          assert.equal(await sent, "aborted");
+          assert.equal(await within(15_000, "handler body read outcome", outcome), "errored");
+        },
+      );
+    })(),
+
+    withServer(
       "throwing_handler_yields_500",
       () => {
         throw new Error("deliberate failure in a test handler (expected in the log)");

@@ -15,6 +15,55 @@ function key(hostname: string, port: number): string {
 }
 
 /**
+ * Passes `body` through, but when `signal` aborts (the client "went away") the stream errors
+ * with the abort reason and `body` is cancelled, as a dropped connection would do.
+ */
+function abortable(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let finished = false;
+  let onAbort = () => {};
+  const finish = () => {
+    finished = true;
+    signal.removeEventListener("abort", onAbort);
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      onAbort = () => {
+        if (finished) return;
+        finish();
+        controller.error(signal.reason);
+        reader.cancel(signal.reason).catch(() => {});
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    },
+    async pull(controller) {
+      try {
+        const r = await reader.read();
+        if (finished) return;
+        if (r.done) {
+          finish();
+          controller.close();
+        } else {
+          controller.enqueue(r.value);
+        }
+      } catch (err) {
+        if (finished) return;
+        finish();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/**
  * A virtual HTTP address space. `serve` binds a handler to `hostname:port` (port 0 picks a
  * free one); `fetch` delivers a web `Request` to the handler bound to the URL's host and port,
  * as a real HTTP hop would: a throwing handler yields a 500, a HEAD response has no body, and
@@ -55,30 +104,57 @@ export class MemoryHttp {
     });
   };
 
-  /** Sends a request to the handler serving the URL's host and port. */
+  /**
+   * Sends a request to the handler serving the URL's host and port. Aborting the request's
+   * signal behaves like a dropped connection: a pending `fetch` rejects, and both bodies
+   * (the handler's request body and the caller's response body) error or are cancelled.
+   */
   async fetch(input: Request | URL | string, init?: RequestInit): Promise<Response> {
-    const request = new Request(input, init);
-    const url = new URL(request.url);
+    const outer = new Request(input, init);
+    const url = new URL(outer.url);
     const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
     const handler = this.#servers.get(key(url.hostname, port));
     if (handler === undefined) {
       throw new ConnectError(`fetch ${url.host}: nothing is serving there`);
     }
+    const signal = outer.signal;
+    signal.throwIfAborted();
+    const request = new Request(outer.url, {
+      method: outer.method,
+      headers: outer.headers,
+      body: outer.body === null ? null : abortable(outer.body, signal),
+      signal,
+      ...(outer.body === null ? {} : { duplex: "half" }),
+    } as RequestInit);
+    const handled = (async () => {
+      try {
+        return await handler(request);
+      } catch (err) {
+        console.error("dfs http handler failed:", err);
+        return new Response("internal error", { status: 500 });
+      }
+    })();
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
     let response: Response;
     try {
-      response = await handler(request);
+      response = await Promise.race([handled, aborted]);
     } catch (err) {
-      console.error("dfs http handler failed:", err);
-      response = new Response("internal error", { status: 500 });
+      // The client left first: whatever the handler answers later is dropped.
+      handled.then((late) => late.body?.cancel(), () => {});
+      throw err;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
     }
-    if (request.method === "HEAD" && response.body !== null) {
-      await response.body.cancel();
-      return new Response(null, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
-    }
-    return response;
+    const body = request.method === "HEAD" || response.body === null ? null : response.body;
+    if (body === null) await response.body?.cancel();
+    return new Response(body === null ? null : abortable(body, signal), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   }
 }

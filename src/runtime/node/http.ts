@@ -16,18 +16,33 @@ const CLOSE_GRACE_MS = 1000;
 
 /**
  * The request body as a pull-based web stream: the socket is paused whenever the stream's
- * queue is full and resumed on the next pull.
+ * queue is full and resumed on the next pull. After the stream ends, errors or is cancelled,
+ * late socket events are ignored.
  */
 function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let finished = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      const finish = (end: () => void) => {
+        if (finished) return;
+        finished = true;
+        end();
+      };
       req.on("data", (chunk: Uint8Array) => {
+        if (finished) return;
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         if ((controller.desiredSize ?? 0) <= 0) req.pause();
       });
-      req.on("end", () => controller.close());
-      req.on("error", (err) => controller.error(err));
-      req.on("aborted", () => controller.error(new IoError("request body aborted by the client")));
+      req.on("end", () => finish(() => controller.close()));
+      req.on(
+        "error",
+        (err) => finish(() => controller.error(new IoError(err.message, { cause: err }))),
+      );
+      req.on("close", () => {
+        if (!req.complete) {
+          finish(() => controller.error(new IoError("the client closed the request body early")));
+        }
+      });
       req.pause();
     },
     pull() {
@@ -35,8 +50,8 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
     },
     cancel() {
       // Discard the rest rather than killing the socket, so the handler can still answer
-      // (e.g. 413). Node closes the connection after the response if the body is unread.
-      req.removeAllListeners("data");
+      // (e.g. 413 Payload Too Large).
+      finished = true;
       req.resume();
     },
   }, { highWaterMark: 4 });

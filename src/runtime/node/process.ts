@@ -10,23 +10,34 @@ import { homedir } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import type { ProcessHost } from "../types.ts";
 
-/** A pull-based web stream over a Node readable: paused while the web queue is full. */
+/**
+ * A pull-based web stream over a Node readable: paused while the web queue is full. Late
+ * events after the end, an error or a cancel are ignored.
+ */
 function toWebStream(source: Readable): ReadableStream<Uint8Array> {
+  let finished = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      const finish = (end: () => void) => {
+        if (finished) return;
+        finished = true;
+        end();
+      };
       source.on("data", (chunk: Uint8Array | string) => {
+        if (finished) return;
         const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
         controller.enqueue(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
         if ((controller.desiredSize ?? 0) <= 0) source.pause();
       });
-      source.on("end", () => controller.close());
-      source.on("error", (err) => controller.error(err));
+      source.on("end", () => finish(() => controller.close()));
+      source.on("error", (err) => finish(() => controller.error(err)));
       source.pause();
     },
     pull() {
       source.resume();
     },
     cancel() {
+      finished = true;
       source.pause();
     },
   }, { highWaterMark: 4 });
