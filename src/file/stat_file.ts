@@ -5,15 +5,18 @@
  */
 
 import type { ContentId } from "../id/content_id.ts";
+import { CorruptFileError } from "./errors.ts";
+import type { Manifest } from "./manifest.ts";
 import { throwIfAborted } from "./options.ts";
-import { loadRoot, walkDataBlocks } from "./tree_walker.ts";
+import { loadChild, loadRoot } from "./tree_walker.ts";
 import type { BlockSource, FileStat } from "./types.ts";
 
 /**
- * Reads every manifest of file `id` (never a data block) and reports its size, number of
- * data blocks, block size, depth (levels of manifests) and number of manifests. Checks the
- * tree's consistency on the way. Rejects like {@linkcode import("./read_file.ts").readFile}
- * does when opening a file, and with `CorruptFileError` when manifests disagree.
+ * Reads every manifest of file `id` (never a data block), one at a time, and reports its
+ * size, number of data blocks, block size, depth (levels of manifests) and number of
+ * manifests. Checks the tree's consistency on the way. Rejects like
+ * {@linkcode import("./read_file.ts").readFile} does when opening a file, and with
+ * {@linkcode CorruptFileError} when manifests disagree.
  *
  * @example
  * ```ts ignore
@@ -31,8 +34,29 @@ export async function statFile(
   const root = await loadRoot(id, source, signal);
   let blocks = 0;
   let manifests = 1;
-  const walk = walkDataBlocks(root, source, { signal, onManifest: () => manifests++ });
-  for await (const _ of walk) blocks++;
+  let offset = 0;
+
+  const visit = async (m: Manifest): Promise<void> => {
+    if (m.kind === "leaf") {
+      blocks += m.children.length;
+      offset += m.size;
+      const last = m.children.at(-1);
+      // The decoder checked every entry but the last; a short last one must end the file.
+      if (last && last.size !== m.blockSize && offset !== root.size) {
+        throw new CorruptFileError(
+          `data block ${last.id} ends at ${offset} with ${last.size} bytes; only the file's last block may be shorter than ${m.blockSize}`,
+        );
+      }
+      return;
+    }
+    for (const entry of m.children) {
+      throwIfAborted(signal, "stat");
+      manifests++;
+      await visit(await loadChild(m, entry, source, signal));
+    }
+  };
+  await visit(root);
+
   return {
     size: root.size,
     blocks,

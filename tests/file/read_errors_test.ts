@@ -189,3 +189,41 @@ Deno.test("aborting_the_signal_errors_the_stream_with_aborted", async () => {
   already.abort();
   await assert.rejects(readFile(id, mem, { signal: already.signal }), AbortedError);
 });
+
+Deno.test("stat_rejects_a_short_block_in_the_middle", async () => {
+  const mem = new MemoryBlocks();
+  const short = await mem.putBlock(pattern(100, 1));
+  const full = await mem.putBlock(pattern(BS, 2));
+  const leaf = (children: { id: ContentId; size: number }[]) =>
+    mem.putBlock(encodeManifest({
+      kind: "leaf",
+      height: 0,
+      algorithm: "sha-256",
+      blockSize: BS,
+      size: children.reduce((n, c) => n + c.size, 0),
+      children,
+    }));
+  const a = await leaf([{ id: full, size: BS }, { id: short, size: 100 }]);
+  const b = await leaf([{ id: full, size: BS }]);
+  const root = await mem.putBlock(encodeManifest({
+    kind: "inner",
+    height: 1,
+    algorithm: "sha-256",
+    blockSize: BS,
+    size: 2 * BS + 100,
+    children: [{ id: a, size: BS + 100 }, { id: b, size: BS }],
+  }));
+  await assert.rejects(statFile(root, mem), CorruptFileError);
+  // the same leaves in the other order are a well-formed file
+  const ok = await mem.putBlock(encodeManifest({
+    kind: "inner",
+    height: 1,
+    algorithm: "sha-256",
+    blockSize: BS,
+    size: 2 * BS + 100,
+    children: [{ id: b, size: BS }, { id: a, size: BS + 100 }],
+  }));
+  const stat = await statFile(ok, mem);
+  assert.deepEqual([stat.size, stat.blocks, stat.depth, stat.manifests], [2 * BS + 100, 3, 2, 3]);
+  assert.equal((await readAll((await readFile(ok, mem)).stream)).length, 2 * BS + 100);
+});

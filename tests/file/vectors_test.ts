@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { putFile, statFile } from "../../src/file/mod.ts";
+import { MemoryBlocks } from "./_fakes.ts";
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+Deno.test("file_ids_match_documented_vectors", async () => {
+  const mem = new MemoryBlocks();
+  const hello = await putFile(new TextEncoder().encode("hello"), mem);
+  assert.equal(
+    hello.id.toString(),
+    "12202f70574588bdc42c15ff34679f2edea05f87e6f47b395552af0a68c6c09a67d8",
+  );
+  assert.equal(
+    hex(mem.blocks.get(hello.id.toString())!),
+    "4446534d010000120004000000000000000000050000000112202cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b98240000000000000005",
+  );
+  const empty = await putFile(new Uint8Array(0), mem);
+  assert.equal(
+    empty.id.toString(),
+    "12202b0a3e1ac1f44a12f3e8db9af7f80af16ab91cda6408aaba9039c492368e5b92",
+  );
+  assert.equal(
+    hex(mem.blocks.get(empty.id.toString())!),
+    "4446534d0100001200040000000000000000000000000000",
+  );
+  const tree = new MemoryBlocks();
+  const data = new Uint8Array(5 * 1024 - 1).map((_, i) => i & 0xff);
+  const three = await putFile(data, tree, { blockSize: 1024, fanout: 2 });
+  assert.equal(
+    three.id.toString(),
+    "1220f06a388ebc3434e65fc771e2ca4be27908d4dc032ee60c0b99570d4f0ef1b60e",
+  );
+  const stat = await statFile(three.id, tree);
+  assert.deepEqual([stat.blocks, stat.depth, stat.manifests], [5, 3, 6]);
+  assert.equal(tree.blocks.size, 7); // 2 distinct data blocks, 2 leaves, 2 inner, root
+});
