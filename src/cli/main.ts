@@ -6,6 +6,7 @@
  */
 
 import { DfsError, InvalidArgumentError } from "../errors.ts";
+import type { DfsNode } from "../node/types.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { FetchFn } from "./client.ts";
 import { type CliContext, type StartNode, type StartNodeOptions, writers } from "./context.ts";
@@ -40,11 +41,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   status,
 };
 
-/** Starts the real node; imported on first use so the CLI loads without the node layer. */
-async function defaultStartNode(options: StartNodeOptions) {
-  const specifier = "../node/node.ts";
-  const mod = await import(specifier);
-  return await mod.Node.start(options);
+/** Starts the real node; the node layer is imported on first use, so client commands stay light. */
+async function defaultStartNode(options: StartNodeOptions): Promise<DfsNode> {
+  const { Node } = await import("../node/node.ts");
+  return await Node.start(options);
 }
 
 /**

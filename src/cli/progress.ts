@@ -39,14 +39,15 @@ export function formatDuration(seconds: number): string {
 
 /**
  * Renders one line of progress (no newline, no escape codes), at most `width - 1` columns.
- * With a known total: `label [#####-----]  50%  5.0 MiB / 10.0 MiB  2.5 MiB/s  ETA 2s`; without:
+ * With a known total: `label [#####-----]  50%   5.0 MiB / 10.0 MiB     2.5 MiB/s  ETA 2s`;
+ * the numbers are padded to fixed widths so the bar does not jitter. Without a total:
  * `label  5.0 MiB  2.5 MiB/s`. Rate and ETA show `--` until some time has passed.
  *
  * @example
  * ```ts
  * import { renderProgress } from "./progress.ts";
  * renderProgress({ label: "get", bytes: 5 * 2 ** 20, total: 10 * 2 ** 20, elapsedMs: 2000, width: 72 });
- * // "get [##########-----------]  50%  5.0 MiB / 10.0 MiB  2.5 MiB/s  ETA 2s"
+ * // "get [#######-------]  50%   5.0 MiB / 10.0 MiB     2.5 MiB/s  ETA 2s   "
  * ```
  */
 export function renderProgress(state: ProgressState): string {
@@ -60,7 +61,11 @@ export function renderProgress(state: ProgressState): string {
   const fraction = total > 0 ? Math.min(1, bytes / total) : 1;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
   const eta = rate > 0 ? formatDuration((total - bytes) / rate) : "--";
-  const tail = `${percent}  ${formatBytes(bytes)} / ${formatBytes(total)}  ${rateText}  ETA ${eta}`;
+  // Fixed-width fields keep the bar from jittering as the numbers change.
+  const done = formatBytes(bytes).padStart(formatBytes(total).length);
+  const tail = `${percent}  ${done} / ${formatBytes(total)}  ${rateText.padStart(12)}  ETA ${
+    eta.padEnd(5)
+  }`;
   const barWidth = Math.max(0, Math.min(40, width - 1 - label.length - tail.length - 4));
   if (barWidth < 5) return `${label} ${tail}`.slice(0, width - 1);
   const filled = Math.floor(fraction * barWidth);

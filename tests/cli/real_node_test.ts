@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { EXIT } from "../../src/cli/errors.ts";
+import { main } from "../../src/cli/main.ts";
+import { FakeProcess, testRuntime } from "./harness.ts";
+
+/** Polls `check` every 20 ms for at most `ms`. */
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("serve_with_the_real_node_stores_and_returns_a_file_through_the_cli", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dfs-serve-real-" });
+  const proc = new FakeProcess(["serve", "--listen", ":0", "--api", ":0", "--data", `${dir}/data`]);
+  const done = main(testRuntime(proc));
+  let finished = false;
+  done.finally(() => finished = true);
+  try {
+    await waitFor(() => finished || /api {3}\S+\n/.test(proc.stdout));
+    if (finished && proc.stderr.includes("not available yet")) {
+      // The node layer's TCP peer manager is still a stub while it is being written.
+      console.warn(`skipped: the real node cannot start yet (${proc.stderr.trim()})`);
+      return;
+    }
+    assert.equal(finished, false, proc.stderr);
+    const api = /api {3}(\S+)\n/.exec(proc.stdout)![1];
+    const src = `${dir}/in.bin`;
+    const bytes = new Uint8Array(700_000).map((_, i) => (i * 7) % 256);
+    await Deno.writeFile(src, bytes);
+    const put = new FakeProcess(["put", src, "--name", "seven", "--api", api]);
+    assert.equal(await main(testRuntime(put)), 0, put.stderr);
+    const id = put.stdout.trim();
+    assert.match(id, /^1220[0-9a-f]{64}$/);
+    const get = new FakeProcess(["get", "seven", "-o", `${dir}/out.bin`, "--api", api]);
+    assert.equal(await main(testRuntime(get)), 0, get.stderr);
+    assert.deepEqual(await Deno.readFile(`${dir}/out.bin`), bytes);
+    const missing = new FakeProcess(["get", "1220" + "0".repeat(64), "--api", api]);
+    assert.equal(await main(testRuntime(missing)), EXIT.NOT_FOUND, missing.stderr);
+  } finally {
+    if (!finished) {
+      proc.raise("SIGINT");
+      assert.equal(await done, 0, proc.stderr);
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import type { StartNodeOptions } from "../../src/cli/context.ts";
+import { EXIT } from "../../src/cli/errors.ts";
+import { main } from "../../src/cli/main.ts";
+import { FakeNode } from "../api/fake_node.ts";
+import { closedPort, FakeProcess, testRuntime } from "./harness.ts";
+
+/** Polls `check` every 20 ms for at most `ms`. */
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function withServe(
+  args: string[],
+  fn: (ctx: {
+    proc: FakeProcess;
+    node: FakeNode;
+    started: StartNodeOptions[];
+    apiUrl: string;
+    done: Promise<number>;
+  }) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "dfs-serve-test-" });
+  const proc = new FakeProcess(args.map((a) => a.replace("$DIR", dir)));
+  const node = new FakeNode();
+  const started: StartNodeOptions[] = [];
+  const done = main(testRuntime(proc), {
+    startNode: (o) => {
+      started.push(o);
+      return Promise.resolve(node);
+    },
+  });
+  let finished = false;
+  done.finally(() => finished = true);
+  try {
+    await waitFor(() => finished || /api {3}\S+\n/.test(proc.stdout));
+    const apiUrl = /api {3}(\S+)\n/.exec(proc.stdout)?.[1] ?? "";
+    await fn({ proc, node, started, apiUrl, done });
+  } finally {
+    if (!finished) proc.raise("SIGTERM");
+    await done;
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("serve_prints_identity_serves_the_api_and_stops_on_sigint", () =>
+  withServe(
+    ["serve", "--listen", ":0", "--api", "127.0.0.1:0", "--data", "$DIR/node"],
+    async ({ proc, node, started, apiUrl, done }) => {
+      assert.match(proc.stdout, new RegExp(`^dfs 0\\.1\\.0 node ${node.nodeId}\n`));
+      assert.match(proc.stdout, /\n {2}p2p {3}127\.0\.0\.1:3000\n/);
+      assert.match(apiUrl, /^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
+      assert.match(proc.stdout, /\n {2}data {2}\S+\/node\n$/);
+      assert.equal(started.length, 1);
+      assert.deepEqual(started[0].listen, { hostname: "127.0.0.1", port: 0 });
+      assert.ok((await Deno.stat(started[0].dataDir)).isDirectory);
+
+      const res = await fetch(`${apiUrl}/status`);
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).nodeId, node.nodeId);
+
+      proc.raise("SIGINT");
+      assert.equal(await done, EXIT.OK);
+      assert.equal(node.closed, true);
+      assert.match(proc.stderr, /dfs: SIGINT: stopping\ndfs: stopped\n$/);
+      assert.equal(proc.handlerCount, 0);
+      await assert.rejects(fetch(`${apiUrl}/status`));
+    },
+  ));
+
+Deno.test("options_without_a_command_mean_serve_and_sigterm_stops_it", () =>
+  withServe(
+    ["-l", ":0", "--api", ":0", "-d", "$DIR/n2", "-b", "127.0.0.1:9,127.0.0.1:10", "-r", "2"],
+    async ({ proc, node, started, done }) => {
+      assert.deepEqual(started[0].bootstrap, ["127.0.0.1:9", "127.0.0.1:10"]);
+      assert.equal(started[0].replication, 2);
+      proc.raise("SIGTERM");
+      assert.equal(await done, 0);
+      assert.equal(node.closed, true);
+    },
+  ));
+
+Deno.test("serve_reports_a_node_that_fails_to_start", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dfs-serve-test-" });
+  try {
+    const proc = new FakeProcess(["serve", "--listen", ":0", "--api", ":0", "--data", dir]);
+    const code = await main(testRuntime(proc), {
+      startNode: () => Promise.reject(new Error("address already in use")),
+    });
+    assert.equal(code, EXIT.ERROR);
+    assert.equal(proc.stderr, "dfs: error: address already in use\n");
+    assert.equal(proc.handlerCount, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve_closes_the_node_when_the_api_port_is_taken", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dfs-serve-test-" });
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (busy.addr as Deno.NetAddr).port;
+    const node = new FakeNode();
+    const proc = new FakeProcess(["serve", "--listen", ":0", "--api", `:${port}`, "--data", dir]);
+    const code = await main(testRuntime(proc), { startNode: () => Promise.resolve(node) });
+    assert.equal(code, EXIT.ERROR);
+    assert.match(proc.stderr, /^dfs: error: /);
+    assert.equal(node.closed, true);
+  } finally {
+    busy.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("closed_port_helper_gives_a_port_nobody_listens_on", async () => {
+  const port = closedPort();
+  await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port }));
+});
