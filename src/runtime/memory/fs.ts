@@ -17,12 +17,16 @@ interface FileNode {
   data: Uint8Array;
   size: number;
   mtimeMs: number;
+  /** The content as of the last `sync` (what survives a power loss). */
+  durable: Uint8Array;
 }
 
 interface DirNode {
   kind: "dir";
   children: Map<string, Node>;
   mtimeMs: number;
+  /** The entries as of the last `syncDir` (what survives a power loss). */
+  durable: Map<string, Node>;
 }
 
 type Node = FileNode | DirNode;
@@ -49,7 +53,7 @@ function info(name: string, node: Node): FileInfo {
 }
 
 function newDir(): DirNode {
-  return { kind: "dir", children: new Map(), mtimeMs: Date.now() };
+  return { kind: "dir", children: new Map(), mtimeMs: Date.now(), durable: new Map() };
 }
 
 class MemoryWritableFile implements WritableFile {
@@ -83,6 +87,7 @@ class MemoryWritableFile implements WritableFile {
   sync(): Promise<void> {
     if (this.#closed) return Promise.reject(new IoError(`sync ${this.#path}: file is closed`));
     this.#fs.syncCount++;
+    this.#node.durable = this.#node.data.slice(0, this.#node.size);
     return Promise.resolve();
   }
 
@@ -183,6 +188,7 @@ export class MemoryFileSystem implements FileSystem {
         data: new Uint8Array(0),
         size: 0,
         mtimeMs: Date.now(),
+        durable: new Uint8Array(0),
       };
       dir.children.set(name, node);
       dir.mtimeMs = Date.now();
@@ -320,9 +326,52 @@ export class MemoryFileSystem implements FileSystem {
       const node = this.#lookup(path);
       if (node === undefined) throw new NotFoundError(`syncDir ${path}: no such directory`);
       this.syncDirCount++;
+      if (node.kind === "dir") node.durable = new Map(node.children);
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Returns the disk as a power loss right now would leave it: each file holds the bytes of
+   * its last `sync` (empty if never synced), and each directory the entries of its last
+   * `syncDir`, so a forgotten fsync shows up as lost data. With
+   * `keepUnsyncedEntries`, directory entries are kept as they are and only file contents
+   * roll back. This file system is not changed.
+   *
+   * @example
+   * ```ts
+   * import { MemoryFileSystem } from "./fs.ts";
+   * const fs = new MemoryFileSystem();
+   * const f = await fs.create("/a");
+   * await f.write(new Uint8Array([1]));
+   * await f.sync();
+   * await fs.syncDir("/");
+   * await f.write(new Uint8Array([2])); // not synced
+   * const after = fs.powerLoss();
+   * console.log(await after.readFile("/a")); // Uint8Array [1]
+   * ```
+   */
+  powerLoss(options?: { readonly keepUnsyncedEntries?: boolean }): MemoryFileSystem {
+    const keep = options?.keepUnsyncedEntries ?? false;
+    const copy = (dir: DirNode): DirNode => {
+      const out = newDir();
+      for (const [name, child] of keep ? dir.children : dir.durable) {
+        const node: Node = child.kind === "dir" ? copy(child) : {
+          kind: "file",
+          data: child.durable.slice(),
+          size: child.durable.length,
+          mtimeMs: child.mtimeMs,
+          durable: child.durable.slice(),
+        };
+        out.children.set(name, node);
+      }
+      out.durable = new Map(out.children);
+      return out;
+    };
+    const fs = new MemoryFileSystem();
+    fs.#root = copy(this.#root);
+    return fs;
   }
 }
