@@ -16,7 +16,7 @@ export interface ApiHandlerOptions {
   readonly basePath?: string;
   /**
    * Called with every error that became a 5xx response (for logging). Errors the client caused
-   * (4xx) are not reported.
+   * (4xx) and failures of requests the client already aborted are not reported.
    */
   readonly onError?: (error: unknown, request: Request) => void;
 }
@@ -61,7 +61,8 @@ export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {})
       response = await route(node, base, request);
     } catch (err) {
       response = responseForError(err);
-      if (response.status >= 500) onError?.(err, request);
+      // A client that went away is not a server fault: don't report its aborted transfer.
+      if (response.status >= 500 && !request.signal.aborted) onError?.(err, request);
     }
     return response;
   };

@@ -22,7 +22,15 @@ export interface StartNodeOptions {
   readonly replication?: number;
   /** Block size in bytes for new files. */
   readonly blockSize?: number;
+  /** Where the node logs (to stderr, filtered by `--log-level`). */
+  readonly log?: LogSink;
 }
+
+/** Log levels, least to most severe. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** A structured log sink (the node's `log` option has this shape). */
+export type LogSink = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 
 /** Starts a node (the real one is `Node.start` from `src/node/node.ts`; tests pass a fake). */
 export type StartNode = (options: StartNodeOptions) => Promise<DfsNode>;

@@ -16,8 +16,8 @@ import {
 } from "./address.ts";
 import { int, parseCommand, str } from "./args.ts";
 import { parseByteSize } from "./bytes.ts";
-import type { CliContext, StartNodeOptions } from "./context.ts";
-import { EXIT } from "./errors.ts";
+import type { CliContext, LogLevel, LogSink, StartNodeOptions } from "./context.ts";
+import { EXIT, UsageError } from "./errors.ts";
 import { COMMAND_USAGE } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
@@ -28,8 +28,33 @@ const OPTIONS: ParseArgsOptionsConfig = {
   bootstrap: { type: "string", short: "b", multiple: true },
   replication: { type: "string", short: "r" },
   "block-size": { type: "string" },
+  "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 };
+
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+/**
+ * A log sink writing `dfs: LEVEL: message key=value ...` lines to stderr for `min` and above.
+ *
+ * @example
+ * ```ts ignore
+ * const log = stderrLogger(ctx, "info");
+ * log("info", "node started", { nodeId: "9f2c" }); // dfs: info: node started nodeId=9f2c
+ * ```
+ */
+export function stderrLogger(ctx: Pick<CliContext, "err">, min: LogLevel): LogSink {
+  const floor = LEVELS.indexOf(min);
+  return (level, message, fields) => {
+    if (LEVELS.indexOf(level) < floor) return;
+    let line = `dfs: ${level}: ${message}`;
+    for (const [k, v] of Object.entries(fields ?? {})) {
+      const text = typeof v === "string" ? v : JSON.stringify(v) ?? String(v);
+      line += ` ${k}=${/\s/.test(text) ? JSON.stringify(text) : text}`;
+    }
+    ctx.err(line + "\n").catch(() => {});
+  };
+}
 
 /** How long `serve` waits for in-flight HTTP requests on shutdown before closing the node. */
 const DRAIN_MS = 5000;
@@ -37,10 +62,10 @@ const DRAIN_MS = 5000;
 /**
  * Resolves `serve`'s arguments and environment into node options and the API address.
  * Defaults: listen `127.0.0.1:3000`, API `$DFS_API` else `127.0.0.1:5000`, data `$DFS_DATA`
- * else `.dfs/<p2p port>` (relative to the current directory).
+ * else `.dfs/<p2p port>` (relative to the current directory), log level `$DFS_LOG` else `warn`.
  */
 export function serveOptions(
-  ctx: Pick<CliContext, "runtime" | "process">,
+  ctx: Pick<CliContext, "runtime" | "process" | "err">,
   args: readonly string[],
 ): { help: true } | {
   help: false;
@@ -58,6 +83,13 @@ export function serveOptions(
   const replication = int(p, "replication", "serve");
   const blockText = str(p, "block-size");
   const blockSize = blockText === undefined ? undefined : parseByteSize(blockText, "--block-size");
+  const level = str(p, "log-level") ?? ctx.process.env("DFS_LOG") ?? "warn";
+  if (!(LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(
+      `--log-level expects one of ${LEVELS.join(", ")}, got ${JSON.stringify(level)}`,
+      "serve",
+    );
+  }
   return {
     help: false,
     api,
@@ -68,6 +100,7 @@ export function serveOptions(
       bootstrap,
       ...(replication !== undefined ? { replication } : {}),
       ...(blockSize !== undefined ? { blockSize } : {}),
+      log: stderrLogger(ctx, level as LogLevel),
     },
   };
 }

@@ -14,7 +14,7 @@ const CLIENT_OPTIONS =
 /** Usage of each subcommand. */
 export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   serve: `usage: dfs [serve] [--listen HOST:PORT] [--data DIR] [--api HOST:PORT]
-                 [--bootstrap ADDR,...] [--replication N] [--block-size BYTES]
+                 [--bootstrap ADDR,...] [--replication N] [--block-size BYTES] [--log-level LEVEL]
 
 Starts a node and serves its HTTP API until SIGINT/SIGTERM.
 
@@ -24,6 +24,7 @@ Starts a node and serves its HTTP API until SIGINT/SIGTERM.
   -b, --bootstrap ADDR,... peers to join through (repeatable, comma-separated)
   -r, --replication N      copies of each file, the local one included (default: node's, 3)
       --block-size BYTES   block size for new files (e.g. 262144, 256KiB, 1MiB)
+      --log-level LEVEL    node log on stderr: debug, info, warn, error (default $DFS_LOG, else warn)
   -h, --help               this help`,
   put: `usage: dfs put PATH|- [--name NAME] [--copies N] [--quiet] [--api URL] [--json]
 

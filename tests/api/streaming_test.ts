@@ -111,3 +111,36 @@ withSeed("http_round_trip_of_32_mib_stays_streamed_over_loopback", async () => {
     await server.shutdown();
   }
 });
+
+withSeed("http_client_disconnect_mid_download_cancels_the_node_stream", async () => {
+  const node = new FakeNode();
+  let produced = 0;
+  const id = node.addVirtual(SIZE, (s, e) => generated(s, e, (c) => produced += c.length));
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    createApiHandler(node),
+  );
+  try {
+    const ac = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/api/v1/files/${id}`, {
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    let got = 0;
+    while (got < 1024 * 1024) {
+      const r = await reader.read();
+      if (r.done) break;
+      got += r.value.length;
+    }
+    ac.abort();
+    await reader.cancel().catch(() => {});
+    const deadline = Date.now() + 10_000;
+    while (node.cancelled === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(node.cancelled, 1, "the node's stream was cancelled");
+    assert.ok(produced < SIZE, `stopped producing after ${produced} of ${SIZE} bytes`);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -34,7 +34,11 @@ Deno.test("api_urls_accept_urls_and_host_ports", () => {
 function opts(args: string[], env: Record<string, string> = {}) {
   const proc = new FakeProcess(args);
   for (const [k, v] of Object.entries(env)) proc.vars.set(k, v);
-  const o = serveOptions({ runtime: testRuntime(proc), process: proc }, args);
+  const o = serveOptions({
+    runtime: testRuntime(proc),
+    process: proc,
+    err: (t) => Promise.resolve(void (proc.stderr += t)),
+  }, args);
   if (o.help) throw new Error("unexpected help");
   return o;
 }
@@ -92,8 +96,34 @@ Deno.test("serve_rejects_bad_values_with_usage_errors", () => {
       ["--frobnicate"],
       ["extra"],
       ["--listen"],
+      ["--log-level", "loud"],
     ]
   ) {
     assert.throws(() => opts(args), UsageError, args.join(" "));
   }
+});
+
+Deno.test("serve_log_level_filters_node_log_lines_to_stderr", () => {
+  const proc = new FakeProcess([]);
+  const ctx = {
+    runtime: testRuntime(proc),
+    process: proc,
+    err: (t: string) => Promise.resolve(void (proc.stderr += t)),
+  };
+  const o = serveOptions(ctx, ["--log-level", "info"]);
+  if (o.help) throw new Error("unexpected help");
+  o.node.log!("debug", "hidden");
+  o.node.log!("info", "node started", { nodeId: "9f2c", address: "127.0.0.1:3000", n: 2 });
+  o.node.log!("error", "api request failed", { error: "Error: two words" });
+  assert.equal(
+    proc.stderr,
+    "dfs: info: node started nodeId=9f2c address=127.0.0.1:3000 n=2\n" +
+      'dfs: error: api request failed error="Error: two words"\n',
+  );
+  proc.vars.set("DFS_LOG", "error");
+  const quiet = serveOptions(ctx, []);
+  if (quiet.help) throw new Error("unexpected help");
+  proc.stderr = "";
+  quiet.node.log!("warn", "not shown");
+  assert.equal(proc.stderr, "");
 });
