@@ -1,5 +1,6 @@
 /**
- * `fileBlockIds`: every block of a file, manifests and data, for replication and deletion.
+ * `fileBlockIds` and `fileBlocks`: every block of a file, manifests and data, for
+ * replication and deletion.
  *
  * @module
  */
@@ -10,7 +11,7 @@ import { throwIfAborted } from "./options.ts";
 import { loadChild, loadRoot } from "./tree_walker.ts";
 import type { BlockSource } from "./types.ts";
 
-/** One block of a file, as listed by {@linkcode fileBlockIds}. */
+/** One block of a file, as listed by {@linkcode fileBlocks}. */
 export interface FileBlock {
   /** Content id of the block. */
   readonly id: ContentId;
@@ -19,17 +20,18 @@ export interface FileBlock {
 }
 
 /**
- * Yields the id of every block of file `id`, depth first in file order: each manifest
+ * Yields every block of file `id` with its kind, depth first in file order: each manifest
  * before its children, the root first. Fetches manifests only (one at a time). A block
  * that occurs several times in the file (repeated content) is yielded each time; callers
  * that need a set dedupe. Rejects like `statFile` when a manifest is missing or malformed.
  *
- * @example Delete a file's blocks
+ * @example Count a file's manifests
  * ```ts ignore
- * for await (const block of fileBlockIds(fileId, source)) await store.delete(block.id);
+ * let manifests = 0;
+ * for await (const block of fileBlocks(fileId, source)) if (block.kind === "manifest") manifests++;
  * ```
  */
-export async function* fileBlockIds(
+export async function* fileBlocks(
   id: ContentId,
   source: BlockSource,
   options: { readonly signal?: AbortSignal } = {},
@@ -52,4 +54,21 @@ export async function* fileBlockIds(
     }
   }
   yield* walk(root);
+}
+
+/**
+ * Yields the id of every block of file `id`, manifests and data: {@linkcode fileBlocks}
+ * without the kinds. Same order, repeats and errors.
+ *
+ * @example Delete a file's blocks
+ * ```ts ignore
+ * for await (const blockId of fileBlockIds(fileId, source)) await store.delete(blockId);
+ * ```
+ */
+export async function* fileBlockIds(
+  id: ContentId,
+  source: BlockSource,
+  options: { readonly signal?: AbortSignal } = {},
+): AsyncGenerator<ContentId, void, undefined> {
+  for await (const block of fileBlocks(id, source, options)) yield block.id;
 }

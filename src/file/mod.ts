@@ -52,8 +52,8 @@ export {
   MAX_FANOUT,
   MIN_BLOCK_SIZE,
 } from "./manifest.ts";
-export { chunk, chunkBytes, chunkStream } from "./chunker.ts";
+export { chunk, chunkBytes, type ChunkOptions, chunkStream } from "./chunker.ts";
 export { putFile } from "./put_file.ts";
 export { readFile, resolveRange } from "./read_file.ts";
 export { statFile } from "./stat_file.ts";
-export { type FileBlock, fileBlockIds } from "./file_block_ids.ts";
+export { type FileBlock, fileBlockIds, fileBlocks } from "./file_block_ids.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ContentId } from "../../src/id/content_id.ts";
 import { InvalidArgumentError, NotFoundError } from "../../src/errors.ts";
 import { InvalidManifestError, RangeNotSatisfiableError } from "../../src/file/errors.ts";
-import { fileBlockIds, putFile, readFile, statFile } from "../../src/file/mod.ts";
+import { fileBlockIds, fileBlocks, putFile, readFile, statFile } from "../../src/file/mod.ts";
 import { isManifest, MemoryBlocks, pattern, readAll, streamOf, withSeed } from "./_fakes.ts";
 
 const BS = 1024;
@@ -57,12 +57,15 @@ Deno.test("small_fanout_builds_three_level_tree", async () => {
     manifests: 11,
   });
   const listed = [];
-  for await (const b of fileBlockIds(put.id, mem)) listed.push(b);
+  for await (const b of fileBlocks(put.id, mem)) listed.push(b);
   assert.equal(listed.filter((b) => b.kind === "data").length, 20);
   assert.equal(listed.filter((b) => b.kind === "manifest").length, 11);
   assert.ok(listed[0].id.equals(put.id));
   // exactly the blocks stored: nothing missing, nothing extra
   assert.deepEqual(new Set(listed.map((b) => b.id.toString())), new Set(mem.blocks.keys()));
+  const ids = [];
+  for await (const id of fileBlockIds(put.id, mem)) ids.push(id.toString());
+  assert.deepEqual(ids, listed.map((b) => b.id.toString()));
 });
 
 Deno.test("tree_shape_follows_fanout_boundaries", async () => {

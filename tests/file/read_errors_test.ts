@@ -3,7 +3,7 @@ import type { ContentId } from "../../src/id/content_id.ts";
 import { AbortedError } from "../../src/errors.ts";
 import { CorruptFileError } from "../../src/file/errors.ts";
 import { encodeManifest } from "../../src/file/manifest.ts";
-import { fileBlockIds, putFile, readFile, statFile } from "../../src/file/mod.ts";
+import { fileBlocks, putFile, readFile, statFile } from "../../src/file/mod.ts";
 import {
   dataGets,
   FakeCorruptBlockError,
@@ -28,7 +28,7 @@ async function readUntilError(stream: ReadableStream<Uint8Array>) {
 
 async function dataIds(mem: MemoryBlocks, id: ContentId): Promise<string[]> {
   const out = [];
-  for await (const b of fileBlockIds(id, mem)) if (b.kind === "data") out.push(b.id.toString());
+  for await (const b of fileBlocks(id, mem)) if (b.kind === "data") out.push(b.id.toString());
   return out;
 }
 
@@ -58,7 +58,7 @@ Deno.test("missing_inner_manifest_errors_the_stream", async () => {
   let leaves = 0;
   let prev = "";
   let lastManifest = "";
-  for await (const b of fileBlockIds(id, mem)) {
+  for await (const b of fileBlocks(id, mem)) {
     if (b.kind === "data" && prev === "manifest") leaves++;
     if (b.kind === "data" && prev === "manifest" && leaves === 2) mem.corrupt.add(lastManifest);
     if (b.kind === "manifest") lastManifest = b.id.toString();
