@@ -241,3 +241,44 @@ Deno.test("read_of_a_data_block_id_fails_with_invalid_manifest", async () => {
   await assert.rejects(readFile(id, mem), InvalidManifestError);
   await assert.rejects(statFile(id, mem), InvalidManifestError);
 });
+
+Deno.test("seeded_random_files_round_trip_with_random_options", async () => {
+  await withSeed(20261126, async (rand) => {
+    for (let iter = 0; iter < 30; iter++) {
+      const blockSize = [1024, 2048, 4096][rand.int(3)];
+      const fanout = 2 + rand.int(5);
+      const blocks = rand.int(60);
+      // sizes right at, just under and just over block boundaries are common
+      const size = Math.max(0, blocks * blockSize + [-1, 0, 1, rand.int(blockSize)][rand.int(4)]);
+      const data = rand.bytes(size);
+      const mem = new MemoryBlocks();
+      const chunks = Array.from({ length: 3 }, () => 1 + rand.int(2 * blockSize));
+      const put = await putFile(streamOf(data, chunks), mem, {
+        blockSize,
+        fanout,
+        concurrency: 1 + rand.int(6),
+      });
+      const what = `iter ${iter}: size ${size}, block ${blockSize}, fanout ${fanout}`;
+      assert.equal(put.blocks, Math.ceil(size / blockSize), what);
+      const stat = await statFile(put.id, mem);
+      let depth = 1;
+      for (let n = Math.max(1, put.blocks); n > fanout; n = Math.ceil(n / fanout)) depth++;
+      assert.deepEqual([stat.size, stat.blocks, stat.depth], [size, put.blocks, depth], what);
+      let listed = 0;
+      for await (const _ of fileBlocks(put.id, mem)) listed++;
+      assert.equal(listed, stat.blocks + stat.manifests, what);
+      const whole = await readFile(put.id, mem, { concurrency: 1 + rand.int(8) });
+      assert.deepEqual(await readAll(whole.stream), data, what);
+      for (let r = 0; size > 0 && r < 5; r++) {
+        const start = rand.int(size);
+        const end = start + rand.int(size - start);
+        const part = await readFile(put.id, mem, { range: { start, end } });
+        assert.deepEqual(
+          await readAll(part.stream),
+          data.slice(start, end + 1),
+          `${what} ${start}..${end}`,
+        );
+      }
+    }
+  });
+});
