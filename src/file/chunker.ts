@@ -125,6 +125,7 @@ export async function* chunk(
   if (!(input instanceof ReadableStream)) {
     throw new InvalidArgumentError("input must be a Uint8Array or a ReadableStream<Uint8Array>");
   }
+  if (input.locked) throw new InvalidArgumentError("input stream is locked by another reader");
   yield* chunkStream(input, blockSize, options);
 }
 

@@ -23,6 +23,7 @@ import type { BlockSource, ByteRange, ReadFileOptions, ReadFileResult } from "./
  * a block whose length differs from its manifest entry ({@linkcode CorruptFileError}), errors
  * the stream once the reader reaches that block. Cancelling the stream, or aborting
  * `signal`, aborts every fetch in flight (the stream then errors with `AbortedError`).
+ * Chunks are the source's buffers (or views of them), one per data block: do not mutate them.
  *
  * @example Read bytes 10..19 of a file
  * ```ts

@@ -102,4 +102,9 @@ Deno.test("chunker_rejects_non_byte_chunks_and_bad_sizes", async () => {
   await assert.rejects(collect(chunkStream(bad, 4)), InvalidArgumentError);
   await assert.rejects(collect(chunkStream(streamOf(new Uint8Array(1)), 0)), InvalidArgumentError);
   await assert.rejects(collect(chunk("x" as unknown as Uint8Array, 4)), InvalidArgumentError);
+  const locked = streamOf(new Uint8Array(10));
+  const reader = locked.getReader();
+  await assert.rejects(collect(chunk(locked, 4)), InvalidArgumentError);
+  reader.releaseLock();
+  await locked.cancel();
 });
