@@ -26,6 +26,20 @@ export function tempPathFor(path: string): string {
   return `${path}.dfs-${tag}.tmp`;
 }
 
+/**
+ * Runs a local file operation for `-o PATH`; its errors (a missing directory is a
+ * `NotFoundError` too) become `LOCAL_FILE` errors, so they are not mistaken for a file missing
+ * from dfs (exit 3).
+ */
+async function local<T>(path: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new DfsError("LOCAL_FILE", `cannot write ${path}: ${why}`, { cause: err });
+  }
+}
+
 /** Runs `dfs get`. */
 export async function get(ctx: CliContext, args: readonly string[]): Promise<number> {
   const p = parseCommand("get", args, OPTIONS, 1, 1);
@@ -48,8 +62,9 @@ export async function get(ctx: CliContext, args: readonly string[]): Promise<num
     const id = (res.headers.get("etag") ?? "").replace(/^W\//, "").replace(/"/g, "") || key;
     const bar = progressFor(ctx, p, "get", total);
     if (output !== undefined) {
-      tmp = tempPathFor(output);
-      file = await ctx.runtime.fs.create(tmp, { exclusive: true });
+      const path = tempPathFor(output);
+      file = await local(output, () => ctx.runtime.fs.create(path, { exclusive: true }));
+      tmp = path;
     }
     let received = 0;
     try {
@@ -59,7 +74,7 @@ export async function get(ctx: CliContext, args: readonly string[]): Promise<num
           const r = await reader.read();
           if (r.done) break;
           received += r.value.length;
-          if (file) await file.write(r.value);
+          if (file) await local(output!, () => file!.write(r.value));
           else await ctx.process.writeStdout(r.value);
           bar?.update(received);
         }
@@ -71,10 +86,14 @@ export async function get(ctx: CliContext, args: readonly string[]): Promise<num
       throw new DfsError("SHORT_READ", `download ended early: got ${received} of ${total} bytes`);
     }
     if (file && tmp !== undefined && output !== undefined) {
-      await file.sync();
-      await file.close();
+      const f = file;
+      await local(output, async () => {
+        await f.sync();
+        await f.close();
+      });
       file = undefined;
-      await ctx.runtime.fs.rename(tmp, output);
+      const from = tmp;
+      await local(output, () => ctx.runtime.fs.rename(from, output));
       tmp = undefined;
       if (p.values.json) await printJson(ctx, { id, size: received, path: output });
     }

@@ -128,6 +128,15 @@ Deno.test("get_of_an_unknown_id_exits_3_with_one_line", () =>
     assert.deepEqual(left, []);
   }));
 
+Deno.test("get_into_a_missing_directory_is_a_local_error_not_a_missing_file", () =>
+  withNode(async ({ node, dir, run }) => {
+    const id = await node.add(enc.encode("x"));
+    const { code, proc } = await run(["get", id, "-o", `${dir}/no/such/dir/out`]);
+    assert.equal(code, EXIT.ERROR);
+    assert.match(proc.stderr, new RegExp(`^dfs: error: cannot write ${dir}/no/such/dir/out: `));
+    assert.equal(proc.stderr.split("\n").length, 2, "one line");
+  }));
+
 Deno.test("get_of_a_malformed_id_exits_1", () =>
   withNode(async ({ run }) => {
     const { code, proc } = await run(["get", "1220xyz"]);
@@ -166,6 +175,22 @@ Deno.test("interrupting_get_to_stdout_exits_130", () =>
     assert.equal(code, EXIT.INTERRUPTED);
     assert.equal(proc.stderr, "dfs: interrupted (SIGTERM)\n");
     assert.ok(proc.stdoutBytes.length < 64 * 1024 * 1024);
+  }));
+
+Deno.test("interrupting_put_exits_130_and_stores_nothing", () =>
+  withNode(async ({ node, api }) => {
+    const { code, proc } = await runCli(["put", "-", "--api", api], (p) => {
+      p.stdinBytes = new Uint8Array(16 * 1024 * 1024);
+      p.terminals.add("stderr");
+      p.onStderr = () => {
+        p.onStderr = undefined;
+        p.raise("SIGINT");
+      };
+    });
+    assert.equal(code, EXIT.INTERRUPTED);
+    assert.match(proc.stderr, /dfs: interrupted \(SIGINT\)\n$/);
+    assert.equal(proc.stdout, "");
+    assert.equal(node.files.size, 0);
   }));
 
 Deno.test("rm_ls_stat_peers_and_status_print_for_people", () =>
