@@ -45,7 +45,7 @@
 
 import { AbortedError, InvalidArgumentError, IoError, NotFoundError } from "../errors.ts";
 import { ContentId, DEFAULT_HASH, type HashAlgorithm } from "../id/content_id.ts";
-import type { FileSystem } from "../runtime/types.ts";
+import type { FileSystem, WritableFile } from "../runtime/types.ts";
 import { toHex } from "../util/hex.ts";
 import {
   BadHeaderError,
@@ -428,26 +428,33 @@ export class FsBlockStore implements BlockStore {
       throw new InvalidArgumentError("data must be a Uint8Array or a ReadableStream<Uint8Array>");
     }
 
-    const id = await ContentId.of(body, algorithm);
-    if (k?.id && !id.equals(k.id)) {
-      throw new CorruptBlockError({
-        key: k.text,
-        expected: k.id.toString(),
-        actual: id.toString(),
-        reason: "written bytes do not match the content id",
-      });
-    }
-    const key = k ?? normalizeKey(id);
-    const header = whole ? whole.subarray(0, headLen) : new Uint8Array(headLen);
-    encodeHeader(header, id, keyBytes, body.length);
-    const path = await this.#pathOf(key);
-    throwIfAborted(signal);
-
+    // Open the temp file while the bytes are hashed: the two overlap.
     const tmp = `${this.#tmpDir}/${this.#tmpPrefix}-${++this.#tmpCounter}.tmp`;
-    let renamed = false;
+    const hashing = ContentId.of(body, algorithm);
+    let file: WritableFile;
     try {
-      const file = await this.#fs.create(tmp, { exclusive: true });
+      file = await this.#fs.create(tmp, { exclusive: true });
+    } catch (err) {
+      await hashing.catch(() => {});
+      throw err;
+    }
+    let renamed = false;
+    let id: ContentId;
+    let key: NormalizedKey;
+    try {
       try {
+        id = await hashing;
+        if (k?.id && !id.equals(k.id)) {
+          throw new CorruptBlockError({
+            key: k.text,
+            expected: k.id.toString(),
+            actual: id.toString(),
+            reason: "written bytes do not match the content id",
+          });
+        }
+        key = k ?? normalizeKey(id);
+        const header = whole ? whole.subarray(0, headLen) : new Uint8Array(headLen);
+        encodeHeader(header, id, keyBytes, body.length);
         if (whole) {
           await file.write(whole);
         } else {
@@ -458,6 +465,7 @@ export class FsBlockStore implements BlockStore {
       } finally {
         await file.close();
       }
+      const path = await this.#pathOf(key);
       throwIfAborted(signal);
       const dir = parentOf(path);
       await this.#ensureDir(dir);

@@ -32,24 +32,29 @@ async function hashHex(webName: "SHA-1" | "SHA-256", text: string): Promise<stri
 }
 
 /**
- * The default transform. Content ids shard by their digest: `ids/ab/cd/<id hex>` where `abcd`
- * are the first digest bytes. Arbitrary keys live in their own subtree under the SHA-256 of the
- * key: `keys/ef/01/<sha-256 hex of the key>`.
+ * The default transform. Content ids shard by the first byte of their digest:
+ * `ids/ab/<id hex>`. Arbitrary keys live in their own subtree under the SHA-256 of the key:
+ * `keys/ef/<sha-256 hex of the key>`.
+ *
+ * One level of 256 directories keeps directory creation (and its flush) a one-time cost per
+ * store instead of one per new block, as a second level would be until the store holds tens
+ * of thousands of blocks; with hashed directory indexes (ext4, XFS, APFS, NTFS) a few tens of
+ * thousands of entries per directory are still fast.
  *
  * @example
  * ```ts
  * import { defaultPathTransform } from "./path_transform.ts";
  * const segments = await defaultPathTransform("1220" + "ab".repeat(32));
- * console.log(segments.join("/")); // ids/ab/ab/1220abab...
+ * console.log(segments.join("/")); // ids/ab/1220abab...
  * ```
  */
 export const defaultPathTransform: PathTransform = (key) => {
   const id = ContentId.tryParse(key);
   if (id) {
     const text = id.toString();
-    return ["ids", text.slice(4, 6), text.slice(6, 8), text];
+    return ["ids", text.slice(4, 6), text];
   }
-  return hashHex("SHA-256", key).then((h) => ["keys", h.slice(0, 2), h.slice(2, 4), h]);
+  return hashHex("SHA-256", key).then((h) => ["keys", h.slice(0, 2), h]);
 };
 
 /**

@@ -480,7 +480,7 @@ export function storeSuite(
         const id = await store.put(te.encode("sharded"));
         const t = id.toString();
         assert.deepEqual(await filesUnder(fs, `${root}/data`), [
-          `ids/${t.slice(4, 6)}/${t.slice(6, 8)}/${t}`,
+          `ids/${t.slice(4, 6)}/${t}`,
         ]);
         await store.close();
       },
