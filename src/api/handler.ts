@@ -19,6 +19,14 @@ export interface ApiHandlerOptions {
    * (4xx) and failures of requests the client already aborted are not reported.
    */
   readonly onError?: (error: unknown, request: Request) => void;
+  /**
+   * Also pass `request.signal` to the node and abort downloads when it fires (default `false`).
+   * Off by default: every runtime adapter cancels the response body when the client goes away
+   * (which cancels the node's stream) and errors the request body of an interrupted upload, and
+   * merely reading `request.signal` makes `Deno.serve` (2.x) print a deprecation warning and
+   * abort the signal after every successful response.
+   */
+  readonly useRequestSignal?: boolean;
 }
 
 /** A web-standard request handler. */
@@ -42,7 +50,8 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
  *
  * Errors are JSON `{ "error": { "code", "message" } }`; an unknown path is `404 NO_SUCH_ROUTE`,
  * a known path with the wrong method `405 METHOD_NOT_ALLOWED` with an `Allow` header. Bodies are
- * streamed both ways, and a client that disconnects cancels the node's stream.
+ * streamed both ways, and a client that disconnects cancels the node's stream (through the
+ * response body's cancellation, and `request.signal` with `useRequestSignal`).
  *
  * @example Serve a node's API with Deno
  * ```ts ignore
@@ -54,21 +63,29 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {}): ApiHandler {
   const base = (options.basePath ?? "/api/v1").replace(/\/+$/, "");
   const onError = options.onError;
+  const useSignal = options.useRequestSignal ?? false;
 
   return async (request: Request): Promise<Response> => {
     let response: Response;
     try {
-      response = await route(node, base, request);
+      response = await route(node, base, request, useSignal ? request.signal : undefined);
     } catch (err) {
       response = responseForError(err);
       // A client that went away is not a server fault: don't report its aborted transfer.
-      if (response.status >= 500 && !request.signal.aborted) onError?.(err, request);
+      if (response.status >= 500 && !(useSignal && request.signal.aborted)) {
+        onError?.(err, request);
+      }
     }
     return response;
   };
 }
 
-async function route(node: DfsNode, base: string, request: Request): Promise<Response> {
+async function route(
+  node: DfsNode,
+  base: string,
+  request: Request,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
   const url = new URL(request.url);
   const method = request.method.toUpperCase();
   let path = url.pathname;
@@ -85,12 +102,14 @@ async function route(node: DfsNode, base: string, request: Request): Promise<Res
 
   const [top, key, sub] = seg;
   if (top === "files" && seg.length === 1) {
-    if (method === "POST") return await putFile(node, base, request, url);
+    if (method === "POST") return await putFile(node, base, request, url, signal);
     if (method === "GET" || method === "HEAD") return await listFiles(node, method);
     return notAllowed("GET, HEAD, POST");
   }
   if (top === "files" && seg.length === 2) {
-    if (method === "GET" || method === "HEAD") return await getFile(node, key, request, method);
+    if (method === "GET" || method === "HEAD") {
+      return await getFile(node, key, request, method, signal);
+    }
     if (method === "DELETE") return jsonResponse(await node.delete(key));
     return notAllowed("GET, HEAD, DELETE");
   }
@@ -130,7 +149,13 @@ async function listFiles(node: DfsNode, method: string): Promise<Response> {
   return json({ files: await node.list() }, method);
 }
 
-async function putFile(node: DfsNode, base: string, request: Request, url: URL): Promise<Response> {
+async function putFile(
+  node: DfsNode,
+  base: string,
+  request: Request,
+  url: URL,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
   const name = url.searchParams.get("name") ?? undefined;
   if (name !== undefined && name.trim() === "") {
     return errorResponse("INVALID_ARGUMENT", "name must not be empty");
@@ -147,7 +172,7 @@ async function putFile(node: DfsNode, base: string, request: Request, url: URL):
     }
   }
   const body = request.body ?? new Uint8Array(0);
-  const result = await node.put(body, { name, copies, signal: request.signal });
+  const result = await node.put(body, { name, copies, signal });
   const location = `${base}/files/${encodeURIComponent(result.id)}`;
   return jsonResponse(result, 201, { location });
 }
@@ -175,6 +200,7 @@ async function getFile(
   key: string,
   request: Request,
   method: string,
+  signal: AbortSignal | undefined,
 ): Promise<Response> {
   const byId = ContentId.tryParse(key) !== null;
   const ifNoneMatch = request.headers.get("if-none-match");
@@ -211,12 +237,12 @@ async function getFile(
   }
 
   // Once stat resolved a name, read by id so the range and the bytes describe the same file.
-  const result = await node.get(stat?.id ?? key, { range, signal: request.signal });
+  const result = await node.get(stat?.id ?? key, { range, signal });
   const headers = baseHeaders(result.id, byId);
   const length = result.end >= result.start ? result.end - result.start + 1 : 0;
   headers.set("content-length", String(length));
   if (range) headers.set("content-range", `bytes ${result.start}-${result.end}/${result.size}`);
-  const body = guardStream(result.stream, request.signal);
+  const body = guardStream(result.stream, signal);
   return new Response(body, { status: range ? 206 : 200, headers });
 }
 

@@ -51,7 +51,6 @@ Deno.test("post_with_name_and_copies_passes_them_to_put", async () => {
   assert.equal(body.wanted, 5);
   assert.equal(node.lastPut?.name, "notes/todo.txt");
   assert.equal(node.lastPut?.copies, 5);
-  assert.ok(node.signals.at(-1) instanceof AbortSignal);
 });
 
 Deno.test("post_without_body_stores_an_empty_file", async () => {
@@ -307,10 +306,36 @@ Deno.test("base_path_option_moves_every_route", async () => {
   await old.body?.cancel();
 });
 
+Deno.test("request_signal_is_never_read_by_default", async () => {
+  let reads = 0;
+  const spy = (req: Request) =>
+    new Proxy(req, {
+      get(target, prop) {
+        if (prop === "signal") reads++;
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+  const node = new FakeNode();
+  const handler = createApiHandler(node);
+  let res = await handler(spy(
+    new Request("http://dfs.test/api/v1/files", {
+      method: "POST",
+      body: "x",
+    }),
+  ));
+  assert.equal(res.status, 201);
+  const put = await res.json();
+  res = await handler(spy(new Request(`http://dfs.test/api/v1/files/${put.id}`)));
+  assert.equal(await res.text(), "x");
+  assert.equal(reads, 0);
+  assert.deepEqual(node.signals, [undefined, undefined]);
+});
+
 Deno.test("client_abort_mid_download_cancels_the_node_stream", async () => {
   const node = new FakeNode();
   const id = node.addVirtual(10 * 1024 * 1024, (s, e) => generated(s, e));
-  const handler = createApiHandler(node);
+  const handler = createApiHandler(node, { useRequestSignal: true });
   const ac = new AbortController();
   const res = await handler(
     new Request(`http://dfs.test/api/v1/files/${id}`, { signal: ac.signal }),
