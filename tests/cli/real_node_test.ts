@@ -20,11 +20,6 @@ Deno.test("serve_with_the_real_node_stores_and_returns_a_file_through_the_cli", 
   done.finally(() => finished = true);
   try {
     await waitFor(() => finished || /api {3}\S+\n/.test(proc.stdout));
-    if (finished && proc.stderr.includes("not available yet")) {
-      // The node layer's TCP peer manager is still a stub while it is being written.
-      console.warn(`skipped: the real node cannot start yet (${proc.stderr.trim()})`);
-      return;
-    }
     assert.equal(finished, false, proc.stderr);
     const api = /api {3}(\S+)\n/.exec(proc.stdout)![1];
     const src = `${dir}/in.bin`;
@@ -44,6 +39,57 @@ Deno.test("serve_with_the_real_node_stores_and_returns_a_file_through_the_cli", 
       proc.raise("SIGINT");
       assert.equal(await done, 0, proc.stderr);
     }
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Starts `dfs serve ARGS` with the real node; resolves once its API URL is printed. */
+async function startServe(args: string[]) {
+  const proc = new FakeProcess(["serve", "--listen", ":0", "--api", ":0", ...args]);
+  const done = main(testRuntime(proc));
+  let finished = false;
+  done.finally(() => finished = true);
+  await waitFor(() => finished || /api {3}\S+\n/.test(proc.stdout));
+  assert.equal(finished, false, proc.stderr);
+  const api = /api {3}(\S+)\n/.exec(proc.stdout)![1];
+  const p2p = /p2p {3}(\S+)\n/.exec(proc.stdout)![1];
+  return {
+    proc,
+    api,
+    p2p,
+    stop: async () => {
+      proc.raise("SIGTERM");
+      assert.equal(await done, 0, proc.stderr);
+    },
+  };
+}
+
+Deno.test("two_real_nodes_started_by_the_cli_share_a_file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dfs-serve-two-" });
+  const a = await startServe(["--data", `${dir}/a`, "--replication", "2"]);
+  let b: Awaited<ReturnType<typeof startServe>> | undefined;
+  try {
+    b = await startServe(["--data", `${dir}/b`, "--bootstrap", a.p2p, "--replication", "2"]);
+    const api = b.api;
+    // Wait (bounded) until B sees A as a peer.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const peers = new FakeProcess(["peers", "--json", "--api", api]);
+      await main(testRuntime(peers));
+      if (peers.stdout.startsWith("[") && JSON.parse(peers.stdout).length > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const bytes = new Uint8Array(600_000).map((_, i) => (i * 13) % 256);
+    await Deno.writeFile(`${dir}/in.bin`, bytes);
+    const put = new FakeProcess(["put", `${dir}/in.bin`, "--json", "--api", a.api]);
+    assert.equal(await main(testRuntime(put)), 0, put.stderr);
+    const result = JSON.parse(put.stdout);
+    const get = new FakeProcess(["get", result.id, "-o", `${dir}/out.bin`, "--api", api]);
+    assert.equal(await main(testRuntime(get)), 0, get.stderr);
+    assert.deepEqual(await Deno.readFile(`${dir}/out.bin`), bytes);
+  } finally {
+    await b?.stop();
+    await a.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
