@@ -131,6 +131,11 @@ export class Node implements DfsNode {
         names: {
           get: (name) => node.#names.local(name),
           put: async (record) => void await node.#names.offer(record),
+          all: async () => {
+            const out: NameRecord[] = [];
+            for await (const r of node.#names.list()) out.push(r);
+            return out;
+          },
         },
         peer: opts.peer,
         log: opts.log,

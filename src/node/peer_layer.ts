@@ -20,6 +20,8 @@ export interface NameService {
   get(name: string): Promise<NameRecord | null>;
   /** Keeps `record` when it wins over the local one. */
   put(record: NameRecord): Promise<void>;
+  /** Every record held locally (pushed to a peer when it connects). */
+  all(): Promise<NameRecord[]>;
 }
 
 /** What a peer layer needs to start. */

@@ -95,7 +95,8 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline) {
         const open = nodes.filter((x) => !isClosed(x));
-        if (open.every((x) => x.peers().filter((p) => p.state === "open").length >= want)) return;
+        const counts = await Promise.all(open.map(async (x) => (await x.status()).peers));
+        if (counts.every((c) => c >= want)) return;
         await new Promise((r) => setTimeout(r, 20));
       }
       throw new Error(`cluster did not settle to ${want} peers each`);

@@ -50,7 +50,7 @@ export class DirectHub {
         [...me.links].filter((m) => m.open && me.open).map((m) => ({
           nodeId: m.nodeId,
           address: m.address,
-          state: "open",
+          state: "connected",
           lastSeen: Date.now(),
         })),
       close: () => {

@@ -167,6 +167,10 @@ for (const { label, options } of MODES) {
       const cNode = await c.add({ bootstrap: [a.address, b.address] });
       await waitFor(() => cNode.peers().length >= 2);
       const winner = a.nodeId > b.nodeId ? ra : rb;
+      // Records reach a new peer right after it connects (pushed by both sides).
+      await waitForAsync(async () =>
+        (await cNode.resolveName("doc").catch(() => null))?.id === winner.id
+      );
       const rec = await cNode.resolveName("doc");
       assert.deepEqual([rec.id, rec.version], [winner.id, 1]);
       const got = await cNode.get("doc");
@@ -239,6 +243,14 @@ for (const { label, options } of MODES) {
       await c.close();
     }
   });
+}
+
+async function waitForAsync(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
