@@ -104,7 +104,7 @@ const MAX_KNOWN_DIRS = 100_000;
  * A crash-safe, verifying block store on a {@linkcode FileSystem}.
  *
  * @example Store and read back a block on the in-memory file system
- * ```ts ignore
+ * ```ts
  * import { FsBlockStore } from "./block_store.ts";
  * import { MemoryFileSystem } from "../runtime/memory/fs.ts";
  * const store = await FsBlockStore.open({ fs: new MemoryFileSystem(), root: "/store" });
@@ -217,17 +217,15 @@ export class FsBlockStore implements BlockStore {
   /** Reads an entry, verified, as a stream of views into one buffer. See {@linkcode readBytes}. */
   async read(key: StoreKey, options?: ReadOptions): Promise<ReadableStream<Uint8Array>> {
     const data = await this.readBytes(key, options);
-    let offset = 0;
+    // The bytes are already in memory (they had to be, to be verified): queue views of them.
     return new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (offset < data.length) {
-          const end = Math.min(offset + READ_CHUNK_SIZE, data.length);
-          controller.enqueue(data.subarray(offset, end));
-          offset = end;
+      start(controller) {
+        for (let at = 0; at < data.length; at += READ_CHUNK_SIZE) {
+          controller.enqueue(data.subarray(at, Math.min(at + READ_CHUNK_SIZE, data.length)));
         }
-        if (offset >= data.length) controller.close();
+        controller.close();
       },
-    }, { highWaterMark: 0 });
+    });
   }
 
   /**

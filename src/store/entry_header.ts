@@ -32,7 +32,7 @@ export const HEADER_VERSION = 1;
 /** Bytes before the id: magic, version, flags, idLen, keyLen, size. */
 export const HEADER_FIXED_BYTES = 17;
 /** Largest possible header: fixed part, a SHA-256 id, the longest key, the checksum. */
-export const MAX_HEADER_BYTES = HEADER_FIXED_BYTES + 34 + MAX_KEY_BYTES + 4;
+export const MAX_HEADER_BYTES: number = HEADER_FIXED_BYTES + 34 + MAX_KEY_BYTES + 4;
 
 const MAGIC = [0x44, 0x46, 0x53, 0x42];
 const FLAG_KEYED = 1;

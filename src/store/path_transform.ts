@@ -48,14 +48,14 @@ async function hashHex(webName: "SHA-1" | "SHA-256", text: string): Promise<stri
  * console.log(segments.join("/")); // ids/ab/1220abab...
  * ```
  */
-export const defaultPathTransform: PathTransform = (key) => {
+export function defaultPathTransform(key: string): readonly string[] | Promise<readonly string[]> {
   const id = ContentId.tryParse(key);
   if (id) {
     const text = id.toString();
     return ["ids", text.slice(4, 6), text];
   }
   return hashHex("SHA-256", key).then((h) => ["keys", h.slice(0, 2), h]);
-};
+}
 
 /**
  * The original design's transform: the SHA-1 of the key in hex, split into eight 5-character
@@ -68,13 +68,13 @@ export const defaultPathTransform: PathTransform = (key) => {
  * console.log(segments.length); // 9: eight directories and the file name
  * ```
  */
-export const casPathTransform: PathTransform = async (key) => {
+export async function casPathTransform(key: string): Promise<readonly string[]> {
   const h = await hashHex("SHA-1", key);
   const segments: string[] = [];
   for (let i = 0; i < h.length; i += 5) segments.push(h.slice(i, i + 5));
   segments.push(h);
   return segments;
-};
+}
 
 /**
  * Checks the segments a transform returned and returns them as a fresh array. Throws
