@@ -13,7 +13,7 @@ import { ConnectError, IoError } from "../../errors.ts";
 import type { Connection, ConnectOptions, Listener, NetAddress, Network } from "../types.ts";
 
 /** Bytes asked from the socket per read. */
-const READ_SIZE = 64 * 1024;
+const READ_SIZE = 256 * 1024;
 
 /**
  * Returns a {@linkcode Network} backed by Deno's TCP sockets.
@@ -142,7 +142,7 @@ function wrapConn(conn: Deno.TcpConn): Connection {
     if (readDone && writeDone) release();
   };
 
-  const scratch = new Uint8Array(READ_SIZE);
+  let scratch = new Uint8Array(READ_SIZE);
   const readable = new ReadableStream<Uint8Array>({
     async pull(controller) {
       let n: number | null;
@@ -164,7 +164,13 @@ function wrapConn(conn: Deno.TcpConn): Connection {
         maybeRelease();
         return;
       }
-      if (n > 0) controller.enqueue(scratch.slice(0, n));
+      if (n >= READ_SIZE / 4) {
+        // A big read: hand the buffer itself over (no copy) and read into a fresh one next.
+        controller.enqueue(scratch.subarray(0, n));
+        scratch = new Uint8Array(READ_SIZE);
+      } else if (n > 0) {
+        controller.enqueue(scratch.slice(0, n));
+      }
     },
     cancel() {
       readDone = true;
