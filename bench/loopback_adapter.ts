@@ -57,6 +57,11 @@ async function once(net: Network, total: number): Promise<number> {
   return ms;
 }
 
+/** Resident set size now (bytes); the runs reuse one 64 KiB chunk, so this is near the peak. */
+function rss(): number {
+  return g.Deno ? g.Deno.memoryUsage().rss : g.process.memoryUsage().rss;
+}
+
 async function main(): Promise<void> {
   const args: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
   const total = Math.max(1, Number(args[0] ?? "64")) * 1024 * 1024;
@@ -75,6 +80,7 @@ async function main(): Promise<void> {
     chunkBytes: CHUNK,
     runs: mibPerSec,
     medianMiBps: sorted[Math.floor(sorted.length / 2)],
+    rssMiB: Math.round(rss() / 1024 / 1024),
   }));
 }
 

@@ -144,6 +144,11 @@ const nodeRun: RunFn = async ({ total }) => {
   return ms;
 };
 
+/** Resident set size now (bytes); the runs reuse one 64 KiB chunk, so this is near the peak. */
+function rss(): number {
+  return g.Deno ? g.Deno.memoryUsage().rss : g.process.memoryUsage().rss;
+}
+
 async function main(): Promise<void> {
   const mib = Number(argv()[0] ?? "64");
   const total = Math.max(1, mib) * 1024 * 1024;
@@ -169,6 +174,7 @@ async function main(): Promise<void> {
     chunkBytes: CHUNK,
     runs: mibPerSec,
     medianMiBps: sorted[Math.floor(sorted.length / 2)],
+    rssMiB: Math.round(rss() / 1024 / 1024),
   }));
 }
 
