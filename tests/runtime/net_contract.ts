@@ -226,6 +226,31 @@ export function netContractCases(host: { readonly net: Network }, _scratchDir?: 
       },
     },
     {
+      name: "closing_the_listener_keeps_accepted_connections_open",
+      fn: async () => {
+        await withServer(net, echo, async (listener) => {
+          const conn = await net.connect(listener.address);
+          const writer = conn.writable.getWriter();
+          await writer.write(enc.encode("before"));
+          const reader = conn.readable.getReader();
+          const first = await bounded(reader.read(), 10_000, "first echo");
+          assert.equal(dec.decode(first.value), "before");
+          await listener.close();
+          await listener.close(); // idempotent
+          await writer.write(enc.encode("after"));
+          const second = await bounded(reader.read(), 10_000, "echo after listener close");
+          assert.equal(dec.decode(second.value), "after");
+          await writer.close();
+          const rest = await bounded(reader.read(), 10_000, "end of echo");
+          assert.equal(rest.done, true);
+          await assert.rejects(
+            bounded(net.connect(listener.address), 10_000, "connect after close"),
+            (err: unknown) => err instanceof ConnectError,
+          );
+        });
+      },
+    },
+    {
       name: "connect_to_closed_port_rejects_with_connect_error",
       fn: async () => {
         const listener = await net.listen({ hostname: LOOPBACK, port: 0 }, (c) => c.close());
