@@ -79,3 +79,38 @@ Deno.test("read_signal_aborts_before_loading", async () => {
   await assert.rejects(store.readBytes(id), NotFoundError);
   await store.close();
 });
+
+Deno.test("read_of_entry_over_a_smaller_bound_rejects_without_quarantine", async () => {
+  const fs = new MemoryFileSystem();
+  const big = await FsBlockStore.open({ fs, root: "/s", maxEntrySize: 100_000 });
+  const id = await big.put(new Uint8Array(50_000));
+  await big.close();
+  const small = await FsBlockStore.open({ fs, root: "/s", maxEntrySize: 1000 });
+  await assert.rejects(small.readBytes(id), { code: "ENTRY_TOO_LARGE" });
+  assert.equal(await small.has(id), true, "still there for a store with a larger bound");
+  assert.deepEqual(await filesUnder(fs, "/s/quarantine"), []);
+  await small.close();
+});
+
+Deno.test("listing_while_writing_and_deleting_never_throws", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  const ids = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => store.put(te.encode(`b${i}`))),
+  );
+  const churn = (async () => {
+    for (let i = 0; i < 40; i++) {
+      await store.delete(ids[i]);
+      await store.put(te.encode(`c${i}`));
+    }
+  })();
+  let seen = 0;
+  for (let round = 0; round < 5; round++) {
+    for await (const _ of store.list()) seen++;
+  }
+  await churn;
+  assert.ok(seen > 0);
+  assert.equal((await store.stats()).count, 40);
+  assert.deepEqual(await filesUnder(fs, "/s/quarantine"), []);
+  await store.close();
+});
