@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ConnectError } from "../../src/errors.ts";
+import { ConnectError, IoError } from "../../src/errors.ts";
 import type { Connection, Listener, Network } from "../../src/runtime/types.ts";
 
 /** One named test case (structurally the portable harness's `Case`). */
@@ -248,6 +248,20 @@ export function netContractCases(host: { readonly net: Network }, _scratchDir?: 
             (err: unknown) => err instanceof ConnectError,
           );
         });
+      },
+    },
+    {
+      name: "listen_on_a_taken_port_rejects_with_io_error",
+      fn: async () => {
+        const first = await net.listen({ hostname: LOOPBACK, port: 0 }, (c) => c.close());
+        try {
+          await assert.rejects(
+            net.listen(first.address, (c) => c.close()),
+            (err: unknown) => err instanceof IoError && err.code === "IO",
+          );
+        } finally {
+          await first.close();
+        }
       },
     },
     {
