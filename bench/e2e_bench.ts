@@ -22,7 +22,7 @@ import {
   type NodeProcess,
   peakRss,
   type ProcessRuntime,
-  putVia,
+  putRaw,
   randomBody,
   startNodeProcess,
   waitForPeers,
@@ -108,7 +108,7 @@ try {
   const a = await startNodeProcess({ runtime, dataDir: `${dir}/a`, replication: 1, durability });
   procs.push(a);
   const body = randomBody(size, 42);
-  const put = await timed(() => putVia(a.info.apiUrl, body.stream, "?copies=1", 30 * 60_000));
+  const put = await timed(() => putRaw(a.info.apiUrl, body.stream, size, "?copies=1"));
   const want = body.digest();
   if (put.value.size !== size) throw new Error(`put size ${put.value.size}`);
 

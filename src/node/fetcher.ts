@@ -1,6 +1,8 @@
 /**
  * The node's block source for reads: local store first, then the peers that hold the block.
  *
+ * - Local first — except that after 4 local misses without a hit, an operation stops looking in
+ *   the local store (a file that is not here is usually not here at all).
  * - A fetcher lives for one operation (a get or a stat). It remembers which peers turned out to
  *   hold the file's blocks and asks them directly for the next blocks, picking the holder with
  *   the fewest requests in flight, so concurrent block reads spread over several holders.
@@ -21,6 +23,9 @@ import type { ContentId } from "../id/content_id.ts";
 import type { BlockStore } from "../store/types.ts";
 import { BlockUnavailableError } from "./errors.ts";
 import type { RemotePeer } from "./remote.ts";
+
+/** Local misses (with no hit) after which a fetcher stops looking in the local store. */
+const LOCAL_MISS_LIMIT = 4;
 
 /** Options for {@linkcode BlockFetcher}. */
 export interface BlockFetcherOptions {
@@ -57,6 +62,8 @@ export class BlockFetcher {
   #opts: BlockFetcherOptions;
   #holders = new Map<string, RemotePeer>();
   #inflight = new Map<string, number>();
+  #localHits = 0;
+  #localMisses = 0;
 
   /** Creates a fetcher for one operation. */
   constructor(options: BlockFetcherOptions) {
@@ -71,11 +78,17 @@ export class BlockFetcher {
   }
 
   async #local(id: ContentId, signal?: AbortSignal): Promise<Uint8Array | null> {
+    // A file that is not here is usually not here at all: after a run of misses without a
+    // single hit, stop asking the disk (each miss costs a failed open) for this operation.
+    if (this.#localHits === 0 && this.#localMisses >= LOCAL_MISS_LIMIT) return null;
     try {
-      return await this.#opts.store.readBytes(id, { signal });
+      const bytes = await this.#opts.store.readBytes(id, { signal });
+      this.#localHits++;
+      return bytes;
     } catch (err) {
       if (signal?.aborted) throw err;
       // Missing (raced with a delete) or corrupt (the store took it out of service): go remote.
+      this.#localMisses++;
       return null;
     }
   }

@@ -267,3 +267,68 @@ export function peakRss(pid: number): number {
     return 0;
   }
 }
+
+/**
+ * Puts a body of known size through a node's API with a minimal HTTP/1.1 client over a raw
+ * loopback socket (`Content-Length`, no chunking). Deno's `fetch` uploads streamed bodies far
+ * below loopback speed, which would make the client the bottleneck of a benchmark.
+ */
+export async function putRaw(
+  base: string,
+  body: ReadableStream<Uint8Array>,
+  size: number,
+  query = "",
+): Promise<PutAnswer> {
+  const url = new URL(`${base}/api/v1/files${query}`);
+  const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+  try {
+    const head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+      `Content-Type: application/octet-stream\r\nContent-Length: ${size}\r\n` +
+      `Connection: close\r\n\r\n`;
+    await writeAll(conn, new TextEncoder().encode(head));
+    // Read the answer concurrently: a server may answer (an error) before the body is sent.
+    const answer = (async () => {
+      const parts: Uint8Array[] = [];
+      const buf = new Uint8Array(64 * 1024);
+      while (true) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        parts.push(buf.slice(0, n));
+      }
+      return new TextDecoder().decode(await new Blob(parts as BlobPart[]).arrayBuffer());
+    })();
+    for await (const chunk of body) await writeAll(conn, chunk);
+    const text = await answer;
+    const sep = text.indexOf("\r\n\r\n");
+    const status = Number(text.slice(9, 12));
+    let payload = text.slice(sep + 4);
+    if (/transfer-encoding:\s*chunked/i.test(text.slice(0, sep))) payload = dechunk(payload);
+    if (status < 200 || status >= 300) {
+      throw new Error(`POST ${url.pathname}: ${status} ${payload}`);
+    }
+    return JSON.parse(payload) as PutAnswer;
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+function dechunk(text: string): string {
+  let out = "";
+  let rest = text;
+  while (true) {
+    const nl = rest.indexOf("\r\n");
+    const n = parseInt(rest.slice(0, nl), 16);
+    if (!(n > 0)) return out;
+    out += rest.slice(nl + 2, nl + 2 + n);
+    rest = rest.slice(nl + 2 + n + 2);
+  }
+}

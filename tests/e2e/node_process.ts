@@ -6,7 +6,7 @@
  *
  * Flags: `--data DIR` (required), `--listen HOST:PORT` (default 127.0.0.1:0), `--api HOST:PORT`
  * (default 127.0.0.1:0), `--bootstrap HOST:PORT[,HOST:PORT...]`, `--replication N`,
- * `--block-size BYTES`, `--durability fsync|none`, `--verbose`.
+ * `--block-size BYTES`, `--concurrency N`, `--durability fsync|none`, `--verbose`.
  *
  * @module
  */
@@ -38,6 +38,7 @@ const node = await Node.start({
   bootstrap,
   replication: flag("replication") ? Number(flag("replication")) : undefined,
   blockSize: flag("block-size") ? Number(flag("block-size")) : undefined,
+  concurrency: flag("concurrency") ? Number(flag("concurrency")) : undefined,
   durability: (flag("durability") as "fsync" | "none" | undefined) ?? undefined,
   log: verbose
     ? (level, message, fields) =>

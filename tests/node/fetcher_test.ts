@@ -100,3 +100,19 @@ Deno.test("fetcher_honours_abort", async () => {
   ctl.abort();
   await assert.rejects(f.getBlock(id, { signal: ctl.signal }));
 });
+
+Deno.test("fetcher_stops_probing_the_disk_after_repeated_local_misses", async () => {
+  const store = new MemStore();
+  let reads = 0;
+  const readBytes = store.readBytes.bind(store);
+  store.readBytes = (k) => {
+    reads++;
+    return readBytes(k);
+  };
+  const peer = new FakePeer("aa");
+  const blocks = await Promise.all(Array.from({ length: 10 }, (_, i) => block(`m${i}`)));
+  for (const { id, bytes } of blocks) await peer.store.write(id, bytes);
+  const f = new BlockFetcher({ store, peers: () => [peer], timeoutMs: 1000 });
+  for (const { id, bytes } of blocks) assert.deepEqual(await f.getBlock(id), bytes);
+  assert.equal(reads, 4);
+});
