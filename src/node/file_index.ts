@@ -17,6 +17,7 @@ import { decodeManifest, MANIFEST_MAGIC } from "../file/manifest.ts";
 import type { BlockStore } from "../store/types.ts";
 
 const PREFIX = "file:";
+const MAX_CLAIMED = 100_000;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -45,6 +46,8 @@ export interface FileIndexEntry {
 export class FileIndex {
   #store: BlockStore;
   #entries = new Map<string, FileIndexEntry>();
+  /** Ids listed as children by inner manifests received (bounded; not persisted). */
+  #claimed = new Set<string>();
 
   private constructor(store: BlockStore) {
     this.#store = store;
@@ -114,11 +117,15 @@ export class FileIndex {
     }
     if (m.algorithm !== id.algorithm) return;
     if (m.kind === "inner") {
+      if (this.#claimed.size > MAX_CLAIMED) this.#claimed.clear();
       for (const c of m.children) {
         const text = c.id.toString();
+        this.#claimed.add(text);
         if (this.#entries.has(text)) await this.remove(text);
       }
     }
+    // A child whose parent arrived first (blocks are sent several at a time) is not a root.
+    if (this.#claimed.has(id.toString())) return;
     const blocks = m.kind === "leaf" ? m.children.length : Math.ceil(m.size / m.blockSize);
     await this.add({ id: id.toString(), size: m.size, blocks, blockSize: m.blockSize });
   }

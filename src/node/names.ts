@@ -147,6 +147,7 @@ export interface NameRegistryOptions {
  */
 export class NameRegistry {
   #opts: NameRegistryOptions;
+  #lock: Promise<unknown> = Promise.resolve();
 
   /** Creates a registry over a store. */
   constructor(options: NameRegistryOptions) {
@@ -169,13 +170,19 @@ export class NameRegistry {
    * Keeps `record` when it wins over the local one. Returns the record now held locally.
    * This is what a node does with a record a peer pushes to it.
    */
-  async offer(record: NameRecord): Promise<NameRecord> {
+  offer(record: NameRecord): Promise<NameRecord> {
     const checked = parseNameRecord(record);
-    if (!checked) throw new InvalidArgumentError(`malformed name record`);
-    const current = await this.local(checked.name);
-    if (current && compareNameRecords(current, checked) >= 0) return current;
-    await this.#opts.store.write(keyOf(checked.name), encodeNameRecord(checked));
-    return checked;
+    if (!checked) return Promise.reject(new InvalidArgumentError(`malformed name record`));
+    // Compare-and-write must not interleave: two records arriving at once would otherwise both
+    // see the old record and the later write would win regardless of order.
+    const run = this.#lock.then(async () => {
+      const current = await this.local(checked.name);
+      if (current && compareNameRecords(current, checked) >= 0) return current;
+      await this.#opts.store.write(keyOf(checked.name), encodeNameRecord(checked));
+      return checked;
+    });
+    this.#lock = run.catch(() => {});
+    return run;
   }
 
   /** Asks every peer for its record and returns the winner including the local one, kept locally. */

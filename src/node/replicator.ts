@@ -58,6 +58,8 @@ export interface ReplicateResult {
   readonly outcomes: readonly TargetOutcome[];
 }
 
+const MAX_SEEN = 100_000;
+
 interface TargetState {
   peer: RemotePeer;
   ok: boolean;
@@ -84,9 +86,14 @@ export async function replicateFile(options: ReplicateOptions): Promise<Replicat
   const states: TargetState[] = options.targets.map((peer) => ({ peer, ok: true, sent: 0 }));
   const rootText = options.fileId.toString();
   let batch: ContentId[] = [];
+  // Files with repeated content list the same block many times; send it once (bounded memory).
+  const seen = new Set<string>();
   for await (const id of options.blockIds()) {
     options.signal?.throwIfAborted();
-    if (id.toString() === rootText) continue;
+    const text = id.toString();
+    if (text === rootText || seen.has(text)) continue;
+    if (seen.size >= MAX_SEEN) seen.clear();
+    seen.add(text);
     batch.push(id);
     if (batch.length >= batchSize) {
       await pushBatch(batch, states, options);

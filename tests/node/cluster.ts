@@ -9,7 +9,15 @@ import { Node, type NodeStartOptions } from "../../src/node/node.ts";
 import { memoryRuntime } from "../../src/runtime/memory.ts";
 import { MemoryNetwork } from "../../src/runtime/memory/net.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
-import type { BlockStore, ReadOptions, StoreKey } from "../../src/store/types.ts";
+import type {
+  BlockStore,
+  ReadOptions,
+  StoreInput,
+  StoreKey,
+  WriteOptions,
+} from "../../src/store/types.ts";
+import { ContentId } from "../../src/id/content_id.ts";
+import { IoError } from "../../src/errors.ts";
 import { DirectHub } from "./direct_layer.ts";
 
 /** A store that serves flipped bytes for chosen keys, as a faulty or malicious holder would. */
@@ -29,12 +37,36 @@ export function corrupting(store: BlockStore, bad: Set<string>): BlockStore {
   });
 }
 
+/** A store whose content-addressed writes fail while `refuse()` is true (a full or broken disk). */
+export function refusing(store: BlockStore, refuse: () => boolean): BlockStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === "write") {
+        return (key: StoreKey, data: StoreInput, options?: WriteOptions) => {
+          if (refuse() && ContentId.tryParse(key.toString())) {
+            return Promise.reject(new IoError("disk refuses writes"));
+          }
+          return target.write(key, data, options);
+        };
+      }
+      const v = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
+/** Per-node extras of a cluster. */
+export type NodeExtras = Partial<NodeStartOptions> & {
+  /** Wraps the node's store (e.g. with {@linkcode refusing}). */
+  readonly wrapStore?: (store: BlockStore) => BlockStore;
+};
+
 /** Options of {@linkcode startCluster}. */
 export interface ClusterOptions {
   /** Join nodes by direct calls instead of the peer layer. */
   readonly direct?: boolean;
   /** Per-node extra options. */
-  readonly each?: (i: number) => Partial<NodeStartOptions>;
+  readonly each?: (i: number) => NodeExtras;
   /** Shared options. */
   readonly common?: Partial<NodeStartOptions>;
 }
@@ -66,10 +98,12 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
       root: `${dataDir}/blocks`,
       durability: "none",
     });
+    const per = options.each?.(i) ?? {};
+    const { wrapStore, ...perOptions } = per;
     const node = await Node.start({
       runtime,
       dataDir,
-      store,
+      store: wrapStore ? wrapStore(store) : store,
       listen: { hostname: `10.0.0.${i + 1}`, port: 4000 },
       bootstrap: nodes.filter((x) => !isClosed(x)).map((x) => x.address),
       blockSize: 1024,
@@ -77,7 +111,7 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
       peer: { heartbeatIntervalMs: 200, deadAfterMs: 1500, backoffBaseMs: 50, backoffMaxMs: 500 },
       ...(options.direct ? { peerLayer: hub.factory } : {}),
       ...options.common,
-      ...options.each?.(i),
+      ...stripUndefined(perOptions),
       ...extra,
     });
     nodes.push(node);
@@ -131,4 +165,8 @@ export function randomBytes(n: number, seed: number): Uint8Array {
 /** Reads a stream fully. */
 export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -102,3 +102,15 @@ Deno.test("offer_keeps_only_newer_records", async () => {
   for await (const r of reg.list()) all.push(r);
   assert.deepEqual(all, [rec(3, "ab", idB)]);
 });
+
+Deno.test("concurrent_offers_keep_the_winner_whatever_the_arrival_order", async () => {
+  const reg = new NameRegistry({
+    store: new MemStore(),
+    nodeId: "01",
+    peers: () => [],
+    timeoutMs: 1,
+  });
+  const records = [rec(1, "aa"), rec(1, "ff", idB), rec(1, "0b")];
+  await Promise.all(records.map((r) => reg.offer(r)));
+  assert.deepEqual(await reg.local("doc"), rec(1, "ff", idB));
+});

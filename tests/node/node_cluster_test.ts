@@ -3,6 +3,10 @@ import { corrupting, kill, randomBytes, readAll, startCluster } from "./cluster.
 import type { ClusterOptions } from "./cluster.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
 import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
+import type { BlockStore } from "../../src/store/types.ts";
+import { ContentId } from "../../src/id/content_id.ts";
+import { closestPeers } from "../../src/node/placement.ts";
+import { refusing } from "./cluster.ts";
 
 const BS = 1024;
 const SEED = Number(Deno.env.get("DFS_SEED") ?? 7);
@@ -218,6 +222,49 @@ for (const { label, options } of MODES) {
       const again = await a.delete(f2.id);
       assert.equal(again.local, true);
       await assert.rejects(a.get(f2.id), { code: "NOT_FOUND" });
+    } finally {
+      await c.close();
+    }
+  });
+
+  t("a_holder_lists_a_replicated_multi_level_file_once", async () => {
+    const c = await startCluster(2, options);
+    try {
+      await c.settle();
+      // 1 KiB blocks: 23 children per manifest, so 60 blocks make a two-level tree.
+      const data = randomBytes(60 * BS, SEED);
+      const put = await c.nodes[0].put(data, { copies: 2 });
+      assert.equal(put.copies, 2);
+      assert.deepEqual((await c.nodes[1].list()).map((f) => f.id), [put.id]);
+      assert.equal((await c.nodes[1].list())[0].size, data.length);
+      assert.equal((await c.nodes[1].stat(put.id)).local, true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  t("put_falls_back_to_the_next_peer_when_the_closest_fails", async () => {
+    const failing = new Set<number>();
+    const c = await startCluster(3, {
+      ...options,
+      each: (i) => ({
+        wrapStore: (store: BlockStore) => refusing(store, () => failing.has(i)),
+      }),
+    });
+    try {
+      await c.settle();
+      const data = randomBytes(5 * BS, SEED);
+      const probe = await c.nodes[0].put(data, { copies: 1 });
+      const [first] = closestPeers(
+        ContentId.parse(probe.id).digest,
+        [1, 2].map((i) => ({ i, nodeId: c.nodes[i].nodeId })),
+        1,
+      );
+      failing.add(first.i);
+      const put = await c.nodes[0].put(data, { copies: 2 });
+      assert.deepEqual([put.copies, put.wanted], [2, 2]);
+      assert.equal(await c.nodes[first.i].has(put.id), false);
+      assert.equal(await c.nodes[3 - first.i].has(put.id), true);
     } finally {
       await c.close();
     }

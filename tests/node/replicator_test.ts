@@ -73,3 +73,20 @@ Deno.test("replicate_reads_each_block_once_for_several_targets", async () => {
   assert.equal(r.confirmed.length, 3);
   assert.equal(reads, 7);
 });
+
+Deno.test("replicate_sends_a_repeated_block_once", async () => {
+  const { ids, base } = await setup(3);
+  const p = new FakePeer("aa");
+  const r = await replicateFile({
+    ...base,
+    blockIds: async function* () {
+      yield ids[1];
+      yield ids[2];
+      yield ids[1];
+      yield ids[1];
+      yield ids[0];
+    },
+    targets: [p],
+  });
+  assert.equal(r.outcomes[0].sent, 3);
+});
