@@ -220,6 +220,8 @@ export async function waitFor(
 export interface RawChannel extends MessageChannel {
   /** Writes bytes as they are (garbage, hand-made frames). */
   writeBytes(bytes: Uint8Array): Promise<void>;
+  /** Reads (and drops) messages until the peer ends or resets the stream (bounded). */
+  readonly closedByPeer: Promise<void>;
 }
 
 /** A plain, unbounded-by-design test channel over `conn` that can write raw bytes too. */
@@ -228,7 +230,7 @@ export function rawChannel(conn: Connection): RawChannel {
   writer.closed.catch(() => {});
   const messages = readMessages(conn.readable);
   let pending = 0;
-  return {
+  const channel: RawChannel = {
     remote: "raw",
     closed: conn.closed,
     get pendingSends() {
@@ -253,5 +255,15 @@ export function rawChannel(conn: Connection): RawChannel {
     close() {
       conn.close();
     },
+    get closedByPeer() {
+      return (async () => {
+        for (let i = 0; i < 10_000; i++) {
+          const m = await channel.receive().catch(() => null);
+          if (m === null) return;
+        }
+        throw new Error("peer did not close the stream");
+      })();
+    },
   };
+  return channel;
 }

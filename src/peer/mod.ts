@@ -1,0 +1,70 @@
+/**
+ * The peer layer: node identity, the authenticated handshake, request/response connections
+ * with heartbeats and limits, and the peer manager that listens, dials and keeps the table.
+ *
+ * @example Serve blocks and fetch one from a peer
+ * ```ts ignore
+ * import { MemoryBlockService, NodeIdentity, PeerManager } from "./mod.ts";
+ * const manager = new PeerManager({
+ *   identity: await NodeIdentity.loadOrCreate(runtime.fs, dataDir),
+ *   network: runtime.net,
+ *   listen: { hostname: "0.0.0.0", port: 4000 },
+ *   bootstrap: ["10.0.0.2:4000"],
+ *   service: new MemoryBlockService(),
+ * });
+ * await manager.start();
+ * const peer = await manager.connect("10.0.0.3:4000");
+ * const bytes = await peer.getBlock(id);
+ * await manager.shutdown();
+ * ```
+ *
+ * @module
+ */
+
+export { formatAddress, parseAddress } from "./address.ts";
+export { backoffDelay } from "./backoff.ts";
+export { MemoryBlockService } from "./block_service.ts";
+export type { BlockService } from "./block_service.ts";
+export { framedChannel } from "./channel.ts";
+export type { FramedChannelOptions, MessageChannel } from "./channel.ts";
+export {
+  HandshakeError,
+  PeerClosedError,
+  PeerCorruptDataError,
+  PeerLimitError,
+  PeerProtocolError,
+  PeerRemoteError,
+} from "./errors.ts";
+export type { HandshakeFailureReason } from "./errors.ts";
+export {
+  DEFAULT_CAPABILITIES,
+  HANDSHAKE_DOMAIN,
+  handshakeTranscript,
+  MIN_PROTOCOL_VERSION,
+  performHandshake,
+} from "./handshake.ts";
+export type { HandshakeParams, HandshakeResult } from "./handshake.ts";
+export {
+  IDENTITY_FILE,
+  IdentityError,
+  NodeIdentity,
+  nodeIdOf,
+  verifySignature,
+} from "./identity.ts";
+export { DEFAULT_PEER_OPTIONS, resolvePeerOptions } from "./options.ts";
+export type { PeerOptions } from "./options.ts";
+export { PeerConnection } from "./peer_connection.ts";
+export type {
+  CloseInfo,
+  CloseReason,
+  OutgoingMessage,
+  PeerConnectionInit,
+  PeerConnectionStats,
+  PeerLogger,
+  PeerRole,
+  RequestContext,
+  RequestHandler,
+  RequestOptions,
+} from "./peer_connection.ts";
+export { PeerManager } from "./peer_manager.ts";
+export type { ConnectPeerOptions, PeerInfo, PeerManagerInit, PeerState } from "./peer_manager.ts";

@@ -1,0 +1,516 @@
+/**
+ * The peer manager: listens, accepts and dials, keeps the peer table, redials bootstrap
+ * addresses with backoff, dedupes connections, enforces limits, and shuts down gracefully.
+ *
+ * @module
+ */
+
+import { DfsError } from "../errors.ts";
+import type { Connection, NetAddress, Network } from "../runtime/types.ts";
+import { fromHex, toHex } from "../util/hex.ts";
+import { MessageType, WireErrorCode } from "../wire/messages.ts";
+import { formatAddress, parseAddress } from "./address.ts";
+import { backoffDelay } from "./backoff.ts";
+import type { BlockService } from "./block_service.ts";
+import { framedChannel } from "./channel.ts";
+import type { MessageChannel } from "./channel.ts";
+import { PeerClosedError, PeerLimitError } from "./errors.ts";
+import { performHandshake } from "./handshake.ts";
+import type { HandshakeResult } from "./handshake.ts";
+import type { NodeIdentity } from "./identity.ts";
+import { resolvePeerOptions } from "./options.ts";
+import type { PeerOptions } from "./options.ts";
+import { PeerConnection } from "./peer_connection.ts";
+import type { CloseInfo, PeerLogger, PeerRole, RequestHandler } from "./peer_connection.ts";
+
+/** State of a peer in the table. */
+export type PeerState =
+  /** A dial or handshake is under way. */
+  | "connecting"
+  /** Connected and authenticated. */
+  | "connected"
+  /** Down; a redial is scheduled (bootstrap addresses). */
+  | "backoff"
+  /** The heartbeat declared it dead. */
+  | "dead"
+  /** Closed on purpose (GOODBYE, shutdown, duplicate) and not redialled. */
+  | "disconnected";
+
+/** One row of the peer table. */
+export interface PeerInfo {
+  /** Node id, hex ("" for a bootstrap address not reached yet). */
+  readonly nodeId: string;
+  /** Where it listens ("host:port"), or the address dialled. */
+  readonly address: string;
+  /** Current state. */
+  readonly state: PeerState;
+  /** Epoch ms when last heard from (0 if never). */
+  readonly lastSeen: number;
+  /** Last measured round-trip time in ms. */
+  readonly rttMs?: number;
+}
+
+/** Constructor parameters of {@linkcode PeerManager}. */
+export interface PeerManagerInit {
+  /** Our key pair. */
+  readonly identity: NodeIdentity;
+  /** Listen/connect (a runtime's `net`, or a `MemoryNetwork`). */
+  readonly network: Network;
+  /** Where to accept connections; absent: dial only. */
+  readonly listen?: NetAddress;
+  /** Address announced in HELLO (default: the bound listen address). */
+  readonly advertiseAddress?: string;
+  /** Addresses to dial at start and to keep redialling while down. */
+  readonly bootstrap?: readonly (NetAddress | string)[];
+  /** Serves the peers' block requests. */
+  readonly service?: BlockService;
+  /** Timing knobs and limits; defaults filled by {@linkcode resolvePeerOptions}. */
+  readonly options?: Partial<PeerOptions>;
+  /** Log sink (default: warnings and errors to `console.error`). */
+  readonly log?: PeerLogger;
+  /** Random source in [0, 1) for backoff jitter (default `Math.random`). */
+  readonly random?: () => number;
+}
+
+/** Options of {@linkcode PeerManager.connect}. */
+export interface ConnectPeerOptions {
+  /** Reject the peer unless it proves this node id (hex or bytes). */
+  readonly expectedNodeId?: string | Uint8Array;
+  /** Cancels the dial and handshake. */
+  readonly signal?: AbortSignal;
+}
+
+interface Record {
+  nodeId: string;
+  address: string;
+  state: PeerState;
+  lastSeen: number;
+  rttMs?: number;
+}
+
+interface BootstrapTarget {
+  readonly address: NetAddress;
+  readonly key: string;
+  nodeId: string;
+  state: PeerState;
+  attempt: number;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+const defaultLog: PeerLogger = (level, message, fields) => {
+  if (level === "warn" || level === "error") {
+    console.error(`[dfs peer] ${level}: ${message}`, fields ? JSON.stringify(fields) : "");
+  }
+};
+
+/**
+ * Owns every peer connection of a node.
+ *
+ * @example Two nodes on the in-memory network
+ * ```ts ignore
+ * const net = new MemoryNetwork();
+ * const a = new PeerManager({ identity: idA, network: net, listen: { hostname: "127.0.0.1", port: 0 }, service });
+ * await a.start();
+ * const b = new PeerManager({ identity: idB, network: net, bootstrap: [a.address!] });
+ * b.onPeerConnected((peer) => console.log("connected to", peer.nodeIdHex));
+ * await b.start();
+ * const peer = await b.connect(a.address!);
+ * console.log(await peer.ping());
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
+ */
+export class PeerManager {
+  /** Our identity. */
+  readonly identity: NodeIdentity;
+  /** Resolved options. */
+  readonly options: PeerOptions;
+
+  readonly #network: Network;
+  readonly #listenOn: NetAddress | undefined;
+  readonly #service: BlockService | undefined;
+  readonly #log: PeerLogger;
+  readonly #random: () => number;
+  readonly #handlers = new Map<number, RequestHandler>();
+  readonly #connections = new Map<string, PeerConnection>();
+  readonly #records = new Map<string, Record>();
+  readonly #bootstrap: BootstrapTarget[];
+  readonly #dialing = new Map<string, Promise<PeerConnection>>();
+  readonly #handshaking = new Set<MessageChannel>();
+  readonly #onConnected = new Set<(peer: PeerConnection) => void>();
+  readonly #onDisconnected = new Set<(peer: PeerConnection, info: CloseInfo) => void>();
+  readonly #stop = new AbortController();
+  #advertise: string;
+  #listener: { readonly address: NetAddress; close(): Promise<void> } | undefined;
+  #started = false;
+  #shuttingDown = false;
+
+  /** Creates a manager; nothing happens until {@linkcode PeerManager.start}. */
+  constructor(init: PeerManagerInit) {
+    this.identity = init.identity;
+    this.options = resolvePeerOptions(init.options);
+    this.#network = init.network;
+    this.#listenOn = init.listen;
+    this.#service = init.service;
+    this.#log = init.log ?? defaultLog;
+    this.#random = init.random ?? Math.random;
+    this.#advertise = init.advertiseAddress ?? "";
+    this.#bootstrap = (init.bootstrap ?? []).map((a) => {
+      const address = typeof a === "string" ? parseAddress(a) : a;
+      return { address, key: formatAddress(address), nodeId: "", state: "connecting", attempt: 0 };
+    });
+  }
+
+  /** The bound listen address (after start), if listening. */
+  get address(): NetAddress | undefined {
+    return this.#listener?.address;
+  }
+
+  /** The address announced to peers ("host:port"), or "". */
+  get advertisedAddress(): string {
+    return this.#advertise;
+  }
+
+  /** Our node id, hex. */
+  get nodeIdHex(): string {
+    return this.identity.nodeIdHex;
+  }
+
+  /** Listens (if asked) and starts dialling the bootstrap addresses. Resolves once listening. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    if (this.#listenOn) {
+      this.#listener = await this.#network.listen(this.#listenOn, (conn) => this.#accept(conn));
+      if (!this.#advertise) this.#advertise = formatAddress(this.#listener.address);
+    }
+    for (const target of this.#bootstrap) this.#dialTarget(target);
+  }
+
+  /**
+   * Registers a handler for a request type on every connection, present and future (for the
+   * layers above, e.g. the DHT).
+   */
+  handle(type: number, handler: RequestHandler): void {
+    this.#handlers.set(type, handler);
+  }
+
+  /** Calls `listener` with each newly connected peer. Returns a function that removes it. */
+  onPeerConnected(listener: (peer: PeerConnection) => void): () => void {
+    this.#onConnected.add(listener);
+    return () => this.#onConnected.delete(listener);
+  }
+
+  /** Calls `listener` when a peer's connection closes. Returns a function that removes it. */
+  onPeerDisconnected(listener: (peer: PeerConnection, info: CloseInfo) => void): () => void {
+    this.#onDisconnected.add(listener);
+    return () => this.#onDisconnected.delete(listener);
+  }
+
+  /** The live connection to `nodeIdHex`, if any. */
+  peer(nodeIdHex: string): PeerConnection | undefined {
+    const conn = this.#connections.get(nodeIdHex);
+    return conn?.isOpen ? conn : undefined;
+  }
+
+  /** Every live connection. */
+  connections(): PeerConnection[] {
+    return [...this.#connections.values()].filter((c) => c.isOpen);
+  }
+
+  /** The peer table: known peers and bootstrap addresses not reached yet. */
+  peers(): PeerInfo[] {
+    const out: PeerInfo[] = [];
+    for (const r of this.#records.values()) {
+      const conn = this.#connections.get(r.nodeId);
+      if (conn) {
+        const s = conn.stats();
+        r.lastSeen = s.lastSeen;
+        if (s.rttMs !== undefined) r.rttMs = s.rttMs;
+      }
+      out.push({ ...r });
+    }
+    for (const t of this.#bootstrap) {
+      if (!t.nodeId || !this.#records.has(t.nodeId)) {
+        out.push({ nodeId: t.nodeId, address: t.key, state: t.state, lastSeen: 0 });
+      } else if (t.state === "backoff" || t.state === "connecting") {
+        const r = out.find((p) => p.nodeId === t.nodeId);
+        if (r && r.state !== "connected") Object.assign(r, { state: t.state });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Dials `address` and completes the handshake; resolves with the connection (an existing
+   * one when we are already connected to that node). Rejects with `ConnectError`,
+   * `HandshakeError`, {@linkcode PeerLimitError} or {@linkcode PeerClosedError}.
+   */
+  connect(address: NetAddress | string, options: ConnectPeerOptions = {}): Promise<PeerConnection> {
+    const addr = typeof address === "string" ? parseAddress(address) : address;
+    const key = formatAddress(addr);
+    const expected = typeof options.expectedNodeId === "string"
+      ? fromHex(options.expectedNodeId) ?? undefined
+      : options.expectedNodeId;
+    if (expected) {
+      const existing = this.peer(toHex(expected));
+      if (existing) return Promise.resolve(existing);
+    }
+    const inflight = this.#dialing.get(key);
+    if (inflight && !options.signal) return inflight;
+    const dial = this.#dial(addr, key, expected, options.signal);
+    this.#dialing.set(key, dial);
+    const forget = () => {
+      if (this.#dialing.get(key) === dial) this.#dialing.delete(key);
+    };
+    dial.then(forget, forget);
+    return dial;
+  }
+
+  /**
+   * Graceful shutdown: stops accepting and redialling, sends GOODBYE on every connection,
+   * lets in-flight requests finish for up to `graceMs` (default `shutdownGraceMs`), fails
+   * the rest with {@linkcode PeerClosedError}, and closes everything. Idempotent.
+   */
+  async shutdown(graceMs: number = this.options.shutdownGraceMs): Promise<void> {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    this.#stop.abort(new PeerClosedError("node is shutting down"));
+    for (const t of this.#bootstrap) clearTimeout(t.timer);
+    const listener = this.#listener;
+    const closingListener = listener ? listener.close().catch(() => {}) : Promise.resolve();
+    for (const ch of this.#handshaking) ch.close();
+    await Promise.all([
+      closingListener,
+      ...[...this.#connections.values()].map((c) => c.shutdown(graceMs, "node shutting down")),
+    ]);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #accept(conn: Connection): void {
+    const remote = `${conn.remoteAddress.hostname}:${conn.remoteAddress.port}`;
+    if (this.#shuttingDown) {
+      conn.close();
+      return;
+    }
+    const channel = framedChannel(conn);
+    if (this.#connections.size + this.#handshaking.size >= this.options.maxConnections) {
+      this.#log("info", "refusing connection: connection limit reached", { remote });
+      refuse(
+        channel,
+        WireErrorCode.LIMIT,
+        `connection limit (${this.options.maxConnections}) reached`,
+      );
+      return;
+    }
+    this.#handshake(channel, "listener", undefined, undefined).then(
+      (result) => this.#register(channel, result, "listener", remote),
+      (err) => {
+        this.#log("info", "inbound handshake failed", { remote, error: errorText(err) });
+      },
+    );
+  }
+
+  async #dial(
+    address: NetAddress,
+    key: string,
+    expected: Uint8Array | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<PeerConnection> {
+    if (this.#shuttingDown) throw new PeerClosedError("node is shutting down");
+    if (this.#connections.size + this.#handshaking.size >= this.options.maxConnections) {
+      throw new PeerLimitError(`connection limit (${this.options.maxConnections}) reached`);
+    }
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new DfsError("TIMEOUT", "connect timed out")),
+      this.options.connectTimeoutMs,
+    );
+    const signals = [this.#stop.signal, timeout.signal, ...(signal ? [signal] : [])];
+    const combined = AbortSignal.any(signals);
+    let conn: Connection;
+    try {
+      conn = await this.#network.connect(address, { signal: combined });
+    } finally {
+      clearTimeout(timer);
+    }
+    const channel = framedChannel(conn);
+    const result = await this.#handshake(channel, "dialer", expected, signal);
+    return this.#register(channel, result, "dialer", key);
+  }
+
+  async #handshake(
+    channel: MessageChannel,
+    _role: PeerRole,
+    expected: Uint8Array | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<HandshakeResult> {
+    this.#handshaking.add(channel);
+    try {
+      return await performHandshake(channel, {
+        identity: this.identity,
+        listenAddress: this.#advertise,
+        expectedNodeId: expected,
+        timeoutMs: this.options.handshakeTimeoutMs,
+        signal: signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal,
+      });
+    } catch (err) {
+      channel.close();
+      throw err;
+    } finally {
+      this.#handshaking.delete(channel);
+    }
+  }
+
+  #register(
+    channel: MessageChannel,
+    result: HandshakeResult,
+    role: PeerRole,
+    dialled: string,
+  ): PeerConnection {
+    if (this.#shuttingDown) {
+      channel.close();
+      throw new PeerClosedError("node is shutting down");
+    }
+    const conn = new PeerConnection({
+      channel,
+      remote: result,
+      role,
+      options: this.options,
+      service: this.#service,
+      handlers: this.#handlers,
+      log: this.#log,
+    });
+    const id = result.nodeIdHex;
+    const existing = this.#connections.get(id);
+    if (existing?.isOpen) {
+      // Two connections to one node (both dialled at once, or a redial raced an inbound
+      // connection). Both sides keep the one dialled by the smaller node id, so they agree
+      // without talking; the other is closed gracefully.
+      const me = this.identity.nodeIdHex;
+      const dialerOf = (c: PeerConnection) => c.role === "dialer" ? me : id;
+      const keepNew = dialerOf(conn) !== dialerOf(existing) &&
+        dialerOf(conn) === (me < id ? me : id);
+      const [keep, drop] = keepNew ? [conn, existing] : [existing, conn];
+      this.#log("debug", "duplicate connection closed", { peer: id });
+      if (keepNew) this.#adopt(conn, result, role, dialled);
+      drop.shutdown(this.options.shutdownGraceMs, "duplicate connection").catch(() => {});
+      return keep;
+    }
+    this.#adopt(conn, result, role, dialled);
+    return conn;
+  }
+
+  #adopt(conn: PeerConnection, result: HandshakeResult, role: PeerRole, dialled: string): void {
+    const id = result.nodeIdHex;
+    this.#connections.set(id, conn);
+    const address = result.listenAddress || (role === "dialer" ? dialled : "");
+    const record = this.#records.get(id);
+    if (record) {
+      record.state = "connected";
+      record.lastSeen = Date.now();
+      if (address) record.address = address;
+    } else {
+      this.#records.set(id, { nodeId: id, address, state: "connected", lastSeen: Date.now() });
+    }
+    conn.onClose((info) => this.#closed(conn, info));
+    for (const t of this.#bootstrap) {
+      if (t.key === dialled || t.nodeId === id) {
+        t.nodeId = id;
+        t.state = "connected";
+        t.attempt = 0;
+        clearTimeout(t.timer);
+        t.timer = undefined;
+      }
+    }
+    this.#log("debug", "peer connected", { peer: id, address, role });
+    for (const listener of this.#onConnected) {
+      try {
+        listener(conn);
+      } catch (err) {
+        this.#log("error", "peer connected listener threw", { error: errorText(err) });
+      }
+    }
+  }
+
+  #closed(conn: PeerConnection, info: CloseInfo): void {
+    const id = conn.nodeIdHex;
+    if (this.#connections.get(id) !== conn) return; // a dropped duplicate
+    this.#connections.delete(id);
+    const record = this.#records.get(id);
+    if (record) {
+      const s = conn.stats();
+      record.lastSeen = s.lastSeen;
+      if (s.rttMs !== undefined) record.rttMs = s.rttMs;
+      record.state = info.reason === "dead" ? "dead" : "disconnected";
+    }
+    this.#log(info.reason === "local" ? "debug" : "info", "peer disconnected", {
+      peer: id,
+      reason: info.reason,
+      error: info.error.message,
+    });
+    for (const listener of this.#onDisconnected) {
+      try {
+        listener(conn, info);
+      } catch (err) {
+        this.#log("error", "peer disconnected listener threw", { error: errorText(err) });
+      }
+    }
+    for (const t of this.#bootstrap) {
+      if (t.nodeId === id) this.#scheduleRedial(t);
+    }
+  }
+
+  #dialTarget(target: BootstrapTarget): void {
+    if (this.#shuttingDown) return;
+    target.timer = undefined;
+    if (target.nodeId && this.peer(target.nodeId)) {
+      target.state = "connected";
+      return;
+    }
+    target.state = "connecting";
+    this.connect(target.address).then(
+      (conn) => {
+        target.nodeId = conn.nodeIdHex;
+        if (!conn.isOpen) this.#scheduleRedial(target);
+      },
+      (err) => {
+        this.#log("debug", "bootstrap dial failed", {
+          address: target.key,
+          attempt: target.attempt,
+          error: errorText(err),
+        });
+        this.#scheduleRedial(target);
+      },
+    );
+  }
+
+  #scheduleRedial(target: BootstrapTarget): void {
+    if (this.#shuttingDown || target.timer !== undefined) return;
+    if (target.nodeId && this.peer(target.nodeId)) return;
+    target.attempt++;
+    target.state = "backoff";
+    const delay = backoffDelay(
+      target.attempt,
+      this.options.backoffBaseMs,
+      this.options.backoffMaxMs,
+      this.#random,
+    );
+    target.timer = setTimeout(() => this.#dialTarget(target), delay);
+  }
+}
+
+function refuse(channel: MessageChannel, code: number, message: string): void {
+  const timer = setTimeout(() => channel.close(), 500);
+  channel.send({ type: MessageType.ERROR, requestId: 0, code, message })
+    .then(() => channel.end())
+    .catch(() => {})
+    .finally(() => {
+      clearTimeout(timer);
+      channel.close();
+    });
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
