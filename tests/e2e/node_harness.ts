@@ -332,3 +332,12 @@ function dechunk(text: string): string {
     rest = rest.slice(nl + 2 + n + 2);
   }
 }
+
+/** Gets a file through a node's API and only counts the bytes (for timing; no hashing). */
+export async function getCountVia(base: string, id: string, timeoutMs = 600_000): Promise<number> {
+  const res = await fetch(`${base}/api/v1/files/${id}`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok || !res.body) throw new Error(`GET ${id}: ${res.status} ${await res.text()}`);
+  let n = 0;
+  for await (const c of res.body) n += c.length;
+  return n;
+}
