@@ -58,24 +58,45 @@ export interface NodeOptions {
 
 /** {@linkcode NodeOptions} with every default filled in. */
 export interface ResolvedNodeOptions {
+  /** The runtime. */
   readonly runtime: Runtime;
+  /** Data directory. */
   readonly dataDir: string;
+  /** P2P listen address. */
   readonly listen: NetAddress;
+  /** Bootstrap addresses. */
   readonly bootstrap: readonly NetAddress[];
+  /** Copies in all, the local one included. */
   readonly replication: number;
+  /** Data block size in bytes. */
   readonly blockSize: number;
+  /** HTTP API address, when served. */
   readonly api: NetAddress | undefined;
+  /** Timeouts in ms. */
   readonly timeouts: NodeTimeouts;
+  /** Blocks in flight per replication and per read. */
   readonly concurrency: number;
+  /** Keep fetched blocks locally. */
   readonly cacheFetched: boolean;
+  /** Store durability. */
   readonly durability: "fsync" | "none";
+  /** Peer layer knobs. */
   readonly peer: Partial<PeerOptions>;
+  /** A store given by the caller, if any. */
   readonly store: BlockStore | undefined;
+  /** Log sink. */
   readonly log: NodeLogger;
 }
 
-/** The defaults. */
-export const NODE_DEFAULTS = Object.freeze({
+/** The defaults of {@linkcode NodeOptions}. */
+export const NODE_DEFAULTS: Readonly<{
+  dataDir: string;
+  listen: NetAddress;
+  replication: number;
+  blockSize: number;
+  timeouts: NodeTimeouts;
+  concurrency: number;
+}> = Object.freeze({
   dataDir: ".dfs",
   listen: Object.freeze({ hostname: "127.0.0.1", port: 0 }),
   replication: 3,
