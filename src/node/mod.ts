@@ -24,7 +24,12 @@ export {
   resolveNodeOptions,
 } from "./options.ts";
 export { BlockUnavailableError, NodeClosedError } from "./errors.ts";
-export { closestPeers, compareDistance, xorDistance } from "./placement.ts";
+export {
+  closestPeers,
+  compareDistance,
+  type PlacementCandidate,
+  xorDistance,
+} from "./placement.ts";
 export { compareNameRecords, latestRecord, MAX_NAME_BYTES, validateName } from "./names.ts";
 export type { NameService, PeerLayer, PeerLayerFactory, PeerLayerInit } from "./peer_layer.ts";
 export type { RemoteCallOptions, RemotePeer } from "./remote.ts";
