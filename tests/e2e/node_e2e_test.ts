@@ -3,6 +3,7 @@
  * Set DFS_E2E_BIG=0 to skip the 100 MiB transfer (default on).
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import {
   api,
   getHashVia,
@@ -102,6 +103,63 @@ Deno.test({
         const far = bHolds ? c : b;
         assert.equal((await getHashVia(far.info.apiUrl, put.id)).digest, sha256Hex(data));
       }
+    } catch (err) {
+      for (const p of procs) console.error(`--- ${p.runtime} ${p.info.address}\n${p.stderr()}`);
+      throw err;
+    } finally {
+      await killAll(procs);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "get_survives_sigkill_of_a_holder_mid_transfer",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "dfs-e2e-kill-" });
+    const procs: NodeProcess[] = [];
+    try {
+      const a = await startNodeProcess({ dataDir: `${dir}/a`, durability: "none" });
+      procs.push(a);
+      const b = await startNodeProcess({
+        dataDir: `${dir}/b`,
+        bootstrap: [a.info.address],
+        durability: "none",
+      });
+      procs.push(b);
+      await waitForPeers(a.info.apiUrl, 1);
+      const size = 64 * 1024 * 1024;
+      const body = randomBody(size, SEED + 5);
+      const put = await putVia(a.info.apiUrl, body.stream, "?copies=2");
+      assert.equal(put.copies, 2);
+      const want = body.digest();
+      // The reader joins after the put: it holds nothing and fetches from both holders.
+      const c = await startNodeProcess({
+        dataDir: `${dir}/c`,
+        bootstrap: [a.info.address, b.info.address],
+        durability: "none",
+      });
+      procs.push(c);
+      await waitForPeers(c.info.apiUrl, 2);
+      const res = await fetch(`${c.info.apiUrl}/api/v1/files/${put.id}`, {
+        signal: AbortSignal.timeout(120_000),
+      });
+      assert.equal(res.status, 200);
+      const hash = createHash("sha256");
+      let got = 0;
+      let killed = false;
+      for await (const chunk of res.body!) {
+        hash.update(chunk);
+        got += chunk.length;
+        if (!killed && got >= 8 * 1024 * 1024) {
+          b.kill("SIGKILL");
+          killed = true;
+        }
+      }
+      assert.ok(killed);
+      assert.deepEqual({ digest: hash.digest("hex"), bytes: got }, { digest: want, bytes: size });
     } catch (err) {
       for (const p of procs) console.error(`--- ${p.runtime} ${p.info.address}\n${p.stderr()}`);
       throw err;
