@@ -7,7 +7,7 @@
  */
 
 import { createApiHandler } from "../api/handler.ts";
-import { InvalidArgumentError } from "../errors.ts";
+import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { putFile } from "../file/put_file.ts";
 import { readFile } from "../file/read_file.ts";
 import { statFile } from "../file/stat_file.ts";
@@ -269,7 +269,11 @@ export class Node implements DfsNode {
     };
   }
 
-  /** Describes a file (id or name), reading its manifests from wherever they are. */
+  /**
+   * Describes a file (id or name), reading its manifests from wherever they are. `local` is true
+   * for a file in the local index (put here, or completely replicated here) or, otherwise, when
+   * every block is in the local store.
+   */
   async stat(idOrName: string): Promise<FileStat> {
     this.#checkOpen();
     const id = await this.#resolveId(idOrName);
@@ -279,7 +283,9 @@ export class Node implements DfsNode {
       size: s.size,
       blocks: s.blocks,
       blockSize: s.blockSize,
-      local: await this.#isLocal(id),
+      // Indexed files were complete when indexed (put here, or replicated with the root last);
+      // checking every block would cost one disk lookup per block on every ranged HTTP read.
+      local: this.#index.has(id.toString()) || await this.#isLocal(id),
     };
   }
 
@@ -304,7 +310,8 @@ export class Node implements DfsNode {
 
   /**
    * Deletes a file (id or name): the local blocks not shared with another local file, then
-   * asks every connected peer that holds the root to delete it too (best effort). See
+   * asks every connected peer that holds the root to delete it too (best effort). Rejects with
+   * `NotFoundError` when no copy and no manifest of the file was found anywhere. See
    * `docs/node.md` for the guarantees.
    */
   async delete(idOrName: string): Promise<DeleteResult> {
@@ -313,6 +320,7 @@ export class Node implements DfsNode {
     // List the blocks while the manifests are still reachable (locally or from peers).
     const blocks: ContentId[] = [];
     const seen = new Set<string>();
+    let listError: unknown;
     try {
       for await (const b of walkFileBlocks(id, this.#fetcher())) {
         const k = b.id.toString();
@@ -325,12 +333,16 @@ export class Node implements DfsNode {
       // Without the manifests only the root can be named; go on with what we know.
       this.#opts.log("debug", "delete: could not list every block", { error: String(err) });
       if (!seen.has(id.toString())) blocks.push(id);
+      listError = err;
     }
     // Root first: once it is gone the file no longer reads as present, even if a later step fails.
     const rootAt = blocks.findIndex((b) => b.equals(id));
     if (rootAt > 0) blocks.unshift(...blocks.splice(rootAt, 1));
     const local = await this.#deleteLocal(id, blocks);
     const remote = await this.#deleteRemote(id, blocks);
+    if (!local && remote === 0 && seen.size === 0 && isNotFound(listError)) {
+      throw new NotFoundError(`no reachable node has file ${id}`, { cause: listError });
+    }
     this.#opts.log("info", "delete", { id: id.toString(), local, remote });
     return { id: id.toString(), local, remote };
   }

@@ -222,6 +222,7 @@ for (const { label, options } of MODES) {
       const again = await a.delete(f2.id);
       assert.equal(again.local, true);
       await assert.rejects(a.get(f2.id), { code: "NOT_FOUND" });
+      await assert.rejects(a.delete(f2.id), { code: "NOT_FOUND" });
     } finally {
       await c.close();
     }
