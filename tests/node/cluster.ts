@@ -55,6 +55,22 @@ export function refusing(store: BlockStore, refuse: () => boolean): BlockStore {
   });
 }
 
+/** A store that calls `onRead` for every verified whole-entry read. */
+export function counting(store: BlockStore, onRead: () => void): BlockStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === "readBytes") {
+        return (key: StoreKey, options?: ReadOptions) => {
+          onRead();
+          return target.readBytes(key, options);
+        };
+      }
+      const v = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
 /** Per-node extras of a cluster. */
 export type NodeExtras = Partial<NodeStartOptions> & {
   /** Wraps the node's store (e.g. with {@linkcode refusing}). */

@@ -6,7 +6,7 @@ import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
 import type { BlockStore } from "../../src/store/types.ts";
 import { ContentId } from "../../src/id/content_id.ts";
 import { closestPeers } from "../../src/node/placement.ts";
-import { refusing } from "./cluster.ts";
+import { counting, refusing } from "./cluster.ts";
 
 const BS = 1024;
 const SEED = Number(Deno.env.get("DFS_SEED") ?? 7);
@@ -86,6 +86,28 @@ for (const { label, options } of MODES) {
         c.nodes[1].get(id, { range: { start: data.length } }),
         { code: "RANGE_NOT_SATISFIABLE" },
       );
+    } finally {
+      await c.close();
+    }
+  });
+
+  t("range_get_fetches_only_the_blocks_it_needs", async () => {
+    let reads = 0;
+    const c = await startCluster(2, {
+      ...options,
+      each: (
+        i,
+      ) => (i === 0 ? { wrapStore: (store: BlockStore) => counting(store, () => reads++) } : {}),
+    });
+    try {
+      await c.settle();
+      const data = randomBytes(50 * BS, SEED);
+      const { id } = await c.nodes[0].put(data, { copies: 1 });
+      reads = 0;
+      const r = await c.nodes[1].get(id, { range: { start: 20 * BS + 10, end: 20 * BS + 20 } });
+      assert.deepEqual(await readAll(r.stream), data.subarray(20 * BS + 10, 20 * BS + 21));
+      // Root manifest, one leaf manifest, one data block: 50 blocks were not all read.
+      assert.ok(reads <= 3, `holder read ${reads} blocks`);
     } finally {
       await c.close();
     }
