@@ -1,5 +1,5 @@
 /**
- * The node: orchestration of the block store, the peers and the file layer behind the
+ * The node layer — orchestration of the block store, the peers and the file layer behind the
  * {@linkcode DfsNode} contract. See `docs/node.md`.
  *
  * @example

@@ -1,5 +1,5 @@
 /**
- * The node: a block store, a peer layer and the policies (placement, replication, fetching,
+ * The node — a block store, a peer layer and the policies (placement, replication, fetching,
  * names) wired together behind the {@linkcode DfsNode} contract. See `docs/node.md` for what
  * each operation guarantees.
  *

@@ -151,7 +151,7 @@ export interface NodeStatus {
 }
 
 /**
- * A running node: what the HTTP API and the CLI use. Errors are `DfsError`s: `NotFoundError`
+ * A running node — what the HTTP API and the CLI use. Errors are `DfsError`s: `NotFoundError`
  * (code `NOT_FOUND`) when no reachable node has a file or name, `InvalidIdError` for a
  * malformed id, `RangeNotSatisfiableError` for a bad range.
  */
@@ -176,6 +176,6 @@ export interface DfsNode {
   peers(): PeerSummary[];
   /** Node status. */
   status(): Promise<NodeStatus>;
-  /** Stops the node: closes connections and the store. Idempotent. */
+  /** Stops the node (closes connections and the store). Idempotent. */
   close(): Promise<void>;
 }
