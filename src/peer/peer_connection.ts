@@ -155,6 +155,9 @@ const RESPONSE_TYPES: ReadonlySet<number> = new Set([
 /** Extra control frames (PONG, refusals) allowed in the send queue beyond the in-flight limit. */
 const CONTROL_QUEUE_SLACK = 16;
 
+/** GOODBYE reason the peer manager uses when it drops a duplicate connection. */
+export const DUPLICATE_REASON = "duplicate connection";
+
 /** How long a final ERROR/GOODBYE may take to write before the socket is closed anyway. */
 const FAREWELL_MS = 250;
 
@@ -187,6 +190,10 @@ export class PeerConnection {
   #resolveClosed!: (info: CloseInfo) => void;
   #state: "open" | "closing" | "closed" = "open";
   #remoteGoodbye = false;
+  #localGoodbye = false;
+  #peerEnded = false;
+  #successorExpected = false;
+  #successorWait: PromiseWithResolvers<void> | undefined;
   #nextId: number;
   #lastSeen = Date.now();
   #rttMs: number | undefined;
@@ -194,6 +201,7 @@ export class PeerConnection {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #drained: (() => void) | undefined;
   #closeInfo: CloseInfo | undefined;
+  #successor: PeerConnection | undefined;
 
   /** Wraps a handshaken channel; starts reading and the heartbeat at once. */
   constructor(init: PeerConnectionInit) {
@@ -215,7 +223,11 @@ export class PeerConnection {
     return this.remote.nodeIdHex;
   }
 
-  /** True until the connection starts closing (locally or after the peer's GOODBYE). */
+  /**
+   * True until the connection starts closing (locally or after the peer's GOODBYE). Requests
+   * on a connection that is not open reject with {@linkcode PeerClosedError}, unless it was
+   * redirected (see {@linkcode PeerConnection.redirectTo}).
+   */
   get isOpen(): boolean {
     return this.#state === "open" && !this.#remoteGoodbye;
   }
@@ -258,7 +270,11 @@ export class PeerConnection {
   // ---------------------------------------------------------------- client API
 
   /** Sends PING and resolves with the round-trip time in milliseconds. */
-  async ping(options: RequestOptions = {}): Promise<number> {
+  ping(options: RequestOptions = {}): Promise<number> {
+    return this.#ping(options, false);
+  }
+
+  async #ping(options: RequestOptions, heartbeat: boolean): Promise<number> {
     const started = performance.now();
     await this.#call<void>(
       { type: MessageType.PING, timestamp: Date.now() },
@@ -267,6 +283,8 @@ export class PeerConnection {
         else done.reject(unexpected(msg));
       },
       options,
+      undefined,
+      heartbeat,
     );
     const rtt = performance.now() - started;
     this.#rttMs = rtt;
@@ -366,12 +384,12 @@ export class PeerConnection {
         else done.reject(unexpected(msg));
       },
       options,
-      async (requestId, isSettled) => {
+      async (requestId, isSettled, channel) => {
         let offset = 0;
         do {
           if (isSettled()) return;
           const next = Math.min(bytes.length, offset + DEFAULT_DATA_CHUNK_SIZE);
-          await this.#channel.send({
+          await channel.send({
             type: MessageType.DATA,
             requestId,
             chunk: bytes.subarray(offset, next),
@@ -403,10 +421,26 @@ export class PeerConnection {
     return this.#call<Message>(message, (msg, done) => done.resolve(msg), options);
   }
 
+  /** True when the peer dropped this connection as a duplicate and no successor is known yet. */
+  get awaitingSuccessor(): boolean {
+    return this.#successorExpected && this.#successor === undefined;
+  }
+
+  /**
+   * Sends requests made on this connection after it started closing to `next` instead (a
+   * connection to the same node). The peer manager uses it when it drops a duplicate
+   * connection, so a caller holding the dropped one keeps working.
+   */
+  redirectTo(next: PeerConnection): void {
+    if (next === this || next.remote.nodeIdHex !== this.remote.nodeIdHex) return;
+    this.#successor = next;
+    this.#successorWait?.resolve();
+  }
+
   // ---------------------------------------------------------------- closing
 
   /** Closes at once: pending requests fail with {@linkcode PeerClosedError}. */
-  close(reason = "closed by this node"): Promise<void> {
+  close(reason: string = "closed by this node"): Promise<void> {
     return this.#teardown("local", new PeerClosedError(`connection closed: ${reason}`), {
       type: MessageType.GOODBYE,
       requestId: 0,
@@ -415,16 +449,20 @@ export class PeerConnection {
   }
 
   /**
-   * Graceful close: sends GOODBYE, refuses new requests (ours with {@linkcode PeerClosedError},
-   * the peer's with ERROR SHUTTING_DOWN), lets in-flight requests finish for up to `graceMs`
-   * (default `shutdownGraceMs`), fails the rest with {@linkcode PeerClosedError}, and closes.
+   * Graceful close: sends GOODBYE and refuses new requests of ours (they reject with
+   * {@linkcode PeerClosedError}, or go to the successor set by
+   * {@linkcode PeerConnection.redirectTo}). Requests in flight in both directions (including
+   * the peer's requests already on the wire) finish; the peer, on GOODBYE, stops sending new
+   * requests, drains its own and closes. After `graceMs` (default `shutdownGraceMs`) whatever
+   * is left fails with {@linkcode PeerClosedError} and the connection is closed.
    */
   async shutdown(
     graceMs: number = this.#options.shutdownGraceMs,
     reason = "shutting down",
   ): Promise<void> {
-    if (this.#state !== "open") return void (await this.closed);
+    if (this.#state === "closed" || this.#localGoodbye) return void (await this.closed);
     this.#state = "closing";
+    this.#localGoodbye = true;
     await this.#sendWithin({ type: MessageType.GOODBYE, requestId: 0, reason }, FAREWELL_MS);
     await this.#waitDrained(graceMs);
     await this.#teardown(
@@ -448,9 +486,30 @@ export class PeerConnection {
     message: OutgoingMessage,
     onMessage: (msg: Message, done: Settle<T>) => void,
     options: RequestOptions,
-    body?: (requestId: number, isSettled: () => boolean) => Promise<void>,
+    body?: (requestId: number, isSettled: () => boolean, channel: MessageChannel) => Promise<void>,
+    heartbeat = false,
   ): Promise<T> {
-    if (this.#state !== "open" || this.#remoteGoodbye) {
+    if (heartbeat ? this.#state === "closed" : this.#state !== "open" || this.#remoteGoodbye) {
+      const next = this.#successor;
+      if (next && next !== this && next.isOpen) {
+        return next.#call(message, onMessage, options, body);
+      }
+      if (this.#successorExpected) {
+        // The peer dropped this connection as a duplicate of another one that is still
+        // handshaking here: wait for it (bounded) rather than fail the caller.
+        this.#successorWait ??= Promise.withResolvers<void>();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        return Promise.race([
+          this.#successorWait.promise,
+          new Promise<void>((resolve) =>
+            timer = setTimeout(resolve, this.#options.handshakeTimeoutMs)
+          ),
+        ]).then(() => {
+          clearTimeout(timer);
+          this.#successorExpected = false;
+          return this.#call(message, onMessage, options, body);
+        });
+      }
       return Promise.reject(
         this.#closeInfo?.error ?? new PeerClosedError("connection to peer is closing"),
       );
@@ -528,7 +587,7 @@ export class PeerConnection {
         fail,
       });
       const sent = this.#channel.send({ ...message, requestId } as Message);
-      const all = body ? sent.then(() => body(requestId, () => settled)) : sent;
+      const all = body ? sent.then(() => body(requestId, () => settled, this.#channel)) : sent;
       all.catch((err) => fail(toClosedError(err, this.#closeInfo)));
     });
   }
@@ -559,7 +618,13 @@ export class PeerConnection {
       }
       if (this.#state === "closed") return;
       if (msg === null) {
-        this.#teardown("remote", new PeerClosedError("peer closed the connection"));
+        if (this.#state === "closing" && this.#pending.size === 0) {
+          // The expected end of a graceful close: finish serving, then close.
+          this.#peerEnded = true;
+          this.#checkDrained();
+        } else {
+          this.#teardown("remote", new PeerClosedError("peer closed the connection"));
+        }
         return;
       }
       this.#lastSeen = Date.now();
@@ -646,11 +711,8 @@ export class PeerConnection {
     if (this.#incoming.has(id)) {
       throw new PeerProtocolError(`request id ${id} reused while in flight`);
     }
-    if (this.#state !== "open") {
-      return this.#sendControl(
-        errorMessage(id, WireErrorCode.SHUTTING_DOWN, "node is shutting down"),
-      );
-    }
+    // Requests still arrive while closing (sent before the peer saw our GOODBYE): serve them;
+    // the grace period bounds how long.
     if (this.#incoming.size >= this.#options.maxInFlightPerPeer) {
       return this.#sendControl(
         errorMessage(
@@ -664,14 +726,19 @@ export class PeerConnection {
   }
 
   #onGoodbye(reason: string): void {
+    if (this.#remoteGoodbye) return;
     this.#remoteGoodbye = true;
     this.#log("debug", "peer said goodbye", { peer: this.remote.nodeIdHex, reason });
+    if (reason === DUPLICATE_REASON && !this.#successor) this.#successorExpected = true;
     if (this.#state === "open") {
-      // Let requests in both directions finish, then close; the peer closes too after its grace.
+      // Send no new requests; let those in flight in both directions finish, then close (the
+      // peer waits for that close).
       this.#state = "closing";
       this.#waitDrained(this.#options.shutdownGraceMs).then(() =>
         this.#teardown("remote", new PeerClosedError(`peer left: ${reason}`))
       );
+    } else {
+      this.#checkDrained();
     }
   }
 
@@ -835,9 +902,11 @@ export class PeerConnection {
       this.#teardown("dead", new PeerClosedError(`peer silent for ${silent} ms; declared dead`));
       return;
     }
-    if (this.#pinging || this.#state !== "open" || this.#remoteGoodbye) return;
+    // Heartbeats continue while a graceful close drains, so a long drain is not mistaken for
+    // a dead peer.
+    if (this.#pinging) return;
     this.#pinging = true;
-    this.ping({ timeoutMs: this.#options.deadAfterMs }).catch(() => {}).finally(() =>
+    this.#ping({ timeoutMs: this.#options.deadAfterMs }, true).catch(() => {}).finally(() =>
       this.#pinging = false
     );
   }
@@ -863,8 +932,15 @@ export class PeerConnection {
     }
   }
 
+  #isDrained(): boolean {
+    if (this.#pending.size !== 0 || this.#incoming.size !== 0) return false;
+    // The side that said GOODBYE also waits for the peer to finish (its GOODBYE or its close),
+    // so requests the peer sent before it saw our GOODBYE are still served.
+    return !this.#localGoodbye || this.#remoteGoodbye || this.#peerEnded;
+  }
+
   #checkDrained(): void {
-    if (this.#drained && this.#pending.size === 0 && this.#incoming.size === 0) {
+    if (this.#drained && this.#isDrained()) {
       const drained = this.#drained;
       this.#drained = undefined;
       drained();
@@ -872,7 +948,7 @@ export class PeerConnection {
   }
 
   #waitDrained(ms: number): Promise<void> {
-    if (this.#pending.size === 0 && this.#incoming.size === 0) return Promise.resolve();
+    if (this.#isDrained()) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.#drained = undefined;

@@ -20,7 +20,7 @@ import type { HandshakeResult } from "./handshake.ts";
 import type { NodeIdentity } from "./identity.ts";
 import { resolvePeerOptions } from "./options.ts";
 import type { PeerOptions } from "./options.ts";
-import { PeerConnection } from "./peer_connection.ts";
+import { DUPLICATE_REASON, PeerConnection } from "./peer_connection.ts";
 import type { CloseInfo, PeerLogger, PeerRole, RequestHandler } from "./peer_connection.ts";
 
 /** State of a peer in the table. */
@@ -86,6 +86,8 @@ interface Record {
   state: PeerState;
   lastSeen: number;
   rttMs?: number;
+  /** A closed connection whose callers wait for its replacement (dropped duplicate). */
+  orphan?: PeerConnection;
 }
 
 interface BootstrapTarget {
@@ -227,7 +229,13 @@ export class PeerManager {
         r.lastSeen = s.lastSeen;
         if (s.rttMs !== undefined) r.rttMs = s.rttMs;
       }
-      out.push({ ...r });
+      out.push({
+        nodeId: r.nodeId,
+        address: r.address,
+        state: r.state,
+        lastSeen: r.lastSeen,
+        ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}),
+      });
     }
     for (const t of this.#bootstrap) {
       if (!t.nodeId || !this.#records.has(t.nodeId)) {
@@ -289,11 +297,11 @@ export class PeerManager {
 
   #accept(conn: Connection): void {
     const remote = `${conn.remoteAddress.hostname}:${conn.remoteAddress.port}`;
+    const channel = framedChannel(conn);
     if (this.#shuttingDown) {
-      conn.close();
+      refuse(channel, WireErrorCode.SHUTTING_DOWN, "node is shutting down");
       return;
     }
-    const channel = framedChannel(conn);
     if (this.#connections.size + this.#handshaking.size >= this.options.maxConnections) {
       this.#log("info", "refusing connection: connection limit reached", { remote });
       refuse(
@@ -394,9 +402,13 @@ export class PeerManager {
       const [keep, drop] = keepNew ? [conn, existing] : [existing, conn];
       this.#log("debug", "duplicate connection closed", { peer: id });
       if (keepNew) this.#adopt(conn, result, role, dialled);
-      drop.shutdown(this.options.shutdownGraceMs, "duplicate connection").catch(() => {});
+      drop.redirectTo(keep);
+      drop.shutdown(this.options.shutdownGraceMs, DUPLICATE_REASON).catch(() => {});
       return keep;
     }
+    // A previous connection that is closing (e.g. the peer dropped it as a duplicate): send
+    // its late callers here.
+    existing?.redirectTo(conn);
     this.#adopt(conn, result, role, dialled);
     return conn;
   }
@@ -410,6 +422,8 @@ export class PeerManager {
       record.state = "connected";
       record.lastSeen = Date.now();
       if (address) record.address = address;
+      record.orphan?.redirectTo(conn);
+      record.orphan = undefined;
     } else {
       this.#records.set(id, { nodeId: id, address, state: "connected", lastSeen: Date.now() });
     }
@@ -443,6 +457,7 @@ export class PeerManager {
       record.lastSeen = s.lastSeen;
       if (s.rttMs !== undefined) record.rttMs = s.rttMs;
       record.state = info.reason === "dead" ? "dead" : "disconnected";
+      if (conn.awaitingSuccessor) record.orphan = conn;
     }
     this.#log(info.reason === "local" ? "debug" : "info", "peer disconnected", {
       peer: id,

@@ -109,10 +109,15 @@ Deno.test("manager_dedupes_simultaneous_connections_between_two_nodes", async ()
   const a = await node(net, { listen: LISTEN });
   const b = await node(net, { listen: LISTEN });
   try {
-    await Promise.all([
+    const [ca, cb] = await Promise.all([
       a.manager.connect(b.manager.address!),
       b.manager.connect(a.manager.address!),
     ]);
+    // Callers holding either connection keep working while the duplicate is dropped.
+    for (let i = 0; i < 10; i++) {
+      await Promise.all([ca.ping(), cb.ping()]);
+      await new Promise((r) => setTimeout(r, 5));
+    }
     await waitFor(
       () =>
         net.connectionCount === 1 && a.manager.connections().length === 1 &&
