@@ -1,7 +1,102 @@
 /**
- * dfs: a peer-to-peer, content-addressed distributed file store.
+ * dfs: a peer-to-peer, content-addressed distributed file store. Deno first; the same module
+ * runs on Bun and Node 24.
+ *
+ * As a library: start a {@linkcode Node}, put and get files. As a program
+ * (`deno run -A mod.ts --listen :3000`): the `dfs` command line (see `docs/cli.md`).
+ *
+ * @example Two nodes on the in-memory network: put on one, get from the other
+ * ```ts
+ * import { memoryRuntime, MemoryNetwork, Node } from "./mod.ts";
+ *
+ * const network = new MemoryNetwork();
+ * const a = await Node.start({
+ *   runtime: memoryRuntime({ network }),
+ *   dataDir: "/a",
+ *   listen: "10.0.0.1:4000",
+ * });
+ * const b = await Node.start({
+ *   runtime: memoryRuntime({ network }),
+ *   dataDir: "/b",
+ *   listen: "10.0.0.2:4000",
+ *   bootstrap: ["10.0.0.1:4000"],
+ * });
+ * const put = await a.put(new TextEncoder().encode("hello, dfs"), { copies: 1 });
+ * const got = await b.get(put.id);
+ * console.log(await new Response(got.stream).text()); // "hello, dfs"
+ * await b.close();
+ * await a.close();
+ * ```
  *
  * @module
  */
 
-export { DfsError } from "./src/errors.ts";
+export { DFS_VERSION, Node, type NodeStartOptions } from "./src/node/node.ts";
+export type {
+  NodeLogger,
+  NodeOptions,
+  NodeTimeouts,
+  ResolvedNodeOptions,
+} from "./src/node/options.ts";
+export type {
+  NameService,
+  PeerLayer,
+  PeerLayerFactory,
+  PeerLayerInit,
+} from "./src/node/peer_layer.ts";
+export type { RemoteCallOptions, RemotePeer } from "./src/node/remote.ts";
+export type { PeerOptions } from "./src/peer/options.ts";
+export type { BlockService } from "./src/peer/block_service.ts";
+export { NodeIdentity } from "./src/peer/identity.ts";
+export type * from "./src/node/types.ts";
+export { BlockUnavailableError, NodeClosedError } from "./src/node/errors.ts";
+
+export {
+  AbortedError,
+  AlreadyExistsError,
+  ConnectError,
+  DfsError,
+  InvalidArgumentError,
+  IoError,
+  NotFoundError,
+  TimeoutError,
+} from "./src/errors.ts";
+export { ContentId, type HashAlgorithm, InvalidIdError } from "./src/id/content_id.ts";
+
+export { type Durability, FsBlockStore, type StoreOptions } from "./src/store/block_store.ts";
+export { casPathTransform, defaultPathTransform, type PathTransform } from "./src/store/mod.ts";
+export { CorruptBlockError, EntryTooLargeError, InvalidKeyError } from "./src/store/errors.ts";
+export type * from "./src/store/types.ts";
+
+export {
+  CorruptFileError,
+  InvalidManifestError,
+  RangeNotSatisfiableError,
+} from "./src/file/mod.ts";
+
+export { FrameTooLargeError, MalformedMessageError } from "./src/wire/errors.ts";
+export { HandshakeError, type HandshakeFailureReason } from "./src/peer/errors.ts";
+
+export { type ApiHandler, type ApiHandlerOptions, createApiHandler } from "./src/api/handler.ts";
+
+export { detectRuntime } from "./src/runtime/detect.ts";
+export {
+  type MemoryRuntime,
+  memoryRuntime,
+  type MemoryRuntimeOptions,
+} from "./src/runtime/memory.ts";
+export { MemoryFileSystem } from "./src/runtime/memory/fs.ts";
+export { MemoryHttp } from "./src/runtime/memory/http.ts";
+export {
+  type MemoryConnectionInfo,
+  MemoryNetwork,
+  type MemoryNetworkOptions,
+} from "./src/runtime/memory/net.ts";
+export type * from "./src/runtime/types.ts";
+
+if (import.meta.main) {
+  const { detectRuntime } = await import("./src/runtime/detect.ts");
+  const { main } = await import("./src/cli/main.ts");
+  const runtime = await detectRuntime();
+  runtime.process!.exit(await main(runtime));
+}

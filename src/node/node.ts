@@ -6,7 +6,6 @@
  * @module
  */
 
-import { createApiHandler } from "../api/handler.ts";
 import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { putFile } from "../file/put_file.ts";
 import { readFile } from "../file/read_file.ts";
@@ -15,7 +14,6 @@ import type { BlockSink, BlockSource } from "../file/types.ts";
 import { ContentId } from "../id/content_id.ts";
 import type { BlockService } from "../peer/block_service.ts";
 import { NodeIdentity } from "../peer/identity.ts";
-import type { HttpServer } from "../runtime/types.ts";
 import { FsBlockStore } from "../store/block_store.ts";
 import type { BlockStore } from "../store/types.ts";
 import { NodeClosedError } from "./errors.ts";
@@ -75,7 +73,6 @@ export class Node implements DfsNode {
   #index: FileIndex;
   #names: NameRegistry;
   #peers!: PeerLayer;
-  #http: HttpServer | undefined;
   #started = Date.now();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -105,7 +102,8 @@ export class Node implements DfsNode {
 
   /**
    * Opens the store under `dataDir` (or uses `options.store`), loads or creates the node's key,
-   * starts the peer layer (listen + bootstrap) and, with `api`, serves the HTTP API.
+   * starts the peer layer (listen + bootstrap).
+   * The HTTP API is served by the caller (`createApiHandler` in `src/api/`), not by the node.
    * Rejects with `InvalidArgumentError` for bad options, or the first layer's start error.
    */
   static async start(options: NodeStartOptions): Promise<Node> {
@@ -140,14 +138,6 @@ export class Node implements DfsNode {
         peer: opts.peer,
         log: opts.log,
       });
-      if (opts.api) {
-        node.#http = await opts.runtime.serve(
-          opts.api,
-          createApiHandler(node, {
-            onError: (error) => opts.log("error", "api request failed", { error: String(error) }),
-          }),
-        );
-      }
     } catch (err) {
       await node.close().catch(() => {});
       throw err;
@@ -159,11 +149,6 @@ export class Node implements DfsNode {
   /** The P2P listen address, "host:port". */
   get address(): string {
     return this.#peers.address;
-  }
-
-  /** Base URL of the HTTP API when it is served (`http://host:port`), else undefined. */
-  get apiUrl(): string | undefined {
-    return this.#http ? `http://${formatAddress(this.#http.address)}` : undefined;
   }
 
   /** The node's options, defaults filled in. */
@@ -458,11 +443,10 @@ export class Node implements DfsNode {
     };
   }
 
-  /** Stops the API, closes every connection and the store. Idempotent. */
+  /** Closes every connection and the store. Idempotent. */
   close(): Promise<void> {
     this.#closed = true;
     this.#closing ??= (async () => {
-      await this.#http?.close().catch(() => {});
       await this.#peers?.close().catch(() => {});
       await this.#store.close().catch(() => {});
       this.#opts.log("info", "node closed", { nodeId: this.nodeId });

@@ -38,8 +38,6 @@ export interface NodeOptions {
   readonly replication?: number;
   /** Data block size in bytes (default 256 KiB). */
   readonly blockSize?: number;
-  /** Serve the HTTP API on this address. */
-  readonly api?: NetAddress | string;
   /** Timeouts (defaults above). */
   readonly timeouts?: Partial<NodeTimeouts>;
   /** Blocks in flight per replication and per read (default 8). */
@@ -70,8 +68,6 @@ export interface ResolvedNodeOptions {
   readonly replication: number;
   /** Data block size in bytes. */
   readonly blockSize: number;
-  /** HTTP API address, when served. */
-  readonly api: NetAddress | undefined;
   /** Timeouts in ms. */
   readonly timeouts: NodeTimeouts;
   /** Blocks in flight per replication and per read. */
@@ -178,7 +174,6 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     bootstrap: (options.bootstrap ?? []).map(parseAddress),
     replication,
     blockSize,
-    api: options.api === undefined ? undefined : parseAddress(options.api),
     timeouts,
     concurrency,
     cacheFetched: options.cacheFetched ?? false,

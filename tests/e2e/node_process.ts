@@ -13,6 +13,7 @@
 
 import { detectRuntime } from "../../src/runtime/detect.ts";
 import { Node } from "../../src/node/node.ts";
+import { createApiHandler } from "../../src/api/handler.ts";
 
 const runtime = await detectRuntime();
 const proc = runtime.process!;
@@ -34,7 +35,6 @@ const node = await Node.start({
   runtime,
   dataDir: data,
   listen: flag("listen") ?? "127.0.0.1:0",
-  api: flag("api") ?? "127.0.0.1:0",
   bootstrap,
   replication: flag("replication") ? Number(flag("replication")) : undefined,
   blockSize: flag("block-size") ? Number(flag("block-size")) : undefined,
@@ -46,10 +46,18 @@ const node = await Node.start({
     : undefined,
 });
 
+const [apiHost, apiPort] = (flag("api") ?? "127.0.0.1:0").split(":");
+const api = await runtime.serve(
+  { hostname: apiHost, port: Number(apiPort) },
+  createApiHandler(node),
+);
+const apiUrl = `http://${api.address.hostname}:${api.address.port}`;
+
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
+  await api.close();
   await node.close();
   proc.exit(0);
 };
@@ -60,7 +68,7 @@ await proc.writeStdout(enc.encode(
   JSON.stringify({
     nodeId: node.nodeId,
     address: node.address,
-    apiUrl: node.apiUrl,
+    apiUrl,
     pid: proc.pid,
     runtime: runtime.name,
   }) + "\n",
