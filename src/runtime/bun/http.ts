@@ -12,6 +12,8 @@ declare const Bun: {
   serve(options: {
     hostname: string;
     port: number;
+    maxRequestBodySize?: number;
+    idleTimeout?: number;
     fetch: (request: Request) => Response | Promise<Response>;
     error?: (err: Error) => Response | Promise<Response>;
   }): {
@@ -37,6 +39,10 @@ export function bunServe(address: NetAddress, handler: FetchHandler): Promise<Ht
     const server = Bun.serve({
       hostname: address.hostname,
       port: address.port,
+      // Bun rejects bodies over 128 MiB by default; dfs streams files of any size.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      // Seconds a connection may stay silent (Bun's default 10 s cuts slow remote fetches).
+      idleTimeout: 120,
       fetch: (request) => handler(request),
       error: (err) => {
         console.error("dfs http handler failed:", err);
