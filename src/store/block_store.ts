@@ -46,6 +46,7 @@
 import { AbortedError, InvalidArgumentError, IoError, NotFoundError } from "../errors.ts";
 import { ContentId, DEFAULT_HASH, type HashAlgorithm } from "../id/content_id.ts";
 import type { FileSystem, WritableFile } from "../runtime/types.ts";
+import { concatBytes } from "../util/concat.ts";
 import { toHex } from "../util/hex.ts";
 import {
   BadHeaderError,
@@ -510,7 +511,7 @@ export class FsBlockStore implements BlockStore {
       chunks.push(c);
       total += c.length;
     }
-    return chunks.length === 1 ? chunks[0] : concat(chunks, total);
+    return chunks.length === 1 ? chunks[0] : concatBytes(chunks, total);
   }
 
   /**
@@ -618,16 +619,6 @@ function describe(key: string): string {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError("store operation aborted", { cause: signal.reason });
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** Reads a stream to its end, keeping the chunks; stops as soon as `limit` is crossed. */

@@ -5,8 +5,10 @@
  * @module
  */
 
+import { testSeed } from "../util/prng.ts";
+
 /** The seed: `DFS_SEED` from the environment, else a fixed one. */
-export const SEED: number = Number(Deno.env.get("DFS_SEED") ?? "20261126") >>> 0;
+export const SEED: number = testSeed(20261126);
 
 /** Byte at position `i`. */
 export function byteAt(i: number, seed: number = SEED): number {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { concatBytes } from "../../src/util/concat.ts";
 import { createApiHandler } from "../../src/api/handler.ts";
 import { main, type MainDeps } from "../../src/cli/main.ts";
 import { denoRuntime } from "../../src/runtime/deno.ts";
@@ -104,14 +105,7 @@ export class FakeProcess implements ProcessHost {
   }
   /** Stdout as bytes. */
   get stdoutBytes(): Uint8Array {
-    const n = this.stdoutChunks.reduce((a, c) => a + c.length, 0);
-    const out = new Uint8Array(n);
-    let at = 0;
-    for (const c of this.stdoutChunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatBytes(this.stdoutChunks);
   }
   /** Stdout as text. */
   get stdout(): string {

@@ -1,10 +1,11 @@
 /**
  * Test doubles for the file layer: a Map-backed block sink/source that can fail, truncate or
- * delay on demand and counts what it is asked; a seeded random generator; stream helpers.
+ * delay on demand and counts what it is asked; a seeded-test wrapper; stream helpers.
  *
  * @module
  */
 
+import { Rng, testSeed, withSeed as withSeedReported } from "../util/prng.ts";
 import { ContentId, type HashAlgorithm } from "../../src/id/content_id.ts";
 import { AbortedError, DfsError, NotFoundError } from "../../src/errors.ts";
 import type {
@@ -117,51 +118,20 @@ export class DiscardSink implements BlockSink {
   }
 }
 
-/** The seed for randomized tests: env DFS_SEED, else `fallback`. */
-export function testSeed(fallback: number): number {
-  const env = Deno.env.get("DFS_SEED");
-  return env ? Number(env) >>> 0 : fallback;
-}
-
-/** Runs `body` with a seeded generator; prints the seed when it fails. */
-export async function withSeed(
+/**
+ * Runs `body` with a generator seeded from env DFS_SEED, else `fallback`; prints the seed when
+ * it fails.
+ */
+export function withSeed(
   fallback: number,
-  body: (rand: Rand) => Promise<void> | void,
+  body: (rand: Rng) => Promise<void> | void,
 ): Promise<void> {
   const seed = testSeed(fallback);
-  try {
-    await body(new Rand(seed));
-  } catch (err) {
-    console.error(`failed with DFS_SEED=${seed}`);
-    throw err;
-  }
+  return withSeedReported(seed, () => body(new Rng(seed)));
 }
 
-/** A small seeded PRNG (mulberry32). */
-export class Rand {
-  #state: number;
-  /** Seeds the generator. */
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  /** A uniform 32-bit unsigned integer. */
-  u32(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** A uniform integer in `0..n-1`. */
-  int(n: number): number {
-    return Math.floor((this.u32() / 0x1_0000_0000) * n);
-  }
-  /** `n` random bytes. */
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.u32() & 0xff;
-    return out;
-  }
-}
+/** Reads a whole stream into one array (the shared test helper). */
+export { readAll } from "../util/bytes.ts";
 
 /** A stream of `data` cut into chunks of the given sizes (cycled). */
 export function streamOf(
@@ -178,23 +148,6 @@ export function streamOf(
       at += n;
     },
   }, { highWaterMark: 0 });
-}
-
-/** Reads a whole stream into one array. */
-export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const part of stream) {
-    parts.push(part);
-    n += part.length;
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Deterministic content: byte i is a function of i (cheap, distinct across blocks). */

@@ -2,17 +2,11 @@ import assert from "node:assert/strict";
 import { AbortedError, InvalidArgumentError } from "../../src/errors.ts";
 import { chunk, chunkBytes, chunkStream } from "../../src/file/chunker.ts";
 import { pattern, streamOf, withSeed } from "./_fakes.ts";
+import { concatBytes as concat } from "../util/bytes.ts";
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const out = [];
   for await (const b of it) out.push(b);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) (out.set(p, at), at += p.length);
   return out;
 }
 

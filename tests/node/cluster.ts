@@ -165,18 +165,8 @@ function isClosed(node: Node): boolean {
   return closed.has(node);
 }
 
-/** Deterministic pseudo-random bytes. */
-export function randomBytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = s & 0xff;
-  }
-  return out;
-}
+/** Deterministic pseudo-random bytes (the shared test PRNG). */
+export { randomBytes } from "../util/prng.ts";
 
 /** Reads a stream fully. */
 export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {

@@ -16,18 +16,13 @@ import type {
 import type { NameRecord } from "../../src/node/types.ts";
 import type { RemoteCallOptions, RemotePeer } from "../../src/node/remote.ts";
 import { DfsError } from "../../src/errors.ts";
+import { concatBytes } from "../../src/util/concat.ts";
 
 async function collect(data: StoreInput): Promise<Uint8Array> {
   if (data instanceof Uint8Array) return data.slice();
   const parts: Uint8Array[] = [];
   for await (const c of data) parts.push(c);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** A Map-backed BlockStore (verifies content ids on write). */

@@ -9,20 +9,14 @@ import assert from "node:assert/strict";
 import { AlreadyExistsError, DfsError, NotFoundError } from "../../src/errors.ts";
 import type { FileSystem } from "../../src/runtime/types.ts";
 import type { Case } from "../portable/harness.ts";
+import { readAll } from "../util/bytes.ts";
+import { randomBytes } from "../util/prng.ts";
 
 /** A fresh file system with an empty scratch directory `root`, and how to dispose of it. */
 export type FsFixture = { fs: FileSystem; root: string; cleanup(): Promise<void> };
 
-/** Deterministic bytes: a cheap LCG stream, so content mismatches show up at any offset. */
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
+/** Deterministic bytes, so content mismatches show up at any offset. */
+const pattern = randomBytes;
 
 async function writeFile(fs: FileSystem, path: string, bytes: Uint8Array): Promise<void> {
   const f = await fs.create(path);
@@ -30,21 +24,10 @@ async function writeFile(fs: FileSystem, path: string, bytes: Uint8Array): Promi
   await f.close();
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, maxChunk?: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
+function collect(stream: ReadableStream<Uint8Array>, maxChunk?: number): Promise<Uint8Array> {
+  return readAll(stream, (chunk) => {
     if (maxChunk !== undefined) assert.ok(chunk.length <= maxChunk, `chunk of ${chunk.length}`);
-    chunks.push(chunk);
-    total += chunk.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  });
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

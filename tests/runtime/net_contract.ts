@@ -11,6 +11,9 @@
 import assert from "node:assert/strict";
 import { ConnectError, IoError } from "../../src/errors.ts";
 import type { Connection, Listener, Network } from "../../src/runtime/types.ts";
+import { readAll } from "../util/bytes.ts";
+import { Rng, testSeed } from "../util/prng.ts";
+import { bounded, within } from "../util/within.ts";
 
 /** One named test case (structurally the portable harness's `Case`). */
 export interface NetCase {
@@ -23,55 +26,6 @@ export interface NetCase {
 const LOOPBACK = "127.0.0.1";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** Resolves with the promise's value, or `timedOut` after `ms`, clearing its timer either way. */
-async function within<T, U>(p: Promise<T>, ms: number, timedOut: U): Promise<T | U> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<U>((r) => (timer = setTimeout(() => r(timedOut), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Fails with `what` if `p` takes longer than `ms` (a hang guard, not a speed check). */
-async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  const TIMEOUT = Symbol("timeout");
-  const r = await within(p, ms, TIMEOUT);
-  if (r === TIMEOUT) throw new Error(`timed out after ${ms} ms: ${what}`);
-  return r as T;
-}
-
-async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of readable) {
-    parts.push(chunk);
-    size += chunk.length;
-  }
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
-/** A small seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function patternByte(i: number): number {
   return (i * 31 + (i >>> 11)) & 0xff;
@@ -107,9 +61,7 @@ function echo(conn: Connection): void {
  */
 export function netContractCases(host: { readonly net: Network }, _scratchDir?: string): NetCase[] {
   const net = host.net;
-  const seedText = (globalThis as { process?: { env?: Record<string, string> } }).process?.env
-    ?.DFS_SEED;
-  const seed = seedText ? Number(seedText) : 20261126;
+  const seed = testSeed(20261126);
 
   return [
     {
@@ -133,14 +85,14 @@ export function netContractCases(host: { readonly net: Network }, _scratchDir?: 
       name: "many_small_writes_arrive_in_order",
       fn: () =>
         withServer(net, echo, async (listener) => {
-          const random = rng(seed);
+          const random = new Rng(seed);
           const conn = await net.connect(listener.address);
           const COUNT = 3000;
           const sent: number[] = [];
           const writing = (async () => {
             const writer = conn.writable.getWriter();
             for (let i = 0; i < COUNT; i++) {
-              const len = 1 + Math.floor(random() * 16);
+              const len = 1 + random.int(16);
               const chunk = new Uint8Array(len);
               for (let j = 0; j < len; j++) {
                 chunk[j] = (sent.length + j) & 0xff;

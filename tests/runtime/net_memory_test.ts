@@ -2,21 +2,10 @@ import assert from "node:assert/strict";
 import { ConnectError, IoError, TimeoutError } from "../../src/errors.ts";
 import { MemoryNetwork } from "../../src/runtime/memory/net.ts";
 import type { Connection, Listener, Network } from "../../src/runtime/types.ts";
+import { within } from "../util/within.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-async function within<T, U>(p: Promise<T>, ms: number, timedOut: U): Promise<T | U> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<U>((r) => (timer = setTimeout(() => r(timedOut), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Two hosts, a listener on b, a connection a -> b; returns both ends. */
 async function pairOf(net: MemoryNetwork): Promise<{ client: Connection; server: Connection }> {

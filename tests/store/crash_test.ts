@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { denoFileSystem } from "../../src/runtime/deno/fs.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
-import { SeededRandom, seedFrom } from "./random.ts";
+import { Rng, seedFrom } from "../util/prng.ts";
 import { filesUnder } from "./store_suite.ts";
 
 const WRITER = new URL("./crash_writer.ts", import.meta.url).pathname;
@@ -46,7 +46,7 @@ async function runAndKill(dir: string, seed: number, delayMs: number): Promise<s
 
 Deno.test("store_survives_sigkill_during_writes", async () => {
   const seed = seedFrom(Deno.env.get("DFS_SEED"));
-  const rng = new SeededRandom(seed);
+  const rng = new Rng(seed);
   const dir = await Deno.makeTempDir({ prefix: "dfs-crash-" });
   const fs = denoFileSystem();
   const committed = new Set<string>();
@@ -56,7 +56,7 @@ Deno.test("store_survives_sigkill_during_writes", async () => {
   let leftoverTemps = 0;
   try {
     while (kills < KILLS && Date.now() - started < BUDGET_MS) {
-      const lines = await runAndKill(dir, rng.next(), 60 + rng.int(500));
+      const lines = await runAndKill(dir, rng.u32(), 60 + rng.int(500));
       kills++;
       for (const line of lines) {
         const parts = line.split(" ");

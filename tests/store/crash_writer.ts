@@ -11,14 +11,14 @@
 
 import { denoFileSystem } from "../../src/runtime/deno/fs.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
-import { SeededRandom } from "./random.ts";
+import { Rng } from "../util/prng.ts";
 
 const [dir, seedText] = Deno.args;
 if (!dir || seedText === undefined) {
   console.error("usage: crash_writer.ts <dir> <seed>");
   Deno.exit(2);
 }
-const rng = new SeededRandom(Number(seedText));
+const rng = new Rng(Number(seedText));
 const store = await FsBlockStore.open({ fs: denoFileSystem(), root: dir, durability: "fsync" });
 const out = new TextEncoder();
 const deadline = Date.now() + 60_000;

@@ -18,7 +18,8 @@ import {
 } from "../../src/store/errors.ts";
 import { casPathTransform } from "../../src/store/path_transform.ts";
 import type { Case } from "../portable/harness.ts";
-import { SeededRandom } from "./random.ts";
+import { readAll } from "../util/bytes.ts";
+import { Rng, withSeed } from "../util/prng.ts";
 
 /** Options of {@linkcode storeSuite}. */
 export interface StoreSuiteOptions {
@@ -30,21 +31,7 @@ const BLOCK = 256 * 1024;
 const te = new TextEncoder();
 
 /** Reads a stream to one array. */
-export async function drain(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of stream) {
-    chunks.push(c);
-    total += c.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
+export const drain: (stream: ReadableStream<Uint8Array>) => Promise<Uint8Array> = readAll;
 
 /** A stream handing out `data` in chunks of `size` bytes. */
 export function chunked(data: Uint8Array, size: number): ReadableStream<Uint8Array> {
@@ -108,17 +95,9 @@ export function storeSuite(
     const store = await FsBlockStore.open({ fs, root, ...extra });
     return { store, root };
   };
-  const seeded = (name: string, fn: (rng: SeededRandom) => Promise<void>): Case => ({
+  const seeded = (name: string, fn: (rng: Rng) => Promise<void>): Case => ({
     name,
-    fn: async () => {
-      const rng = new SeededRandom(seed);
-      try {
-        await fn(rng);
-      } catch (err) {
-        console.error(`${name} failed with seed ${seed} (rerun with DFS_SEED=${seed})`);
-        throw err;
-      }
-    },
+    fn: () => withSeed(seed, () => fn(new Rng(seed))),
   });
 
   return [

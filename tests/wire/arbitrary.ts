@@ -5,7 +5,7 @@
  */
 
 import { type Message, MessageType } from "../../src/wire/mod.ts";
-import type { Rng } from "./prng.ts";
+import type { Rng } from "../util/prng.ts";
 
 const ALPHABET = ["a", "Z", "0", ":", "/", ".", " ", "é", "€", "😀", "\u0000", "\u07ff"];
 

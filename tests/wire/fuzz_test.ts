@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { DfsError } from "../../src/errors.ts";
 import { decodeMessage, encodeMessage, FrameReader, type Message } from "../../src/wire/mod.ts";
 import { randomMessage } from "./arbitrary.ts";
-import { makeRng, type Rng, testSeed, withSeed } from "./prng.ts";
+import { makeRng, type Rng, testSeed, withSeed } from "../util/prng.ts";
 import { concat, cutAt, streamOf } from "./streams.ts";
 
 const SEED = testSeed(0xf022_0001);

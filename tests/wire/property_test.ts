@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeMessage, encodeMessage, type Message, readMessages } from "../../src/wire/mod.ts";
 import { randomMessage } from "./arbitrary.ts";
-import { makeRng, testSeed, withSeed } from "./prng.ts";
+import { makeRng, testSeed, withSeed } from "../util/prng.ts";
 import { concat, cutAt, streamOf } from "./streams.ts";
 
 const SEED = testSeed(0x5eed_0001);

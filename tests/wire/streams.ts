@@ -4,18 +4,10 @@
  * @module
  */
 
+import { concatBytes } from "../../src/util/concat.ts";
+
 /** Concatenates byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export const concat: (parts: readonly Uint8Array[]) => Uint8Array = concatBytes;
 
 /** A stream that yields `chunks` (as given) then closes. */
 export function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
