@@ -7,30 +7,19 @@ import { createHash } from "node:crypto";
 import {
   api,
   getHashVia,
-  killAll,
   type NodeProcess,
   putVia,
   randomBody,
   sha256Hex,
   startNodeProcess,
   waitForPeers,
+  withNodeProcesses,
 } from "./node_harness.ts";
+import { randomBytes, testSeed } from "../util/prng.ts";
 
-const SEED = Number(Deno.env.get("DFS_SEED") ?? 1234);
+const SEED = testSeed(1234);
 const BIG = Deno.env.get("DFS_E2E_BIG") === "0" ? 0 : 100 * 1024 * 1024;
 const BLOCK = 256 * 1024;
-
-function bytesOf(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = s & 0xff;
-  }
-  return out;
-}
 
 async function holders(procs: readonly NodeProcess[], id: string): Promise<boolean[]> {
   return await Promise.all(
@@ -45,9 +34,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "dfs-e2e-" });
-    const procs: NodeProcess[] = [];
-    try {
+    await withNodeProcesses("dfs-e2e-", async (dir, procs) => {
       const a = await startNodeProcess({ dataDir: `${dir}/a`, replication: 2, durability: "none" });
       procs.push(a);
       const b = await startNodeProcess({
@@ -67,7 +54,7 @@ Deno.test({
       for (const p of procs) await waitForPeers(p.info.apiUrl, 2);
 
       for (const [i, size] of [0, 1, BLOCK, BLOCK + 1].entries()) {
-        const data = bytesOf(size, SEED + i);
+        const data = randomBytes(size, SEED + i);
         const put = await putVia(a.info.apiUrl, data);
         assert.deepEqual([put.size, put.copies, put.wanted], [size, 2, 2]);
         const where = await holders([b, c], put.id);
@@ -95,7 +82,7 @@ Deno.test({
           bytes: BIG,
         });
       } else {
-        const data = bytesOf(3 * BLOCK, SEED);
+        const data = randomBytes(3 * BLOCK, SEED);
         const put = await putVia(a.info.apiUrl, data);
         a.kill("SIGKILL");
         await a.exited;
@@ -103,13 +90,7 @@ Deno.test({
         const far = bHolds ? c : b;
         assert.equal((await getHashVia(far.info.apiUrl, put.id)).digest, sha256Hex(data));
       }
-    } catch (err) {
-      for (const p of procs) console.error(`--- ${p.runtime} ${p.info.address}\n${p.stderr()}`);
-      throw err;
-    } finally {
-      await killAll(procs);
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
+    });
   },
 });
 
@@ -118,9 +99,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "dfs-e2e-kill-" });
-    const procs: NodeProcess[] = [];
-    try {
+    await withNodeProcesses("dfs-e2e-kill-", async (dir, procs) => {
       const a = await startNodeProcess({ dataDir: `${dir}/a`, durability: "none" });
       procs.push(a);
       const b = await startNodeProcess({
@@ -160,12 +139,6 @@ Deno.test({
       }
       assert.ok(killed);
       assert.deepEqual({ digest: hash.digest("hex"), bytes: got }, { digest: want, bytes: size });
-    } catch (err) {
-      for (const p of procs) console.error(`--- ${p.runtime} ${p.info.address}\n${p.stderr()}`);
-      throw err;
-    } finally {
-      await killAll(procs);
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
+    });
   },
 });

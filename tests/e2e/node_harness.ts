@@ -7,6 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { Rng } from "../util/prng.ts";
 
 /** Which runtime runs a node process. */
 export type ProcessRuntime = "deno" | "bun" | "node";
@@ -128,6 +129,35 @@ export async function killAll(procs: readonly NodeProcess[]): Promise<void> {
   await Promise.all(procs.map((p) => p.exited.catch(() => {})));
 }
 
+/**
+ * Runs `body` with a fresh temporary directory (named from `prefix`) and a list to push every
+ * started process onto. On failure it prints each process's stderr and rethrows; in every case
+ * it kills those processes and removes the directory.
+ *
+ * @example
+ * ```ts ignore
+ * await withNodeProcesses("dfs-e2e-", async (dir, procs) => {
+ *   procs.push(await startNodeProcess({ dataDir: `${dir}/a` }));
+ * });
+ * ```
+ */
+export async function withNodeProcesses(
+  prefix: string,
+  body: (dir: string, procs: NodeProcess[]) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  const procs: NodeProcess[] = [];
+  try {
+    await body(dir, procs);
+  } catch (err) {
+    for (const p of procs) console.error(`--- ${p.runtime} ${p.info.address}\n${p.stderr()}`);
+    throw err;
+  } finally {
+    await killAll(procs);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
 /** Fetches JSON from a node's API (bounded). Throws with the body on a non-2xx answer. */
 export async function api<T>(
   base: string,
@@ -170,8 +200,7 @@ export function randomBody(
   const hash = createHash("sha256");
   let digest = "";
   let sent = 0;
-  let s0 = (seed | 0) || 0x9e3779b9;
-  let s1 = 0x85ebca6b ^ s0;
+  const rng = new Rng(seed);
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (sent >= size) {
@@ -181,17 +210,7 @@ export function randomBody(
       }
       const n = Math.min(64 * 1024, size - sent);
       const words = new Uint32Array(Math.ceil(n / 4));
-      for (let i = 0; i < words.length; i++) {
-        // xorshift64-ish on two 32-bit halves: fast, deterministic, not cryptographic.
-        let t = s0;
-        const u = s1;
-        s0 = u;
-        t ^= t << 23;
-        t ^= t >>> 17;
-        t ^= u ^ (u >>> 26);
-        s1 = t;
-        words[i] = (t + u) >>> 0;
-      }
+      for (let i = 0; i < words.length; i++) words[i] = rng.u32();
       const chunk = new Uint8Array(words.buffer, 0, n);
       hash.update(chunk);
       sent += n;
