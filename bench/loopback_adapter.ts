@@ -14,9 +14,7 @@
  */
 
 import type { Network } from "../src/runtime/types.ts";
-
-const CHUNK = 64 * 1024;
-const RUNS = 5;
+import { adapterTransfer, argv, CHUNK, measure, rss } from "./loopback_common.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -29,57 +27,17 @@ async function pickNetwork(): Promise<{ name: string; net: Network }> {
   return { name: "node", net: (await import("../src/runtime/node/net.ts")).nodeNetwork() };
 }
 
-async function once(net: Network, total: number): Promise<number> {
-  let receiving: Promise<number> | undefined;
-  let accepted!: () => void;
-  const acceptedP = new Promise<void>((r) => (accepted = r));
-  const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
-    receiving = (async () => {
-      let got = 0;
-      for await (const c of conn.readable) got += c.length;
-      conn.close();
-      return got;
-    })();
-    accepted();
-  });
-  const started = performance.now();
-  const conn = await net.connect(listener.address);
-  const writer = conn.writable.getWriter();
-  const chunk = new Uint8Array(CHUNK).fill(1);
-  for (let sent = 0; sent < total; sent += CHUNK) await writer.write(chunk);
-  await writer.close();
-  await acceptedP;
-  const got = await receiving!;
-  const ms = performance.now() - started;
-  conn.close();
-  await listener.close();
-  if (got !== total) throw new Error(`received ${got} of ${total}`);
-  return ms;
-}
-
-/** Resident set size now (bytes); the runs reuse one 64 KiB chunk, so this is near the peak. */
-function rss(): number {
-  return g.Deno ? g.Deno.memoryUsage().rss : g.process.memoryUsage().rss;
-}
-
 async function main(): Promise<void> {
-  const args: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
-  const total = Math.max(1, Number(args[0] ?? "64")) * 1024 * 1024;
+  const total = Math.max(1, Number(argv()[0] ?? "64")) * 1024 * 1024;
   const { name, net } = await pickNetwork();
-  await once(net, Math.min(total, 8 * 1024 * 1024)); // warm-up
-  const mibPerSec: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const ms = await once(net, total);
-    mibPerSec.push(Math.round((total / 1024 / 1024) / (ms / 1000)));
-  }
-  const sorted = [...mibPerSec].sort((a, b) => a - b);
+  const { runs, medianMiBps } = await measure((n) => adapterTransfer(net, n), total);
   console.log(JSON.stringify({
     bench: "loopback_adapter",
     runtime: name,
     mib: total / 1024 / 1024,
     chunkBytes: CHUNK,
-    runs: mibPerSec,
-    medianMiBps: sorted[Math.floor(sorted.length / 2)],
+    runs,
+    medianMiBps,
     rssMiB: Math.round(rss() / 1024 / 1024),
   }));
 }

@@ -12,55 +12,15 @@
 import { denoNetwork } from "../src/runtime/deno/net.ts";
 import { MemoryNetwork } from "../src/runtime/memory/net.ts";
 import type { Network } from "../src/runtime/types.ts";
+import { adapterTransfer, rawDenoTransfer } from "./loopback_common.ts";
 
 const TOTAL = 64 * 1024 * 1024;
-const CHUNK = 64 * 1024;
-
 async function rawDeno(): Promise<void> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const receiving = (async () => {
-    const conn = await listener.accept();
-    const buf = new Uint8Array(256 * 1024);
-    let got = 0;
-    while (got < TOTAL) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      got += n;
-    }
-    conn.close();
-    return got;
-  })();
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  const chunk = new Uint8Array(CHUNK).fill(1);
-  for (let sent = 0; sent < TOTAL; sent += CHUNK) {
-    let off = 0;
-    while (off < CHUNK) off += await conn.write(off === 0 ? chunk : chunk.subarray(off));
-  }
-  const got = await receiving;
-  conn.close();
-  listener.close();
-  if (got !== TOTAL) throw new Error(`received ${got}`);
+  await rawDenoTransfer(TOTAL);
 }
 
 async function throughAdapter(net: Network): Promise<void> {
-  let receiving!: Promise<number>;
-  const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
-    receiving = (async () => {
-      let got = 0;
-      for await (const c of conn.readable) got += c.length;
-      conn.close();
-      return got;
-    })();
-  });
-  const conn = await net.connect(listener.address);
-  const writer = conn.writable.getWriter();
-  const chunk = new Uint8Array(CHUNK).fill(1);
-  for (let sent = 0; sent < TOTAL; sent += CHUNK) await writer.write(chunk);
-  await writer.close();
-  const got = await receiving;
-  conn.close();
-  await listener.close();
-  if (got !== TOTAL) throw new Error(`received ${got}`);
+  await adapterTransfer(net, TOTAL);
 }
 
 const deno = denoNetwork();

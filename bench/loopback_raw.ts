@@ -14,19 +14,13 @@
  * @module
  */
 
-const CHUNK = 64 * 1024;
-const RUNS = 5;
+import { argv, CHUNK, measure, rawDenoTransfer, rss } from "./loopback_common.ts";
 
 type Args = { total: number };
 type RunFn = (a: Args) => Promise<number>; // returns elapsed ms
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
-
-function argv(): string[] {
-  if (g.Deno) return g.Deno.args;
-  return g.process.argv.slice(2);
-}
 
 function runtimeName(): "deno" | "bun" | "node" {
   if (g.Deno) return "deno";
@@ -40,34 +34,7 @@ function versionOf(name: string): string {
   return g.process.versions.node;
 }
 
-const denoRun: RunFn = async ({ total }) => {
-  const listener = g.Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const started = performance.now();
-  const receiving = (async () => {
-    const conn = await listener.accept();
-    const buf = new Uint8Array(256 * 1024);
-    let got = 0;
-    while (got < total) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      got += n;
-    }
-    conn.close();
-    return got;
-  })();
-  const conn = await g.Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  const chunk = new Uint8Array(CHUNK).fill(1);
-  for (let sent = 0; sent < total; sent += CHUNK) {
-    let off = 0;
-    while (off < CHUNK) off += await conn.write(off === 0 ? chunk : chunk.subarray(off));
-  }
-  const got = await receiving;
-  const ms = performance.now() - started;
-  conn.close();
-  listener.close();
-  if (got !== total) throw new Error(`received ${got} of ${total}`);
-  return ms;
-};
+const denoRun: RunFn = ({ total }) => rawDenoTransfer(total);
 
 const bunRun: RunFn = async ({ total }) => {
   let got = 0;
@@ -144,23 +111,12 @@ const nodeRun: RunFn = async ({ total }) => {
   return ms;
 };
 
-/** Resident set size now (bytes); the runs reuse one 64 KiB chunk, so this is near the peak. */
-function rss(): number {
-  return g.Deno ? g.Deno.memoryUsage().rss : g.process.memoryUsage().rss;
-}
-
 async function main(): Promise<void> {
   const mib = Number(argv()[0] ?? "64");
   const total = Math.max(1, mib) * 1024 * 1024;
   const name = runtimeName();
   const run = name === "deno" ? denoRun : name === "bun" ? bunRun : nodeRun;
-  await run({ total: Math.min(total, 8 * 1024 * 1024) }); // warm-up
-  const mibPerSec: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const ms = await run({ total });
-    mibPerSec.push(Math.round((total / 1024 / 1024) / (ms / 1000)));
-  }
-  const sorted = [...mibPerSec].sort((a, b) => a - b);
+  const { runs, medianMiBps } = await measure((n) => run({ total: n }), total);
   console.log(JSON.stringify({
     bench: "loopback_raw",
     runtime: name,
@@ -172,8 +128,8 @@ async function main(): Promise<void> {
       : "node:net",
     mib: total / 1024 / 1024,
     chunkBytes: CHUNK,
-    runs: mibPerSec,
-    medianMiBps: sorted[Math.floor(sorted.length / 2)],
+    runs,
+    medianMiBps,
     rssMiB: Math.round(rss() / 1024 / 1024),
   }));
 }

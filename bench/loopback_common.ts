@@ -1,0 +1,120 @@
+/**
+ * What the loopback benches share: one transfer over raw Deno sockets, one through a dfs
+ * `Network` adapter, and the warm-up / five runs / median loop with the host's arguments and
+ * RSS. Runs on Deno, Bun and Node (the raw Deno transfer only on Deno).
+ *
+ * @module
+ */
+
+import type { Network } from "../src/runtime/types.ts";
+
+/** Bytes per write on every sender. */
+export const CHUNK = 64 * 1024;
+/** Measured runs per line (after one warm-up). */
+export const RUNS = 5;
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+
+/** The command-line arguments after the script, on any runtime. */
+export function argv(): string[] {
+  return g.Deno ? g.Deno.args : g.process.argv.slice(2);
+}
+
+/** Resident set size now (bytes); the runs reuse one 64 KiB chunk, so this is near the peak. */
+export function rss(): number {
+  return g.Deno ? g.Deno.memoryUsage().rss : g.process.memoryUsage().rss;
+}
+
+/**
+ * Moves `total` bytes over one raw `Deno.connect`/`Deno.listen` connection in `CHUNK` writes
+ * to a receiver that counts them; returns the ms from connect to the last byte received.
+ * Throws when fewer bytes arrive.
+ */
+export async function rawDenoTransfer(total: number): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const started = performance.now();
+  const receiving = (async () => {
+    const conn = await listener.accept();
+    const buf = new Uint8Array(256 * 1024);
+    let got = 0;
+    while (got < total) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      got += n;
+    }
+    conn.close();
+    return got;
+  })();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const chunk = new Uint8Array(CHUNK).fill(1);
+  for (let sent = 0; sent < total; sent += CHUNK) {
+    let off = 0;
+    while (off < CHUNK) off += await conn.write(off === 0 ? chunk : chunk.subarray(off));
+  }
+  const got = await receiving;
+  const ms = performance.now() - started;
+  conn.close();
+  listener.close();
+  if (got !== total) throw new Error(`received ${got} of ${total}`);
+  return ms;
+}
+
+/**
+ * Moves `total` bytes over one connection of `net` (`writable` in `CHUNK` writes, the
+ * receiver counting `readable` to its end); returns the ms from connect to the receiver's end
+ * of stream. Throws when fewer bytes arrive.
+ */
+export async function adapterTransfer(net: Network, total: number): Promise<number> {
+  let receiving: Promise<number> | undefined;
+  let accepted!: () => void;
+  const acceptedP = new Promise<void>((r) => (accepted = r));
+  const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
+    receiving = (async () => {
+      let got = 0;
+      for await (const c of conn.readable) got += c.length;
+      conn.close();
+      return got;
+    })();
+    accepted();
+  });
+  const started = performance.now();
+  const conn = await net.connect(listener.address);
+  const writer = conn.writable.getWriter();
+  const chunk = new Uint8Array(CHUNK).fill(1);
+  for (let sent = 0; sent < total; sent += CHUNK) await writer.write(chunk);
+  await writer.close();
+  await acceptedP;
+  const got = await receiving!;
+  const ms = performance.now() - started;
+  conn.close();
+  await listener.close();
+  if (got !== total) throw new Error(`received ${got} of ${total}`);
+  return ms;
+}
+
+/** The figures of {@linkcode measure}: MiB/s of every run and their median. */
+export interface Runs {
+  /** MiB/s of each measured run, in order. */
+  readonly runs: number[];
+  /** The median of `runs`. */
+  readonly medianMiBps: number;
+}
+
+/**
+ * One warm-up of `run` (at most 8 MiB), then {@linkcode RUNS} runs of `total` bytes; `run`
+ * returns the elapsed ms of one transfer.
+ */
+export async function measure(
+  run: (total: number) => Promise<number>,
+  total: number,
+): Promise<Runs> {
+  await run(Math.min(total, 8 * 1024 * 1024)); // warm-up
+  const mibPerSec: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const ms = await run(total);
+    mibPerSec.push(Math.round((total / 1024 / 1024) / (ms / 1000)));
+  }
+  const sorted = [...mibPerSec].sort((a, b) => a - b);
+  return { runs: mibPerSec, medianMiBps: sorted[Math.floor(sorted.length / 2)] };
+}
