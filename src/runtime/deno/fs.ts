@@ -5,27 +5,29 @@
  * @module
  */
 
-import { AlreadyExistsError, DfsError, IoError, NotFoundError } from "../../errors.ts";
+import { IoError } from "../../errors.ts";
+import {
+  baseName,
+  chunkedReadStream,
+  DEFAULT_CHUNK,
+  fsErrorMapper,
+  joinPath,
+  mapFailure,
+} from "../fs_common.ts";
 import type { FileInfo, FileSystem, ReadStreamOptions, WritableFile } from "../types.ts";
 
-const DEFAULT_CHUNK = 64 * 1024;
-
 /** Maps a Deno error to a dfs error: NotFound, AlreadyExists, anything else IoError. */
-function mapError(op: string, path: string, err: unknown): DfsError {
-  if (err instanceof DfsError) return err;
-  const msg = `${op} ${path}: ${err instanceof Error ? err.message : String(err)}`;
-  if (err instanceof Deno.errors.NotFound) return new NotFoundError(msg, { cause: err });
-  if (err instanceof Deno.errors.AlreadyExists) return new AlreadyExistsError(msg, { cause: err });
-  return new IoError(msg, { cause: err });
-}
+const mapError = fsErrorMapper((err) =>
+  err instanceof Deno.errors.NotFound
+    ? "not-found"
+    : err instanceof Deno.errors.AlreadyExists
+    ? "exists"
+    : "other"
+);
 
 /** Runs `fn`, rethrowing its failure as a dfs error. */
-async function wrap<T>(op: string, path: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw mapError(op, path, err);
-  }
+function wrap<T>(op: string, path: string, fn: () => Promise<T>): Promise<T> {
+  return mapFailure(mapError, op, path, fn);
 }
 
 function toInfo(name: string, info: Deno.FileInfo): FileInfo {
@@ -36,16 +38,6 @@ function toInfo(name: string, info: Deno.FileInfo): FileInfo {
     size: info.size,
     mtimeMs: info.mtime?.getTime() ?? 0,
   };
-}
-
-function baseName(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
-  const i = trimmed.lastIndexOf("/");
-  return i < 0 ? trimmed : trimmed.slice(i + 1);
-}
-
-function joinPath(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 
 class DenoWritableFile implements WritableFile {
@@ -74,52 +66,6 @@ class DenoWritableFile implements WritableFile {
     this.#closed = true;
     return wrap("close", this.#path, () => Promise.resolve(this.#file.close()));
   }
-}
-
-/**
- * Streams `length` bytes of an already opened file from its current position, in chunks of at
- * most `chunkSize`. The file is closed when the stream ends, errors or is cancelled.
- */
-function fileStream(
-  file: Deno.FsFile,
-  path: string,
-  length: number,
-  chunkSize: number,
-): ReadableStream<Uint8Array> {
-  let left = length;
-  let closed = false;
-  const close = () => {
-    if (!closed) {
-      closed = true;
-      file.close();
-    }
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        if (left <= 0) {
-          close();
-          controller.close();
-          return;
-        }
-        const buf = new Uint8Array(Math.min(chunkSize, left));
-        const n = await file.read(buf);
-        if (n === null || n === 0) {
-          close();
-          controller.close();
-          return;
-        }
-        left -= n;
-        controller.enqueue(n === buf.length ? buf : buf.subarray(0, n));
-      } catch (err) {
-        close();
-        controller.error(mapError("read", path, err));
-      }
-    },
-    cancel() {
-      close();
-    },
-  }, { highWaterMark: 0 });
 }
 
 /**
@@ -175,7 +121,13 @@ export function denoFileSystem(): FileSystem {
           file.close();
           throw err;
         }
-        return fileStream(file, path, length, chunkSize);
+        return chunkedReadStream(
+          { read: (buf) => file.read(buf), close: () => file.close() },
+          path,
+          length,
+          chunkSize,
+          mapError,
+        );
       });
     },
 

@@ -8,10 +8,16 @@
 import * as fsp from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import type { Stats } from "node:fs";
-import { AlreadyExistsError, DfsError, IoError, NotFoundError } from "../../errors.ts";
+import { IoError } from "../../errors.ts";
+import {
+  baseName,
+  chunkedReadStream,
+  DEFAULT_CHUNK,
+  fsErrorMapper,
+  joinPath,
+  mapFailure,
+} from "../fs_common.ts";
 import type { FileInfo, FileSystem, ReadStreamOptions, WritableFile } from "../types.ts";
-
-const DEFAULT_CHUNK = 64 * 1024;
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -19,22 +25,14 @@ function codeOf(err: unknown): string | undefined {
 }
 
 /** Maps a Node error to a dfs error: ENOENT, EEXIST, anything else IoError. */
-function mapError(op: string, path: string, err: unknown): DfsError {
-  if (err instanceof DfsError) return err;
-  const msg = `${op} ${path}: ${err instanceof Error ? err.message : String(err)}`;
+const mapError = fsErrorMapper((err) => {
   const code = codeOf(err);
-  if (code === "ENOENT") return new NotFoundError(msg, { cause: err });
-  if (code === "EEXIST") return new AlreadyExistsError(msg, { cause: err });
-  return new IoError(msg, { cause: err });
-}
+  return code === "ENOENT" ? "not-found" : code === "EEXIST" ? "exists" : "other";
+});
 
 /** Runs `fn`, rethrowing its failure as a dfs error. */
-async function wrap<T>(op: string, path: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw mapError(op, path, err);
-  }
+function wrap<T>(op: string, path: string, fn: () => Promise<T>): Promise<T> {
+  return mapFailure(mapError, op, path, fn);
 }
 
 function toInfo(name: string, st: Stats): FileInfo {
@@ -45,16 +43,6 @@ function toInfo(name: string, st: Stats): FileInfo {
     size: st.size,
     mtimeMs: st.mtimeMs,
   };
-}
-
-function baseName(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
-  const i = trimmed.lastIndexOf("/");
-  return i < 0 ? trimmed : trimmed.slice(i + 1);
-}
-
-function joinPath(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 
 class NodeWritableFile implements WritableFile {
@@ -90,8 +78,7 @@ class NodeWritableFile implements WritableFile {
 
 /**
  * A pull-based stream over `length` bytes of an open handle from `offset`: one positioned read
- * per pull, so a slow consumer slows the reads. The handle is closed at the end, on error and
- * on cancel.
+ * per pull. The handle is closed at the end, on error and on cancel.
  */
 function handleStream(
   handle: FileHandle,
@@ -101,41 +88,15 @@ function handleStream(
   chunkSize: number,
 ): ReadableStream<Uint8Array> {
   let position = offset;
-  let left = length;
-  let closed = false;
-  const close = async () => {
-    if (!closed) {
-      closed = true;
-      await handle.close().catch(() => {});
-    }
+  const source = {
+    async read(buf: Uint8Array): Promise<number> {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+      position += bytesRead;
+      return bytesRead;
+    },
+    close: () => handle.close().catch(() => {}),
   };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        if (left <= 0) {
-          await close();
-          controller.close();
-          return;
-        }
-        const buf = new Uint8Array(Math.min(chunkSize, left));
-        const { bytesRead } = await handle.read(buf, 0, buf.length, position);
-        if (bytesRead === 0) {
-          await close();
-          controller.close();
-          return;
-        }
-        position += bytesRead;
-        left -= bytesRead;
-        controller.enqueue(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
-      } catch (err) {
-        await close();
-        controller.error(mapError("read", path, err));
-      }
-    },
-    cancel() {
-      return close();
-    },
-  }, { highWaterMark: 0 });
+  return chunkedReadStream(source, path, length, chunkSize, mapError);
 }
 
 /**
