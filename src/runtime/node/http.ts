@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { IoError } from "../../errors.ts";
 import type { FetchHandler, HttpServer, NetAddress } from "../types.ts";
+import { toWebStream } from "./web_stream.ts";
 
 /** How long `close` lets in-flight responses finish before cutting their connections. */
 const CLOSE_GRACE_MS = 1000;
@@ -20,41 +21,16 @@ const CLOSE_GRACE_MS = 1000;
  * late socket events are ignored.
  */
 function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
-  let finished = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const finish = (end: () => void) => {
-        if (finished) return;
-        finished = true;
-        end();
-      };
-      req.on("data", (chunk: Uint8Array) => {
-        if (finished) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 0) <= 0) req.pause();
-      });
-      req.on("end", () => finish(() => controller.close()));
-      req.on(
-        "error",
-        (err) => finish(() => controller.error(new IoError(err.message, { cause: err }))),
-      );
+  return toWebStream(req, {
+    // Discard the rest rather than killing the socket, so the handler can still answer
+    // (e.g. 413 Payload Too Large).
+    onCancel: "discard",
+    mapError: (err) => new IoError(err.message, { cause: err }),
+    watch: (fail) =>
       req.on("close", () => {
-        if (!req.complete) {
-          finish(() => controller.error(new IoError("the client closed the request body early")));
-        }
-      });
-      req.pause();
-    },
-    pull() {
-      req.resume();
-    },
-    cancel() {
-      // Discard the rest rather than killing the socket, so the handler can still answer
-      // (e.g. 413 Payload Too Large).
-      finished = true;
-      req.resume();
-    },
-  }, { highWaterMark: 4 });
+        if (!req.complete) fail(new IoError("the client closed the request body early"));
+      }),
+  });
 }
 
 function toRequest(req: IncomingMessage, local: NetAddress, signal: AbortSignal): Request {

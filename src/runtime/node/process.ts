@@ -7,41 +7,9 @@
 
 import process from "node:process";
 import { homedir } from "node:os";
-import type { Readable, Writable } from "node:stream";
+import type { Writable } from "node:stream";
 import type { ProcessHost } from "../types.ts";
-
-/**
- * A pull-based web stream over a Node readable: paused while the web queue is full. Late
- * events after the end, an error or a cancel are ignored.
- */
-function toWebStream(source: Readable): ReadableStream<Uint8Array> {
-  let finished = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const finish = (end: () => void) => {
-        if (finished) return;
-        finished = true;
-        end();
-      };
-      source.on("data", (chunk: Uint8Array | string) => {
-        if (finished) return;
-        const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
-        controller.enqueue(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-        if ((controller.desiredSize ?? 0) <= 0) source.pause();
-      });
-      source.on("end", () => finish(() => controller.close()));
-      source.on("error", (err) => finish(() => controller.error(err)));
-      source.pause();
-    },
-    pull() {
-      source.resume();
-    },
-    cancel() {
-      finished = true;
-      source.pause();
-    },
-  }, { highWaterMark: 4 });
-}
+import { toWebStream } from "./web_stream.ts";
 
 function write(stream: Writable, bytes: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -73,7 +41,7 @@ export function nodeProcess(): ProcessHost {
       }
     },
     get stdin() {
-      return stdin ??= toWebStream(process.stdin);
+      return stdin ??= toWebStream(process.stdin, { onCancel: "pause" });
     },
     writeStdout: (bytes) => write(process.stdout, bytes),
     writeStderr: (bytes) => write(process.stderr, bytes),
