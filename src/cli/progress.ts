@@ -18,6 +18,8 @@ export interface ProgressState {
   readonly elapsedMs: number;
   /** Columns available (default 80). */
   readonly width?: number;
+  /** Shown instead of the ETA, e.g. `replicating` once every byte was sent. */
+  readonly note?: string;
 }
 
 /**
@@ -41,7 +43,8 @@ export function formatDuration(seconds: number): string {
  * Renders one line of progress (no newline, no escape codes), at most `width - 1` columns.
  * With a known total: `label [#####-----]  50%   5.0 MiB / 10.0 MiB     2.5 MiB/s  ETA 2s`;
  * the numbers are padded to fixed widths so the bar does not jitter. Without a total:
- * `label  5.0 MiB  2.5 MiB/s`. Rate and ETA show `--` until some time has passed.
+ * `label  5.0 MiB  2.5 MiB/s`. Rate and ETA show `--` until some time has passed. A `note`
+ * replaces the ETA (and follows the rate when there is no total).
  *
  * @example
  * ```ts
@@ -51,21 +54,21 @@ export function formatDuration(seconds: number): string {
  * ```
  */
 export function renderProgress(state: ProgressState): string {
-  const { label, bytes, total, elapsedMs } = state;
+  const { label, bytes, total, elapsedMs, note } = state;
   const width = state.width ?? 80;
   const rate = elapsedMs >= 100 ? bytes / (elapsedMs / 1000) : 0;
   const rateText = rate > 0 ? `${formatBytes(Math.round(rate))}/s` : "-- B/s";
   if (total === undefined) {
-    return `${label}  ${formatBytes(bytes)}  ${rateText}`.slice(0, width - 1);
+    const suffix = note === undefined ? "" : `  ${note}`;
+    return `${label}  ${formatBytes(bytes)}  ${rateText}${suffix}`.slice(0, width - 1);
   }
   const fraction = total > 0 ? Math.min(1, bytes / total) : 1;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
   const eta = rate > 0 ? formatDuration((total - bytes) / rate) : "--";
   // Fixed-width fields keep the bar from jittering as the numbers change.
   const done = formatBytes(bytes).padStart(formatBytes(total).length);
-  const tail = `${percent}  ${done} / ${formatBytes(total)}  ${rateText.padStart(12)}  ETA ${
-    eta.padEnd(5)
-  }`;
+  const last = note ?? `ETA ${eta.padEnd(5)}`;
+  const tail = `${percent}  ${done} / ${formatBytes(total)}  ${rateText.padStart(12)}  ${last}`;
   const barWidth = Math.max(0, Math.min(40, width - 1 - label.length - tail.length - 4));
   if (barWidth < 5) return `${label} ${tail}`.slice(0, width - 1);
   const filled = Math.floor(fraction * barWidth);
@@ -87,6 +90,14 @@ export interface ProgressBarOptions {
   readonly intervalMs?: number;
   /** Columns (default 80). */
   readonly width?: number;
+}
+
+/** Options of {@linkcode ProgressBar.update}. */
+export interface ProgressUpdateOptions {
+  /** Draw even if the last draw is more recent than the interval. */
+  readonly force?: boolean;
+  /** Shown instead of the ETA. */
+  readonly note?: string;
 }
 
 /**
@@ -117,10 +128,13 @@ export class ProgressBar {
     this.#started = this.#now();
   }
 
-  /** Reports `bytes` done; redraws if the last draw is older than the interval. */
-  update(bytes: number): void {
+  /**
+   * Reports `bytes` done; redraws if the last draw is older than the interval, or always with
+   * `force` (for the final state, which the throttle must not swallow). `note` replaces the ETA.
+   */
+  update(bytes: number, options: ProgressUpdateOptions = {}): void {
     const now = this.#now();
-    if (now - this.#lastDraw < (this.#options.intervalMs ?? 100)) return;
+    if (!options.force && now - this.#lastDraw < (this.#options.intervalMs ?? 100)) return;
     this.#lastDraw = now;
     const line = renderProgress({
       label: this.#options.label,
@@ -128,6 +142,7 @@ export class ProgressBar {
       total: this.#options.total,
       elapsedMs: now - this.#started,
       width: this.#options.width,
+      note: options.note,
     });
     this.#drawn = true;
     this.#enqueue(`\r${line}\x1b[K`);

@@ -20,10 +20,14 @@ const OPTIONS: ParseArgsOptionsConfig = {
   quiet: { type: "boolean", short: "q" },
 };
 
-/** A stream that reports bytes as they pass and remembers an error of its source. */
+/**
+ * A stream that reports bytes as they pass (`onBytes`), reports the total once the source is
+ * exhausted (`onEnd`), and remembers an error of its source.
+ */
 export function countingStream(
   source: ReadableStream<Uint8Array>,
   onBytes: (total: number) => void,
+  onEnd?: (total: number) => void,
 ): { stream: ReadableStream<Uint8Array>; error: () => unknown } {
   const reader = source.getReader();
   let total = 0;
@@ -39,6 +43,7 @@ export function countingStream(
         return;
       }
       if (r.done) {
+        onEnd?.(total);
         controller.close();
         return;
       }
@@ -81,7 +86,13 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<num
   }
 
   const bar = progressFor(ctx, p, "put", total);
-  const counted = countingStream(source, (n) => bar?.update(n));
+  // Once every byte is sent, the node still stores the last blocks and replicates before it
+  // answers: show the full bar and say so, rather than a bar frozen at its last throttled draw.
+  const counted = countingStream(
+    source,
+    (n) => bar?.update(n),
+    (n) => bar?.update(n, { force: true, note: "replicating..." }),
+  );
   const interrupt = interruptOn(ctx.process);
   try {
     let result;

@@ -75,6 +75,17 @@ Deno.test("put_draws_progress_on_a_terminal_and_not_when_piped", () =>
     assert.equal(piped.proc.stderr, "");
   }));
 
+Deno.test("put_progress_ends_at_100_percent_while_the_node_replicates", () =>
+  withNode(async ({ dir, run }) => {
+    const path = `${dir}/big`;
+    await Deno.writeFile(path, new Uint8Array(3 * 1024 * 1024 + 5));
+    const { code, proc } = await run(["put", path], (p) => p.terminals.add("stderr"));
+    assert.equal(code, 0, proc.stderr);
+    const draws = proc.stderr.split("\r").filter((s) => s.startsWith("put ["));
+    const last = draws[draws.length - 1];
+    assert.match(last, / 100% +3\.0 MiB \/ 3\.0 MiB .*replicating/, JSON.stringify(draws));
+  }));
+
 Deno.test("get_writes_the_bytes_to_stdout", () =>
   withNode(async ({ node, run }) => {
     const bytes = new Uint8Array(200_000).map((_, i) => i % 251);

@@ -99,3 +99,28 @@ Deno.test("progress_bar_that_never_drew_writes_nothing_on_finish", async () => {
   await bar.finish();
   assert.deepEqual(writes, []);
 });
+
+Deno.test("progress_bar_forced_update_draws_inside_the_interval_with_its_note", async () => {
+  let t = 0;
+  const writes: string[] = [];
+  const bar = new ProgressBar({
+    label: "put",
+    total: 1000,
+    write: (s) => Promise.resolve(void writes.push(s)),
+    now: () => t,
+    width: 80,
+  });
+  bar.update(860); // t=0: first draw
+  t = 10;
+  bar.update(1000, { force: true, note: "replicating..." }); // inside the interval: still drawn
+  await bar.finish();
+  assert.equal(writes.length, 3);
+  assert.match(writes[1], /100% .*replicating\.\.\./);
+  assert.ok(writes[1].endsWith("replicating...\x1b[K"), JSON.stringify(writes[1]));
+  assert.doesNotMatch(writes[1], /ETA/);
+});
+
+Deno.test("progress_note_follows_the_rate_without_a_total", () => {
+  const line = renderProgress({ label: "put", bytes: 2048, elapsedMs: 1000, note: "replicating" });
+  assert.equal(line, "put  2.0 KiB  2.0 KiB/s  replicating");
+});
