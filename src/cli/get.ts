@@ -7,12 +7,12 @@
 import type { ParseArgsOptionsConfig } from "node:util";
 import { DfsError } from "../errors.ts";
 import { toHex } from "../util/hex.ts";
-import { CLIENT_OPTIONS, parseCommand, str } from "./args.ts";
+import { CLIENT_OPTIONS, str } from "./args.ts";
 import { clientFor, printJson, progressFor } from "./client_for.ts";
+import { parseOrHelp } from "./command_args.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT } from "./errors.ts";
 import { interruptOn } from "./signals.ts";
-import { COMMAND_USAGE } from "./usage.ts";
 
 const OPTIONS: ParseArgsOptionsConfig = {
   ...CLIENT_OPTIONS,
@@ -42,11 +42,8 @@ async function local<T>(path: string, op: () => Promise<T>): Promise<T> {
 
 /** Runs `dfs get`. */
 export async function get(ctx: CliContext, args: readonly string[]): Promise<number> {
-  const p = parseCommand("get", args, OPTIONS, 1, 1);
-  if (p.values.help) {
-    await ctx.out(COMMAND_USAGE.get + "\n");
-    return EXIT.OK;
-  }
+  const p = await parseOrHelp(ctx, "get", args, OPTIONS, 1, 1);
+  if (!p) return EXIT.OK;
   const key = p.positionals[0];
   const output = str(p, "output");
   const client = clientFor(ctx, p);

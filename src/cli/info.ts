@@ -5,13 +5,13 @@
  */
 
 import type { FileEntry, FileStat, NodeStatus, PeerSummary } from "../node/types.ts";
-import { CLIENT_OPTIONS, parseCommand } from "./args.ts";
+import { CLIENT_OPTIONS } from "./args.ts";
 import { formatBytes } from "./bytes.ts";
 import { clientFor, printJson } from "./client_for.ts";
+import { parseOrHelp } from "./command_args.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT } from "./errors.ts";
 import { formatDuration } from "./progress.ts";
-import { COMMAND_USAGE } from "./usage.ts";
 
 /**
  * Lays out rows as left-aligned columns separated by two spaces (the last column unpadded).
@@ -90,11 +90,8 @@ async function simple<T>(
   call: (client: ReturnType<typeof clientFor>, arg: string) => Promise<T>,
   human: (value: T) => string,
 ): Promise<number> {
-  const p = parseCommand(command, args, CLIENT_OPTIONS, positionals, positionals);
-  if (p.values.help) {
-    await ctx.out(COMMAND_USAGE[command] + "\n");
-    return EXIT.OK;
-  }
+  const p = await parseOrHelp(ctx, command, args, CLIENT_OPTIONS, positionals, positionals);
+  if (!p) return EXIT.OK;
   const value = await call(clientFor(ctx, p), p.positionals[0]);
   if (p.values.json) await printJson(ctx, value);
   else await ctx.out(human(value));

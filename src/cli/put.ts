@@ -6,12 +6,12 @@
 
 import type { ParseArgsOptionsConfig } from "node:util";
 import { DfsError, NotFoundError } from "../errors.ts";
-import { CLIENT_OPTIONS, int, parseCommand, str } from "./args.ts";
+import { CLIENT_OPTIONS, int, str } from "./args.ts";
 import { clientFor, printJson, progressFor } from "./client_for.ts";
+import { parseOrHelp } from "./command_args.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT } from "./errors.ts";
 import { interruptOn } from "./signals.ts";
-import { COMMAND_USAGE } from "./usage.ts";
 
 const OPTIONS: ParseArgsOptionsConfig = {
   ...CLIENT_OPTIONS,
@@ -58,11 +58,8 @@ export function countingStream(
 
 /** Runs `dfs put`. */
 export async function put(ctx: CliContext, args: readonly string[]): Promise<number> {
-  const p = parseCommand("put", args, OPTIONS, 1, 1);
-  if (p.values.help) {
-    await ctx.out(COMMAND_USAGE.put + "\n");
-    return EXIT.OK;
-  }
+  const p = await parseOrHelp(ctx, "put", args, OPTIONS, 1, 1);
+  if (!p) return EXIT.OK;
   const path = p.positionals[0];
   const name = str(p, "name");
   const copies = int(p, "copies", "put");
