@@ -16,11 +16,11 @@ import type { BlockService } from "../peer/block_service.ts";
 import { NodeIdentity } from "../peer/identity.ts";
 import { FsBlockStore } from "../store/block_store.ts";
 import type { BlockStore } from "../store/types.ts";
-import { NodeClosedError } from "./errors.ts";
+import { BlockUnavailableError, NodeClosedError } from "./errors.ts";
 import { BlockFetcher, isNotFound } from "./fetcher.ts";
 import { FileIndex } from "./file_index.ts";
 import { NameRegistry, validateName } from "./names.ts";
-import { formatAddress, type NodeOptions, resolveNodeOptions } from "./options.ts";
+import { type NodeOptions, resolveNodeOptions } from "./options.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { PeerLayer, PeerLayerFactory } from "./peer_layer.ts";
 import { startPeerLayer } from "./peers.ts";
@@ -244,7 +244,7 @@ export class Node implements DfsNode {
       range: options.range,
       concurrency: this.#opts.concurrency,
       signal: options.signal,
-    });
+    }).catch((err) => this.#rootMissing(err, id));
     return {
       id: id.toString(),
       size: file.size,
@@ -262,7 +262,7 @@ export class Node implements DfsNode {
   async stat(idOrName: string): Promise<FileStat> {
     this.#checkOpen();
     const id = await this.#resolveId(idOrName);
-    const s = await statFile(id, this.#fetcher());
+    const s = await statFile(id, this.#fetcher()).catch((err) => this.#rootMissing(err, id));
     return {
       id: id.toString(),
       size: s.size,
@@ -471,6 +471,21 @@ export class Node implements DfsNode {
     const id = ContentId.tryParse(idOrName);
     if (id) return id;
     return ContentId.parse((await this.#names.resolve(idOrName, signal)).id);
+  }
+
+  /**
+   * Rethrows `err`, except that a root block nobody delivers means the file is on no reachable
+   * node: say so about the file (a `NotFoundError`), not about "block <id>".
+   */
+  #rootMissing(err: unknown, id: ContentId): never {
+    if (err instanceof BlockUnavailableError && err.blockId === id.toString()) {
+      const n = this.#remotes().length;
+      throw new NotFoundError(
+        `no reachable node has file ${id} (${n} peer${n === 1 ? "" : "s"} connected)`,
+        { cause: err },
+      );
+    }
+    throw err;
   }
 
   #localSource(): BlockSource {

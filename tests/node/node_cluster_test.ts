@@ -293,6 +293,19 @@ for (const { label, options } of MODES) {
     }
   });
 
+  t("get_and_stat_of_a_file_nobody_has_say_so_about_the_file", async () => {
+    const c = await startCluster(2, options);
+    try {
+      await c.settle();
+      const absent = (await ContentId.of(new Uint8Array([1, 2, 3]))).toString();
+      const message = `no reachable node has file ${absent} (1 peer connected)`;
+      await assert.rejects(c.nodes[0].get(absent), { code: "NOT_FOUND", message });
+      await assert.rejects(c.nodes[1].stat(absent), { code: "NOT_FOUND", message });
+    } finally {
+      await c.close();
+    }
+  });
+
   t("bad_ids_and_names_are_typed_errors", async () => {
     const c = await startCluster(1, options);
     try {
