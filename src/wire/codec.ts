@@ -65,86 +65,54 @@ const presentCodec = array(bool, MAX_HAS_IDS, "present");
 
 const noFlags = () => 0;
 
-/** A message whose payload is empty (CANCEL, OK). */
-function empty(type: typeof MessageType.CANCEL | typeof MessageType.OK): MessageCodec {
-  return {
-    allowedFlags: 0,
-    flags: noFlags,
-    preencode() {},
-    encode() {},
-    decode: (_s, requestId) => ({ type, requestId }) as Message,
-  };
-}
+/** One field of a payload: its key in the message and its codec. */
+// deno-lint-ignore no-explicit-any
+type Field = readonly [key: string, codec: Codec<any>];
 
-/** A message whose payload is one field `key` of codec `c`. */
-function single<K extends string, T>(type: number, key: K, c: Codec<T>): MessageCodec {
-  return {
-    allowedFlags: 0,
-    flags: noFlags,
-    preencode: (s, m) => c.preencode(s, (m as unknown as Record<K, T>)[key]),
-    encode: (s, m) => c.encode(s, (m as unknown as Record<K, T>)[key]),
-    decode: (s, requestId) => ({ type, requestId, [key]: c.decode(s) }) as unknown as Message,
-  };
-}
-
-/** A message whose payload is a content id then a u32 size (BLOCK, PUT_BLOCK). */
-function idAndSize(type: typeof MessageType.BLOCK | typeof MessageType.PUT_BLOCK): MessageCodec {
+/**
+ * A message without flags whose payload is `layout`'s fields, in order (none for CANCEL and
+ * OK): each key's value written with its codec (which validates it), and read back under the
+ * same key.
+ */
+function fields(type: number, ...layout: readonly Field[]): MessageCodec {
   return {
     allowedFlags: 0,
     flags: noFlags,
     preencode(s, m) {
-      const msg = m as { id: Uint8Array; size: number };
-      contentId.preencode(s, msg.id);
-      u32.preencode(s, msg.size);
+      const msg = m as unknown as Record<string, unknown>;
+      for (const [key, c] of layout) c.preencode(s, msg[key]);
     },
     encode(s, m) {
-      const msg = m as { id: Uint8Array; size: number };
-      contentId.encode(s, msg.id);
-      u32.encode(s, msg.size);
+      const msg = m as unknown as Record<string, unknown>;
+      for (const [key, c] of layout) c.encode(s, msg[key]);
     },
-    decode: (s, requestId) => ({ type, requestId, id: contentId.decode(s), size: u32.decode(s) }),
+    decode(s, requestId) {
+      const msg: Record<string, unknown> = { type, requestId };
+      for (const [key, c] of layout) msg[key] = c.decode(s);
+      return msg as unknown as Message;
+    },
   };
 }
 
 const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>([
-  [MessageType.HELLO, {
-    allowedFlags: 0,
-    flags: noFlags,
-    preencode(s, m) {
-      const msg = m as Extract<Message, { type: typeof MessageType.HELLO }>;
-      u8.preencode(s, msg.protocolVersion);
-      nodeIdCodec.preencode(s, msg.nodeId);
-      publicKeyCodec.preencode(s, msg.publicKey);
-      nonceCodec.preencode(s, msg.nonce);
-      string.preencode(s, msg.listenAddress);
-      capabilitiesCodec.preencode(s, msg.capabilities);
-    },
-    encode(s, m) {
-      const msg = m as Extract<Message, { type: typeof MessageType.HELLO }>;
-      u8.encode(s, msg.protocolVersion);
-      nodeIdCodec.encode(s, msg.nodeId);
-      publicKeyCodec.encode(s, msg.publicKey);
-      nonceCodec.encode(s, msg.nonce);
-      string.encode(s, msg.listenAddress);
-      capabilitiesCodec.encode(s, msg.capabilities);
-    },
-    decode: (s, requestId) => ({
-      type: MessageType.HELLO,
-      requestId,
-      protocolVersion: u8.decode(s),
-      nodeId: nodeIdCodec.decode(s),
-      publicKey: publicKeyCodec.decode(s),
-      nonce: nonceCodec.decode(s),
-      listenAddress: string.decode(s),
-      capabilities: capabilitiesCodec.decode(s),
-    }),
-  }],
-  [MessageType.AUTH, single(MessageType.AUTH, "signature", signatureCodec)],
-  [MessageType.PING, single(MessageType.PING, "timestamp", u64)],
-  [MessageType.PONG, single(MessageType.PONG, "timestamp", u64)],
-  [MessageType.GOODBYE, single(MessageType.GOODBYE, "reason", string)],
-  [MessageType.HAS, single(MessageType.HAS, "ids", idsCodec)],
-  [MessageType.HAS_RESULT, single(MessageType.HAS_RESULT, "present", presentCodec)],
+  [
+    MessageType.HELLO,
+    fields(
+      MessageType.HELLO,
+      ["protocolVersion", u8],
+      ["nodeId", nodeIdCodec],
+      ["publicKey", publicKeyCodec],
+      ["nonce", nonceCodec],
+      ["listenAddress", string],
+      ["capabilities", capabilitiesCodec],
+    ),
+  ],
+  [MessageType.AUTH, fields(MessageType.AUTH, ["signature", signatureCodec])],
+  [MessageType.PING, fields(MessageType.PING, ["timestamp", u64])],
+  [MessageType.PONG, fields(MessageType.PONG, ["timestamp", u64])],
+  [MessageType.GOODBYE, fields(MessageType.GOODBYE, ["reason", string])],
+  [MessageType.HAS, fields(MessageType.HAS, ["ids", idsCodec])],
+  [MessageType.HAS_RESULT, fields(MessageType.HAS_RESULT, ["present", presentCodec])],
   [MessageType.GET_BLOCK, {
     allowedFlags: FLAG_RANGE,
     flags: (m) => ((m as { range?: unknown }).range === undefined ? 0 : FLAG_RANGE),
@@ -174,9 +142,9 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
       return { type: MessageType.GET_BLOCK, requestId, id, range };
     },
   }],
-  [MessageType.BLOCK, idAndSize(MessageType.BLOCK)],
-  [MessageType.PUT_BLOCK, idAndSize(MessageType.PUT_BLOCK)],
-  [MessageType.DELETE, single(MessageType.DELETE, "id", contentId)],
+  [MessageType.BLOCK, fields(MessageType.BLOCK, ["id", contentId], ["size", u32])],
+  [MessageType.PUT_BLOCK, fields(MessageType.PUT_BLOCK, ["id", contentId], ["size", u32])],
+  [MessageType.DELETE, fields(MessageType.DELETE, ["id", contentId])],
   [MessageType.DATA, {
     allowedFlags: FLAG_END,
     flags: (m) => {
@@ -203,28 +171,9 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
       return { type: MessageType.DATA, requestId, chunk, end: (flags & FLAG_END) !== 0 };
     },
   }],
-  [MessageType.CANCEL, empty(MessageType.CANCEL)],
-  [MessageType.OK, empty(MessageType.OK)],
-  [MessageType.ERROR, {
-    allowedFlags: 0,
-    flags: noFlags,
-    preencode(s, m) {
-      const msg = m as Extract<Message, { type: typeof MessageType.ERROR }>;
-      u16.preencode(s, msg.code);
-      string.preencode(s, msg.message);
-    },
-    encode(s, m) {
-      const msg = m as Extract<Message, { type: typeof MessageType.ERROR }>;
-      u16.encode(s, msg.code);
-      string.encode(s, msg.message);
-    },
-    decode: (s, requestId) => ({
-      type: MessageType.ERROR,
-      requestId,
-      code: u16.decode(s),
-      message: string.decode(s),
-    }),
-  }],
+  [MessageType.CANCEL, fields(MessageType.CANCEL)],
+  [MessageType.OK, fields(MessageType.OK)],
+  [MessageType.ERROR, fields(MessageType.ERROR, ["code", u16], ["message", string])],
 ]);
 
 /** Options of {@linkcode encodeMessage}. */
