@@ -98,14 +98,37 @@ async function dispatch(ctx: CliContext, args: readonly string[]): Promise<numbe
     return EXIT.OK;
   }
   const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
-  if (command) return await command(ctx, rest);
-  if (first.startsWith("-")) return await serve(ctx, args);
+  if (command) return await withUsageOf(first, () => command(ctx, rest));
+  if (first.startsWith("-")) return await withUsageOf("serve", () => serve(ctx, args));
   throw new UsageError(`unknown command ${JSON.stringify(first)}`);
+}
+
+/** Runs `fn`; a usage error that names no command (e.g. a bad address) gets `command`'s usage. */
+async function withUsageOf(command: string, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof UsageError && err.command === undefined) {
+      throw new UsageError(err.message, command);
+    }
+    throw err;
+  }
+}
+
+/**
+ * The one-line text of `err`. An I/O error's cause is appended when it says more (`cannot listen
+ * on 127.0.0.1:3000: Address already in use`), so the user learns why.
+ */
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof DfsError && err.code === "IO" ? err.cause : undefined;
+  const why = cause instanceof Error ? cause.message.replace(/\s+/g, " ").trim() : "";
+  return why === "" || message.includes(why) ? message : `${message}: ${why}`;
 }
 
 /** Prints one line for `err` (plus a short usage for usage errors) and returns the exit code. */
 async function report(ctx: CliContext, err: unknown): Promise<number> {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = describe(err);
   if (err instanceof UsageError) {
     const usage = err.command ? COMMAND_USAGE[err.command]?.split("\n\n")[0] : undefined;
     await ctx.err(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { StartNodeOptions } from "../../src/cli/context.ts";
 import { EXIT } from "../../src/cli/errors.ts";
+import { IoError } from "../../src/errors.ts";
 import { main } from "../../src/cli/main.ts";
 import { FakeNode } from "../api/fake_node.ts";
 import { closedPort, FakeProcess, testRuntime } from "./harness.ts";
@@ -119,4 +120,34 @@ Deno.test("serve_closes_the_node_when_the_api_port_is_taken", async () => {
 Deno.test("closed_port_helper_gives_a_port_nobody_listens_on", async () => {
   const port = closedPort();
   await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port }));
+});
+
+Deno.test("serve_says_why_it_cannot_listen", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dfs-serve-test-" });
+  try {
+    const proc = new FakeProcess(["--listen", ":3000", "--api", ":0", "--data", dir]);
+    const cause = new Error("Address already in use (os error 98)");
+    const code = await main(testRuntime(proc), {
+      startNode: () => Promise.reject(new IoError("cannot listen on 127.0.0.1:3000", { cause })),
+    });
+    assert.equal(code, EXIT.ERROR);
+    assert.equal(
+      proc.stderr,
+      "dfs: error: cannot listen on 127.0.0.1:3000: Address already in use (os error 98)\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a_bad_bootstrap_address_prints_the_serve_usage", async () => {
+  const proc = new FakeProcess(["--listen", ":0", "--bootstrap", "nonsense:xx"]);
+  const code = await main(testRuntime(proc), {
+    startNode: () => Promise.reject(new Error("must not start")),
+  });
+  assert.equal(code, EXIT.USAGE);
+  const lines = proc.stderr.trimEnd().split("\n");
+  assert.equal(lines[0], 'dfs: error: --bootstrap: port must be 0..65535, got "xx"');
+  assert.match(lines[1], /^usage: dfs \[serve\] /);
+  assert.equal(lines.at(-1), 'Run "dfs help serve" for more.');
 });
