@@ -2,20 +2,14 @@ import assert from "node:assert/strict";
 import { createApiHandler } from "../../src/api/handler.ts";
 import { checksum, CHECKSUM_SEED, FakeNode } from "./fake_node.ts";
 import { generated, SEED } from "./gen.ts";
+import { withSeed as seeded } from "../util/prng.ts";
 
 const SIZE = 64 * 1024 * 1024;
 /** How far a producer may run ahead of the consumer; a buffered body would be all 64 MiB. */
 const MAX_LAG = 4 * 1024 * 1024;
 
 function withSeed(name: string, fn: () => Promise<void>): void {
-  Deno.test(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      console.error(`${name} failed with DFS_SEED=${SEED}`);
-      throw err;
-    }
-  });
+  Deno.test(name, () => seeded(SEED, fn));
 }
 
 withSeed("post_streams_a_64_mib_body_into_put_without_buffering", async () => {

@@ -7,9 +7,10 @@ import type { BlockStore } from "../../src/store/types.ts";
 import { ContentId } from "../../src/id/content_id.ts";
 import { closestPeers } from "../../src/node/placement.ts";
 import { counting, refusing } from "./cluster.ts";
+import { testSeed, withSeed } from "../util/prng.ts";
 
 const BS = 1024;
-const SEED = Number(Deno.env.get("DFS_SEED") ?? 7);
+const SEED = testSeed(7);
 
 /** Both ways of joining nodes: direct calls (node logic alone) and the real peer layer. */
 const MODES: { label: string; options: ClusterOptions }[] = [
@@ -17,22 +18,11 @@ const MODES: { label: string; options: ClusterOptions }[] = [
   ...(Deno.env.get("DFS_NODE_DIRECT_ONLY") ? [] : [{ label: "peer", options: {} }]),
 ];
 
-function withSeed<T>(fn: () => Promise<T>): () => Promise<T> {
-  return async () => {
-    try {
-      return await fn();
-    } catch (err) {
-      console.error(`DFS_SEED=${SEED}`);
-      throw err;
-    }
-  };
-}
-
 for (const { label, options } of MODES) {
   const t = (name: string, fn: () => Promise<void>) =>
     Deno.test({
       name: `${name} [${label}]`,
-      fn: withSeed(fn),
+      fn: () => withSeed(SEED, fn),
       sanitizeOps: false,
       sanitizeResources: false,
     });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { closestPeers, compareDistance, xorDistance } from "../../src/node/placement.ts";
 import { toHex } from "../../src/util/hex.ts";
+import { Rng, testSeed, withSeed } from "../util/prng.ts";
 
 Deno.test("xor_distance_is_bytewise_xor_and_symmetric", () => {
   const a = new Uint8Array([0xf0, 0x0f]);
@@ -38,10 +39,10 @@ Deno.test("closest_peers_rejects_a_bad_count", () => {
 });
 
 Deno.test("closest_peers_matches_a_brute_force_order_on_random_ids", () => {
-  const seed = Number(Deno.env.get("DFS_SEED") ?? 42);
-  let s = seed >>> 0;
-  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) & 0xff;
-  try {
+  const seed = testSeed(42);
+  const rng = new Rng(seed);
+  const rnd = () => rng.int(256);
+  return withSeed(seed, () => {
     for (let round = 0; round < 50; round++) {
       const key = Uint8Array.from({ length: 8 }, rnd);
       const peers = Array.from(
@@ -56,8 +57,5 @@ Deno.test("closest_peers_matches_a_brute_force_order_on_random_ids", () => {
       }).slice(0, 4);
       assert.deepEqual(got.map((p) => p.nodeId), want.map((p) => p.nodeId));
     }
-  } catch (err) {
-    console.error(`seed ${seed}`);
-    throw err;
-  }
+  });
 });
