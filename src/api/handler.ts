@@ -195,6 +195,13 @@ function baseHeaders(id: string, byId: boolean): Headers {
   });
 }
 
+/**
+ * The whole file's size, on every file response. Bun's server drops `Content-Length` from a
+ * streamed body (oven-sh/bun#10507) and sends it chunked; this header still tells clients the
+ * size (for progress, and to check the length they received).
+ */
+export const SIZE_HEADER = "x-dfs-size";
+
 async function getFile(
   node: DfsNode,
   key: string,
@@ -231,6 +238,7 @@ async function getFile(
       const start = range?.start ?? 0;
       const end = range?.end ?? stat.size - 1;
       headers.set("content-length", String(end - start + 1));
+      headers.set(SIZE_HEADER, String(stat.size));
       if (range) headers.set("content-range", `bytes ${start}-${end}/${stat.size}`);
       return new Response(null, { status: range ? 206 : 200, headers });
     }
@@ -241,6 +249,7 @@ async function getFile(
   const headers = baseHeaders(result.id, byId);
   const length = result.end >= result.start ? result.end - result.start + 1 : 0;
   headers.set("content-length", String(length));
+  headers.set(SIZE_HEADER, String(result.size));
   if (range) headers.set("content-range", `bytes ${result.start}-${result.end}/${result.size}`);
   const body = guardStream(result.stream, signal);
   return new Response(body, { status: range ? 206 : 200, headers });

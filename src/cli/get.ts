@@ -5,6 +5,7 @@
  */
 
 import type { ParseArgsOptionsConfig } from "node:util";
+import { SIZE_HEADER } from "../api/handler.ts";
 import { DfsError } from "../errors.ts";
 import { toHex } from "../util/hex.ts";
 import { CLIENT_OPTIONS, str } from "./args.ts";
@@ -40,6 +41,16 @@ async function local<T>(path: string, op: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The bytes a download will carry: `Content-Length`, else (a whole-file answer from a server
+ * that streams without it, as Bun's does) the node's `X-Dfs-Size`; `undefined` if neither.
+ */
+export function expectedLength(res: Response): number | undefined {
+  const header = res.headers.get("content-length") ??
+    (res.status === 200 ? res.headers.get(SIZE_HEADER) : null);
+  return header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
+}
+
 /** Runs `dfs get`. */
 export async function get(ctx: CliContext, args: readonly string[]): Promise<number> {
   const p = await parseOrHelp(ctx, "get", args, OPTIONS, 1, 1);
@@ -52,10 +63,7 @@ export async function get(ctx: CliContext, args: readonly string[]): Promise<num
   let file: Awaited<ReturnType<CliContext["runtime"]["fs"]["create"]>> | undefined;
   try {
     const res = await client.get(key, interrupt.signal);
-    const lengthHeader = res.headers.get("content-length");
-    const total = lengthHeader !== null && /^\d+$/.test(lengthHeader)
-      ? Number(lengthHeader)
-      : undefined;
+    const total = expectedLength(res);
     const id = (res.headers.get("etag") ?? "").replace(/^W\//, "").replace(/"/g, "") || key;
     const bar = progressFor(ctx, p, "get", total);
     if (output !== undefined) {

@@ -81,6 +81,20 @@ Deno.test("get_streams_the_whole_file_with_headers", async () => {
   assert.deepEqual(new Uint8Array(await res.arrayBuffer()), HELLO);
 });
 
+Deno.test("file_responses_carry_the_whole_size_in_x_dfs_size", async () => {
+  const { id, call } = await setup();
+  const size = String(HELLO.length);
+  const whole = await call("GET", `/api/v1/files/${id}`);
+  assert.equal(whole.headers.get("x-dfs-size"), size);
+  await whole.body?.cancel();
+  const head = await call("HEAD", `/api/v1/files/${id}`);
+  assert.equal(head.headers.get("x-dfs-size"), size);
+  const part = await call("GET", `/api/v1/files/${id}`, { headers: { range: "bytes=0-1" } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get("x-dfs-size"), size);
+  await part.body?.cancel();
+});
+
 Deno.test("get_by_name_resolves_to_the_file_and_is_not_cached_forever", async () => {
   const { id, call } = await setup();
   const res = await call("GET", "/api/v1/files/greeting");

@@ -127,6 +127,25 @@ Deno.test("get_progress_is_drawn_on_a_terminal", () =>
     assert.ok(proc.stderr.endsWith("\r\x1b[K"));
   }));
 
+Deno.test("get_progress_knows_the_total_when_the_server_streams_without_content_length", () =>
+  withNode(async ({ node, api, dir }) => {
+    const id = await node.add(new Uint8Array(1024 * 1024));
+    // What a Bun server does to a streamed body: no Content-Length, chunked instead.
+    const chunked = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const res = await fetch(input, init);
+      const headers = new Headers(res.headers);
+      headers.delete("content-length");
+      return new Response(res.body, { status: res.status, headers });
+    };
+    const { code, proc } = await runCli(
+      ["get", id, "-o", `${dir}/p`, "--api", api],
+      (p) => p.terminals.add("stderr"),
+      { fetch: chunked },
+    );
+    assert.equal(code, 0, proc.stderr);
+    assert.match(proc.stderr, /^\rget \[.*\] +\d+% .* \/ 1\.0 MiB/);
+  }));
+
 Deno.test("get_of_an_unknown_id_exits_3_with_one_line", () =>
   withNode(async ({ dir, run }) => {
     const missing = "1220" + "0".repeat(64);
