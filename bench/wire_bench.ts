@@ -18,6 +18,7 @@ import {
   type Message,
   MessageType,
 } from "../src/wire/mod.ts";
+import { concatBytes } from "../src/util/concat.ts";
 
 const MiB = 1024 * 1024;
 const TOTAL = 64 * MiB;
@@ -30,17 +31,7 @@ function patterned(n: number): Uint8Array {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const concat = concatBytes;
 
 function cut(bytes: Uint8Array, size: number): Uint8Array[] {
   const out: Uint8Array[] = [];

@@ -168,10 +168,8 @@ function isClosed(node: Node): boolean {
 /** Deterministic pseudo-random bytes (the shared test PRNG). */
 export { randomBytes } from "../util/prng.ts";
 
-/** Reads a stream fully. */
-export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
+/** Reads a stream fully (the shared test helper). */
+export { readAll } from "../util/bytes.ts";
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
