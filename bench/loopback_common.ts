@@ -8,7 +8,7 @@
 
 import type { Network } from "../src/runtime/types.ts";
 
-/** Bytes per write on every sender. */
+/** Bytes per write on every sender unless a caller says otherwise. */
 export const CHUNK = 64 * 1024;
 /** Measured runs per line (after one warm-up). */
 export const RUNS = 5;
@@ -27,11 +27,11 @@ export function rss(): number {
 }
 
 /**
- * Moves `total` bytes over one raw `Deno.connect`/`Deno.listen` connection in `CHUNK` writes
- * to a receiver that counts them; returns the ms from connect to the last byte received.
- * Throws when fewer bytes arrive.
+ * Moves `total` bytes over one raw `Deno.connect`/`Deno.listen` connection in writes of
+ * `chunkSize` (default {@linkcode CHUNK}) to a receiver that counts them; returns the ms from
+ * connect to the last byte received. Throws when fewer bytes arrive.
  */
-export async function rawDenoTransfer(total: number): Promise<number> {
+export async function rawDenoTransfer(total: number, chunkSize = CHUNK): Promise<number> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const started = performance.now();
   const receiving = (async () => {
@@ -47,10 +47,10 @@ export async function rawDenoTransfer(total: number): Promise<number> {
     return got;
   })();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  const chunk = new Uint8Array(CHUNK).fill(1);
-  for (let sent = 0; sent < total; sent += CHUNK) {
+  const chunk = new Uint8Array(chunkSize).fill(1);
+  for (let sent = 0; sent < total; sent += chunkSize) {
     let off = 0;
-    while (off < CHUNK) off += await conn.write(off === 0 ? chunk : chunk.subarray(off));
+    while (off < chunkSize) off += await conn.write(off === 0 ? chunk : chunk.subarray(off));
   }
   const got = await receiving;
   const ms = performance.now() - started;
@@ -64,7 +64,7 @@ export async function rawDenoTransfer(total: number): Promise<number> {
  * Like {@linkcode rawDenoTransfer} over `Bun.listen`/`Bun.connect` (partial writes wait for
  * `drain`); Bun only.
  */
-export async function rawBunTransfer(total: number): Promise<number> {
+export async function rawBunTransfer(total: number, chunkSize = CHUNK): Promise<number> {
   let got = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
@@ -92,14 +92,14 @@ export async function rawBunTransfer(total: number): Promise<number> {
       },
     },
   });
-  const chunk = new Uint8Array(CHUNK).fill(1);
-  for (let sent = 0; sent < total; sent += CHUNK) {
+  const chunk = new Uint8Array(chunkSize).fill(1);
+  for (let sent = 0; sent < total; sent += chunkSize) {
     let off = 0;
-    while (off < CHUNK) {
+    while (off < chunkSize) {
       const n = sock.write(off === 0 ? chunk : chunk.subarray(off));
       if (n < 0) throw new Error("socket closed");
       off += n;
-      if (off < CHUNK) await new Promise<void>((r) => (drained = r));
+      if (off < chunkSize) await new Promise<void>((r) => (drained = r));
     }
   }
   await finished;
@@ -110,7 +110,7 @@ export async function rawBunTransfer(total: number): Promise<number> {
 }
 
 /** Like {@linkcode rawDenoTransfer} over `node:net` (`write`, then `'drain'`); Node only. */
-export async function rawNodeTransfer(total: number): Promise<number> {
+export async function rawNodeTransfer(total: number, chunkSize = CHUNK): Promise<number> {
   const net = await import("node:net");
   let got = 0;
   let done!: () => void;
@@ -127,8 +127,8 @@ export async function rawNodeTransfer(total: number): Promise<number> {
   const started = performance.now();
   const sock = net.connect({ host: "127.0.0.1", port });
   await new Promise<void>((r) => sock.once("connect", () => r()));
-  const chunk = new Uint8Array(CHUNK).fill(1);
-  for (let sent = 0; sent < total; sent += CHUNK) {
+  const chunk = new Uint8Array(chunkSize).fill(1);
+  for (let sent = 0; sent < total; sent += chunkSize) {
     // Node may hold the buffer after write() returns; the content is constant here, so reuse
     // is harmless for a throughput figure.
     if (!sock.write(chunk)) await new Promise<void>((r) => sock.once("drain", () => r()));
@@ -141,18 +141,22 @@ export async function rawNodeTransfer(total: number): Promise<number> {
 }
 
 /** The raw transfer of the host runtime: Deno, Bun or Node sockets. */
-export function rawNativeTransfer(total: number): Promise<number> {
-  if (g.Deno) return rawDenoTransfer(total);
-  if (g.Bun) return rawBunTransfer(total);
-  return rawNodeTransfer(total);
+export function rawNativeTransfer(total: number, chunkSize = CHUNK): Promise<number> {
+  if (g.Deno) return rawDenoTransfer(total, chunkSize);
+  if (g.Bun) return rawBunTransfer(total, chunkSize);
+  return rawNodeTransfer(total, chunkSize);
 }
 
 /**
- * Moves `total` bytes over one connection of `net` (`writable` in `CHUNK` writes, the
+ * Moves `total` bytes over one connection of `net` (`writable` in writes of `chunkSize`, the
  * receiver counting `readable` to its end); returns the ms from connect to the receiver's end
  * of stream. Throws when fewer bytes arrive.
  */
-export async function adapterTransfer(net: Network, total: number): Promise<number> {
+export async function adapterTransfer(
+  net: Network,
+  total: number,
+  chunkSize = CHUNK,
+): Promise<number> {
   let receiving: Promise<number> | undefined;
   let accepted!: () => void;
   const acceptedP = new Promise<void>((r) => (accepted = r));
@@ -168,8 +172,8 @@ export async function adapterTransfer(net: Network, total: number): Promise<numb
   const started = performance.now();
   const conn = await net.connect(listener.address);
   const writer = conn.writable.getWriter();
-  const chunk = new Uint8Array(CHUNK).fill(1);
-  for (let sent = 0; sent < total; sent += CHUNK) await writer.write(chunk);
+  const chunk = new Uint8Array(chunkSize).fill(1);
+  for (let sent = 0; sent < total; sent += chunkSize) await writer.write(chunk);
   await writer.close();
   await acceptedP;
   const got = await receiving!;
