@@ -44,10 +44,14 @@ export interface FramedChannelOptions {
   readonly maxFrameSize?: number;
 }
 
+/** Frames handed to the transport before the earliest of them finished writing. */
+const WRITE_PIPELINE = 4;
+
 /**
  * A {@linkcode MessageChannel} over a byte {@linkcode Connection}: messages are encoded with
- * the wire codec, written one at a time (each write awaited, so a peer that stops reading
- * stops us instead of growing a queue), and decoded from the readable side with the wire's
+ * the wire codec and written in order, at most four frames handed to the transport at once
+ * (so the next write starts as soon as one finishes, and a peer that stops reading stops us
+ * instead of growing a queue), and decoded from the readable side with the wire's
  * frame reader (bounded frame size; garbage rejects {@linkcode MessageChannel.receive} with
  * the wire's typed error).
  *
@@ -73,6 +77,8 @@ class FramedChannel implements MessageChannel {
   #messages: AsyncGenerator<Message, void, undefined>;
   #tail: Promise<void> = Promise.resolve();
   #pending = 0;
+  #inflight = 0;
+  #slotWaiters: (() => void)[] = [];
   #closed = false;
 
   constructor(conn: Connection, options: FramedChannelOptions) {
@@ -101,9 +107,14 @@ class FramedChannel implements MessageChannel {
 
   #write(frame: Uint8Array): Promise<void> {
     this.#pending++;
-    const run = this.#tail.then(() => {
-      if (this.#closed) throw new PeerClosedError("connection is closed");
-      return this.#writer.write(frame);
+    // Slots are taken in call order (chained on #tail), so frames reach the writer in order.
+    const slot = this.#tail.then(() => this.#acquire());
+    const run = slot.then(() => {
+      if (this.#closed) {
+        this.#release();
+        throw new PeerClosedError("connection is closed");
+      }
+      return this.#writer.write(frame).finally(() => this.#release());
     });
     const done = run.then(
       () => {
@@ -116,8 +127,26 @@ class FramedChannel implements MessageChannel {
           : new PeerClosedError("write to peer failed", { cause: err });
       },
     );
-    this.#tail = done.catch(() => {});
+    this.#tail = slot.catch(() => {});
     return done;
+  }
+
+  #acquire(): Promise<void> | void {
+    if (this.#inflight < WRITE_PIPELINE) {
+      this.#inflight++;
+      return;
+    }
+    return new Promise<void>((resolve) =>
+      this.#slotWaiters.push(() => {
+        this.#inflight++;
+        resolve();
+      })
+    );
+  }
+
+  #release(): void {
+    this.#inflight--;
+    this.#slotWaiters.shift()?.();
   }
 
   async receive(): Promise<Message | null> {
@@ -129,7 +158,7 @@ class FramedChannel implements MessageChannel {
     if (this.#closed) return;
     try {
       await this.#tail;
-      await this.#writer.close();
+      await this.#writer.close(); // waits for the frames already handed over
     } catch {
       // Already closed or failed: nothing to flush.
     }

@@ -6,6 +6,11 @@
  */
 
 import { InvalidArgumentError } from "../errors.ts";
+import {
+  DEFAULT_DATA_CHUNK_SIZE,
+  DEFAULT_MAX_FRAME_SIZE,
+  FRAME_HEADER_ALLOWANCE,
+} from "../wire/limits.ts";
 
 /** Timing knobs and limits of connections and of the peer manager. All times in milliseconds. */
 export interface PeerOptions {
@@ -31,6 +36,12 @@ export interface PeerOptions {
   readonly shutdownGraceMs: number;
   /** Timeout of one outgoing TCP connect (default 5000). */
   readonly connectTimeoutMs: number;
+  /**
+   * Bytes of block body per DATA frame (default the wire's `DEFAULT_DATA_CHUNK_SIZE`, 128 KiB;
+   * at most 1 MiB, the wire's frame limit less its header allowance). Smaller frames let
+   * PINGs and other requests interleave sooner; larger ones cost fewer writes.
+   */
+  readonly dataChunkSize: number;
 }
 
 /**
@@ -54,6 +65,7 @@ export const DEFAULT_PEER_OPTIONS: Readonly<PeerOptions> = Object.freeze({
   backoffMaxMs: 30_000,
   shutdownGraceMs: 5000,
   connectTimeoutMs: 5000,
+  dataChunkSize: DEFAULT_DATA_CHUNK_SIZE,
 });
 
 /**
@@ -78,6 +90,12 @@ export function resolvePeerOptions(partial: Partial<PeerOptions> = {}): PeerOpti
       throw new InvalidArgumentError(`peer option ${key} must be a positive number, got ${value}`);
     }
     out[key] = value;
+  }
+  const maxChunk = DEFAULT_MAX_FRAME_SIZE - FRAME_HEADER_ALLOWANCE;
+  if (!Number.isInteger(out.dataChunkSize) || out.dataChunkSize > maxChunk) {
+    throw new InvalidArgumentError(
+      `dataChunkSize must be an integer of at most ${maxChunk} bytes, got ${out.dataChunkSize}`,
+    );
   }
   if (out.deadAfterMs <= out.heartbeatIntervalMs) {
     throw new InvalidArgumentError(

@@ -12,7 +12,7 @@
 
 import { AbortedError, DfsError, NotFoundError, TimeoutError } from "../errors.ts";
 import { ContentId } from "../id/content_id.ts";
-import { DEFAULT_DATA_CHUNK_SIZE, MAX_HAS_IDS } from "../wire/limits.ts";
+import { MAX_HAS_IDS } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import type { Message } from "../wire/messages.ts";
 import type { BlockService } from "./block_service.ts";
@@ -388,7 +388,7 @@ export class PeerConnection {
         let offset = 0;
         do {
           if (isSettled()) return;
-          const next = Math.min(bytes.length, offset + DEFAULT_DATA_CHUNK_SIZE);
+          const next = Math.min(bytes.length, offset + this.#options.dataChunkSize);
           await channel.send({
             type: MessageType.DATA,
             requestId,
@@ -830,7 +830,7 @@ export class PeerConnection {
     let offset = 0;
     do {
       if (ctx.signal.aborted) return;
-      const next = Math.min(bytes.length, offset + DEFAULT_DATA_CHUNK_SIZE);
+      const next = Math.min(bytes.length, offset + this.#options.dataChunkSize);
       await ctx.send({
         type: MessageType.DATA,
         chunk: bytes.subarray(offset, next),
