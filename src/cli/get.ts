@@ -72,12 +72,21 @@ export async function get(ctx: CliContext, args: readonly string[]): Promise<num
       tmp = path;
     }
     let received = 0;
+    // Like curl: binary bytes on a terminal garble it; ask for -o or a redirect instead.
+    const guardTerminal = file === undefined && ctx.process.isTerminal("stdout");
     try {
       if (res.body) {
         const reader = res.body.getReader();
         while (true) {
           const r = await reader.read();
           if (r.done) break;
+          if (guardTerminal && r.value.includes(0)) {
+            await reader.cancel().catch(() => {});
+            throw new DfsError(
+              "BINARY_TO_TERMINAL",
+              `${key} looks binary and stdout is a terminal: use -o PATH or redirect (> PATH)`,
+            );
+          }
           received += r.value.length;
           if (file) await local(output!, () => file!.write(r.value));
           else await ctx.process.writeStdout(r.value);

@@ -349,3 +349,22 @@ Deno.test("help_and_version_print_to_stdout", async () => {
   r = await runCli(["--version"]);
   assert.equal(r.proc.stdout, "dfs 0.1.0\n");
 });
+
+Deno.test("get_refuses_binary_bytes_on_a_terminal_but_writes_text", () =>
+  withNode(async ({ node, run }) => {
+    const binary = await node.add(new Uint8Array([104, 105, 0, 1, 2]));
+    const bin = await run(["get", binary], (p) => p.terminals.add("stdout"));
+    assert.equal(bin.code, EXIT.ERROR);
+    assert.equal(bin.proc.stdout, "");
+    assert.equal(
+      bin.proc.stderr,
+      `dfs: error: ${binary} looks binary and stdout is a terminal: use -o PATH or redirect (> PATH)\n`,
+    );
+    const text = await node.add(enc.encode("hello\n"));
+    const ok = await run(["get", text], (p) => p.terminals.add("stdout"));
+    assert.equal(ok.code, 0, ok.proc.stderr);
+    assert.equal(ok.proc.stdout, "hello\n");
+    const piped = await run(["get", binary]);
+    assert.equal(piped.code, 0);
+    assert.deepEqual(piped.proc.stdoutBytes, new Uint8Array([104, 105, 0, 1, 2]));
+  }));
