@@ -48,7 +48,7 @@ export interface HandshakeParams {
   readonly listenAddress: string;
   /** Capabilities to announce (default {@linkcode DEFAULT_CAPABILITIES}). */
   readonly capabilities?: readonly string[];
-  /** When dialling a known node: reject any other. */
+  /** When dialling a known node, reject any other. */
   readonly expectedNodeId?: Uint8Array;
   /** Deadline for the whole exchange (ms). */
   readonly timeoutMs: number;

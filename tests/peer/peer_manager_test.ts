@@ -339,3 +339,39 @@ Deno.test("manager_shutdown_fails_requests_past_the_deadline", async () => {
   service.gate.resolve();
   await a.manager.shutdown();
 });
+
+Deno.test("manager_keeps_serving_others_while_a_peer_stops_reading", async () => {
+  const net = new MemoryNetwork({ bufferSize: 64 * 1024 });
+  const a = await node(net, { listen: LISTEN });
+  const b = await node(net);
+  try {
+    const [id, bytes] = await block(1024 * 1024);
+    await a.service.put(id, bytes);
+    // A peer that asks for the 1 MiB block over and over and never reads the answers.
+    const raw = await net.connect(a.manager.address!);
+    const ch = rawChannel(raw);
+    await performHandshake(ch, {
+      identity: await NodeIdentity.generate(),
+      listenAddress: "",
+      timeoutMs: 2000,
+    });
+    for (let i = 0; i < 200; i++) {
+      await ch.send({ type: MessageType.GET_BLOCK, requestId: 2 * i + 1, id: id.bytes });
+    }
+    const stalled = a.manager.connections().find((c) => c.nodeIdHex !== b.manager.nodeIdHex);
+    await waitFor(
+      () => stalled !== undefined && stalled.stats().incomingRequests > 0,
+      2000,
+      "stall",
+    );
+    const s = stalled!.stats();
+    assert.ok(s.incomingRequests <= a.manager.options.maxInFlightPerPeer);
+    assert.ok(s.pendingSends <= 2 * a.manager.options.maxInFlightPerPeer + 17, `${s.pendingSends}`);
+    // Another peer is served in full meanwhile.
+    const good = await b.manager.connect(a.manager.address!);
+    for (let i = 0; i < 5; i++) assert.deepEqual(await good.getBlock(id), bytes);
+    ch.close();
+  } finally {
+    await Promise.all([a.manager.shutdown(200), b.manager.shutdown(200)]);
+  }
+});
