@@ -311,12 +311,11 @@ export class PeerManager {
       );
       return;
     }
-    this.#handshake(channel, "listener", undefined, undefined).then(
-      (result) => this.#register(channel, result, "listener", remote),
-      (err) => {
+    this.#handshake(channel, "listener", undefined, undefined)
+      .then((result) => this.#register(channel, result, "listener", remote))
+      .catch((err) => {
         this.#log("info", "inbound handshake failed", { remote, error: errorText(err) });
-      },
-    );
+      });
   }
 
   async #dial(
@@ -516,14 +515,17 @@ export class PeerManager {
 }
 
 function refuse(channel: MessageChannel, code: number, message: string): void {
-  const timer = setTimeout(() => channel.close(), 500);
-  channel.send({ type: MessageType.ERROR, requestId: 0, code, message })
-    .then(() => channel.end())
-    .catch(() => {})
-    .finally(() => {
-      clearTimeout(timer);
-      channel.close();
-    });
+  // Send ERROR, half-close, and keep reading until the peer hangs up (bounded), so the ERROR is
+  // not lost to a reset from closing with unread bytes.
+  const timer = setTimeout(() => channel.close(), 1000);
+  (async () => {
+    await channel.send({ type: MessageType.ERROR, requestId: 0, code, message });
+    await channel.end();
+    for (let i = 0; i < 64; i++) if ((await channel.receive()) === null) break;
+  })().catch(() => {}).finally(() => {
+    clearTimeout(timer);
+    channel.close();
+  });
 }
 
 function errorText(err: unknown): string {

@@ -358,13 +358,9 @@ Deno.test("manager_keeps_serving_others_while_a_peer_stops_reading", async () =>
     for (let i = 0; i < 200; i++) {
       await ch.send({ type: MessageType.GET_BLOCK, requestId: 2 * i + 1, id: id.bytes });
     }
-    const stalled = a.manager.connections().find((c) => c.nodeIdHex !== b.manager.nodeIdHex);
-    await waitFor(
-      () => stalled !== undefined && stalled.stats().incomingRequests > 0,
-      2000,
-      "stall",
-    );
-    const s = stalled!.stats();
+    const stalled = () => a.manager.connections().find((c) => c.nodeIdHex !== b.manager.nodeIdHex);
+    await waitFor(() => (stalled()?.stats().incomingRequests ?? 0) > 0, 2000, "stall");
+    const s = stalled()!.stats();
     assert.ok(s.incomingRequests <= a.manager.options.maxInFlightPerPeer);
     assert.ok(s.pendingSends <= 2 * a.manager.options.maxInFlightPerPeer + 17, `${s.pendingSends}`);
     // Another peer is served in full meanwhile.
