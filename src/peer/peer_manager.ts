@@ -135,6 +135,7 @@ export class PeerManager {
   readonly #handlers = new Map<number, RequestHandler>();
   readonly #connections = new Map<string, PeerConnection>();
   readonly #records = new Map<string, Record>();
+  readonly #dialled = new WeakMap<PeerConnection, string>();
   readonly #bootstrap: BootstrapTarget[];
   readonly #dialing = new Map<string, Promise<PeerConnection>>();
   readonly #handshaking = new Set<MessageChannel>();
@@ -219,7 +220,10 @@ export class PeerManager {
     return [...this.#connections.values()].filter((c) => c.isOpen);
   }
 
-  /** The peer table: known peers and bootstrap addresses not reached yet. */
+  /**
+   * The peer table: known peers (bounded: beyond 4 x `maxConnections` entries the
+   * longest-silent disconnected ones are forgotten) and bootstrap addresses not reached yet.
+   */
   peers(): PeerInfo[] {
     const out: PeerInfo[] = [];
     for (const r of this.#records.values()) {
@@ -262,6 +266,13 @@ export class PeerManager {
     if (expected) {
       const existing = this.peer(toHex(expected));
       if (existing) return Promise.resolve(existing);
+    }
+    for (const conn of this.#connections.values()) {
+      if (!conn.isOpen) continue;
+      if (expected && conn.nodeIdHex !== toHex(expected)) continue;
+      if (conn.remote.listenAddress === key || this.#dialled.get(conn) === key) {
+        return Promise.resolve(conn);
+      }
     }
     const inflight = this.#dialing.get(key);
     if (inflight && !options.signal) return inflight;
@@ -415,6 +426,7 @@ export class PeerManager {
   #adopt(conn: PeerConnection, result: HandshakeResult, role: PeerRole, dialled: string): void {
     const id = result.nodeIdHex;
     this.#connections.set(id, conn);
+    if (role === "dialer") this.#dialled.set(conn, dialled);
     const address = result.listenAddress || (role === "dialer" ? dialled : "");
     const record = this.#records.get(id);
     if (record) {
@@ -458,6 +470,7 @@ export class PeerManager {
       record.state = info.reason === "dead" ? "dead" : "disconnected";
       if (conn.awaitingSuccessor) record.orphan = conn;
     }
+    this.#pruneRecords();
     this.#log(info.reason === "local" ? "debug" : "info", "peer disconnected", {
       peer: id,
       reason: info.reason,
@@ -473,6 +486,17 @@ export class PeerManager {
     for (const t of this.#bootstrap) {
       if (t.nodeId === id) this.#scheduleRedial(t);
     }
+  }
+
+  /** Forgets the longest-silent disconnected peers once the table outgrows its bound. */
+  #pruneRecords(): void {
+    const bound = 4 * this.options.maxConnections;
+    if (this.#records.size <= bound) return;
+    const keep = new Set(this.#bootstrap.map((t) => t.nodeId));
+    const idle = [...this.#records.values()]
+      .filter((r) => !this.#connections.has(r.nodeId) && !keep.has(r.nodeId) && !r.orphan)
+      .sort((a, b) => a.lastSeen - b.lastSeen);
+    for (const r of idle.slice(0, this.#records.size - bound)) this.#records.delete(r.nodeId);
   }
 
   #dialTarget(target: BootstrapTarget): void {
