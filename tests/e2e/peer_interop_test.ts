@@ -274,3 +274,21 @@ Deno.test("interop_bootstrap_node_down_at_start_is_reached_when_it_comes_up", as
     await Promise.all(procs.map((p) => p.dispose()));
   }
 });
+
+Deno.test("interop_identity_written_by_one_runtime_loads_in_the_others", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dfs-peer-id-" });
+  try {
+    let first = "";
+    for (const r of RUNTIMES) {
+      const p = await PeerProcess.start(r, ["--data", dir]);
+      try {
+        if (!first) first = p.nodeId;
+        assert.equal(p.nodeId, first, `${r} loads the same node id`);
+      } finally {
+        await p.dispose();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
