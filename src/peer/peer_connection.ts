@@ -183,6 +183,7 @@ export class PeerConnection {
   readonly #options: PeerOptions;
   readonly #service: BlockService | undefined;
   readonly #handlers: Map<number, RequestHandler>;
+  readonly #localHandlers = new Map<number, RequestHandler>();
   readonly #log: PeerLogger;
   readonly #pending = new Map<number, Pending>();
   readonly #incoming = new Map<number, Incoming>();
@@ -264,7 +265,7 @@ export class PeerConnection {
    * offers the same for all connections).
    */
   handle(type: number, handler: RequestHandler): void {
-    this.#handlers.set(type, handler);
+    this.#localHandlers.set(type, handler);
   }
 
   // ---------------------------------------------------------------- client API
@@ -784,7 +785,7 @@ export class PeerConnection {
   }
 
   #route(msg: Message, ctx: RequestContext, entry: Incoming): Promise<OutgoingMessage | void> {
-    const handler = this.#handlers.get(msg.type);
+    const handler = this.#localHandlers.get(msg.type) ?? this.#handlers.get(msg.type);
     if (handler) return handler(msg, ctx);
     const service = this.#service;
     switch (msg.type) {

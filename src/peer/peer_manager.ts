@@ -322,7 +322,7 @@ export class PeerManager {
       );
       return;
     }
-    this.#handshake(channel, "listener", undefined, undefined)
+    this.#handshake(channel, undefined, undefined)
       .then((result) => this.#register(channel, result, "listener", remote))
       .catch((err) => {
         this.#log("info", "inbound handshake failed", { remote, error: errorText(err) });
@@ -353,13 +353,12 @@ export class PeerManager {
       clearTimeout(timer);
     }
     const channel = framedChannel(conn);
-    const result = await this.#handshake(channel, "dialer", expected, signal);
+    const result = await this.#handshake(channel, expected, signal);
     return this.#register(channel, result, "dialer", key);
   }
 
   async #handshake(
     channel: MessageChannel,
-    _role: PeerRole,
     expected: Uint8Array | undefined,
     signal: AbortSignal | undefined,
   ): Promise<HandshakeResult> {

@@ -371,3 +371,33 @@ Deno.test("manager_keeps_serving_others_while_a_peer_stops_reading", async () =>
     await Promise.all([a.manager.shutdown(200), b.manager.shutdown(200)]);
   }
 });
+
+Deno.test("manager_handlers_serve_every_connection", async () => {
+  const net = new MemoryNetwork();
+  const a = await node(net, { listen: LISTEN });
+  const b = await node(net);
+  const c = await node(net);
+  try {
+    // A layer above registers a request type (HAS stands in for a DHT message here).
+    a.manager.handle(MessageType.HAS, (msg) =>
+      Promise.resolve({
+        type: MessageType.HAS_RESULT,
+        present: msg.type === MessageType.HAS ? msg.ids.map(() => true) : [],
+      }));
+    const [id] = await block(10);
+    const pb = await b.manager.connect(a.manager.address!);
+    assert.deepEqual(await pb.has([id, id]), [true, true]);
+    const pc = await c.manager.connect(a.manager.address!);
+    assert.deepEqual(await pc.has([id]), [true]);
+    // A handler on one connection only.
+    const toC = a.manager.peer(c.manager.nodeIdHex)!;
+    toC.handle(
+      MessageType.HAS,
+      () => Promise.resolve({ type: MessageType.HAS_RESULT, present: [false] }),
+    );
+    assert.deepEqual(await pc.has([id]), [false]);
+    assert.deepEqual(await pb.has([id]), [true]);
+  } finally {
+    await Promise.all([a.manager.shutdown(), b.manager.shutdown(), c.manager.shutdown()]);
+  }
+});
