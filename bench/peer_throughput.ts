@@ -14,6 +14,13 @@
  * - `get`: two PeerManagers over `runtime.net` on 127.0.0.1; the client fetches the total as
  *   GET_BLOCKs (BLOCK + DATA frames), each block verified (SHA-256) before it counts.
  * - `put`: the same amount as PUT_BLOCKs; the server verifies each block before storing it.
+ * - `framed`: the protocol without block verification: the same amount through a third pair of
+ *   PeerManagers (handshake done, heartbeats on), as GET_BLOCK requests of one block each, 4 in
+ *   flight, answered by a bench handler registered with `handle(GET_BLOCK, ...)` that streams
+ *   the asked range as DATA frames (`ctx.send`, the production send path) and then OK; the
+ *   client takes the DATA with `request(..., { onData })` and counts it. Framing, codec, frame
+ *   reader, request ids, dispatch and the adapter are all on the path; SHA-256 and the copy into
+ *   a block buffer are not.
  * - `sha256`: `ContentId.of` over the same blocks, one after another: the verification cost
  *   alone (every received block is hashed before it is returned or stored).
  * - round trips: sequential PINGs, and PINGs with 32 in flight, for 1.5 s each; raw baseline is
@@ -29,6 +36,7 @@ import { MemoryBlockService } from "../src/peer/block_service.ts";
 import type { BlockService } from "../src/peer/block_service.ts";
 import { NodeIdentity } from "../src/peer/identity.ts";
 import { PeerManager } from "../src/peer/peer_manager.ts";
+import { MessageType } from "../src/wire/messages.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
 import type { Network } from "../src/runtime/types.ts";
 
@@ -265,6 +273,31 @@ const sink: BlockService = {
 };
 const putPeers = await peers(sink);
 
+/** Serves GET_BLOCK by streaming `range.length` bytes as DATA (no store, no hashing), then OK. */
+const framedPeers = await peers(service);
+const chunkSize = 128 * 1024;
+framedPeers.server.handle(MessageType.GET_BLOCK, async (msg, ctx) => {
+  if (msg.type !== MessageType.GET_BLOCK || msg.range === undefined) throw new Error("no range");
+  const length = msg.range.length;
+  let offset = 0;
+  while (offset < length && !ctx.signal.aborted) {
+    const n = Math.min(chunkSize, length - offset, payload.length);
+    await ctx.send({ type: MessageType.DATA, chunk: payload.subarray(0, n), end: false });
+    offset += n;
+  }
+  return { type: MessageType.OK };
+});
+
+/** One framed request: `blockSize` bytes of DATA, counted; the answer must be OK. */
+async function framedRequest(): Promise<void> {
+  let got = 0;
+  const answer = await framedPeers.peer.request(
+    { type: MessageType.GET_BLOCK, id: payloadId.bytes, range: { offset: 0, length: blockSize } },
+    { onData: (chunk) => void (got += chunk.length) },
+  );
+  if (answer.type !== MessageType.OK || got !== blockSize) throw new Error("short framed block");
+}
+
 /** SHA-256 of the same bytes, block by block: the verification every received block needs. */
 async function hashOnly(): Promise<number> {
   const started = performance.now();
@@ -277,6 +310,7 @@ const hash: number[] = [];
 const adapter: number[] = [];
 const get: number[] = [];
 const put: number[] = [];
+const framed: number[] = [];
 for (let run = 0; run < RUNS; run++) {
   raw.push(await rawNative(total));
   sampleRss();
@@ -292,6 +326,9 @@ for (let run = 0; run < RUNS; run++) {
   started = performance.now();
   await pool(blocks, inFlight, () => putPeers.peer.putBlock(payloadId, payload));
   put.push(performance.now() - started);
+  started = performance.now();
+  await pool(blocks, inFlight, framedRequest);
+  framed.push(performance.now() - started);
 }
 
 const rawRtt = await rawRoundTrips(runtime.net, 1500);
@@ -318,6 +355,8 @@ await Promise.all([
   client.shutdown(500),
   putPeers.server.shutdown(500),
   putPeers.client.shutdown(500),
+  framedPeers.server.shutdown(500),
+  framedPeers.client.shutdown(500),
 ]);
 
 const bytes = blocks * blockSize;
@@ -332,6 +371,9 @@ const result = {
   sha256MiBps: mibps(bytes, median(hash)),
   getMiBps: mibps(bytes, median(get)),
   putMiBps: mibps(bytes, median(put)),
+  framedMiBps: mibps(bytes, median(framed)),
+  framedVsRaw: +(median(raw) / median(framed) * (bytes / total)).toFixed(2),
+  framedVsAdapter: +(median(adapter) / median(framed) * (bytes / total)).toFixed(2),
   getVsRaw: +(median(raw) / median(get) * (bytes / total)).toFixed(2),
   putVsRaw: +(median(raw) / median(put) * (bytes / total)).toFixed(2),
   getVsAdapter: +(median(adapter) / median(get) * (bytes / total)).toFixed(2),
@@ -341,6 +383,7 @@ const result = {
     sha256: hash.map(Math.round),
     get: get.map(Math.round),
     put: put.map(Math.round),
+    framed: framed.map(Math.round),
   },
   rawRoundTripsPerSec: Math.round(rawRtt),
   pingPerSecSequential: Math.round(seqRps),

@@ -43,6 +43,16 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
+/** Options of {@linkcode PeerConnection.request}. */
+export interface StreamRequestOptions extends RequestOptions {
+  /**
+   * Receives the DATA frames the peer sends with this request's id before its answer, in
+   * order (`end` as sent). Without it, a DATA frame is itself the answer. The chunk is the
+   * caller's to keep (the wire never reuses it). A throw rejects the request.
+   */
+  readonly onData?: (chunk: Uint8Array, end: boolean) => void;
+}
+
 /** What a {@linkcode RequestHandler} gets besides the request. */
 export interface RequestContext {
   /** The peer's request id. */
@@ -416,10 +426,28 @@ export class PeerConnection {
 
   /**
    * Sends any request and resolves with the first answer (for request types added by upper
-   * layers). An ERROR answer rejects with {@linkcode PeerRemoteError}.
+   * layers). An ERROR answer rejects with {@linkcode PeerRemoteError}. With `options.onData`,
+   * DATA frames of the answer go to it and the first other message is the answer (a streamed
+   * body followed by OK, say).
+   *
+   * @example Stream a body answered by a handler the peer registered
+   * ```ts ignore
+   * let got = 0;
+   * const answer = await peer.request(
+   *   { type: MessageType.GET_BLOCK, id: id.bytes, range: { offset: 0, length: 1 << 20 } },
+   *   { onData: (chunk) => void (got += chunk.length) },
+   * );
+   * ```
    */
-  request(message: OutgoingMessage, options: RequestOptions = {}): Promise<Message> {
-    return this.#call<Message>(message, (msg, done) => done.resolve(msg), options);
+  request(message: OutgoingMessage, options: StreamRequestOptions = {}): Promise<Message> {
+    const onData = options.onData;
+    if (onData === undefined) {
+      return this.#call<Message>(message, (msg, done) => done.resolve(msg), options);
+    }
+    return this.#call<Message>(message, (msg, done) => {
+      if (msg.type === MessageType.DATA) onData(msg.chunk, msg.end);
+      else done.resolve(msg);
+    }, options);
   }
 
   /** True when the peer dropped this connection as a duplicate and no successor is known yet. */
