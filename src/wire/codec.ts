@@ -17,13 +17,17 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   FRAME_PREFIX_SIZE,
   HEADER_SIZE,
+  MAX_ADDRESS_BYTES,
   MAX_CAPABILITIES,
   MAX_HAS_IDS,
+  MAX_NAME_BYTES,
+  MAX_PEER_ADDRESSES,
 } from "./limits.ts";
-import { type Message, MessageType, PROTOCOL_VERSION } from "./messages.ts";
+import { type Message, MessageType, PROTOCOL_VERSION, type WireNameRecord } from "./messages.ts";
 import {
   array,
   bool,
+  boundedString,
   type Codec,
   contentId,
   decodeState,
@@ -62,6 +66,37 @@ const signatureCodec = fixed(64, "signature");
 const capabilitiesCodec = array(string, MAX_CAPABILITIES, "capabilities");
 const idsCodec = array(contentId, MAX_HAS_IDS, "ids");
 const presentCodec = array(bool, MAX_HAS_IDS, "present");
+const addressesCodec = array(
+  boundedString(MAX_ADDRESS_BYTES, "address"),
+  MAX_PEER_ADDRESSES,
+  "addresses",
+);
+const nameCodec = boundedString(MAX_NAME_BYTES, "name");
+
+/** A name record: name, file id, version (u64), writer node id (32 bytes). */
+const nameRecordCodec: Codec<WireNameRecord> = {
+  preencode(s, r) {
+    if (r === null || typeof r !== "object") {
+      throw new MalformedMessageError("name record must be an object");
+    }
+    nameCodec.preencode(s, r.name);
+    contentId.preencode(s, r.fileId);
+    u64.preencode(s, r.version);
+    nodeIdCodec.preencode(s, r.nodeId);
+  },
+  encode(s, r) {
+    nameCodec.encode(s, r.name);
+    contentId.encode(s, r.fileId);
+    u64.encode(s, r.version);
+    nodeIdCodec.encode(s, r.nodeId);
+  },
+  decode(s) {
+    const name = nameCodec.decode(s);
+    const fileId = contentId.decode(s);
+    const version = u64.decode(s);
+    return { name, fileId, version, nodeId: nodeIdCodec.decode(s) };
+  },
+};
 
 const noFlags = () => 0;
 
@@ -111,6 +146,8 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
   [MessageType.PING, fields(MessageType.PING, ["timestamp", u64])],
   [MessageType.PONG, fields(MessageType.PONG, ["timestamp", u64])],
   [MessageType.GOODBYE, fields(MessageType.GOODBYE, ["reason", string])],
+  [MessageType.GET_PEERS, fields(MessageType.GET_PEERS)],
+  [MessageType.PEERS, fields(MessageType.PEERS, ["addresses", addressesCodec])],
   [MessageType.HAS, fields(MessageType.HAS, ["ids", idsCodec])],
   [MessageType.HAS_RESULT, fields(MessageType.HAS_RESULT, ["present", presentCodec])],
   [MessageType.GET_BLOCK, {
@@ -172,6 +209,29 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
     },
   }],
   [MessageType.CANCEL, fields(MessageType.CANCEL)],
+  [MessageType.NAME_GET, fields(MessageType.NAME_GET, ["name", nameCodec])],
+  [MessageType.NAME_RECORD, {
+    allowedFlags: 0,
+    flags: noFlags,
+    preencode(s, m) {
+      const msg = m as Extract<Message, { type: typeof MessageType.NAME_RECORD }>;
+      bool.preencode(s, msg.found);
+      if (msg.found) nameRecordCodec.preencode(s, msg);
+      else nameCodec.preencode(s, msg.name);
+    },
+    encode(s, m) {
+      const msg = m as Extract<Message, { type: typeof MessageType.NAME_RECORD }>;
+      bool.encode(s, msg.found);
+      if (msg.found) nameRecordCodec.encode(s, msg);
+      else nameCodec.encode(s, msg.name);
+    },
+    decode(s, requestId) {
+      const type = MessageType.NAME_RECORD;
+      if (!bool.decode(s)) return { type, requestId, found: false, name: nameCodec.decode(s) };
+      return { type, requestId, found: true, ...nameRecordCodec.decode(s) };
+    },
+  }],
+  [MessageType.NAME_PUT, fields(MessageType.NAME_PUT, ["record", nameRecordCodec])],
   [MessageType.OK, fields(MessageType.OK)],
   [MessageType.ERROR, fields(MessageType.ERROR, ["code", u16], ["message", string])],
 ]);

@@ -36,3 +36,12 @@ export const MAX_CAPABILITIES = 32;
 
 /** Largest integer a u64 field may carry (JavaScript's safe-integer limit, 2^53 - 1). */
 export const MAX_U64_VALUE: number = Number.MAX_SAFE_INTEGER;
+
+/** Largest UTF-8 byte length of a name (NAME_GET, NAME_RECORD, NAME_PUT). */
+export const MAX_NAME_BYTES = 200;
+
+/** Largest number of addresses in a PEERS answer. */
+export const MAX_PEER_ADDRESSES = 32;
+
+/** Largest UTF-8 byte length of one address ("host:port") in a PEERS answer. */
+export const MAX_ADDRESS_BYTES = 300;

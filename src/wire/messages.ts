@@ -7,7 +7,7 @@
  * its response(s) carry the same id; the side that opened the request chose it. Id 0 is for
  * messages that belong to no request (GOODBYE).
  *
- * Type ranges: 0x01-0x0f connection control, 0x10-0x2f blocks and data, 0x30-0x4f reserved for
+ * Type ranges: 0x01-0x0f connection control (0x06-0x07 peer exchange), 0x10-0x2f blocks and data, 0x30-0x4f reserved for
  * the DHT, 0x50-0x6f reserved for files and names, 0x70-0x7f errors and acknowledgements.
  *
  * @module
@@ -23,6 +23,8 @@ export const MessageType = {
   PING: 0x03,
   PONG: 0x04,
   GOODBYE: 0x05,
+  GET_PEERS: 0x06,
+  PEERS: 0x07,
   HAS: 0x10,
   HAS_RESULT: 0x11,
   GET_BLOCK: 0x12,
@@ -31,6 +33,9 @@ export const MessageType = {
   DELETE: 0x16,
   DATA: 0x20,
   CANCEL: 0x21,
+  NAME_GET: 0x50,
+  NAME_RECORD: 0x51,
+  NAME_PUT: 0x52,
   OK: 0x70,
   ERROR: 0x7f,
 } as const;
@@ -119,6 +124,75 @@ export interface GoodbyeMessage {
   readonly requestId: number;
   /** Human-readable reason. */
   readonly reason: string;
+}
+
+/** Asks for the listen addresses of the receiver's connected peers. Answered by PEERS. */
+export interface GetPeersMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.GET_PEERS;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+}
+
+/** Answer to {@linkcode GetPeersMessage}: where the sender's connected peers listen. */
+export interface PeersMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.PEERS;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /**
+   * Listen addresses ("host:port"), at most `MAX_PEER_ADDRESSES` (32), each at most
+   * `MAX_ADDRESS_BYTES` (300) UTF-8 bytes. Receivers check each one before dialling it.
+   */
+  readonly addresses: readonly string[];
+}
+
+/** Asks for the receiver's record of a name. Answered by NAME_RECORD (or ERROR). */
+export interface NameGetMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.NAME_GET;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** The name: UTF-8, at most `MAX_NAME_BYTES` (200) bytes. */
+  readonly name: string;
+}
+
+/** A name record as carried on the wire (inside NAME_RECORD and NAME_PUT). */
+export interface WireNameRecord {
+  /** The name: UTF-8, at most `MAX_NAME_BYTES` (200) bytes. */
+  readonly name: string;
+  /** Binary content id of the file the name points to. */
+  readonly fileId: Uint8Array;
+  /** Version (u64, at most 2^53 - 1): the higher one wins. */
+  readonly version: number;
+  /** Node id (32 bytes) of the writer of this version: breaks ties, the larger wins. */
+  readonly nodeId: Uint8Array;
+}
+
+/**
+ * Answer to {@linkcode NameGetMessage}. With `found` false only `name` follows (the receiver
+ * has no record); with `found` true the whole record does.
+ */
+export type NameRecordMessage =
+  & {
+    /** Message type (the header\'s type byte). */
+    readonly type: typeof MessageType.NAME_RECORD;
+    /** Request id (u32): a request and its answers share it. */
+    readonly requestId: number;
+  }
+  & (
+    | ({ readonly found: true } & WireNameRecord)
+    | { readonly found: false; readonly name: string }
+  );
+
+/** Offers a name record; the receiver keeps it only when it wins (last write wins). Answered by OK. */
+export interface NamePutMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.NAME_PUT;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** The record offered. */
+  readonly record: WireNameRecord;
 }
 
 /** Asks which of `ids` (binary content ids) the receiver holds. */
@@ -245,6 +319,8 @@ export type Message =
   | PingMessage
   | PongMessage
   | GoodbyeMessage
+  | GetPeersMessage
+  | PeersMessage
   | HasMessage
   | HasResultMessage
   | GetBlockMessage
@@ -253,5 +329,8 @@ export type Message =
   | DeleteMessage
   | DataMessage
   | CancelMessage
+  | NameGetMessage
+  | NameRecordMessage
+  | NamePutMessage
   | OkMessage
   | ErrorMessage;

@@ -335,3 +335,26 @@ export function array<T>(item: Codec<T>, max: number, what: string): Codec<reado
     },
   };
 }
+
+/**
+ * A {@linkcode string} of at most `max` UTF-8 bytes (below the general 1 KiB bound). Decoding
+ * checks the declared length against `max` before reading the bytes.
+ */
+export function boundedString(max: number, what: string): Codec<string> {
+  return {
+    preencode(state, value) {
+      string.preencode(state, value);
+      const n = utf8Length(value);
+      if (n > max) {
+        throw new MalformedMessageError(`${what} of ${n} UTF-8 bytes exceeds ${max}`);
+      }
+    },
+    encode: string.encode,
+    decode(state) {
+      need(state, 2, what);
+      const n = (state.buffer[state.start] << 8) | state.buffer[state.start + 1];
+      if (n > max) throw new MalformedMessageError(`${what} of ${n} bytes exceeds ${max}`);
+      return string.decode(state);
+    },
+  };
+}

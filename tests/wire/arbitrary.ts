@@ -4,7 +4,14 @@
  * @module
  */
 
-import { type Message, MessageType } from "../../src/wire/mod.ts";
+import {
+  MAX_ADDRESS_BYTES,
+  MAX_NAME_BYTES,
+  MAX_PEER_ADDRESSES,
+  type Message,
+  MessageType,
+  type WireNameRecord,
+} from "../../src/wire/mod.ts";
 import type { Rng } from "../util/prng.ts";
 
 const ALPHABET = ["a", "Z", "0", ":", "/", ".", " ", "é", "€", "😀", "\u0000", "\u07ff"];
@@ -41,10 +48,50 @@ function smallCount(rng: Rng, max: number): number {
   return rng.int(8) === 0 ? max : rng.int(Math.min(max, 16) + 1);
 }
 
+/** A random valid wire name record. */
+export function randomNameRecord(rng: Rng): WireNameRecord {
+  return {
+    name: randomString(rng, MAX_NAME_BYTES),
+    fileId: randomId(rng),
+    version: rng.pick([0, 1, Number.MAX_SAFE_INTEGER, rng.int(2 ** 48)]),
+    nodeId: rng.bytes(32),
+  };
+}
+
+/** A random valid message of the peer-exchange and name types (0x06-0x07, 0x50-0x52). */
+function randomExchangeMessage(rng: Rng, requestId: number): Message {
+  switch (rng.int(5)) {
+    case 0:
+      return { type: MessageType.GET_PEERS, requestId };
+    case 1:
+      return {
+        type: MessageType.PEERS,
+        requestId,
+        addresses: Array.from(
+          { length: smallCount(rng, MAX_PEER_ADDRESSES) },
+          () => randomString(rng, MAX_ADDRESS_BYTES),
+        ),
+      };
+    case 2:
+      return { type: MessageType.NAME_GET, requestId, name: randomString(rng, MAX_NAME_BYTES) };
+    case 3:
+      return rng.int(2) === 0
+        ? { type: MessageType.NAME_RECORD, requestId, found: true, ...randomNameRecord(rng) }
+        : {
+          type: MessageType.NAME_RECORD,
+          requestId,
+          found: false,
+          name: randomString(rng, MAX_NAME_BYTES),
+        };
+    default:
+      return { type: MessageType.NAME_PUT, requestId, record: randomNameRecord(rng) };
+  }
+}
+
 /** A random valid message of any type; `maxData` bounds DATA chunks. */
 export function randomMessage(rng: Rng, maxData = 4096): Message {
   const requestId = randomU32(rng);
-  switch (rng.int(15)) {
+  switch (rng.int(17)) {
     case 0:
       return {
         type: MessageType.HELLO,
@@ -103,6 +150,9 @@ export function randomMessage(rng: Rng, maxData = 4096): Message {
       return { type: MessageType.CANCEL, requestId };
     case 13:
       return { type: MessageType.OK, requestId };
+    case 14:
+    case 15:
+      return randomExchangeMessage(rng, requestId);
     default:
       return {
         type: MessageType.ERROR,
