@@ -66,5 +66,5 @@ export type {
   RequestHandler,
   RequestOptions,
 } from "./peer_connection.ts";
-export { PeerManager } from "./peer_manager.ts";
+export { MAX_LEARNED_FAILURES, PeerManager, PEERS_CAPABILITY } from "./peer_manager.ts";
 export type { ConnectPeerOptions, PeerInfo, PeerManagerInit, PeerState } from "./peer_manager.ts";

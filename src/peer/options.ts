@@ -42,6 +42,12 @@ export interface PeerOptions {
    * PINGs and other requests interleave sooner; larger ones cost fewer writes.
    */
   readonly dataChunkSize: number;
+  /**
+   * Peer exchange dials addresses learned from peers (PEERS) while the node has fewer
+   * connections than this (default 8; at most `maxConnections - 1` is used, so inbound
+   * connections always find room).
+   */
+  readonly targetConnections: number;
 }
 
 /**
@@ -66,6 +72,7 @@ export const DEFAULT_PEER_OPTIONS: Readonly<PeerOptions> = Object.freeze({
   shutdownGraceMs: 5000,
   connectTimeoutMs: 5000,
   dataChunkSize: DEFAULT_DATA_CHUNK_SIZE,
+  targetConnections: 8,
 });
 
 /**

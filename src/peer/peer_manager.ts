@@ -2,26 +2,41 @@
  * The peer manager: listens, accepts and dials, keeps the peer table, redials bootstrap
  * addresses with backoff, dedupes connections, enforces limits, and shuts down gracefully.
  *
+ * Peer exchange: each newly connected peer that announced {@linkcode PEERS_CAPABILITY} is asked
+ * GET_PEERS; the addresses it returns (checked, deduplicated, bounded) go into a table of
+ * learned addresses, dialled while the node has fewer than `targetConnections` connections,
+ * redialled with the bootstrap backoff when they drop, and forgotten after
+ * {@linkcode MAX_LEARNED_FAILURES} failed dials in a row. So nodes bootstrapped from one node
+ * stay connected to each other when it goes away.
+ *
  * @module
  */
 
 import { DfsError } from "../errors.ts";
 import type { Connection, NetAddress, Network } from "../runtime/types.ts";
 import { fromHex, toHex } from "../util/hex.ts";
+import { MAX_ADDRESS_BYTES, MAX_PEER_ADDRESSES } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
+import { utf8Length } from "../wire/primitives.ts";
 import { formatAddress, parseAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { BlockService } from "./block_service.ts";
 import { framedChannel } from "./channel.ts";
 import type { MessageChannel } from "./channel.ts";
-import { PeerClosedError, PeerLimitError } from "./errors.ts";
-import { performHandshake } from "./handshake.ts";
+import { HandshakeError, PeerClosedError, PeerLimitError } from "./errors.ts";
+import { DEFAULT_CAPABILITIES, performHandshake } from "./handshake.ts";
 import type { HandshakeResult } from "./handshake.ts";
 import type { NodeIdentity } from "./identity.ts";
 import { resolvePeerOptions } from "./options.ts";
 import type { PeerOptions } from "./options.ts";
 import { DUPLICATE_REASON, PeerConnection } from "./peer_connection.ts";
 import type { CloseInfo, PeerLogger, PeerRole, RequestHandler } from "./peer_connection.ts";
+
+/** HELLO capability of a node that answers GET_PEERS. */
+export const PEERS_CAPABILITY = "peers/1";
+
+/** A learned address is forgotten after this many failed dials in a row. */
+export const MAX_LEARNED_FAILURES = 5;
 
 /** State of a peer in the table. */
 export type PeerState =
@@ -70,6 +85,13 @@ export interface PeerManagerInit {
   readonly log?: PeerLogger;
   /** Random source in [0, 1) for backoff jitter (default `Math.random`). */
   readonly random?: () => number;
+  /**
+   * Ask new peers for their peers and dial them (default true). When false, the manager still
+   * answers GET_PEERS but dials only what it is told to.
+   */
+  readonly peerExchange?: boolean;
+  /** Capabilities to announce in HELLO besides `blocks/1` and `peers/1` (e.g. `names/1`). */
+  readonly capabilities?: readonly string[];
 }
 
 /** Options of {@linkcode PeerManager.connect}. */
@@ -96,6 +118,20 @@ interface BootstrapTarget {
   nodeId: string;
   state: PeerState;
   attempt: number;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** An address learned through peer exchange. */
+interface LearnedTarget {
+  readonly address: NetAddress;
+  readonly key: string;
+  /** Node id once reached ("" before). */
+  nodeId: string;
+  /** Failed dials in a row. */
+  failures: number;
+  /** Redials since the last success (drives the backoff). */
+  attempt: number;
+  dialing: boolean;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -137,6 +173,9 @@ export class PeerManager {
   readonly #records = new Map<string, Record>();
   readonly #dialled = new WeakMap<PeerConnection, string>();
   readonly #bootstrap: BootstrapTarget[];
+  readonly #learned = new Map<string, LearnedTarget>();
+  readonly #exchange: boolean;
+  readonly #capabilities: readonly string[];
   readonly #dialing = new Map<string, Promise<PeerConnection>>();
   readonly #handshaking = new Set<MessageChannel>();
   readonly #onConnected = new Set<(peer: PeerConnection) => void>();
@@ -157,6 +196,13 @@ export class PeerManager {
     this.#log = init.log ?? defaultLog;
     this.#random = init.random ?? Math.random;
     this.#advertise = init.advertiseAddress ?? "";
+    this.#exchange = init.peerExchange ?? true;
+    this.#capabilities = [
+      ...new Set([...DEFAULT_CAPABILITIES, PEERS_CAPABILITY, ...(init.capabilities ?? [])]),
+    ];
+    this.#handlers.set(MessageType.GET_PEERS, (_msg, ctx) => {
+      return Promise.resolve({ type: MessageType.PEERS, addresses: this.#shareable(ctx.peer) });
+    });
     this.#bootstrap = (init.bootstrap ?? []).map((a) => {
       const address = typeof a === "string" ? parseAddress(a) : a;
       return { address, key: formatAddress(address), nodeId: "", state: "connecting", attempt: 0 };
@@ -253,6 +299,14 @@ export class PeerManager {
   }
 
   /**
+   * Addresses learned through peer exchange and still in the table ("host:port"), reached or
+   * not. Bounded by `max(32, 4 x targetConnections)`.
+   */
+  learnedAddresses(): string[] {
+    return [...this.#learned.keys()];
+  }
+
+  /**
    * Dials `address` and completes the handshake; resolves with the connection (an existing
    * one when we are already connected to that node). Rejects with `ConnectError`,
    * `HandshakeError`, {@linkcode PeerLimitError} or {@linkcode PeerClosedError}.
@@ -295,6 +349,7 @@ export class PeerManager {
     this.#shuttingDown = true;
     this.#stop.abort(new PeerClosedError("node is shutting down"));
     for (const t of this.#bootstrap) clearTimeout(t.timer);
+    for (const t of this.#learned.values()) clearTimeout(t.timer);
     const listener = this.#listener;
     const closingListener = listener ? listener.close().catch(() => {}) : Promise.resolve();
     for (const ch of this.#handshaking) ch.close();
@@ -367,6 +422,7 @@ export class PeerManager {
       return await performHandshake(channel, {
         identity: this.identity,
         listenAddress: this.#advertise,
+        capabilities: this.#capabilities,
         expectedNodeId: expected,
         timeoutMs: this.options.handshakeTimeoutMs,
         signal: signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal,
@@ -455,6 +511,7 @@ export class PeerManager {
         this.#log("error", "peer connected listener threw", { error: errorText(err) });
       }
     }
+    if (this.#exchange) void this.#askPeers(conn);
   }
 
   #closed(conn: PeerConnection, info: CloseInfo): void {
@@ -485,6 +542,10 @@ export class PeerManager {
     for (const t of this.#bootstrap) {
       if (t.nodeId === id) this.#scheduleRedial(t);
     }
+    for (const t of this.#learned.values()) {
+      if (t.nodeId === id) this.#scheduleLearned(t);
+    }
+    this.#fill();
   }
 
   /** Forgets the longest-silent disconnected peers once the table outgrows its bound. */
@@ -534,6 +595,148 @@ export class PeerManager {
       this.#random,
     );
     target.timer = setTimeout(() => this.#dialTarget(target), delay);
+  }
+
+  // ------------------------------------------------------------------ peer exchange
+
+  /** The connections we may dial at most through peer exchange. */
+  get #target(): number {
+    return Math.max(
+      0,
+      Math.min(this.options.targetConnections, this.options.maxConnections - 1),
+    );
+  }
+
+  /** Listen addresses of our connected peers other than `asker`, shuffled, bounded. */
+  #shareable(asker: PeerConnection): string[] {
+    const out: string[] = [];
+    for (const c of this.connections()) {
+      const a = c.remote.listenAddress;
+      if (c.nodeIdHex === asker.nodeIdHex || !a || utf8Length(a) > MAX_ADDRESS_BYTES) continue;
+      if (!isAddress(a)) continue;
+      out.push(a);
+    }
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(this.#random() * (i + 1));
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out.slice(0, MAX_PEER_ADDRESSES);
+  }
+
+  async #askPeers(conn: PeerConnection): Promise<void> {
+    if (!conn.remote.capabilities.includes(PEERS_CAPABILITY) || this.#shuttingDown) return;
+    try {
+      const answer = await conn.request({ type: MessageType.GET_PEERS }, {
+        signal: this.#stop.signal,
+        timeoutMs: Math.min(this.options.requestTimeoutMs, 10_000),
+      });
+      if (answer.type !== MessageType.PEERS) {
+        this.#log("info", "peer answered GET_PEERS with another type", { peer: conn.nodeIdHex });
+        return;
+      }
+      const added = this.#learn(answer.addresses);
+      this.#log("debug", "peer exchange", {
+        peer: conn.nodeIdHex,
+        offered: answer.addresses.length,
+        added,
+      });
+      this.#fill();
+    } catch (err) {
+      this.#log("debug", "GET_PEERS failed", { peer: conn.nodeIdHex, error: errorText(err) });
+    }
+  }
+
+  /** Adds the usable, unknown addresses of `offered` to the learned table; returns how many. */
+  #learn(offered: readonly string[]): number {
+    const bound = Math.max(32, 4 * this.options.targetConnections);
+    const own = new Set([this.#advertise]);
+    if (this.#listener) own.add(formatAddress(this.#listener.address));
+    const bootstrap = new Set(this.#bootstrap.map((t) => t.key));
+    const connected = new Set(this.connections().map((c) => c.remote.listenAddress));
+    let added = 0;
+    for (const text of offered.slice(0, MAX_PEER_ADDRESSES)) {
+      if (this.#learned.size >= bound) break;
+      if (typeof text !== "string" || text.length > MAX_ADDRESS_BYTES) continue;
+      let address: NetAddress;
+      try {
+        address = parseAddress(text);
+      } catch {
+        continue; // malformed entries are ignored, not dialled
+      }
+      const key = formatAddress(address);
+      if (own.has(key) || bootstrap.has(key) || connected.has(key) || this.#learned.has(key)) {
+        continue;
+      }
+      this.#learned.set(key, { address, key, nodeId: "", failures: 0, attempt: 0, dialing: false });
+      added++;
+    }
+    return added;
+  }
+
+  /** Dials idle learned addresses while below the target. */
+  #fill(): void {
+    if (this.#shuttingDown || !this.#exchange) return;
+    let active = this.#connections.size;
+    for (const t of this.#learned.values()) if (t.dialing) active++;
+    for (const t of this.#learned.values()) {
+      if (active >= this.#target) return;
+      if (t.dialing || t.timer !== undefined || (t.nodeId && this.peer(t.nodeId))) continue;
+      active++;
+      this.#dialLearned(t);
+    }
+  }
+
+  #dialLearned(t: LearnedTarget): void {
+    t.dialing = true;
+    this.connect(t.address).then(
+      (conn) => {
+        t.dialing = false;
+        t.nodeId = conn.nodeIdHex;
+        t.failures = 0;
+        t.attempt = 0;
+        if (!conn.isOpen) this.#scheduleLearned(t);
+      },
+      (err) => {
+        t.dialing = false;
+        t.failures++;
+        const self = err instanceof HandshakeError && err.reason === "SELF";
+        if (self || t.failures >= MAX_LEARNED_FAILURES) {
+          this.#learned.delete(t.key);
+          this.#log("debug", "forgot a learned address", {
+            address: t.key,
+            failures: t.failures,
+            error: errorText(err),
+          });
+          return;
+        }
+        this.#scheduleLearned(t);
+      },
+    );
+  }
+
+  #scheduleLearned(t: LearnedTarget): void {
+    if (this.#shuttingDown || t.timer !== undefined || t.dialing) return;
+    if (this.#learned.get(t.key) !== t) return;
+    t.attempt++;
+    const delay = backoffDelay(
+      t.attempt,
+      this.options.backoffBaseMs,
+      this.options.backoffMaxMs,
+      this.#random,
+    );
+    t.timer = setTimeout(() => {
+      t.timer = undefined;
+      this.#fill();
+    }, delay);
+  }
+}
+
+function isAddress(text: string): boolean {
+  try {
+    parseAddress(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 
