@@ -240,11 +240,9 @@ export class FsBlockStore implements BlockStore {
     const path = await this.#pathOf(k);
     const signal = options?.signal;
     throwIfAborted(signal);
-    const st = await this.#fs.stat(path);
-    if (!st || !st.isFile) throw new NotFoundError(`no entry for ${describe(k.text)}`);
-    if (st.size > this.#maxEntrySize + MAX_HEADER_BYTES) {
-      throw new EntryTooLargeError(k.text, st.size, this.#maxEntrySize);
-    }
+    // No `stat` before the read: it cost as much as the read itself on the hot path (a remote
+    // get reads every block here). Entries are written bounded by this store, so the size
+    // check after the read only catches files planted from outside, read once, then refused.
     let bytes: Uint8Array;
     try {
       bytes = await this.#fs.readFile(path);
@@ -252,7 +250,14 @@ export class FsBlockStore implements BlockStore {
       if (err instanceof NotFoundError) {
         throw new NotFoundError(`no entry for ${describe(k.text)}`, { cause: err });
       }
+      const st = await this.#fs.stat(path).catch(() => null);
+      if (!st || !st.isFile) {
+        throw new NotFoundError(`no entry for ${describe(k.text)}`, { cause: err });
+      }
       throw err;
+    }
+    if (bytes.length > this.#maxEntrySize + MAX_HEADER_BYTES) {
+      throw new EntryTooLargeError(k.text, bytes.length, this.#maxEntrySize);
     }
     throwIfAborted(signal);
     const header = await this.#checkHeader(k, path, bytes, bytes.length);
