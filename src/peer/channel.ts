@@ -23,7 +23,8 @@ export interface MessageChannel {
   /**
    * Resolves with the next message, or `null` when the remote side ended the stream cleanly.
    * Rejects with the wire layer's typed error on malformed input (garbage, oversized frame,
-   * truncated frame). Only one receive may be pending at a time.
+   * truncated frame). Only one receive may be pending at a time. A DATA message's `chunk` may
+   * be a view of a reused read buffer: it is valid until the next `receive()`.
    */
   receive(): Promise<Message | null>;
   /** Sends still waiting to be written (including the one being written). */
@@ -87,7 +88,11 @@ class FramedChannel implements MessageChannel {
     this.remote = `${conn.remoteAddress.hostname}:${conn.remoteAddress.port}`;
     this.#writer = conn.writable.getWriter();
     this.#writer.closed.catch(() => {});
-    this.#messages = readMessages(conn.readable, { maxFrameSize: options.maxFrameSize });
+    // Reused read buffers: every consumer of a DATA chunk copies it before the next receive.
+    this.#messages = readMessages(conn.readable, {
+      maxFrameSize: options.maxFrameSize,
+      reuseBuffers: true,
+    });
   }
 
   get pendingSends(): number {

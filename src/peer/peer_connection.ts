@@ -47,8 +47,9 @@ export interface RequestOptions {
 export interface StreamRequestOptions extends RequestOptions {
   /**
    * Receives the DATA frames the peer sends with this request's id before its answer, in
-   * order (`end` as sent). Without it, a DATA frame is itself the answer. The chunk is the
-   * caller's to keep (the wire never reuses it). A throw rejects the request.
+   * order (`end` as sent). Without it, a DATA frame is itself the answer. The chunk is valid
+   * only during the call (the connection reuses its read buffer): copy what must outlive it. A
+   * throw rejects the request.
    */
   readonly onData?: (chunk: Uint8Array, end: boolean) => void;
 }
@@ -442,7 +443,11 @@ export class PeerConnection {
   request(message: OutgoingMessage, options: StreamRequestOptions = {}): Promise<Message> {
     const onData = options.onData;
     if (onData === undefined) {
-      return this.#call<Message>(message, (msg, done) => done.resolve(msg), options);
+      // A DATA answer's chunk lives in the connection's read buffer: hand out a copy.
+      return this.#call<Message>(message, (msg, done) =>
+        done.resolve(
+          msg.type === MessageType.DATA ? { ...msg, chunk: msg.chunk.slice() } : msg,
+        ), options);
     }
     return this.#call<Message>(message, (msg, done) => {
       if (msg.type === MessageType.DATA) onData(msg.chunk, msg.end);

@@ -15,7 +15,19 @@ export interface FrameReaderOptions {
   readonly maxFrameSize?: number;
   /** Cancels reading: a pending or later {@linkcode FrameReader.read} rejects with `AbortedError`. */
   readonly signal?: AbortSignal;
+  /**
+   * Reuse the reader's buffers: a body returned by {@linkcode FrameReader.read} is valid only
+   * until the next `read()` (copy what must outlive it). When the stream is a byte stream
+   * (`type: "bytes"`), the socket is read straight into one buffer the reader owns (no
+   * allocation per read or per frame, a copy only for the tail of a frame that reached the end
+   * of that buffer); other streams keep their chunks and only frames straddling chunks go
+   * through the reused buffer. Default false: every body is the caller's to keep.
+   */
+  readonly reuseBuffers?: boolean;
 }
+
+/** Initial size of the buffer a byte stream is read into with `reuseBuffers`. */
+const BYOB_BUFFER_SIZE = 512 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
@@ -43,7 +55,13 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export class FrameReader {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
+  #byob: ReadableStreamBYOBReader | undefined;
+  #reuse: boolean;
+  /** With `reuseBuffers`: the byte-stream buffer, or the reused buffer for straddling frames. */
+  #buf: Uint8Array = EMPTY;
+  /** Unread bytes of `#buf` in byte-stream mode: `#pos..#end`. */
+  #end = 0;
   #max: number;
   #signal: AbortSignal | undefined;
   #chunk: Uint8Array = EMPTY;
@@ -60,7 +78,17 @@ export class FrameReader {
     if (!Number.isInteger(max) || max < 0 || max > 0xffffffff) {
       throw new InvalidArgumentError(`maxFrameSize must be an integer in 0..2^32-1, got ${max}`);
     }
-    this.#reader = readable.getReader();
+    this.#reuse = options?.reuseBuffers === true;
+    let byob: ReadableStreamBYOBReader | undefined;
+    if (this.#reuse) {
+      try {
+        byob = readable.getReader({ mode: "byob" });
+      } catch {
+        // Not a byte stream: read its chunks.
+      }
+    }
+    this.#byob = byob;
+    this.#reader = byob ?? readable.getReader();
     this.#max = max;
     this.#signal = options?.signal;
   }
@@ -71,6 +99,7 @@ export class FrameReader {
    */
   async read(): Promise<Uint8Array | null> {
     if (this.#signal?.aborted) throw new AbortedError("frame read aborted");
+    if (this.#byob !== undefined) return this.#readOwned(this.#byob);
     // Length prefix.
     let length: number;
     if (this.#chunk.length - this.#pos >= FRAME_PREFIX_SIZE) {
@@ -100,7 +129,13 @@ export class FrameReader {
       this.#pos += length;
       return body;
     }
-    const body = new Uint8Array(length);
+    let body: Uint8Array;
+    if (this.#reuse) {
+      if (this.#buf.length < length) this.#buf = new Uint8Array(length);
+      body = this.#buf.subarray(0, length);
+    } else {
+      body = new Uint8Array(length);
+    }
     body.set(this.#chunk.subarray(this.#pos), 0);
     let filled = available;
     this.#pos = this.#chunk.length;
@@ -116,11 +151,76 @@ export class FrameReader {
     return body;
   }
 
+  /** Byte-stream mode: the next frame as a view of the reader's own buffer. */
+  async #readOwned(byob: ReadableStreamBYOBReader): Promise<Uint8Array | null> {
+    if (!(await this.#fill(byob, FRAME_PREFIX_SIZE))) {
+      if (this.#end === this.#pos) return null;
+      throw new TruncatedFrameError(this.#end - this.#pos, FRAME_PREFIX_SIZE);
+    }
+    const length = readU32(this.#buf, this.#pos);
+    if (length > this.#max) throw new FrameTooLargeError(length, this.#max);
+    this.#pos += FRAME_PREFIX_SIZE;
+    if (!(await this.#fill(byob, length))) {
+      throw new TruncatedFrameError(
+        FRAME_PREFIX_SIZE + this.#end - this.#pos,
+        FRAME_PREFIX_SIZE + length,
+      );
+    }
+    const body = this.#buf.subarray(this.#pos, this.#pos + length);
+    this.#pos += length;
+    return body;
+  }
+
+  /**
+   * Byte-stream mode: reads until `need` unread bytes are in `#buf` (moving the unread tail to
+   * the front, or into a larger buffer, only when `need` does not fit behind `#pos`); false
+   * at end of stream first.
+   */
+  async #fill(byob: ReadableStreamBYOBReader, need: number): Promise<boolean> {
+    if (this.#end - this.#pos >= need) return true;
+    if (this.#eof) return false;
+    if (this.#buf.length - this.#pos < need) {
+      const have = this.#end - this.#pos;
+      if (this.#buf.length < need) {
+        const grown = new Uint8Array(Math.max(need, BYOB_BUFFER_SIZE));
+        grown.set(this.#buf.subarray(this.#pos, this.#end));
+        this.#buf = grown;
+      } else {
+        this.#buf.copyWithin(0, this.#pos, this.#end);
+      }
+      this.#pos = 0;
+      this.#end = have;
+    }
+    while (this.#end - this.#pos < need) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        const reading = byob.read(this.#buf.subarray(this.#end));
+        result = this.#signal === undefined
+          ? await reading
+          : await raceAbort(reading, this.#signal);
+      } catch (err) {
+        if (err instanceof DfsError) throw err;
+        throw new IoError("frame stream failed", { cause: err });
+      }
+      const view = result.value;
+      // The read transferred our buffer: continue with the one it came back in.
+      this.#buf = view === undefined ? EMPTY : new Uint8Array(view.buffer);
+      if (result.done) {
+        this.#eof = true;
+        return false;
+      }
+      this.#end += result.value.length;
+    }
+    return true;
+  }
+
   /** Cancels the underlying stream and releases it. Idempotent. */
   async cancel(reason?: unknown): Promise<void> {
     this.#eof = true;
     this.#chunk = EMPTY;
     this.#pos = 0;
+    this.#end = 0;
+    this.#buf = EMPTY;
     try {
       await this.#reader.cancel(reason);
     } catch {
@@ -135,9 +235,10 @@ export class FrameReader {
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
         if (signal === undefined) {
-          result = await this.#reader.read();
+          result = await (this.#reader as ReadableStreamDefaultReader<Uint8Array>).read();
         } else {
-          result = await raceAbort(this.#reader.read(), signal);
+          const reader = this.#reader as ReadableStreamDefaultReader<Uint8Array>;
+          result = await raceAbort(reader.read(), signal);
         }
       } catch (err) {
         if (err instanceof DfsError) throw err;

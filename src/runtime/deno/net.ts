@@ -143,15 +143,23 @@ function wrapConn(conn: Deno.TcpConn): Connection {
   };
 
   let scratch = new Uint8Array(READ_SIZE);
-  const readable = new ReadableStream<Uint8Array>({
+  // A byte stream: a BYOB reader (the wire's frame reader) has the socket read straight into
+  // its own buffer; a default reader gets chunks read into our scratch buffer.
+  const readable = new ReadableStream({
+    type: "bytes",
     async pull(controller) {
+      const request = controller.byobRequest;
+      const into = request?.view
+        ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength)
+        : scratch;
       let n: number | null;
       try {
-        n = await conn.read(scratch);
+        n = await conn.read(into);
       } catch (cause) {
         readDone = true;
         if (released) {
           controller.close();
+          request?.respond(0);
         } else {
           controller.error(new IoError("connection read failed", { cause }));
           release();
@@ -161,10 +169,13 @@ function wrapConn(conn: Deno.TcpConn): Connection {
       if (n === null) {
         readDone = true;
         controller.close();
+        request?.respond(0);
         maybeRelease();
         return;
       }
-      if (n >= READ_SIZE / 4) {
+      if (request?.view) {
+        request.respond(n);
+      } else if (n >= READ_SIZE / 4) {
         // A big read: hand the buffer itself over (no copy) and read into a fresh one next.
         controller.enqueue(scratch.subarray(0, n));
         scratch = new Uint8Array(READ_SIZE);
