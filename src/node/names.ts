@@ -17,11 +17,12 @@ import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { ContentId } from "../id/content_id.ts";
 import type { BlockStore } from "../store/types.ts";
 import { fromHex, toHex } from "../util/hex.ts";
+import { MAX_NAME_BYTES as WIRE_MAX_NAME_BYTES } from "../wire/limits.ts";
 import type { NameRecord } from "./types.ts";
 import type { RemotePeer } from "./remote.ts";
 
-/** Longest accepted name, in UTF-8 bytes. */
-export const MAX_NAME_BYTES = 200;
+/** Longest accepted name, in UTF-8 bytes (the wire's bound, `MAX_NAME_BYTES` of `wire/limits.ts`). */
+export const MAX_NAME_BYTES: number = WIRE_MAX_NAME_BYTES;
 
 const KEY_PREFIX = "name:";
 const enc = new TextEncoder();
@@ -106,7 +107,7 @@ export function parseNameRecord(value: unknown): NameRecord | null {
   return { name: v.name, id: v.id, version: v.version, nodeId: v.nodeId };
 }
 
-/** Encodes a record as UTF-8 JSON (the form stored locally and carried on the wire). */
+/** Encodes a record as UTF-8 JSON (the form stored locally). */
 export function encodeNameRecord(record: NameRecord): Uint8Array {
   const { name, id, version, nodeId } = record;
   return enc.encode(JSON.stringify({ name, id, version, nodeId }));

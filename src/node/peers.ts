@@ -1,47 +1,34 @@
 /**
  * The default peer layer: the peer manager over the runtime's network, its connections adapted
- * to {@linkcode RemotePeer}.
+ * to {@linkcode RemotePeer}, and the name messages served.
  *
- * Names travel inside blocks until the wire catalogue has name messages: a name record is sent
- * as a PUT_BLOCK whose bytes are `"DFSN" 0x01` followed by the record's JSON (a content-addressed
- * block like any other, verified by the connection). A receiver stores it like any block and, when
- * the bytes parse as a record, also offers the record to its names. Each node pushes every record it
- * holds to a peer when they connect, and a new binding to every connected peer, so a node's local
- * records are the latest among the peers it has been connected to; resolving reads them.
+ * Names travel as wire messages (`docs/protocol.md`): NAME_GET asks a peer for its record of a
+ * name (answered NAME_RECORD), NAME_PUT offers a record (the receiver keeps it only when it wins,
+ * last write wins; answered OK). A node announces {@linkcode NAMES_CAPABILITY} and only sends them
+ * to peers that announced it too. Each node pushes every record it holds to a peer when they
+ * connect, so records converge after offline periods; resolving a name asks every connected peer
+ * (see `names.ts`).
  *
  * @module
  */
 
-import { ContentId } from "../id/content_id.ts";
-import type { BlockService } from "../peer/block_service.ts";
+import { PeerProtocolError, PeerRemoteError } from "../peer/errors.ts";
 import { PeerManager } from "../peer/peer_manager.ts";
-import type { PeerConnection } from "../peer/peer_connection.ts";
+import type { PeerConnection, RequestHandler } from "../peer/peer_connection.ts";
+import { MessageType, WireErrorCode } from "../wire/messages.ts";
+import { fromWireNameRecord, toWireNameRecord } from "./name_wire.ts";
+import { validateName } from "./names.ts";
 import { formatAddress } from "./options.ts";
-import { decodeNameRecord, encodeNameRecord } from "./names.ts";
 import type { NameService, PeerLayer, PeerLayerInit } from "./peer_layer.ts";
 import type { RemoteCallOptions, RemotePeer } from "./remote.ts";
 import type { NameRecord, PeerSummary } from "./types.ts";
 
-const NAME_MAGIC = new Uint8Array([0x44, 0x46, 0x53, 0x4e, 0x01]); // "DFSN" v1
-
-/** Encodes a name record as the bytes of a name block. */
-export function encodeNameBlock(record: NameRecord): Uint8Array {
-  const body = encodeNameRecord(record);
-  const out = new Uint8Array(NAME_MAGIC.length + body.length);
-  out.set(NAME_MAGIC);
-  out.set(body, NAME_MAGIC.length);
-  return out;
-}
-
-/** Decodes a name block, or returns `null` when `bytes` is not one. */
-export function decodeNameBlock(bytes: Uint8Array): NameRecord | null {
-  if (bytes.length <= NAME_MAGIC.length || bytes.length > 4096) return null;
-  for (let i = 0; i < NAME_MAGIC.length; i++) if (bytes[i] !== NAME_MAGIC[i]) return null;
-  return decodeNameRecord(bytes.subarray(NAME_MAGIC.length));
-}
+/** HELLO capability of a node that serves NAME_GET and NAME_PUT. */
+export const NAMES_CAPABILITY = "names/1";
 
 /**
- * Starts the peer manager (listen + bootstrap) and returns the node's view of it.
+ * Starts the peer manager (listen + bootstrap + peer exchange) and returns the node's view of
+ * it.
  *
  * @example
  * ```ts ignore
@@ -50,16 +37,18 @@ export function decodeNameBlock(bytes: Uint8Array): NameRecord | null {
  * ```
  */
 export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
-  const service = withNames(init.blocks, init.names, init.log);
   const manager = new PeerManager({
     identity: init.identity,
     network: init.runtime.net,
     listen: init.listen,
     bootstrap: init.bootstrap,
-    service,
+    service: init.blocks,
     options: init.peer,
     log: init.log,
+    capabilities: [NAMES_CAPABILITY],
   });
+  manager.handle(MessageType.NAME_GET, serveNameGet(init.names));
+  manager.handle(MessageType.NAME_PUT, serveNamePut(init.names));
   const unsubscribe = manager.onPeerConnected((conn) => void pushAllNames(conn, init));
   await manager.start();
   let closing: Promise<void> | undefined;
@@ -86,50 +75,87 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
   };
 }
 
-/** Wraps a block service so received name blocks also update the names. */
-function withNames(
-  blocks: BlockService,
-  names: NameService,
-  log: PeerLayerInit["log"],
-): BlockService {
-  return {
-    has: (ids) => blocks.has(ids),
-    get: (id) => blocks.get(id),
-    delete: (id) => blocks.delete(id),
-    put: async (id, bytes) => {
-      const record = decodeNameBlock(bytes);
-      if (record) {
-        try {
-          await names.put(record);
-        } catch (err) {
-          log("debug", "ignored a name block", { error: String(err) });
-        }
+/** Answers NAME_GET from the local records; a bad name is ERROR BAD_REQUEST. */
+function serveNameGet(names: NameService): RequestHandler {
+  return async (msg) => {
+    if (msg.type !== MessageType.NAME_GET) throw badRequest("expected NAME_GET");
+    try {
+      validateName(msg.name);
+    } catch (err) {
+      throw badRequest(err instanceof Error ? err.message : "invalid name");
+    }
+    const record = await names.get(msg.name);
+    if (record && record.name === msg.name) {
+      try {
+        return { type: MessageType.NAME_RECORD, found: true, ...toWireNameRecord(record) };
+      } catch {
+        // A local record the wire cannot carry (not written by a real node): as if absent.
       }
-      // Stored even when it is a name block: a file's data block may look like one, and a
-      // replica must never silently lack a block it confirmed. A name block costs ~200 bytes.
-      await blocks.put(id, bytes);
-    },
+    }
+    return { type: MessageType.NAME_RECORD, found: false, name: msg.name };
   };
 }
 
+/** Offers a pushed record to the local names (kept only if it wins); a bad one is BAD_REQUEST. */
+function serveNamePut(names: NameService): RequestHandler {
+  return async (msg) => {
+    if (msg.type !== MessageType.NAME_PUT) throw badRequest("expected NAME_PUT");
+    const record = fromWireNameRecord(msg.record);
+    if (!record) throw badRequest("malformed name record");
+    await names.put(record);
+    return { type: MessageType.OK };
+  };
+}
+
+function badRequest(message: string): PeerRemoteError {
+  return new PeerRemoteError(WireErrorCode.BAD_REQUEST, message);
+}
+
 async function pushAllNames(conn: PeerConnection, init: PeerLayerInit): Promise<void> {
+  if (!servesNames(conn)) return;
   try {
     for (const record of await init.names.all()) {
       if (!conn.isOpen) return;
-      await sendName(conn, record, {});
+      await putName(conn, record, {});
     }
   } catch (err) {
     init.log("debug", "name sync failed", { peer: conn.nodeIdHex, error: String(err) });
   }
 }
 
-async function sendName(
+function servesNames(conn: PeerConnection): boolean {
+  return conn.remote.capabilities.includes(NAMES_CAPABILITY);
+}
+
+async function getName(
+  conn: PeerConnection,
+  name: string,
+  options: RemoteCallOptions,
+): Promise<NameRecord | null> {
+  const answer = await conn.request({ type: MessageType.NAME_GET, name }, {
+    signal: options.signal,
+  });
+  if (answer.type !== MessageType.NAME_RECORD || answer.name !== name) {
+    throw new PeerProtocolError(`peer answered NAME_GET ${JSON.stringify(name)} with another name`);
+  }
+  if (!answer.found) return null;
+  const record = fromWireNameRecord(answer);
+  if (!record) throw new PeerProtocolError(`peer sent a malformed record for ${name}`);
+  return record;
+}
+
+async function putName(
   conn: PeerConnection,
   record: NameRecord,
   options: RemoteCallOptions,
 ): Promise<void> {
-  const bytes = encodeNameBlock(record);
-  await conn.putBlock(await ContentId.of(bytes), bytes, { signal: options.signal });
+  const answer = await conn.request(
+    { type: MessageType.NAME_PUT, record: toWireNameRecord(record) },
+    { signal: options.signal },
+  );
+  if (answer.type !== MessageType.OK) {
+    throw new PeerProtocolError(`peer answered NAME_PUT with type 0x${answer.type.toString(16)}`);
+  }
 }
 
 const adapted = new WeakMap<PeerConnection, RemotePeer>();
@@ -143,7 +169,12 @@ function adapt(conn: PeerConnection): RemotePeer {
       getBlock: (id, o) => conn.getBlock(id, { signal: o?.signal }),
       putBlock: (id, bytes, o) => conn.putBlock(id, bytes, { signal: o?.signal }),
       deleteBlock: (id, o) => conn.deleteBlock(id, { signal: o?.signal }),
-      putName: (record, o) => sendName(conn, record, o ?? {}),
+      ...(servesNames(conn)
+        ? {
+          getName: (name: string, o?: RemoteCallOptions) => getName(conn, name, o ?? {}),
+          putName: (record: NameRecord, o?: RemoteCallOptions) => putName(conn, record, o ?? {}),
+        }
+        : {}),
     };
     adapted.set(conn, r);
   }
