@@ -7,7 +7,7 @@
  */
 
 import type { Connection } from "../runtime/types.ts";
-import { encodeMessage } from "../wire/codec.ts";
+import { encodeMessage, encodeMessageInto } from "../wire/codec.ts";
 import type { Message } from "../wire/messages.ts";
 import { readMessages } from "../wire/read_messages.ts";
 import { PeerClosedError } from "./errors.ts";
@@ -45,16 +45,31 @@ export interface FramedChannelOptions {
   readonly maxFrameSize?: number;
 }
 
-/** Frames handed to the transport before the earliest of them finished writing. */
-const WRITE_PIPELINE = 4;
+/** Size of a reused write buffer once a connection carries bulk frames. */
+const BATCH_SIZE = 512 * 1024;
+/** Size of a reused write buffer while a connection carries only small frames. */
+const SMALL_BATCH_SIZE = 16 * 1024;
+/** Reused write buffers per connection: one being written, one filling. */
+const BATCH_BUFFERS = 2;
+
+/** Frames written with one transport write; every send in it settles with that write. */
+interface Batch {
+  bytes: Uint8Array;
+  length: number;
+  /** True for a buffer of the channel's pool (returned to it once written). */
+  readonly pooled: boolean;
+  readonly done: PromiseWithResolvers<void>;
+}
 
 /**
  * A {@linkcode MessageChannel} over a byte {@linkcode Connection}: messages are encoded with
- * the wire codec and written in order, at most four frames handed to the transport at once
- * (so the next write starts as soon as one finishes, and a peer that stops reading stops us
- * instead of growing a queue), and decoded from the readable side with the wire's
- * frame reader (bounded frame size; garbage rejects {@linkcode MessageChannel.receive} with
- * the wire's typed error).
+ * the wire codec, in call order, straight into one of two reused buffers: while one is being
+ * written, the frames sent meanwhile gather in the other and go out as one write (no
+ * allocation per frame; a frame that finds both buffers busy gets its own allocation). One
+ * write is in flight at a time and each send resolves when the write carrying its frame
+ * finished, so a peer that stops reading stops the senders instead of growing a queue.
+ * Received bytes are decoded with the wire's frame reader (bounded frame size; garbage
+ * rejects {@linkcode MessageChannel.receive} with the wire's typed error).
  *
  * @example
  * ```ts ignore
@@ -76,10 +91,15 @@ class FramedChannel implements MessageChannel {
   #conn: Connection;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #messages: AsyncGenerator<Message, void, undefined>;
-  #tail: Promise<void> = Promise.resolve();
+  /** Batches not yet handed to the transport; only the last one may still be filled. */
+  #queue: Batch[] = [];
+  /** The batch being written. */
+  #current: Batch | undefined;
+  #free: Uint8Array[] = [];
+  #buffers = 0;
+  #pumping: Promise<void> | undefined;
+  #failure: unknown;
   #pending = 0;
-  #inflight = 0;
-  #slotWaiters: (() => void)[] = [];
   #closed = false;
 
   constructor(conn: Connection, options: FramedChannelOptions) {
@@ -101,57 +121,78 @@ class FramedChannel implements MessageChannel {
 
   send(message: Message): Promise<void> {
     if (this.#closed) return Promise.reject(new PeerClosedError("connection is closed"));
-    let frame: Uint8Array;
+    if (this.#failure !== undefined) return Promise.reject(writeFailed(this.#failure));
+    let batch: Batch;
     try {
-      frame = encodeMessage(message);
+      batch = this.#encode(message);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#write(frame);
-  }
-
-  #write(frame: Uint8Array): Promise<void> {
     this.#pending++;
-    // Slots are taken in call order (chained on #tail), so frames reach the writer in order.
-    const slot = this.#tail.then(() => this.#acquire());
-    const run = slot.then(() => {
-      if (this.#closed) {
-        this.#release();
-        throw new PeerClosedError("connection is closed");
-      }
-      return this.#writer.write(frame).finally(() => this.#release());
+    this.#pumping ??= this.#pump();
+    return batch.done.promise.finally(() => {
+      this.#pending--;
     });
-    const done = run.then(
-      () => {
-        this.#pending--;
-      },
-      (err) => {
-        this.#pending--;
-        throw err instanceof PeerClosedError
-          ? err
-          : new PeerClosedError("write to peer failed", { cause: err });
-      },
-    );
-    this.#tail = slot.catch(() => {});
-    return done;
   }
 
-  #acquire(): Promise<void> | void {
-    if (this.#inflight < WRITE_PIPELINE) {
-      this.#inflight++;
-      return;
+  /** Encodes `message` at the end of the batch being filled, or into a new batch. */
+  #encode(message: Message): Batch {
+    const last = this.#queue.at(-1);
+    if (last?.pooled) {
+      const n = encodeMessageInto(message, last.bytes, last.length);
+      if (n >= 0) {
+        last.length += n;
+        return last;
+      }
     }
-    return new Promise<void>((resolve) =>
-      this.#slotWaiters.push(() => {
-        this.#inflight++;
-        resolve();
-      })
-    );
+    let buffer = this.#free.pop();
+    if (buffer === undefined && this.#buffers < BATCH_BUFFERS) {
+      this.#buffers++;
+      buffer = new Uint8Array(SMALL_BATCH_SIZE);
+    }
+    if (buffer !== undefined) {
+      let n = encodeMessageInto(message, buffer, 0);
+      if (n < 0 && buffer.length < BATCH_SIZE) {
+        buffer = new Uint8Array(BATCH_SIZE); // bulk traffic: trade the small buffer up
+        n = encodeMessageInto(message, buffer, 0);
+      }
+      if (n >= 0) {
+        const batch = { bytes: buffer, length: n, pooled: true, done: deferred() };
+        this.#queue.push(batch);
+        return batch;
+      }
+      this.#free.push(buffer);
+    }
+    const frame = encodeMessage(message);
+    const batch = { bytes: frame, length: frame.length, pooled: false, done: deferred() };
+    this.#queue.push(batch);
+    return batch;
   }
 
-  #release(): void {
-    this.#inflight--;
-    this.#slotWaiters.shift()?.();
+  /** Writes queued batches one at a time until the queue is empty. */
+  async #pump(): Promise<void> {
+    // Start on a later microtask: frames sent in the same turn join the first batch, and
+    // `#pumping` is set before this can finish.
+    await null;
+    for (let batch = this.#queue.shift(); batch !== undefined; batch = this.#queue.shift()) {
+      if (this.#closed || this.#failure !== undefined) {
+        batch.done.reject(
+          this.#closed ? new PeerClosedError("connection is closed") : writeFailed(this.#failure),
+        );
+        continue;
+      }
+      this.#current = batch;
+      try {
+        await this.#writer.write(batch.bytes.subarray(0, batch.length));
+        batch.done.resolve();
+      } catch (err) {
+        this.#failure = err;
+        batch.done.reject(writeFailed(err));
+      }
+      this.#current = undefined;
+      if (batch.pooled) this.#free.push(batch.bytes);
+    }
+    this.#pumping = undefined;
   }
 
   async receive(): Promise<Message | null> {
@@ -162,7 +203,7 @@ class FramedChannel implements MessageChannel {
   async end(): Promise<void> {
     if (this.#closed) return;
     try {
-      await this.#tail;
+      while (this.#pumping !== undefined) await this.#pumping;
       await this.#writer.close(); // waits for the frames already handed over
     } catch {
       // Already closed or failed: nothing to flush.
@@ -177,6 +218,22 @@ class FramedChannel implements MessageChannel {
     } catch {
       // Idempotent.
     }
+    // Fail every send now, also the one whose write the closed transport may never settle.
+    const closed = new PeerClosedError("connection is closed");
+    this.#current?.done.reject(closed);
+    for (const batch of this.#queue) batch.done.reject(closed);
     this.#messages.return(undefined).catch(() => {});
   }
+}
+
+function deferred(): PromiseWithResolvers<void> {
+  const d = Promise.withResolvers<void>();
+  d.promise.catch(() => {}); // each sender sees the rejection through its own chain
+  return d;
+}
+
+function writeFailed(cause: unknown): PeerClosedError {
+  return cause instanceof PeerClosedError
+    ? cause
+    : new PeerClosedError("write to peer failed", { cause });
 }

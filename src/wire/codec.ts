@@ -261,33 +261,73 @@ export interface EncodeOptions {
  * ```
  */
 export function encodeMessage(msg: Message, options?: EncodeOptions): Uint8Array {
+  const frameLength = measureMessage(msg, options);
+  const frame = new Uint8Array(frameLength);
+  writeFrame(msg, frame, 0, frameLength);
+  return frame;
+}
+
+/**
+ * Encodes a message as one complete frame (as {@linkcode encodeMessage}) into `target` at
+ * `offset`, without allocating: returns the frame's length, or -1 (nothing written) when it
+ * does not fit in `target.length - offset` bytes. Throws what {@linkcode encodeMessage}
+ * throws. A sender can batch several frames in one reused buffer and write them at once.
+ *
+ * @example Two frames in one buffer
+ * ```ts
+ * import { encodeMessageInto } from "./codec.ts";
+ * import { MessageType } from "./messages.ts";
+ * const buffer = new Uint8Array(64);
+ * const a = encodeMessageInto({ type: MessageType.OK, requestId: 1 }, buffer, 0);
+ * const b = encodeMessageInto({ type: MessageType.OK, requestId: 2 }, buffer, a);
+ * console.log(a, b); // 11 11
+ * ```
+ */
+export function encodeMessageInto(
+  msg: Message,
+  target: Uint8Array,
+  offset: number,
+  options?: EncodeOptions,
+): number {
+  const frameLength = measureMessage(msg, options);
+  if (frameLength > target.length - offset) return -1;
+  writeFrame(msg, target, offset, frameLength);
+  return frameLength;
+}
+
+/** Validates `msg` and returns its whole frame length (prefix included). */
+function measureMessage(msg: Message, options?: EncodeOptions): number {
   const max = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
   if (msg === null || typeof msg !== "object") {
     throw new MalformedMessageError("message must be an object");
   }
   const codec = CODECS.get(msg.type);
   if (codec === undefined) throw new UnknownMessageTypeError(Number(msg.type) & 0xff);
-  const flags = codec.flags(msg);
+  codec.flags(msg); // validates the flag fields
   const state = measureState();
   u32.preencode(state, msg.requestId);
   codec.preencode(state, msg);
   const bodyLength = state.end + 3; // version, type, flags
   if (bodyLength > max) throw new FrameTooLargeError(bodyLength, max);
-  const frame = new Uint8Array(FRAME_PREFIX_SIZE + bodyLength);
-  writeU32(frame, 0, bodyLength);
-  frame[4] = PROTOCOL_VERSION;
-  frame[5] = msg.type;
-  frame[6] = flags;
-  writeU32(frame, 7, msg.requestId);
-  state.buffer = frame;
-  state.start = FRAME_PREFIX_SIZE + HEADER_SIZE;
-  state.end = frame.length;
+  return FRAME_PREFIX_SIZE + bodyLength;
+}
+
+/** Writes the measured frame of `msg` (`frameLength` bytes) into `target` at `offset`. */
+function writeFrame(msg: Message, target: Uint8Array, offset: number, frameLength: number): void {
+  const codec = CODECS.get(msg.type)!;
+  writeU32(target, offset, frameLength - FRAME_PREFIX_SIZE);
+  target[offset + 4] = PROTOCOL_VERSION;
+  target[offset + 5] = msg.type;
+  target[offset + 6] = codec.flags(msg);
+  writeU32(target, offset + 7, msg.requestId);
+  const state = decodeState(target);
+  state.start = offset + FRAME_PREFIX_SIZE + HEADER_SIZE;
+  state.end = offset + frameLength;
   codec.encode(state, msg);
-  if (state.start !== frame.length) {
+  if (state.start !== offset + frameLength) {
     // Only reachable when a field changed between measuring and writing.
     throw new MalformedMessageError("message changed while being encoded");
   }
-  return frame;
 }
 
 /**

@@ -28,7 +28,14 @@ export {
   MAX_STRING_BYTES,
   MAX_U64_VALUE,
 } from "./limits.ts";
-export { decodeMessage, encodeMessage, type EncodeOptions, FLAG_END, FLAG_RANGE } from "./codec.ts";
+export {
+  decodeMessage,
+  encodeMessage,
+  encodeMessageInto,
+  type EncodeOptions,
+  FLAG_END,
+  FLAG_RANGE,
+} from "./codec.ts";
 export { FrameReader, type FrameReaderOptions } from "./frame_reader.ts";
 export { readMessages, type ReadMessagesOptions } from "./read_messages.ts";
 export { encodeDataFrames } from "./data_frames.ts";
