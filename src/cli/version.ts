@@ -1,8 +1,10 @@
 /**
- * The dfs version the command line reports.
+ * The dfs version the command line reports (from `src/version.ts`, the single source).
  *
  * @module
  */
 
-/** dfs version (kept in step with `deno.json`). */
-export const VERSION = "0.1.0";
+import { DFS_VERSION } from "../version.ts";
+
+/** dfs version (the same value as `DFS_VERSION` in `src/version.ts`). */
+export const VERSION: string = DFS_VERSION;

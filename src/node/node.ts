@@ -42,9 +42,10 @@ import type {
   PutResult,
 } from "./types.ts";
 import { walkFileBlocks } from "./walk.ts";
+import { DFS_VERSION } from "../version.ts";
 
-/** dfs version reported by {@linkcode Node.status}. */
-export const DFS_VERSION = "0.1.0";
+/** dfs version reported by {@linkcode Node.status} (defined in `src/version.ts`). */
+export { DFS_VERSION };
 
 /** {@linkcode NodeOptions} plus the test seam for the peer layer. */
 export interface NodeStartOptions extends NodeOptions {
