@@ -14,6 +14,7 @@
  */
 
 import type { ContentId } from "../id/content_id.ts";
+import { PeerProtocolError } from "../peer/errors.ts";
 import type { RemotePeer } from "./remote.ts";
 
 /** Options for {@linkcode replicateFile}. */
@@ -120,7 +121,11 @@ async function pushBatch(
   await Promise.all(live.map(async (s) => {
     try {
       const present = await s.peer.has(ids, { signal: signalFor(options) });
-      if (present.length !== ids.length) throw new Error("HAS answer has the wrong length");
+      if (present.length !== ids.length) {
+        throw new PeerProtocolError(
+          `HAS answer has ${present.length} entries for ${ids.length} ids`,
+        );
+      }
       present.forEach((p, i) => {
         if (!p) needs[i].push(s);
       });

@@ -287,19 +287,36 @@ export function peakRss(pid: number): number {
   }
 }
 
+/** Longest a {@linkcode putRaw} upload and its answer may take (ms). */
+export const PUT_RAW_TIMEOUT_MS = 300_000;
+/** Largest answer {@linkcode putRaw} reads (bytes). */
+const PUT_RAW_MAX_ANSWER = 1024 * 1024;
+
 /**
  * Puts a body of known size through a node's API with a minimal HTTP/1.1 client over a raw
  * loopback socket (`Content-Length`, no chunking). Deno's `fetch` uploads streamed bodies far
- * below loopback speed, which would make the client the bottleneck of a benchmark.
+ * below loopback speed, which would make the client the bottleneck of a benchmark. Bounded:
+ * fails after `timeoutMs` and on an answer over 1 MiB.
  */
 export async function putRaw(
   base: string,
   body: ReadableStream<Uint8Array>,
   size: number,
   query = "",
+  timeoutMs = PUT_RAW_TIMEOUT_MS,
 ): Promise<PutAnswer> {
   const url = new URL(`${base}/api/v1/files${query}`);
   const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+  // Bounded in time: closing the socket ends both the upload and the answer loop.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  }, timeoutMs);
   try {
     const head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
       `Content-Type: application/octet-stream\r\nContent-Length: ${size}\r\n` +
@@ -309,10 +326,19 @@ export async function putRaw(
     const answer = (async () => {
       const parts: Uint8Array[] = [];
       const buf = new Uint8Array(64 * 1024);
-      while (true) {
-        const n = await conn.read(buf);
+      let total = 0;
+      // Bounded in size (and so in count): an answer is a small JSON document.
+      while (total <= PUT_RAW_MAX_ANSWER) {
+        const n = await conn.read(buf).catch((err) => {
+          if (timedOut) throw new Error(`POST ${url.pathname}: no answer in ${timeoutMs} ms`);
+          throw err;
+        });
         if (n === null) break;
         parts.push(buf.slice(0, n));
+        total += n;
+      }
+      if (total > PUT_RAW_MAX_ANSWER) {
+        throw new Error(`POST ${url.pathname}: answer over ${PUT_RAW_MAX_ANSWER} bytes`);
       }
       return new TextDecoder().decode(await new Blob(parts as BlobPart[]).arrayBuffer());
     })();
@@ -326,7 +352,11 @@ export async function putRaw(
       throw new Error(`POST ${url.pathname}: ${status} ${payload}`);
     }
     return JSON.parse(payload) as PutAnswer;
+  } catch (err) {
+    if (timedOut) throw new Error(`POST ${url.pathname}: over ${timeoutMs} ms`, { cause: err });
+    throw err;
   } finally {
+    clearTimeout(timer);
     try {
       conn.close();
     } catch {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ContentId } from "../../src/id/content_id.ts";
 import { replicateFile } from "../../src/node/replicator.ts";
+import { PeerProtocolError } from "../../src/peer/errors.ts";
 import { FakePeer, MemStore } from "./fakes.ts";
 
 async function setup(n: number) {
@@ -89,4 +90,15 @@ Deno.test("replicate_sends_a_repeated_block_once", async () => {
     targets: [p],
   });
   assert.equal(r.outcomes[0].sent, 3);
+});
+
+Deno.test("replicate_fails_a_target_whose_has_answer_has_the_wrong_length_with_a_typed_error", async () => {
+  const { base } = await setup(4);
+  const p = new FakePeer("aa");
+  p.has = (ids) => Promise.resolve(ids.slice(1).map(() => false));
+  const r = await replicateFile({ ...base, targets: [p] });
+  assert.deepEqual(r.confirmed, []);
+  assert.equal(r.outcomes[0].ok, false);
+  assert.ok(r.outcomes[0].error instanceof PeerProtocolError, String(r.outcomes[0].error));
+  assert.equal((r.outcomes[0].error as PeerProtocolError).code, "PEER_PROTOCOL");
 });

@@ -7,7 +7,7 @@ import { handshakeTranscript, performHandshake } from "../../src/peer/handshake.
 import { NodeIdentity } from "../../src/peer/identity.ts";
 import { MessageType, WireErrorCode } from "../../src/wire/messages.ts";
 import type { HelloMessage, Message } from "../../src/wire/messages.ts";
-import { connectionPair, handshakePair } from "./helpers.ts";
+import { connectionPair, handshakePair, receiveOfType } from "./helpers.ts";
 
 function channels(): [MessageChannel, MessageChannel, ReturnType<typeof connectionPair>] {
   const pair = connectionPair();
@@ -40,12 +40,8 @@ function helloOf(
   };
 }
 
-async function nextOfType(ch: MessageChannel, type: number): Promise<Message> {
-  for (;;) {
-    const m = await ch.receive();
-    assert.ok(m, "channel ended");
-    if (m.type === type) return m;
-  }
+function nextOfType(ch: MessageChannel, type: number): Promise<Message> {
+  return receiveOfType(ch, type);
 }
 
 Deno.test("handshake_succeeds_and_authenticates_both_sides", async () => {

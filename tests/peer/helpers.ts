@@ -177,30 +177,28 @@ export async function peerPair(init: PeerPairOptions = {}): Promise<{
   return { a, b, connA, connB };
 }
 
-/** A seeded xorshift32 generator, for reproducible random bytes. */
-export function seededRandom(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
-
-/** The test seed: env DFS_SEED or a fixed default. */
-export function testSeed(): number {
-  const env = Deno.env.get("DFS_SEED");
-  return env ? Number(env) : 0x5eed;
-}
-
-/** `n` pseudo-random bytes from `random`. */
-export function randomBytes(n: number, random: () => number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = (random() * 256) | 0;
-  return out;
+/**
+ * Receives from `ch` until a message of `type` arrives and returns it, skipping others. Bounded:
+ * fails after `maxMessages` other messages or `timeoutMs`, and when the channel ends first.
+ */
+export async function receiveOfType(
+  ch: { receive(): Promise<Message | null> },
+  type: number,
+  maxMessages = 1000,
+  timeoutMs = 5000,
+): Promise<Message> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < maxMessages; i++) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), left));
+    const m = await Promise.race([ch.receive(), timeout]).finally(() => clearTimeout(timer));
+    if (m === "timeout") break;
+    if (m === null) throw new Error(`stream ended before message type ${type}`);
+    if (m.type === type) return m;
+  }
+  throw new Error(`no message of type ${type} within ${maxMessages} messages / ${timeoutMs} ms`);
 }
 
 /** Polls `predicate` every 10 ms until it holds or `ms` pass; throws on timeout. */

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from "../../src/errors.ts";
 import { formatAddress, parseAddress } from "../../src/peer/address.ts";
 import { backoffDelay } from "../../src/peer/backoff.ts";
 import { DEFAULT_PEER_OPTIONS, resolvePeerOptions } from "../../src/peer/options.ts";
-import { seededRandom, testSeed } from "./helpers.ts";
+import { makeRng, testSeed, withSeed } from "../util/prng.ts";
 
 Deno.test("options_fill_defaults_in_one_place", () => {
   const o = resolvePeerOptions({ heartbeatIntervalMs: 50, deadAfterMs: 300 });
@@ -28,17 +28,20 @@ Deno.test("options_reject_bad_values", () => {
   );
 });
 
-Deno.test("backoff_grows_exponentially_with_jitter_and_a_cap", () => {
-  const seed = testSeed();
-  const random = seededRandom(seed);
-  for (let attempt = 1; attempt <= 20; attempt++) {
-    const step = Math.min(1000, 10 * 2 ** (attempt - 1));
-    const d = backoffDelay(attempt, 10, 1000, random);
-    assert.ok(
-      d >= step / 2 && d <= step,
-      `seed ${seed} attempt ${attempt}: ${d} not in [${step / 2}, ${step}]`,
-    );
-  }
+Deno.test("backoff_grows_exponentially_with_jitter_and_a_cap", async () => {
+  const seed = testSeed(0x5eed);
+  const rng = makeRng(seed);
+  const random = () => rng.next();
+  await withSeed(seed, () => {
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      const step = Math.min(1000, 10 * 2 ** (attempt - 1));
+      const d = backoffDelay(attempt, 10, 1000, random);
+      assert.ok(
+        d >= step / 2 && d <= step,
+        `seed ${seed} attempt ${attempt}: ${d} not in [${step / 2}, ${step}]`,
+      );
+    }
+  });
   assert.equal(backoffDelay(1, 100, 1000, () => 0), 50);
   assert.equal(backoffDelay(50, 100, 1000, () => 0.999999) <= 1000, true);
 });

@@ -18,23 +18,21 @@ import type { RequestHandler } from "../../src/peer/peer_connection.ts";
 import { encodeMessage } from "../../src/wire/codec.ts";
 import { MessageType, WireErrorCode } from "../../src/wire/messages.ts";
 import type { Message } from "../../src/wire/messages.ts";
+import { makeRng, testSeed } from "../util/prng.ts";
 import {
   connectionPair,
   FAST,
   handshakePair,
   peerPair,
-  randomBytes,
   rawChannel,
-  seededRandom,
-  testSeed,
+  receiveOfType,
   waitFor,
 } from "./helpers.ts";
 
-const seed = testSeed();
-const random = seededRandom(seed);
+const rng = makeRng(testSeed(0x5eed));
 
 async function block(size: number): Promise<[ContentId, Uint8Array]> {
-  const bytes = randomBytes(size, random);
+  const bytes = rng.bytes(size);
   return [await ContentId.of(bytes), bytes];
 }
 
@@ -69,15 +67,11 @@ async function rawPeer(buffer?: number) {
   return { a, raw: cb, connA, connB, logs, service };
 }
 
-async function receiveUntil(
+function receiveUntil(
   ch: { receive(): Promise<Message | null> },
   type: number,
 ): Promise<Message> {
-  for (;;) {
-    const m = await ch.receive();
-    assert.ok(m, `stream ended before message type ${type}`);
-    if (m.type === type) return m;
-  }
+  return receiveOfType(ch, type);
 }
 
 Deno.test("connection_puts_gets_has_and_deletes_blocks", async () => {

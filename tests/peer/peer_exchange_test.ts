@@ -14,10 +14,12 @@ import { performHandshake } from "../../src/peer/handshake.ts";
 import { MemoryNetwork } from "../../src/runtime/memory/net.ts";
 import type { Network } from "../../src/runtime/types.ts";
 import { MessageType } from "../../src/wire/messages.ts";
-import { FAST, rawChannel, seededRandom, testSeed, waitFor } from "./helpers.ts";
+import { makeRng, testSeed } from "../util/prng.ts";
+import { FAST, rawChannel, waitFor } from "./helpers.ts";
 
-const seed = testSeed();
-const random = seededRandom(seed);
+const seed = testSeed(0x5eed);
+const rng = makeRng(seed);
+const random = () => rng.next();
 
 async function manager(
   network: Network,

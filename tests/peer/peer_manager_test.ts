@@ -11,14 +11,16 @@ import { MemoryNetwork } from "../../src/runtime/memory/net.ts";
 import type { Network } from "../../src/runtime/types.ts";
 import { encodeMessage } from "../../src/wire/codec.ts";
 import { MessageType, WireErrorCode } from "../../src/wire/messages.ts";
-import { FAST, randomBytes, rawChannel, seededRandom, testSeed, waitFor } from "./helpers.ts";
+import { makeRng, testSeed } from "../util/prng.ts";
+import { FAST, rawChannel, waitFor } from "./helpers.ts";
 import { performHandshake } from "../../src/peer/handshake.ts";
 
-const seed = testSeed();
-const random = seededRandom(seed);
+const seed = testSeed(0x5eed);
+const rng = makeRng(seed);
+const random = () => rng.next();
 
 async function block(size: number): Promise<[ContentId, Uint8Array]> {
-  const bytes = randomBytes(size, random);
+  const bytes = rng.bytes(size);
   return [await ContentId.of(bytes), bytes];
 }
 

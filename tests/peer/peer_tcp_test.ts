@@ -4,9 +4,10 @@ import { MemoryBlockService } from "../../src/peer/block_service.ts";
 import { NodeIdentity } from "../../src/peer/identity.ts";
 import { PeerManager } from "../../src/peer/peer_manager.ts";
 import { denoNetwork } from "../../src/runtime/deno/net.ts";
-import { FAST, randomBytes, seededRandom, testSeed, waitFor } from "./helpers.ts";
+import { makeRng, testSeed } from "../util/prng.ts";
+import { FAST, waitFor } from "./helpers.ts";
 
-const random = seededRandom(testSeed());
+const rng = makeRng(testSeed(0x5eed));
 const LOOPBACK = { hostname: "127.0.0.1", port: 0 };
 
 async function manager(listen: boolean, logs: string[] = []) {
@@ -30,7 +31,7 @@ Deno.test("tcp_peers_exchange_blocks_over_loopback", async () => {
     const peer = await b.m.connect(a.m.address!);
     const blocks = await Promise.all(
       [0, 1, 1000, 256 * 1024, 1024 * 1024 + 3].map(async (n) => {
-        const bytes = randomBytes(n, random);
+        const bytes = rng.bytes(n);
         return [await ContentId.of(bytes), bytes] as const;
       }),
     );
@@ -49,7 +50,7 @@ Deno.test("tcp_garbage_peer_is_dropped_while_another_is_served", async () => {
   const a = await manager(true, logs);
   const b = await manager(false);
   try {
-    const bytes = randomBytes(500_000, random);
+    const bytes = rng.bytes(500_000);
     const id = await ContentId.of(bytes);
     await a.service.put(id, bytes);
     const peer = await b.m.connect(a.m.address!);
