@@ -27,7 +27,13 @@ export interface FrameReaderOptions {
 }
 
 /** Initial size of the buffer a byte stream is read into with `reuseBuffers`. */
-const BYOB_BUFFER_SIZE = 512 * 1024;
+const BYOB_BUFFER_SIZE = 64 * 1024;
+/** The byte-stream buffer grows to hold this many frames of the largest size seen. */
+const BYOB_FRAMES = 4;
+/** Largest byte-stream buffer (the largest frame still fits once, whatever the limit). */
+const BYOB_BUFFER_MAX = 4 * 1024 * 1024;
+/** Missing bytes of a frame from which the reader reads exactly the rest of it. */
+const EXACT_READ_MIN = 16 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
@@ -179,10 +185,15 @@ export class FrameReader {
   async #fill(byob: ReadableStreamBYOBReader, need: number): Promise<boolean> {
     if (this.#end - this.#pos >= need) return true;
     if (this.#eof) return false;
+    if (this.#end === this.#pos) this.#pos = this.#end = 0; // all consumed: start over
     if (this.#buf.length - this.#pos < need) {
       const have = this.#end - this.#pos;
-      if (this.#buf.length < need) {
-        const grown = new Uint8Array(Math.max(need, BYOB_BUFFER_SIZE));
+      if (this.#buf.length < 2 * need) {
+        // Big frames: room for several, so reads stay large and a frame that starts in the
+        // first half always ends inside the buffer (no move).
+        let size = Math.max(BYOB_BUFFER_SIZE, this.#buf.length);
+        while (size < BYOB_FRAMES * need && size < BYOB_BUFFER_MAX) size *= 2;
+        const grown = new Uint8Array(Math.max(need, size));
         grown.set(this.#buf.subarray(this.#pos, this.#end));
         this.#buf = grown;
       } else {
@@ -194,7 +205,7 @@ export class FrameReader {
     while (this.#end - this.#pos < need) {
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        const reading = byob.read(this.#buf.subarray(this.#end));
+        const reading = byob.read(this.#buf.subarray(this.#end, this.#readLimit(need)));
         result = this.#signal === undefined
           ? await reading
           : await raceAbort(reading, this.#signal);
@@ -212,6 +223,20 @@ export class FrameReader {
       this.#end += result.value.length;
     }
     return true;
+  }
+
+  /**
+   * Where the next read into `#buf` stops: exactly at the end of a frame when much of it is
+   * missing (so the read after it starts at a frame boundary and the buffer is rewound for
+   * free), else as far as the first half of the buffer (many small frames per read; a frame
+   * that starts there still ends inside the buffer), and past that half only what this frame
+   * needs.
+   */
+  #readLimit(need: number): number {
+    const target = this.#pos + need;
+    if (target - this.#end >= EXACT_READ_MIN) return target;
+    const half = this.#buf.length >> 1;
+    return this.#end < half ? Math.max(target, half) : target;
   }
 
   /** Cancels the underlying stream and releases it. Idempotent. */

@@ -76,7 +76,7 @@ Deno.test("channel_rejects_queued_and_later_sends_after_close", async () => {
   const sender = framedChannel(a);
   const receiver = framedChannel(b);
   const sends: Promise<void>[] = [];
-  for (let i = 0; i < 20; i++) sends.push(sender.send(dataMessage(1, 64 * 1024, 2)));
+  for (let i = 0; i < 60; i++) sends.push(sender.send(dataMessage(1, 64 * 1024, 2)));
   await new Promise((r) => setTimeout(r, 20));
   sender.close();
   const results = await Promise.allSettled(sends);
