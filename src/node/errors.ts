@@ -27,3 +27,25 @@ export class BlockUnavailableError extends NotFoundError {
     this.blockId = blockId;
   }
 }
+
+/**
+ * Another process (or another node in this process) holds the data directory's `LOCK` file.
+ * Code `DATA_DIR_LOCKED`.
+ */
+export class DataDirLockedError extends DfsError {
+  /** The data directory. */
+  readonly dataDir: string;
+  /** Process id written in the lock, when it could be read. */
+  readonly holderPid: number | undefined;
+  /** Creates the error. */
+  constructor(
+    dataDir: string,
+    holderPid: number | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super("DATA_DIR_LOCKED", message, options);
+    this.dataDir = dataDir;
+    this.holderPid = holderPid;
+  }
+}

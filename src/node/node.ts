@@ -16,6 +16,7 @@ import type { BlockService } from "../peer/block_service.ts";
 import { NodeIdentity } from "../peer/identity.ts";
 import { FsBlockStore } from "../store/block_store.ts";
 import type { BlockStore } from "../store/types.ts";
+import { acquireDataDirLock, type DataDirLock } from "./data_dir_lock.ts";
 import { BlockUnavailableError, NodeClosedError } from "./errors.ts";
 import { BlockFetcher, isNotFound } from "./fetcher.ts";
 import { FileIndex } from "./file_index.ts";
@@ -77,6 +78,7 @@ export class Node implements DfsNode {
   #started = Date.now();
   #closed = false;
   #closing: Promise<void> | undefined;
+  #lock: DataDirLock | undefined;
   #badBlocks = new Map<string, number>();
   #sharedCache: { generation: number; set: Set<string> } | undefined;
   #generation = 0;
@@ -102,23 +104,37 @@ export class Node implements DfsNode {
   }
 
   /**
-   * Opens the store under `dataDir` (or uses `options.store`), loads or creates the node's key,
-   * starts the peer layer (listen + bootstrap).
-   * The HTTP API is served by the caller (`createApiHandler` in `src/api/`), not by the node.
-   * Rejects with `InvalidArgumentError` for bad options, or the first layer's start error.
+   * Takes the data directory's `LOCK` (see `data_dir_lock.ts`), opens the store under `dataDir`
+   * (or uses `options.store`), loads or creates the node's key, starts the peer layer (listen +
+   * bootstrap). The HTTP API is served by the caller (`createApiHandler` in `src/api/`), not by
+   * the node. Rejects with `InvalidArgumentError` for bad options, `DataDirLockedError` when
+   * another live node holds `dataDir`, or the first layer's start error.
    */
   static async start(options: NodeStartOptions): Promise<Node> {
     const opts = resolveNodeOptions(options);
     const { fs } = opts.runtime;
-    await fs.mkdir(opts.dataDir, { recursive: true });
-    const identity = await NodeIdentity.loadOrCreate(fs, opts.dataDir);
-    const store = opts.store ??
-      await FsBlockStore.open({
-        fs,
-        root: `${opts.dataDir}/blocks`,
-        durability: opts.durability,
-      });
-    const node = new Node(opts, identity.nodeIdHex, store, await FileIndex.load(store));
+    // The lock first: a second node on this directory must not touch its key or its store.
+    const proc = opts.runtime.process;
+    const lock = await acquireDataDirLock(fs, opts.dataDir, {
+      pid: proc?.pid,
+      isProcessAlive: proc?.isProcessAlive ? (pid) => proc.isProcessAlive!(pid) : undefined,
+    });
+    let identity: NodeIdentity;
+    let node: Node;
+    try {
+      identity = await NodeIdentity.loadOrCreate(fs, opts.dataDir);
+      const store = opts.store ??
+        await FsBlockStore.open({
+          fs,
+          root: `${opts.dataDir}/blocks`,
+          durability: opts.durability,
+        });
+      node = new Node(opts, identity.nodeIdHex, store, await FileIndex.load(store));
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    node.#lock = lock;
     try {
       const factory = options.peerLayer ?? startPeerLayer;
       node.#peers = await factory({
@@ -450,6 +466,7 @@ export class Node implements DfsNode {
     this.#closing ??= (async () => {
       await this.#peers?.close().catch(() => {});
       await this.#store.close().catch(() => {});
+      await this.#lock?.release();
       this.#opts.log("info", "node closed", { nodeId: this.nodeId });
     })();
     return this.#closing;

@@ -45,6 +45,22 @@ export interface ReadStreamOptions {
   readonly chunkSize?: number;
 }
 
+/** Options for {@linkcode FileSystem.mkdir}. */
+export interface MkdirOptions {
+  /** Create missing parents too. */
+  readonly recursive?: boolean;
+  /** Permission bits of created directories (POSIX), before the umask. */
+  readonly mode?: number;
+}
+
+/** Options for {@linkcode FileSystem.create}. */
+export interface CreateOptions {
+  /** Fail with `AlreadyExistsError` when the path exists (O_EXCL). */
+  readonly exclusive?: boolean;
+  /** Permission bits of a created file (POSIX), before the umask. */
+  readonly mode?: number;
+}
+
 /**
  * The file operations the store needs. Every method rejects with a
  * {@linkcode import("../errors.ts").NotFoundError} when a path that must exist does not, and
@@ -52,10 +68,19 @@ export interface ReadStreamOptions {
  * the path taken. Other OS errors are wrapped in {@linkcode import("../errors.ts").IoError}.
  */
 export interface FileSystem {
-  /** Creates a directory (and its parents with `recursive`). Existing directories are fine. */
-  mkdir(path: string, options?: { readonly recursive?: boolean }): Promise<void>;
-  /** Creates (or truncates, unless `exclusive`) a file and opens it for streaming writes. */
-  create(path: string, options?: { readonly exclusive?: boolean }): Promise<WritableFile>;
+  /**
+   * Creates a directory (and its parents with `recursive`). Existing directories are fine and
+   * keep their mode. `mode` (e.g. `0o700`) applies to the directories this call creates,
+   * before the process umask; ignored where unsupported.
+   */
+  mkdir(path: string, options?: MkdirOptions): Promise<void>;
+  /**
+   * Creates (or truncates, unless `exclusive`) a file and opens it for streaming writes.
+   * `mode` (e.g. `0o600`) is the permission of a file this call creates, before the process
+   * umask (default `0o666`); an existing file truncated keeps its mode. Ignored where
+   * unsupported.
+   */
+  create(path: string, options?: CreateOptions): Promise<WritableFile>;
   /**
    * Opens a file and streams its bytes. The file is opened before the promise resolves, so a
    * later rename or removal of the path does not affect a stream already returned (POSIX
@@ -162,6 +187,11 @@ export interface ProcessHost {
   exit(code: number): never;
   /** Process id. */
   readonly pid: number;
+  /**
+   * True when a process with id `pid` exists on this host (a signal-0 probe: "exists but not
+   * ours" counts as alive). Optional: callers without it must assume the process is alive.
+   */
+  isProcessAlive?(pid: number): boolean;
   /** Resident set size in bytes, for metrics. */
   memoryRss(): number;
 }

@@ -88,7 +88,10 @@ export function denoFileSystem(): FileSystem {
     mkdir(path, options) {
       return wrap("mkdir", path, async () => {
         try {
-          await Deno.mkdir(path, { recursive: options?.recursive ?? false });
+          await Deno.mkdir(path, {
+            recursive: options?.recursive ?? false,
+            ...(options?.mode !== undefined ? { mode: options.mode } : {}),
+          });
         } catch (err) {
           if (err instanceof Deno.errors.AlreadyExists) {
             const info = await Deno.stat(path).catch(() => null);
@@ -101,9 +104,10 @@ export function denoFileSystem(): FileSystem {
 
     create(path, options) {
       return wrap("create", path, async () => {
+        const mode = options?.mode !== undefined ? { mode: options.mode } : {};
         const file = options?.exclusive
-          ? await Deno.open(path, { write: true, createNew: true })
-          : await Deno.open(path, { write: true, create: true, truncate: true });
+          ? await Deno.open(path, { write: true, createNew: true, ...mode })
+          : await Deno.open(path, { write: true, create: true, truncate: true, ...mode });
         return new DenoWritableFile(file, path);
       });
     },

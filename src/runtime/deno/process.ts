@@ -40,6 +40,16 @@ export function denoProcess(): ProcessHost {
     },
     exit: (code) => Deno.exit(code),
     pid: Deno.pid,
+    isProcessAlive(pid) {
+      if (!Number.isInteger(pid) || pid <= 0) return false;
+      try {
+        // Signal 0: existence and permission check only, nothing is delivered.
+        Deno.kill(pid, 0 as unknown as Deno.Signal);
+        return true;
+      } catch (err) {
+        return !(err instanceof Deno.errors.NotFound);
+      }
+    },
     memoryRss: () => Deno.memoryUsage().rss,
   };
 }

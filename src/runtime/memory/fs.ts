@@ -7,7 +7,14 @@
  */
 
 import { AlreadyExistsError, IoError, NotFoundError } from "../../errors.ts";
-import type { FileInfo, FileSystem, ReadStreamOptions, WritableFile } from "../types.ts";
+import type {
+  CreateOptions,
+  FileInfo,
+  FileSystem,
+  MkdirOptions,
+  ReadStreamOptions,
+  WritableFile,
+} from "../types.ts";
 
 const DEFAULT_CHUNK = 64 * 1024;
 
@@ -19,6 +26,8 @@ interface FileNode {
   mtimeMs: number;
   /** The content as of the last `sync` (what survives a power loss). */
   durable: Uint8Array;
+  /** Permission bits it was created with (recorded only, for tests). */
+  mode: number;
 }
 
 interface DirNode {
@@ -27,6 +36,8 @@ interface DirNode {
   mtimeMs: number;
   /** The entries as of the last `syncDir` (what survives a power loss). */
   durable: Map<string, Node>;
+  /** Permission bits it was created with (recorded only, for tests). */
+  mode: number;
 }
 
 type Node = FileNode | DirNode;
@@ -52,8 +63,8 @@ function info(name: string, node: Node): FileInfo {
   };
 }
 
-function newDir(): DirNode {
-  return { kind: "dir", children: new Map(), mtimeMs: Date.now(), durable: new Map() };
+function newDir(mode = 0o777): DirNode {
+  return { kind: "dir", children: new Map(), mtimeMs: Date.now(), durable: new Map(), mode };
 }
 
 class MemoryWritableFile implements WritableFile {
@@ -144,14 +155,14 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   /** Creates a directory; with `recursive`, its missing parents too. Existing directories are fine. */
-  mkdir(path: string, options?: { readonly recursive?: boolean }): Promise<void> {
+  mkdir(path: string, options?: MkdirOptions): Promise<void> {
     try {
       if (options?.recursive) {
         let node: DirNode = this.#root;
         for (const p of parts(path)) {
           let next = node.children.get(p);
           if (next === undefined) {
-            next = newDir();
+            next = newDir(options.mode);
             node.children.set(p, next);
             node.mtimeMs = Date.now();
           } else if (next.kind !== "dir") {
@@ -165,7 +176,7 @@ export class MemoryFileSystem implements FileSystem {
       if (existing?.kind === "dir") return Promise.resolve();
       if (existing !== undefined) throw new AlreadyExistsError(`mkdir ${path}: is a file`);
       const { dir, name } = this.#parent("mkdir", path);
-      dir.children.set(name, newDir());
+      dir.children.set(name, newDir(options?.mode));
       dir.mtimeMs = Date.now();
       return Promise.resolve();
     } catch (err) {
@@ -174,7 +185,7 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   /** Creates (or truncates, unless `exclusive`) a file and opens it for writing. */
-  create(path: string, options?: { readonly exclusive?: boolean }): Promise<WritableFile> {
+  create(path: string, options?: CreateOptions): Promise<WritableFile> {
     try {
       const { dir, name } = this.#parent("create", path);
       const existing = dir.children.get(name);
@@ -189,6 +200,7 @@ export class MemoryFileSystem implements FileSystem {
         size: 0,
         mtimeMs: Date.now(),
         durable: new Uint8Array(0),
+        mode: existing?.kind === "file" ? existing.mode : options?.mode ?? 0o666,
       };
       dir.children.set(name, node);
       dir.mtimeMs = Date.now();
@@ -295,6 +307,19 @@ export class MemoryFileSystem implements FileSystem {
     }
   }
 
+  /**
+   * The permission bits `path` was created with (the `mode` given to `create` or `mkdir`,
+   * default `0o666` for files and `0o777` for directories; no umask), or `undefined` when it
+   * does not exist. Memory-only, for tests.
+   */
+  modeOf(path: string): number | undefined {
+    try {
+      return this.#lookup(path)?.mode;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Removes a file or directory; a non-empty directory needs `recursive`. Missing is fine. */
   remove(path: string, options?: { readonly recursive?: boolean }): Promise<void> {
     try {
@@ -356,7 +381,7 @@ export class MemoryFileSystem implements FileSystem {
   powerLoss(options?: { readonly keepUnsyncedEntries?: boolean }): MemoryFileSystem {
     const keep = options?.keepUnsyncedEntries ?? false;
     const copy = (dir: DirNode): DirNode => {
-      const out = newDir();
+      const out = newDir(dir.mode);
       for (const [name, child] of keep ? dir.children : dir.durable) {
         const node: Node = child.kind === "dir" ? copy(child) : {
           kind: "file",
@@ -364,6 +389,7 @@ export class MemoryFileSystem implements FileSystem {
           size: child.durable.length,
           mtimeMs: child.mtimeMs,
           durable: child.durable.slice(),
+          mode: child.mode,
         };
         out.children.set(name, node);
       }

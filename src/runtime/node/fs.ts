@@ -117,7 +117,10 @@ export function nodeFileSystem(): FileSystem {
     mkdir(path, options) {
       return wrap("mkdir", path, async () => {
         try {
-          await fsp.mkdir(path, { recursive: options?.recursive ?? false });
+          await fsp.mkdir(path, {
+            recursive: options?.recursive ?? false,
+            ...(options?.mode !== undefined ? { mode: options.mode } : {}),
+          });
         } catch (err) {
           if (codeOf(err) === "EEXIST") {
             const st = await fsp.stat(path).catch(() => null);
@@ -130,7 +133,7 @@ export function nodeFileSystem(): FileSystem {
 
     create(path, options) {
       return wrap("create", path, async () => {
-        const handle = await fsp.open(path, options?.exclusive ? "wx" : "w");
+        const handle = await fsp.open(path, options?.exclusive ? "wx" : "w", options?.mode);
         return new NodeWritableFile(handle, path);
       });
     },

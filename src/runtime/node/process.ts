@@ -54,6 +54,16 @@ export function nodeProcess(): ProcessHost {
     },
     exit: (code) => process.exit(code),
     pid: process.pid,
+    isProcessAlive(pid) {
+      if (!Number.isInteger(pid) || pid <= 0) return false;
+      try {
+        // Signal 0: existence and permission check only, nothing is delivered.
+        process.kill(pid, 0);
+        return true;
+      } catch (err) {
+        return (err as { code?: string }).code !== "ESRCH";
+      }
+    },
     memoryRss: () => process.memoryUsage.rss(),
   };
 }
