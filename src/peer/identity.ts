@@ -1,18 +1,27 @@
 /**
  * A node's identity: an Ed25519 key pair (Web Crypto) and the node id derived from it,
  * node id = SHA-256(raw 32-byte public key). The private key is kept in the data directory as
- * PKCS#8 (`node.key`), written atomically (temporary file, then rename); the public key is
- * derived from it on load.
+ * PKCS#8 (`node.key`, mode 0o600), written atomically (temporary file, then rename) over an
+ * exclusive claim so that concurrent first starts agree on one key; the public key is derived
+ * from it on load.
  *
  * @module
  */
 
-import { DfsError } from "../errors.ts";
+import { AlreadyExistsError, DfsError } from "../errors.ts";
 import type { FileSystem } from "../runtime/types.ts";
 import { toHex } from "../util/hex.ts";
 
 /** Name of the private key file inside the data directory. */
 export const IDENTITY_FILE = "node.key";
+
+/** How long {@linkcode NodeIdentity.loadOrCreate} waits for another creator's key (ms). */
+export const KEY_WAIT_MS = 5_000;
+
+/** Age (ms) after which an empty `node.key` claim is taken as left over from a crash. */
+export const KEY_CLAIM_STALE_MS = 10_000;
+
+const TMP_INFIX = ".tmp-";
 
 const ED25519 = { name: "Ed25519" } as const;
 
@@ -148,30 +157,50 @@ export class NodeIdentity {
   }
 
   /**
-   * Loads `dir/node.key`, or generates a key pair and writes it there (atomically: temporary
-   * file, sync, rename, directory sync) when the file does not exist. Creates `dir` if needed.
-   * Throws {@linkcode IdentityError} when the file exists but is not a valid key.
+   * Loads `dir/node.key`, or generates a key pair and writes it there when the file does not
+   * exist. Creates `dir` (mode 0o700) if needed; the key file is written with mode 0o600.
+   *
+   * Safe against concurrent first starts on one directory: the creator first claims the path
+   * with an exclusive create of an empty `node.key`, then writes the key to a temporary file
+   * and renames it over the claim (so the file is always either empty or complete). Everyone
+   * else waits (bounded, {@linkcode KEY_WAIT_MS}) for the claim to be filled and uses the key on
+   * disk, so all of them end up with the same identity. An empty claim older than
+   * {@linkcode KEY_CLAIM_STALE_MS} is left over from a crash and is redone. Leftover
+   * `node.key.tmp-*` files are removed once a complete key is on disk.
+   *
+   * Throws {@linkcode IdentityError} when the file exists but is not a valid key, or when
+   * another creator's claim is not filled in time.
    */
   static async loadOrCreate(fs: FileSystem, dir: string): Promise<NodeIdentity> {
     const path = joinPath(dir, IDENTITY_FILE);
-    if (await fs.stat(path)) return await NodeIdentity.fromPkcs8(await fs.readFile(path));
-    await fs.mkdir(dir, { recursive: true });
-    const pair = await crypto.subtle.generateKey(ED25519, true, [
-      "sign",
-      "verify",
-    ]) as CryptoKeyPair;
-    const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
-    const tmp = `${path}.tmp-${toHex(crypto.getRandomValues(new Uint8Array(6)))}`;
-    const file = await fs.create(tmp, { exclusive: true });
-    try {
-      await file.write(pkcs8);
-      await file.sync();
-    } finally {
-      await file.close();
+    const deadline = Date.now() + KEY_WAIT_MS;
+    for (let attempt = 0; Date.now() < deadline && attempt < 10_000; attempt++) {
+      const info = await fs.stat(path);
+      if (info !== null && info.size > 0) {
+        const identity = await NodeIdentity.fromPkcs8(await fs.readFile(path));
+        await removeLeftovers(fs, dir);
+        return identity;
+      }
+      if (info !== null) {
+        // An empty claim: another creator is writing, or crashed while it did.
+        if (Date.now() - info.mtimeMs > KEY_CLAIM_STALE_MS) await fs.remove(path);
+        else await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      let claim;
+      try {
+        claim = await fs.create(path, { exclusive: true, mode: 0o600 });
+      } catch (err) {
+        if (err instanceof AlreadyExistsError) continue;
+        throw err;
+      }
+      await claim.close();
+      return await createKey(fs, dir, path);
     }
-    await fs.rename(tmp, path);
-    await fs.syncDir(dir);
-    return await NodeIdentity.fromPkcs8(pkcs8);
+    throw new IdentityError(
+      `${path} is empty: another process claimed it and did not write a key within ${KEY_WAIT_MS} ms`,
+    );
   }
 
   /** Signs `data` with the private key (64-byte Ed25519 signature). */
@@ -179,6 +208,40 @@ export class NodeIdentity {
     return new Uint8Array(
       await crypto.subtle.sign(ED25519, this.#privateKey, data as Uint8Array<ArrayBuffer>),
     );
+  }
+}
+
+/** Writes a fresh key over our claim at `path`: temporary file, sync, rename, directory sync. */
+async function createKey(fs: FileSystem, dir: string, path: string): Promise<NodeIdentity> {
+  const pair = await crypto.subtle.generateKey(ED25519, true, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  const tmp = `${path}${TMP_INFIX}${toHex(crypto.getRandomValues(new Uint8Array(6)))}`;
+  const file = await fs.create(tmp, { exclusive: true, mode: 0o600 });
+  try {
+    await file.write(pkcs8);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await fs.rename(tmp, path);
+  await fs.syncDir(dir);
+  await removeLeftovers(fs, dir);
+  return await NodeIdentity.fromPkcs8(pkcs8);
+}
+
+/** Removes `node.key.tmp-*` files (a creator that crashed before its rename). Best effort. */
+async function removeLeftovers(fs: FileSystem, dir: string): Promise<void> {
+  try {
+    for await (const e of fs.readDir(dir)) {
+      if (e.isFile && e.name.startsWith(IDENTITY_FILE + TMP_INFIX)) {
+        await fs.remove(joinPath(dir, e.name)).catch(() => {});
+      }
+    }
+  } catch {
+    // A listing failure must not stop the node from starting.
   }
 }
 

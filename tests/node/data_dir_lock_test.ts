@@ -134,3 +134,16 @@ Deno.test("node_close_releases_the_lock_and_a_stale_lock_is_taken_over", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("node_start_creates_its_data_dir_private_and_its_key_0600", async () => {
+  const root = await Deno.makeTempDir({ prefix: "dfs-lock-" });
+  const dir = `${root}/new/data`;
+  try {
+    const a = await Node.start({ runtime: denoRuntime(), dataDir: dir, listen: "127.0.0.1:0" });
+    await a.close();
+    assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
+    assert.equal((await Deno.stat(`${dir}/node.key`)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

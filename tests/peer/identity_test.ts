@@ -58,3 +58,71 @@ Deno.test("identity_rejects_corrupt_key_file", async () => {
     return true;
   });
 });
+
+Deno.test("identity_key_file_is_written_private_on_disk", async () => {
+  const { denoFileSystem } = await import("../../src/runtime/deno/fs.ts");
+  const root = await Deno.makeTempDir({ prefix: "dfs-key-" });
+  try {
+    const dir = `${root}/fresh/data`;
+    await NodeIdentity.loadOrCreate(denoFileSystem(), dir);
+    assert.equal((await Deno.stat(`${dir}/${IDENTITY_FILE}`)).mode! & 0o777, 0o600);
+    assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("identity_key_file_is_created_with_mode_0600_in_memory", async () => {
+  const fs = new MemoryFileSystem();
+  await NodeIdentity.loadOrCreate(fs, "/d");
+  assert.equal(fs.modeOf(`/d/${IDENTITY_FILE}`), 0o600);
+});
+
+Deno.test("identity_concurrent_first_starts_all_use_the_key_on_disk", async () => {
+  const { denoFileSystem } = await import("../../src/runtime/deno/fs.ts");
+  const root = await Deno.makeTempDir({ prefix: "dfs-key-" });
+  try {
+    for (const [fs, dir] of [[new MemoryFileSystem(), "/d"], [denoFileSystem(), root]] as const) {
+      const all = await Promise.all(
+        Array.from({ length: 8 }, () => NodeIdentity.loadOrCreate(fs, dir)),
+      );
+      const onDisk = await NodeIdentity.fromPkcs8(await fs.readFile(`${dir}/${IDENTITY_FILE}`));
+      for (const id of all) assert.equal(id.nodeIdHex, onDisk.nodeIdHex);
+      const names: string[] = [];
+      for await (const e of fs.readDir(dir)) names.push(e.name);
+      assert.deepEqual(names, [IDENTITY_FILE]);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("identity_load_removes_leftover_temporary_key_files", async () => {
+  const fs = new MemoryFileSystem();
+  const first = await NodeIdentity.loadOrCreate(fs, "/d");
+  const f = await fs.create(`/d/${IDENTITY_FILE}.tmp-0123456789ab`);
+  await f.write(new Uint8Array([1, 2]));
+  await f.close();
+  const again = await NodeIdentity.loadOrCreate(fs, "/d");
+  assert.equal(again.nodeIdHex, first.nodeIdHex);
+  assert.equal(await fs.stat(`/d/${IDENTITY_FILE}.tmp-0123456789ab`), null);
+});
+
+Deno.test("identity_empty_claim_left_by_a_crash_is_redone", async () => {
+  const fs = new MemoryFileSystem();
+  await fs.mkdir("/d", { recursive: true });
+  await (await fs.create(`/d/${IDENTITY_FILE}`)).close();
+  const realNow = Date.now;
+  // The claim is older than the stale age once time has moved on.
+  Date.now = () => realNow() + 60_000;
+  try {
+    const me = await NodeIdentity.loadOrCreate(fs, "/d");
+    assert.equal((await fs.stat(`/d/${IDENTITY_FILE}`))!.size > 0, true);
+    assert.equal(
+      (await NodeIdentity.fromPkcs8(await fs.readFile(`/d/${IDENTITY_FILE}`))).nodeIdHex,
+      me.nodeIdHex,
+    );
+  } finally {
+    Date.now = realNow;
+  }
+});
