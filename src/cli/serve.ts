@@ -128,7 +128,7 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
     ctx.process.onSignal("SIGTERM", onSignal("SIGTERM")),
   ];
   try {
-    await ctx.runtime.fs.mkdir(opts.node.dataDir, { recursive: true });
+    await ctx.runtime.fs.mkdir(opts.node.dataDir, { recursive: true, mode: 0o700 });
     const node = await ctx.startNode(opts.node);
     let server;
     try {
