@@ -28,8 +28,11 @@ export interface FrameReaderOptions {
 
 /** Initial size of the buffer a byte stream is read into with `reuseBuffers`. */
 const BYOB_BUFFER_SIZE = 64 * 1024;
-/** The byte-stream buffer grows to hold this many frames of the largest size seen. */
-const BYOB_FRAMES = 4;
+/**
+ * The byte-stream buffer grows to hold this many frames of the largest size seen (2: 512 KiB
+ * for 128 KiB DATA frames; 4 measured ~15% slower on Deno, a bigger buffer is colder in cache).
+ */
+const BYOB_FRAMES = 2;
 /** Largest byte-stream buffer (the largest frame still fits once, whatever the limit). */
 const BYOB_BUFFER_MAX = 4 * 1024 * 1024;
 /** Missing bytes of a frame from which the reader reads exactly the rest of it. */
