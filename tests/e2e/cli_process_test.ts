@@ -193,6 +193,19 @@ Deno.test({
           assert.match(bad.stderr, /copies/);
         }
 
+        // A second node on a running node's data directory is refused (exit 1, one line).
+        const twice = await run("node", [
+          "serve",
+          "--listen",
+          "127.0.0.1:0",
+          "--api",
+          "127.0.0.1:0",
+          "--data",
+          `${dir}/a`,
+        ]);
+        assert.equal(twice.code, 1, twice.stderr);
+        assert.match(twice.stderr, /data directory .*\/a is in use by process \d+/);
+
         // SIGTERM: each server stops cleanly with exit 0.
         for (const s of servers) s.child.kill("SIGTERM");
         const codes = await Promise.all(servers.map((s) => bounded(s.status, 15_000)));
