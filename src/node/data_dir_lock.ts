@@ -191,9 +191,7 @@ function lockedError(
       holder.pid === options.pid ? " (this process)" : ""
     } since ${holder.startedAt}`
     : "an unknown holder";
-  const hint = options.isProcessAlive === undefined || holder === undefined
-    ? `; if no node uses it, remove ${path}`
-    : "";
+  const hint = `; if no dfs node is running there, remove ${path}`;
   return new DataDirLockedError(
     dir,
     holder?.pid,
