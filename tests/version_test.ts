@@ -14,3 +14,22 @@ Deno.test("node_and_cli_report_the_single_version", () => {
   assert.equal(VERSION, DFS_VERSION);
   assert.match(DFS_VERSION, /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
 });
+
+Deno.test("no_other_source_file_defines_a_version_literal", async () => {
+  const root = new URL("../", import.meta.url);
+  const offenders: string[] = [];
+  const walk = async (dir: URL, rel: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const path = `${rel}${e.name}`;
+      if (e.isDirectory) await walk(new URL(`${e.name}/`, dir), `${path}/`);
+      else if (e.name.endsWith(".ts") && path !== "src/version.ts") {
+        const text = await Deno.readTextFile(new URL(e.name, dir));
+        if (/VERSION\s*(:\s*\w+\s*)?=\s*["'`]\d+\.\d+\.\d+/.test(text)) offenders.push(path);
+      }
+    }
+  };
+  await walk(new URL("src/", root), "src/");
+  const mod = await Deno.readTextFile(new URL("mod.ts", root));
+  assert.doesNotMatch(mod, /VERSION\s*=\s*["'`]\d/);
+  assert.deepEqual(offenders, [], "the version is written only in src/version.ts");
+});

@@ -44,6 +44,17 @@ export function processContractSuite(runtime: Runtime): Case[] {
       },
     },
     {
+      name: "process_tells_its_own_pid_alive_and_an_unused_pid_dead",
+      fn: () => {
+        const p = proc();
+        assert.ok(p.isProcessAlive, `${runtime.name} process has isProcessAlive`);
+        assert.equal(p.isProcessAlive(p.pid), true);
+        // Above every system's pid range (Linux caps pid_max at 2^22).
+        assert.equal(p.isProcessAlive(0x3fff_ffff), false);
+        assert.equal(p.isProcessAlive(0), false);
+      },
+    },
+    {
       name: "process_writes_stdout_and_stderr",
       fn: async () => {
         const p = proc();
