@@ -186,11 +186,13 @@ function lockedError(
   why?: string,
 ): DataDirLockedError {
   const holder = typeof existing === "object" ? existing : undefined;
-  const who = holder
-    ? `process ${holder.pid}${
+  const who = holder === undefined
+    ? "an unknown holder"
+    : holder.pid === 0
+    ? `a node without a process id since ${holder.startedAt}`
+    : `process ${holder.pid}${
       holder.pid === options.pid ? " (this process)" : ""
-    } since ${holder.startedAt}`
-    : "an unknown holder";
+    } since ${holder.startedAt}`;
   const hint = `; if no dfs node is running there, remove ${path}`;
   return new DataDirLockedError(
     dir,

@@ -147,3 +147,20 @@ Deno.test("node_start_creates_its_data_dir_private_and_its_key_0600", async () =
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("memory_runtime_nodes_on_one_data_dir_are_refused_until_the_first_closes", async () => {
+  const { memoryRuntime } = await import("../../src/runtime/memory.ts");
+  const { MemoryNetwork } = await import("../../src/runtime/memory/net.ts");
+  const fs = new MemoryFileSystem();
+  const network = new MemoryNetwork();
+  const runtime = memoryRuntime({ network, fs });
+  const a = await Node.start({ runtime, dataDir: "/n", listen: "10.0.0.1:1" });
+  await assert.rejects(
+    Node.start({ runtime, dataDir: "/n", listen: "10.0.0.2:1" }),
+    (e: unknown) => e instanceof DataDirLockedError && /without a process id/.test(e.message),
+  );
+  await a.close();
+  const b = await Node.start({ runtime, dataDir: "/n", listen: "10.0.0.2:1" });
+  assert.equal(b.nodeId, a.nodeId);
+  await b.close();
+});
