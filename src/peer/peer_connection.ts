@@ -161,6 +161,8 @@ const RESPONSE_TYPES: ReadonlySet<number> = new Set([
   MessageType.BLOCK,
   MessageType.OK,
   MessageType.ERROR,
+  MessageType.PEERS,
+  MessageType.NAME_RECORD,
 ]);
 
 /** Extra control frames (PONG, refusals) allowed in the send queue beyond the in-flight limit. */
