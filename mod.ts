@@ -49,7 +49,7 @@ export type { PeerOptions } from "./src/peer/options.ts";
 export type { BlockService } from "./src/peer/block_service.ts";
 export { NodeIdentity } from "./src/peer/identity.ts";
 export type * from "./src/node/types.ts";
-export { BlockUnavailableError, NodeClosedError } from "./src/node/errors.ts";
+export { BlockUnavailableError, DataDirLockedError, NodeClosedError } from "./src/node/errors.ts";
 
 export {
   AbortedError,
