@@ -11,6 +11,11 @@
  * - A block that fails verification (the peer layer rejects it with `PEER_CORRUPT_DATA`) is
  *   discarded, the holder is reported through `onBadBlock`, and the block is
  *   fetched from another holder.
+ * - A holder that answers ERROR CORRUPT found its own copy rotten (it quarantined it and sent
+ *   nothing): it is reported through `onCorruptHolder`, stays a holder for the other blocks,
+ *   and the block is fetched from another holder.
+ * - `prefer` lists node ids asked first for every block, ahead of the least busy holder (tests
+ *   use it to make a read meet a chosen holder's copy).
  * - Caching: fetched blocks are NOT written to the local store by default — a get is a read,
  *   not a replication, and copies are placement's and repair's business. `cache: true` keeps
  *   every fetched block (verified) in the local store.
@@ -20,7 +25,9 @@
 
 import { DfsError } from "../errors.ts";
 import type { ContentId } from "../id/content_id.ts";
+import { PeerRemoteError } from "../peer/errors.ts";
 import type { BlockStore } from "../store/types.ts";
+import { WireErrorCode } from "../wire/messages.ts";
 import { BlockUnavailableError } from "./errors.ts";
 import type { RemotePeer } from "./remote.ts";
 
@@ -39,6 +46,10 @@ export interface BlockFetcherOptions {
   readonly cache?: boolean;
   /** Called when a peer delivered bytes that did not match the block id. */
   readonly onBadBlock?: (nodeId: string, blockId: string, error: unknown) => void;
+  /** Called when a holder answered that its own copy is corrupt (ERROR CORRUPT; nothing sent). */
+  readonly onCorruptHolder?: (nodeId: string, blockId: string) => void;
+  /** Node ids (hex) asked first for every block, in this order (default none). */
+  readonly prefer?: readonly string[];
   /** Called with the number of bytes of each block fetched from a peer. */
   readonly onRemoteBytes?: (nodeId: string, bytes: number) => void;
 }
@@ -111,7 +122,7 @@ export class BlockFetcher {
         for (const p of candidates) this.#holders.set(p.nodeId, p);
         if (candidates.length === 0) break;
       }
-      candidates.sort((a, b) => this.#load(a) - this.#load(b));
+      candidates.sort((a, b) => this.#rank(a) - this.#rank(b) || this.#load(a) - this.#load(b));
       const peer = candidates[0];
       tried.add(peer.nodeId);
       try {
@@ -122,6 +133,7 @@ export class BlockFetcher {
         if (signal?.aborted) throw err;
         lastError = err;
         if (isCorrupt(err)) this.#opts.onBadBlock?.(peer.nodeId, id.toString(), err);
+        else if (isCorruptCopy(err)) this.#opts.onCorruptHolder?.(peer.nodeId, id.toString());
         else if (!isNotFound(err)) this.#holders.delete(peer.nodeId);
       }
     }
@@ -171,6 +183,11 @@ export class BlockFetcher {
     return this.#inflight.get(peer.nodeId) ?? 0;
   }
 
+  #rank(peer: RemotePeer): number {
+    const i = this.#opts.prefer?.indexOf(peer.nodeId) ?? -1;
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  }
+
   #signal(signal?: AbortSignal): AbortSignal {
     const t = AbortSignal.timeout(this.#opts.timeoutMs);
     return signal ? AbortSignal.any([signal, t]) : t;
@@ -181,6 +198,11 @@ export class BlockFetcher {
 export function isCorrupt(err: unknown): boolean {
   return err instanceof DfsError &&
     (err.code === "PEER_CORRUPT_DATA" || err.code === "CORRUPT_BLOCK");
+}
+
+/** True for a holder's answer that its own copy of the block is corrupt (ERROR CORRUPT). */
+export function isCorruptCopy(err: unknown): boolean {
+  return err instanceof PeerRemoteError && err.wireCode === WireErrorCode.CORRUPT;
 }
 
 /** True for errors that mean "not here". */

@@ -80,6 +80,7 @@ export class Node implements DfsNode {
   #closing: Promise<void> | undefined;
   #lock: DataDirLock | undefined;
   #badBlocks = new Map<string, number>();
+  #corruptHolders = new Map<string, number>();
   #sharedCache: { generation: number; set: Set<string> } | undefined;
   #generation = 0;
 
@@ -447,6 +448,7 @@ export class Node implements DfsNode {
   async status(): Promise<NodeStatus> {
     this.#checkOpen();
     const stats = await this.#store.stats();
+    const quarantined = await this.#store.quarantined?.();
     return {
       nodeId: this.nodeId,
       address: this.address,
@@ -457,6 +459,8 @@ export class Node implements DfsNode {
       store: { count: stats.count, bytes: stats.bytes },
       files: this.#index.list().length,
       badBlocks: Object.fromEntries(this.#badBlocks),
+      corruptHolders: Object.fromEntries(this.#corruptHolders),
+      ...(quarantined !== undefined ? { quarantined } : {}),
     };
   }
 
@@ -520,6 +524,11 @@ export class Node implements DfsNode {
         this.#badBlocks.set(peer, (this.#badBlocks.get(peer) ?? 0) + 1);
         this.#opts.log("warn", "peer sent a corrupt block", { peer, block, error: String(error) });
       },
+      onCorruptHolder: (peer, block) => {
+        this.#corruptHolders.set(peer, (this.#corruptHolders.get(peer) ?? 0) + 1);
+        this.#opts.log("warn", "holder's copy is corrupt (it quarantined it)", { peer, block });
+      },
+      prefer: this.#opts.preferPeers,
     });
   }
 

@@ -47,6 +47,11 @@ export interface NodeOptions {
   readonly concurrency?: number;
   /** Keep blocks fetched from peers in the local store (default false). */
   readonly cacheFetched?: boolean;
+  /**
+   * Node ids (hex) that reads ask first for every block, ahead of the least busy holder
+   * (default none). For tests that must make a read meet a chosen holder's copy.
+   */
+  readonly preferPeers?: readonly string[];
   /** Flush every block write to disk (`"fsync"`, the default) or leave it to the OS (`"none"`). */
   readonly durability?: "fsync" | "none";
   /** Peer layer knobs (heartbeats, limits, backoff). */
@@ -77,6 +82,8 @@ export interface ResolvedNodeOptions {
   readonly concurrency: number;
   /** Keep fetched blocks locally. */
   readonly cacheFetched: boolean;
+  /** Node ids reads ask first for every block. */
+  readonly preferPeers: readonly string[];
   /** Store durability. */
   readonly durability: "fsync" | "none";
   /** Peer layer knobs. */
@@ -180,6 +187,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     timeouts,
     concurrency,
     cacheFetched: options.cacheFetched ?? false,
+    preferPeers: options.preferPeers ?? [],
     durability: options.durability ?? "fsync",
     peer: options.peer ?? {},
     store: options.store,

@@ -146,8 +146,19 @@ export interface NodeStatus {
   readonly store: { readonly count: number; readonly bytes: number };
   /** Files in the local index. */
   readonly files?: number;
-  /** Blocks that failed verification when fetched from peers, per peer node id (hex). */
+  /**
+   * Blocks that failed verification when fetched from peers, per peer node id (hex): the peer
+   * SENT bytes not matching their id (a buggy or lying peer).
+   */
   readonly badBlocks?: Readonly<Record<string, number>>;
+  /**
+   * Block reads that a holder refused because its own copy failed verification (ERROR CORRUPT:
+   * it quarantined the copy and sent nothing), per holder node id (hex). The block was then read
+   * from another holder. An honest holder with a rotten disk shows up here, never in `badBlocks`.
+   */
+  readonly corruptHolders?: Readonly<Record<string, number>>;
+  /** Entries in this node's store quarantine (its own copies that failed verification). */
+  readonly quarantined?: number;
 }
 
 /**

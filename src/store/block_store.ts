@@ -190,6 +190,27 @@ export class FsBlockStore implements BlockStore {
     return this.#quarantineDir;
   }
 
+  /**
+   * Counts the entries in `quarantine/`: copies that failed verification (on a read, a list or
+   * `stats`) and were taken out of service. The count survives restarts; removing the files
+   * (after inspecting them) brings it back to 0.
+   *
+   * @example
+   * ```ts ignore
+   * if (await store.quarantined() > 0) console.warn(`bad copies in ${store.quarantineDir}`);
+   * ```
+   */
+  async quarantined(): Promise<number> {
+    let count = 0;
+    try {
+      for await (const e of this.#fs.readDir(this.#quarantineDir)) if (e.isFile) count++;
+    } catch (err) {
+      if (err instanceof NotFoundError) return 0;
+      throw err;
+    }
+    return count;
+  }
+
   /** Directory holding writes in progress. */
   get tmpDir(): string {
     return this.#tmpDir;

@@ -80,6 +80,11 @@ export interface BlockStore {
   list(): AsyncIterable<EntryInfo>;
   /** Counts entries and bytes. */
   stats(): Promise<StoreStats>;
+  /**
+   * Counts the entries taken out of service because they failed verification (quarantined,
+   * kept for inspection). Optional: a store without a quarantine leaves it out.
+   */
+  quarantined?(): Promise<number>;
   /** Waits for in-flight writes and releases resources. Idempotent. */
   close(): Promise<void>;
 }

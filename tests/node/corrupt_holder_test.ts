@@ -1,0 +1,84 @@
+/**
+ * A holder whose own copy of a block rotted on disk (real peer layer, in-memory network): a
+ * reader that asks it first still gets the right bytes (from the other holder), the holder
+ * quarantines the entry (`status().quarantined`), and the reader counts the holder under
+ * `corruptHolders`, not `badBlocks` (it never sent the bad bytes).
+ */
+import assert from "node:assert/strict";
+import { randomBytes, readAll, startCluster } from "./cluster.ts";
+import { FsBlockStore } from "../../src/store/block_store.ts";
+import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
+import type { FileSystem } from "../../src/runtime/types.ts";
+import { testSeed, withSeed } from "../util/prng.ts";
+
+const BS = 1024;
+const SEED = testSeed(99);
+
+/** Every regular file under `dir` (bounded depth), with its size. */
+async function filesUnder(fs: FileSystem, dir: string, depth = 0) {
+  const out: { path: string; size: number }[] = [];
+  if (depth > 8) return out;
+  for await (const e of fs.readDir(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) out.push(...await filesUnder(fs, path, depth + 1));
+    else if (e.isFile) out.push({ path, size: e.size });
+  }
+  return out;
+}
+
+/** Flips one bit near the end of a file (in the entry's bytes, past its header). */
+async function flipByte(fs: FileSystem, path: string): Promise<void> {
+  const bytes = await fs.readFile(path);
+  bytes[bytes.length - 10] ^= 0x01;
+  const f = await fs.create(path);
+  try {
+    await f.write(bytes);
+  } finally {
+    await f.close();
+  }
+}
+
+Deno.test("rotten_copy_on_a_holder_is_quarantined_reported_and_the_read_uses_the_good_copy", async () => {
+  await withSeed(SEED, async () => {
+    const fs = new MemoryFileSystem();
+    const holderStore = await FsBlockStore.open({ fs, root: "/b/blocks", durability: "none" });
+    // Node 0 (A) puts; node 1 (B) is the second holder, its disk is `fs`.
+    const c = await startCluster(2, {
+      common: { replication: 2 },
+      each: (i) => (i === 1 ? { store: holderStore } : {}),
+    });
+    try {
+      await c.settle();
+      const [a, b] = c.nodes;
+      const data = randomBytes(8 * BS + 100, SEED);
+      const put = await a.put(data, { copies: 2 });
+      assert.equal(put.copies, 2);
+      assert.equal(await b.has(put.id), true);
+
+      // One full data block on B's disk gets a flipped bit.
+      const entries = await filesUnder(fs, `${holderStore.root}/data`);
+      const full = entries.filter((e) => e.size > BS && e.size < BS + 512);
+      assert.equal(full.length, 8, JSON.stringify(entries));
+      await flipByte(fs, full[3].path);
+
+      // C asks B first for every block, so the read must meet B's rotten copy.
+      const reader = await c.add({ preferPeers: [b.nodeId] });
+      await c.settle(2);
+      for (let i = 0; i < 3; i++) {
+        const got = await reader.get(put.id);
+        assert.deepEqual(await readAll(got.stream), data, `get ${i}`);
+      }
+
+      const holderStatus = await b.status();
+      assert.equal(holderStatus.quarantined, 1, "B quarantined its rotten entry");
+      assert.equal(holderStatus.store.count, entries.length - 1);
+      assert.equal((await a.status()).quarantined, 0);
+      const readerStatus = await reader.status();
+      assert.deepEqual(readerStatus.corruptHolders, { [b.nodeId]: 1 }, "reported once");
+      assert.deepEqual(readerStatus.badBlocks, {}, "B never sent the bad bytes");
+      assert.equal(readerStatus.quarantined, 0);
+    } finally {
+      await c.close();
+    }
+  });
+});
