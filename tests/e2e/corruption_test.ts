@@ -14,6 +14,11 @@
  * To make sure the read really meets the corrupt copy, the other holder (the origin A) is
  * SIGKILLed before the first get, and restarted (same data directory, so its stale LOCK is
  * taken over) before the second.
+ *
+ * The second test keeps the good copy reachable: a third node C reads with `--prefer-peers B`,
+ * so every block is asked from the rotten holder B first. Every get is complete and correct, B
+ * reports `quarantined: 1` in its status, and C counts B in `corruptHolders` (never in
+ * `badBlocks`). Asserting B's quarantine makes sure the read really met the bad copy.
  */
 import assert from "node:assert/strict";
 import {
@@ -156,6 +161,73 @@ Deno.test({
         await waitForPeers(reader.info.apiUrl, 2);
         const got = await getHashVia(reader.info.apiUrl, put.id);
         assert.deepEqual(got, { digest: sha256Hex(data), bytes: data.length });
+      }));
+  },
+});
+
+Deno.test({
+  name: "corrupt_copy_with_the_good_copy_reachable_every_get_is_correct_and_the_bad_copy_reported",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withSeed(SEED, () =>
+      withNodeProcesses("dfs-corrupt-live-", async (dir, procs) => {
+        const common = { replication: 2, blockSize: BLOCK, durability: "none" } as const;
+        // Two nodes: a put with copies=2 on A lands on A and B.
+        const a = await startNodeProcess({ dataDir: `${dir}/a`, ...common });
+        procs.push(a);
+        const b = await startNodeProcess({
+          dataDir: `${dir}/b`,
+          bootstrap: [a.info.address],
+          ...common,
+        });
+        procs.push(b);
+        await waitForPeers(a.info.apiUrl, 1);
+        await waitForPeers(b.info.apiUrl, 1);
+        const data = randomBytes(6 * BLOCK + 1000, SEED + 1);
+        const put = await putVia(a.info.apiUrl, data, "?copies=2");
+        assert.equal(put.copies, 2);
+        const onB = await api<{ local: boolean }>(b.info.apiUrl, `/files/${put.id}/stat`);
+        assert.equal(onB.local, true, "B holds the whole file");
+
+        const entries = await filesUnder(`${b.dataDir}/blocks/data`);
+        const dataBlocks = entries.filter((e) => e.size > BLOCK && e.size < BLOCK + 1024);
+        assert.equal(dataBlocks.length, 6, `six full data blocks on B`);
+        const victim = dataBlocks[2];
+        const bytes = await Deno.readFile(victim.path);
+        bytes[bytes.length - 100] ^= 0x01; // in the block's bytes, past the header
+        await Deno.writeFile(victim.path, bytes);
+
+        // C reads, asking B first for every block: the read meets B's rotten copy. Nobody is killed.
+        const c = await startNodeProcess({
+          dataDir: `${dir}/c`,
+          bootstrap: [a.info.address, b.info.address],
+          preferPeers: [b.info.nodeId],
+          ...common,
+        });
+        procs.push(c);
+        await waitForPeers(c.info.apiUrl, 2);
+        for (let i = 0; i < 3; i++) {
+          const got = await getHashVia(c.info.apiUrl, put.id);
+          assert.deepEqual(got, { digest: sha256Hex(data), bytes: data.length }, `get ${i}`);
+        }
+
+        // B took the rotten entry out of service and says so.
+        type Status = {
+          quarantined?: number;
+          badBlocks: Record<string, number>;
+          corruptHolders?: Record<string, number>;
+        };
+        const bStatus = await api<Status>(b.info.apiUrl, "/status");
+        assert.equal(bStatus.quarantined, 1, "B quarantined exactly the rotten entry");
+        assert.equal((await filesUnder(`${b.dataDir}/blocks/quarantine`)).length, 1);
+        await assert.rejects(Deno.stat(victim.path), Deno.errors.NotFound);
+        assert.equal((await api<Status>(a.info.apiUrl, "/status")).quarantined, 0);
+        // C counts B as a holder with a rotten copy (once: later gets no longer ask B for it),
+        // not as a peer that sent bad bytes.
+        const cStatus = await api<Status>(c.info.apiUrl, "/status");
+        assert.deepEqual(cStatus.corruptHolders, { [b.info.nodeId]: 1 });
+        assert.deepEqual(cStatus.badBlocks, {});
       }));
   },
 });

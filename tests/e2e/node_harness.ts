@@ -46,6 +46,8 @@ export interface StartOptions {
   readonly replication?: number;
   readonly blockSize?: number;
   readonly durability?: "fsync" | "none";
+  /** Node ids (hex) the node's reads ask first for every block. */
+  readonly preferPeers?: readonly string[];
   readonly verbose?: boolean;
   /** How long to wait for the ready line (default 20 s). */
   readonly startTimeoutMs?: number;
@@ -59,6 +61,7 @@ export async function startNodeProcess(options: StartOptions): Promise<NodeProce
   if (options.replication) args.push("--replication", String(options.replication));
   if (options.blockSize) args.push("--block-size", String(options.blockSize));
   if (options.durability) args.push("--durability", options.durability);
+  if (options.preferPeers?.length) args.push("--prefer-peers", options.preferPeers.join(","));
   if (options.verbose) args.push("--verbose");
   const cmd = runtime === "deno"
     ? [`${BIN}/deno`, "run", "-A", SCRIPT, ...args]

@@ -6,7 +6,8 @@
  *
  * Flags: `--data DIR` (required), `--listen HOST:PORT` (default 127.0.0.1:0), `--api HOST:PORT`
  * (default 127.0.0.1:0), `--bootstrap HOST:PORT[,HOST:PORT...]`, `--replication N`,
- * `--block-size BYTES`, `--concurrency N`, `--durability fsync|none`, `--verbose`.
+ * `--block-size BYTES`, `--concurrency N`, `--durability fsync|none`, `--prefer-peers ID[,ID...]`
+ * (node ids reads ask first for every block), `--verbose`.
  *
  * @module
  */
@@ -31,6 +32,7 @@ if (!data) {
   proc.exit(2);
 }
 const bootstrap = (flag("bootstrap") ?? "").split(",").filter((s) => s !== "");
+const preferPeers = (flag("prefer-peers") ?? "").split(",").filter((s) => s !== "");
 const node = await Node.start({
   runtime,
   dataDir: data,
@@ -40,6 +42,7 @@ const node = await Node.start({
   blockSize: flag("block-size") ? Number(flag("block-size")) : undefined,
   concurrency: flag("concurrency") ? Number(flag("concurrency")) : undefined,
   durability: (flag("durability") as "fsync" | "none" | undefined) ?? undefined,
+  preferPeers,
   log: verbose
     ? (level, message, fields) =>
       void proc.writeStderr(enc.encode(`${level} ${message} ${JSON.stringify(fields ?? {})}\n`))
