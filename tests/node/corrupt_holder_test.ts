@@ -10,6 +10,11 @@ import { FsBlockStore } from "../../src/store/block_store.ts";
 import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
 import type { FileSystem } from "../../src/runtime/types.ts";
 import { testSeed, withSeed } from "../util/prng.ts";
+import { ContentId } from "../../src/id/content_id.ts";
+import { BlockFetcher } from "../../src/node/fetcher.ts";
+import { PeerRemoteError } from "../../src/peer/errors.ts";
+import { WireErrorCode } from "../../src/wire/messages.ts";
+import { FakePeer, MemStore } from "./fakes.ts";
 
 const BS = 1024;
 const SEED = testSeed(99);
@@ -81,4 +86,48 @@ Deno.test("rotten_copy_on_a_holder_is_quarantined_reported_and_the_read_uses_the
       await c.close();
     }
   });
+});
+
+/** A holder whose copies of `rotten` blocks fail its own verification: refused once, then gone. */
+class RottenHolder extends FakePeer {
+  readonly rotten = new Set<string>();
+  override async getBlock(id: ContentId): Promise<Uint8Array> {
+    if (this.rotten.delete(id.toString())) {
+      this.gets++;
+      await this.store.delete(id); // quarantined: no longer held
+      throw new PeerRemoteError(WireErrorCode.CORRUPT, `block ${id} failed verification`);
+    }
+    return await super.getBlock(id);
+  }
+}
+
+Deno.test("fetcher_asks_preferred_peers_first_and_reports_a_holder_refusing_its_rotten_copy", async () => {
+  const good = new FakePeer("aa");
+  const rotten = new RottenHolder("bb");
+  const blocks = await Promise.all(
+    Array.from({ length: 4 }, async (_, i) => {
+      const bytes = new TextEncoder().encode(`block ${i}`);
+      return { id: await ContentId.of(bytes), bytes };
+    }),
+  );
+  for (const { id, bytes } of blocks) {
+    await good.store.write(id, bytes);
+    await rotten.store.write(id, bytes);
+  }
+  rotten.rotten.add(blocks[1].id.toString());
+  const corrupt: string[] = [];
+  const bad: string[] = [];
+  const f = new BlockFetcher({
+    store: new MemStore(),
+    peers: () => [good, rotten],
+    timeoutMs: 1000,
+    prefer: [rotten.nodeId],
+    onCorruptHolder: (peer, block) => corrupt.push(`${peer} ${block}`),
+    onBadBlock: (peer) => bad.push(peer),
+  });
+  for (const { id, bytes } of blocks) assert.deepEqual(await f.getBlock(id), bytes);
+  assert.deepEqual(corrupt, [`bb ${blocks[1].id}`]);
+  assert.deepEqual(bad, []);
+  assert.equal(rotten.gets, 4, "asked first for every block, still a holder after refusing one");
+  assert.equal(good.gets, 1, "only the rotten block came from the other holder");
 });
