@@ -202,7 +202,8 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
       s.start += chunk.length;
     },
     decode(s, requestId, flags) {
-      // Zero-copy: the chunk is a view of the frame body (frames are never reused).
+      // Zero-copy: the chunk is a view of the frame body, valid as long as the body is (a
+      // FrameReader with `reuseBuffers` reuses it at its next read).
       const chunk = s.buffer.subarray(s.start, s.end);
       s.start = s.end;
       return { type: MessageType.DATA, requestId, chunk, end: (flags & FLAG_END) !== 0 };

@@ -16,7 +16,8 @@ export type ReadMessagesOptions = FrameReaderOptions;
  * Any framing or decoding error (all `DfsError` subclasses: `FrameTooLargeError`,
  * `TruncatedFrameError`, `UnsupportedVersionError`, `UnknownMessageTypeError`,
  * `MalformedMessageError`, `AbortedError`, `IoError`) is thrown from the iteration, and the
- * stream is cancelled. Breaking out of the loop also cancels the stream.
+ * stream is cancelled. Breaking out of the loop also cancels the stream. With
+ * `reuseBuffers`, a DATA message's `chunk` is valid only until the next iteration.
  *
  * @example
  * ```ts
