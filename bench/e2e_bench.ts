@@ -2,7 +2,7 @@
  * End-to-end throughput: node processes on loopback, driven through their HTTP API.
  *
  *     deno run -A bench/e2e_bench.ts [--size 256M|1G] [--durability none|fsync] [--runtime deno|bun|node]
- *       [--runs N]
+ *       [--runs N] [--block-size BYTES]
  *
  * 1. Starts node A (replication 1) and puts SIZE bytes of pseudo-random data through its API.
  * 2. Starts node C, which joins after the put and holds no copy, and gets the file through C's
@@ -45,6 +45,8 @@ const size = parseSize(sizeText);
 const durability = (flag("durability") ?? "none") as "none" | "fsync";
 const runtime = (flag("runtime") ?? "deno") as ProcessRuntime;
 const runs = Math.max(1, Math.min(9, Number(flag("runs") ?? "3")));
+/** Block size of the put; default the node's own (256 KiB). */
+const blockSize = flag("block-size") ? Number(flag("block-size")) : undefined;
 const BIN = new URL("../node_modules/.bin/", import.meta.url).pathname;
 
 function parseSize(t: string): number {
@@ -125,7 +127,13 @@ async function rawDisk(dir: string): Promise<{ writeMiBps: number; readMiBps: nu
 const dir = await Deno.makeTempDir({ prefix: "dfs-bench-" });
 const procs: NodeProcess[] = [];
 try {
-  const a = await startNodeProcess({ runtime, dataDir: `${dir}/a`, replication: 1, durability });
+  const a = await startNodeProcess({
+    runtime,
+    dataDir: `${dir}/a`,
+    replication: 1,
+    durability,
+    blockSize,
+  });
   procs.push(a);
   const body = randomBody(size, 42);
   const put = await timed(() => putRaw(a.info.apiUrl, body.stream, size, "?copies=1"));
@@ -175,6 +183,7 @@ try {
     bench: "e2e",
     runtime,
     durability,
+    blockSize: blockSize ?? "default (256 KiB)",
     sizeMiB: size / MiB,
     putMiBps: mibps(size, put.ms),
     remoteGetMiBps: mibps(size, remote.ms),
@@ -188,9 +197,11 @@ try {
   };
   const ratio = (x: number, y: number) => (x / y).toFixed(2);
   console.log(`
-Command: \`deno run -A bench/e2e_bench.ts --size ${sizeText} --durability ${durability} --runtime ${runtime} --runs ${runs}\`
+Command: \`deno run -A bench/e2e_bench.ts --size ${sizeText} --durability ${durability} --runtime ${runtime} --runs ${runs}${
+    blockSize ? ` --block-size ${blockSize}` : ""
+  }\`
 
-| ${res.sizeMiB} MiB, ${runtime}, durability ${durability} | dfs MiB/s | baseline | baseline MiB/s | ratio |
+| ${res.sizeMiB} MiB, ${runtime}, durability ${durability}, blocks ${res.blockSize} | dfs MiB/s | baseline | baseline MiB/s | ratio |
 | --- | --- | --- | --- | --- |
 | put via API of A (chunk, hash, store) | ${res.putMiBps} | raw disk write | ${disk.writeMiBps} | ${
     ratio(res.putMiBps, disk.writeMiBps)

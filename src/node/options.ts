@@ -106,7 +106,7 @@ export const NODE_DEFAULTS: Readonly<{
   dataDir: ".dfs",
   listen: Object.freeze({ hostname: "127.0.0.1", port: 0 }),
   replication: 3,
-  blockSize: 1024 * 1024,
+  blockSize: 256 * 1024,
   timeouts: Object.freeze({ requestMs: 30_000, nameMs: 5000 }),
   concurrency: 8,
 });
