@@ -82,3 +82,23 @@ export class InvalidArgumentError extends DfsError {
     super("INVALID_ARGUMENT", message, options);
   }
 }
+
+/**
+ * A file is larger than the caller allowed (`FileSystem.readFile` with `maxBytes`), and was
+ * not read. Code `FILE_TOO_LARGE`.
+ */
+export class FileTooLargeError extends DfsError {
+  /** The path of the file. */
+  readonly path: string;
+  /** The file's size in bytes when it was refused (at least `limit + 1`). */
+  readonly size: number;
+  /** The largest size the caller accepted. */
+  readonly limit: number;
+  /** Creates the error. */
+  constructor(path: string, size: number, limit: number, options?: { cause?: unknown }) {
+    super("FILE_TOO_LARGE", `${path}: ${size} bytes, over the limit of ${limit}`, options);
+    this.path = path;
+    this.size = size;
+    this.limit = limit;
+  }
+}

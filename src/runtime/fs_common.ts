@@ -7,7 +7,13 @@
  * @module
  */
 
-import { AlreadyExistsError, DfsError, IoError, NotFoundError } from "../errors.ts";
+import {
+  AlreadyExistsError,
+  DfsError,
+  FileTooLargeError,
+  IoError,
+  NotFoundError,
+} from "../errors.ts";
 
 /** Chunk size of `readStream` when the caller gives none. */
 export const DEFAULT_CHUNK = 64 * 1024;
@@ -124,4 +130,73 @@ export function chunkedReadStream(
       return close();
     },
   }, { highWaterMark: 0 });
+}
+
+/** What {@linkcode readBounded} needs of an open file: sequential reads from the start. */
+export interface BoundedSource {
+  /** Reads into `buf` from the current position; the byte count, 0 or `null` at the end. */
+  read(buf: Uint8Array): Promise<number | null>;
+}
+
+/**
+ * The body of `readFile` with `maxBytes`, on a file already opened and `fstat`ed (the size
+ * comes from the handle, so it is the file actually read). A size over `maxBytes` rejects
+ * with {@linkcode FileTooLargeError} before anything is read. A regular file of known size is
+ * read into one buffer of exactly that size, stopping there or at an earlier end (a file that
+ * grows meanwhile is read as of the size seen). A size of 0 (empty, or a special file such as
+ * one under `/proc` whose size is unknown) is read to its end in chunks, but never more than
+ * `maxBytes + 1` bytes: one byte over is refused the same way. The caller closes the file.
+ *
+ * @example
+ * ```ts
+ * import { readBounded } from "./fs_common.ts";
+ * const data = new Uint8Array([1, 2, 3]);
+ * let at = 0;
+ * const source = {
+ *   read(buf: Uint8Array) {
+ *     const n = Math.min(buf.length, data.length - at);
+ *     buf.set(data.subarray(at, at + n));
+ *     at += n;
+ *     return Promise.resolve(n);
+ *   },
+ * };
+ * await readBounded(source, "/x", 3, 8); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export async function readBounded(
+  source: BoundedSource,
+  path: string,
+  size: number,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  if (size > maxBytes) throw new FileTooLargeError(path, size, maxBytes);
+  if (size > 0) {
+    const buf = new Uint8Array(size);
+    let done = 0;
+    while (done < size) {
+      const n = await source.read(buf.subarray(done));
+      if (n === null || n === 0) return buf.subarray(0, done);
+      done += n;
+    }
+    return buf;
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const cap = maxBytes + 1;
+  while (total < cap) {
+    const buf = new Uint8Array(Math.min(DEFAULT_CHUNK, cap - total));
+    const n = await source.read(buf);
+    if (n === null || n === 0) break;
+    chunks.push(buf.subarray(0, n));
+    total += n;
+  }
+  if (total > maxBytes) throw new FileTooLargeError(path, total, maxBytes);
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

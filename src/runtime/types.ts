@@ -45,6 +45,19 @@ export interface ReadStreamOptions {
   readonly chunkSize?: number;
 }
 
+/** Options for {@linkcode FileSystem.readFile}. */
+export interface ReadFileOptions {
+  /**
+   * Largest file size accepted, in bytes. A larger file is refused with
+   * {@linkcode import("../errors.ts").FileTooLargeError} without its bytes being read: the size
+   * is taken from the open handle (no race with a rename of the path). A file is read as of that
+   * size (one that grows meanwhile is not read further); one whose size the OS does not report
+   * (0, e.g. under `/proc`) is read to its end but never more than `maxBytes + 1` bytes, and
+   * refused when over. Default: no limit.
+   */
+  readonly maxBytes?: number;
+}
+
 /** Options for {@linkcode FileSystem.mkdir}. */
 export interface MkdirOptions {
   /** Create missing parents too. */
@@ -87,8 +100,12 @@ export interface FileSystem {
    * semantics; the memory adapter reads a snapshot).
    */
   readStream(path: string, options?: ReadStreamOptions): Promise<ReadableStream<Uint8Array>>;
-  /** Reads a whole (small) file. */
-  readFile(path: string): Promise<Uint8Array>;
+  /**
+   * Reads a whole (small) file into one buffer. With `maxBytes`, a file larger than that is
+   * refused with {@linkcode import("../errors.ts").FileTooLargeError} before any of it is read
+   * (see {@linkcode ReadFileOptions}).
+   */
+  readFile(path: string, options?: ReadFileOptions): Promise<Uint8Array>;
   /** Atomically replaces `to` with `from` (same file system). */
   rename(from: string, to: string): Promise<void>;
   /** Describes a path, or returns `null` when it does not exist. */

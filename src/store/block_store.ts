@@ -22,10 +22,14 @@
  *   leaves either the old entry or the new one under a key, never a torn one; leftover temp
  *   files are removed by the next {@linkcode FsBlockStore.open}. With `durability: "none"` the
  *   same holds against process crashes, but not against power loss.
- * - **Verified reads.** A read loads the whole entry (bounded by `maxEntrySize`, since Web
- *   Crypto cannot hash incrementally), checks the header, the size and the hash, and only then
- *   hands out the bytes. On a mismatch the file is moved to `quarantine/` and the read fails
- *   with {@linkcode CorruptBlockError}.
+ * - **Verified reads.** A read loads the whole entry (since Web Crypto cannot hash
+ *   incrementally), checks the header, the size and the hash, and only then hands out the
+ *   bytes. On a mismatch the file is moved to `quarantine/` and the read fails with
+ *   {@linkcode CorruptBlockError}.
+ * - **Bounded reads.** The load is bounded: a file larger than `maxEntrySize` plus the largest
+ *   header (one planted in the store directory from outside) is refused with
+ *   {@linkcode EntryTooLargeError} from the size of the open file, before any of it is read,
+ *   and is left in place (a store opened with a larger bound may still read it).
  * - **Concurrency.** Concurrent writers of the same key each rename a complete file; the last
  *   rename wins. Readers see the old or the new entry, never a mix. A read that has already
  *   opened an entry completes with those bytes even if the entry is deleted, replaced or the
@@ -43,7 +47,13 @@
  * @module
  */
 
-import { AbortedError, InvalidArgumentError, IoError, NotFoundError } from "../errors.ts";
+import {
+  AbortedError,
+  FileTooLargeError,
+  InvalidArgumentError,
+  IoError,
+  NotFoundError,
+} from "../errors.ts";
 import { ContentId, DEFAULT_HASH, type HashAlgorithm } from "../id/content_id.ts";
 import type { FileSystem, WritableFile } from "../runtime/types.ts";
 import { concatBytes } from "../util/concat.ts";
@@ -261,24 +271,24 @@ export class FsBlockStore implements BlockStore {
     const path = await this.#pathOf(k);
     const signal = options?.signal;
     throwIfAborted(signal);
-    // No `stat` before the read: it cost as much as the read itself on the hot path (a remote
-    // get reads every block here). Entries are written bounded by this store, so the size
-    // check after the read only catches files planted from outside, read once, then refused.
+    // No separate `stat` of the path (it cost as much as the read itself on the hot path: a
+    // remote get reads every block here): the file system checks the size on the open handle
+    // and refuses an oversized file, planted from outside, before reading any of it.
     let bytes: Uint8Array;
     try {
-      bytes = await this.#fs.readFile(path);
+      bytes = await this.#fs.readFile(path, { maxBytes: this.#maxEntrySize + MAX_HEADER_BYTES });
     } catch (err) {
       if (err instanceof NotFoundError) {
         throw new NotFoundError(`no entry for ${describe(k.text)}`, { cause: err });
+      }
+      if (err instanceof FileTooLargeError) {
+        throw new EntryTooLargeError(k.text, err.size, this.#maxEntrySize);
       }
       const st = await this.#fs.stat(path).catch(() => null);
       if (!st || !st.isFile) {
         throw new NotFoundError(`no entry for ${describe(k.text)}`, { cause: err });
       }
       throw err;
-    }
-    if (bytes.length > this.#maxEntrySize + MAX_HEADER_BYTES) {
-      throw new EntryTooLargeError(k.text, bytes.length, this.#maxEntrySize);
     }
     throwIfAborted(signal);
     const header = await this.#checkHeader(k, path, bytes, bytes.length);

@@ -6,7 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { AlreadyExistsError, DfsError, NotFoundError } from "../../src/errors.ts";
+import {
+  AlreadyExistsError,
+  DfsError,
+  FileTooLargeError,
+  NotFoundError,
+} from "../../src/errors.ts";
 import type { FileSystem } from "../../src/runtime/types.ts";
 import type { Case } from "../portable/harness.ts";
 import { readAll } from "../util/bytes.ts";
@@ -98,6 +103,42 @@ export function fsContractSuite(makeFs: () => Promise<FsFixture>): Case[] {
       const empty = await fs.create(`${root}/empty`);
       await empty.close();
       assert.equal((await fs.readFile(`${root}/empty`)).length, 0);
+    }),
+
+    withFs("read_file_under_max_bytes_reads_fully", async (fs, root) => {
+      const data = pattern(300_000, 13);
+      await writeFile(fs, `${root}/f`, data);
+      assert.deepEqual(await fs.readFile(`${root}/f`, { maxBytes: 300_000 }), data);
+      assert.deepEqual(await fs.readFile(`${root}/f`, { maxBytes: 8 * 1024 * 1024 }), data);
+      await writeFile(fs, `${root}/empty`, new Uint8Array(0));
+      assert.equal((await fs.readFile(`${root}/empty`, { maxBytes: 0 })).length, 0);
+      await writeFile(fs, `${root}/one`, utf8("x"));
+      assert.equal(text(await fs.readFile(`${root}/one`, { maxBytes: 1 })), "x");
+    }),
+
+    withFs("read_file_over_max_bytes_rejects_file_too_large", async (fs, root) => {
+      await writeFile(fs, `${root}/big`, pattern(300_000, 17));
+      const tooLarge = (limit: number) => (err: unknown) => {
+        assert.ok(err instanceof FileTooLargeError, String(err));
+        assert.equal(err.code, "FILE_TOO_LARGE");
+        assert.equal(err.size, 300_000);
+        assert.equal(err.limit, limit);
+        assert.equal(err.path, `${root}/big`);
+        return true;
+      };
+      await assert.rejects(fs.readFile(`${root}/big`, { maxBytes: 299_999 }), tooLarge(299_999));
+      await assert.rejects(fs.readFile(`${root}/big`, { maxBytes: 0 }), tooLarge(0));
+      // The file is untouched and still reads without a limit.
+      assert.equal((await fs.readFile(`${root}/big`)).length, 300_000);
+    }),
+
+    withFs("read_file_with_max_bytes_missing_rejects_not_found", async (fs, root) => {
+      await assert.rejects(fs.readFile(`${root}/nope`, { maxBytes: 10 }), isNotFound);
+      await fs.mkdir(`${root}/dir`);
+      await assert.rejects(
+        fs.readFile(`${root}/dir`, { maxBytes: 10 }),
+        (err) => err instanceof DfsError && !(err instanceof FileTooLargeError),
+      );
     }),
 
     withFs("create_truncates_unless_exclusive", async (fs, root) => {

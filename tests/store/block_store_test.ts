@@ -1,9 +1,11 @@
 /** Store behaviours that need a specific file system (the in-memory one counts syncs). */
 
 import assert from "node:assert/strict";
-import { InvalidArgumentError, NotFoundError } from "../../src/errors.ts";
+import { FileTooLargeError, InvalidArgumentError, NotFoundError } from "../../src/errors.ts";
 import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
+import type { ReadFileOptions } from "../../src/runtime/types.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
+import { MAX_HEADER_BYTES } from "../../src/store/entry_header.ts";
 import { filesUnder } from "./store_suite.ts";
 
 const te = new TextEncoder();
@@ -90,6 +92,46 @@ Deno.test("read_of_entry_over_a_smaller_bound_rejects_without_quarantine", async
   assert.equal(await small.has(id), true, "still there for a store with a larger bound");
   assert.deepEqual(await filesUnder(fs, "/s/quarantine"), []);
   await small.close();
+});
+
+/** A memory file system that records what each `readFile` handed out (bytes or an error). */
+class RecordingFileSystem extends MemoryFileSystem {
+  /** One entry per `readFile` call: its limit and outcome. */
+  readonly reads: { maxBytes?: number; bytes?: number; error?: unknown }[] = [];
+
+  override async readFile(path: string, options?: ReadFileOptions): Promise<Uint8Array> {
+    const entry: { maxBytes?: number; bytes?: number; error?: unknown } = {
+      maxBytes: options?.maxBytes,
+    };
+    this.reads.push(entry);
+    try {
+      const bytes = await super.readFile(path, options);
+      entry.bytes = bytes.length;
+      return bytes;
+    } catch (err) {
+      entry.error = err;
+      throw err;
+    }
+  }
+}
+
+Deno.test("read_of_planted_oversized_file_never_loads_it", async () => {
+  const fs = new RecordingFileSystem();
+  const store = await FsBlockStore.open({ fs, root: "/s", maxEntrySize: 1000 });
+  const id = await store.put(te.encode("small"));
+  const [entry] = await filesUnder(fs, "/s/data");
+  const planted = await fs.create(`/s/data/${entry}`);
+  await planted.write(new Uint8Array(5 * 1024 * 1024)); // far over the bound
+  await planted.close();
+  fs.reads.length = 0;
+  await assert.rejects(store.readBytes(id), { code: "ENTRY_TOO_LARGE" });
+  assert.equal(fs.reads.length, 1);
+  const [read] = fs.reads;
+  assert.equal(read.maxBytes, 1000 + MAX_HEADER_BYTES, "the read is bounded");
+  assert.equal(read.bytes, undefined, "no bytes were handed out");
+  assert.ok(read.error instanceof FileTooLargeError);
+  assert.equal(read.error.size, 5 * 1024 * 1024);
+  await store.close();
 });
 
 Deno.test("listing_while_writing_and_deleting_never_throws", async () => {

@@ -16,6 +16,7 @@ import {
   InvalidKeyError,
   StoreClosedError,
 } from "../../src/store/errors.ts";
+import { MAX_HEADER_BYTES } from "../../src/store/entry_header.ts";
 import { casPathTransform } from "../../src/store/path_transform.ts";
 import type { Case } from "../portable/harness.ts";
 import { readAll } from "../util/bytes.ts";
@@ -292,6 +293,38 @@ export function storeSuite(
         assert.equal((await store.info(ok))?.size, 10_000);
         assert.deepEqual(await filesUnder(fs, `${root}/tmp`), []);
         assert.equal((await store.stats()).count, 1);
+        await store.close();
+      },
+    },
+
+    {
+      name: "read_refuses_planted_oversized_file_as_entry_too_large",
+      fn: async () => {
+        const { store, root } = await fresh({ maxEntrySize: 10_000 });
+        await store.write("k", te.encode("value"));
+        const path = await onlyEntryFile(fs, root);
+        const bound = 10_000 + MAX_HEADER_BYTES;
+        // One byte over what any entry of this store can be: refused, not quarantined.
+        await overwrite(fs, path, new Uint8Array(bound + 1).fill(7));
+        for (const read of [() => store.readBytes("k"), () => store.read("k")]) {
+          await assert.rejects(read(), (err) => {
+            assert.ok(err instanceof EntryTooLargeError, String(err));
+            assert.equal(err.code, "ENTRY_TOO_LARGE");
+            assert.equal(err.limit, 10_000);
+            assert.equal(err.size, bound + 1);
+            return true;
+          });
+        }
+        assert.equal(await store.has("k"), true);
+        assert.deepEqual(await filesUnder(fs, `${root}/quarantine`), []);
+        // Exactly at the bound it is loaded, and then found corrupt (garbage header).
+        await overwrite(fs, path, new Uint8Array(bound).fill(7));
+        await assert.rejects(store.readBytes("k"), CorruptBlockError);
+        // A largest entry still reads back.
+        const data = new Uint8Array(10_000).fill(3);
+        await store.write("k", data);
+        assert.deepEqual(await store.readBytes("k"), data);
+        assert.deepEqual(await drain(await store.read("k")), data);
         await store.close();
       },
     },

@@ -13,6 +13,7 @@ import {
   fsErrorMapper,
   joinPath,
   mapFailure,
+  readBounded,
 } from "../fs_common.ts";
 import type { FileInfo, FileSystem, ReadStreamOptions, WritableFile } from "../types.ts";
 
@@ -135,8 +136,19 @@ export function denoFileSystem(): FileSystem {
       });
     },
 
-    readFile(path) {
-      return wrap("readFile", path, () => Deno.readFile(path));
+    readFile(path, options) {
+      const maxBytes = options?.maxBytes;
+      if (maxBytes === undefined) return wrap("readFile", path, () => Deno.readFile(path));
+      return wrap("readFile", path, async () => {
+        const file = await Deno.open(path, { read: true });
+        try {
+          const info = await file.stat(); // the open file's size: no race with a rename
+          if (info.isDirectory) throw new IoError(`readFile ${path}: is a directory`);
+          return await readBounded(file, path, info.size, maxBytes);
+        } finally {
+          file.close();
+        }
+      });
     },
 
     rename(from, to) {

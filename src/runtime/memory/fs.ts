@@ -6,12 +6,13 @@
  * @module
  */
 
-import { AlreadyExistsError, IoError, NotFoundError } from "../../errors.ts";
+import { AlreadyExistsError, FileTooLargeError, IoError, NotFoundError } from "../../errors.ts";
 import type {
   CreateOptions,
   FileInfo,
   FileSystem,
   MkdirOptions,
+  ReadFileOptions,
   ReadStreamOptions,
   WritableFile,
 } from "../types.ts";
@@ -245,10 +246,17 @@ export class MemoryFileSystem implements FileSystem {
     }
   }
 
-  /** Returns a copy of the file's bytes. */
-  readFile(path: string): Promise<Uint8Array> {
+  /**
+   * Returns a copy of the file's bytes; with `maxBytes`, a larger file is refused with
+   * {@linkcode FileTooLargeError} and not copied.
+   */
+  readFile(path: string, options?: ReadFileOptions): Promise<Uint8Array> {
     try {
       const node = this.#file("readFile", path);
+      const maxBytes = options?.maxBytes;
+      if (maxBytes !== undefined && node.size > maxBytes) {
+        throw new FileTooLargeError(path, node.size, maxBytes);
+      }
       return Promise.resolve(node.data.slice(0, node.size));
     } catch (err) {
       return Promise.reject(err);

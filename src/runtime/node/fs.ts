@@ -16,6 +16,7 @@ import {
   fsErrorMapper,
   joinPath,
   mapFailure,
+  readBounded,
 } from "../fs_common.ts";
 import type { FileInfo, FileSystem, ReadStreamOptions, WritableFile } from "../types.ts";
 
@@ -156,10 +157,29 @@ export function nodeFileSystem(): FileSystem {
       });
     },
 
-    readFile(path) {
+    readFile(path, options) {
+      const maxBytes = options?.maxBytes;
       return wrap("readFile", path, async () => {
-        const buf = await fsp.readFile(path);
-        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+        if (maxBytes === undefined) {
+          const buf = await fsp.readFile(path);
+          return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+        }
+        const handle = await fsp.open(path, "r");
+        try {
+          const st = await handle.stat(); // the open file's size: no race with a rename
+          if (st.isDirectory()) throw new IoError(`readFile ${path}: is a directory`);
+          let position = 0;
+          const source = {
+            async read(buf: Uint8Array): Promise<number> {
+              const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+              position += bytesRead;
+              return bytesRead;
+            },
+          };
+          return await readBounded(source, path, st.size, maxBytes);
+        } finally {
+          await handle.close().catch(() => {});
+        }
       });
     },
 
