@@ -56,6 +56,7 @@ export {
   AlreadyExistsError,
   ConnectError,
   DfsError,
+  FileTooLargeError,
   InvalidArgumentError,
   IoError,
   NotFoundError,
