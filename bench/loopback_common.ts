@@ -147,6 +147,15 @@ export function rawNativeTransfer(total: number, chunkSize = CHUNK): Promise<num
   return rawNodeTransfer(total, chunkSize);
 }
 
+/** Options of {@linkcode adapterTransfer}. */
+export interface AdapterTransferOptions {
+  /**
+   * Write a fresh zeroed buffer each time, as the protocol produces one new frame per write,
+   * instead of reusing one chunk. Default false.
+   */
+  readonly freshChunks?: boolean;
+}
+
 /**
  * Moves `total` bytes over one connection of `net` (`writable` in writes of `chunkSize`, the
  * receiver counting `readable` to its end); returns the ms from connect to the receiver's end
@@ -156,6 +165,7 @@ export async function adapterTransfer(
   net: Network,
   total: number,
   chunkSize = CHUNK,
+  options: AdapterTransferOptions = {},
 ): Promise<number> {
   let receiving: Promise<number> | undefined;
   let accepted!: () => void;
@@ -173,7 +183,9 @@ export async function adapterTransfer(
   const conn = await net.connect(listener.address);
   const writer = conn.writable.getWriter();
   const chunk = new Uint8Array(chunkSize).fill(1);
-  for (let sent = 0; sent < total; sent += chunkSize) await writer.write(chunk);
+  for (let sent = 0; sent < total; sent += chunkSize) {
+    await writer.write(options.freshChunks ? new Uint8Array(chunkSize) : chunk);
+  }
   await writer.close();
   await acceptedP;
   const got = await receiving!;
@@ -182,6 +194,12 @@ export async function adapterTransfer(
   await listener.close();
   if (got !== total) throw new Error(`received ${got} of ${total}`);
   return ms;
+}
+
+/** The median of `xs` (the upper one of the middle two for an even count); `xs` is not changed. */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** The figures of {@linkcode measure}: MiB/s of every run and their median. */
@@ -206,6 +224,5 @@ export async function measure(
     const ms = await run(total);
     mibPerSec.push(Math.round((total / 1024 / 1024) / (ms / 1000)));
   }
-  const sorted = [...mibPerSec].sort((a, b) => a - b);
-  return { runs: mibPerSec, medianMiBps: sorted[Math.floor(sorted.length / 2)] };
+  return { runs: mibPerSec, medianMiBps: median(mibPerSec) };
 }

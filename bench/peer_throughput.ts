@@ -10,7 +10,8 @@
  *
  * - `raw`: the runtime's native socket API (Deno.connect / Bun.connect / node:net), one
  *   connection, 128 KiB writes (the wire's DATA chunk size), receiver counts bytes.
- * - `adapter`: the same through the dfs runtime adapter (`runtime.net`), web streams.
+ * - `adapter`: the same through the dfs runtime adapter (`runtime.net`), web streams, a fresh
+ *   buffer per write. Both transfers are those of `loopback_common.ts`.
  * - `get`: two PeerManagers over `runtime.net` on 127.0.0.1; the client fetches the total as
  *   GET_BLOCKs (BLOCK + DATA frames), each block verified (SHA-256) before it counts.
  * - `put`: the same amount as PUT_BLOCKs; the server verifies each block before storing it.
@@ -39,13 +40,12 @@ import { PeerManager } from "../src/peer/peer_manager.ts";
 import { MessageType } from "../src/wire/messages.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
 import type { Network } from "../src/runtime/types.ts";
+import { adapterTransfer, median, rawNativeTransfer } from "./loopback_common.ts";
 
 const MiB = 1024 * 1024;
 const CHUNK = 128 * 1024;
 const RUNS = 3;
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
 const runtime = await detectRuntime();
 const args = runtime.process?.args ?? [];
 const totalMiB = Number(args[0] ?? 256);
@@ -55,11 +55,6 @@ const total = totalMiB * MiB;
 const blockSize = blockKiB * 1024;
 const blocks = Math.ceil(total / blockSize);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 function mibps(bytes: number, ms: number): number {
   return Math.round((bytes / MiB) / (ms / 1000));
 }
@@ -68,133 +63,6 @@ let peakRss = 0;
 function sampleRss(): void {
   const rss = runtime.process?.memoryRss() ?? 0;
   if (rss > peakRss) peakRss = rss;
-}
-
-// ------------------------------------------------------------------ raw native sockets
-
-async function rawNative(bytes: number): Promise<number> {
-  const chunk = new Uint8Array(CHUNK).fill(7);
-  if (g.Deno) {
-    const listener = g.Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const started = performance.now();
-    const receiving = (async () => {
-      const conn = await listener.accept();
-      const buf = new Uint8Array(256 * 1024);
-      let got = 0;
-      while (got < bytes) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        got += n;
-      }
-      conn.close();
-      return got;
-    })();
-    const conn = await g.Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-    for (let sent = 0; sent < bytes; sent += CHUNK) {
-      let off = 0;
-      while (off < CHUNK) off += await conn.write(off === 0 ? chunk : chunk.subarray(off));
-    }
-    await receiving;
-    const ms = performance.now() - started;
-    conn.close();
-    listener.close();
-    return ms;
-  }
-  if (g.Bun) {
-    let got = 0;
-    let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
-    const server = g.Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        data(_s: unknown, d: Uint8Array) {
-          got += d.length;
-          if (got >= bytes) done();
-        },
-      },
-    });
-    const started = performance.now();
-    let drained: (() => void) | null = null;
-    const sock = await g.Bun.connect({
-      hostname: "127.0.0.1",
-      port: server.port,
-      socket: {
-        data() {},
-        drain() {
-          const d = drained;
-          drained = null;
-          d?.();
-        },
-      },
-    });
-    for (let sent = 0; sent < bytes; sent += CHUNK) {
-      let off = 0;
-      while (off < CHUNK) {
-        const n = sock.write(off === 0 ? chunk : chunk.subarray(off));
-        if (n < 0) throw new Error("socket closed");
-        off += n;
-        if (off < CHUNK) await new Promise<void>((r) => (drained = r));
-      }
-    }
-    await finished;
-    const ms = performance.now() - started;
-    sock.end();
-    server.stop(true);
-    return ms;
-  }
-  const net = await import("node:net");
-  let got = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  const server = net.createServer((s) => {
-    s.on("data", (d: Uint8Array) => {
-      got += d.length;
-      if (got >= bytes) done();
-    });
-    s.on("error", () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as { port: number }).port;
-  const started = performance.now();
-  const sock = net.connect({ host: "127.0.0.1", port });
-  await new Promise<void>((r) => sock.once("connect", () => r()));
-  for (let sent = 0; sent < bytes; sent += CHUNK) {
-    if (!sock.write(chunk)) await new Promise<void>((r) => sock.once("drain", () => r()));
-  }
-  await finished;
-  const ms = performance.now() - started;
-  sock.destroy();
-  server.close();
-  return ms;
-}
-
-// ------------------------------------------------------------------ raw through the adapter
-
-async function rawAdapter(network: Network, bytes: number): Promise<number> {
-  let done!: (n: number) => void;
-  const finished = new Promise<number>((r) => (done = r));
-  const listener = await network.listen({ hostname: "127.0.0.1", port: 0 }, async (conn) => {
-    let got = 0;
-    for await (const c of conn.readable) {
-      got += c.length;
-      if (got >= bytes) break;
-    }
-    done(got);
-    conn.close();
-  });
-  const started = performance.now();
-  const conn = await network.connect(listener.address);
-  const writer = conn.writable.getWriter();
-  for (let sent = 0; sent < bytes; sent += CHUNK) {
-    // A fresh buffer per write, as the protocol produces one frame per write.
-    await writer.write(new Uint8Array(CHUNK));
-  }
-  await finished;
-  const ms = performance.now() - started;
-  conn.close();
-  await listener.close();
-  return ms;
 }
 
 async function rawRoundTrips(network: Network, ms: number): Promise<number> {
@@ -312,9 +180,10 @@ const get: number[] = [];
 const put: number[] = [];
 const framed: number[] = [];
 for (let run = 0; run < RUNS; run++) {
-  raw.push(await rawNative(total));
+  raw.push(await rawNativeTransfer(total, CHUNK));
   sampleRss();
-  adapter.push(await rawAdapter(runtime.net, total));
+  // A fresh buffer per write, as the protocol produces one frame per write.
+  adapter.push(await adapterTransfer(runtime.net, total, CHUNK, { freshChunks: true }));
   sampleRss();
   hash.push(await hashOnly());
   let started = performance.now();
