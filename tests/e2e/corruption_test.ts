@@ -28,6 +28,7 @@ import {
   putVia,
   sha256Hex,
   startNodeProcess,
+  type StartOptions,
   waitForPeers,
   withNodeProcesses,
 } from "./node_harness.ts";
@@ -35,6 +36,29 @@ import { randomBytes, testSeed, withSeed } from "../util/prng.ts";
 
 const SEED = testSeed(4321);
 const BLOCK = 64 * 1024;
+/** Options every node of these tests starts with. */
+const COMMON = { replication: 2, blockSize: BLOCK, durability: "none" } as const;
+
+/**
+ * Starts a node in `${dir}/${name}` with {@linkcode COMMON} options, bootstrapped from `peers`,
+ * and adds it to `procs` (so it is killed at the end) before returning it.
+ */
+async function startNode(
+  dir: string,
+  procs: NodeProcess[],
+  name: string,
+  peers: readonly NodeProcess[] = [],
+  extra: Partial<StartOptions> = {},
+): Promise<NodeProcess> {
+  const p = await startNodeProcess({
+    dataDir: `${dir}/${name}`,
+    bootstrap: peers.map((q) => q.info.address),
+    ...extra,
+    ...COMMON,
+  });
+  procs.push(p);
+  return p;
+}
 
 /** Every file under `dir`, with its size. */
 async function filesUnder(dir: string): Promise<{ path: string; size: number }[]> {
@@ -87,21 +111,9 @@ Deno.test({
   async fn() {
     await withSeed(SEED, () =>
       withNodeProcesses("dfs-corrupt-", async (dir, procs) => {
-        const common = { replication: 2, blockSize: BLOCK, durability: "none" } as const;
-        const a = await startNodeProcess({ dataDir: `${dir}/a`, ...common });
-        procs.push(a);
-        const b = await startNodeProcess({
-          dataDir: `${dir}/b`,
-          bootstrap: [a.info.address],
-          ...common,
-        });
-        procs.push(b);
-        const c = await startNodeProcess({
-          dataDir: `${dir}/c`,
-          bootstrap: [a.info.address, b.info.address],
-          ...common,
-        });
-        procs.push(c);
+        const a = await startNode(dir, procs, "a");
+        const b = await startNode(dir, procs, "b", [a]);
+        const c = await startNode(dir, procs, "c", [a, b]);
         for (const p of procs) await waitForPeers(p.info.apiUrl, 2);
 
         const data = randomBytes(6 * BLOCK + 1000, SEED);
@@ -151,12 +163,7 @@ Deno.test({
         assert.deepEqual(readerStatus.badBlocks, {}, "the holder never sent the bad bytes");
 
         // The good copy comes back (same data dir: the killed process's LOCK is stale).
-        const a2 = await startNodeProcess({
-          dataDir: `${dir}/a`,
-          bootstrap: [holder.info.address, reader.info.address],
-          ...common,
-        });
-        procs.push(a2);
+        const a2 = await startNode(dir, procs, "a", [holder, reader]);
         assert.equal(a2.info.nodeId, a.info.nodeId);
         await waitForPeers(reader.info.apiUrl, 2);
         const got = await getHashVia(reader.info.apiUrl, put.id);
@@ -172,16 +179,9 @@ Deno.test({
   async fn() {
     await withSeed(SEED, () =>
       withNodeProcesses("dfs-corrupt-live-", async (dir, procs) => {
-        const common = { replication: 2, blockSize: BLOCK, durability: "none" } as const;
         // Two nodes: a put with copies=2 on A lands on A and B.
-        const a = await startNodeProcess({ dataDir: `${dir}/a`, ...common });
-        procs.push(a);
-        const b = await startNodeProcess({
-          dataDir: `${dir}/b`,
-          bootstrap: [a.info.address],
-          ...common,
-        });
-        procs.push(b);
+        const a = await startNode(dir, procs, "a");
+        const b = await startNode(dir, procs, "b", [a]);
         await waitForPeers(a.info.apiUrl, 1);
         await waitForPeers(b.info.apiUrl, 1);
         const data = randomBytes(6 * BLOCK + 1000, SEED + 1);
@@ -199,13 +199,7 @@ Deno.test({
         await Deno.writeFile(victim.path, bytes);
 
         // C reads, asking B first for every block: the read meets B's rotten copy. Nobody is killed.
-        const c = await startNodeProcess({
-          dataDir: `${dir}/c`,
-          bootstrap: [a.info.address, b.info.address],
-          preferPeers: [b.info.nodeId],
-          ...common,
-        });
-        procs.push(c);
+        const c = await startNode(dir, procs, "c", [a, b], { preferPeers: [b.info.nodeId] });
         await waitForPeers(c.info.apiUrl, 2);
         for (let i = 0; i < 3; i++) {
           const got = await getHashVia(c.info.apiUrl, put.id);
