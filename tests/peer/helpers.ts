@@ -15,6 +15,8 @@ import type { PeerOptions } from "../../src/peer/options.ts";
 import { PeerConnection } from "../../src/peer/peer_connection.ts";
 import type { PeerLogger, RequestHandler } from "../../src/peer/peer_connection.ts";
 import type { BlockService } from "../../src/peer/block_service.ts";
+import { MemoryBlockService } from "../../src/peer/block_service.ts";
+import type { ContentId } from "../../src/id/content_id.ts";
 import { encodeMessage } from "../../src/wire/codec.ts";
 import type { Message } from "../../src/wire/messages.ts";
 import { readMessages } from "../../src/wire/read_messages.ts";
@@ -264,4 +266,20 @@ export function rawChannel(conn: Connection): RawChannel {
     },
   };
   return channel;
+}
+
+/**
+ * A memory block service whose `get` waits until `gate` is resolved, counting the calls in
+ * `gets`: for tests of requests that are in flight (aborted, timed out, shut down).
+ */
+export class GatedService extends MemoryBlockService {
+  /** Resolve to let every waiting and later `get` go on. */
+  gate = Promise.withResolvers<void>();
+  /** How many times `get` was called. */
+  gets = 0;
+  override async get(id: ContentId): Promise<Uint8Array | null> {
+    this.gets++;
+    await this.gate.promise;
+    return super.get(id);
+  }
 }

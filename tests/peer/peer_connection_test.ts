@@ -22,6 +22,7 @@ import { makeRng, testSeed } from "../util/prng.ts";
 import {
   connectionPair,
   FAST,
+  GatedService,
   handshakePair,
   peerPair,
   rawChannel,
@@ -34,17 +35,6 @@ const rng = makeRng(testSeed(0x5eed));
 async function block(size: number): Promise<[ContentId, Uint8Array]> {
   const bytes = rng.bytes(size);
   return [await ContentId.of(bytes), bytes];
-}
-
-/** A service whose `get` waits until released, recording the abort of its requests. */
-class GatedService extends MemoryBlockService {
-  gate = Promise.withResolvers<void>();
-  gets = 0;
-  override async get(id: ContentId): Promise<Uint8Array | null> {
-    this.gets++;
-    await this.gate.promise;
-    return super.get(id);
-  }
 }
 
 /** Handshakes `conn` as a raw peer and returns its channel, for tests that misbehave by hand. */

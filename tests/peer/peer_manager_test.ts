@@ -12,7 +12,7 @@ import type { Network } from "../../src/runtime/types.ts";
 import { encodeMessage } from "../../src/wire/codec.ts";
 import { MessageType, WireErrorCode } from "../../src/wire/messages.ts";
 import { makeRng, testSeed } from "../util/prng.ts";
-import { FAST, rawChannel, waitFor } from "./helpers.ts";
+import { FAST, GatedService, rawChannel, waitFor } from "./helpers.ts";
 import { performHandshake } from "../../src/peer/handshake.ts";
 
 const seed = testSeed(0x5eed);
@@ -286,16 +286,6 @@ Deno.test("manager_drops_a_connection_without_handshake_after_the_timeout", asyn
     await a.manager.shutdown();
   }
 });
-
-class GatedService extends MemoryBlockService {
-  gate = Promise.withResolvers<void>();
-  gets = 0;
-  override async get(id: ContentId): Promise<Uint8Array | null> {
-    this.gets++;
-    await this.gate.promise;
-    return super.get(id);
-  }
-}
 
 Deno.test("manager_shutdown_finishes_in_flight_requests_then_closes", async () => {
   const net = new MemoryNetwork();
