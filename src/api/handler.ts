@@ -23,7 +23,7 @@ export interface ApiHandlerOptions {
    * Also pass `request.signal` to the node and abort downloads when it fires (default `false`).
    * Off by default: every runtime adapter cancels the response body when the client goes away
    * (which cancels the node's stream) and errors the request body of an interrupted upload, and
-   * merely reading `request.signal` makes `Deno.serve` (2.x) print a deprecation warning and
+   * merely reading `request.signal` makes Deno's HTTP server (2.x) print a deprecation warning and
    * abort the signal after every successful response.
    */
   readonly useRequestSignal?: boolean;
@@ -53,11 +53,12 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
  * streamed both ways, and a client that disconnects cancels the node's stream (through the
  * response body's cancellation, and `request.signal` with `useRequestSignal`).
  *
- * @example Serve a node's API with Deno
+ * @example Serve a node's API through the runtime adapter
  * ```ts ignore
  * import { createApiHandler } from "./handler.ts";
  * declare const node: import("../node/types.ts").DfsNode;
- * Deno.serve({ port: 5000 }, createApiHandler(node));
+ * declare const runtime: import("../runtime/types.ts").Runtime;
+ * await runtime.serve({ hostname: "127.0.0.1", port: 5000 }, createApiHandler(node));
  * ```
  */
 export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {}): ApiHandler {
