@@ -147,7 +147,9 @@ export class BlockFetcher {
   async #fetchFrom(peer: RemotePeer, id: ContentId, signal?: AbortSignal): Promise<Uint8Array> {
     this.#inflight.set(peer.nodeId, this.#load(peer) + 1);
     try {
-      const bytes = await peer.getBlock(id, { signal: this.#signal(signal) });
+      // The connection times the request out itself: no timeout signal and no combined
+      // signal per block (two allocations, a timer and a dependent signal on the read's).
+      const bytes = await peer.getBlock(id, { signal, timeoutMs: this.#opts.timeoutMs });
       this.#opts.onRemoteBytes?.(peer.nodeId, bytes.length);
       return bytes;
     } finally {

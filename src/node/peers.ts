@@ -166,7 +166,7 @@ function adapt(conn: PeerConnection): RemotePeer {
     r = {
       nodeId: conn.nodeIdHex,
       has: (ids, o) => conn.has(ids, { signal: o?.signal }),
-      getBlock: (id, o) => conn.getBlock(id, { signal: o?.signal }),
+      getBlock: (id, o) => conn.getBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
       putBlock: (id, bytes, o) => conn.putBlock(id, bytes, { signal: o?.signal }),
       deleteBlock: (id, o) => conn.deleteBlock(id, { signal: o?.signal }),
       ...(servesNames(conn)

@@ -12,6 +12,11 @@ import type { NameRecord } from "./types.ts";
 export interface RemoteCallOptions {
   /** Cancels the call. */
   readonly signal?: AbortSignal;
+  /**
+   * Gives up after this many milliseconds (a `TimeoutError`), without a timer signal per call;
+   * absent: the connection's own request timeout.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A connected peer, seen from the node. Every method rejects with a `DfsError`. */
