@@ -7,7 +7,6 @@
 
 import * as fsp from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
-import * as fs from "node:fs";
 import type { Stats } from "node:fs";
 import { IoError } from "../../errors.ts";
 import {
@@ -165,28 +164,21 @@ export function nodeFileSystem(): FileSystem {
           const buf = await fsp.readFile(path);
           return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
         }
-        // Synchronous calls: a bounded read is a block-sized file, on the hot path (every
-        // block a holder serves) in the page cache, where four thread-pool round trips (open,
-        // fstat, read, close) cost more CPU than the read itself.
-        const fd = fs.openSync(path, "r");
+        const handle = await fsp.open(path, "r");
         try {
-          const st = fs.fstatSync(fd); // the open file's size: no race with a rename
+          const st = await handle.stat(); // the open file's size: no race with a rename
           if (st.isDirectory()) throw new IoError(`readFile ${path}: is a directory`);
           let position = 0;
           const source = {
-            read(buf: Uint8Array): Promise<number> {
-              const n = fs.readSync(fd, buf, 0, buf.length, position);
-              position += n;
-              return Promise.resolve(n);
+            async read(buf: Uint8Array): Promise<number> {
+              const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+              position += bytesRead;
+              return bytesRead;
             },
           };
           return await readBounded(source, path, st.size, maxBytes);
         } finally {
-          try {
-            fs.closeSync(fd);
-          } catch {
-            // nothing to recover: the bytes (or the error) are what counts
-          }
+          await handle.close().catch(() => {});
         }
       });
     },
