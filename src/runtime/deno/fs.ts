@@ -139,16 +139,12 @@ export function denoFileSystem(): FileSystem {
     readFile(path, options) {
       const maxBytes = options?.maxBytes;
       if (maxBytes === undefined) return wrap("readFile", path, () => Deno.readFile(path));
-      // Synchronous ops: a bounded read is a block-sized file, on the hot path (every block a
-      // holder serves) in the page cache. Four thread-pool round trips (open, fstat, read,
-      // close) cost the holder more CPU than the copy itself (~25% of its CPU per remote get).
       return wrap("readFile", path, async () => {
-        const file = Deno.openSync(path, { read: true });
+        const file = await Deno.open(path, { read: true });
         try {
-          const info = file.statSync(); // the open file's size: no race with a rename
+          const info = await file.stat(); // the open file's size: no race with a rename
           if (info.isDirectory) throw new IoError(`readFile ${path}: is a directory`);
-          const source = { read: (buf: Uint8Array) => Promise.resolve(file.readSync(buf)) };
-          return await readBounded(source, path, info.size, maxBytes);
+          return await readBounded(file, path, info.size, maxBytes);
         } finally {
           file.close();
         }
