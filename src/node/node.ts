@@ -191,7 +191,8 @@ export class Node implements DfsNode {
     if (options.name !== undefined) validateName(options.name);
     const sink: BlockSink = {
       putBlock: (bytes, o) =>
-        this.#store.put(bytes, { algorithm: o?.algorithm, signal: o?.signal }),
+        // putFile hashed these bytes already: the store need not hash them again.
+        this.#store.put(bytes, { algorithm: o?.algorithm, signal: o?.signal, hashed: o?.id }),
     };
     const file = await putFile(input, sink, {
       blockSize: this.#opts.blockSize,

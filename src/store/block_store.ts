@@ -463,9 +463,13 @@ export class FsBlockStore implements BlockStore {
       throw new InvalidArgumentError("data must be a Uint8Array or a ReadableStream<Uint8Array>");
     }
 
-    // Open the temp file while the bytes are hashed: the two overlap.
+    // Open the temp file while the bytes are hashed: the two overlap. A caller that hashed
+    // these bytes already says so (`hashed`); reads verify every entry either way.
     const tmp = `${this.#tmpDir}/${this.#tmpPrefix}-${++this.#tmpCounter}.tmp`;
-    const hashing = ContentId.of(body, algorithm);
+    const known = options?.hashed;
+    const hashing = known?.algorithm === algorithm
+      ? Promise.resolve(known)
+      : ContentId.of(body, algorithm);
     let file: WritableFile;
     try {
       file = await this.#fs.create(tmp, { exclusive: true });

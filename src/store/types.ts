@@ -42,6 +42,13 @@ export interface WriteOptions {
   readonly algorithm?: HashAlgorithm;
   /** Cancels the write; nothing becomes visible. */
   readonly signal?: AbortSignal;
+  /**
+   * The content id of exactly these bytes, already computed in this process (the file layer
+   * hashes every block as it chunks it). The store then does not hash them a second time. It is
+   * a promise, not a proof: a wrong id is caught by the verification every read does, which
+   * quarantines the entry. Ignored when it names another algorithm than the write uses.
+   */
+  readonly hashed?: ContentId;
 }
 
 /** Options for reads. */

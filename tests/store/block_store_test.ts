@@ -6,6 +6,8 @@ import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
 import type { ReadFileOptions } from "../../src/runtime/types.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
 import { MAX_HEADER_BYTES } from "../../src/store/entry_header.ts";
+import { CorruptBlockError } from "../../src/store/errors.ts";
+import { ContentId } from "../../src/id/content_id.ts";
 import { filesUnder } from "./store_suite.ts";
 
 const te = new TextEncoder();
@@ -154,5 +156,25 @@ Deno.test("listing_while_writing_and_deleting_never_throws", async () => {
   assert.ok(seen > 0);
   assert.equal((await store.stats()).count, 40);
   assert.deepEqual(await filesUnder(fs, "/s/quarantine"), []);
+  await store.close();
+});
+
+Deno.test("put_trusts_a_hashed_id_and_reads_still_catch_a_wrong_one", async () => {
+  const store = await FsBlockStore.open({ fs: new MemoryFileSystem(), root: "/s" });
+  const bytes = new TextEncoder().encode("payload");
+  const real = await ContentId.of(bytes);
+  // A correct promise: stored under it and read back, verified.
+  assert.ok((await store.put(bytes, { hashed: real })).equals(real));
+  assert.deepEqual(await store.readBytes(real), bytes);
+  // A wrong promise is taken at its word (the store did not hash again)...
+  const wrong = await ContentId.of(new TextEncoder().encode("something else"));
+  assert.ok((await store.put(bytes, { hashed: wrong })).equals(wrong));
+  // ...and the verified read refuses the entry and quarantines it.
+  await assert.rejects(store.readBytes(wrong), CorruptBlockError);
+  assert.equal(await store.has(wrong), false);
+  assert.equal(await store.quarantined(), 1);
+  // A promise for another algorithm is ignored: the store hashes with the one it writes.
+  const sha1 = await ContentId.of(bytes, "sha-1");
+  assert.ok((await store.put(bytes, { hashed: sha1 })).equals(real));
   await store.close();
 });
