@@ -49,6 +49,8 @@ export interface StartOptions {
   /** Node ids (hex) the node's reads ask first for every block. */
   readonly preferPeers?: readonly string[];
   readonly verbose?: boolean;
+  /** Extra flags for the runtime itself (e.g. `--cpu-prof`; Deno only). */
+  readonly runtimeFlags?: readonly string[];
   /** How long to wait for the ready line (default 20 s). */
   readonly startTimeoutMs?: number;
 }
@@ -64,7 +66,7 @@ export async function startNodeProcess(options: StartOptions): Promise<NodeProce
   if (options.preferPeers?.length) args.push("--prefer-peers", options.preferPeers.join(","));
   if (options.verbose) args.push("--verbose");
   const cmd = runtime === "deno"
-    ? [`${BIN}/deno`, "run", "-A", SCRIPT, ...args]
+    ? [`${BIN}/deno`, "run", "-A", ...(options.runtimeFlags ?? []), SCRIPT, ...args]
     : runtime === "bun"
     ? [`${BIN}/bun`, SCRIPT, ...args]
     : [`${BIN}/node`, SCRIPT, ...args];
