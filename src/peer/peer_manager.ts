@@ -18,7 +18,7 @@ import { fromHex, toHex } from "../util/hex.ts";
 import { MAX_ADDRESS_BYTES, MAX_PEER_ADDRESSES } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import { utf8Length } from "../wire/primitives.ts";
-import { formatAddress, parseAddress } from "./address.ts";
+import { formatAddress, parseAddress, reachableAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { BlockService } from "./block_service.ts";
 import { framedChannel } from "./channel.ts";
@@ -445,6 +445,11 @@ export class PeerManager {
       channel.close();
       throw new PeerClosedError("node is shutting down");
     }
+    // A peer listening on every interface advertises 0.0.0.0:PORT: keep (and share) the host
+    // its connection came from instead, so others can dial it.
+    const observedHost = channel.remote.slice(0, channel.remote.lastIndexOf(":"));
+    const listenAddress = reachableAddress(result.listenAddress, observedHost);
+    if (listenAddress !== result.listenAddress) result = { ...result, listenAddress };
     const conn = new PeerConnection({
       channel,
       remote: result,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InvalidArgumentError } from "../../src/errors.ts";
-import { formatAddress, parseAddress } from "../../src/peer/address.ts";
+import { formatAddress, parseAddress, reachableAddress } from "../../src/peer/address.ts";
 import { backoffDelay } from "../../src/peer/backoff.ts";
 import { DEFAULT_PEER_OPTIONS, resolvePeerOptions } from "../../src/peer/options.ts";
 import { makeRng, testSeed, withSeed } from "../util/prng.ts";
@@ -55,4 +55,18 @@ Deno.test("address_parses_and_formats_host_port", () => {
   for (const bad of ["", "host", ":80", "host:0", "host:70000", "::1:80", "a b:1"]) {
     assert.throws(() => parseAddress(bad), InvalidArgumentError, bad);
   }
+});
+
+Deno.test("reachable_address_replaces_an_unspecified_host_by_the_observed_one", () => {
+  assert.equal(reachableAddress("0.0.0.0:3000", "10.0.0.2"), "10.0.0.2:3000");
+  assert.equal(reachableAddress("[::]:3000", "fd00::2"), "[fd00::2]:3000");
+  assert.equal(reachableAddress("0.0.0.0:3000", "::ffff:10.0.0.2"), "10.0.0.2:3000");
+  assert.equal(reachableAddress("0.0.0.0:3000", "[fd00::2]"), "[fd00::2]:3000");
+  // Anything else is kept as advertised.
+  assert.equal(reachableAddress("10.0.0.9:3000", "10.0.0.2"), "10.0.0.9:3000");
+  assert.equal(reachableAddress("node-a.example:3000", "10.0.0.2"), "node-a.example:3000");
+  assert.equal(reachableAddress("", "10.0.0.2"), "");
+  assert.equal(reachableAddress("garbage", "10.0.0.2"), "garbage");
+  assert.equal(reachableAddress("0.0.0.0:3000", ""), "0.0.0.0:3000");
+  assert.equal(reachableAddress("0.0.0.0:3000", "0.0.0.0"), "0.0.0.0:3000");
 });

@@ -86,6 +86,28 @@ Deno.test("peers_answer_lists_listening_peers_but_not_the_asker", async () => {
   }
 });
 
+Deno.test("a_peer_advertising_every_interface_is_known_and_shared_by_the_host_it_came_from", async () => {
+  const net = new MemoryNetwork();
+  const a = await manager(net.host("10.0.0.1"), { listen: { hostname: "10.0.0.1", port: 7250 } });
+  // B listens on every interface of its host, so it advertises 0.0.0.0:7251.
+  const b = await manager(net.host("10.0.0.2"), {
+    listen: { hostname: "10.0.0.2", port: 7251 },
+    advertiseAddress: "0.0.0.0:7251",
+    peerExchange: false,
+  });
+  const c = await manager(net.host("10.0.0.3"), { peerExchange: false });
+  try {
+    await b.connect(a.address!);
+    await waitFor(() => a.peer(b.nodeIdHex) !== undefined, 3000, "A accepted B");
+    assert.equal(a.peer(b.nodeIdHex)!.remote.listenAddress, "10.0.0.2:7251");
+    const fromC = await c.connect(a.address!);
+    const answer = await fromC.request({ type: MessageType.GET_PEERS });
+    assert.deepEqual(answer.type === MessageType.PEERS && answer.addresses, ["10.0.0.2:7251"]);
+  } finally {
+    await Promise.all([a.shutdown(200), b.shutdown(200), c.shutdown(200)]);
+  }
+});
+
 Deno.test("a_hostile_peers_list_is_filtered_bounded_and_forgotten", async () => {
   const net = new MemoryNetwork();
   const hostile = await manager(net, { listen: at(7300), peerExchange: false });
