@@ -13,7 +13,10 @@
  * 3. Gets the file through A's API too (local read path). Timed gets count bytes; one more get
  *    through each API, untimed, checks the SHA-256 of the bytes.
  * 4. Baselines in the same run: raw loopback TCP (`bench/loopback_raw.ts`, same runtime) and raw
- *    disk (write + read SIZE bytes to a file in the same temp directory, 1 MiB chunks).
+ *    disk (write + read SIZE bytes to a file in the same temp directory, 1 MiB chunks). For Deno
+ *    nodes also the verified-pipeline ceiling (`bench/pipeline_ceiling.ts`, 256 MiB): the same
+ *    remote get's required work (two SHA-256 passes, two loopback hops, the HTTP server and this
+ *    client) with no dfs code, i.e. the most a remote get can reach on this machine.
  * 5. Peak RSS of each node (VmHWM from /proc/<pid>/status).
  *
  * Prints a markdown table (for bench/RESULTS.md) and one JSON line.
@@ -91,6 +94,20 @@ async function rawLoopback(): Promise<number> {
     stdout: "piped",
     stderr: "inherit",
     signal: AbortSignal.timeout(120_000),
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "{}";
+  return JSON.parse(line).medianMiBps as number;
+}
+
+/** The verified-pipeline ceiling (Deno only): median MiB/s of `bench/pipeline_ceiling.ts`. */
+async function ceiling(): Promise<number | null> {
+  if (runtime !== "deno") return null;
+  const out = await new Deno.Command(`${BIN}deno`, {
+    args: ["run", "-A", "bench/pipeline_ceiling.ts", "--size", "256M", "--runs", "3"],
+    cwd: new URL("../", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(300_000),
   }).output();
   const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "{}";
   return JSON.parse(line).medianMiBps as number;
@@ -178,6 +195,7 @@ try {
 
   const loop = await rawLoopback();
   const disk = await rawDisk(dir);
+  const top = await ceiling();
 
   const res = {
     bench: "e2e",
@@ -191,6 +209,7 @@ try {
     remoteGetCpuMs: { origin: median(cpuA), fetcher: median(cpuC) },
     localGetMiBps: mibps(size, local.ms),
     rawLoopbackMiBps: loop,
+    ceilingMiBps: top,
     rawDiskWriteMiBps: disk.writeMiBps,
     rawDiskReadMiBps: disk.readMiBps,
     peakRssMiB: { origin: Math.round(rssA / MiB), fetcher: Math.round(rssC / MiB) },
@@ -209,7 +228,14 @@ Command: \`deno run -A bench/e2e_bench.ts --size ${sizeText} --durability ${dura
 | remote get via API of C (A -> C peer protocol -> HTTP), median of ${runs} | ${res.remoteGetMiBps} | raw loopback TCP | ${loop} | ${
     ratio(res.remoteGetMiBps, loop)
   } |
-| local get via API of A | ${res.localGetMiBps} | raw disk read | ${disk.readMiBps} | ${
+${
+    top === null
+      ? ""
+      : `| remote get, as above | ${res.remoteGetMiBps} | verified pipeline, no dfs code (\`bench/pipeline_ceiling.ts\`) | ${top} | ${
+        ratio(res.remoteGetMiBps, top)
+      } |
+`
+  }| local get via API of A | ${res.localGetMiBps} | raw disk read | ${disk.readMiBps} | ${
     ratio(res.localGetMiBps, disk.readMiBps)
   } |
 
