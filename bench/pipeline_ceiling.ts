@@ -7,7 +7,7 @@
  *
  * - A **holder** process has the data as 256 KiB block files in a directory (page cache). Per
  *   request it sends the list of block sizes and SHA-256 digests, then every block: read from
- *   disk (4 reads in flight), verified (SHA-256, compared with its digest), written raw to the
+ *   disk (synchronous reads, the cheapest here), verified (SHA-256, compared with its digest), written raw to the
  *   socket. No framing, no request ids, no headers per block.
  * - A **fetcher** process serves HTTP (`Deno.serve`). Per HTTP request it connects to the
  *   holder, reads every block straight into a fresh buffer of its size (no copy), verifies it
@@ -66,6 +66,27 @@ async function readExactly(conn: Deno.Conn, into: Uint8Array): Promise<void> {
   }
 }
 
+/**
+ * Reads a block file with the cheapest calls measured here (synchronous open, fstat, one read:
+ * ~1/3 of the CPU of the async calls a node must use, since a node cannot block its event loop
+ * on a cold disk; a ceiling can).
+ */
+function readBlock(path: string): Uint8Array<ArrayBuffer> {
+  const file = Deno.openSync(path, { read: true });
+  try {
+    const bytes = new Uint8Array(file.statSync().size);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = file.readSync(bytes.subarray(at));
+      if (n === null || n === 0) throw new Error(`${path}: short read`);
+      at += n;
+    }
+    return bytes;
+  } finally {
+    file.close();
+  }
+}
+
 /** Holder: serves the block files of `dir` (named `<index>`), one full pass per connection. */
 async function holder(dir: string): Promise<void> {
   const count = Number(await Deno.readTextFile(`${dir}/count`));
@@ -91,7 +112,7 @@ async function holder(dir: string): Promise<void> {
         await writeAll(conn, manifest);
         const reads: Promise<Uint8Array>[] = [];
         const readVerified = async (i: number) => {
-          const bytes = await Deno.readFile(`${dir}/${i}`);
+          const bytes = readBlock(`${dir}/${i}`);
           if (verify === "both" && !sameBytes(await sha256(bytes), digests[i])) {
             throw new Error(`block ${i} is corrupt`);
           }
