@@ -51,6 +51,56 @@ async function withServer(
   }
 }
 
+/** Writes `total` pattern bytes in chunks of 1..256 KiB, then closes the writable. */
+async function writePattern(writable: WritableStream<Uint8Array>, total: number): Promise<void> {
+  const writer = writable.getWriter();
+  let pos = 0;
+  // Bounded: every round writes at least one byte.
+  while (pos < total) {
+    const n = Math.min(total - pos, 1 + ((pos * 7919) % (256 * 1024)));
+    const chunk = new Uint8Array(n);
+    for (let i = 0; i < n; i++) chunk[i] = patternByte(pos + i);
+    await writer.write(chunk);
+    pos += n;
+  }
+  await writer.close();
+}
+
+/**
+ * Reads to the end in reads of random sizes (into its own buffers when the stream is a byte
+ * stream), now and then letting a timer turn pass first, so bytes arrive while no read waits.
+ * Resolves "ok", or says where the bytes went wrong.
+ */
+async function slowRead(
+  readable: ReadableStream<Uint8Array>,
+  total: number,
+  random: Rng,
+): Promise<string> {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = readable.getReader({ mode: "byob" });
+  } catch {
+    // not a byte stream: default reads
+  }
+  const reader = byob ?? readable.getReader();
+  let pos = 0;
+  // Bounded: at most one read per byte, plus the end.
+  for (let reads = 0; reads <= total; reads++) {
+    if (random.int(8) === 0) await new Promise((r) => setTimeout(r, 0));
+    const r = byob
+      ? await byob.read(new Uint8Array(1 + random.int(100_000)))
+      : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+    if (r.done) return pos === total ? "ok" : `ended after ${pos} of ${total} bytes`;
+    const chunk = r.value;
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] !== patternByte(pos + i)) return `byte ${pos + i} differs`;
+    }
+    pos += chunk.length;
+    if (pos > total) return `more than ${total} bytes`;
+  }
+  return "too many reads";
+}
+
 function echo(conn: Connection): void {
   conn.readable.pipeTo(conn.writable).catch(() => {});
 }
@@ -239,6 +289,31 @@ export function netContractCases(host: { readonly net: Network }, _scratchDir?: 
             (err: unknown) => err instanceof ConnectError,
           );
         }),
+    },
+    {
+      name: "slow_reads_of_random_sizes_get_every_byte_in_order_both_ways",
+      fn: async () => {
+        const TOTAL = 2 * 1024 * 1024;
+        const random = new Rng(seed + 1);
+        let serverGot: Promise<string> = Promise.resolve("no connection");
+        await withServer(net, (conn) => {
+          serverGot = slowRead(conn.readable, TOTAL, new Rng(seed + 2));
+          void writePattern(conn.writable, TOTAL).catch(() => {});
+        }, async (listener) => {
+          const conn = await net.connect(listener.address);
+          const sending = writePattern(conn.writable, TOTAL);
+          const clientGot = await bounded(slowRead(conn.readable, TOTAL, random), 30_000, "read");
+          await bounded(sending, 30_000, "client's writes");
+          try {
+            assert.equal(clientGot, "ok", "what the accepting side sent");
+            assert.equal(await bounded(serverGot, 30_000, "server read"), "ok", "what it got");
+          } catch (err) {
+            console.error(`slow_reads failed with DFS_SEED=${seed}`);
+            throw err;
+          }
+          conn.close();
+        });
+      },
     },
     {
       name: "close_while_reading_settles_the_read_and_closed",
