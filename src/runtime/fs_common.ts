@@ -145,7 +145,10 @@ export interface BoundedSource {
  * read into one buffer of exactly that size, stopping there or at an earlier end (a file that
  * grows meanwhile is read as of the size seen). A size of 0 (empty, or a special file such as
  * one under `/proc` whose size is unknown) is read to its end in chunks, but never more than
- * `maxBytes + 1` bytes: one byte over is refused the same way. The caller closes the file.
+ * `maxBytes + 1` bytes: one byte over is refused the same way. With `into`, a file of known
+ * size that fits in it is read into its start and the result is a view of it (no allocation);
+ * a larger one, or one of unknown size, is read as without it and `into` is not written to.
+ * The caller closes the file.
  *
  * @example
  * ```ts
@@ -168,10 +171,13 @@ export async function readBounded(
   path: string,
   size: number,
   maxBytes: number,
+  into?: Uint8Array,
 ): Promise<Uint8Array> {
   if (size > maxBytes) throw new FileTooLargeError(path, size, maxBytes);
   if (size > 0) {
-    const buf = new Uint8Array(size);
+    const buf = into !== undefined && size <= into.length
+      ? into.subarray(0, size)
+      : new Uint8Array(size);
     let done = 0;
     while (done < size) {
       const n = await source.read(buf.subarray(done));

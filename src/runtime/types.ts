@@ -56,6 +56,16 @@ export interface ReadFileOptions {
    * refused when over. Default: no limit.
    */
   readonly maxBytes?: number;
+  /**
+   * A buffer to read into instead of allocating one (a caller that reads many files in turn
+   * can reuse it). When the file's size, as the open handle reports it, is known and at most
+   * `buffer.length`, the bytes go into the start of `buffer` and the result is a view of it
+   * (`result.buffer === buffer.buffer`). Otherwise (a larger file, or one whose size the OS
+   * does not report) the file is read into a fresh array as without this option, and
+   * `buffer` is not written to. The caller must not touch `buffer` until
+   * the returned promise settles, and owns it again afterwards, also after a rejection.
+   */
+  readonly buffer?: Uint8Array;
 }
 
 /** Options for {@linkcode FileSystem.mkdir}. */
@@ -103,7 +113,8 @@ export interface FileSystem {
   /**
    * Reads a whole (small) file into one buffer. With `maxBytes`, a file larger than that is
    * refused with {@linkcode import("../errors.ts").FileTooLargeError} before any of it is read
-   * (see {@linkcode ReadFileOptions}).
+   * (see {@linkcode ReadFileOptions}). With `buffer`, a file that fits is read into it and the
+   * result is a view of it.
    */
   readFile(path: string, options?: ReadFileOptions): Promise<Uint8Array>;
   /** Atomically replaces `to` with `from` (same file system). */

@@ -89,6 +89,26 @@ export const DEFAULT_MAX_ENTRY_SIZE = 8 * 1024 * 1024;
 /** Size of the chunks a read stream hands out (views into one buffer, no copies). */
 export const READ_CHUNK_SIZE = 256 * 1024;
 
+/**
+ * The largest entry file (header and bytes) holding an entry of `entrySize` bytes: the size of
+ * a buffer that {@linkcode FsBlockStore.readBytes} can load any such entry into
+ * ({@linkcode ReadOptions.into}).
+ *
+ * @example
+ * ```ts
+ * import { entryFileSize, FsBlockStore } from "./block_store.ts";
+ * import { MemoryFileSystem } from "../runtime/memory/fs.ts";
+ * const store = await FsBlockStore.open({ fs: new MemoryFileSystem(), root: "/s" });
+ * const id = await store.put(new Uint8Array(1000));
+ * const into = new Uint8Array(entryFileSize(256 * 1024));
+ * const bytes = await store.readBytes(id, { into }); // a view of `into`
+ * console.log(bytes.buffer === into.buffer); // true
+ * ```
+ */
+export function entryFileSize(entrySize: number): number {
+  return entrySize + MAX_HEADER_BYTES;
+}
+
 /** How writes reach the disk: `"fsync"` flushes file and directory; `"none"` leaves it to the OS. */
 export type Durability = "fsync" | "none";
 
@@ -248,7 +268,7 @@ export class FsBlockStore implements BlockStore {
 
   /** Reads an entry, verified, as a stream of views into one buffer. See {@linkcode readBytes}. */
   async read(key: StoreKey, options?: ReadOptions): Promise<ReadableStream<Uint8Array>> {
-    const data = await this.readBytes(key, options);
+    const data = await this.readBytes(key, { signal: options?.signal });
     // The bytes are already in memory (they had to be, to be verified): queue views of them.
     return new ReadableStream<Uint8Array>({
       start(controller) {
@@ -263,7 +283,9 @@ export class FsBlockStore implements BlockStore {
   /**
    * Reads an entry, verified. Rejects with `NotFoundError` when absent,
    * {@linkcode CorruptBlockError} when the header, size, key or hash do not match (the file is
-   * quarantined first), {@linkcode EntryTooLargeError} for a file over `maxEntrySize`.
+   * quarantined first), {@linkcode EntryTooLargeError} for a file over `maxEntrySize`. With
+   * `options.into`, an entry file that fits is loaded into it and the result is a view of it
+   * (see {@linkcode ReadOptions.into}); size a reusable buffer with {@linkcode entryFileSize}.
    */
   async readBytes(key: StoreKey, options?: ReadOptions): Promise<Uint8Array> {
     this.#checkOpen();
@@ -276,7 +298,10 @@ export class FsBlockStore implements BlockStore {
     // and refuses an oversized file, planted from outside, before reading any of it.
     let bytes: Uint8Array;
     try {
-      bytes = await this.#fs.readFile(path, { maxBytes: this.#maxEntrySize + MAX_HEADER_BYTES });
+      bytes = await this.#fs.readFile(path, {
+        maxBytes: entryFileSize(this.#maxEntrySize),
+        buffer: options?.into,
+      });
     } catch (err) {
       if (err instanceof NotFoundError) {
         throw new NotFoundError(`no entry for ${describe(k.text)}`, { cause: err });

@@ -55,6 +55,15 @@ export interface WriteOptions {
 export interface ReadOptions {
   /** Cancels the read. */
   readonly signal?: AbortSignal;
+  /**
+   * A buffer for {@linkcode BlockStore.readBytes} to load the entry into instead of allocating
+   * one, for a caller that reads many entries in turn and reuses it. When the entry file (header
+   * and bytes) fits, the result is a view of `into` (`result.buffer === into.buffer`), valid
+   * until the caller reuses `into`; otherwise the entry is read into a fresh array as without
+   * this option. The caller must not touch `into` until the read settles, and owns it again
+   * afterwards, also after a rejection. {@linkcode BlockStore.read} ignores it.
+   */
+  readonly into?: Uint8Array;
 }
 
 /**
@@ -73,7 +82,10 @@ export interface BlockStore {
    * when the bytes on disk do not match (the bad entry is then removed from service).
    */
   read(key: StoreKey, options?: ReadOptions): Promise<ReadableStream<Uint8Array>>;
-  /** Reads an entry, verified, as one byte array. Same errors as {@linkcode BlockStore.read}. */
+  /**
+   * Reads an entry, verified, as one byte array (a view of `options.into` when given and the
+   * entry fits in it). Same errors as {@linkcode BlockStore.read}.
+   */
   readBytes(key: StoreKey, options?: ReadOptions): Promise<Uint8Array>;
   /** True when an entry exists (not verified). */
   has(key: StoreKey): Promise<boolean>;

@@ -63,3 +63,20 @@ Deno.test("read_bounded_unknown_size_refuses_after_limit_plus_one", async () => 
   });
   assert.equal(file.handedOut, 100_001, "never more than maxBytes + 1");
 });
+
+Deno.test("read_bounded_into_buffer_reads_known_size_in_short_reads", async () => {
+  const data = randomBytes(100_000, 8);
+  const into = new Uint8Array(120_000);
+  const out = await readBounded(fakeFile(data, 7_000), "/f", data.length, data.length, into);
+  assert.equal(out.buffer, into.buffer);
+  assert.deepEqual(out, data);
+});
+
+Deno.test("read_bounded_unknown_size_does_not_write_into_buffer", async () => {
+  const data = randomBytes(1_000, 9);
+  const into = new Uint8Array(2_000);
+  const out = await readBounded(fakeFile(data), "/f", 0, 4000, into);
+  assert.deepEqual(out, data);
+  assert.notEqual(out.buffer, into.buffer);
+  assert.ok(into.every((b) => b === 0));
+});

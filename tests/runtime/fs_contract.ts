@@ -141,6 +141,40 @@ export function fsContractSuite(makeFs: () => Promise<FsFixture>): Case[] {
       );
     }),
 
+    withFs("read_file_into_buffer_that_fits_returns_a_view_of_it", async (fs, root) => {
+      const big = pattern(300_000, 19);
+      const small = pattern(1_000, 23);
+      await writeFile(fs, `${root}/big`, big);
+      await writeFile(fs, `${root}/small`, small);
+      const buffer = new Uint8Array(300_100);
+      const a = await fs.readFile(`${root}/big`, { maxBytes: 400_000, buffer });
+      assert.equal(a.buffer, buffer.buffer);
+      assert.equal(a.byteOffset, buffer.byteOffset);
+      assert.deepEqual(a, big);
+      // The same buffer again, for a smaller file, and without maxBytes.
+      const b = await fs.readFile(`${root}/small`, { buffer });
+      assert.equal(b.buffer, buffer.buffer);
+      assert.deepEqual(b, small);
+      // An exact fit.
+      const exact = new Uint8Array(1_000);
+      assert.equal((await fs.readFile(`${root}/small`, { buffer: exact })).buffer, exact.buffer);
+    }),
+
+    withFs("read_file_too_big_for_buffer_allocates_and_leaves_buffer_alone", async (fs, root) => {
+      const data = pattern(300_000, 29);
+      await writeFile(fs, `${root}/f`, data);
+      const buffer = new Uint8Array(299_999).fill(7);
+      const out = await fs.readFile(`${root}/f`, { maxBytes: 300_000, buffer });
+      assert.notEqual(out.buffer, buffer.buffer);
+      assert.deepEqual(out, data);
+      assert.ok(buffer.every((b) => b === 7), "buffer was written to");
+      // maxBytes still applies first.
+      const limit = (err: unknown) => err instanceof FileTooLargeError && err.size === 300_000;
+      await assert.rejects(fs.readFile(`${root}/f`, { maxBytes: 10, buffer }), limit);
+      await assert.rejects(fs.readFile(`${root}/nope`, { buffer }), isNotFound);
+      assert.ok(buffer.every((b) => b === 7), "buffer was written to");
+    }),
+
     withFs("create_truncates_unless_exclusive", async (fs, root) => {
       await writeFile(fs, `${root}/t`, utf8("a long first version"));
       await writeFile(fs, `${root}/t`, utf8("short"));

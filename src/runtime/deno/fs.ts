@@ -137,14 +137,17 @@ export function denoFileSystem(): FileSystem {
     },
 
     readFile(path, options) {
-      const maxBytes = options?.maxBytes;
-      if (maxBytes === undefined) return wrap("readFile", path, () => Deno.readFile(path));
+      const maxBytes = options?.maxBytes ?? Number.POSITIVE_INFINITY;
+      const into = options?.buffer;
+      if (options?.maxBytes === undefined && into === undefined) {
+        return wrap("readFile", path, () => Deno.readFile(path));
+      }
       return wrap("readFile", path, async () => {
         const file = await Deno.open(path, { read: true });
         try {
           const info = await file.stat(); // the open file's size: no race with a rename
           if (info.isDirectory) throw new IoError(`readFile ${path}: is a directory`);
-          return await readBounded(file, path, info.size, maxBytes);
+          return await readBounded(file, path, info.size, maxBytes, into);
         } finally {
           file.close();
         }

@@ -248,7 +248,8 @@ export class MemoryFileSystem implements FileSystem {
 
   /**
    * Returns a copy of the file's bytes; with `maxBytes`, a larger file is refused with
-   * {@linkcode FileTooLargeError} and not copied.
+   * {@linkcode FileTooLargeError} and not copied. With `buffer`, a file that fits is copied
+   * into its start and the result is a view of it.
    */
   readFile(path: string, options?: ReadFileOptions): Promise<Uint8Array> {
     try {
@@ -256,6 +257,11 @@ export class MemoryFileSystem implements FileSystem {
       const maxBytes = options?.maxBytes;
       if (maxBytes !== undefined && node.size > maxBytes) {
         throw new FileTooLargeError(path, node.size, maxBytes);
+      }
+      const into = options?.buffer;
+      if (into !== undefined && node.size <= into.length) {
+        into.set(node.data.subarray(0, node.size));
+        return Promise.resolve(into.subarray(0, node.size));
       }
       return Promise.resolve(node.data.slice(0, node.size));
     } catch (err) {

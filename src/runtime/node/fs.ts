@@ -158,9 +158,10 @@ export function nodeFileSystem(): FileSystem {
     },
 
     readFile(path, options) {
-      const maxBytes = options?.maxBytes;
+      const maxBytes = options?.maxBytes ?? Number.POSITIVE_INFINITY;
+      const into = options?.buffer;
       return wrap("readFile", path, async () => {
-        if (maxBytes === undefined) {
+        if (options?.maxBytes === undefined && into === undefined) {
           const buf = await fsp.readFile(path);
           return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
         }
@@ -176,7 +177,7 @@ export function nodeFileSystem(): FileSystem {
               return bytesRead;
             },
           };
-          return await readBounded(source, path, st.size, maxBytes);
+          return await readBounded(source, path, st.size, maxBytes, into);
         } finally {
           await handle.close().catch(() => {});
         }
