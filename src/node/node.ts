@@ -14,7 +14,9 @@ import type { BlockSink, BlockSource } from "../file/types.ts";
 import { ContentId } from "../id/content_id.ts";
 import type { BlockService } from "../peer/block_service.ts";
 import { NodeIdentity } from "../peer/identity.ts";
-import { FsBlockStore } from "../store/block_store.ts";
+import { entryFileSize, FsBlockStore } from "../store/block_store.ts";
+import { ReadBufferPool } from "../store/read_buffer_pool.ts";
+import { leaseRead } from "../store/read_lease.ts";
 import type { BlockStore } from "../store/types.ts";
 import { acquireDataDirLock, type DataDirLock } from "./data_dir_lock.ts";
 import { BlockUnavailableError, NodeClosedError } from "./errors.ts";
@@ -536,11 +538,26 @@ export class Node implements DfsNode {
   /** Serves peers' block requests from the local store. */
   #blockService(): BlockService {
     const store = this.#store;
+    // Blocks served to peers are read into a few reused buffers (sized for this node's blocks;
+    // a larger block, or one served while all are lent, is read into its own array): no fresh
+    // 256 KiB per served block. 8 covers a fetching peer's default concurrency.
+    const pool = new ReadBufferPool({
+      bufferSize: entryFileSize(this.#opts.blockSize),
+      maxBuffers: 8,
+    });
     return {
       has: (ids) => Promise.all(ids.map((id) => store.has(id))),
       get: async (id) => {
         try {
           return await store.readBytes(id);
+        } catch (err) {
+          if (isNotFound(err)) return null;
+          throw err;
+        }
+      },
+      lease: async (id) => {
+        try {
+          return await leaseRead(store, id, pool);
         } catch (err) {
           if (isNotFound(err)) return null;
           throw err;

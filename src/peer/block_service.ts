@@ -7,6 +7,22 @@
 import type { ContentId } from "../id/content_id.ts";
 
 /**
+ * A block's bytes lent by {@linkcode BlockService.lease}, e.g. in a reused read buffer. The
+ * holder calls {@linkcode BlockLease.release} exactly once, when nothing references the bytes
+ * any more.
+ */
+export interface BlockLease {
+  /** The block's bytes (verified by the service as `get` would be). */
+  readonly bytes: Uint8Array;
+  /**
+   * Ends the lease; the bytes may be overwritten afterwards. Later calls are ignored. Pass
+   * `reuse` false when something might still reference the bytes (a send that failed), so the
+   * service drops the buffer instead of reusing it.
+   */
+  release(reuse?: boolean): void;
+}
+
+/**
  * What a peer connection serves incoming block requests from. The connection verifies PUT
  * bytes against their id before calling {@linkcode BlockService.put}, so `put` only ever sees
  * verified bytes. Methods may reject with any `DfsError`; the code is mapped to a wire error
@@ -27,6 +43,12 @@ export interface BlockService {
   has(ids: ContentId[]): Promise<boolean[]>;
   /** The block's bytes, or `null` when it is not held here. */
   get(id: ContentId): Promise<Uint8Array | null>;
+  /**
+   * Optional: like {@linkcode BlockService.get}, but the bytes are lent (e.g. read into a
+   * reused buffer) until the returned lease is released. A connection serving a GET uses it
+   * when present and releases the lease once the last DATA frame of the block was sent.
+   */
+  lease?(id: ContentId): Promise<BlockLease | null>;
   /** Stores a block whose bytes were verified against `id`. */
   put(id: ContentId, bytes: Uint8Array): Promise<void>;
   /** Deletes a block; `true` when it existed. */

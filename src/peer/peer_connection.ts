@@ -15,7 +15,7 @@ import { ContentId } from "../id/content_id.ts";
 import { MAX_HAS_IDS } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import type { Message } from "../wire/messages.ts";
-import type { BlockService } from "./block_service.ts";
+import type { BlockLease, BlockService } from "./block_service.ts";
 import type { MessageChannel } from "./channel.ts";
 import {
   PeerClosedError,
@@ -854,26 +854,36 @@ export class PeerConnection {
     range: { offset: number; length: number } | undefined,
     ctx: RequestContext,
   ): Promise<void> {
-    let bytes = await service.get(id);
-    if (bytes === null) throw new NotFoundError(`block ${id.toString()} is not here`);
-    if (range) {
-      bytes = bytes.subarray(Math.min(range.offset, bytes.length), range.offset + range.length);
+    const lease = service.lease ? await service.lease(id) : plainLease(await service.get(id));
+    if (lease === null) throw new NotFoundError(`block ${id.toString()} is not here`);
+    // The lent bytes may be a reused buffer: it goes back only once no send can still read it
+    // (each send resolves after its frame was taken in; a failed one might not have been).
+    let sending = false;
+    try {
+      let bytes = lease.bytes;
+      if (range) {
+        bytes = bytes.subarray(Math.min(range.offset, bytes.length), range.offset + range.length);
+      }
+      if (bytes.length > this.#options.maxBlockSize) {
+        throw new PeerRemoteError(WireErrorCode.LIMIT, `block exceeds maxBlockSize`);
+      }
+      await ctx.send({ type: MessageType.BLOCK, id: rawId, size: bytes.length });
+      let offset = 0;
+      do {
+        if (ctx.signal.aborted) return;
+        const next = Math.min(bytes.length, offset + this.#options.dataChunkSize);
+        sending = true;
+        await ctx.send({
+          type: MessageType.DATA,
+          chunk: bytes.subarray(offset, next),
+          end: next === bytes.length,
+        });
+        sending = false;
+        offset = next;
+      } while (offset < bytes.length);
+    } finally {
+      lease.release(!sending);
     }
-    if (bytes.length > this.#options.maxBlockSize) {
-      throw new PeerRemoteError(WireErrorCode.LIMIT, `block exceeds maxBlockSize`);
-    }
-    await ctx.send({ type: MessageType.BLOCK, id: rawId, size: bytes.length });
-    let offset = 0;
-    do {
-      if (ctx.signal.aborted) return;
-      const next = Math.min(bytes.length, offset + this.#options.dataChunkSize);
-      await ctx.send({
-        type: MessageType.DATA,
-        chunk: bytes.subarray(offset, next),
-        end: next === bytes.length,
-      });
-      offset = next;
-    } while (offset < bytes.length);
   }
 
   #servePut(
@@ -1045,6 +1055,11 @@ interface Settle<T> {
 function isBuiltinRequest(type: number): boolean {
   return type === MessageType.HAS || type === MessageType.GET_BLOCK ||
     type === MessageType.PUT_BLOCK || type === MessageType.DELETE || type === MessageType.PING;
+}
+
+/** A lease over bytes the service handed over for good (`get`): nothing to give back. */
+function plainLease(bytes: Uint8Array | null): BlockLease | null {
+  return bytes === null ? null : { bytes, release: () => {} };
 }
 
 function parseId(bytes: Uint8Array): ContentId {

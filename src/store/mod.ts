@@ -9,6 +9,7 @@ export type * from "./types.ts";
 export {
   DEFAULT_MAX_ENTRY_SIZE,
   type Durability,
+  entryFileSize,
   FsBlockStore,
   READ_CHUNK_SIZE,
   type StoreOptions,
@@ -25,6 +26,8 @@ export {
   type PathTransform,
   validatePathSegments,
 } from "./path_transform.ts";
+export { ReadBufferPool, type ReadBufferPoolOptions } from "./read_buffer_pool.ts";
+export { leaseRead, type ReadLease } from "./read_lease.ts";
 export { MAX_KEY_BYTES, type NormalizedKey, normalizeKey } from "./key.ts";
 export {
   BadHeaderError,
