@@ -67,7 +67,7 @@ function listen(
     let conn: Connection;
     try {
       const source: SocketReadable = new SocketReadable(socket);
-      socket.on("data", (bytes: Uint8Array) => void source.receive(bytes, false));
+      socket.on("data", (bytes: Uint8Array) => void feed(socket, source, bytes, false));
       conn = wrapSocket(socket, source);
     } catch {
       socket.destroy();
@@ -122,7 +122,7 @@ function connect(address: NetAddress, options?: ConnectOptions): Promise<Connect
       onread: {
         buffer,
         callback: (n: number, bytes: Uint8Array): boolean =>
-          source.receive(bytes.subarray(0, n), true),
+          feed(socket, source, bytes.subarray(0, n), true),
       },
     });
     const source: SocketReadable = new SocketReadable(socket);
@@ -154,6 +154,24 @@ function connect(address: NetAddress, options?: ConnectOptions): Promise<Connect
     socket.once("error", onError);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * Hands received bytes to `source` (see {@linkcode SocketReadable.receive}). A failure there
+ * fails the connection rather than escaping into Node's read callback (an uncaught exception).
+ */
+function feed(
+  socket: Socket,
+  source: SocketReadable,
+  bytes: Uint8Array,
+  reused: boolean,
+): boolean {
+  try {
+    return source.receive(bytes, reused);
+  } catch (cause) {
+    socket.destroy(new IoError("reading the connection failed", { cause }));
+    return false;
+  }
 }
 
 function wrapSocket(socket: Socket, source: SocketReadable): Connection {
