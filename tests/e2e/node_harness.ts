@@ -49,11 +49,18 @@ export interface StartOptions {
   /** Node ids (hex) the node's reads ask first for every block. */
   readonly preferPeers?: readonly string[];
   readonly verbose?: boolean;
-  /** Extra flags for the runtime itself (e.g. `--cpu-prof`; Deno only). */
+  /** Extra flags for the runtime itself (e.g. `--cpu-prof`; Deno and Node). */
   readonly runtimeFlags?: readonly string[];
   /** How long to wait for the ready line (default 20 s). */
   readonly startTimeoutMs?: number;
 }
+
+/**
+ * Flags a Node 24 node runs with, as the README starts one: a 4 MiB young-generation semi-space
+ * keeps the dead block buffers between collections, and so the node's RSS, bounded (see the
+ * "End to end" section of bench/RESULTS.md).
+ */
+export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
 
 /** Starts a node process and waits for its ready line. */
 export async function startNodeProcess(options: StartOptions): Promise<NodeProcess> {
@@ -69,7 +76,7 @@ export async function startNodeProcess(options: StartOptions): Promise<NodeProce
     ? [`${BIN}/deno`, "run", "-A", ...(options.runtimeFlags ?? []), SCRIPT, ...args]
     : runtime === "bun"
     ? [`${BIN}/bun`, SCRIPT, ...args]
-    : [`${BIN}/node`, SCRIPT, ...args];
+    : [`${BIN}/node`, ...NODE_FLAGS, ...(options.runtimeFlags ?? []), SCRIPT, ...args];
   const child = new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     stdin: "null",
