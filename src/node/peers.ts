@@ -51,6 +51,9 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
   manager.handle(MessageType.NAME_PUT, serveNamePut(init.names));
   const unsubscribe = manager.onPeerConnected((conn) => void pushAllNames(conn, init));
   await manager.start();
+  // A node is started once it tried to join: a get right after `Node.start` sees the bootstrap
+  // peers that answered (bounded by the connect and handshake timeouts; failures are redialled).
+  await manager.bootstrapAttempted();
   let closing: Promise<void> | undefined;
   return {
     get address() {

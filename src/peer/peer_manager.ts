@@ -184,6 +184,7 @@ export class PeerManager {
   #advertise: string;
   #listener: { readonly address: NetAddress; close(): Promise<void> } | undefined;
   #started = false;
+  #firstDials: Promise<void> = Promise.resolve();
   #shuttingDown = false;
 
   /** Creates a manager; nothing happens until {@linkcode PeerManager.start}. */
@@ -224,7 +225,10 @@ export class PeerManager {
     return this.identity.nodeIdHex;
   }
 
-  /** Listens (if asked) and starts dialling the bootstrap addresses. Resolves once listening. */
+  /**
+   * Listens (if asked) and starts dialling the bootstrap addresses. Resolves once listening;
+   * {@linkcode PeerManager.bootstrapAttempted} tells when the first dials are over.
+   */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
@@ -232,7 +236,24 @@ export class PeerManager {
       this.#listener = await this.#network.listen(this.#listenOn, (conn) => this.#accept(conn));
       if (!this.#advertise) this.#advertise = formatAddress(this.#listener.address);
     }
-    for (const target of this.#bootstrap) this.#dialTarget(target);
+    this.#firstDials = Promise.all(this.#bootstrap.map((t) => this.#dialTarget(t))).then(() => {});
+  }
+
+  /**
+   * Resolves once the first dial of every bootstrap address has ended, connected or failed
+   * (each is bounded by `connectTimeoutMs` + `handshakeTimeoutMs`; failed ones keep being
+   * redialled in the background). Never rejects. Resolves at once before `start` and without
+   * bootstrap addresses.
+   *
+   * @example
+   * ```ts ignore
+   * await manager.start();
+   * await manager.bootstrapAttempted();
+   * console.log(manager.connections().length); // peers reached at startup
+   * ```
+   */
+  bootstrapAttempted(): Promise<void> {
+    return this.#firstDials;
   }
 
   /**
@@ -564,15 +585,16 @@ export class PeerManager {
     for (const r of idle.slice(0, this.#records.size - bound)) this.#records.delete(r.nodeId);
   }
 
-  #dialTarget(target: BootstrapTarget): void {
-    if (this.#shuttingDown) return;
+  /** Dials a bootstrap target once; the promise (never rejecting) ends with that attempt. */
+  #dialTarget(target: BootstrapTarget): Promise<void> {
+    if (this.#shuttingDown) return Promise.resolve();
     target.timer = undefined;
     if (target.nodeId && this.peer(target.nodeId)) {
       target.state = "connected";
-      return;
+      return Promise.resolve();
     }
     target.state = "connecting";
-    this.connect(target.address).then(
+    return this.connect(target.address).then(
       (conn) => {
         target.nodeId = conn.nodeIdHex;
         if (!conn.isOpen) this.#scheduleRedial(target);
@@ -599,7 +621,7 @@ export class PeerManager {
       this.options.backoffMaxMs,
       this.#random,
     );
-    target.timer = setTimeout(() => this.#dialTarget(target), delay);
+    target.timer = setTimeout(() => void this.#dialTarget(target), delay);
   }
 
   // ------------------------------------------------------------------ peer exchange

@@ -393,3 +393,20 @@ Deno.test("manager_handlers_serve_every_connection", async () => {
     await Promise.all([a.manager.shutdown(), b.manager.shutdown(), c.manager.shutdown()]);
   }
 });
+
+Deno.test("bootstrap_attempted_resolves_after_the_first_dials_connected_or_failed", async () => {
+  const net = new MemoryNetwork();
+  const a = await node(net, { listen: LISTEN });
+  const aAddress = `127.0.0.1:${a.manager.address!.port}`;
+  // One live bootstrap address and one where nothing listens (refused at once).
+  const b = await node(net, { bootstrap: [aAddress, "127.0.0.1:1"] });
+  try {
+    await b.manager.bootstrapAttempted();
+    assert.ok(b.manager.peer(a.manager.nodeIdHex), "connected to the live bootstrap node");
+    assert.equal(b.manager.connections().length, 1);
+    // Without bootstrap addresses it is settled from the start.
+    await a.manager.bootstrapAttempted();
+  } finally {
+    await Promise.all([a.manager.shutdown(), b.manager.shutdown()]);
+  }
+});
