@@ -46,7 +46,7 @@ export type {
 } from "./src/node/peer_layer.ts";
 export type { RemoteCallOptions, RemotePeer } from "./src/node/remote.ts";
 export type { PeerOptions } from "./src/peer/options.ts";
-export type { BlockService } from "./src/peer/block_service.ts";
+export type { BlockLease, BlockService } from "./src/peer/block_service.ts";
 export { NodeIdentity } from "./src/peer/identity.ts";
 export type * from "./src/node/types.ts";
 export { BlockUnavailableError, DataDirLockedError, NodeClosedError } from "./src/node/errors.ts";
