@@ -57,7 +57,9 @@ export class FileIndex {
   static async load(store: BlockStore): Promise<FileIndex> {
     const index = new FileIndex(store);
     const keys: string[] = [];
-    for await (const e of store.list()) if (e.key.startsWith(PREFIX)) keys.push(e.key);
+    for await (const e of store.list({ keyed: true })) {
+      if (e.key.startsWith(PREFIX)) keys.push(e.key);
+    }
     for (const key of keys) {
       try {
         const entry = parseEntry(JSON.parse(dec.decode(await store.readBytes(key))));

@@ -234,7 +234,7 @@ export class NameRegistry {
 
   /** All records held locally. */
   async *list(): AsyncGenerator<NameRecord> {
-    for await (const entry of this.#opts.store.list()) {
+    for await (const entry of this.#opts.store.list({ keyed: true })) {
       if (!entry.key.startsWith(KEY_PREFIX)) continue;
       const name = nameOfKey(entry.key);
       if (name === null) continue;

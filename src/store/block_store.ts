@@ -70,12 +70,14 @@ import { CorruptBlockError, EntryTooLargeError, StoreClosedError } from "./error
 import { type NormalizedKey, normalizeKey } from "./key.ts";
 import {
   defaultPathTransform,
+  KEYED_DIR,
   type PathTransform,
   validatePathSegments,
 } from "./path_transform.ts";
 import type {
   BlockStore,
   EntryInfo,
+  ListOptions,
   ReadOptions,
   StoreInput,
   StoreKey,
@@ -393,9 +395,15 @@ export class FsBlockStore implements BlockStore {
    * A file whose header is unreadable, or whose length does not match its header, is
    * quarantined and skipped. Entries added or removed during iteration may or may not appear.
    */
-  async *list(): AsyncIterable<EntryInfo> {
+  async *list(options?: ListOptions): AsyncIterable<EntryInfo> {
     this.#checkOpen();
-    for await (const { path, size } of this.#walk(this.#dataDir, 0)) {
+    const keyed = options?.keyed === true;
+    // With the default layout, keyed entries live under keys/ apart from the blocks: a node
+    // lists its files and names without visiting every block.
+    const root = keyed && this.#transform === defaultPathTransform
+      ? `${this.#dataDir}/${KEYED_DIR}`
+      : this.#dataDir;
+    for await (const { path, size } of this.#walk(root, 0)) {
       let header: EntryHeader;
       try {
         header = decodeHeader(await this.#readHead(path, size));
@@ -406,6 +414,7 @@ export class FsBlockStore implements BlockStore {
         if (await this.#stillBad(path)) await this.#quarantine(path);
         continue;
       }
+      if (keyed && header.key === null) continue;
       yield { key: header.key ?? header.id.toString(), id: header.id, size: header.size };
     }
   }

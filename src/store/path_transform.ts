@@ -31,6 +31,9 @@ async function hashHex(webName: "SHA-1" | "SHA-256", text: string): Promise<stri
   return toHex(new Uint8Array(await crypto.subtle.digest(webName, encoder.encode(text))));
 }
 
+/** The directory {@linkcode defaultPathTransform} puts every keyed (non-content-id) entry in. */
+export const KEYED_DIR = "keys";
+
 /**
  * The default transform. Content ids shard by the first byte of their digest:
  * `ids/ab/<id hex>`. Arbitrary keys live in their own subtree under the SHA-256 of the key:
@@ -54,7 +57,7 @@ export function defaultPathTransform(key: string): readonly string[] | Promise<r
     const text = id.toString();
     return ["ids", text.slice(4, 6), text];
   }
-  return hashHex("SHA-256", key).then((h) => ["keys", h.slice(0, 2), h]);
+  return hashHex("SHA-256", key).then((h) => [KEYED_DIR, h.slice(0, 2), h]);
 }
 
 /**

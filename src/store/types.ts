@@ -51,6 +51,15 @@ export interface WriteOptions {
   readonly hashed?: ContentId;
 }
 
+/** Options of {@linkcode BlockStore.list}. */
+export interface ListOptions {
+  /**
+   * Only entries written under a key that is not a content id (`write("file:…", …)`), not the
+   * content-addressed blocks (default false).
+   */
+  readonly keyed?: boolean;
+}
+
 /** Options for reads. */
 export interface ReadOptions {
   /** Cancels the read. */
@@ -95,8 +104,12 @@ export interface BlockStore {
   delete(key: StoreKey): Promise<boolean>;
   /** Removes every entry. */
   clear(): Promise<void>;
-  /** Iterates over all entries, in no particular order. */
-  list(): AsyncIterable<EntryInfo>;
+  /**
+   * Iterates over the entries, in no particular order: all of them, or with `{ keyed: true }`
+   * only those written under a key that is not a content id, which a store may find without
+   * visiting its content-addressed blocks.
+   */
+  list(options?: ListOptions): AsyncIterable<EntryInfo>;
   /** Counts entries and bytes. */
   stats(): Promise<StoreStats>;
   /**

@@ -5,10 +5,11 @@ import { FileTooLargeError, InvalidArgumentError, NotFoundError } from "../../sr
 import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
 import type { ReadFileOptions } from "../../src/runtime/types.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
+import { casPathTransform } from "../../src/store/path_transform.ts";
 import { MAX_HEADER_BYTES } from "../../src/store/entry_header.ts";
 import { CorruptBlockError } from "../../src/store/errors.ts";
 import { ContentId } from "../../src/id/content_id.ts";
-import { filesUnder } from "./store_suite.ts";
+import { filesUnder, overwrite } from "./store_suite.ts";
 
 const te = new TextEncoder();
 
@@ -177,4 +178,35 @@ Deno.test("put_trusts_a_hashed_id_and_reads_still_catch_a_wrong_one", async () =
   const sha1 = await ContentId.of(bytes, "sha-1");
   assert.ok((await store.put(bytes, { hashed: sha1 })).equals(real));
   await store.close();
+});
+
+Deno.test("list_keyed_yields_only_keyed_entries_without_visiting_blocks", async () => {
+  for (const pathTransform of [undefined, casPathTransform]) {
+    const fs = new MemoryFileSystem();
+    const store = await FsBlockStore.open({ fs, root: "/s", durability: "none", pathTransform });
+    const blocks: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      blocks.push((await store.put(new TextEncoder().encode(`block ${i}`))).toString());
+    }
+    await store.write("file:a", new TextEncoder().encode("a"));
+    await store.write("name:b", new TextEncoder().encode("b"));
+    const keyed: string[] = [];
+    for await (const e of store.list({ keyed: true })) keyed.push(e.key);
+    assert.deepEqual(keyed.sort(), ["file:a", "name:b"]);
+    const all: string[] = [];
+    for await (const e of store.list()) all.push(e.key);
+    assert.deepEqual(all.sort(), [...blocks, "file:a", "name:b"].sort());
+  }
+  // The default layout keeps keyed entries apart: a keyed listing does not even open a block
+  // (a block file with a broken header is left alone, where a full listing quarantines it).
+  const fs = new MemoryFileSystem();
+  const store = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  await store.put(new TextEncoder().encode("block"));
+  await store.write("file:a", new TextEncoder().encode("a"));
+  const [blockPath] = (await filesUnder(fs, "/s/data")).filter((p) => p.startsWith("ids/"));
+  await overwrite(fs, `/s/data/${blockPath}`, new TextEncoder().encode("not a header"));
+  for await (const _ of store.list({ keyed: true })) { /* walk */ }
+  assert.equal(await store.quarantined(), 0);
+  for await (const _ of store.list()) { /* walk */ }
+  assert.equal(await store.quarantined(), 1);
 });
