@@ -88,26 +88,24 @@ async function rawLoopback(): Promise<number> {
     : runtime === "bun"
     ? [`${BIN}bun`, "bench/loopback_raw.ts", String(mib)]
     : [`${BIN}node`, "bench/loopback_raw.ts", String(mib)];
+  return await medianOf(cmd, 120_000);
+}
+
+/** The verified-pipeline ceiling (Deno only): median MiB/s of `bench/pipeline_ceiling.ts`. */
+function ceiling(): Promise<number | null> {
+  if (runtime !== "deno") return Promise.resolve(null);
+  const args = ["run", "-A", "bench/pipeline_ceiling.ts", "--size", "256M", "--runs", "3"];
+  return medianOf([`${BIN}deno`, ...args], 300_000);
+}
+
+/** Runs a bench script and returns `medianMiBps` from the JSON line it prints last. */
+async function medianOf(cmd: string[], timeoutMs: number): Promise<number> {
   const out = await new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     cwd: new URL("../", import.meta.url).pathname,
     stdout: "piped",
     stderr: "inherit",
-    signal: AbortSignal.timeout(120_000),
-  }).output();
-  const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "{}";
-  return JSON.parse(line).medianMiBps as number;
-}
-
-/** The verified-pipeline ceiling (Deno only): median MiB/s of `bench/pipeline_ceiling.ts`. */
-async function ceiling(): Promise<number | null> {
-  if (runtime !== "deno") return null;
-  const out = await new Deno.Command(`${BIN}deno`, {
-    args: ["run", "-A", "bench/pipeline_ceiling.ts", "--size", "256M", "--runs", "3"],
-    cwd: new URL("../", import.meta.url).pathname,
-    stdout: "piped",
-    stderr: "inherit",
-    signal: AbortSignal.timeout(300_000),
+    signal: AbortSignal.timeout(timeoutMs),
   }).output();
   const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "{}";
   return JSON.parse(line).medianMiBps as number;
