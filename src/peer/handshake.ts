@@ -13,6 +13,18 @@
  * proof to this pair of nodes. Any failure sends ERROR (request id 0) where possible and
  * rejects with a {@linkcode HandshakeError} whose `reason` names the check.
  *
+ * Private clusters: with a cluster key `K` (`HandshakeParams.clusterKey`, 16..1024 raw bytes
+ * shared by every member), what each side signs and verifies is
+ *
+ *     transcript || HMAC-SHA256(K, transcript)
+ *
+ * (176 bytes; {@linkcode clusterAuthMessage}) instead of the bare transcript. A peer holding
+ * another key, or none, signs different bytes than the ones we verify, so the AUTH check fails on
+ * both sides (reason `BAD_SIGNATURE`; the local error says the peer may not be in this cluster,
+ * the ERROR sent to the peer stays generic) and the connection never carries a request. Nothing
+ * changes on the wire: HELLO and AUTH keep their format, and the key never leaves the node. The
+ * key authenticates membership only; traffic is still not encrypted.
+ *
  * Extensibility: HELLO carries `capabilities`. Channel encryption will be negotiated there
  * (e.g. a "noise/1" capability switching to a Noise XX handshake keyed by these Ed25519
  * identities, per the architecture's "standard construction" rule); when that lands, the
@@ -27,6 +39,7 @@ import type { HelloMessage, Message } from "../wire/messages.ts";
 import { DfsError } from "../errors.ts";
 import { toHex } from "../util/hex.ts";
 import type { MessageChannel } from "./channel.ts";
+import { checkClusterKey } from "./cluster_key.ts";
 import { HandshakeError } from "./errors.ts";
 import { nodeIdOf, verifySignature } from "./identity.ts";
 import type { NodeIdentity } from "./identity.ts";
@@ -56,7 +69,19 @@ export interface HandshakeParams {
   readonly signal?: AbortSignal;
   /** Our highest protocol version (default {@linkcode PROTOCOL_VERSION}; tests override it). */
   readonly protocolVersion?: number;
+  /**
+   * The private cluster's shared key (16..1024 raw bytes): only a peer holding the same key
+   * completes the handshake (see the module doc). Absent: an open cluster, any peer may join.
+   */
+  readonly clusterKey?: Uint8Array;
 }
+
+/** What a side's local error says when the AUTH check fails while a cluster key is configured. */
+export const CLUSTER_BAD_SIGNATURE_TEXT =
+  "bad signature, or the peer is not in this cluster (different cluster key)";
+
+/** The ERROR text sent to the peer when its AUTH does not verify (never mentions a key). */
+const BAD_SIGNATURE_WIRE_TEXT = "handshake failed (BAD_SIGNATURE): AUTH signature does not verify";
 
 /** What the handshake learned about the peer. */
 export interface HandshakeResult {
@@ -104,9 +129,57 @@ export function handshakeTranscript(
 }
 
 /**
+ * The bytes a side signs in AUTH (and the other verifies): `transcript` alone in an open
+ * cluster, `transcript || HMAC-SHA256(clusterKey, transcript)` (32 more bytes) with a cluster
+ * key. The HMAC key is the cluster key's raw bytes (Web Crypto). Rejects with
+ * `InvalidArgumentError` for a key outside 16..1024 bytes.
+ *
+ * @example
+ * ```ts
+ * import { clusterAuthMessage, handshakeTranscript } from "./handshake.ts";
+ * const t = handshakeTranscript(new Uint8Array(32), new Uint8Array(32), new Uint8Array(32), new Uint8Array(32));
+ * const open = await clusterAuthMessage(t, undefined);
+ * const closed = await clusterAuthMessage(t, new Uint8Array(32).fill(7));
+ * console.log(open.length, closed.length); // 144 176
+ * ```
+ */
+export async function clusterAuthMessage(
+  transcript: Uint8Array,
+  clusterKey: Uint8Array | undefined,
+): Promise<Uint8Array> {
+  const key = checkClusterKey(clusterKey);
+  return await authMessage(transcript, key ? await importHmacKey(key) : undefined);
+}
+
+function importHmacKey(key: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey(
+    "raw",
+    key as Uint8Array<ArrayBuffer>,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+}
+
+async function authMessage(
+  transcript: Uint8Array,
+  hmacKey: CryptoKey | undefined,
+): Promise<Uint8Array> {
+  if (!hmacKey) return transcript;
+  const mac = new Uint8Array(
+    await crypto.subtle.sign("HMAC", hmacKey, transcript as Uint8Array<ArrayBuffer>),
+  );
+  const out = new Uint8Array(transcript.length + mac.length);
+  out.set(transcript, 0);
+  out.set(mac, transcript.length);
+  return out;
+}
+
+/**
  * Runs the handshake over `channel`. Resolves with the authenticated peer, or rejects with a
  * {@linkcode HandshakeError} (after sending ERROR to the peer where possible). The caller
- * closes the channel on failure.
+ * closes the channel on failure. A `clusterKey` outside 16..1024 bytes rejects with
+ * `InvalidArgumentError` before anything is sent.
  *
  * @example
  * ```ts ignore
@@ -118,6 +191,7 @@ export async function performHandshake(
   channel: MessageChannel,
   params: HandshakeParams,
 ): Promise<HandshakeResult> {
+  const clusterKey = checkClusterKey(params.clusterKey);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_, reject) => {
@@ -135,7 +209,7 @@ export async function performHandshake(
     }
   });
   try {
-    return await Promise.race([exchange(channel, params), stop]);
+    return await Promise.race([exchange(channel, params, clusterKey), stop]);
   } catch (err) {
     const error = err instanceof HandshakeError
       ? err
@@ -148,7 +222,7 @@ export async function performHandshake(
         type: MessageType.ERROR,
         requestId: 0,
         code,
-        message: error.message,
+        message: error.reason === "BAD_SIGNATURE" ? BAD_SIGNATURE_WIRE_TEXT : error.message,
       });
     }
     throw error;
@@ -161,8 +235,11 @@ export async function performHandshake(
 async function exchange(
   channel: MessageChannel,
   params: HandshakeParams,
+  clusterKey: Uint8Array | undefined,
 ): Promise<HandshakeResult> {
   const me = params.identity;
+  // Imported once per handshake, used to sign ours and to check theirs.
+  const hmacKey = clusterKey ? await importHmacKey(clusterKey) : undefined;
   const ourVersion = params.protocolVersion ?? PROTOCOL_VERSION;
   const nonce = crypto.getRandomValues(new Uint8Array(32));
   // Send and receive concurrently: both sides send first, and neither may wait for the
@@ -212,7 +289,9 @@ async function exchange(
     );
   }
 
-  const signature = await me.sign(handshakeTranscript(hello.nonce, nonce, me.nodeId, hello.nodeId));
+  const signature = await me.sign(
+    await authMessage(handshakeTranscript(hello.nonce, nonce, me.nodeId, hello.nodeId), hmacKey),
+  );
   const sentAuth = channel.send({ type: MessageType.AUTH, requestId: 0, signature });
   sentAuth.catch(() => {});
 
@@ -220,9 +299,15 @@ async function exchange(
   if (auth.type !== MessageType.AUTH || !(auth.signature instanceof Uint8Array)) {
     throw new HandshakeError("MALFORMED_HELLO", "AUTH without a signature");
   }
-  const theirs = handshakeTranscript(nonce, hello.nonce, hello.nodeId, me.nodeId);
+  const theirs = await authMessage(
+    handshakeTranscript(nonce, hello.nonce, hello.nodeId, me.nodeId),
+    hmacKey,
+  );
   if (!(await verifySignature(hello.publicKey, auth.signature, theirs))) {
-    throw new HandshakeError("BAD_SIGNATURE", "AUTH signature does not verify");
+    throw new HandshakeError(
+      "BAD_SIGNATURE",
+      hmacKey ? CLUSTER_BAD_SIGNATURE_TEXT : "AUTH signature does not verify",
+    );
   }
   await sentHello;
   await sentAuth;

@@ -22,6 +22,7 @@ import { formatAddress, parseAddress, reachableAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { BlockService } from "./block_service.ts";
 import { framedChannel } from "./channel.ts";
+import { checkClusterKey } from "./cluster_key.ts";
 import type { MessageChannel } from "./channel.ts";
 import { HandshakeError, PeerClosedError, PeerLimitError } from "./errors.ts";
 import { DEFAULT_CAPABILITIES, performHandshake } from "./handshake.ts";
@@ -92,6 +93,12 @@ export interface PeerManagerInit {
   readonly peerExchange?: boolean;
   /** Capabilities to announce in HELLO besides `blocks/1` and `peers/1` (e.g. `names/1`). */
   readonly capabilities?: readonly string[];
+  /**
+   * The private cluster's shared key (16..1024 raw bytes, else `InvalidArgumentError`): every
+   * handshake, inbound and outbound, completes only with a peer holding the same key (see
+   * `handshake.ts`). Absent: an open cluster. Kept privately, never logged.
+   */
+  readonly clusterKey?: Uint8Array;
 }
 
 /** Options of {@linkcode PeerManager.connect}. */
@@ -176,6 +183,7 @@ export class PeerManager {
   readonly #learned = new Map<string, LearnedTarget>();
   readonly #exchange: boolean;
   readonly #capabilities: readonly string[];
+  readonly #clusterKey: Uint8Array | undefined;
   readonly #dialing = new Map<string, Promise<PeerConnection>>();
   readonly #handshaking = new Set<MessageChannel>();
   readonly #onConnected = new Set<(peer: PeerConnection) => void>();
@@ -187,7 +195,10 @@ export class PeerManager {
   #firstDials: Promise<void> = Promise.resolve();
   #shuttingDown = false;
 
-  /** Creates a manager; nothing happens until {@linkcode PeerManager.start}. */
+  /**
+   * Creates a manager; nothing happens until {@linkcode PeerManager.start}. Throws
+   * `InvalidArgumentError` for a bad option or a cluster key outside 16..1024 bytes.
+   */
   constructor(init: PeerManagerInit) {
     this.identity = init.identity;
     this.options = resolvePeerOptions(init.options);
@@ -198,6 +209,7 @@ export class PeerManager {
     this.#random = init.random ?? Math.random;
     this.#advertise = init.advertiseAddress ?? "";
     this.#exchange = init.peerExchange ?? true;
+    this.#clusterKey = checkClusterKey(init.clusterKey);
     this.#capabilities = [
       ...new Set([...DEFAULT_CAPABILITIES, PEERS_CAPABILITY, ...(init.capabilities ?? [])]),
     ];
@@ -447,6 +459,7 @@ export class PeerManager {
         expectedNodeId: expected,
         timeoutMs: this.options.handshakeTimeoutMs,
         signal: signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal,
+        clusterKey: this.#clusterKey,
       });
     } catch (err) {
       channel.close();
