@@ -8,6 +8,7 @@ import { InvalidArgumentError } from "../errors.ts";
 import type { NetAddress, Runtime } from "../runtime/types.ts";
 import type { BlockStore } from "../store/types.ts";
 import type { PeerOptions } from "../peer/options.ts";
+import { checkClusterKey } from "../peer/cluster_key.ts";
 
 /** Timeouts of the node's own operations, in milliseconds. */
 export interface NodeTimeouts {
@@ -60,6 +61,14 @@ export interface NodeOptions {
   readonly store?: BlockStore;
   /** Log sink (default: nothing). */
   readonly log?: NodeLogger;
+  /**
+   * Makes the cluster private: only nodes started with the same key (16..1024 raw bytes, e.g.
+   * 32 random ones) complete a handshake with this node, so only they can store, fetch or delete
+   * here. Absent (the default): an open cluster, any node that reaches the P2P port may join.
+   * The key is copied, never logged, and not part of `status()`. It proves membership; it does not
+   * encrypt traffic.
+   */
+  readonly clusterKey?: Uint8Array;
 }
 
 /** {@linkcode NodeOptions} with every default filled in. */
@@ -92,6 +101,29 @@ export interface ResolvedNodeOptions {
   readonly store: BlockStore | undefined;
   /** Log sink. */
   readonly log: NodeLogger;
+  /** The cluster key (a private copy), or `undefined` for an open cluster. Never logged. */
+  readonly clusterKey: Uint8Array | undefined;
+}
+
+/**
+ * The cluster key of resolved options, found through their `peer` object (the part `Node.start`
+ * hands to the peer layer today). A bridge until `PeerLayerInit` carries `clusterKey` itself; a
+ * weak map, so the key appears in no enumerable field of the peer options.
+ */
+const clusterKeys = new WeakMap<object, Uint8Array>();
+
+/**
+ * The cluster key that {@linkcode resolveNodeOptions} attached to the `peer` options it returned,
+ * or `undefined` (open cluster, or options not made by it). Used by `startPeerLayer`.
+ *
+ * @example
+ * ```ts ignore
+ * const opts = resolveNodeOptions({ runtime, clusterKey });
+ * clusterKeyOf(opts.peer); // a copy of clusterKey
+ * ```
+ */
+export function clusterKeyOf(peer: Partial<PeerOptions>): Uint8Array | undefined {
+  return clusterKeys.get(peer);
 }
 
 /** The defaults of {@linkcode NodeOptions}. */
@@ -149,7 +181,8 @@ function checkPort(port: unknown, what: string): void {
 }
 
 /**
- * Fills in the defaults and checks the values. Throws {@linkcode InvalidArgumentError}.
+ * Fills in the defaults and checks the values (a `clusterKey` must be 16..1024 bytes). Throws
+ * {@linkcode InvalidArgumentError}.
  *
  * @example
  * ```ts ignore
@@ -177,6 +210,9 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
       throw new InvalidArgumentError(`timeout ${k} must be a positive number, got ${v}`);
     }
   }
+  const clusterKey = checkClusterKey(options.clusterKey);
+  const peer: Partial<PeerOptions> = { ...(options.peer ?? {}) };
+  if (clusterKey) clusterKeys.set(peer, clusterKey);
   return {
     runtime: options.runtime,
     dataDir: options.dataDir ?? NODE_DEFAULTS.dataDir,
@@ -189,9 +225,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     cacheFetched: options.cacheFetched ?? false,
     preferPeers: options.preferPeers ?? [],
     durability: options.durability ?? "fsync",
-    peer: options.peer ?? {},
+    peer,
     store: options.store,
     log: options.log ?? (() => {}),
+    clusterKey,
   };
 }
 
