@@ -24,6 +24,8 @@ export interface StartNodeOptions {
   readonly blockSize?: number;
   /** Where the node logs (to stderr, filtered by `--log-level`). */
   readonly log?: LogSink;
+  /** The private cluster's key (`--cluster-key-file`), raw bytes; absent: an open cluster. */
+  readonly clusterKey?: Uint8Array;
 }
 
 /** Log levels, least to most severe. */

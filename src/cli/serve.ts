@@ -16,6 +16,7 @@ import {
 } from "./address.ts";
 import { int, parseCommand, str } from "./args.ts";
 import { parseByteSize } from "./bytes.ts";
+import { readClusterKeyFile } from "./cluster_key_file.ts";
 import type { CliContext, LogLevel, LogSink, StartNodeOptions } from "./context.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { COMMAND_USAGE } from "./usage.ts";
@@ -29,6 +30,7 @@ const OPTIONS: ParseArgsOptionsConfig = {
   replication: { type: "string", short: "r" },
   "block-size": { type: "string" },
   "log-level": { type: "string" },
+  "cluster-key-file": { type: "string" },
   help: { type: "boolean", short: "h" },
 };
 
@@ -62,7 +64,9 @@ const DRAIN_MS = 5000;
 /**
  * Resolves `serve`'s arguments and environment into node options and the API address.
  * Defaults: listen `127.0.0.1:3000`, API `$DFS_API` else `127.0.0.1:5000`, data `$DFS_DATA`
- * else `.dfs/<p2p port>` (relative to the current directory), log level `$DFS_LOG` else `warn`.
+ * else `.dfs/<p2p port>` (relative to the current directory), log level `$DFS_LOG` else `warn`,
+ * cluster key file `$DFS_CLUSTER_KEY_FILE` else none (an open cluster). `clusterKeyFile` says
+ * where the key is (`serve` reads it); `what` names its source for error messages.
  */
 export function serveOptions(
   ctx: Pick<CliContext, "runtime" | "process" | "err">,
@@ -71,6 +75,7 @@ export function serveOptions(
   help: false;
   node: StartNodeOptions;
   api: { hostname: string; port: number };
+  clusterKeyFile?: { path: string; what: string };
 } {
   const p = parseCommand("serve", args, OPTIONS, 0, 0);
   if (p.values.help) return { help: true };
@@ -90,9 +95,20 @@ export function serveOptions(
       "serve",
     );
   }
+  const keyFlag = str(p, "cluster-key-file");
+  const keyEnv = ctx.process.env("DFS_CLUSTER_KEY_FILE");
+  const clusterKeyFile = keyFlag !== undefined
+    ? { path: keyFlag, what: "--cluster-key-file" }
+    : keyEnv !== undefined && keyEnv !== ""
+    ? { path: keyEnv, what: "$DFS_CLUSTER_KEY_FILE" }
+    : undefined;
+  if (clusterKeyFile && clusterKeyFile.path === "") {
+    throw new UsageError("--cluster-key-file expects a PATH", "serve");
+  }
   return {
     help: false,
     api,
+    ...(clusterKeyFile ? { clusterKeyFile } : {}),
     node: {
       runtime: ctx.runtime,
       listen,
@@ -106,16 +122,27 @@ export function serveOptions(
 }
 
 /**
- * Runs `dfs serve`: starts the node, serves the API, prints the node id, P2P address and API
- * URL on stdout, and on SIGINT/SIGTERM closes the API server, then the node, and returns 0.
- * A second signal during shutdown exits at once with 130.
+ * Runs `dfs serve`: reads the cluster key file if one is given, starts the node, serves the
+ * API, prints the node id, P2P address and API URL on stdout (never the key), and on
+ * SIGINT/SIGTERM closes the API server, then the node, and returns 0. A second signal during
+ * shutdown exits at once with 130.
  */
 export async function serve(ctx: CliContext, args: readonly string[]): Promise<number> {
-  const opts = serveOptions(ctx, args);
-  if (opts.help) {
+  const parsed = serveOptions(ctx, args);
+  if (parsed.help) {
     await ctx.out(COMMAND_USAGE.serve + "\n");
     return EXIT.OK;
   }
+  const keyFile = parsed.clusterKeyFile;
+  const opts = keyFile
+    ? {
+      ...parsed,
+      node: {
+        ...parsed.node,
+        clusterKey: await readClusterKeyFile(ctx.runtime.fs, keyFile.path, keyFile.what),
+      },
+    }
+    : parsed;
   let signals = 0;
   let stop!: (signal: string) => void;
   const stopped = new Promise<string>((resolve) => stop = resolve);

@@ -15,6 +15,7 @@ const CLIENT_OPTIONS =
 export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   serve: `usage: dfs [serve] [--listen HOST:PORT] [--data DIR] [--api HOST:PORT]
                  [--bootstrap ADDR,...] [--replication N] [--block-size BYTES] [--log-level LEVEL]
+                 [--cluster-key-file PATH]
 
 Starts a node and serves its HTTP API until SIGINT/SIGTERM.
 
@@ -25,6 +26,10 @@ Starts a node and serves its HTTP API until SIGINT/SIGTERM.
   -r, --replication N      copies of each file, the local one included (default: node's, 3)
       --block-size BYTES   block size for new files (e.g. 262144, 256KiB, 1MiB)
       --log-level LEVEL    node log on stderr: debug, info, warn, error (default $DFS_LOG, else warn)
+      --cluster-key-file PATH
+                           private cluster: only nodes with the same key file (its raw bytes,
+                           16..1024) may connect (default $DFS_CLUSTER_KEY_FILE, else an open
+                           cluster; make one: head -c 32 /dev/urandom > cluster.key)
   -h, --help               this help`,
   put: `usage: dfs put PATH|- [--name NAME] [--copies N] [--quiet] [--api URL] [--json]
 
