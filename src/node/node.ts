@@ -157,6 +157,7 @@ export class Node implements DfsNode {
         },
         peer: opts.peer,
         log: opts.log,
+        clusterKey: opts.clusterKey,
       });
     } catch (err) {
       await node.close().catch(() => {});

@@ -105,27 +105,6 @@ export interface ResolvedNodeOptions {
   readonly clusterKey: Uint8Array | undefined;
 }
 
-/**
- * The cluster key of resolved options, found through their `peer` object (the part `Node.start`
- * hands to the peer layer today). A bridge until `PeerLayerInit` carries `clusterKey` itself; a
- * weak map, so the key appears in no enumerable field of the peer options.
- */
-const clusterKeys = new WeakMap<object, Uint8Array>();
-
-/**
- * The cluster key that {@linkcode resolveNodeOptions} attached to the `peer` options it returned,
- * or `undefined` (open cluster, or options not made by it). Used by `startPeerLayer`.
- *
- * @example
- * ```ts ignore
- * const opts = resolveNodeOptions({ runtime, clusterKey });
- * clusterKeyOf(opts.peer); // a copy of clusterKey
- * ```
- */
-export function clusterKeyOf(peer: Partial<PeerOptions>): Uint8Array | undefined {
-  return clusterKeys.get(peer);
-}
-
 /** The defaults of {@linkcode NodeOptions}. */
 export const NODE_DEFAULTS: Readonly<{
   dataDir: string;
@@ -212,7 +191,6 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   }
   const clusterKey = checkClusterKey(options.clusterKey);
   const peer: Partial<PeerOptions> = { ...(options.peer ?? {}) };
-  if (clusterKey) clusterKeys.set(peer, clusterKey);
   return {
     runtime: options.runtime,
     dataDir: options.dataDir ?? NODE_DEFAULTS.dataDir,

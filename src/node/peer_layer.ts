@@ -42,6 +42,8 @@ export interface PeerLayerInit {
   readonly peer: Partial<PeerOptions>;
   /** Log sink. */
   readonly log: NodeLogger;
+  /** The cluster key: only peers holding it complete a handshake (undefined: open cluster). */
+  readonly clusterKey?: Uint8Array;
 }
 
 /** A running peer layer as the node sees it. */

@@ -18,7 +18,7 @@ import type { PeerConnection, RequestHandler } from "../peer/peer_connection.ts"
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import { fromWireNameRecord, toWireNameRecord } from "./name_wire.ts";
 import { validateName } from "./names.ts";
-import { clusterKeyOf, formatAddress } from "./options.ts";
+import { formatAddress } from "./options.ts";
 import type { NameService, PeerLayer, PeerLayerInit } from "./peer_layer.ts";
 import type { RemoteCallOptions, RemotePeer } from "./remote.ts";
 import type { NameRecord, PeerSummary } from "./types.ts";
@@ -46,7 +46,7 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
     options: init.peer,
     log: init.log,
     capabilities: [NAMES_CAPABILITY],
-    clusterKey: clusterKeyOf(init.peer),
+    clusterKey: init.clusterKey,
   });
   manager.handle(MessageType.NAME_GET, serveNameGet(init.names));
   manager.handle(MessageType.NAME_PUT, serveNamePut(init.names));
