@@ -58,8 +58,14 @@ export async function leaseRead(
     throw err;
   }
   const pooled = bytes.buffer === buffer.buffer;
+  let released = false;
   return {
     bytes,
-    release: (reuse = true) => pool.release(buffer, reuse || !pooled),
+    release: (reuse = true) => {
+      // Once only: a late second call must not take the buffer back from its next holder.
+      if (released) return;
+      released = true;
+      pool.release(buffer, reuse || !pooled);
+    },
   };
 }

@@ -90,6 +90,17 @@ Deno.test("socket_readable_delivers_pending_bytes_before_a_clean_end", async () 
   assert.equal(await byobRead(reader, 8), null);
 });
 
+Deno.test("socket_readable_keeps_bytes_of_a_clean_end_when_an_error_follows", async () => {
+  const fake = fakeSocket();
+  const source = new SocketReadable(fake.socket);
+  source.receive(bytes(1, 2, 3), true);
+  source.finish(); // the peer's FIN, bytes still unread
+  source.finish(new Error("ECONNRESET")); // then our write hits a reset
+  const reader = source.readable.getReader({ mode: "byob" });
+  assert.deepEqual(await byobRead(reader, 8), bytes(1, 2, 3));
+  assert.equal(await byobRead(reader, 8), null);
+});
+
 Deno.test("socket_readable_ends_a_waiting_byob_read_as_done", async () => {
   const source = new SocketReadable(fakeSocket().socket);
   const reader = source.readable.getReader({ mode: "byob" });

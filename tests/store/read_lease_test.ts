@@ -74,6 +74,26 @@ Deno.test("lease_read_reuses_one_buffer_across_reads", async () => {
   await store.close();
 });
 
+Deno.test("a_late_second_release_does_not_take_the_buffer_from_its_next_holder", async () => {
+  const store = await openStore();
+  const pool = new ReadBufferPool({ bufferSize: entryFileSize(4096), maxBuffers: 1 });
+  const a = rng.bytes(1000);
+  const b = rng.bytes(1200);
+  const c = rng.bytes(1400);
+  const [idA, idB, idC] = await Promise.all([a, b, c].map((x) => store.put(x)));
+  const first = await leaseRead(store, idA, pool);
+  first.release();
+  const second = await leaseRead(store, idB, pool); // the same buffer, lent again
+  first.release(); // late: must be ignored
+  assert.equal(pool.lent, 1, "the second holder still has the buffer");
+  const third = await leaseRead(store, idC, pool); // the pool has nothing idle: a fresh array
+  assert.deepEqual(second.bytes, b, "the second holder's bytes were overwritten");
+  assert.deepEqual(third.bytes, c);
+  second.release();
+  third.release();
+  await store.close();
+});
+
 Deno.test("lease_read_gives_the_buffer_back_when_the_read_fails", async () => {
   const store = await openStore();
   const pool = new ReadBufferPool({ bufferSize: entryFileSize(4096), maxBuffers: 1 });

@@ -118,6 +118,9 @@ export class SocketReadable {
   /** Ends the stream: cleanly without `error` (after pending bytes are read), else with it. */
   finish(error?: unknown): void {
     if (this.#done) return;
+    // The stream already ended cleanly (bytes still pending): a later error (e.g. our own write
+    // hitting a reset after the peer's FIN) must not lose what the peer sent before its end.
+    if (this.#endPending) return;
     if (error !== undefined) {
       this.#done = true;
       this.#pending = EMPTY;
