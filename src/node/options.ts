@@ -101,7 +101,10 @@ export interface ResolvedNodeOptions {
   readonly store: BlockStore | undefined;
   /** Log sink. */
   readonly log: NodeLogger;
-  /** The cluster key (a private copy), or `undefined` for an open cluster. Never logged. */
+  /**
+   * The cluster key (a private copy), or `undefined` for an open cluster. Not enumerable, so
+   * printing or serialising the options never shows it.
+   */
   readonly clusterKey: Uint8Array | undefined;
 }
 
@@ -191,7 +194,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   }
   const clusterKey = checkClusterKey(options.clusterKey);
   const peer: Partial<PeerOptions> = { ...(options.peer ?? {}) };
-  return {
+  const resolved: Omit<ResolvedNodeOptions, "clusterKey"> = {
     runtime: options.runtime,
     dataDir: options.dataDir ?? NODE_DEFAULTS.dataDir,
     listen: parseAddress(options.listen ?? NODE_DEFAULTS.listen),
@@ -206,8 +209,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     peer,
     store: options.store,
     log: options.log ?? (() => {}),
-    clusterKey,
   };
+  // Not enumerable: printing or serialising the options (`node.options`) shows no key bytes.
+  Object.defineProperty(resolved, "clusterKey", { value: clusterKey, enumerable: false });
+  return resolved as ResolvedNodeOptions;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -23,7 +23,10 @@
  * both sides (reason `BAD_SIGNATURE`; the local error says the peer may not be in this cluster,
  * the ERROR sent to the peer stays generic) and the connection never carries a request. Nothing
  * changes on the wire: HELLO and AUTH keep their format, and the key never leaves the node. The
- * key authenticates membership only; traffic is still not encrypted.
+ * key checks membership only: no traffic is bound to the handshake or encrypted, so an on-path
+ * attacker (or an outsider relaying between two members) can still inject after it. It is not the
+ * standard construction the architecture asks of authenticated traffic; Noise `XXpsk3` keyed by
+ * the same bytes is the intended replacement.
  *
  * Extensibility: HELLO carries `capabilities`. Channel encryption will be negotiated there
  * (e.g. a "noise/1" capability switching to a Noise XX handshake keyed by these Ed25519

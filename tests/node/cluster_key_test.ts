@@ -44,8 +44,11 @@ t("resolved_options_keep_a_private_copy_of_the_cluster_key", async () => {
   key.fill(0);
   assert.deepEqual(opts.clusterKey, new Uint8Array(32).fill(5));
   assert.equal(resolveNodeOptions({ runtime: memoryRuntime() }).clusterKey, undefined);
-  // Not an enumerable field of the peer options the peer layer receives.
+  // Not an enumerable field of the peer options the peer layer receives, nor of the options
+  // (`node.options`): printing or serialising them shows no key bytes.
   assert.deepEqual(Object.keys(opts.peer), []);
+  assert.ok(!Object.keys(opts).includes("clusterKey"));
+  assert.ok(!JSON.stringify({ ...opts, runtime: undefined, log: undefined }).includes("5,5,5"));
   await Promise.resolve();
 });
 
