@@ -7,8 +7,8 @@
  *
  * - A **holder** process has the data as 256 KiB block files in a directory (page cache). Per
  *   request it sends the list of block sizes and SHA-256 digests, then every block: read from
- *   disk (synchronous reads, the cheapest here), verified (SHA-256, compared with its digest), written raw to the
- *   socket. No framing, no request ids, no headers per block.
+ *   disk (synchronous reads, the cheapest here), verified (SHA-256, compared with its digest),
+ *   written raw to the socket. No framing, no request ids, no headers per block.
  * - A **fetcher** process serves HTTP (`Deno.serve`). Per HTTP request it connects to the
  *   holder, reads every block straight into a fresh buffer of its size (no copy), verifies it
  *   (SHA-256) and enqueues it on the response stream (pull-based, so the socket backpressures).
@@ -17,10 +17,11 @@
  *
  * That is what ARCHITECTURE decision 1 (verify when read from disk and when it arrives from a
  * peer) plus two loopback hops cost, with the framing, scheduling and bookkeeping of a real
- * node removed: the best a remote get through an HTTP API can do here. The script prints the
- * `--verify` (default `both`) drops the holder's or both hashes, to show what verification costs.
- * throughput (median of `--runs`), the CPU each process spent per get (user + system from
- * `/proc/<pid>/stat`) and the raw loopback baseline of the same run, as one JSON line.
+ * node removed: the best a remote get through an HTTP API can do here. `--verify` (default
+ * `both`) drops the holder's or both hashes, to show what verification costs. After one warm-up
+ * get, the script prints the throughput (median of `--runs`), the CPU each process spent per get
+ * (user + system from `/proc/<pid>/stat`) and the raw loopback baseline of the same run, as one
+ * JSON line.
  *
  * @module
  */

@@ -40,6 +40,7 @@ export class ReadBufferPool {
   readonly #idle: Uint8Array[] = [];
   readonly #lent = new Set<Uint8Array>();
 
+  /** Makes an empty pool; throws `InvalidArgumentError` unless both sizes are positive integers. */
   constructor(options: ReadBufferPoolOptions) {
     const { bufferSize, maxBuffers } = options;
     if (!Number.isInteger(bufferSize) || bufferSize < 1) {
