@@ -151,3 +151,35 @@ Deno.test("a_bad_bootstrap_address_prints_the_serve_usage", async () => {
   assert.match(lines[1], /^usage: dfs \[serve\] /);
   assert.equal(lines.at(-1), 'Run "dfs help serve" for more.');
 });
+
+Deno.test("serve_with_a_cluster_key_prints_its_banner_and_none_of_the_key", async () => {
+  const keyDir = await Deno.makeTempDir({ prefix: "dfs-serve-key-" });
+  try {
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    await Deno.writeFile(`${keyDir}/cluster.key`, key);
+    await withServe(
+      [
+        "serve",
+        "--listen",
+        ":0",
+        "--api",
+        "127.0.0.1:0",
+        "--data",
+        "$DIR/node",
+        "--cluster-key-file",
+        `${keyDir}/cluster.key`,
+      ],
+      async ({ proc, node, started }) => {
+        assert.match(proc.stdout, new RegExp(`^dfs 0\\.1\\.0 node ${node.nodeId}\n`));
+        assert.deepEqual(started[0].clusterKey, key);
+        const hex = Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("");
+        for (const text of [proc.stdout, proc.stderr]) {
+          assert.ok(!text.includes(hex) && !text.includes(key.join(",")), text);
+        }
+        await Promise.resolve();
+      },
+    );
+  } finally {
+    await Deno.remove(keyDir, { recursive: true });
+  }
+});

@@ -410,3 +410,25 @@ Deno.test("bootstrap_attempted_resolves_after_the_first_dials_connected_or_faile
     await Promise.all([a.manager.shutdown(), b.manager.shutdown()]);
   }
 });
+
+Deno.test("bootstrap_attempted_is_bounded_by_the_handshake_timeout_of_a_silent_address", async () => {
+  const net = new MemoryNetwork();
+  // Accepts connections and never says a word.
+  const held: { close(): void }[] = [];
+  const silent = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => held.push(conn));
+  const b = await node(net, {
+    bootstrap: [`127.0.0.1:${silent.address.port}`],
+    options: { handshakeTimeoutMs: 200, connectTimeoutMs: 200 },
+  });
+  try {
+    const t0 = performance.now();
+    await b.manager.bootstrapAttempted();
+    const waited = performance.now() - t0;
+    assert.equal(b.manager.connections().length, 0);
+    assert.ok(waited >= 100, `resolved after ${waited} ms: it did not wait for the attempt`);
+  } finally {
+    await b.manager.shutdown();
+    for (const c of held) c.close();
+    silent.close();
+  }
+});
