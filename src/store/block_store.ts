@@ -164,6 +164,14 @@ export class FsBlockStore implements BlockStore {
   #closed = false;
   #tmpCounter = 0;
   readonly #tmpPrefix: string;
+  /**
+   * Entries and their bytes, kept up to date by every write and delete once `stats()` counted
+   * them (undefined until then, and again after a quarantine or a clear: recounted lazily).
+   */
+  #counts: { count: number; bytes: number } | undefined;
+  #counting: Promise<void> | undefined;
+  /** While counts are kept: one replace-or-remove at a time per entry path (exact counts). */
+  readonly #pathLocks = new Map<string, Promise<void>>();
 
   private constructor(options: StoreOptions, root: string) {
     this.#fs = options.fs;
@@ -367,12 +375,18 @@ export class FsBlockStore implements BlockStore {
   /** Removes an entry; resolves `true` when it existed. Reads already loading it complete. */
   async delete(key: StoreKey): Promise<boolean> {
     this.#checkOpen();
-    const path = await this.#pathOf(normalizeKey(key));
-    const st = await this.#fs.stat(path);
-    if (!st || !st.isFile) return false;
-    await this.#fs.remove(path);
-    if (this.#fsync) await this.#fs.syncDir(parentOf(path));
-    return true;
+    const k = normalizeKey(key);
+    const path = await this.#pathOf(k);
+    const remove = async (): Promise<boolean> => {
+      const before = this.#counts ? await this.#bodySize(path, k) : undefined;
+      const st = await this.#fs.stat(path);
+      if (!st || !st.isFile) return false;
+      await this.#fs.remove(path);
+      if (before !== undefined && before !== null) this.#countChange(-1, -before);
+      if (this.#fsync) await this.#fs.syncDir(parentOf(path));
+      return true;
+    };
+    return this.#counts ? await this.#exclusive(path, remove) : await remove();
   }
 
   /**
@@ -384,6 +398,7 @@ export class FsBlockStore implements BlockStore {
     const trash = `${this.#tmpDir}/clear-${this.#tmpPrefix}-${++this.#tmpCounter}`;
     this.#dirs.clear();
     await this.#fs.rename(this.#dataDir, trash);
+    this.#counts = undefined; // recounted (an empty walk) on the next stats()
     await this.#fs.mkdir(this.#dataDir);
     if (this.#fsync) await this.#fs.syncDir(this.#root);
     this.#dirs.set(this.#dataDir, Promise.resolve());
@@ -419,15 +434,28 @@ export class FsBlockStore implements BlockStore {
     }
   }
 
-  /** Counts entries and their bytes (walks the store, reading each header). */
+  /**
+   * Counts entries and their bytes. The first call walks the store (reading each header); from
+   * then on every write and delete keeps the counts up to date, so later calls cost nothing.
+   * Exact, except for writes and deletes that run while that first walk does (each may be
+   * counted or not) until the next full count, which a quarantine or a `clear()` triggers.
+   */
   async stats(): Promise<StoreStats> {
-    let count = 0;
-    let bytes = 0;
-    for await (const entry of this.list()) {
-      count++;
-      bytes += entry.size;
+    this.#checkOpen();
+    if (!this.#counts) {
+      this.#counting ??= (async () => {
+        let count = 0;
+        let bytes = 0;
+        for await (const entry of this.list()) {
+          count++;
+          bytes += entry.size;
+        }
+        this.#counts = { count, bytes };
+      })().finally(() => this.#counting = undefined);
+      await this.#counting;
     }
-    return { count, bytes };
+    const counts = this.#counts ?? { count: 0, bytes: 0 };
+    return { count: counts.count, bytes: counts.bytes };
   }
 
   /** Waits for in-flight writes, then refuses further use. Idempotent. */
@@ -542,16 +570,28 @@ export class FsBlockStore implements BlockStore {
       throwIfAborted(signal);
       const dir = parentOf(path);
       await this.#ensureDir(dir);
-      try {
-        await this.#fs.rename(tmp, path);
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-        // A concurrent clear() removed the directory: create it again and retry once.
-        this.#dirs.clear();
-        await this.#ensureDir(dir);
-        await this.#fs.rename(tmp, path);
+      const place = async () => {
+        try {
+          await this.#fs.rename(tmp, path);
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+          // A concurrent clear() removed the directory: create it again and retry once.
+          this.#dirs.clear();
+          await this.#ensureDir(dir);
+          await this.#fs.rename(tmp, path);
+        }
+        renamed = true;
+      };
+      if (this.#counts) {
+        const counted = key;
+        await this.#exclusive(path, async () => {
+          const before = await this.#bodySize(path, counted);
+          await place();
+          this.#countChange(before === null ? 1 : 0, body.length - (before ?? 0));
+        });
+      } else {
+        await place();
       }
-      renamed = true;
       if (this.#fsync) await this.#fs.syncDir(dir);
     } finally {
       if (!renamed) await this.#fs.remove(tmp).catch(() => {});
@@ -652,10 +692,49 @@ export class FsBlockStore implements BlockStore {
   }
 
   /** Moves a bad entry file into the quarantine directory (ignoring a file already gone). */
+  /**
+   * The body size of the entry at `path`, or `null` when there is none. A content-id entry's
+   * header length follows from its id; a keyed entry's header is read.
+   */
+  async #bodySize(path: string, k: NormalizedKey): Promise<number | null> {
+    const st = await this.#fs.stat(path);
+    if (!st || !st.isFile) return null;
+    if (k.id) return Math.max(0, st.size - headerLength(k.id.bytes.length, 0));
+    try {
+      return decodeHeader(await this.#readHead(path, st.size)).size;
+    } catch {
+      this.#counts = undefined; // unreadable: count afresh next time
+      return 0;
+    }
+  }
+
+  #countChange(entries: number, bytes: number): void {
+    if (!this.#counts) return;
+    this.#counts.count += entries;
+    this.#counts.bytes += bytes;
+  }
+
+  /** Runs `fn` after every earlier call for the same `path` settled. */
+  async #exclusive<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#pathLocks.get(path);
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => done = resolve);
+    this.#pathLocks.set(path, mine);
+    try {
+      if (before) await before;
+      return await fn();
+    } finally {
+      done();
+      if (this.#pathLocks.get(path) === mine) this.#pathLocks.delete(path);
+    }
+  }
+
   async #quarantine(path: string): Promise<void> {
     const name = path.slice(path.lastIndexOf("/") + 1);
     const target = `${this.#quarantineDir}/${name}.${this.#tmpPrefix}-${++this.#tmpCounter}`;
     try {
+      // Rare, and the entry's size is not to be trusted: count afresh next time.
+      this.#counts = undefined;
       await this.#fs.rename(path, target);
       if (this.#fsync) await this.#fs.syncDir(parentOf(path));
     } catch (err) {

@@ -1,0 +1,95 @@
+/**
+ * `FsBlockStore.stats()`: counted once by a walk, then kept up to date by writes and deletes
+ * (exact, checked against a fresh count), recounted after a quarantine or a clear.
+ */
+
+import assert from "node:assert/strict";
+import { ContentId } from "../../src/id/content_id.ts";
+import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
+import type { FileInfo } from "../../src/runtime/types.ts";
+import { FsBlockStore } from "../../src/store/block_store.ts";
+import { makeRng, testSeed, withSeed } from "../util/prng.ts";
+import { filesUnder, overwrite } from "./store_suite.ts";
+
+const SEED = testSeed(0x57a75);
+
+/** A memory file system that counts directory listings (a walk lists every directory). */
+class CountingFs extends MemoryFileSystem {
+  listings = 0;
+  override readDir(path: string): AsyncIterable<FileInfo> {
+    this.listings++;
+    return super.readDir(path);
+  }
+}
+
+/** What a store opened afresh on the same files counts. */
+async function recount(fs: MemoryFileSystem): Promise<{ count: number; bytes: number }> {
+  const fresh = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  const stats = await fresh.stats();
+  await fresh.close();
+  return stats;
+}
+
+Deno.test("stats_after_the_first_count_follow_every_write_and_delete_exactly", async () => {
+  await withSeed(SEED, async () => {
+    const rng = makeRng(SEED);
+    const fs = new CountingFs();
+    const store = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+    await store.put(rng.bytes(100));
+    assert.deepEqual(await store.stats(), { count: 1, bytes: 100 }); // the first count
+    const blocks: Uint8Array[] = [];
+    const keys = ["file:a", "file:b", "name:c", "a key with spaces"];
+    for (let round = 0; round < 200; round++) {
+      const op = rng.int(6);
+      if (op === 0) {
+        const b = rng.bytes(rng.int(3000));
+        blocks.push(b);
+        await store.put(b);
+      } else if (op === 1 && blocks.length > 0) {
+        // The same block again, twice at once: one entry, counted once.
+        const b = blocks[rng.int(blocks.length)];
+        await Promise.all([store.put(b), store.put(b)]);
+      } else if (op === 2) {
+        // A keyed entry written (or replaced by one of another size), sometimes concurrently.
+        const key = keys[rng.int(keys.length)];
+        const writes = [store.write(key, rng.bytes(rng.int(2000)))];
+        if (rng.int(2) === 0) writes.push(store.write(key, rng.bytes(rng.int(2000))));
+        await Promise.all(writes);
+      } else if (op === 3 && blocks.length > 0) {
+        await store.delete(await ContentId.of(blocks[rng.int(blocks.length)]));
+      } else if (op === 4) {
+        await store.delete(keys[rng.int(keys.length)]);
+      } else {
+        // Deleting something that is not there changes nothing.
+        await store.delete(await ContentId.of(rng.bytes(8)));
+      }
+    }
+    const before = fs.listings;
+    const kept = await store.stats();
+    assert.equal(fs.listings, before, "stats() walked the store again");
+    assert.deepEqual(kept, await recount(fs));
+    await store.close();
+  });
+});
+
+Deno.test("stats_are_counted_afresh_after_a_quarantine_and_a_clear", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  const ids = [];
+  for (let i = 0; i < 4; i++) ids.push(await store.put(new TextEncoder().encode(`block ${i}`)));
+  assert.equal((await store.stats()).count, 4);
+  // Rot one entry on disk: the verified read quarantines it, the counts follow.
+  const [path] = (await filesUnder(fs, "/s/data")).filter((p) => p.startsWith("ids/"));
+  const rotten = new Uint8Array(await fs.readFile(`/s/data/${path}`));
+  rotten[rotten.length - 1] ^= 1;
+  await overwrite(fs, `/s/data/${path}`, rotten);
+  const results = await Promise.allSettled(ids.map((id) => store.readBytes(id)));
+  assert.equal(results.filter((r) => r.status === "rejected").length, 1);
+  assert.deepEqual(await store.stats(), await recount(fs));
+  assert.equal((await store.stats()).count, 3);
+  await store.clear();
+  assert.deepEqual(await store.stats(), { count: 0, bytes: 0 });
+  await store.put(new TextEncoder().encode("after clear"));
+  assert.deepEqual(await store.stats(), { count: 1, bytes: 11 });
+  await store.close();
+});
