@@ -66,7 +66,12 @@ export { ContentId, type HashAlgorithm, InvalidIdError } from "./src/id/content_
 
 export { type Durability, FsBlockStore, type StoreOptions } from "./src/store/block_store.ts";
 export { casPathTransform, defaultPathTransform, type PathTransform } from "./src/store/mod.ts";
-export { CorruptBlockError, EntryTooLargeError, InvalidKeyError } from "./src/store/errors.ts";
+export {
+  CorruptBlockError,
+  EntryTooLargeError,
+  InvalidKeyError,
+  StoreFullError,
+} from "./src/store/errors.ts";
 export type * from "./src/store/types.ts";
 
 export {

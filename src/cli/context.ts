@@ -22,6 +22,8 @@ export interface StartNodeOptions {
   readonly replication?: number;
   /** Block size in bytes for new files. */
   readonly blockSize?: number;
+  /** Most bytes the node's store may hold (`--max-store`); absent: no bound. */
+  readonly maxStoreBytes?: number;
   /** Where the node logs (to stderr, filtered by `--log-level`). */
   readonly log?: LogSink;
   /** The private cluster's key (`--cluster-key-file`), raw bytes; absent: an open cluster. */

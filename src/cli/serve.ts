@@ -29,6 +29,7 @@ const OPTIONS: ParseArgsOptionsConfig = {
   bootstrap: { type: "string", short: "b", multiple: true },
   replication: { type: "string", short: "r" },
   "block-size": { type: "string" },
+  "max-store": { type: "string" },
   "log-level": { type: "string" },
   "cluster-key-file": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -88,6 +89,8 @@ export function serveOptions(
   const replication = int(p, "replication", "serve");
   const blockText = str(p, "block-size");
   const blockSize = blockText === undefined ? undefined : parseByteSize(blockText, "--block-size");
+  const maxText = str(p, "max-store") ?? ctx.process.env("DFS_MAX_STORE");
+  const maxStoreBytes = maxText === undefined ? undefined : parseByteSize(maxText, "--max-store");
   const level = str(p, "log-level") ?? ctx.process.env("DFS_LOG") ?? "warn";
   if (!(LEVELS as readonly string[]).includes(level)) {
     throw new UsageError(
@@ -116,6 +119,7 @@ export function serveOptions(
       bootstrap,
       ...(replication !== undefined ? { replication } : {}),
       ...(blockSize !== undefined ? { blockSize } : {}),
+      ...(maxStoreBytes !== undefined ? { maxStoreBytes } : {}),
       log: stderrLogger(ctx, level as LogLevel),
     },
   };

@@ -15,7 +15,7 @@ const CLIENT_OPTIONS =
 export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   serve: `usage: dfs [serve] [--listen HOST:PORT] [--data DIR] [--api HOST:PORT]
                  [--bootstrap ADDR,...] [--replication N] [--block-size BYTES] [--log-level LEVEL]
-                 [--cluster-key-file PATH]
+                 [--max-store BYTES] [--cluster-key-file PATH]
 
 Starts a node and serves its HTTP API until SIGINT/SIGTERM.
 
@@ -25,6 +25,8 @@ Starts a node and serves its HTTP API until SIGINT/SIGTERM.
   -b, --bootstrap ADDR,... peers to join through (repeatable, comma-separated)
   -r, --replication N      copies of each file, the local one included (default: node's, 3)
       --block-size BYTES   block size for new files (e.g. 262144, 256KiB, 1MiB)
+      --max-store BYTES    most bytes this node stores (e.g. 50GiB; default $DFS_MAX_STORE, else
+                           no bound); past it puts fail and peers' blocks are refused
       --log-level LEVEL    node log on stderr: debug, info, warn, error (default $DFS_LOG, else warn)
       --cluster-key-file PATH
                            private cluster: only nodes with the same key file (its raw bytes,

@@ -131,6 +131,7 @@ export class Node implements DfsNode {
           fs,
           root: `${opts.dataDir}/blocks`,
           durability: opts.durability,
+          maxBytes: opts.maxStoreBytes,
         });
       node = new Node(opts, identity.nodeIdHex, store, await FileIndex.load(store));
     } catch (err) {

@@ -55,6 +55,12 @@ export interface NodeOptions {
   readonly preferPeers?: readonly string[];
   /** Flush every block write to disk (`"fsync"`, the default) or leave it to the OS (`"none"`). */
   readonly durability?: "fsync" | "none";
+  /**
+   * Most bytes the node's store may hold (default: no bound). Past it, puts fail with
+   * `StoreFullError` and peers' blocks are refused (they answer LIMIT; the put that sent them
+   * reports fewer copies).
+   */
+  readonly maxStoreBytes?: number;
   /** Peer layer knobs (heartbeats, limits, backoff). */
   readonly peer?: Partial<PeerOptions>;
   /** Use this store instead of opening one under `dataDir` (tests). The node closes it. */
@@ -95,6 +101,8 @@ export interface ResolvedNodeOptions {
   readonly preferPeers: readonly string[];
   /** Store durability. */
   readonly durability: "fsync" | "none";
+  /** Most bytes the store may hold, or `undefined` for no bound. */
+  readonly maxStoreBytes: number | undefined;
   /** Peer layer knobs. */
   readonly peer: Partial<PeerOptions>;
   /** A store given by the caller, if any. */
@@ -182,6 +190,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (!Number.isInteger(blockSize) || blockSize < 1024 || blockSize > 4 * 1024 * 1024) {
     throw new InvalidArgumentError(`blockSize must be 1 KiB..4 MiB, got ${blockSize}`);
   }
+  const max = options.maxStoreBytes;
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 0)) {
+    throw new InvalidArgumentError(`maxStoreBytes must be a non-negative integer, got ${max}`);
+  }
   const concurrency = options.concurrency ?? NODE_DEFAULTS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new InvalidArgumentError(`concurrency must be 1..64, got ${concurrency}`);
@@ -206,6 +218,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     cacheFetched: options.cacheFetched ?? false,
     preferPeers: options.preferPeers ?? [],
     durability: options.durability ?? "fsync",
+    maxStoreBytes: options.maxStoreBytes,
     peer,
     store: options.store,
     log: options.log ?? (() => {}),

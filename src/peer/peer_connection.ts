@@ -1084,6 +1084,7 @@ function wireErrorOf(err: unknown): [number, string] {
     if (err.code === "NOT_FOUND") return [WireErrorCode.NOT_FOUND, err.message];
     if (err.code === "CORRUPT_BLOCK") return [WireErrorCode.CORRUPT, err.message];
     if (err.code === "INVALID_ID") return [WireErrorCode.BAD_REQUEST, err.message];
+    if (err.code === "STORE_FULL") return [WireErrorCode.LIMIT, err.message];
   }
   return [WireErrorCode.INTERNAL, errorText(err)];
 }

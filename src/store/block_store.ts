@@ -66,7 +66,12 @@ import {
   MAX_HEADER_BYTES,
 } from "./entry_header.ts";
 import type { EntryHeader } from "./entry_header.ts";
-import { CorruptBlockError, EntryTooLargeError, StoreClosedError } from "./errors.ts";
+import {
+  CorruptBlockError,
+  EntryTooLargeError,
+  StoreClosedError,
+  StoreFullError,
+} from "./errors.ts";
 import { type NormalizedKey, normalizeKey } from "./key.ts";
 import {
   defaultPathTransform,
@@ -128,6 +133,12 @@ export interface StoreOptions {
   readonly maxEntrySize?: number;
   /** Hash for keyed entries and `put` when a write does not name one (default SHA-256). */
   readonly defaultAlgorithm?: HashAlgorithm;
+  /**
+   * Most bytes the entries may hold together (default: no bound). A write that would go over it
+   * is refused with {@linkcode StoreFullError} (rewriting an entry that exists is not). The store
+   * counts its entries once when opened (in the background; the first writes wait for it).
+   */
+  readonly maxBytes?: number;
 }
 
 const ID_BYTES: Record<HashAlgorithm, number> = { "sha-256": 34, "sha-1": 22 };
@@ -158,6 +169,9 @@ export class FsBlockStore implements BlockStore {
   readonly #fsync: boolean;
   readonly #maxEntrySize: number;
   readonly #defaultAlgorithm: HashAlgorithm;
+  readonly #maxBytes: number | undefined;
+  /** Bytes of writes under way that passed the `maxBytes` check and are not counted yet. */
+  #reserved = 0;
   /** Directories known to exist (and, with fsync, to be flushed into their parent). */
   readonly #dirs = new Map<string, Promise<void>>();
   readonly #inflight = new Set<Promise<unknown>>();
@@ -184,6 +198,7 @@ export class FsBlockStore implements BlockStore {
     this.#fsync = (options.durability ?? "fsync") === "fsync";
     this.#maxEntrySize = options.maxEntrySize ?? DEFAULT_MAX_ENTRY_SIZE;
     this.#defaultAlgorithm = options.defaultAlgorithm ?? DEFAULT_HASH;
+    this.#maxBytes = options.maxBytes;
     this.#tmpPrefix = toHex(crypto.getRandomValues(new Uint8Array(6)));
   }
 
@@ -208,6 +223,10 @@ export class FsBlockStore implements BlockStore {
     }
     const alg = options.defaultAlgorithm ?? DEFAULT_HASH;
     if (!(alg in ID_BYTES)) throw new InvalidArgumentError(`unknown hash algorithm ${String(alg)}`);
+    const maxBytes = options.maxBytes;
+    if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes < 0)) {
+      throw new InvalidArgumentError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
+    }
     const store = new FsBlockStore(options, root);
     const fs = options.fs;
     await fs.mkdir(root, { recursive: true });
@@ -217,6 +236,8 @@ export class FsBlockStore implements BlockStore {
     await fs.mkdir(store.#quarantineDir);
     if (store.#fsync) await fs.syncDir(root);
     store.#dirs.set(store.#dataDir, Promise.resolve());
+    // A bounded store needs its counts: take them now, behind the first writes.
+    if (maxBytes !== undefined) store.stats().catch(() => {});
     return store;
   }
 
@@ -582,12 +603,25 @@ export class FsBlockStore implements BlockStore {
         }
         renamed = true;
       };
+      if (this.#maxBytes !== undefined && !this.#counts) await this.stats();
       if (this.#counts) {
         const counted = key;
         await this.#exclusive(path, async () => {
           const before = await this.#bodySize(path, counted);
-          await place();
-          this.#countChange(before === null ? 1 : 0, body.length - (before ?? 0));
+          const grows = body.length - (before ?? 0);
+          const limit = this.#maxBytes;
+          const used = (this.#counts?.bytes ?? 0) + this.#reserved;
+          if (limit !== undefined && grows > 0 && used + grows > limit) {
+            throw new StoreFullError(used, grows, limit);
+          }
+          const reserved = Math.max(0, grows);
+          this.#reserved += reserved;
+          try {
+            await place();
+            this.#countChange(before === null ? 1 : 0, grows);
+          } finally {
+            this.#reserved -= reserved;
+          }
         });
       } else {
         await place();

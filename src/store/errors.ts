@@ -65,6 +65,29 @@ export class EntryTooLargeError extends DfsError {
 }
 
 /**
+ * A write would take the store over its `maxBytes` (the sum of its entries' sizes). Nothing was
+ * written. Code `STORE_FULL`.
+ */
+export class StoreFullError extends DfsError {
+  /** The configured bound in bytes. */
+  readonly limit: number;
+  /** Bytes held (and being written) when the write was refused. */
+  readonly used: number;
+  /** Bytes the refused write needed. */
+  readonly needed: number;
+  /** Creates the error. */
+  constructor(used: number, needed: number, limit: number) {
+    super(
+      "STORE_FULL",
+      `store is full: ${used} of ${limit} bytes used, ${needed} more refused (maxBytes)`,
+    );
+    this.limit = limit;
+    this.used = used;
+    this.needed = needed;
+  }
+}
+
+/**
  * A key, or a path segment produced for it by a path transform, is not acceptable (empty, too
  * long, not well-formed Unicode, or a segment that could leave the store's root). Code
  * `INVALID_KEY`.

@@ -19,6 +19,7 @@ export {
   EntryTooLargeError,
   InvalidKeyError,
   StoreClosedError,
+  StoreFullError,
 } from "./errors.ts";
 export {
   casPathTransform,

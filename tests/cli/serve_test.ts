@@ -183,3 +183,44 @@ Deno.test("serve_with_a_cluster_key_prints_its_banner_and_none_of_the_key", asyn
     await Deno.remove(keyDir, { recursive: true });
   }
 });
+
+Deno.test("serve_takes_max_store_from_the_flag_or_the_environment", async () => {
+  await withServe(
+    ["serve", "--listen", ":0", "--api", "127.0.0.1:0", "--data", "$DIR/n", "--max-store", "50GiB"],
+    async ({ started }) => {
+      assert.equal(started[0].maxStoreBytes, 50 * 1024 ** 3);
+      await Promise.resolve();
+    },
+  );
+  await withServe(
+    ["serve", "--listen", ":0", "--api", "127.0.0.1:0", "--data", "$DIR/n"],
+    async ({ started }) => {
+      assert.equal(started[0].maxStoreBytes, undefined);
+      await Promise.resolve();
+    },
+  );
+  const proc = new FakeProcess(["--listen", ":0", "--api", ":0", "--data", "/nowhere"]);
+  proc.vars.set("DFS_MAX_STORE", "1MiB");
+  const seen: StartNodeOptions[] = [];
+  await main(testRuntime(proc), {
+    startNode: (o) => {
+      seen.push(o);
+      return Promise.reject(new Error("stop here"));
+    },
+  });
+  assert.equal(seen[0].maxStoreBytes, 1024 * 1024);
+});
+
+Deno.test("a_bad_max_store_prints_the_serve_usage", async () => {
+  const proc = new FakeProcess(["--listen", ":0", "--max-store", "lots"]);
+  const code = await main(testRuntime(proc), {
+    startNode: () => Promise.reject(new Error("must not start")),
+  });
+  assert.equal(code, EXIT.USAGE);
+  const lines = proc.stderr.trimEnd().split("\n");
+  assert.equal(
+    lines[0],
+    'dfs: error: --max-store expects a positive size like 262144 or 256KiB, got "lots"',
+  );
+  assert.match(lines[1], /^usage: dfs \[serve\] /);
+});
