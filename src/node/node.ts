@@ -85,6 +85,8 @@ export class Node implements DfsNode {
   #corruptHolders = new Map<string, number>();
   #sharedCache: { generation: number; set: Set<string> } | undefined;
   #generation = 0;
+  /** Blocks written by puts still under way (not yet indexed), with how many puts wrote each. */
+  readonly #putting = new Map<string, number>();
 
   private constructor(
     opts: ResolvedNodeOptions,
@@ -193,24 +195,48 @@ export class Node implements DfsNode {
       throw new InvalidArgumentError(`copies must be 1..64, got ${wanted}`);
     }
     if (options.name !== undefined) validateName(options.name);
+    // The blocks this put writes are its own until the file is indexed: a put that fails takes
+    // them out again (unless an indexed file or another put under way uses them), so a failed
+    // or cancelled put leaves no garbage behind (which would also eat a bounded store).
+    const written = new Set<string>();
     const sink: BlockSink = {
-      putBlock: (bytes, o) =>
+      putBlock: async (bytes, o) => {
         // putFile hashed these bytes already: the store need not hash them again.
-        this.#store.put(bytes, { algorithm: o?.algorithm, signal: o?.signal, hashed: o?.id }),
+        const at = await this.#store.put(bytes, {
+          algorithm: o?.algorithm,
+          signal: o?.signal,
+          hashed: o?.id,
+        });
+        const k = at.toString();
+        if (!written.has(k)) {
+          written.add(k);
+          this.#putting.set(k, (this.#putting.get(k) ?? 0) + 1);
+        }
+        return at;
+      },
     };
-    const file = await putFile(input, sink, {
-      blockSize: this.#opts.blockSize,
-      signal: options.signal,
-      onProgress: options.onProgress,
-    });
-    const id = file.id.toString();
-    await this.#index.add({
-      id,
-      size: file.size,
-      blocks: file.blocks,
-      blockSize: this.#opts.blockSize,
-    });
-    this.#generation++;
+    let file: Awaited<ReturnType<typeof putFile>>;
+    let id: string;
+    try {
+      file = await putFile(input, sink, {
+        blockSize: this.#opts.blockSize,
+        signal: options.signal,
+        onProgress: options.onProgress,
+      });
+      id = file.id.toString();
+      await this.#index.add({
+        id,
+        size: file.size,
+        blocks: file.blocks,
+        blockSize: this.#opts.blockSize,
+      });
+      this.#generation++;
+      this.#settlePut(written);
+    } catch (err) {
+      this.#settlePut(written);
+      await this.#dropUnused(written);
+      throw err;
+    }
     const remote = await this.#replicate(file.id, wanted - 1, options.signal);
     if (options.name !== undefined) await this.#names.bind(options.name, id, options.signal);
     this.#opts.log("info", "put", { id, size: file.size, copies: 1 + remote, wanted });
@@ -355,6 +381,31 @@ export class Node implements DfsNode {
     return { id: id.toString(), local, remote };
   }
 
+  /** A put is over (indexed or failed): its blocks are no longer protected as under way. */
+  #settlePut(written: ReadonlySet<string>): void {
+    for (const k of written) {
+      const n = (this.#putting.get(k) ?? 1) - 1;
+      if (n <= 0) this.#putting.delete(k);
+      else this.#putting.set(k, n);
+    }
+  }
+
+  /** Deletes the blocks of a failed put that no indexed file and no put under way uses. */
+  async #dropUnused(written: ReadonlySet<string>): Promise<void> {
+    if (written.size === 0) return;
+    try {
+      const keep = await this.#sharedBlocks();
+      for (const k of written) {
+        if (keep.has(k) || this.#putting.has(k)) continue;
+        await this.#store.delete(ContentId.parse(k)).catch(() => {});
+      }
+    } catch (err) {
+      this.#opts.log("warn", "could not remove the blocks of a failed put", {
+        error: String(err),
+      });
+    }
+  }
+
   /** Removes the file's local blocks except those other indexed files use. */
   async #deleteLocal(id: ContentId, blocks: readonly ContentId[]): Promise<boolean> {
     const text = id.toString();
@@ -364,7 +415,7 @@ export class Node implements DfsNode {
     let removed = false;
     for (const b of blocks) {
       const k = b.toString();
-      if (keep.has(k)) continue;
+      if (keep.has(k) || this.#putting.has(k)) continue; // another file, or a put under way
       if (await this.#store.delete(b)) removed = true;
     }
     return removed || indexed;
@@ -584,7 +635,7 @@ export class Node implements DfsNode {
           }
           return await this.#deleteLocal(id, blocks);
         }
-        if ((await this.#sharedBlocks()).has(text)) return false;
+        if (this.#putting.has(text) || (await this.#sharedBlocks()).has(text)) return false;
         return await store.delete(id);
       },
     };
