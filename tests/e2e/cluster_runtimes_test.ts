@@ -1,9 +1,11 @@
 /**
- * Cross-runtime cluster: a Deno node, a Bun node and a Node node exchange files through their
- * HTTP APIs over loopback TCP.
+ * Cross-runtime cluster: a Deno node, a Bun node and a Node node form a private cluster (one
+ * cluster key file, so the keyed handshake runs between every pair of runtimes) and exchange
+ * files through their HTTP APIs over loopback TCP; a node without the key gets no peer.
  */
 import assert from "node:assert/strict";
 import {
+  api,
   getHashVia,
   type ProcessRuntime,
   putVia,
@@ -22,6 +24,8 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await withNodeProcesses("dfs-xrt-", async (dir, procs) => {
+      const clusterKeyFile = `${dir}/cluster.key`;
+      await Deno.writeFile(clusterKeyFile, randomBytes(32, SEED + 100));
       for (const runtime of ["deno", "bun", "node"] as ProcessRuntime[]) {
         procs.push(
           await startNodeProcess({
@@ -29,6 +33,7 @@ Deno.test({
             dataDir: `${dir}/${runtime}`,
             bootstrap: procs.map((p) => p.info.address),
             durability: "none",
+            clusterKeyFile,
           }),
         );
       }
@@ -47,6 +52,19 @@ Deno.test({
             `${from.runtime} -> ${to.runtime}`,
           );
         }
+      }
+      // A node without the key dials all three and is refused by each.
+      const outsider = await startNodeProcess({
+        dataDir: `${dir}/outsider`,
+        bootstrap: procs.map((p) => p.info.address),
+        durability: "none",
+      });
+      procs.push(outsider);
+      const status = await api<{ peers: number }>(outsider.info.apiUrl, "/status");
+      assert.equal(status.peers, 0);
+      for (const p of procs.slice(0, 3)) {
+        const s = await api<{ peers: number }>(p.info.apiUrl, "/status");
+        assert.equal(s.peers, 2, `${p.runtime} kept only its two members`);
       }
     });
   },

@@ -49,6 +49,8 @@ export interface StartOptions {
   /** Node ids (hex) the node's reads ask first for every block. */
   readonly preferPeers?: readonly string[];
   readonly verbose?: boolean;
+  /** `--cluster-key-file`: the node joins the private cluster of this key file. */
+  readonly clusterKeyFile?: string;
   /** Extra flags for the runtime itself (e.g. `--cpu-prof`; Deno and Node). */
   readonly runtimeFlags?: readonly string[];
   /** How long to wait for the ready line (default 20 s). */
@@ -72,6 +74,7 @@ export async function startNodeProcess(options: StartOptions): Promise<NodeProce
   if (options.durability) args.push("--durability", options.durability);
   if (options.preferPeers?.length) args.push("--prefer-peers", options.preferPeers.join(","));
   if (options.verbose) args.push("--verbose");
+  if (options.clusterKeyFile) args.push("--cluster-key-file", options.clusterKeyFile);
   const cmd = runtime === "deno"
     ? [`${BIN}/deno`, "run", "-A", ...(options.runtimeFlags ?? []), SCRIPT, ...args]
     : runtime === "bun"

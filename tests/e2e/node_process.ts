@@ -7,7 +7,8 @@
  * Flags: `--data DIR` (required), `--listen HOST:PORT` (default 127.0.0.1:0), `--api HOST:PORT`
  * (default 127.0.0.1:0), `--bootstrap HOST:PORT[,HOST:PORT...]`, `--replication N`,
  * `--block-size BYTES`, `--concurrency N`, `--durability fsync|none`, `--prefer-peers ID[,ID...]`
- * (node ids reads ask first for every block), `--verbose`.
+ * (node ids reads ask first for every block), `--cluster-key-file PATH` (a private cluster),
+ * `--verbose`.
  *
  * @module
  */
@@ -33,6 +34,8 @@ if (!data) {
 }
 const bootstrap = (flag("bootstrap") ?? "").split(",").filter((s) => s !== "");
 const preferPeers = (flag("prefer-peers") ?? "").split(",").filter((s) => s !== "");
+const keyFile = flag("cluster-key-file");
+const clusterKey = keyFile ? await runtime.fs.readFile(keyFile, { maxBytes: 1024 }) : undefined;
 const node = await Node.start({
   runtime,
   dataDir: data,
@@ -43,6 +46,7 @@ const node = await Node.start({
   concurrency: flag("concurrency") ? Number(flag("concurrency")) : undefined,
   durability: (flag("durability") as "fsync" | "none" | undefined) ?? undefined,
   preferPeers,
+  clusterKey,
   log: verbose
     ? (level, message, fields) =>
       void proc.writeStderr(enc.encode(`${level} ${message} ${JSON.stringify(fields ?? {})}\n`))
