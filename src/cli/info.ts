@@ -78,7 +78,12 @@ export function formatStatus(s: NodeStatus): string {
     ["version:", s.version],
     ["uptime:", formatDuration(s.uptimeMs / 1000)],
     ["peers:", String(s.peers)],
-    ["store:", `${s.store.count} entries, ${formatBytes(s.store.bytes)}`],
+    [
+      "store:",
+      `${s.store.count} entries, ${formatBytes(s.store.bytes)}${
+        s.store.maxBytes !== undefined ? ` of ${formatBytes(s.store.maxBytes)} allowed` : ""
+      }`,
+    ],
   ]);
 }
 

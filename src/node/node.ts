@@ -512,7 +512,11 @@ export class Node implements DfsNode {
       version: DFS_VERSION,
       uptimeMs: Date.now() - this.#started,
       peers: this.#remotes().length,
-      store: { count: stats.count, bytes: stats.bytes },
+      store: {
+        count: stats.count,
+        bytes: stats.bytes,
+        ...(this.#opts.maxStoreBytes !== undefined ? { maxBytes: this.#opts.maxStoreBytes } : {}),
+      },
       files: this.#index.list().length,
       badBlocks: Object.fromEntries(this.#badBlocks),
       corruptHolders: Object.fromEntries(this.#corruptHolders),

@@ -142,8 +142,8 @@ export interface NodeStatus {
   readonly uptimeMs: number;
   /** Connected peers. */
   readonly peers: number;
-  /** Local store counts. */
-  readonly store: { readonly count: number; readonly bytes: number };
+  /** Local store counts, and its bound (`maxStoreBytes`) when it has one. */
+  readonly store: { readonly count: number; readonly bytes: number; readonly maxBytes?: number };
   /** Files in the local index. */
   readonly files?: number;
   /**

@@ -79,6 +79,8 @@ export class FakeNode implements DfsNode {
   maxCopies = 3;
   /** Set by close. */
   closed = false;
+  /** `status().store.maxBytes` when set (a node with `maxStoreBytes`). */
+  storeLimit: number | undefined = undefined;
   /** Peers reported. */
   peerList: PeerSummary[] = [
     { nodeId: "cd".repeat(32), address: "127.0.0.1:3001", state: "connected", lastSeen: 1000 },
@@ -287,7 +289,11 @@ export class FakeNode implements DfsNode {
       version: "0.1.0",
       uptimeMs: 1234,
       peers: this.peerList.length,
-      store: { count: this.files.size, bytes },
+      store: {
+        count: this.files.size,
+        bytes,
+        ...(this.storeLimit !== undefined ? { maxBytes: this.storeLimit } : {}),
+      },
     });
   }
 

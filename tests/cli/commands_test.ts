@@ -245,6 +245,10 @@ Deno.test("rm_ls_stat_peers_and_status_print_for_people", () =>
       new RegExp(`^node: +${node.nodeId}\naddress: +127\\.0\\.0\\.1:3000\n`),
     );
     assert.match(r.proc.stdout, /store: +1 entries, 6 B\n$/);
+    node.storeLimit = 50 * 1024 ** 3;
+    r = await run(["status"]);
+    assert.match(r.proc.stdout, /store: +1 entries, 6 B of 50\.0 GiB allowed\n$/);
+    node.storeLimit = undefined;
     r = await run(["rm", id]);
     assert.equal(r.proc.stdout, `deleted ${id} (local copy removed; 1 remote holder confirmed)\n`);
     r = await run(["ls"]);

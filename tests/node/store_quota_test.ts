@@ -36,6 +36,8 @@ Deno.test({
         Node.start({ runtime: memoryRuntime(), dataDir: "/c", maxStoreBytes: -5 }),
         /maxStoreBytes must be a non-negative integer/,
       );
+      assert.equal((await b.status()).store.maxBytes, 100 * 1024);
+      assert.equal((await a.status()).store.maxBytes, undefined);
       // A's put wants 2 copies; B has room for none of a 1 MiB file: 1 copy, no failure.
       const data = randomBytes(1024 * 1024, 7);
       const put = await a.put(data, { copies: 2 });
