@@ -46,6 +46,7 @@ import type {
 } from "./types.ts";
 import { walkFileBlocks } from "./walk.ts";
 import { DFS_VERSION } from "../version.ts";
+import { KeyedMutex } from "../util/keyed_mutex.ts";
 
 /** dfs version reported by {@linkcode Node.status} (defined in `src/version.ts`). */
 export { DFS_VERSION };
@@ -87,6 +88,10 @@ export class Node implements DfsNode {
   #generation = 0;
   /** Blocks written by puts still under way (not yet indexed), with how many puts wrote each. */
   readonly #putting = new Map<string, number>();
+  /** Writing a block and deciding to delete it take this lock per block id, never both at once. */
+  readonly #blockLocks = new KeyedMutex();
+  /** Blocks peers pushed lately (id -> ms): their file's root may not be here yet. Bounded. */
+  readonly #received = new Map<string, number>();
 
   private constructor(
     opts: ResolvedNodeOptions,
@@ -195,24 +200,33 @@ export class Node implements DfsNode {
       throw new InvalidArgumentError(`copies must be 1..64, got ${wanted}`);
     }
     if (options.name !== undefined) validateName(options.name);
-    // The blocks this put writes are its own until the file is indexed: a put that fails takes
-    // them out again (unless an indexed file or another put under way uses them), so a failed
-    // or cancelled put leaves no garbage behind (which would also eat a bounded store).
-    const written = new Set<string>();
+    // The blocks this put writes are protected until the file is indexed (`touched`, counted in
+    // #putting before each write). A put that fails takes out the blocks it created (`created`:
+    // not in the store before it) unless an indexed file, another put under way or a peer's
+    // recent push uses them, so a failed or cancelled put leaves no garbage behind.
+    const touched = new Set<string>();
+    const created = new Set<string>();
+    const protect = (k: string) => {
+      if (touched.has(k)) return;
+      touched.add(k);
+      this.#putting.set(k, (this.#putting.get(k) ?? 0) + 1);
+    };
     const sink: BlockSink = {
-      putBlock: async (bytes, o) => {
-        // putFile hashed these bytes already: the store need not hash them again.
-        const at = await this.#store.put(bytes, {
-          algorithm: o?.algorithm,
-          signal: o?.signal,
-          hashed: o?.id,
-        });
-        const k = at.toString();
-        if (!written.has(k)) {
-          written.add(k);
-          this.#putting.set(k, (this.#putting.get(k) ?? 0) + 1);
-        }
-        return at;
+      putBlock: (bytes, o) => {
+        const write = async () => {
+          const existed = o?.id ? await this.#store.has(o.id) : true;
+          if (o?.id) protect(o.id.toString());
+          // putFile hashed these bytes already: the store need not hash them again.
+          const at = await this.#store.put(bytes, {
+            algorithm: o?.algorithm,
+            signal: o?.signal,
+            hashed: o?.id,
+          });
+          protect(at.toString());
+          if (!existed) created.add(at.toString());
+          return at;
+        };
+        return o?.id ? this.#blockLocks.run(o.id.toString(), write) : write();
       },
     };
     let file: Awaited<ReturnType<typeof putFile>>;
@@ -231,10 +245,10 @@ export class Node implements DfsNode {
         blockSize: this.#opts.blockSize,
       });
       this.#generation++;
-      this.#settlePut(written);
+      this.#settlePut(touched);
     } catch (err) {
-      this.#settlePut(written);
-      await this.#dropUnused(written);
+      this.#settlePut(touched);
+      await this.#dropUnused(created);
       throw err;
     }
     const remote = await this.#replicate(file.id, wanted - 1, options.signal);
@@ -390,19 +404,49 @@ export class Node implements DfsNode {
     }
   }
 
-  /** Deletes the blocks of a failed put that no indexed file and no put under way uses. */
-  async #dropUnused(written: ReadonlySet<string>): Promise<void> {
-    if (written.size === 0) return;
-    try {
-      const keep = await this.#sharedBlocks();
-      for (const k of written) {
-        if (keep.has(k) || this.#putting.has(k)) continue;
-        await this.#store.delete(ContentId.parse(k)).catch(() => {});
+  /** Deletes the blocks a failed put created, unless something else uses them now. */
+  async #dropUnused(created: ReadonlySet<string>): Promise<void> {
+    for (const k of created) {
+      try {
+        await this.#deleteIfUnused(ContentId.parse(k), true);
+      } catch (err) {
+        this.#opts.log("warn", "could not remove a block of a failed put", {
+          block: k,
+          error: String(err),
+        });
       }
-    } catch (err) {
-      this.#opts.log("warn", "could not remove the blocks of a failed put", {
-        error: String(err),
-      });
+    }
+  }
+
+  /**
+   * Deletes a local block unless an indexed file or a put under way uses it (or, with
+   * `spareReceived`, a peer pushed it lately: its file's root may still be on the way). Decided
+   * and done under the block's lock, so no put can write it in between. Resolves `true` when
+   * the block was removed.
+   */
+  #deleteIfUnused(id: ContentId, spareReceived = false): Promise<boolean> {
+    const k = id.toString();
+    return this.#blockLocks.run(k, async () => {
+      if (this.#putting.has(k)) return false;
+      if (spareReceived && this.#receivedLately(k)) return false;
+      if ((await this.#sharedBlocks()).has(k)) return false;
+      return await this.#store.delete(id);
+    });
+  }
+
+  /** True when a peer pushed block `k` within the last 10 minutes. */
+  #receivedLately(k: string): boolean {
+    const at = this.#received.get(k);
+    return at !== undefined && Date.now() - at < RECEIVED_GRACE_MS;
+  }
+
+  /** Notes a block a peer pushed (bounded: the oldest notes go first). */
+  #noteReceived(k: string): void {
+    this.#received.delete(k);
+    this.#received.set(k, Date.now());
+    if (this.#received.size > MAX_RECEIVED_NOTES) {
+      const oldest = this.#received.keys().next().value;
+      if (oldest !== undefined) this.#received.delete(oldest);
     }
   }
 
@@ -411,13 +455,9 @@ export class Node implements DfsNode {
     const text = id.toString();
     const indexed = await this.#index.remove(text);
     if (indexed) this.#generation++;
-    const keep = await this.#sharedBlocks();
     let removed = false;
-    for (const b of blocks) {
-      const k = b.toString();
-      if (keep.has(k) || this.#putting.has(k)) continue; // another file, or a put under way
-      if (await this.#store.delete(b)) removed = true;
-    }
+    // Each block is checked again under its lock: another file, or a put under way, keeps it.
+    for (const b of blocks) if (await this.#deleteIfUnused(b)) removed = true;
     return removed || indexed;
   }
 
@@ -621,7 +661,11 @@ export class Node implements DfsNode {
         }
       },
       put: async (id, bytes) => {
-        await store.write(id, bytes);
+        const k = id.toString();
+        await this.#blockLocks.run(k, async () => {
+          await store.write(id, bytes);
+          this.#noteReceived(k);
+        });
         const before = this.#index.list().length;
         await this.#index.noteReceived(id, bytes);
         if (this.#index.list().length !== before || this.#index.has(id.toString())) {
@@ -639,12 +683,16 @@ export class Node implements DfsNode {
           }
           return await this.#deleteLocal(id, blocks);
         }
-        if (this.#putting.has(text) || (await this.#sharedBlocks()).has(text)) return false;
-        return await store.delete(id);
+        return await this.#deleteIfUnused(id);
       },
     };
   }
 }
+
+/** How long a block a peer pushed is spared by a failed local put's cleanup. */
+const RECEIVED_GRACE_MS = 10 * 60_000;
+/** Most pushed blocks remembered for that (the oldest are forgotten first). */
+const MAX_RECEIVED_NOTES = 65_536;
 
 async function* mapIds(
   blocks: AsyncIterable<{ readonly id: ContentId }>,

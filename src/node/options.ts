@@ -194,6 +194,11 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 0)) {
     throw new InvalidArgumentError(`maxStoreBytes must be a non-negative integer, got ${max}`);
   }
+  if (max !== undefined && options.store !== undefined) {
+    throw new InvalidArgumentError(
+      "maxStoreBytes bounds the store the node opens; give your own store its maxBytes instead",
+    );
+  }
   const concurrency = options.concurrency ?? NODE_DEFAULTS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new InvalidArgumentError(`concurrency must be 1..64, got ${concurrency}`);

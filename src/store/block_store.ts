@@ -58,6 +58,7 @@ import { ContentId, DEFAULT_HASH, type HashAlgorithm } from "../id/content_id.ts
 import type { FileSystem, WritableFile } from "../runtime/types.ts";
 import { concatBytes } from "../util/concat.ts";
 import { toHex } from "../util/hex.ts";
+import { KeyedMutex } from "../util/keyed_mutex.ts";
 import {
   BadHeaderError,
   decodeHeader,
@@ -179,13 +180,15 @@ export class FsBlockStore implements BlockStore {
   #tmpCounter = 0;
   readonly #tmpPrefix: string;
   /**
-   * Entries and their bytes, kept up to date by every write and delete once `stats()` counted
-   * them (undefined until then, and again after a quarantine or a clear: recounted lazily).
+   * Entries and their bytes, kept up to date by every write and delete once counted: at open for
+   * a bounded store (`maxBytes`), else by the first `stats()`. Undefined until then.
    */
   #counts: { count: number; bytes: number } | undefined;
-  #counting: Promise<void> | undefined;
+  #counting: Promise<StoreStats> | undefined;
+  /** Bumped by `clear()`: a count walk that saw an older store does not keep its result. */
+  #epoch = 0;
   /** While counts are kept: one replace-or-remove at a time per entry path (exact counts). */
-  readonly #pathLocks = new Map<string, Promise<void>>();
+  readonly #locks = new KeyedMutex();
 
   private constructor(options: StoreOptions, root: string) {
     this.#fs = options.fs;
@@ -236,8 +239,8 @@ export class FsBlockStore implements BlockStore {
     await fs.mkdir(store.#quarantineDir);
     if (store.#fsync) await fs.syncDir(root);
     store.#dirs.set(store.#dataDir, Promise.resolve());
-    // A bounded store needs its counts: take them now, behind the first writes.
-    if (maxBytes !== undefined) store.stats().catch(() => {});
+    // A bounded store needs exact counts before its first write: count now (one walk).
+    if (maxBytes !== undefined) await store.stats();
     return store;
   }
 
@@ -354,7 +357,7 @@ export class FsBlockStore implements BlockStore {
     }
     const actual = await ContentId.of(data, header.id.algorithm);
     if (!actual.equals(header.id)) {
-      await this.#quarantine(path);
+      await this.#quarantine(path, header.size);
       throw new CorruptBlockError({
         key: k.text,
         expected: header.id.toString(),
@@ -407,7 +410,7 @@ export class FsBlockStore implements BlockStore {
       if (this.#fsync) await this.#fs.syncDir(parentOf(path));
       return true;
     };
-    return this.#counts ? await this.#exclusive(path, remove) : await remove();
+    return this.#counts ? await this.#locks.run(path, remove) : await remove();
   }
 
   /**
@@ -419,7 +422,8 @@ export class FsBlockStore implements BlockStore {
     const trash = `${this.#tmpDir}/clear-${this.#tmpPrefix}-${++this.#tmpCounter}`;
     this.#dirs.clear();
     await this.#fs.rename(this.#dataDir, trash);
-    this.#counts = undefined; // recounted (an empty walk) on the next stats()
+    this.#epoch++; // a count walk under way saw the old store
+    if (this.#counts) this.#counts = { count: 0, bytes: 0 };
     await this.#fs.mkdir(this.#dataDir);
     if (this.#fsync) await this.#fs.syncDir(this.#root);
     this.#dirs.set(this.#dataDir, Promise.resolve());
@@ -456,27 +460,37 @@ export class FsBlockStore implements BlockStore {
   }
 
   /**
-   * Counts entries and their bytes. The first call walks the store (reading each header); from
-   * then on every write and delete keeps the counts up to date, so later calls cost nothing.
-   * Exact, except for writes and deletes that run while that first walk does (each may be
-   * counted or not) until the next full count, which a quarantine or a `clear()` triggers.
+   * Counts entries and their bytes. The first call walks the store, reading each header (a
+   * bounded store does it when it opens); from then on every write and delete keeps the counts
+   * up to date, so later calls cost nothing. On an unbounded store, writes and deletes that run
+   * while that first walk does may be counted or not: the counts are exact from then on for a
+   * bounded store, close for an unbounded one.
    */
   async stats(): Promise<StoreStats> {
     this.#checkOpen();
-    if (!this.#counts) {
-      this.#counting ??= (async () => {
+    const counts = this.#counts ?? await this.#count();
+    return { count: counts.count, bytes: counts.bytes };
+  }
+
+  /** One walk at a time; its result is kept unless `clear()` ran meanwhile (then it walks again). */
+  #count(): Promise<StoreStats> {
+    this.#counting ??= this.#track((async () => {
+      let result: StoreStats = { count: 0, bytes: 0 };
+      for (let walk = 0; walk < 3; walk++) {
+        const epoch = this.#epoch;
         let count = 0;
         let bytes = 0;
         for await (const entry of this.list()) {
           count++;
           bytes += entry.size;
         }
-        this.#counts = { count, bytes };
-      })().finally(() => this.#counting = undefined);
-      await this.#counting;
-    }
-    const counts = this.#counts ?? { count: 0, bytes: 0 };
-    return { count: counts.count, bytes: counts.bytes };
+        result = { count, bytes };
+        if (epoch === this.#epoch) break;
+      }
+      this.#counts ??= { count: result.count, bytes: result.bytes };
+      return result;
+    })()).finally(() => this.#counting = undefined);
+    return this.#counting;
   }
 
   /** Waits for in-flight writes, then refuses further use. Idempotent. */
@@ -603,10 +617,9 @@ export class FsBlockStore implements BlockStore {
         }
         renamed = true;
       };
-      if (this.#maxBytes !== undefined && !this.#counts) await this.stats();
       if (this.#counts) {
         const counted = key;
-        await this.#exclusive(path, async () => {
+        await this.#locks.run(path, async () => {
           const before = await this.#bodySize(path, counted);
           const grows = body.length - (before ?? 0);
           const limit = this.#maxBytes;
@@ -737,8 +750,7 @@ export class FsBlockStore implements BlockStore {
     try {
       return decodeHeader(await this.#readHead(path, st.size)).size;
     } catch {
-      this.#counts = undefined; // unreadable: count afresh next time
-      return 0;
+      return estimatedBody(st.size); // an unreadable header: the best guess keeps counts defined
     }
   }
 
@@ -748,32 +760,28 @@ export class FsBlockStore implements BlockStore {
     this.#counts.bytes += bytes;
   }
 
-  /** Runs `fn` after every earlier call for the same `path` settled. */
-  async #exclusive<T>(path: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.#pathLocks.get(path);
-    let done!: () => void;
-    const mine = new Promise<void>((resolve) => done = resolve);
-    this.#pathLocks.set(path, mine);
-    try {
-      if (before) await before;
-      return await fn();
-    } finally {
-      done();
-      if (this.#pathLocks.get(path) === mine) this.#pathLocks.delete(path);
-    }
-  }
-
-  async #quarantine(path: string): Promise<void> {
+  /**
+   * Moves a rotten entry out of service. While counts are kept it leaves them: by `knownBody`
+   * (its header was read) or, with a header not to be trusted, by an estimate from its size.
+   */
+  #quarantine(path: string, knownBody?: number): Promise<void> {
     const name = path.slice(path.lastIndexOf("/") + 1);
     const target = `${this.#quarantineDir}/${name}.${this.#tmpPrefix}-${++this.#tmpCounter}`;
-    try {
-      // Rare, and the entry's size is not to be trusted: count afresh next time.
-      this.#counts = undefined;
-      await this.#fs.rename(path, target);
-      if (this.#fsync) await this.#fs.syncDir(parentOf(path));
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
+    const move = async () => {
+      let body: number | undefined;
+      if (this.#counts) {
+        const st = await this.#fs.stat(path);
+        if (st?.isFile) body = knownBody ?? estimatedBody(st.size);
+      }
+      try {
+        await this.#fs.rename(path, target);
+        if (body !== undefined) this.#countChange(-1, -body);
+        if (this.#fsync) await this.#fs.syncDir(parentOf(path));
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    };
+    return this.#counts ? this.#locks.run(path, move) : move();
   }
 
   /** Yields every regular file under `dir`, depth-first; tolerates concurrent removal. */
@@ -795,6 +803,11 @@ export class FsBlockStore implements BlockStore {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The body size of an entry whose header cannot be read: as if it held a SHA-256 id, no key. */
+function estimatedBody(fileSize: number): number {
+  return Math.max(0, fileSize - headerLength(ID_BYTES["sha-256"], 0));
+}
 
 function parentOf(path: string): string {
   return path.slice(0, path.lastIndexOf("/"));

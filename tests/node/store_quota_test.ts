@@ -6,6 +6,7 @@ import { createApiHandler } from "../../src/api/handler.ts";
 import { Node } from "../../src/node/node.ts";
 import { memoryRuntime } from "../../src/runtime/memory.ts";
 import { MemoryNetwork } from "../../src/runtime/memory/net.ts";
+import { ContentId } from "../../src/id/content_id.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
 import { StoreFullError } from "../../src/store/errors.ts";
 import { randomBytes, readAll } from "./cluster.ts";
@@ -182,4 +183,183 @@ Deno.test({
       await node.close();
     }
   },
+});
+
+// ---- a failed put's cleanup against puts and pushes of the same blocks (found in review)
+
+const BS = 64 * 1024;
+const tick = (ms = 0) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A node over a store whose put can be held after the file is in place, and whose deletes
+ * can be slowed down. */
+async function hookedNode(hooks: {
+  afterPut?: (id: ContentId) => Promise<void>;
+  beforeDelete?: () => Promise<void>;
+}) {
+  const runtime = memoryRuntime();
+  const inner = await FsBlockStore.open({ fs: runtime.fs, root: "/n/blocks", durability: "none" });
+  const store = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === "put") {
+        return async (...args: Parameters<typeof inner.put>) => {
+          const id = await target.put(...args);
+          await hooks.afterPut?.(id);
+          return id;
+        };
+      }
+      if (prop === "delete") {
+        return async (key: Parameters<typeof inner.delete>[0]) => {
+          await hooks.beforeDelete?.();
+          return target.delete(key);
+        };
+      }
+      const v = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  const node = await Node.start({
+    runtime,
+    dataDir: "/n",
+    durability: "none",
+    blockSize: BS,
+    store,
+  });
+  return { node, inner };
+}
+
+/** A body that sends `data`, waits for `ready`, then fails like a client that went away. */
+function failingAfter(data: Uint8Array, ready: () => Promise<void>) {
+  let n = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (n++ === 0) return c.enqueue(data.slice());
+      await ready();
+      c.error(new Error("client went away"));
+    },
+  });
+}
+
+const q = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
+
+q("a_failed_put_spares_a_block_another_put_wrote_but_has_not_returned_from", async () => {
+  const shared = randomBytes(BS, 11);
+  const sharedId = await ContentId.of(shared);
+  let hold = false;
+  let held = false;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const { node, inner } = await hookedNode({
+    afterPut: async (id) => {
+      if (hold && id.equals(sharedId)) {
+        hold = false;
+        held = true;
+        await gate; // the other put's block is on disk; its store.put has not returned
+      }
+    },
+  });
+  try {
+    let failNow!: () => void;
+    const failGate = new Promise<void>((r) => failNow = r);
+    const b = node.put(failingAfter(shared, () => failGate), { copies: 1 });
+    for (let i = 0; i < 500 && !(await inner.has(sharedId)); i++) await tick(2);
+    hold = true;
+    const a = node.put(shared.slice(), { copies: 1 });
+    for (let i = 0; i < 500 && !held; i++) await tick(2);
+    assert.ok(held, "the other put is inside its write");
+    failNow();
+    release();
+    await assert.rejects(b, /client went away/);
+    const put = await a;
+    assert.deepEqual(await readAll((await node.get(put.id)).stream), shared);
+  } finally {
+    await node.close();
+  }
+});
+
+q("a_failed_put_spares_a_block_a_put_indexed_during_its_cleanup", async () => {
+  const data = randomBytes(8 * BS, 21);
+  const last = data.slice(7 * BS);
+  let deletes = 0;
+  const { node } = await hookedNode({
+    beforeDelete: async () => {
+      deletes++;
+      await tick(10);
+    },
+  });
+  try {
+    const b = node.put(failingAfter(data, () => tick(10)), { copies: 1 });
+    const bDone = assert.rejects(b, /client went away/);
+    for (let i = 0; i < 500 && deletes < 1; i++) await tick(2);
+    assert.ok(deletes >= 1, "the failed put's cleanup started");
+    // Meanwhile a file that is that put's last block is written, indexed and settled.
+    const c = await node.put(last.slice(), { copies: 1 });
+    await bDone;
+    assert.deepEqual(await readAll((await node.get(c.id)).stream), last);
+  } finally {
+    await node.close();
+  }
+});
+
+q("a_failed_put_spares_a_block_that_was_stored_before_it", async () => {
+  const { node, inner } = await hookedNode({});
+  try {
+    // As a peer's PUT_BLOCK would leave it: the block is here, its file's root not yet.
+    const block = randomBytes(BS, 31);
+    const id = await ContentId.of(block);
+    await inner.write(id, block);
+    await assert.rejects(
+      node.put(failingAfter(block, () => tick(20)), { copies: 1 }),
+      /client went away/,
+    );
+    assert.ok(await inner.has(id), "the failed put deleted a block it did not create");
+  } finally {
+    await node.close();
+  }
+});
+
+q("a_put_that_writes_a_block_while_a_failed_put_deletes_it_keeps_it", async () => {
+  const block = randomBytes(BS, 41);
+  let pause = false;
+  let paused = false;
+  let resume!: () => void;
+  const gate = new Promise<void>((r) => resume = r);
+  const { node } = await hookedNode({
+    beforeDelete: async () => {
+      if (!pause) return;
+      pause = false;
+      paused = true;
+      await gate; // the cleanup decided to delete the block and is about to
+    },
+  });
+  try {
+    let failNow!: () => void;
+    const failGate = new Promise<void>((r) => failNow = r);
+    const x = node.put(failingAfter(block, () => failGate), { copies: 1 });
+    const xDone = assert.rejects(x, /client went away/);
+    await tick(20);
+    pause = true;
+    failNow();
+    for (let i = 0; i < 500 && !paused; i++) await tick(2);
+    assert.ok(paused, "the cleanup is deleting the block");
+    // Another put of the same bytes now: it must not land between that decision and the delete.
+    const y = node.put(block.slice(), { copies: 1 });
+    await tick(20);
+    resume();
+    await xDone;
+    const put = await y;
+    assert.deepEqual(await readAll((await node.get(put.id)).stream), block);
+  } finally {
+    await node.close();
+  }
+});
+
+q("max_store_bytes_with_a_store_of_ones_own_is_refused", async () => {
+  const runtime = memoryRuntime();
+  const store = await FsBlockStore.open({ fs: runtime.fs, root: "/x", durability: "none" });
+  await assert.rejects(
+    Node.start({ runtime, dataDir: "/n", store, maxStoreBytes: 1024 }),
+    /give your own store its maxBytes instead/,
+  );
+  await store.close();
 });

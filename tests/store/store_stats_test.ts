@@ -1,12 +1,12 @@
 /**
  * `FsBlockStore.stats()`: counted once by a walk, then kept up to date by writes and deletes
- * (exact, checked against a fresh count), recounted after a quarantine or a clear.
+ * (exact, checked against a fresh count), through quarantines and clears too.
  */
 
 import assert from "node:assert/strict";
 import { ContentId } from "../../src/id/content_id.ts";
 import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
-import type { FileInfo } from "../../src/runtime/types.ts";
+import type { FileInfo, ReadStreamOptions } from "../../src/runtime/types.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
 import { makeRng, testSeed, withSeed } from "../util/prng.ts";
 import { filesUnder, overwrite } from "./store_suite.ts";
@@ -72,7 +72,7 @@ Deno.test("stats_after_the_first_count_follow_every_write_and_delete_exactly", a
   });
 });
 
-Deno.test("stats_are_counted_afresh_after_a_quarantine_and_a_clear", async () => {
+Deno.test("stats_stay_exact_through_a_quarantine_and_a_clear", async () => {
   const fs = new MemoryFileSystem();
   const store = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
   const ids = [];
@@ -92,4 +92,43 @@ Deno.test("stats_are_counted_afresh_after_a_quarantine_and_a_clear", async () =>
   await store.put(new TextEncoder().encode("after clear"));
   assert.deepEqual(await store.stats(), { count: 1, bytes: 11 });
   await store.close();
+});
+
+/** Header reads (a count walk reads every header) take `delay` ms. */
+class SlowFs extends MemoryFileSystem {
+  delay = 0;
+  override async readStream(path: string, o?: ReadStreamOptions) {
+    if (this.delay) await new Promise((r) => setTimeout(r, this.delay));
+    return super.readStream(path, o);
+  }
+}
+
+Deno.test("a_clear_during_the_first_count_leaves_no_stale_counts", async () => {
+  const fs = new SlowFs();
+  const filling = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  for (let i = 0; i < 20; i++) await filling.put(new TextEncoder().encode(`block ${i}`));
+  await filling.close();
+  fs.delay = 2;
+  const store = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  const counting = store.stats();
+  await new Promise((r) => setTimeout(r, 15)); // the walk has read some headers
+  await store.clear();
+  await counting;
+  fs.delay = 0;
+  assert.deepEqual(await store.stats(), await recount(fs));
+  assert.deepEqual(await store.stats(), { count: 0, bytes: 0 });
+  await store.close();
+});
+
+Deno.test("a_bounded_store_is_counted_when_open_resolves", async () => {
+  const fs = new CountingFs();
+  const filling = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  for (let i = 0; i < 10; i++) await filling.put(new TextEncoder().encode(`block ${i}`));
+  await filling.close();
+  const store = await FsBlockStore.open({ fs, root: "/s", durability: "none", maxBytes: 1e9 });
+  const listed = fs.listings;
+  assert.deepEqual(await store.stats(), { count: 10, bytes: 70 });
+  assert.equal(fs.listings, listed, "stats() walked again: the count was not taken at open");
+  await store.close();
+  assert.equal(fs.listings, listed, "nothing walks the store after close");
 });
