@@ -91,6 +91,9 @@ import type {
   WriteOptions,
 } from "./types.ts";
 
+/** File in the store's root with the counts a clean close saved (see `stats()`). */
+const COUNTS_FILE = "counts.json";
+
 /** Default bound on an entry's size: 8 MiB. */
 export const DEFAULT_MAX_ENTRY_SIZE = 8 * 1024 * 1024;
 
@@ -177,6 +180,7 @@ export class FsBlockStore implements BlockStore {
   readonly #dirs = new Map<string, Promise<void>>();
   readonly #inflight = new Set<Promise<unknown>>();
   #closed = false;
+  #closing: Promise<void> | undefined;
   #tmpCounter = 0;
   readonly #tmpPrefix: string;
   /**
@@ -187,6 +191,8 @@ export class FsBlockStore implements BlockStore {
   #counting: Promise<StoreStats> | undefined;
   /** Bumped by `clear()`: a count walk that saw an older store does not keep its result. */
   #epoch = 0;
+  /** A write or delete ran during a count walk: the counts may be off, so they are not saved. */
+  #inexact = false;
   /** While counts are kept: one replace-or-remove at a time per entry path (exact counts). */
   readonly #locks = new KeyedMutex();
 
@@ -239,8 +245,10 @@ export class FsBlockStore implements BlockStore {
     await fs.mkdir(store.#quarantineDir);
     if (store.#fsync) await fs.syncDir(root);
     store.#dirs.set(store.#dataDir, Promise.resolve());
-    // A bounded store needs exact counts before its first write: count now (one walk).
-    if (maxBytes !== undefined) await store.stats();
+    // Counts saved by a clean close are taken (and the file removed, so a crash before the next
+    // clean close means a fresh count). A bounded store needs its counts before its first write.
+    store.#counts = await store.#takeSavedCounts();
+    if (maxBytes !== undefined && !store.#counts) await store.stats();
     return store;
   }
 
@@ -401,6 +409,7 @@ export class FsBlockStore implements BlockStore {
     this.#checkOpen();
     const k = normalizeKey(key);
     const path = await this.#pathOf(k);
+    if (this.#counting) this.#inexact = true; // a count walk may or may not see this delete
     const remove = async (): Promise<boolean> => {
       const before = this.#counts ? await this.#bodySize(path, k) : undefined;
       const st = await this.#fs.stat(path);
@@ -461,8 +470,9 @@ export class FsBlockStore implements BlockStore {
 
   /**
    * Counts entries and their bytes. The first call walks the store, reading each header (a
-   * bounded store does it when it opens); from then on every write and delete keeps the counts
-   * up to date, so later calls cost nothing. On an unbounded store, writes and deletes that run
+   * bounded store does it when it opens), unless the last close was clean: it saved the counts,
+   * which the next open takes. From then on every write and delete keeps the counts up to date,
+   * so later calls cost nothing. On an unbounded store, writes and deletes that run
    * while that first walk does may be counted or not: the counts are exact from then on for a
    * bounded store, close for an unbounded one.
    */
@@ -493,10 +503,14 @@ export class FsBlockStore implements BlockStore {
     return this.#counting;
   }
 
-  /** Waits for in-flight writes, then refuses further use. Idempotent. */
-  async close(): Promise<void> {
+  /** Refuses further use, waits for in-flight writes, then saves the counts (if kept). Idempotent. */
+  close(): Promise<void> {
     this.#closed = true;
-    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    this.#closing ??= (async () => {
+      while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+      await this.#saveCounts();
+    })();
+    return this.#closing;
   }
 
   // ---- internals ----
@@ -617,6 +631,7 @@ export class FsBlockStore implements BlockStore {
         }
         renamed = true;
       };
+      if (this.#counting) this.#inexact = true; // a count walk may or may not see this write
       if (this.#counts) {
         const counted = key;
         await this.#locks.run(path, async () => {
@@ -751,6 +766,55 @@ export class FsBlockStore implements BlockStore {
       return decodeHeader(await this.#readHead(path, st.size)).size;
     } catch {
       return estimatedBody(st.size); // an unreadable header: the best guess keeps counts defined
+    }
+  }
+
+  /** Reads and removes the counts a clean close saved; `undefined` when absent or unusable. */
+  async #takeSavedCounts(): Promise<{ count: number; bytes: number } | undefined> {
+    const path = `${this.#root}/${COUNTS_FILE}`;
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await this.#fs.readFile(path, { maxBytes: 256 }));
+    } catch {
+      return undefined;
+    }
+    try {
+      await this.#fs.remove(path);
+      if (this.#fsync) await this.#fs.syncDir(this.#root);
+    } catch {
+      return undefined; // it could outlive a crash: not to be trusted
+    }
+    try {
+      const v = JSON.parse(text);
+      if (
+        v?.version === 1 && Number.isSafeInteger(v.count) && v.count >= 0 &&
+        Number.isSafeInteger(v.bytes) && v.bytes >= 0
+      ) {
+        return { count: v.count, bytes: v.bytes };
+      }
+    } catch {
+      // unreadable: count afresh
+    }
+    return undefined;
+  }
+
+  /** Saves the kept counts for the next open (written aside, then renamed into place). */
+  async #saveCounts(): Promise<void> {
+    if (!this.#counts || this.#inexact) return;
+    const text = JSON.stringify({ version: 1, ...this.#counts });
+    const tmp = `${this.#tmpDir}/${COUNTS_FILE}.${this.#tmpPrefix}.tmp`;
+    try {
+      const file = await this.#fs.create(tmp);
+      try {
+        await file.write(new TextEncoder().encode(text));
+        if (this.#fsync) await file.sync();
+      } finally {
+        await file.close();
+      }
+      await this.#fs.rename(tmp, `${this.#root}/${COUNTS_FILE}`);
+      if (this.#fsync) await this.#fs.syncDir(this.#root);
+    } catch {
+      await this.#fs.remove(tmp).catch(() => {}); // the next open counts afresh
     }
   }
 

@@ -22,11 +22,18 @@ class CountingFs extends MemoryFileSystem {
   }
 }
 
-/** What a store opened afresh on the same files counts. */
+/** Removes the counts a clean close saved, so the next open counts by walking. */
+async function forgetSavedCounts(fs: MemoryFileSystem): Promise<void> {
+  await fs.remove("/s/counts.json");
+}
+
+/** What a store opened afresh on the same files counts by walking them. */
 async function recount(fs: MemoryFileSystem): Promise<{ count: number; bytes: number }> {
+  await forgetSavedCounts(fs);
   const fresh = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
   const stats = await fresh.stats();
   await fresh.close();
+  await forgetSavedCounts(fs);
   return stats;
 }
 
@@ -108,6 +115,7 @@ Deno.test("a_clear_during_the_first_count_leaves_no_stale_counts", async () => {
   const filling = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
   for (let i = 0; i < 20; i++) await filling.put(new TextEncoder().encode(`block ${i}`));
   await filling.close();
+  await forgetSavedCounts(fs);
   fs.delay = 2;
   const store = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
   const counting = store.stats();
@@ -125,10 +133,56 @@ Deno.test("a_bounded_store_is_counted_when_open_resolves", async () => {
   const filling = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
   for (let i = 0; i < 10; i++) await filling.put(new TextEncoder().encode(`block ${i}`));
   await filling.close();
+  await forgetSavedCounts(fs);
   const store = await FsBlockStore.open({ fs, root: "/s", durability: "none", maxBytes: 1e9 });
   const listed = fs.listings;
   assert.deepEqual(await store.stats(), { count: 10, bytes: 70 });
   assert.equal(fs.listings, listed, "stats() walked again: the count was not taken at open");
   await store.close();
   assert.equal(fs.listings, listed, "nothing walks the store after close");
+});
+
+Deno.test("a_clean_close_saves_the_counts_and_a_crash_means_a_fresh_count", async () => {
+  const fs = new CountingFs();
+  const first = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  for (let i = 0; i < 5; i++) await first.put(new TextEncoder().encode(`block ${i}`));
+  assert.deepEqual(await first.stats(), { count: 5, bytes: 35 });
+  await first.close(); // saves { count: 5, bytes: 35 }
+  // The next open takes them without walking, and keeps them up to date.
+  let listed = fs.listings;
+  const second = await FsBlockStore.open({ fs, root: "/s", durability: "none", maxBytes: 1e9 });
+  assert.equal(fs.listings, listed, "the saved counts were not used");
+  await second.put(new TextEncoder().encode("one more"));
+  assert.deepEqual(await second.stats(), { count: 6, bytes: 43 });
+  // A crash: the store is never closed, so nothing is saved and the file was taken at open.
+  assert.equal(await fs.stat("/s/counts.json"), null);
+  listed = fs.listings;
+  const third = await FsBlockStore.open({ fs, root: "/s", durability: "none", maxBytes: 1e9 });
+  assert.ok(fs.listings > listed, "counted afresh after a crash");
+  assert.deepEqual(await third.stats(), { count: 6, bytes: 43 });
+  await third.close();
+  await second.close(); // (the crashed one, closed here only to end the test cleanly)
+  // An unusable file is ignored.
+  const f = await fs.create("/s/counts.json");
+  await f.write(new TextEncoder().encode('{"version":1,"count":-1,"bytes":"x"}'));
+  await f.close();
+  const fourth = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  assert.deepEqual(await fourth.stats(), await recount(fs));
+  await fourth.close();
+});
+
+Deno.test("counts_taken_while_writes_ran_are_not_saved", async () => {
+  const fs = new SlowFs();
+  const filling = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  for (let i = 0; i < 10; i++) await filling.put(new TextEncoder().encode(`block ${i}`));
+  await filling.close();
+  await forgetSavedCounts(fs);
+  fs.delay = 2;
+  const store = await FsBlockStore.open({ fs, root: "/s", durability: "none" });
+  const counting = store.stats();
+  await store.put(new TextEncoder().encode("written during the count"));
+  await counting;
+  fs.delay = 0;
+  await store.close();
+  assert.equal(await fs.stat("/s/counts.json"), null, "possibly wrong counts were saved");
 });
