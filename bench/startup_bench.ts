@@ -5,8 +5,9 @@
  *
  * Writes N small blocks (default 20,000; 1 KiB each, durability none) and one indexed file
  * through a store in a temp directory, then times, on the same directory: `Node.start`, the
- * first `status()`, a second `status()`, and `close()`. With `--max-store` the node is started
- * with a (large) store bound, so it counts its entries when it opens. The physical baseline of
+ * first `status()`, a second `status()`, `close()`, and a second `Node.start` after that clean
+ * close. With `--max-store` the node is started with a (large) store bound, so it counts its
+ * entries when it opens (the restart takes the counts the clean close saved). The physical baseline of
  * the same run: a raw walk of the store's directory tree (`Deno.readDir` + `Deno.lstat` of each
  * file, what any count must at least do) and a raw walk that also reads the first 128 bytes of
  * every file (what counting from headers does). Prints one JSON line.
@@ -92,6 +93,17 @@ try {
   const [firstStatusMs, status] = await timed(() => node.status());
   const [secondStatusMs] = await timed(() => node.status());
   const [closeMs] = await timed(() => node.close());
+  const [restartMs, again] = await timed(() =>
+    Node.start({
+      runtime,
+      dataDir: dir,
+      listen: "127.0.0.1:0",
+      durability: "none",
+      ...(bounded ? { maxStoreBytes: 1024 ** 4 } : {}),
+    })
+  );
+  const [restartStatusMs, restartStatus] = await timed(() => again.status());
+  await again.close();
   console.log(JSON.stringify({
     bench: "startup",
     runtime: "deno",
@@ -107,6 +119,9 @@ try {
     firstStatusMs,
     secondStatusMs,
     closeMs,
+    restartMs,
+    restartStatusMs,
+    restartEntries: restartStatus.store.count,
   }));
 } finally {
   await Deno.remove(dir, { recursive: true });
