@@ -1,9 +1,9 @@
 /**
  * The ceiling of a remote get on this machine: the work a verified remote get must do, with no
- * dfs code at all, in the same process layout as `bench/e2e_bench.ts` (Deno only).
+ * dfs code at all, in the same process layout as `bench/e2e_bench.ts`.
  *
  *     deno run -A bench/pipeline_ceiling.ts [--size 256M|1G] [--runs N] [--client fetch|curl]
- *       [--verify both|fetcher|none]
+ *       [--verify both|fetcher|none] [--runtime deno|node|bun]
  *
  * - A **holder** process has the data as 256 KiB block files in a directory (page cache). Per
  *   request it sends the list of block sizes and SHA-256 digests, then every block: read from
@@ -23,6 +23,12 @@
  * (user + system from `/proc/<pid>/stat`) and the raw loopback baseline of the same run, as one
  * JSON line.
  *
+ * `--runtime node|bun` runs the holder and fetcher under Node 24 (with the e2e harness's
+ * `NODE_FLAGS`) or Bun instead, from `bench/pipeline_ceiling_node.ts`: the same work on
+ * `node:net`, `node:http` and `node:fs` (both runtimes implement them), and the raw loopback
+ * baseline (`bench/loopback_raw.ts`) runs under that runtime too. This driver and its client stay
+ * Deno in every case.
+ *
  * @module
  */
 
@@ -35,6 +41,19 @@ const flag = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const verify = flag("verify") ?? "both";
+const runtime = flag("runtime") ?? "deno";
+if (!["deno", "node", "bun"].includes(runtime)) throw new Error(`bad --runtime ${runtime}`);
+const BIN = new URL("../node_modules/.bin/", import.meta.url).pathname;
+/** Node flags of `tests/e2e/node_harness.ts` (`NODE_FLAGS`), for parity with the e2e nodes. */
+const NODE_FLAGS = ["--max-semi-space-size=4"];
+
+/** The command that runs `script` (a bench file) with `args` under `runtime`. */
+function commandFor(script: string, args: string[]): string[] {
+  const path = new URL(script, import.meta.url).pathname;
+  if (runtime === "node") return [`${BIN}node`, ...NODE_FLAGS, path, ...args];
+  if (runtime === "bun") return [`${BIN}bun`, path, ...args];
+  return [Deno.execPath(), "run", "-A", path, ...args];
+}
 if (!["both", "fetcher", "none"].includes(verify)) throw new Error(`bad --verify ${verify}`);
 
 function parseSize(text: string): number {
@@ -185,8 +204,10 @@ function cpuMs(pid: number): number {
 }
 
 async function spawnRole(role: string, extra: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--role", role, ...extra],
+  const script = runtime === "deno" ? "./pipeline_ceiling.ts" : "./pipeline_ceiling_node.ts";
+  const cmd = commandFor(script, ["--role", role, ...extra]);
+  const child = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
@@ -201,7 +222,11 @@ async function spawnRole(role: string, extra: string[]) {
   (async () => {
     while (!(await reader.read()).done) { /* drain */ }
   })().catch(() => {});
-  const info = JSON.parse(text.slice(0, text.indexOf("\n"))) as { port: number; pid: number };
+  const info = JSON.parse(text.slice(0, text.indexOf("\n"))) as {
+    port: number;
+    pid: number;
+    version?: string;
+  };
   return { child, ...info };
 }
 
@@ -222,8 +247,9 @@ async function getOnce(url: string, client: string, size: number): Promise<numbe
 }
 
 async function rawLoopback(mib: number): Promise<number> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./loopback_raw.ts", import.meta.url).pathname, String(mib)],
+  const cmd = commandFor("./loopback_raw.ts", [String(mib)]);
+  const out = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
     stdout: "piped",
     stderr: "inherit",
   }).output();
@@ -274,8 +300,8 @@ async function drive(): Promise<void> {
     const best = median(mibps);
     console.log(JSON.stringify({
       bench: "pipeline_ceiling",
-      runtime: "deno",
-      version: Deno.version.deno,
+      runtime,
+      version: h.version ?? Deno.version.deno,
       client,
       verify,
       sizeMiB: size / MiB,

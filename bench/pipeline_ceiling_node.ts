@@ -1,0 +1,254 @@
+/**
+ * The holder and fetcher roles of `bench/pipeline_ceiling.ts` for Node 24 and Bun, on the
+ * `node:` APIs both implement (`node:net`, `node:http`, `node:fs`). The Deno driver spawns this
+ * file; it is not run by hand:
+ *
+ *     node --max-semi-space-size=4 bench/pipeline_ceiling_node.ts --role holder --dir D --verify V
+ *     bun bench/pipeline_ceiling_node.ts --role fetcher --holder-port P --verify V
+ *
+ * The work is the Deno roles' work:
+ * - **holder** (`net.createServer`): per connection, the manifest (count, then size + SHA-256
+ *   per block), then every block read with synchronous calls (`openSync`, `fstatSync`, one
+ *   `readSync` loop, `closeSync`), verified with `crypto.subtle` SHA-256 when `--verify both`,
+ *   written raw to the socket (waits for `'drain'` when `write` returns false). Up to 4 blocks
+ *   are read and hashed ahead, as in the Deno holder.
+ * - **fetcher** (`http.createServer`): per request, connects to the holder (`net.connect`),
+ *   reads every block into a fresh buffer of its size (the socket's chunks copied in; the
+ *   socket is paused while more than 1 MiB is queued, so the holder backpressures), verifies it
+ *   (SHA-256, unless `--verify none`) and writes it to the response, waiting for `'drain'` when
+ *   `write` returns false (a backpressured response).
+ *
+ * Each role prints one JSON line `{ port, pid, version }` when it listens.
+ *
+ * @module
+ */
+
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { connect, createServer as createNetServer } from "node:net";
+import type { Socket } from "node:net";
+import process from "node:process";
+
+const READS_IN_FLIGHT = 4;
+/** Bytes the fetcher queues from the holder before it pauses the socket. */
+const QUEUE_LIMIT = 1024 * 1024;
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const verify = flag("verify") ?? "both";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const version: string = g.Bun ? g.Bun.version : process.versions.node;
+
+async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Writes `bytes` to a writable and resolves once it may be written to again. */
+function writeBackpressured(
+  out: Socket | ServerResponse,
+  bytes: Uint8Array,
+): Promise<void> | undefined {
+  if (out.write(bytes)) return undefined;
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      out.off("error", onError);
+      out.off("close", onClose);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      out.off("drain", onDrain);
+      out.off("close", onClose);
+      reject(err);
+    };
+    const onClose = () => {
+      out.off("drain", onDrain);
+      out.off("error", onError);
+      reject(new Error("closed while waiting for drain"));
+    };
+    out.once("drain", onDrain);
+    out.once("error", onError);
+    out.once("close", onClose);
+  });
+}
+
+/** Reads a block file with synchronous calls: open, fstat, read until full, close. */
+function readBlock(path: string): Uint8Array<ArrayBuffer> {
+  const fd = openSync(path, "r");
+  try {
+    const bytes = new Uint8Array(fstatSync(fd).size);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = readSync(fd, bytes, at, bytes.length - at, null);
+      if (n === 0) throw new Error(`${path}: short read`);
+      at += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Holder: serves the block files of `dir` (named `<index>`), one full pass per connection. */
+async function holder(dir: string): Promise<void> {
+  const count = Number(readFileSync(`${dir}/count`, "utf8"));
+  const sizes: number[] = [];
+  const digests: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const bytes = readBlock(`${dir}/${i}`);
+    sizes.push(bytes.length);
+    digests.push(await sha256(bytes));
+  }
+  const manifest = new Uint8Array(4 + count * 36);
+  const view = new DataView(manifest.buffer);
+  view.setUint32(0, count);
+  for (let i = 0; i < count; i++) {
+    view.setUint32(4 + i * 36, sizes[i]);
+    manifest.set(digests[i], 8 + i * 36);
+  }
+  const readVerified = async (i: number) => {
+    const bytes = readBlock(`${dir}/${i}`);
+    if (verify === "both" && !sameBytes(await sha256(bytes), digests[i])) {
+      throw new Error(`block ${i} is corrupt`);
+    }
+    return bytes;
+  };
+  const server = createNetServer({ noDelay: true }, (conn) => {
+    conn.on("error", () => {});
+    (async () => {
+      try {
+        await writeBackpressured(conn, manifest);
+        const reads: Promise<Uint8Array>[] = [];
+        for (let i = 0; i < Math.min(READS_IN_FLIGHT, count); i++) reads.push(readVerified(i));
+        for (let i = 0; i < count; i++) {
+          const bytes = await reads[i];
+          if (i + READS_IN_FLIGHT < count) reads.push(readVerified(i + READS_IN_FLIGHT));
+          await writeBackpressured(conn, bytes);
+        }
+        conn.end();
+      } catch (err) {
+        console.error(`holder: ${(err as Error).message}`);
+        conn.destroy();
+      }
+    })();
+  });
+  server.listen(0, "127.0.0.1", () => {
+    const addr = server.address();
+    const port = typeof addr === "object" && addr ? addr.port : 0;
+    console.log(JSON.stringify({ port, pid: process.pid, version }));
+  });
+}
+
+/**
+ * Reads exact byte counts from a socket: its chunks are queued as they arrive and copied into
+ * the caller's buffer; the socket pauses while more than `QUEUE_LIMIT` bytes wait.
+ */
+class ExactReader {
+  #socket: Socket;
+  #chunks: Uint8Array[] = [];
+  #queued = 0;
+  #ended = false;
+  #failure: Error | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on("data", (chunk: Uint8Array) => {
+      this.#chunks.push(chunk);
+      this.#queued += chunk.length;
+      if (this.#queued > QUEUE_LIMIT) socket.pause();
+      this.#notify();
+    });
+    socket.on("end", () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    socket.on("error", (err: Error) => {
+      this.#failure = err;
+      this.#notify();
+    });
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  /** Fills `into` completely, or rejects if the socket ends or fails first. */
+  async readExactly(into: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < into.length) {
+      if (this.#chunks.length === 0) {
+        if (this.#failure) throw this.#failure;
+        if (this.#ended) throw new Error(`holder closed after ${at} of ${into.length} bytes`);
+        await new Promise<void>((resolve) => this.#wake = resolve);
+        continue;
+      }
+      const chunk = this.#chunks[0];
+      const n = Math.min(chunk.length, into.length - at);
+      into.set(n === chunk.length ? chunk : chunk.subarray(0, n), at);
+      at += n;
+      this.#queued -= n;
+      if (n === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(n);
+    }
+    if (this.#queued <= QUEUE_LIMIT && this.#socket.isPaused()) this.#socket.resume();
+  }
+}
+
+/** Fetcher: per HTTP request, pulls every block from the holder, verifies it, streams it out. */
+function fetcher(holderPort: number): void {
+  const serve = async (_req: IncomingMessage, res: ServerResponse) => {
+    const conn = connect({ host: "127.0.0.1", port: holderPort, noDelay: true });
+    try {
+      const reader = new ExactReader(conn);
+      const head = new Uint8Array(4);
+      await reader.readExactly(head);
+      const count = new DataView(head.buffer).getUint32(0);
+      const manifest = new Uint8Array(count * 36);
+      await reader.readExactly(manifest);
+      const view = new DataView(manifest.buffer);
+      let total = 0;
+      for (let i = 0; i < count; i++) total += view.getUint32(i * 36);
+      res.writeHead(200, { "content-length": String(total) });
+      for (let i = 0; i < count; i++) {
+        const block = new Uint8Array(view.getUint32(i * 36));
+        await reader.readExactly(block);
+        const want = manifest.subarray(i * 36 + 4, i * 36 + 36);
+        if (verify !== "none" && !sameBytes(await sha256(block), want)) {
+          throw new Error(`block ${i} arrived corrupt`);
+        }
+        await writeBackpressured(res, block);
+      }
+      res.end();
+    } catch (err) {
+      console.error(`fetcher: ${(err as Error).message}`);
+      res.destroy();
+    } finally {
+      conn.destroy();
+    }
+  };
+  const server = createHttpServer((req, res) => void serve(req, res));
+  server.listen(0, "127.0.0.1", () => {
+    const addr = server.address();
+    const port = typeof addr === "object" && addr ? addr.port : 0;
+    console.log(JSON.stringify({ port, pid: process.pid, version }));
+  });
+}
+
+const role = flag("role");
+if (role === "holder") await holder(flag("dir")!);
+else if (role === "fetcher") fetcher(Number(flag("holder-port")));
+else throw new Error("pipeline_ceiling_node.ts runs as a role of bench/pipeline_ceiling.ts");
