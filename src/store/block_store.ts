@@ -191,8 +191,13 @@ export class FsBlockStore implements BlockStore {
   #counting: Promise<StoreStats> | undefined;
   /** Bumped by `clear()`: a count walk that saw an older store does not keep its result. */
   #epoch = 0;
-  /** A write or delete ran during a count walk: the counts may be off, so they are not saved. */
+  /**
+   * The kept counts may be off (an operation overlapped a count walk, an entry's size had to be
+   * estimated, a clear ran): they are still used, but not saved for the next open.
+   */
   #inexact = false;
+  /** Writes, deletes and quarantines under way (a count walk that starts while any is, is inexact). */
+  #changing = 0;
   /** While counts are kept: one replace-or-remove at a time per entry path (exact counts). */
   readonly #locks = new KeyedMutex();
 
@@ -290,7 +295,7 @@ export class FsBlockStore implements BlockStore {
 
   /** Stores content-addressed bytes and returns their id (hashed with `options.algorithm`). */
   async put(data: StoreInput, options?: WriteOptions): Promise<ContentId> {
-    const info = await this.#track(this.#write(null, data, options));
+    const info = await this.#changes(() => this.#write(null, data, options));
     return info.id;
   }
 
@@ -302,7 +307,7 @@ export class FsBlockStore implements BlockStore {
    */
   write(key: StoreKey, data: StoreInput, options?: WriteOptions): Promise<EntryInfo> {
     try {
-      return this.#track(this.#write(normalizeKey(key), data, options));
+      return this.#changes(() => this.#write(normalizeKey(key), data, options));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -408,18 +413,19 @@ export class FsBlockStore implements BlockStore {
   async delete(key: StoreKey): Promise<boolean> {
     this.#checkOpen();
     const k = normalizeKey(key);
-    const path = await this.#pathOf(k);
-    if (this.#counting) this.#inexact = true; // a count walk may or may not see this delete
-    const remove = async (): Promise<boolean> => {
-      const before = this.#counts ? await this.#bodySize(path, k) : undefined;
-      const st = await this.#fs.stat(path);
-      if (!st || !st.isFile) return false;
-      await this.#fs.remove(path);
-      if (before !== undefined && before !== null) this.#countChange(-1, -before);
-      if (this.#fsync) await this.#fs.syncDir(parentOf(path));
-      return true;
-    };
-    return this.#counts ? await this.#locks.run(path, remove) : await remove();
+    return await this.#changes(async () => {
+      const path = await this.#pathOf(k);
+      const remove = async (): Promise<boolean> => {
+        const before = this.#counts ? await this.#bodySize(path, k) : undefined;
+        const st = await this.#fs.stat(path);
+        if (!st || !st.isFile) return false;
+        await this.#fs.remove(path);
+        if (before !== undefined && before !== null) this.#countChange(-1, -before);
+        if (this.#fsync) await this.#fs.syncDir(parentOf(path));
+        return true;
+      };
+      return this.#counts ? await this.#locks.run(path, remove) : await remove();
+    });
   }
 
   /**
@@ -428,15 +434,18 @@ export class FsBlockStore implements BlockStore {
    */
   async clear(): Promise<void> {
     this.#checkOpen();
-    const trash = `${this.#tmpDir}/clear-${this.#tmpPrefix}-${++this.#tmpCounter}`;
-    this.#dirs.clear();
-    await this.#fs.rename(this.#dataDir, trash);
-    this.#epoch++; // a count walk under way saw the old store
-    if (this.#counts) this.#counts = { count: 0, bytes: 0 };
-    await this.#fs.mkdir(this.#dataDir);
-    if (this.#fsync) await this.#fs.syncDir(this.#root);
-    this.#dirs.set(this.#dataDir, Promise.resolve());
-    await this.#fs.remove(trash, { recursive: true });
+    await this.#changes(async () => {
+      const trash = `${this.#tmpDir}/clear-${this.#tmpPrefix}-${++this.#tmpCounter}`;
+      this.#dirs.clear();
+      await this.#fs.rename(this.#dataDir, trash);
+      this.#epoch++; // a count walk under way saw the old store
+      this.#inexact = true; // writes measured before the clear may land after it
+      if (this.#counts) this.#counts = { count: 0, bytes: 0 };
+      await this.#fs.mkdir(this.#dataDir, { recursive: true });
+      if (this.#fsync) await this.#fs.syncDir(this.#root);
+      this.#dirs.set(this.#dataDir, Promise.resolve());
+      await this.#fs.remove(trash, { recursive: true });
+    });
   }
 
   /**
@@ -487,6 +496,7 @@ export class FsBlockStore implements BlockStore {
     this.#counting ??= this.#track((async () => {
       let result: StoreStats = { count: 0, bytes: 0 };
       for (let walk = 0; walk < 3; walk++) {
+        if (this.#changing > 0) this.#inexact = true;
         const epoch = this.#epoch;
         let count = 0;
         let bytes = 0;
@@ -631,10 +641,10 @@ export class FsBlockStore implements BlockStore {
         }
         renamed = true;
       };
-      if (this.#counting) this.#inexact = true; // a count walk may or may not see this write
       if (this.#counts) {
         const counted = key;
         await this.#locks.run(path, async () => {
+          const epoch = this.#epoch;
           const before = await this.#bodySize(path, counted);
           const grows = body.length - (before ?? 0);
           const limit = this.#maxBytes;
@@ -646,7 +656,10 @@ export class FsBlockStore implements BlockStore {
           this.#reserved += reserved;
           try {
             await place();
-            this.#countChange(before === null ? 1 : 0, grows);
+            // A clear() since the measure emptied the counts: the entry is new to them (or, if
+            // the clear came after the rename, counted once too often: the safe side).
+            if (epoch !== this.#epoch) this.#countChange(1, body.length);
+            else this.#countChange(before === null ? 1 : 0, grows);
           } finally {
             this.#reserved -= reserved;
           }
@@ -666,6 +679,13 @@ export class FsBlockStore implements BlockStore {
     const known = this.#dirs.get(dir);
     if (known) return known;
     if (this.#dirs.size > MAX_KNOWN_DIRS) this.#dirs.clear();
+    if (dir === this.#dataDir || !dir.startsWith(`${this.#dataDir}/`)) {
+      // The base: the data directory itself (a clear() may have just replaced it).
+      const base = this.#fs.mkdir(this.#dataDir, { recursive: true });
+      this.#dirs.set(this.#dataDir, base);
+      base.catch(() => this.#dirs.delete(this.#dataDir));
+      return base;
+    }
     const parent = parentOf(dir);
     const made = (async () => {
       await this.#ensureDir(parent);
@@ -734,7 +754,7 @@ export class FsBlockStore implements BlockStore {
       };
     }
     if (problem) {
-      await this.#quarantine(path);
+      await this.#quarantine(path, header.size); // what the counts hold for it: its header's size
       throw new CorruptBlockError({ key: k.text, ...problem });
     }
     return header;
@@ -765,6 +785,7 @@ export class FsBlockStore implements BlockStore {
     try {
       return decodeHeader(await this.#readHead(path, st.size)).size;
     } catch {
+      this.#inexact = true;
       return estimatedBody(st.size); // an unreadable header: the best guess keeps counts defined
     }
   }
@@ -772,18 +793,17 @@ export class FsBlockStore implements BlockStore {
   /** Reads and removes the counts a clean close saved; `undefined` when absent or unusable. */
   async #takeSavedCounts(): Promise<{ count: number; bytes: number } | undefined> {
     const path = `${this.#root}/${COUNTS_FILE}`;
-    let text: string;
+    let text = "";
     try {
       text = new TextDecoder().decode(await this.#fs.readFile(path, { maxBytes: 256 }));
-    } catch {
-      return undefined;
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      // Unreadable (too large, an I/O error): not used, and removed below all the same.
     }
-    try {
-      await this.#fs.remove(path);
-      if (this.#fsync) await this.#fs.syncDir(this.#root);
-    } catch {
-      return undefined; // it could outlive a crash: not to be trusted
-    }
+    // Removed before anything is written: a crash from now on leaves no file to trust. A file
+    // that cannot be removed could outlive a crash with stale counts: refuse to open.
+    await this.#fs.remove(path);
+    if (this.#fsync) await this.#fs.syncDir(this.#root);
     try {
       const v = JSON.parse(text);
       if (
@@ -818,6 +838,16 @@ export class FsBlockStore implements BlockStore {
     }
   }
 
+  /**
+   * Runs a change to the entries (write, delete, quarantine): `close()` waits for it, and a count
+   * walk it overlaps is marked inexact.
+   */
+  #changes<T>(fn: () => Promise<T>): Promise<T> {
+    this.#changing++;
+    if (this.#counting) this.#inexact = true;
+    return this.#track(fn().finally(() => this.#changing--));
+  }
+
   #countChange(entries: number, bytes: number): void {
     if (!this.#counts) return;
     this.#counts.count += entries;
@@ -835,7 +865,10 @@ export class FsBlockStore implements BlockStore {
       let body: number | undefined;
       if (this.#counts) {
         const st = await this.#fs.stat(path);
-        if (st?.isFile) body = knownBody ?? estimatedBody(st.size);
+        if (st?.isFile) {
+          if (knownBody === undefined) this.#inexact = true;
+          body = knownBody ?? estimatedBody(st.size);
+        }
       }
       try {
         await this.#fs.rename(path, target);
@@ -845,7 +878,7 @@ export class FsBlockStore implements BlockStore {
         if (!(err instanceof NotFoundError)) throw err;
       }
     };
-    return this.#counts ? this.#locks.run(path, move) : move();
+    return this.#changes(() => this.#counts ? this.#locks.run(path, move) : move());
   }
 
   /** Yields every regular file under `dir`, depth-first; tolerates concurrent removal. */
