@@ -90,6 +90,8 @@ export class Node implements DfsNode {
   readonly #putting = new Map<string, number>();
   /** Writing a block and deciding to delete it take this lock per block id, never both at once. */
   readonly #blockLocks = new KeyedMutex();
+  /** Blocks puts under way created (not in the store before): the last put to let go drops them. */
+  readonly #createdByPuts = new Set<string>();
   /** Blocks peers pushed lately (id -> ms): their file's root may not be here yet. Bounded. */
   readonly #received = new Map<string, number>();
 
@@ -205,7 +207,6 @@ export class Node implements DfsNode {
     // not in the store before it) unless an indexed file, another put under way or a peer's
     // recent push uses them, so a failed or cancelled put leaves no garbage behind.
     const touched = new Set<string>();
-    const created = new Set<string>();
     const protect = (k: string) => {
       if (touched.has(k)) return;
       touched.add(k);
@@ -223,7 +224,7 @@ export class Node implements DfsNode {
             hashed: o?.id,
           });
           protect(at.toString());
-          if (!existed) created.add(at.toString());
+          if (!existed) this.#createdByPuts.add(at.toString());
           return at;
         };
         return o?.id ? this.#blockLocks.run(o.id.toString(), write) : write();
@@ -245,10 +246,9 @@ export class Node implements DfsNode {
         blockSize: this.#opts.blockSize,
       });
       this.#generation++;
-      this.#settlePut(touched);
+      this.#settlePut(touched, false);
     } catch (err) {
-      this.#settlePut(touched);
-      await this.#dropUnused(created);
+      await this.#dropUnused(this.#settlePut(touched, true));
       throw err;
     }
     const remote = await this.#replicate(file.id, wanted - 1, options.signal);
@@ -395,17 +395,27 @@ export class Node implements DfsNode {
     return { id: id.toString(), local, remote };
   }
 
-  /** A put is over (indexed or failed): its blocks are no longer protected as under way. */
-  #settlePut(written: ReadonlySet<string>): void {
-    for (const k of written) {
+  /**
+   * A put is over (indexed, or `failed`): its blocks are no longer protected as under way.
+   * Returns the blocks to take out: those a put under way created, that no put holds any more,
+   * when this last one failed (an indexed file, if any now uses them, still keeps them).
+   */
+  #settlePut(touched: ReadonlySet<string>, failed: boolean): string[] {
+    const drop: string[] = [];
+    for (const k of touched) {
       const n = (this.#putting.get(k) ?? 1) - 1;
-      if (n <= 0) this.#putting.delete(k);
-      else this.#putting.set(k, n);
+      if (n > 0) {
+        this.#putting.set(k, n);
+        continue;
+      }
+      this.#putting.delete(k);
+      if (this.#createdByPuts.delete(k) && failed) drop.push(k);
     }
+    return drop;
   }
 
-  /** Deletes the blocks a failed put created, unless something else uses them now. */
-  async #dropUnused(created: ReadonlySet<string>): Promise<void> {
+  /** Deletes the blocks failed puts created, unless something else uses them now. */
+  async #dropUnused(created: readonly string[]): Promise<void> {
     for (const k of created) {
       try {
         await this.#deleteIfUnused(ContentId.parse(k), true);

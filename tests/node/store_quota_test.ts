@@ -6,6 +6,9 @@ import { createApiHandler } from "../../src/api/handler.ts";
 import { Node } from "../../src/node/node.ts";
 import { memoryRuntime } from "../../src/runtime/memory.ts";
 import { MemoryNetwork } from "../../src/runtime/memory/net.ts";
+import { MemoryBlockService } from "../../src/peer/block_service.ts";
+import { NodeIdentity } from "../../src/peer/identity.ts";
+import { PeerManager } from "../../src/peer/peer_manager.ts";
 import { ContentId } from "../../src/id/content_id.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
 import { StoreFullError } from "../../src/store/errors.ts";
@@ -362,4 +365,95 @@ q("max_store_bytes_with_a_store_of_ones_own_is_refused", async () => {
     /give your own store its maxBytes instead/,
   );
   await store.close();
+});
+
+/** A body that sends `first`, then waits until `fail` is called and errors with it. */
+function controlled(first: Uint8Array) {
+  let fail!: (e: Error) => void;
+  const failed = new Promise<never>((_, rej) => (fail = rej));
+  failed.catch(() => {});
+  let sent = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (!sent) {
+        sent = true;
+        return c.enqueue(first);
+      }
+      try {
+        await failed;
+      } catch (e) {
+        c.error(e);
+      }
+    },
+  });
+  return { stream, fail };
+}
+
+async function untilCount(node: Node, n: number): Promise<void> {
+  for (let i = 0; i < 1000 && (await node.status()).store.count < n; i++) await tick(2);
+  assert.ok((await node.status()).store.count >= n, `the store holds ${n} entries`);
+}
+
+q("two_failed_puts_sharing_a_block_leave_nothing_behind", async () => {
+  const node = await Node.start({
+    runtime: memoryRuntime(),
+    dataDir: "/n",
+    durability: "none",
+    blockSize: BS,
+  });
+  try {
+    const block = randomBytes(BS, 51);
+    const a = controlled(block.slice());
+    const pa = node.put(a.stream, { copies: 1 });
+    pa.catch(() => {});
+    await untilCount(node, 1); // A created the block
+    const b = controlled(block.slice());
+    const pb = node.put(b.stream, { copies: 1 });
+    pb.catch(() => {});
+    await tick(20); // B wrote it too (it was there: B did not create it)
+    a.fail(new Error("A cancelled"));
+    await assert.rejects(pa, /A cancelled/);
+    b.fail(new Error("B cancelled"));
+    await assert.rejects(pb, /B cancelled/);
+    assert.deepEqual((await node.status()).store, { count: 0, bytes: 0 });
+  } finally {
+    await node.close();
+  }
+});
+
+q("a_failed_put_spares_a_block_a_peer_pushed_while_it_ran", async () => {
+  const network = new MemoryNetwork();
+  const b = await Node.start({
+    runtime: memoryRuntime({ network }),
+    dataDir: "/b",
+    listen: "10.0.0.2:4000",
+    durability: "none",
+    blockSize: BS,
+  });
+  // A bare peer that pushes one data block, as a replication does before its root arrives.
+  const pusher = new PeerManager({
+    identity: await NodeIdentity.generate(),
+    network: network.host("10.0.0.9"),
+    service: new MemoryBlockService(),
+    log: () => {},
+  });
+  await pusher.start();
+  try {
+    const block = randomBytes(BS, 61);
+    const id = await ContentId.of(block);
+    // B's own put of the same bytes creates the block first, the peer's push lands while that
+    // put runs, then the put fails: the pushed block must stay (its root may be on the way).
+    const mine = controlled(block.slice());
+    const failing = b.put(mine.stream, { copies: 1 });
+    failing.catch(() => {});
+    await untilCount(b, 1);
+    const conn = await pusher.connect(b.address);
+    await conn.putBlock(id, block);
+    mine.fail(new Error("client went away"));
+    await assert.rejects(failing, /client went away/);
+    assert.deepEqual((await b.status()).store, { count: 1, bytes: BS });
+  } finally {
+    await pusher.shutdown();
+    await b.close();
+  }
 });
