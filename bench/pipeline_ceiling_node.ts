@@ -13,10 +13,14 @@
  *   written raw to the socket (waits for `'drain'` when `write` returns false). Up to 4 blocks
  *   are read and hashed ahead, as in the Deno holder.
  * - **fetcher** (`http.createServer`): per request, connects to the holder (`net.connect`),
- *   reads every block into a fresh buffer of its size (the socket's chunks copied in; the
- *   socket is paused while more than 1 MiB is queued, so the holder backpressures), verifies it
+ *   reads every block into a fresh buffer of its size, verifies it
  *   (SHA-256, unless `--verify none`) and writes it to the response, waiting for `'drain'` when
- *   `write` returns false (a backpressured response).
+ *   `write` returns false (a backpressured response). On Node the socket reads straight into
+ *   the unfilled tail of the block's buffer (`onread` with a buffer function, like Deno's
+ *   `conn.read(block.subarray(at))`: no copy, no garbage per read) and pauses when the block is
+ *   full until the next block is asked for. Bun's `node:net` has no `onread`, so there the
+ *   socket's `'data'` chunks are copied into the block (the socket pauses while more than 1 MiB
+ *   is queued, so the holder backpressures).
  *
  * Each role prints one JSON line `{ port, pid, version }` when it listens.
  *
@@ -208,12 +212,114 @@ class ExactReader {
   }
 }
 
+/**
+ * Reads exact byte counts from a Node socket opened with `onread`: each kernel read lands in
+ * the unfilled tail of the caller's buffer; the socket pauses when that buffer is full and
+ * resumes on the next `readExactly`. A read that comes while no buffer waits lands in a scratch
+ * buffer and is kept (copied) for the next call.
+ */
+class OnreadReader {
+  socket: Socket | null = null;
+  #scratch = new Uint8Array(64 * 1024);
+  #chunks: Uint8Array[] = [];
+  #target: Uint8Array | null = null;
+  #at = 0;
+  #done: (() => void) | null = null;
+  #fail: ((err: Error) => void) | null = null;
+  #failure: Error | null = null;
+  /** The last `onread` callback returned false (Node stopped reading; `resume()` restarts). */
+  #stopped = false;
+
+  /** The `onread` option for `net.connect`. */
+  readonly onread = {
+    buffer: (): Uint8Array => {
+      const target = this.#target;
+      return target && this.#at < target.length ? target.subarray(this.#at) : this.#scratch;
+    },
+    callback: (n: number, buf: Uint8Array): boolean => {
+      const target = this.#target;
+      if (target && buf.buffer !== this.#scratch.buffer) this.#at += n;
+      else {
+        // A read Node allocated before the socket stopped: keep it, give the waiter what fits.
+        this.#chunks.push(buf.slice(0, n));
+        if (target) this.#at = this.#take(target, this.#at);
+      }
+      if (target && this.#at < target.length) return true;
+      if (target) {
+        this.#target = null;
+        const done = this.#done;
+        this.#done = this.#fail = null;
+        done?.();
+      }
+      this.#stopped = true;
+      return false;
+    },
+  };
+
+  /** Moves kept bytes into `into` from `at` on; returns how far `into` is filled. */
+  #take(into: Uint8Array, at: number): number {
+    while (at < into.length && this.#chunks.length > 0) {
+      const chunk = this.#chunks[0];
+      const n = Math.min(chunk.length, into.length - at);
+      into.set(n === chunk.length ? chunk : chunk.subarray(0, n), at);
+      at += n;
+      if (n === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(n);
+    }
+    return at;
+  }
+
+  /** Watches `socket` for its end and errors. */
+  attach(socket: Socket): void {
+    this.socket = socket;
+    const fail = (err: Error) => {
+      this.#failure ??= err;
+      const reject = this.#fail;
+      this.#done = this.#fail = null;
+      this.#target = null;
+      reject?.(err);
+    };
+    socket.on("end", () => fail(new Error("holder closed early")));
+    socket.on("error", fail);
+  }
+
+  /** Fills `into` completely, or rejects if the socket ends or fails first. */
+  readExactly(into: Uint8Array): Promise<void> {
+    const at = this.#take(into, 0);
+    if (at === into.length) return Promise.resolve();
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise<void>((resolve, reject) => {
+      this.#target = into;
+      this.#at = at;
+      this.#done = resolve;
+      this.#fail = reject;
+      if (this.#stopped) {
+        this.#stopped = false;
+        this.socket?.resume();
+      }
+    });
+  }
+}
+
+const isBun = Boolean(g.Bun);
+
+/** Opens a connection to the holder with the cheapest reader the runtime offers. */
+function connectHolder(port: number): { conn: Socket; reader: ExactReader | OnreadReader } {
+  if (isBun) {
+    const conn = connect({ host: "127.0.0.1", port, noDelay: true });
+    return { conn, reader: new ExactReader(conn) };
+  }
+  const reader = new OnreadReader();
+  const conn = connect({ host: "127.0.0.1", port, noDelay: true, onread: reader.onread });
+  reader.attach(conn);
+  return { conn, reader };
+}
+
 /** Fetcher: per HTTP request, pulls every block from the holder, verifies it, streams it out. */
 function fetcher(holderPort: number): void {
   const serve = async (_req: IncomingMessage, res: ServerResponse) => {
-    const conn = connect({ host: "127.0.0.1", port: holderPort, noDelay: true });
+    const { conn, reader } = connectHolder(holderPort);
     try {
-      const reader = new ExactReader(conn);
       const head = new Uint8Array(4);
       await reader.readExactly(head);
       const count = new DataView(head.buffer).getUint32(0);
