@@ -3,7 +3,7 @@
  * dfs code at all, in the same process layout as `bench/e2e_bench.ts`.
  *
  *     deno run -A bench/pipeline_ceiling.ts [--size 256M|1G] [--runs N] [--client fetch|curl]
- *       [--verify both|fetcher|none] [--runtime deno|node|bun]
+ *       [--verify both|fetcher|none] [--runtime deno|node|bun] [--read-ahead 1]
  *
  * - A **holder** process has the data as 256 KiB block files in a directory (page cache). Per
  *   request it sends the list of block sizes and SHA-256 digests, then every block: read from
@@ -42,6 +42,9 @@ const flag = (name: string) => {
 };
 const verify = flag("verify") ?? "both";
 const runtime = flag("runtime") ?? "deno";
+/** `--read-ahead 1` (node and bun roles only): the fetcher reads the next block while it works. */
+const readAhead = flag("read-ahead") === "1";
+if (readAhead && runtime === "deno") throw new Error("--read-ahead is for --runtime node|bun");
 if (!["deno", "node", "bun"].includes(runtime)) throw new Error(`bad --runtime ${runtime}`);
 const BIN = new URL("../node_modules/.bin/", import.meta.url).pathname;
 /** Node flags of `tests/e2e/node_harness.ts` (`NODE_FLAGS`), for parity with the e2e nodes. */
@@ -275,7 +278,13 @@ async function drive(): Promise<void> {
     await Deno.writeTextFile(`${dir}/count`, String(count));
     const h = await spawnRole("holder", ["--dir", dir, "--verify", verify]);
     procs.push(h.child);
-    const f = await spawnRole("fetcher", ["--holder-port", String(h.port), "--verify", verify]);
+    const f = await spawnRole("fetcher", [
+      "--holder-port",
+      String(h.port),
+      "--verify",
+      verify,
+      ...(readAhead ? ["--read-ahead", "1"] : []),
+    ]);
     procs.push(f.child);
     const url = `http://127.0.0.1:${f.port}/`;
     await getOnce(url, client, size); // warm-up: both processes compile their hot paths
@@ -304,6 +313,7 @@ async function drive(): Promise<void> {
       version: h.version ?? Deno.version.deno,
       client,
       verify,
+      ...(readAhead ? { readAhead: true } : {}),
       sizeMiB: size / MiB,
       blockKiB: BLOCK / 1024,
       runsMiBps: mibps,
