@@ -4,6 +4,7 @@
  *
  *     deno run -A bench/pipeline_ceiling.ts [--size 256M|1G] [--runs N] [--client fetch|curl]
  *       [--verify both|fetcher|none] [--runtime deno|node|bun] [--read-ahead 1]
+ *       [--bun-serve 1]
  *
  * - A **holder** process has the data as 256 KiB block files in a directory (page cache). Per
  *   request it sends the list of block sizes and SHA-256 digests, then every block: read from
@@ -45,6 +46,9 @@ const runtime = flag("runtime") ?? "deno";
 /** `--read-ahead 1` (node and bun roles only): the fetcher reads the next block while it works. */
 const readAhead = flag("read-ahead") === "1";
 if (readAhead && runtime === "deno") throw new Error("--read-ahead is for --runtime node|bun");
+/** `--bun-serve 1` (bun only): the fetcher serves HTTP with `Bun.serve` instead of `node:http`. */
+const bunServe = flag("bun-serve") === "1";
+if (bunServe && runtime !== "bun") throw new Error("--bun-serve is for --runtime bun");
 if (!["deno", "node", "bun"].includes(runtime)) throw new Error(`bad --runtime ${runtime}`);
 const BIN = new URL("../node_modules/.bin/", import.meta.url).pathname;
 /** Node flags of `tests/e2e/node_harness.ts` (`NODE_FLAGS`), for parity with the e2e nodes. */
@@ -284,6 +288,7 @@ async function drive(): Promise<void> {
       "--verify",
       verify,
       ...(readAhead ? ["--read-ahead", "1"] : []),
+      ...(bunServe ? ["--bun-serve", "1"] : []),
     ]);
     procs.push(f.child);
     const url = `http://127.0.0.1:${f.port}/`;
@@ -314,6 +319,7 @@ async function drive(): Promise<void> {
       client,
       verify,
       ...(readAhead ? { readAhead: true } : {}),
+      ...(bunServe ? { http: "Bun.serve" } : {}),
       sizeMiB: size / MiB,
       blockKiB: BLOCK / 1024,
       runsMiBps: mibps,

@@ -25,6 +25,10 @@
  * `--read-ahead 1` (off by default, as in the Deno fetcher) lets the fetcher read block i+1
  * from the holder while it verifies and sends block i: the same work, overlapped.
  *
+ * `--bun-serve 1` (Bun only) serves the fetcher's HTTP with `Bun.serve` instead of
+ * `node:http`: Bun's native server, the one dfs's Bun runtime uses (the holder connection
+ * stays `node:net`, which Bun implements on its native sockets).
+ *
  * Each role prints one JSON line `{ port, pid, version }` when it listens.
  *
  * @module
@@ -366,7 +370,54 @@ function fetcher(holderPort: number): void {
   });
 }
 
+/**
+ * Fetcher on Bun's native HTTP server (`Bun.serve`, as dfs's Bun runtime serves): the same
+ * work, the response a pull-based stream (high-water mark 0) as in the Deno fetcher.
+ */
+function bunServeFetcher(holderPort: number): void {
+  const server = g.Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    fetch: async (): Promise<Response> => {
+      const { conn, reader } = connectHolder(holderPort);
+      const head = new Uint8Array(4);
+      await reader.readExactly(head);
+      const count = new DataView(head.buffer).getUint32(0);
+      const manifest = new Uint8Array(count * 36);
+      await reader.readExactly(manifest);
+      const view = new DataView(manifest.buffer);
+      let total = 0;
+      for (let i = 0; i < count; i++) total += view.getUint32(i * 36);
+      let next = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (next === count) {
+            conn.destroy();
+            return controller.close();
+          }
+          const i = next++;
+          const block = new Uint8Array(view.getUint32(i * 36));
+          await reader.readExactly(block);
+          const want = manifest.subarray(i * 36 + 4, i * 36 + 36);
+          if (verify !== "none" && !sameBytes(await sha256(block), want)) {
+            throw new Error(`block ${i} arrived corrupt`);
+          }
+          controller.enqueue(block);
+        },
+        cancel() {
+          conn.destroy();
+        },
+      }, { highWaterMark: 0 });
+      return new Response(body, { headers: { "content-length": String(total) } });
+    },
+  });
+  console.log(JSON.stringify({ port: server.port, pid: process.pid, version }));
+}
+
 const role = flag("role");
 if (role === "holder") await holder(flag("dir")!);
-else if (role === "fetcher") fetcher(Number(flag("holder-port")));
+else if (role === "fetcher" && isBun && flag("bun-serve") === "1") {
+  bunServeFetcher(Number(flag("holder-port")));
+} else if (role === "fetcher") fetcher(Number(flag("holder-port")));
 else throw new Error("pipeline_ceiling_node.ts runs as a role of bench/pipeline_ceiling.ts");
