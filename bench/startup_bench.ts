@@ -81,27 +81,19 @@ try {
 
   const [walkMs, files] = await timed(() => rawWalk(`${dir}/blocks/data`, false));
   const [walkHeadsMs] = await timed(() => rawWalk(`${dir}/blocks/data`, true));
-  const [startMs, node] = await timed(() =>
+  const start = () =>
     Node.start({
       runtime,
       dataDir: dir,
       listen: "127.0.0.1:0",
       durability: "none",
       ...(bounded ? { maxStoreBytes: 1024 ** 4 } : {}),
-    })
-  );
+    });
+  const [startMs, node] = await timed(start);
   const [firstStatusMs, status] = await timed(() => node.status());
   const [secondStatusMs] = await timed(() => node.status());
   const [closeMs] = await timed(() => node.close());
-  const [restartMs, again] = await timed(() =>
-    Node.start({
-      runtime,
-      dataDir: dir,
-      listen: "127.0.0.1:0",
-      durability: "none",
-      ...(bounded ? { maxStoreBytes: 1024 ** 4 } : {}),
-    })
-  );
+  const [restartMs, again] = await timed(start);
   const [restartStatusMs, restartStatus] = await timed(() => again.status());
   await again.close();
   console.log(JSON.stringify({
