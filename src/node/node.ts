@@ -450,13 +450,14 @@ export class Node implements DfsNode {
     return at !== undefined && Date.now() - at < RECEIVED_GRACE_MS;
   }
 
-  /** Notes a block a peer pushed (bounded: the oldest notes go first). */
+  /** Notes a block a peer pushed (bounded: expired and then the oldest notes go first). */
   #noteReceived(k: string): void {
+    const now = Date.now();
     this.#received.delete(k);
-    this.#received.set(k, Date.now());
-    if (this.#received.size > MAX_RECEIVED_NOTES) {
-      const oldest = this.#received.keys().next().value;
-      if (oldest !== undefined) this.#received.delete(oldest);
+    this.#received.set(k, now);
+    for (const [oldest, at] of this.#received) {
+      if (this.#received.size <= MAX_RECEIVED_NOTES && now - at < RECEIVED_GRACE_MS) break;
+      this.#received.delete(oldest);
     }
   }
 
@@ -701,8 +702,8 @@ export class Node implements DfsNode {
 
 /** How long a block a peer pushed is spared by a failed local put's cleanup. */
 const RECEIVED_GRACE_MS = 10 * 60_000;
-/** Most pushed blocks remembered for that (the oldest are forgotten first). */
-const MAX_RECEIVED_NOTES = 65_536;
+/** Most pushed blocks remembered for that (2 GiB of 256 KiB blocks; the oldest go first). */
+const MAX_RECEIVED_NOTES = 8192;
 
 async function* mapIds(
   blocks: AsyncIterable<{ readonly id: ContentId }>,
