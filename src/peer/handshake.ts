@@ -41,6 +41,7 @@ import { MessageType, PROTOCOL_VERSION, WireErrorCode } from "../wire/messages.t
 import type { HelloMessage, Message } from "../wire/messages.ts";
 import { DfsError } from "../errors.ts";
 import { toHex } from "../util/hex.ts";
+import { concatBytes } from "../util/concat.ts";
 import type { MessageChannel } from "./channel.ts";
 import { checkClusterKey } from "./cluster_key.ts";
 import { HandshakeError } from "./errors.ts";
@@ -120,15 +121,7 @@ export function handshakeTranscript(
   otherNodeId: Uint8Array,
 ): Uint8Array {
   const domain = new TextEncoder().encode(HANDSHAKE_DOMAIN);
-  const out = new Uint8Array(
-    domain.length + otherNonce.length + ownNonce.length + ownNodeId.length + otherNodeId.length,
-  );
-  let at = 0;
-  for (const part of [domain, otherNonce, ownNonce, ownNodeId, otherNodeId]) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes([domain, otherNonce, ownNonce, ownNodeId, otherNodeId]);
 }
 
 /**
@@ -172,10 +165,7 @@ async function authMessage(
   const mac = new Uint8Array(
     await crypto.subtle.sign("HMAC", hmacKey, transcript as Uint8Array<ArrayBuffer>),
   );
-  const out = new Uint8Array(transcript.length + mac.length);
-  out.set(transcript, 0);
-  out.set(mac, transcript.length);
-  return out;
+  return concatBytes([transcript, mac]);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   IoError,
   NotFoundError,
 } from "../errors.ts";
+import { concatBytes } from "../util/concat.ts";
 
 /** Chunk size of `readStream` when the caller gives none. */
 export const DEFAULT_CHUNK = 64 * 1024;
@@ -197,12 +198,5 @@ export async function readBounded(
     total += n;
   }
   if (total > maxBytes) throw new FileTooLargeError(path, total, maxBytes);
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return chunks.length === 1 ? chunks[0] : concatBytes(chunks, total);
 }
