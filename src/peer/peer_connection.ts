@@ -12,6 +12,7 @@
 
 import { AbortedError, DfsError, NotFoundError, TimeoutError } from "../errors.ts";
 import { ContentId } from "../id/content_id.ts";
+import { dataChunks } from "../wire/data_frames.ts";
 import { MAX_HAS_IDS } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import type { Message } from "../wire/messages.ts";
@@ -399,18 +400,10 @@ export class PeerConnection {
       },
       options,
       async (requestId, isSettled, channel) => {
-        let offset = 0;
-        do {
+        for (const { chunk, end } of dataChunks(bytes, this.#options.dataChunkSize)) {
           if (isSettled()) return;
-          const next = Math.min(bytes.length, offset + this.#options.dataChunkSize);
-          await channel.send({
-            type: MessageType.DATA,
-            requestId,
-            chunk: bytes.subarray(offset, next),
-            end: next === bytes.length,
-          });
-          offset = next;
-        } while (offset < bytes.length);
+          await channel.send({ type: MessageType.DATA, requestId, chunk, end });
+        }
       },
     );
   }
@@ -868,19 +861,12 @@ export class PeerConnection {
         throw new PeerRemoteError(WireErrorCode.LIMIT, `block exceeds maxBlockSize`);
       }
       await ctx.send({ type: MessageType.BLOCK, id: rawId, size: bytes.length });
-      let offset = 0;
-      do {
+      for (const { chunk, end } of dataChunks(bytes, this.#options.dataChunkSize)) {
         if (ctx.signal.aborted) return;
-        const next = Math.min(bytes.length, offset + this.#options.dataChunkSize);
         sending = true;
-        await ctx.send({
-          type: MessageType.DATA,
-          chunk: bytes.subarray(offset, next),
-          end: next === bytes.length,
-        });
+        await ctx.send({ type: MessageType.DATA, chunk, end });
         sending = false;
-        offset = next;
-      } while (offset < bytes.length);
+      }
     } finally {
       lease.release(!sending);
     }

@@ -1,5 +1,6 @@
 /**
- * {@linkcode encodeDataFrames}: a body cut into DATA frames.
+ * A body cut into DATA pieces: {@linkcode dataChunks} (the pieces, for senders that encode them
+ * themselves) and {@linkcode encodeDataFrames} (the encoded frames).
  *
  * @module
  */
@@ -8,6 +9,33 @@ import { encodeMessage } from "./codec.ts";
 import { MalformedMessageError } from "./errors.ts";
 import { DEFAULT_DATA_CHUNK_SIZE } from "./limits.ts";
 import { MessageType } from "./messages.ts";
+
+/**
+ * Cuts `bytes` into consecutive pieces of at most `chunkSize` bytes (views, no copies); the last
+ * one has `end: true`. Empty `bytes` give one empty piece with `end: true`. Throws
+ * `MalformedMessageError` when `chunkSize` is not a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { dataChunks } from "./data_frames.ts";
+ * const sizes = [...dataChunks(new Uint8Array(300), 128)].map((p) => [p.chunk.length, p.end]);
+ * console.log(sizes); // [[128, false], [128, false], [44, true]]
+ * ```
+ */
+export function* dataChunks(
+  bytes: Uint8Array,
+  chunkSize: number = DEFAULT_DATA_CHUNK_SIZE,
+): Generator<{ chunk: Uint8Array; end: boolean }, void, undefined> {
+  if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
+    throw new MalformedMessageError(`chunkSize must be a positive integer, got ${chunkSize}`);
+  }
+  let offset = 0;
+  do {
+    const next = Math.min(bytes.length, offset + chunkSize);
+    yield { chunk: bytes.subarray(offset, next), end: next === bytes.length };
+    offset = next;
+  } while (offset < bytes.length);
+}
 
 /**
  * Encodes `bytes` as consecutive DATA frames of at most `chunkSize` payload bytes each, all
@@ -30,18 +58,7 @@ export function* encodeDataFrames(
   bytes: Uint8Array,
   chunkSize: number = DEFAULT_DATA_CHUNK_SIZE,
 ): Generator<Uint8Array, void, undefined> {
-  if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
-    throw new MalformedMessageError(`chunkSize must be a positive integer, got ${chunkSize}`);
+  for (const { chunk, end } of dataChunks(bytes, chunkSize)) {
+    yield encodeMessage({ type: MessageType.DATA, requestId, chunk, end });
   }
-  let offset = 0;
-  do {
-    const next = Math.min(bytes.length, offset + chunkSize);
-    yield encodeMessage({
-      type: MessageType.DATA,
-      requestId,
-      chunk: bytes.subarray(offset, next),
-      end: next === bytes.length,
-    });
-    offset = next;
-  } while (offset < bytes.length);
 }

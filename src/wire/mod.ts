@@ -38,4 +38,4 @@ export {
 } from "./codec.ts";
 export { FrameReader, type FrameReaderOptions } from "./frame_reader.ts";
 export { readMessages, type ReadMessagesOptions } from "./read_messages.ts";
-export { encodeDataFrames } from "./data_frames.ts";
+export { dataChunks, encodeDataFrames } from "./data_frames.ts";
