@@ -33,6 +33,8 @@
  * @module
  */
 
+import { NODE_FLAGS } from "../tests/e2e/node_harness.ts";
+
 const MiB = 1024 * 1024;
 const BLOCK = 256 * 1024;
 const READS_IN_FLIGHT = 4;
@@ -51,8 +53,6 @@ const bunServe = flag("bun-serve") === "1";
 if (bunServe && runtime !== "bun") throw new Error("--bun-serve is for --runtime bun");
 if (!["deno", "node", "bun"].includes(runtime)) throw new Error(`bad --runtime ${runtime}`);
 const BIN = new URL("../node_modules/.bin/", import.meta.url).pathname;
-/** Node flags of `tests/e2e/node_harness.ts` (`NODE_FLAGS`), for parity with the e2e nodes. */
-const NODE_FLAGS = ["--max-semi-space-size=4"];
 
 /** The command that runs `script` (a bench file) with `args` under `runtime`. */
 function commandFor(script: string, args: string[]): string[] {
