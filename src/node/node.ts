@@ -214,20 +214,17 @@ export class Node implements DfsNode {
     };
     const sink: BlockSink = {
       putBlock: (bytes, o) => {
-        const write = async () => {
-          const existed = o?.id ? await this.#store.has(o.id) : true;
-          if (o?.id) protect(o.id.toString());
-          // putFile hashed these bytes already: the store need not hash them again.
-          const at = await this.#store.put(bytes, {
-            algorithm: o?.algorithm,
-            signal: o?.signal,
-            hashed: o?.id,
-          });
-          protect(at.toString());
-          if (!existed) this.#createdByPuts.add(at.toString());
-          return at;
-        };
-        return o?.id ? this.#blockLocks.run(o.id.toString(), write) : write();
+        const id = o?.id;
+        // putFile hashed these bytes already: the store need not hash them again.
+        const options = { algorithm: o?.algorithm, signal: o?.signal, hashed: id };
+        if (!id) return this.#store.put(bytes, options).then((at) => (protect(at.toString()), at));
+        return this.#blockLocks.run(id.toString(), async () => {
+          protect(id.toString());
+          // The store says whether this write created the block (free while it keeps counts).
+          const info = await this.#store.write(id, bytes, { ...options, reportCreated: true });
+          if (info.created === true) this.#createdByPuts.add(id.toString());
+          return info.id;
+        });
       },
     };
     let file: Awaited<ReturnType<typeof putFile>>;

@@ -599,6 +599,7 @@ export class FsBlockStore implements BlockStore {
       throw err;
     }
     let renamed = false;
+    let created: boolean | undefined;
     let id: ContentId;
     let key: NormalizedKey;
     try {
@@ -656,6 +657,7 @@ export class FsBlockStore implements BlockStore {
           this.#reserved += reserved;
           try {
             await place();
+            created = before === null;
             // A clear() since the measure emptied the counts: the entry is new to them (or, if
             // the clear came after the rename, counted once too often: the safe side).
             if (epoch !== this.#epoch) this.#countChange(1, body.length);
@@ -665,13 +667,18 @@ export class FsBlockStore implements BlockStore {
           }
         });
       } else {
+        if (options?.reportCreated) {
+          const st = await this.#fs.stat(path);
+          created = !st?.isFile;
+        }
         await place();
       }
       if (this.#fsync) await this.#fs.syncDir(dir);
     } finally {
       if (!renamed) await this.#fs.remove(tmp).catch(() => {});
     }
-    return { key: key.text, id, size: body.length };
+    const info = { key: key.text, id, size: body.length };
+    return options?.reportCreated && created !== undefined ? { ...info, created } : info;
   }
 
   /** Makes sure `dir` (under the data directory) exists and, with fsync, is flushed into its parent. */

@@ -26,6 +26,11 @@ export interface EntryInfo {
   readonly id: ContentId;
   /** Size of the entry's bytes. */
   readonly size: number;
+  /**
+   * From a write asked with `reportCreated`: `true` when the write created the entry, `false`
+   * when it replaced one. Absent otherwise.
+   */
+  readonly created?: boolean;
 }
 
 /** Counts over the whole store. */
@@ -49,6 +54,11 @@ export interface WriteOptions {
    * quarantines the entry. Ignored when it names another algorithm than the write uses.
    */
   readonly hashed?: ContentId;
+  /**
+   * Say in the result (`EntryInfo.created`) whether this write created the entry. Free when the
+   * store keeps counts (it looks at the entry anyway), one `stat` otherwise.
+   */
+  readonly reportCreated?: boolean;
 }
 
 /** Options of {@linkcode BlockStore.list}. */

@@ -124,15 +124,15 @@ Deno.test({
       root: "/n/blocks",
       durability: "none",
     });
-    // Counts the block writes the node makes.
+    // Counts the block writes the node makes (a put's blocks are written under their ids).
     let puts = 0;
     const store = new Proxy(inner, {
       get(target, prop) {
-        if (prop === "put") {
-          return async (...args: Parameters<typeof inner.put>) => {
-            const id = await target.put(...args);
+        if (prop === "write") {
+          return async (...args: Parameters<typeof inner.write>) => {
+            const info = await target.write(...args);
             puts++;
-            return id;
+            return info;
           };
         }
         const v = Reflect.get(target, prop);
@@ -193,7 +193,7 @@ Deno.test({
 const BS = 64 * 1024;
 const tick = (ms = 0) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A node over a store whose put can be held after the file is in place, and whose deletes
+/** A node over a store whose block writes can be held once the file is in place, and whose deletes
  * can be slowed down. */
 async function hookedNode(hooks: {
   afterPut?: (id: ContentId) => Promise<void>;
@@ -203,11 +203,11 @@ async function hookedNode(hooks: {
   const inner = await FsBlockStore.open({ fs: runtime.fs, root: "/n/blocks", durability: "none" });
   const store = new Proxy(inner, {
     get(target, prop) {
-      if (prop === "put") {
-        return async (...args: Parameters<typeof inner.put>) => {
-          const id = await target.put(...args);
-          await hooks.afterPut?.(id);
-          return id;
+      if (prop === "write") {
+        return async (...args: Parameters<typeof inner.write>) => {
+          const info = await target.write(...args);
+          await hooks.afterPut?.(info.id);
+          return info;
         };
       }
       if (prop === "delete") {

@@ -210,3 +210,18 @@ Deno.test("list_keyed_yields_only_keyed_entries_without_visiting_blocks", async 
   for await (const _ of store.list()) { /* walk */ }
   assert.equal(await store.quarantined(), 1);
 });
+
+Deno.test("a_write_asked_to_report_says_whether_it_created_the_entry", async () => {
+  for (const counted of [false, true]) {
+    const store = await FsBlockStore.open({ fs: new MemoryFileSystem(), root: "/s" });
+    if (counted) await store.stats(); // the counted path looks at the entry anyway
+    const bytes = new TextEncoder().encode("block");
+    const id = await ContentId.of(bytes);
+    assert.equal((await store.write(id, bytes, { reportCreated: true })).created, true);
+    assert.equal((await store.write(id, bytes, { reportCreated: true })).created, false);
+    assert.equal((await store.write(id, bytes)).created, undefined);
+    assert.equal((await store.write("name:x", bytes, { reportCreated: true })).created, true);
+    assert.equal((await store.write("name:x", bytes, { reportCreated: true })).created, false);
+    await store.close();
+  }
+});
