@@ -175,7 +175,7 @@ export class BlockFetcher {
 
   async #keep(id: ContentId, bytes: Uint8Array): Promise<void> {
     try {
-      await this.#opts.store.write(id, bytes);
+      await this.#opts.store.write(id, bytes, { hashed: id }); // verified on arrival
     } catch {
       // A cache write that fails (disk full, race) must not fail the read.
     }

@@ -671,7 +671,7 @@ export class Node implements DfsNode {
       put: async (id, bytes) => {
         const k = id.toString();
         await this.#blockLocks.run(k, async () => {
-          await store.write(id, bytes);
+          await store.write(id, bytes, { hashed: id }); // the connection verified them
           this.#noteReceived(k);
         });
         const before = this.#index.list().length;

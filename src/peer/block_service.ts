@@ -49,7 +49,10 @@ export interface BlockService {
    * when present and releases the lease once the last DATA frame of the block was sent.
    */
   lease?(id: ContentId): Promise<BlockLease | null>;
-  /** Stores a block whose bytes were verified against `id`. */
+  /**
+   * Stores a block whose bytes were verified against `id` (a store-backed service can pass `id`
+   * as the store's `hashed` and skip hashing them again).
+   */
   put(id: ContentId, bytes: Uint8Array): Promise<void>;
   /** Deletes a block; `true` when it existed. */
   delete(id: ContentId): Promise<boolean>;

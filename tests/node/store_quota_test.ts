@@ -457,3 +457,42 @@ q("a_failed_put_spares_a_block_a_peer_pushed_while_it_ran", async () => {
     await b.close();
   }
 });
+
+q("a_block_a_peer_pushes_is_stored_without_hashing_it_again", async () => {
+  const network = new MemoryNetwork();
+  const runtime = memoryRuntime({ network });
+  const inner = await FsBlockStore.open({ fs: runtime.fs, root: "/b/blocks", durability: "none" });
+  const writes: { key: string; hashed?: string }[] = [];
+  const store = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === "write") {
+        return (...args: Parameters<typeof inner.write>) => {
+          writes.push({ key: String(args[0]), hashed: args[2]?.hashed?.toString() });
+          return target.write(...args);
+        };
+      }
+      const v = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  const b = await Node.start({ runtime, dataDir: "/b", listen: "10.0.0.2:4000", store });
+  const pusher = new PeerManager({
+    identity: await NodeIdentity.generate(),
+    network: network.host("10.0.0.9"),
+    service: new MemoryBlockService(),
+    log: () => {},
+  });
+  await pusher.start();
+  try {
+    const block = randomBytes(BS, 71);
+    const id = await ContentId.of(block);
+    await (await pusher.connect(b.address)).putBlock(id, block);
+    // The connection verified the bytes; the store takes its id instead of hashing again.
+    assert.deepEqual(writes.filter((w) => w.key === id.toString()), [
+      { key: id.toString(), hashed: id.toString() },
+    ]);
+  } finally {
+    await pusher.shutdown();
+    await b.close();
+  }
+});
