@@ -164,7 +164,7 @@ export class BlockFetcher {
   ): Promise<RemotePeer[]> {
     const answers = await Promise.all(peers.map(async (p) => {
       try {
-        const [present] = await p.has([id], { signal: this.#signal(signal) });
+        const [present] = await p.has([id], { signal, timeoutMs: this.#opts.timeoutMs });
         return present ? p : null;
       } catch {
         return null;
@@ -188,11 +188,6 @@ export class BlockFetcher {
   #rank(peer: RemotePeer): number {
     const i = this.#opts.prefer?.indexOf(peer.nodeId) ?? -1;
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
-  }
-
-  #signal(signal?: AbortSignal): AbortSignal {
-    const t = AbortSignal.timeout(this.#opts.timeoutMs);
-    return signal ? AbortSignal.any([signal, t]) : t;
   }
 }
 

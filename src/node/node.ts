@@ -474,15 +474,15 @@ export class Node implements DfsNode {
     const results = await Promise.all(
       this.#remotes().map(async (peer) => {
         try {
-          const [holds] = await peer.has([id], { signal: AbortSignal.timeout(timeoutMs) });
+          const [holds] = await peer.has([id], { timeoutMs });
           if (!holds) return false;
-          await peer.deleteBlock(id, { signal: AbortSignal.timeout(timeoutMs) });
+          await peer.deleteBlock(id, { timeoutMs });
           const rest = blocks.filter((b) => !b.equals(id));
           let next = 0;
           const worker = async () => {
             while (next < rest.length) {
               const b = rest[next++];
-              await peer.deleteBlock(b, { signal: AbortSignal.timeout(timeoutMs) });
+              await peer.deleteBlock(b, { timeoutMs });
             }
           };
           await Promise.all(Array.from({ length: this.#opts.concurrency }, worker));

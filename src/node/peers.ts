@@ -169,10 +169,11 @@ function adapt(conn: PeerConnection): RemotePeer {
   if (!r) {
     r = {
       nodeId: conn.nodeIdHex,
-      has: (ids, o) => conn.has(ids, { signal: o?.signal }),
+      has: (ids, o) => conn.has(ids, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
       getBlock: (id, o) => conn.getBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
-      putBlock: (id, bytes, o) => conn.putBlock(id, bytes, { signal: o?.signal }),
-      deleteBlock: (id, o) => conn.deleteBlock(id, { signal: o?.signal }),
+      putBlock: (id, bytes, o) =>
+        conn.putBlock(id, bytes, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
+      deleteBlock: (id, o) => conn.deleteBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
       ...(servesNames(conn)
         ? {
           getName: (name: string, o?: RemoteCallOptions) => getName(conn, name, o ?? {}),

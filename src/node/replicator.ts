@@ -120,7 +120,7 @@ async function pushBatch(
   const needs = ids.map(() => [] as TargetState[]);
   await Promise.all(live.map(async (s) => {
     try {
-      const present = await s.peer.has(ids, { signal: signalFor(options) });
+      const present = await s.peer.has(ids, call(options));
       if (present.length !== ids.length) {
         throw new PeerProtocolError(
           `HAS answer has ${present.length} entries for ${ids.length} ids`,
@@ -143,7 +143,7 @@ async function pushBatch(
       const bytes = await options.readBlock(ids[i], options.signal);
       await Promise.all(wanting.map(async (s) => {
         try {
-          await s.peer.putBlock(ids[i], bytes, { signal: signalFor(options) });
+          await s.peer.putBlock(ids[i], bytes, call(options));
           s.sent++;
         } catch (err) {
           fail(s, err);
@@ -162,7 +162,7 @@ function fail(state: TargetState, error: unknown): void {
   state.error = error;
 }
 
-function signalFor(options: ReplicateOptions): AbortSignal {
-  const t = AbortSignal.timeout(options.timeoutMs);
-  return options.signal ? AbortSignal.any([options.signal, t]) : t;
+/** The caller's signal and timeout for one request: the connection times it (no timer signal). */
+function call(options: ReplicateOptions): { signal?: AbortSignal; timeoutMs: number } {
+  return { signal: options.signal, timeoutMs: options.timeoutMs };
 }

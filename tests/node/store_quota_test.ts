@@ -12,6 +12,7 @@ import { PeerManager } from "../../src/peer/peer_manager.ts";
 import { ContentId } from "../../src/id/content_id.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
 import { StoreFullError } from "../../src/store/errors.ts";
+import { MessageType } from "../../src/wire/messages.ts";
 import { randomBytes, readAll } from "./cluster.ts";
 
 Deno.test({
@@ -494,5 +495,36 @@ q("a_block_a_peer_pushes_is_stored_without_hashing_it_again", async () => {
   } finally {
     await pusher.shutdown();
     await b.close();
+  }
+});
+
+q("a_peer_that_never_answers_a_push_times_out_and_the_put_reports_fewer_copies", async () => {
+  const network = new MemoryNetwork();
+  // A peer that takes every PUT_BLOCK and never answers (its HAS says it lacks everything).
+  const silent = new PeerManager({
+    identity: await NodeIdentity.generate(),
+    network: network.host("10.0.0.9"),
+    listen: { hostname: "10.0.0.9", port: 4000 },
+    service: new MemoryBlockService(),
+    log: () => {},
+  });
+  silent.handle(MessageType.PUT_BLOCK, () => new Promise(() => {}));
+  await silent.start();
+  const a = await Node.start({
+    runtime: memoryRuntime({ network }),
+    dataDir: "/a",
+    listen: "10.0.0.1:4000",
+    bootstrap: ["10.0.0.9:4000"],
+    durability: "none",
+    timeouts: { requestMs: 300 },
+  });
+  try {
+    const t0 = performance.now();
+    const put = await a.put(randomBytes(BS, 81), { copies: 2 });
+    assert.equal(put.copies, 1, "the silent peer did not count");
+    assert.ok(performance.now() - t0 < 20_000, "the push was not timed out");
+  } finally {
+    await a.close();
+    await silent.shutdown(200);
   }
 });
