@@ -108,28 +108,31 @@ export class FileIndex {
   /**
    * Notes a block received from a peer: a manifest is indexed as a file, and an inner
    * manifest un-indexes the children it lists (see the module doc). Other blocks are ignored.
+   * Resolves `true` when the index changed (a file added, or one un-indexed).
    */
-  async noteReceived(id: ContentId, bytes: Uint8Array): Promise<void> {
-    if (!startsWithMagic(bytes)) return;
+  async noteReceived(id: ContentId, bytes: Uint8Array): Promise<boolean> {
+    if (!startsWithMagic(bytes)) return false;
     let m;
     try {
       m = decodeManifest(bytes);
     } catch {
-      return;
+      return false;
     }
-    if (m.algorithm !== id.algorithm) return;
+    if (m.algorithm !== id.algorithm) return false;
+    let changed = false;
     if (m.kind === "inner") {
       if (this.#claimed.size > MAX_CLAIMED) this.#claimed.clear();
       for (const c of m.children) {
         const text = c.id.toString();
         this.#claimed.add(text);
-        if (this.#entries.has(text)) await this.remove(text);
+        if (this.#entries.has(text)) changed = (await this.remove(text)) || changed;
       }
     }
     // A child whose parent arrived first (blocks are sent several at a time) is not a root.
-    if (this.#claimed.has(id.toString())) return;
+    if (this.#claimed.has(id.toString())) return changed;
     const blocks = m.kind === "leaf" ? m.children.length : Math.ceil(m.size / m.blockSize);
     await this.add({ id: id.toString(), size: m.size, blocks, blockSize: m.blockSize });
+    return true;
   }
 }
 

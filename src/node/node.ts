@@ -674,11 +674,7 @@ export class Node implements DfsNode {
           await store.write(id, bytes, { hashed: id }); // the connection verified them
           this.#noteReceived(k);
         });
-        const before = this.#index.list().length;
-        await this.#index.noteReceived(id, bytes);
-        if (this.#index.list().length !== before || this.#index.has(id.toString())) {
-          this.#generation++;
-        }
+        if (await this.#index.noteReceived(id, bytes)) this.#generation++;
       },
       delete: async (id) => {
         const text = id.toString();

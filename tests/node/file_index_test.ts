@@ -26,7 +26,10 @@ Deno.test("walk_yields_children_before_their_manifest_and_the_root_last", async 
 Deno.test("index_keeps_only_the_root_after_a_post_order_replication", async () => {
   const { src, file, blocks } = await tree(60 * 1024);
   const index = await FileIndex.load(new MemStore());
-  for (const b of blocks) await index.noteReceived(b.id, await src.readBytes(b.id));
+  for (const b of blocks) {
+    // Data blocks never change the index; every manifest does (added, parents un-index children).
+    assert.equal(await index.noteReceived(b.id, await src.readBytes(b.id)), b.manifest);
+  }
   assert.deepEqual(index.list().map((e) => [e.id, e.size, e.blocks]), [[
     file.id.toString(),
     60 * 1024,
@@ -39,9 +42,12 @@ Deno.test("index_ignores_a_child_manifest_that_arrives_after_its_parent", async 
   const manifests = blocks.filter((b) => b.manifest);
   const index = await FileIndex.load(new MemStore());
   // Reverse order: parents first.
+  const changed: boolean[] = [];
   for (const b of [...manifests].reverse()) {
-    await index.noteReceived(b.id, await src.readBytes(b.id));
+    changed.push(await index.noteReceived(b.id, await src.readBytes(b.id)));
   }
+  // Only the root (first, in this order) changed the index; its children arrived claimed.
+  assert.deepEqual(changed, manifests.map((_, i) => i === 0));
   assert.deepEqual(index.list().map((e) => e.id), [file.id.toString()]);
 });
 
@@ -49,7 +55,7 @@ Deno.test("index_persists_in_the_store_and_skips_non_manifests", async () => {
   const store = new MemStore();
   const index = await FileIndex.load(store);
   const junk = new TextEncoder().encode("DFSM but not a manifest");
-  await index.noteReceived(await ContentId.of(junk), junk);
+  assert.equal(await index.noteReceived(await ContentId.of(junk), junk), false);
   assert.equal(index.list().length, 0);
   const id = (await ContentId.of(new Uint8Array([1]))).toString();
   await index.add({ id, size: 1, blocks: 1, blockSize: 1024 });
