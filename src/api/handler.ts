@@ -252,7 +252,9 @@ async function getFile(
   headers.set("content-length", String(length));
   headers.set(SIZE_HEADER, String(result.size));
   if (range) headers.set("content-range", `bytes ${result.start}-${result.end}/${result.size}`);
-  const body = guardStream(result.stream, signal);
+  // With the request's signal, tie the body to it; without one the file's stream is the body
+  // (cancelling the response cancels it), with no relay per block in between.
+  const body = signal ? guardStream(result.stream, signal) : result.stream;
   return new Response(body, { status: range ? 206 : 200, headers });
 }
 
