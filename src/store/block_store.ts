@@ -55,7 +55,7 @@ import {
   NotFoundError,
 } from "../errors.ts";
 import { ContentId, DEFAULT_HASH, type HashAlgorithm } from "../id/content_id.ts";
-import type { FileSystem, WritableFile } from "../runtime/types.ts";
+import type { FileInfo, FileSystem, WritableFile } from "../runtime/types.ts";
 import { concatBytes } from "../util/concat.ts";
 import { toHex } from "../util/hex.ts";
 import { KeyedMutex } from "../util/keyed_mutex.ts";
@@ -416,9 +416,9 @@ export class FsBlockStore implements BlockStore {
     return await this.#changes(async () => {
       const path = await this.#pathOf(k);
       const remove = async (): Promise<boolean> => {
-        const before = this.#counts ? await this.#bodySize(path, k) : undefined;
         const st = await this.#fs.stat(path);
         if (!st || !st.isFile) return false;
+        const before = this.#counts ? await this.#bodySize(path, k, st) : undefined;
         await this.#fs.remove(path);
         if (before !== undefined && before !== null) this.#countChange(-1, -before);
         if (this.#fsync) await this.#fs.syncDir(parentOf(path));
@@ -780,13 +780,17 @@ export class FsBlockStore implements BlockStore {
     }
   }
 
-  /** Moves a bad entry file into the quarantine directory (ignoring a file already gone). */
   /**
    * The body size of the entry at `path`, or `null` when there is none. A content-id entry's
-   * header length follows from its id; a keyed entry's header is read.
+   * header length follows from its id; a keyed entry's header is read. `st` is the path's stat
+   * when the caller has it already.
    */
-  async #bodySize(path: string, k: NormalizedKey): Promise<number | null> {
-    const st = await this.#fs.stat(path);
+  async #bodySize(
+    path: string,
+    k: NormalizedKey,
+    st?: FileInfo | null,
+  ): Promise<number | null> {
+    if (st === undefined) st = await this.#fs.stat(path);
     if (!st || !st.isFile) return null;
     if (k.id) return Math.max(0, st.size - headerLength(k.id.bytes.length, 0));
     try {
