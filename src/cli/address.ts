@@ -4,6 +4,7 @@
  * @module
  */
 
+import { formatAddress } from "../peer/address.ts";
 import type { NetAddress } from "../runtime/types.ts";
 import { UsageError } from "./errors.ts";
 
@@ -56,12 +57,6 @@ export function parseHostPort(text: string, what: string): NetAddress {
   return { hostname: host || DEFAULT_HOST, port };
 }
 
-/** `host:port`, with brackets around IPv6 literals. */
-export function formatHostPort(address: NetAddress): string {
-  const h = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
-  return `${h}:${address.port}`;
-}
-
 /**
  * The API base URL (ending in `/api/v1`, no trailing slash) for an `--api` value: a URL
  * (`http://host:port`, path `/api/v1` added unless given) or `HOST:PORT` / `:PORT`.
@@ -85,7 +80,7 @@ export function apiBaseUrl(text: string): string {
     if (!path.endsWith(API_PREFIX)) path += API_PREFIX;
     return `${url.origin}${path}`;
   }
-  return `http://${formatHostPort(parseHostPort(text, "--api"))}${API_PREFIX}`;
+  return `http://${formatAddress(parseHostPort(text, "--api"))}${API_PREFIX}`;
 }
 
 /** The address to serve the API on, from an `--api` value (URL or `HOST:PORT`). */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { formatAddress } from "../peer/address.ts";
 import { createApiHandler } from "../api/handler.ts";
 import type { ParseArgsOptionsConfig } from "node:util";
 import {
@@ -11,7 +12,6 @@ import {
   apiListenAddress,
   DEFAULT_API,
   DEFAULT_LISTEN,
-  formatHostPort,
   parseHostPort,
 } from "./address.ts";
 import { int, parseCommand, str } from "./args.ts";
@@ -85,7 +85,7 @@ export function serveOptions(
   const dataDir = str(p, "data") ?? ctx.process.env("DFS_DATA") ?? `.dfs/${listen.port}`;
   const raw = (p.values.bootstrap ?? []) as string[];
   const bootstrap = raw.flatMap((v) => v.split(",")).map((s) => s.trim()).filter((s) => s !== "")
-    .map((s) => formatHostPort(parseHostPort(s, "--bootstrap")));
+    .map((s) => formatAddress(parseHostPort(s, "--bootstrap")));
   const replication = int(p, "replication", "serve");
   const blockText = str(p, "block-size");
   const blockSize = blockText === undefined ? undefined : parseByteSize(blockText, "--block-size");
@@ -175,7 +175,7 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
       throw err;
     }
     const status = await node.status();
-    const apiUrl = `http://${formatHostPort(server.address)}${API_PREFIX}`;
+    const apiUrl = `http://${formatAddress(server.address)}${API_PREFIX}`;
     await ctx.out(
       `dfs ${VERSION} node ${node.nodeId}\n` +
         `  p2p   ${status.address}\n` +

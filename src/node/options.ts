@@ -159,10 +159,8 @@ export function parseAddress(value: NetAddress | string): NetAddress {
   return { hostname: m[1] ?? (m[2] || "127.0.0.1"), port };
 }
 
-/** Formats an address as `"host:port"` (`[v6]:port` for IPv6). */
-export function formatAddress(a: NetAddress): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
-}
+// "host:port" ([v6]:port for IPv6): the peer layer's formatter, one for the whole module.
+export { formatAddress } from "../peer/address.ts";
 
 function checkPort(port: unknown, what: string): void {
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
