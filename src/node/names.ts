@@ -158,7 +158,6 @@ export class NameRegistry {
   /** The local record for `name`, or `null`. Never asks peers. */
   async local(name: string): Promise<NameRecord | null> {
     const key = keyOf(name);
-    if (!(await this.#opts.store.has(key))) return null;
     try {
       const rec = decodeNameRecord(await this.#opts.store.readBytes(key));
       return rec && rec.name === name ? rec : null;
