@@ -6,7 +6,7 @@
 
 import { ContentId } from "../id/content_id.ts";
 import type { DfsNode, FileStat } from "../node/types.ts";
-import { guardStream } from "./guard_stream.ts";
+import { guardStream } from "../util/guard_stream.ts";
 import { parseRange, type ResolvedRange } from "./range.ts";
 import { errorResponse, jsonResponse, responseForError } from "./status.ts";
 

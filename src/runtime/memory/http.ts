@@ -6,61 +6,13 @@
  */
 
 import { ConnectError, IoError } from "../../errors.ts";
+import { guardStream } from "../../util/guard_stream.ts";
 import type { FetchHandler, HttpServe, HttpServer, NetAddress } from "../types.ts";
 
 const FIRST_EPHEMERAL = 49152;
 
 function key(hostname: string, port: number): string {
   return `${hostname.toLowerCase().replace(/^\[|\]$/g, "")}:${port}`;
-}
-
-/**
- * Passes `body` through, but when `signal` aborts (the client "went away") the stream errors
- * with the abort reason and `body` is cancelled, as a dropped connection would do.
- */
-function abortable(
-  body: ReadableStream<Uint8Array>,
-  signal: AbortSignal,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let finished = false;
-  let onAbort = () => {};
-  const finish = () => {
-    finished = true;
-    signal.removeEventListener("abort", onAbort);
-  };
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      onAbort = () => {
-        if (finished) return;
-        finish();
-        controller.error(signal.reason);
-        reader.cancel(signal.reason).catch(() => {});
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-    },
-    async pull(controller) {
-      try {
-        const r = await reader.read();
-        if (finished) return;
-        if (r.done) {
-          finish();
-          controller.close();
-        } else {
-          controller.enqueue(r.value);
-        }
-      } catch (err) {
-        if (finished) return;
-        finish();
-        controller.error(err);
-      }
-    },
-    cancel(reason) {
-      finish();
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
 }
 
 /**
@@ -122,7 +74,7 @@ export class MemoryHttp {
     const request = new Request(outer.url, {
       method: outer.method,
       headers: outer.headers,
-      body: outer.body === null ? null : abortable(outer.body, signal),
+      body: outer.body === null ? null : guardStream(outer.body, signal),
       signal,
       ...(outer.body === null ? {} : { duplex: "half" }),
     } as RequestInit);
@@ -151,7 +103,7 @@ export class MemoryHttp {
     }
     const body = request.method === "HEAD" || response.body === null ? null : response.body;
     if (body === null) await response.body?.cancel();
-    return new Response(body === null ? null : abortable(body, signal), {
+    return new Response(body === null ? null : guardStream(body, signal), {
       status: response.status,
       statusText: response.statusText,
       headers: response.headers,
