@@ -102,3 +102,17 @@ export class FileTooLargeError extends DfsError {
     this.limit = limit;
   }
 }
+
+/**
+ * The message of an error, or the text of anything else thrown: for logs and error lines.
+ *
+ * @example
+ * ```ts
+ * import { errorText } from "./errors.ts";
+ * errorText(new Error("boom")); // "boom"
+ * errorText("plain"); // "plain"
+ * ```
+ */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { DfsError } from "../errors.ts";
+import { DfsError, errorText } from "../errors.ts";
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   NOT_FOUND: 404,
@@ -62,6 +62,6 @@ export function errorResponse(code: string, message: string, headers?: HeadersIn
  */
 export function responseForError(err: unknown): Response {
   if (err instanceof DfsError) return errorResponse(err.code, err.message);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorText(err);
   return errorResponse("INTERNAL", message || "internal error");
 }

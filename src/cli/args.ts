@@ -5,6 +5,7 @@
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { errorText } from "../errors.ts";
 import { UsageError } from "./errors.ts";
 
 /** Parsed options and positionals of one command. */
@@ -44,7 +45,7 @@ export function parseCommand(
   try {
     parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     throw new UsageError(message.split("\n")[0].replace(/\. To specify .*$/, ""), command);
   }
   if (parsed.values.help) return parsed;

@@ -6,7 +6,7 @@
 
 import type { ParseArgsOptionsConfig } from "node:util";
 import { SIZE_HEADER } from "../api/handler.ts";
-import { DfsError } from "../errors.ts";
+import { DfsError, errorText } from "../errors.ts";
 import { toHex } from "../util/hex.ts";
 import { CLIENT_OPTIONS, str } from "./args.ts";
 import { clientFor, printJson, progressFor } from "./client_for.ts";
@@ -36,7 +36,7 @@ async function local<T>(path: string, op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errorText(err);
     throw new DfsError("LOCAL_FILE", `cannot write ${path}: ${why}`, { cause: err });
   }
 }

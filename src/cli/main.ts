@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DfsError, InvalidArgumentError } from "../errors.ts";
+import { DfsError, errorText, InvalidArgumentError } from "../errors.ts";
 import type { DfsNode } from "../node/types.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { FetchFn } from "./client.ts";
@@ -120,7 +120,7 @@ async function withUsageOf(command: string, fn: () => Promise<number>): Promise<
  * on 127.0.0.1:3000: Address already in use`), so the user learns why.
  */
 function describe(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorText(err);
   const cause = err instanceof DfsError && err.code === "IO" ? err.cause : undefined;
   const why = cause instanceof Error ? cause.message.replace(/\s+/g, " ").trim() : "";
   return why === "" || message.includes(why) ? message : `${message}: ${why}`;

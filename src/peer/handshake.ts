@@ -39,7 +39,7 @@
 
 import { MessageType, PROTOCOL_VERSION, WireErrorCode } from "../wire/messages.ts";
 import type { HelloMessage, Message } from "../wire/messages.ts";
-import { DfsError } from "../errors.ts";
+import { DfsError, errorText } from "../errors.ts";
 import { toHex } from "../util/hex.ts";
 import { concatBytes } from "../util/concat.ts";
 import type { MessageChannel } from "./channel.ts";
@@ -360,8 +360,4 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
   return diff === 0;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

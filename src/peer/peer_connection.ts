@@ -10,7 +10,7 @@
  * @module
  */
 
-import { AbortedError, DfsError, NotFoundError, TimeoutError } from "../errors.ts";
+import { AbortedError, DfsError, errorText, NotFoundError, TimeoutError } from "../errors.ts";
 import { ContentId } from "../id/content_id.ts";
 import { dataChunks } from "../wire/data_frames.ts";
 import { MAX_HAS_IDS } from "../wire/limits.ts";
@@ -1094,8 +1094,4 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

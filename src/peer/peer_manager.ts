@@ -12,7 +12,7 @@
  * @module
  */
 
-import { DfsError } from "../errors.ts";
+import { DfsError, errorText } from "../errors.ts";
 import type { Connection, NetAddress, Network } from "../runtime/types.ts";
 import { fromHex, toHex } from "../util/hex.ts";
 import { MAX_ADDRESS_BYTES, MAX_PEER_ADDRESSES } from "../wire/limits.ts";
@@ -792,8 +792,4 @@ function refuse(channel: MessageChannel, code: number, message: string): void {
     clearTimeout(timer);
     channel.close();
   });
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
