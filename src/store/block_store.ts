@@ -537,7 +537,7 @@ export class FsBlockStore implements BlockStore {
   }
 
   async #pathOf(k: NormalizedKey): Promise<string> {
-    const segments = validatePathSegments(await this.#transform(k.text));
+    const segments = validatePathSegments(await this.#transform(k.text, k.id ?? undefined));
     return `${this.#dataDir}/${segments.join("/")}`;
   }
 

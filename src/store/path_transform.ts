@@ -16,9 +16,14 @@ import { InvalidKeyError } from "./errors.ts";
 
 /**
  * Maps a normalized key to path segments under the store's data directory (last = file name).
- * Must be deterministic: the same key always maps to the same segments.
+ * Must be deterministic: the same key always maps to the same segments. `id` is the key's
+ * content id when the key is one (already parsed by the store; a transform may use it instead
+ * of parsing the key again).
  */
-export type PathTransform = (key: string) => readonly string[] | Promise<readonly string[]>;
+export type PathTransform = (
+  key: string,
+  id?: ContentId,
+) => readonly string[] | Promise<readonly string[]>;
 
 /** Most segments a transform may return. */
 export const MAX_SEGMENTS = 16;
@@ -51,8 +56,11 @@ export const KEYED_DIR = "keys";
  * console.log(segments.join("/")); // ids/ab/1220abab...
  * ```
  */
-export function defaultPathTransform(key: string): readonly string[] | Promise<readonly string[]> {
-  const id = ContentId.tryParse(key);
+export function defaultPathTransform(
+  key: string,
+  parsed?: ContentId,
+): readonly string[] | Promise<readonly string[]> {
+  const id = parsed ?? ContentId.tryParse(key);
   if (id) {
     const text = id.toString();
     return ["ids", text.slice(4, 6), text];

@@ -53,3 +53,21 @@ Deno.test("segment_validation_rejects_escapes_and_odd_names", () => {
     "x".repeat(255),
   ]);
 });
+
+Deno.test("the_store_hands_a_transform_the_content_id_it_parsed", async () => {
+  const { FsBlockStore } = await import("../../src/store/block_store.ts");
+  const { MemoryFileSystem } = await import("../../src/runtime/memory/fs.ts");
+  const seen: [string, string | undefined][] = [];
+  const store = await FsBlockStore.open({
+    fs: new MemoryFileSystem(),
+    root: "/s",
+    pathTransform: (key, id) => {
+      seen.push([key, id?.toString()]);
+      return defaultPathTransform(key, id);
+    },
+  });
+  const id = await store.put(new TextEncoder().encode("block"));
+  await store.write("name:x", new TextEncoder().encode("x"));
+  assert.deepEqual(seen, [[id.toString(), id.toString()], ["name:x", undefined]]);
+  await store.close();
+});
