@@ -422,6 +422,24 @@ q("two_failed_puts_sharing_a_block_leave_nothing_behind", async () => {
   }
 });
 
+/** A started peer manager on host 10.0.0.9 (not a node): `setup` runs before it starts. */
+async function barePeer(
+  network: MemoryNetwork,
+  setup?: (m: PeerManager) => void,
+  listen?: { hostname: string; port: number },
+): Promise<PeerManager> {
+  const m = new PeerManager({
+    identity: await NodeIdentity.generate(),
+    network: network.host("10.0.0.9"),
+    ...(listen ? { listen } : {}),
+    service: new MemoryBlockService(),
+    log: () => {},
+  });
+  setup?.(m);
+  await m.start();
+  return m;
+}
+
 q("a_failed_put_spares_a_block_a_peer_pushed_while_it_ran", async () => {
   const network = new MemoryNetwork();
   const b = await Node.start({
@@ -432,13 +450,7 @@ q("a_failed_put_spares_a_block_a_peer_pushed_while_it_ran", async () => {
     blockSize: BS,
   });
   // A bare peer that pushes one data block, as a replication does before its root arrives.
-  const pusher = new PeerManager({
-    identity: await NodeIdentity.generate(),
-    network: network.host("10.0.0.9"),
-    service: new MemoryBlockService(),
-    log: () => {},
-  });
-  await pusher.start();
+  const pusher = await barePeer(network);
   try {
     const block = randomBytes(BS, 61);
     const id = await ContentId.of(block);
@@ -477,13 +489,7 @@ q("a_block_a_peer_pushes_is_stored_without_hashing_it_again", async () => {
     },
   });
   const b = await Node.start({ runtime, dataDir: "/b", listen: "10.0.0.2:4000", store });
-  const pusher = new PeerManager({
-    identity: await NodeIdentity.generate(),
-    network: network.host("10.0.0.9"),
-    service: new MemoryBlockService(),
-    log: () => {},
-  });
-  await pusher.start();
+  const pusher = await barePeer(network);
   try {
     const block = randomBytes(BS, 71);
     const id = await ContentId.of(block);
@@ -501,15 +507,9 @@ q("a_block_a_peer_pushes_is_stored_without_hashing_it_again", async () => {
 q("a_peer_that_never_answers_a_push_times_out_and_the_put_reports_fewer_copies", async () => {
   const network = new MemoryNetwork();
   // A peer that takes every PUT_BLOCK and never answers (its HAS says it lacks everything).
-  const silent = new PeerManager({
-    identity: await NodeIdentity.generate(),
-    network: network.host("10.0.0.9"),
-    listen: { hostname: "10.0.0.9", port: 4000 },
-    service: new MemoryBlockService(),
-    log: () => {},
-  });
-  silent.handle(MessageType.PUT_BLOCK, () => new Promise(() => {}));
-  await silent.start();
+  const silent = await barePeer(network, (m) => {
+    m.handle(MessageType.PUT_BLOCK, () => new Promise(() => {}));
+  }, { hostname: "10.0.0.9", port: 4000 });
   const a = await Node.start({
     runtime: memoryRuntime({ network }),
     dataDir: "/a",
