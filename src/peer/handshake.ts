@@ -51,8 +51,8 @@ import type { NodeIdentity } from "./identity.ts";
 /** Domain-separation prefix of the signed transcript. */
 export const HANDSHAKE_DOMAIN = "dfs/handshake/v1";
 
-/** Oldest protocol version this code speaks. */
-export const MIN_PROTOCOL_VERSION = 1;
+/** Oldest protocol version this code speaks (version 1 had no DHT messages; it is retired). */
+export const MIN_PROTOCOL_VERSION = 2;
 
 /** Capabilities this implementation announces. */
 export const DEFAULT_CAPABILITIES: readonly string[] = Object.freeze(["blocks/1"]);

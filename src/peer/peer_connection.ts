@@ -163,6 +163,9 @@ const RESPONSE_TYPES: ReadonlySet<number> = new Set([
   MessageType.OK,
   MessageType.ERROR,
   MessageType.PEERS,
+  MessageType.NODES,
+  MessageType.PROVIDERS,
+  MessageType.VALUE,
   MessageType.NAME_RECORD,
 ]);
 

@@ -19,15 +19,25 @@ import {
   HEADER_SIZE,
   MAX_ADDRESS_BYTES,
   MAX_CAPABILITIES,
+  MAX_DHT_PEERS,
   MAX_HAS_IDS,
   MAX_NAME_BYTES,
   MAX_PEER_ADDRESSES,
+  MAX_RECORD_VALUE_BYTES,
 } from "./limits.ts";
-import { type Message, MessageType, PROTOCOL_VERSION, type WireNameRecord } from "./messages.ts";
+import {
+  type Message,
+  MessageType,
+  PROTOCOL_VERSION,
+  type WireNameRecord,
+  type WirePeer,
+  type WireSignedRecord,
+} from "./messages.ts";
 import {
   array,
   bool,
   boundedString,
+  bytes,
   type Codec,
   contentId,
   decodeState,
@@ -46,6 +56,8 @@ import {
 export const FLAG_END = 0x01;
 /** Header flag of GET_BLOCK: a byte range (offset u32, length u32) follows the id. */
 export const FLAG_RANGE = 0x01;
+/** Header flag of VALUE: a signed record comes first in the payload. */
+export const FLAG_FOUND = 0x01;
 
 /** How one message type is laid out after the header. */
 interface MessageCodec {
@@ -103,6 +115,54 @@ const noFlags = () => 0;
 /** One field of a payload: its key in the message and its codec. */
 // deno-lint-ignore no-explicit-any
 type Field = readonly [key: string, codec: Codec<any>];
+
+/**
+ * An object whose fields are `layout`'s, in order, with no prefix: each key's value written
+ * with its codec (which validates it), and read back under the same key.
+ */
+function struct<T>(what: string, ...layout: readonly Field[]): Codec<T> {
+  return {
+    preencode(s, v) {
+      if (v === null || typeof v !== "object") {
+        throw new MalformedMessageError(`${what} must be an object`);
+      }
+      const obj = v as unknown as Record<string, unknown>;
+      for (const [key, c] of layout) c.preencode(s, obj[key]);
+    },
+    encode(s, v) {
+      const obj = v as unknown as Record<string, unknown>;
+      for (const [key, c] of layout) c.encode(s, obj[key]);
+    },
+    decode(s) {
+      const obj: Record<string, unknown> = {};
+      for (const [key, c] of layout) obj[key] = c.decode(s);
+      return obj as unknown as T;
+    },
+  };
+}
+
+/** A DHT key: exactly 32 bytes. */
+const dhtKeyCodec = bytes32("key");
+
+/** A DHT contact: node id (32 bytes), then its address (at most 300 UTF-8 bytes). */
+const peerCodec = struct<WirePeer>(
+  "peer",
+  ["nodeId", nodeIdCodec],
+  ["address", boundedString(MAX_ADDRESS_BYTES, "address")],
+);
+const dhtPeersCodec = (what: string) => array(peerCodec, MAX_DHT_PEERS, what);
+const closerCodec = dhtPeersCodec("closer");
+
+/** A signed record: name, value, seq (u64), expires (u64), public key, signature. */
+const signedRecordCodec = struct<WireSignedRecord>(
+  "signed record",
+  ["name", nameCodec],
+  ["value", bytes(MAX_RECORD_VALUE_BYTES, "value")],
+  ["seq", u64],
+  ["expires", u64],
+  ["publicKey", publicKeyCodec],
+  ["signature", signatureCodec],
+);
 
 /**
  * A message without flags whose payload is `layout`'s fields, in order (none for CANCEL and
@@ -210,6 +270,40 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
     },
   }],
   [MessageType.CANCEL, fields(MessageType.CANCEL)],
+  [MessageType.FIND_NODE, fields(MessageType.FIND_NODE, ["key", dhtKeyCodec])],
+  [MessageType.NODES, fields(MessageType.NODES, ["peers", dhtPeersCodec("peers")])],
+  [MessageType.GET_PROVIDERS, fields(MessageType.GET_PROVIDERS, ["key", dhtKeyCodec])],
+  [
+    MessageType.PROVIDERS,
+    fields(
+      MessageType.PROVIDERS,
+      ["providers", dhtPeersCodec("providers")],
+      ["closer", closerCodec],
+    ),
+  ],
+  [MessageType.ADD_PROVIDER, fields(MessageType.ADD_PROVIDER, ["key", dhtKeyCodec])],
+  [MessageType.GET_VALUE, fields(MessageType.GET_VALUE, ["key", dhtKeyCodec])],
+  [MessageType.VALUE, {
+    allowedFlags: FLAG_FOUND,
+    flags: (m) => ((m as { record?: unknown }).record === undefined ? 0 : FLAG_FOUND),
+    preencode(s, m) {
+      const msg = m as Extract<Message, { type: typeof MessageType.VALUE }>;
+      if (msg.record !== undefined) signedRecordCodec.preencode(s, msg.record);
+      closerCodec.preencode(s, msg.closer);
+    },
+    encode(s, m) {
+      const msg = m as Extract<Message, { type: typeof MessageType.VALUE }>;
+      if (msg.record !== undefined) signedRecordCodec.encode(s, msg.record);
+      closerCodec.encode(s, msg.closer);
+    },
+    decode(s, requestId, flags) {
+      const type = MessageType.VALUE;
+      if ((flags & FLAG_FOUND) === 0) return { type, requestId, closer: closerCodec.decode(s) };
+      const record = signedRecordCodec.decode(s);
+      return { type, requestId, record, closer: closerCodec.decode(s) };
+    },
+  }],
+  [MessageType.PUT_VALUE, fields(MessageType.PUT_VALUE, ["record", signedRecordCodec])],
   [MessageType.NAME_GET, fields(MessageType.NAME_GET, ["name", nameCodec])],
   [MessageType.NAME_RECORD, {
     allowedFlags: 0,

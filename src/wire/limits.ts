@@ -37,11 +37,17 @@ export const MAX_CAPABILITIES = 32;
 /** Largest integer a u64 field may carry (JavaScript's safe-integer limit, 2^53 - 1). */
 export const MAX_U64_VALUE: number = Number.MAX_SAFE_INTEGER;
 
-/** Largest UTF-8 byte length of a name (NAME_GET, NAME_RECORD, NAME_PUT). */
+/** Largest UTF-8 byte length of a name (NAME_GET, NAME_RECORD, NAME_PUT, signed records). */
 export const MAX_NAME_BYTES = 200;
 
 /** Largest number of addresses in a PEERS answer. */
 export const MAX_PEER_ADDRESSES = 32;
 
-/** Largest UTF-8 byte length of one address ("host:port") in a PEERS answer. */
+/** Largest UTF-8 byte length of one address ("host:port") in PEERS, or of a DHT peer. */
 export const MAX_ADDRESS_BYTES = 300;
+
+/** Largest number of peers in each list of a DHT answer (NODES, PROVIDERS, VALUE). */
+export const MAX_DHT_PEERS = 20;
+
+/** Largest byte length of the value of a signed record (VALUE, PUT_VALUE). */
+export const MAX_RECORD_VALUE_BYTES = 256;

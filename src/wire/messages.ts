@@ -7,14 +7,15 @@
  * its response(s) carry the same id; the side that opened the request chose it. Id 0 is for
  * messages that belong to no request (GOODBYE).
  *
- * Type ranges: 0x01-0x0f connection control (0x06-0x07 peer exchange), 0x10-0x2f blocks and data, 0x30-0x4f reserved for
- * the DHT, 0x50-0x6f reserved for files and names, 0x70-0x7f errors and acknowledgements.
+ * Type ranges: 0x01-0x0f connection control (0x06-0x07 peer exchange), 0x10-0x2f blocks and
+ * data, 0x30-0x4f the DHT (0x30-0x37 used), 0x50-0x6f reserved for files and names, 0x70-0x7f
+ * errors and acknowledgements.
  *
  * @module
  */
 
 /** Wire protocol version carried in every frame header and in HELLO. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Numeric message types. */
 export const MessageType = {
@@ -33,6 +34,14 @@ export const MessageType = {
   DELETE: 0x16,
   DATA: 0x20,
   CANCEL: 0x21,
+  FIND_NODE: 0x30,
+  NODES: 0x31,
+  GET_PROVIDERS: 0x32,
+  PROVIDERS: 0x33,
+  ADD_PROVIDER: 0x34,
+  GET_VALUE: 0x35,
+  VALUE: 0x36,
+  PUT_VALUE: 0x37,
   NAME_GET: 0x50,
   NAME_RECORD: 0x51,
   NAME_PUT: 0x52,
@@ -195,6 +204,124 @@ export interface NamePutMessage {
   readonly record: WireNameRecord;
 }
 
+/** A DHT contact on the wire: a node id and where that node accepts connections. */
+export interface WirePeer {
+  /** The node's id (32 bytes). */
+  readonly nodeId: Uint8Array;
+  /** Where the node listens ("host:port"), at most `MAX_ADDRESS_BYTES` (300) UTF-8 bytes. */
+  readonly address: string;
+}
+
+/**
+ * A signed name record on the wire (inside VALUE and PUT_VALUE). The codec only bounds its
+ * fields; what the signature covers and how a record is checked is the DHT's business.
+ */
+export interface WireSignedRecord {
+  /** The name: UTF-8, at most `MAX_NAME_BYTES` (200) bytes. */
+  readonly name: string;
+  /** The value: at most `MAX_RECORD_VALUE_BYTES` (256) bytes. */
+  readonly value: Uint8Array;
+  /** Sequence number (u64, at most 2^53 - 1). */
+  readonly seq: number;
+  /** Expiry time (u64): milliseconds since the Unix epoch. */
+  readonly expires: number;
+  /** Raw Ed25519 public key of the signer (32 bytes). */
+  readonly publicKey: Uint8Array;
+  /** Ed25519 signature (64 bytes). */
+  readonly signature: Uint8Array;
+}
+
+/** Asks for the peers the receiver knows closest to `key`. Answered by NODES. */
+export interface FindNodeMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.FIND_NODE;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** The key looked up (32 bytes). */
+  readonly key: Uint8Array;
+}
+
+/** Answer to {@linkcode FindNodeMessage}: the closest peers the sender knows. */
+export interface NodesMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.NODES;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** At most `MAX_DHT_PEERS` (20) peers. */
+  readonly peers: readonly WirePeer[];
+}
+
+/** Asks for the providers of the content under `key`. Answered by PROVIDERS. */
+export interface GetProvidersMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.GET_PROVIDERS;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** The key of the content (32 bytes). */
+  readonly key: Uint8Array;
+}
+
+/** Answer to {@linkcode GetProvidersMessage}: the providers the sender knows, and closer peers. */
+export interface ProvidersMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.PROVIDERS;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** Peers that hold the content, at most `MAX_DHT_PEERS` (20). */
+  readonly providers: readonly WirePeer[];
+  /** Peers closer to the key than the sender, at most `MAX_DHT_PEERS` (20). */
+  readonly closer: readonly WirePeer[];
+}
+
+/**
+ * The sender holds the content under `key`. The provider recorded is always the authenticated
+ * sender (its node id from the handshake, its listen address from HELLO). Answered by OK or
+ * ERROR.
+ */
+export interface AddProviderMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.ADD_PROVIDER;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** The key of the content (32 bytes). */
+  readonly key: Uint8Array;
+}
+
+/** Asks for the signed record stored under `key`. Answered by VALUE. */
+export interface GetValueMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.GET_VALUE;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** The key of the record (32 bytes). */
+  readonly key: Uint8Array;
+}
+
+/**
+ * Answer to {@linkcode GetValueMessage}: the record the sender holds under the key, if any
+ * (sent with flag FOUND, 0x01), and peers closer to the key.
+ */
+export interface ValueMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.VALUE;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** The record held under the key (absent: the sender has none). */
+  readonly record?: WireSignedRecord;
+  /** Peers closer to the key than the sender, at most `MAX_DHT_PEERS` (20). */
+  readonly closer: readonly WirePeer[];
+}
+
+/** Offers a signed record for the receiver to store. Answered by OK or ERROR. */
+export interface PutValueMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.PUT_VALUE;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** The record offered. */
+  readonly record: WireSignedRecord;
+}
+
 /** Asks which of `ids` (binary content ids) the receiver holds. */
 export interface HasMessage {
   /** Message type (the header\'s type byte). */
@@ -329,6 +456,14 @@ export type Message =
   | DeleteMessage
   | DataMessage
   | CancelMessage
+  | FindNodeMessage
+  | NodesMessage
+  | GetProvidersMessage
+  | ProvidersMessage
+  | AddProviderMessage
+  | GetValueMessage
+  | ValueMessage
+  | PutValueMessage
   | NameGetMessage
   | NameRecordMessage
   | NamePutMessage

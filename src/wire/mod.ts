@@ -22,9 +22,11 @@ export {
   HEADER_SIZE,
   MAX_ADDRESS_BYTES,
   MAX_CAPABILITIES,
+  MAX_DHT_PEERS,
   MAX_HAS_IDS,
   MAX_NAME_BYTES,
   MAX_PEER_ADDRESSES,
+  MAX_RECORD_VALUE_BYTES,
   MAX_STRING_BYTES,
   MAX_U64_VALUE,
 } from "./limits.ts";
@@ -34,6 +36,7 @@ export {
   encodeMessageInto,
   type EncodeOptions,
   FLAG_END,
+  FLAG_FOUND,
   FLAG_RANGE,
 } from "./codec.ts";
 export { FrameReader, type FrameReaderOptions } from "./frame_reader.ts";

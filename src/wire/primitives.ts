@@ -358,3 +358,35 @@ export function boundedString(max: number, what: string): Codec<string> {
     },
   };
 }
+
+/**
+ * A byte string with a u16 length prefix, at most `max` (<= 65535) bytes. Decoding checks the declared
+ * length against `max` before reading the bytes, and returns a copy (the message does not pin
+ * the frame buffer).
+ */
+export function bytes(max: number, what: string): Codec<Uint8Array> {
+  return {
+    preencode(state, value) {
+      if (!(value instanceof Uint8Array)) {
+        throw new MalformedMessageError(`${what} must be a Uint8Array`);
+      }
+      if (value.length > max) {
+        throw new MalformedMessageError(`${what} of ${value.length} bytes exceeds ${max}`);
+      }
+      state.end += 2 + value.length;
+    },
+    encode(state, value) {
+      u16.encode(state, value.length);
+      state.buffer.set(value, state.start);
+      state.start += value.length;
+    },
+    decode(state) {
+      const n = u16.decode(state);
+      if (n > max) throw new MalformedMessageError(`${what} of ${n} bytes exceeds ${max}`);
+      need(state, n, what);
+      const v = state.buffer.slice(state.start, state.start + n);
+      state.start += n;
+      return v;
+    },
+  };
+}

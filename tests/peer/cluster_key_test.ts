@@ -84,7 +84,7 @@ Deno.test("cluster_members_connect_and_an_outsider_cannot_connect_or_delete", as
     await raw.send({
       type: MessageType.HELLO,
       requestId: 0,
-      protocolVersion: 1,
+      protocolVersion: 2,
       nodeId: intruder.nodeId,
       publicKey: intruder.publicKey,
       nonce: rng.bytes(32),

@@ -12,9 +12,10 @@ import {
 import { NodeIdentity, verifySignature } from "../../src/peer/identity.ts";
 import { InvalidArgumentError } from "../../src/errors.ts";
 import { toHex } from "../../src/util/hex.ts";
+import { encodeMessage } from "../../src/wire/codec.ts";
 import { MessageType, WireErrorCode } from "../../src/wire/messages.ts";
 import type { HelloMessage, Message } from "../../src/wire/messages.ts";
-import { connectionPair, handshakePair, receiveOfType } from "./helpers.ts";
+import { connectionPair, handshakePair, rawChannel, receiveOfType } from "./helpers.ts";
 
 function channels(): [MessageChannel, MessageChannel, ReturnType<typeof connectionPair>] {
   const pair = connectionPair();
@@ -37,7 +38,7 @@ function helloOf(
   return {
     type: MessageType.HELLO,
     requestId: 0,
-    protocolVersion: 1,
+    protocolVersion: 2,
     nodeId: id.nodeId,
     publicKey: id.publicKey,
     nonce: crypto.getRandomValues(new Uint8Array(32)),
@@ -61,7 +62,7 @@ Deno.test("handshake_succeeds_and_authenticates_both_sides", async () => {
   assert.equal(ra.listenAddress, "127.0.0.1:2");
   assert.equal(rb.listenAddress, "127.0.0.1:1");
   assert.deepEqual(ra.capabilities, ["blocks/1"]);
-  assert.equal(ra.protocolVersion, 1);
+  assert.equal(ra.protocolVersion, 2);
   a.close();
   b.close();
 });
@@ -113,7 +114,8 @@ Deno.test("handshake_rejects_version_mismatch_on_both_sides", async () => {
   const [a, b] = channels();
   const [ia, ib] = await Promise.all([NodeIdentity.generate(), NodeIdentity.generate()]);
   const results = await Promise.allSettled([
-    performHandshake(a, { identity: ia, listenAddress: "", timeoutMs: 2000, protocolVersion: 0 }),
+    // Version 1 (retired, no DHT messages) is now too old.
+    performHandshake(a, { identity: ia, listenAddress: "", timeoutMs: 2000, protocolVersion: 1 }),
     performHandshake(b, { identity: ib, listenAddress: "", timeoutMs: 2000 }),
   ]);
   for (const r of results) {
@@ -129,6 +131,23 @@ Deno.test("handshake_version_mismatch_sends_error_unsupported", async () => {
   const [ih, ir] = await Promise.all([NodeIdentity.generate(), NodeIdentity.generate()]);
   const done = performHandshake(honest, { identity: ih, listenAddress: "", timeoutMs: 2000 });
   await raw.send(helloOf(ir, { protocolVersion: 0 }));
+  await assert.rejects(done, isHandshakeError("VERSION_MISMATCH"));
+  const err = await nextOfType(raw, MessageType.ERROR);
+  assert.equal(err.type === MessageType.ERROR && err.code, WireErrorCode.UNSUPPORTED);
+  honest.close();
+  raw.close();
+});
+
+Deno.test("handshake_refuses_a_version_1_peer_with_error_unsupported", async () => {
+  const [conn, rawConn] = connectionPair();
+  const honest = framedChannel(conn);
+  const raw = rawChannel(rawConn);
+  const [ih, ir] = await Promise.all([NodeIdentity.generate(), NodeIdentity.generate()]);
+  const done = performHandshake(honest, { identity: ih, listenAddress: "", timeoutMs: 2000 });
+  // What a version 1 node sends first: a HELLO whose header version byte is 1.
+  const frame = encodeMessage(helloOf(ir, { protocolVersion: 1 }));
+  frame[4] = 1;
+  await raw.writeBytes(frame);
   await assert.rejects(done, isHandshakeError("VERSION_MISMATCH"));
   const err = await nextOfType(raw, MessageType.ERROR);
   assert.equal(err.type === MessageType.ERROR && err.code, WireErrorCode.UNSUPPORTED);
@@ -185,7 +204,7 @@ Deno.test("handshake_rejects_malformed_hello", async () => {
     const ih = await NodeIdentity.generate();
     const done = performHandshake(honest, { identity: ih, listenAddress: "", timeoutMs: 2000 });
     const w = rawConn.writable.getWriter();
-    await w.write(new Uint8Array([0, 0, 0, 5, 1, 0x01, 0, 0, 0]));
+    await w.write(new Uint8Array([0, 0, 0, 5, 2, 0x01, 0, 0, 0]));
     await assert.rejects(done, isHandshakeError("MALFORMED_HELLO"));
     honest.close();
     rawConn.close();

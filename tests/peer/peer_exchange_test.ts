@@ -169,7 +169,7 @@ Deno.test("a_peers_answer_over_the_count_bound_disconnects_the_sender", async ()
     assert.equal(ask?.type, MessageType.GET_PEERS);
     const id = ask!.requestId;
     // A PEERS frame declaring 33 addresses: refused by the decoder, the sender is dropped.
-    const frame = new Uint8Array([0, 0, 0, 9, 1, MessageType.PEERS, 0, 0, 0, 0, 0, 0, 33]);
+    const frame = new Uint8Array([0, 0, 0, 9, 2, MessageType.PEERS, 0, 0, 0, 0, 0, 0, 33]);
     new DataView(frame.buffer).setUint32(7, id);
     await ch.writeBytes(frame);
     await ch.closedByPeer;

@@ -6,11 +6,15 @@
 
 import {
   MAX_ADDRESS_BYTES,
+  MAX_DHT_PEERS,
   MAX_NAME_BYTES,
   MAX_PEER_ADDRESSES,
+  MAX_RECORD_VALUE_BYTES,
   type Message,
   MessageType,
   type WireNameRecord,
+  type WirePeer,
+  type WireSignedRecord,
 } from "../../src/wire/mod.ts";
 import type { Rng } from "../util/prng.ts";
 
@@ -58,6 +62,68 @@ export function randomNameRecord(rng: Rng): WireNameRecord {
   };
 }
 
+/** A random valid DHT contact. */
+export function randomPeer(rng: Rng): WirePeer {
+  return { nodeId: rng.bytes(32), address: randomString(rng, MAX_ADDRESS_BYTES) };
+}
+
+function randomPeers(rng: Rng): WirePeer[] {
+  return Array.from({ length: smallCount(rng, MAX_DHT_PEERS) }, () => randomPeer(rng));
+}
+
+function randomU64(rng: Rng): number {
+  return rng.pick([0, 1, Number.MAX_SAFE_INTEGER, rng.int(2 ** 48)]);
+}
+
+/** A random valid wire signed record (the codec bounds its fields; nothing is signed). */
+export function randomSignedRecord(rng: Rng): WireSignedRecord {
+  const valueLength = rng.int(4) === 0
+    ? rng.pick([0, MAX_RECORD_VALUE_BYTES])
+    : rng.int(MAX_RECORD_VALUE_BYTES + 1);
+  return {
+    name: randomString(rng, MAX_NAME_BYTES),
+    value: rng.bytes(valueLength),
+    seq: randomU64(rng),
+    expires: randomU64(rng),
+    publicKey: rng.bytes(32),
+    signature: rng.bytes(64),
+  };
+}
+
+/** A random valid message of the DHT types (0x30-0x37). */
+function randomDhtMessage(rng: Rng, requestId: number): Message {
+  switch (rng.int(8)) {
+    case 0:
+      return { type: MessageType.FIND_NODE, requestId, key: rng.bytes(32) };
+    case 1:
+      return { type: MessageType.NODES, requestId, peers: randomPeers(rng) };
+    case 2:
+      return { type: MessageType.GET_PROVIDERS, requestId, key: rng.bytes(32) };
+    case 3:
+      return {
+        type: MessageType.PROVIDERS,
+        requestId,
+        providers: randomPeers(rng),
+        closer: randomPeers(rng),
+      };
+    case 4:
+      return { type: MessageType.ADD_PROVIDER, requestId, key: rng.bytes(32) };
+    case 5:
+      return { type: MessageType.GET_VALUE, requestId, key: rng.bytes(32) };
+    case 6:
+      return rng.int(2) === 0
+        ? {
+          type: MessageType.VALUE,
+          requestId,
+          record: randomSignedRecord(rng),
+          closer: randomPeers(rng),
+        }
+        : { type: MessageType.VALUE, requestId, closer: randomPeers(rng) };
+    default:
+      return { type: MessageType.PUT_VALUE, requestId, record: randomSignedRecord(rng) };
+  }
+}
+
 /** A random valid message of the peer-exchange and name types (0x06-0x07, 0x50-0x52). */
 function randomExchangeMessage(rng: Rng, requestId: number): Message {
   switch (rng.int(5)) {
@@ -91,7 +157,7 @@ function randomExchangeMessage(rng: Rng, requestId: number): Message {
 /** A random valid message of any type; `maxData` bounds DATA chunks. */
 export function randomMessage(rng: Rng, maxData = 4096): Message {
   const requestId = randomU32(rng);
-  switch (rng.int(17)) {
+  switch (rng.int(19)) {
     case 0:
       return {
         type: MessageType.HELLO,
@@ -153,6 +219,9 @@ export function randomMessage(rng: Rng, maxData = 4096): Message {
     case 14:
     case 15:
       return randomExchangeMessage(rng, requestId);
+    case 16:
+    case 17:
+      return randomDhtMessage(rng, requestId);
     default:
       return {
         type: MessageType.ERROR,

@@ -7,6 +7,7 @@ import {
   MalformedMessageError,
   type Message,
   MessageType,
+  PROTOCOL_VERSION,
   UnknownMessageTypeError,
   UnsupportedVersionError,
 } from "../../src/wire/mod.ts";
@@ -38,22 +39,31 @@ Deno.test("encode_frame_is_one_exact_allocation", () => {
 
 Deno.test("decode_rejects_empty_and_short_bodies", () => {
   assert.throws(() => decodeMessage(new Uint8Array(0)), MalformedMessageError);
-  assert.throws(() => decodeMessage(new Uint8Array([1, 0x03, 0, 0])), MalformedMessageError);
+  assert.throws(
+    () => decodeMessage(new Uint8Array([PROTOCOL_VERSION, 0x03, 0, 0])),
+    MalformedMessageError,
+  );
 });
 
 Deno.test("decode_rejects_unknown_version_and_type", () => {
-  assert.throws(() => decodeMessage(new Uint8Array([2, 0x03, 0, 0, 0, 0, 1])), (e) => {
-    assert.ok(e instanceof UnsupportedVersionError);
-    assert.equal(e.code, "UNSUPPORTED_VERSION");
-    assert.equal(e.version, 2);
-    return true;
-  });
-  assert.throws(() => decodeMessage(new Uint8Array([1, 0x30, 0, 0, 0, 0, 1])), (e) => {
-    assert.ok(e instanceof UnknownMessageTypeError);
-    assert.equal(e.code, "UNKNOWN_MESSAGE_TYPE");
-    assert.equal(e.messageType, 0x30);
-    return true;
-  });
+  // Version 1 (retired) and a future version 3 are both refused.
+  for (const version of [1, 3]) {
+    assert.throws(() => decodeMessage(new Uint8Array([version, 0x03, 0, 0, 0, 0, 1])), (e) => {
+      assert.ok(e instanceof UnsupportedVersionError);
+      assert.equal(e.code, "UNSUPPORTED_VERSION");
+      assert.equal(e.version, version);
+      return true;
+    });
+  }
+  assert.throws(
+    () => decodeMessage(new Uint8Array([PROTOCOL_VERSION, 0x38, 0, 0, 0, 0, 1])),
+    (e) => {
+      assert.ok(e instanceof UnknownMessageTypeError);
+      assert.equal(e.code, "UNKNOWN_MESSAGE_TYPE");
+      assert.equal(e.messageType, 0x38);
+      return true;
+    },
+  );
 });
 
 Deno.test("decode_rejects_trailing_bytes_and_unknown_flags", () => {
@@ -134,7 +144,7 @@ Deno.test("decode_rejects_invalid_utf8_and_bad_booleans", () => {
 
 Deno.test("decode_rejects_array_count_over_bound_before_reading_items", () => {
   // HAS with count 0xffff and no items.
-  const body = new Uint8Array([1, MessageType.HAS, 0, 0, 0, 0, 1, 0xff, 0xff]);
+  const body = new Uint8Array([PROTOCOL_VERSION, MessageType.HAS, 0, 0, 0, 0, 1, 0xff, 0xff]);
   assert.throws(() => decodeMessage(body), MalformedMessageError);
 });
 

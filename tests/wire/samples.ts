@@ -4,7 +4,12 @@
  * @module
  */
 
-import { type Message, MessageType, WireErrorCode } from "../../src/wire/mod.ts";
+import {
+  type Message,
+  MessageType,
+  WireErrorCode,
+  type WireSignedRecord,
+} from "../../src/wire/mod.ts";
 
 /** Bytes 0, 1, 2... of length `n`, offset by `start`. */
 export function seq(n: number, start = 0): Uint8Array {
@@ -29,12 +34,22 @@ export function sha1Id(start: number): Uint8Array {
   return id;
 }
 
+/** A signed record with the shared values: a content id as value, key 20.., signature 80... */
+export const SIGNED_RECORD: WireSignedRecord = {
+  name: "doc",
+  value: sha256Id(0xa0),
+  seq: 3,
+  expires: 1_790_086_400_000,
+  publicKey: seq(32, 0x20),
+  signature: seq(64, 0x80),
+};
+
 /** One (or two) messages of every type. */
 export const SAMPLES: readonly Message[] = [
   {
     type: MessageType.HELLO,
     requestId: 0,
-    protocolVersion: 1,
+    protocolVersion: 2,
     nodeId: seq(32, 0x00),
     publicKey: seq(32, 0x20),
     nonce: seq(32, 0x40),
@@ -62,6 +77,31 @@ export const SAMPLES: readonly Message[] = [
   { type: MessageType.DATA, requestId: 5, chunk: seq(5, 0x61), end: false },
   { type: MessageType.DATA, requestId: 5, chunk: new Uint8Array(0), end: true },
   { type: MessageType.CANCEL, requestId: 7 },
+  { type: MessageType.FIND_NODE, requestId: 11, key: seq(32, 0xa0) },
+  {
+    type: MessageType.NODES,
+    requestId: 11,
+    peers: [
+      { nodeId: seq(32, 0x00), address: "10.0.0.2:4000" },
+      { nodeId: seq(32, 0x60), address: "[::1]:4001" },
+    ],
+  },
+  { type: MessageType.GET_PROVIDERS, requestId: 12, key: seq(32, 0xa0) },
+  {
+    type: MessageType.PROVIDERS,
+    requestId: 12,
+    providers: [{ nodeId: seq(32, 0x00), address: "10.0.0.2:4000" }],
+    closer: [{ nodeId: seq(32, 0x60), address: "[::1]:4001" }],
+  },
+  { type: MessageType.ADD_PROVIDER, requestId: 13, key: seq(32, 0xa0) },
+  { type: MessageType.GET_VALUE, requestId: 14, key: seq(32, 0xa0) },
+  { type: MessageType.VALUE, requestId: 14, record: SIGNED_RECORD, closer: [] },
+  {
+    type: MessageType.VALUE,
+    requestId: 14,
+    closer: [{ nodeId: seq(32, 0x60), address: "[::1]:4001" }],
+  },
+  { type: MessageType.PUT_VALUE, requestId: 15, record: SIGNED_RECORD },
   { type: MessageType.NAME_GET, requestId: 9, name: "doc" },
   {
     type: MessageType.NAME_RECORD,

@@ -23,7 +23,7 @@ const EXPECTED: Record<string, Message> = {
   HELLO: {
     type: MessageType.HELLO,
     requestId: 0,
-    protocolVersion: 1,
+    protocolVersion: 2,
     nodeId: seq(32, 0x00),
     publicKey: seq(32, 0x20),
     nonce: seq(32, 0x40),
@@ -51,6 +51,54 @@ const EXPECTED: Record<string, Message> = {
   DATA: { type: MessageType.DATA, requestId: 5, chunk: seq(5, 0x61), end: false },
   "DATA+END": { type: MessageType.DATA, requestId: 5, chunk: new Uint8Array(0), end: true },
   CANCEL: { type: MessageType.CANCEL, requestId: 7 },
+  FIND_NODE: { type: MessageType.FIND_NODE, requestId: 11, key: seq(32, 0xa0) },
+  NODES: {
+    type: MessageType.NODES,
+    requestId: 11,
+    peers: [
+      { nodeId: seq(32, 0x00), address: "10.0.0.2:4000" },
+      { nodeId: seq(32, 0x60), address: "[::1]:4001" },
+    ],
+  },
+  GET_PROVIDERS: { type: MessageType.GET_PROVIDERS, requestId: 12, key: seq(32, 0xa0) },
+  PROVIDERS: {
+    type: MessageType.PROVIDERS,
+    requestId: 12,
+    providers: [{ nodeId: seq(32, 0x00), address: "10.0.0.2:4000" }],
+    closer: [{ nodeId: seq(32, 0x60), address: "[::1]:4001" }],
+  },
+  ADD_PROVIDER: { type: MessageType.ADD_PROVIDER, requestId: 13, key: seq(32, 0xa0) },
+  GET_VALUE: { type: MessageType.GET_VALUE, requestId: 14, key: seq(32, 0xa0) },
+  VALUE: {
+    type: MessageType.VALUE,
+    requestId: 14,
+    record: {
+      name: "doc",
+      value: sha256Id(0xa0),
+      seq: 3,
+      expires: 1_790_086_400_000,
+      publicKey: seq(32, 0x20),
+      signature: seq(64, 0x80),
+    },
+    closer: [],
+  },
+  "VALUE+MISSING": {
+    type: MessageType.VALUE,
+    requestId: 14,
+    closer: [{ nodeId: seq(32, 0x60), address: "[::1]:4001" }],
+  },
+  PUT_VALUE: {
+    type: MessageType.PUT_VALUE,
+    requestId: 15,
+    record: {
+      name: "doc",
+      value: sha256Id(0xa0),
+      seq: 3,
+      expires: 1_790_086_400_000,
+      publicKey: seq(32, 0x20),
+      signature: seq(64, 0x80),
+    },
+  },
   NAME_GET: { type: MessageType.NAME_GET, requestId: 9, name: "doc" },
   NAME_RECORD: {
     type: MessageType.NAME_RECORD,

@@ -1,0 +1,498 @@
+/**
+ * The DHT of one node: a routing table, provider and name record stores, the request handlers,
+ * and the lookups built on them (find the closest nodes, announce and find providers, publish
+ * and resolve names), kept fresh by bucket refresh and republishing. It holds no algorithm of
+ * its own: each part is its own module, this class wires them to a {@linkcode DhtNetwork}.
+ *
+ * @module
+ */
+
+import { type Message, MessageType } from "../wire/messages.ts";
+import { toHex } from "../util/hex.ts";
+import type { Clock, TimerHandle } from "./clock.ts";
+import type { Contact } from "./contact.ts";
+import { NoPeersError } from "./errors.ts";
+import { DHT_HANDLERS, type HandlerContext } from "./handlers/mod.ts";
+import { badRequest } from "./handlers/errors.ts";
+import { keyInBucket, keyOfName } from "./key.ts";
+import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.ts";
+import { type RecordSigner, type SignedNameRecord, signNameRecord } from "./name_record.ts";
+import { pickRecord } from "./name_resolution.ts";
+import type { DhtNetwork, DhtTarget } from "./network.ts";
+import { type DhtTuning, type ResolvedDhtTuning, resolveDhtTuning } from "./options.ts";
+import { ProviderStore } from "./providers.ts";
+import {
+  type Ask,
+  expectType,
+  findNodeQuery,
+  getProvidersQuery,
+  getValueQuery,
+  type HeldRecord,
+} from "./queries.ts";
+import { checkNameRecord, NameRecordStore } from "./record_store.ts";
+import { type BucketCount, RoutingTable } from "./routing_table.ts";
+import { fromWirePeers } from "./wire_peers.ts";
+import { MAX_DHT_PEERS } from "../wire/limits.ts";
+
+/** Log sink of the DHT: level, message, fields. */
+export type DhtLogger = (
+  level: "debug" | "info" | "warn",
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+/** What a {@linkcode Dht} needs. */
+export interface DhtInit extends DhtTuning {
+  /** This node. */
+  readonly self: Contact;
+  /** How requests reach other nodes. */
+  readonly network: DhtNetwork;
+  /** Signs the name records this node publishes (its identity). */
+  readonly signer?: RecordSigner;
+  /** Log sink. */
+  readonly log?: DhtLogger;
+}
+
+/** Options of the lookups. */
+export interface DhtCallOptions {
+  /** Cancels the lookup. */
+  readonly signal?: AbortSignal;
+}
+
+/** Figures of a DHT, for `dfs status`, `dfs peers` and the API. */
+export interface DhtStats {
+  /** Contacts in the routing table. */
+  readonly tableSize: number;
+  /** Non-empty buckets. */
+  readonly buckets: BucketCount[];
+  /** Lookups run since start. */
+  readonly lookups: number;
+  /** Requests those lookups sent. */
+  readonly lookupMessages: number;
+  /** Lookups that hit their deadline. */
+  readonly lookupsTimedOut: number;
+  /** Requests served for other nodes. */
+  readonly requestsServed: number;
+  /** Provider records held for others. */
+  readonly providerRecords: number;
+  /** Keys with provider records held for others. */
+  readonly providerKeys: number;
+  /** Keys this node announces itself. */
+  readonly providing: number;
+  /** Name records held for others. */
+  readonly nameRecords: number;
+  /** Names this node publishes (and republishes). */
+  readonly publishing: number;
+}
+
+/** The outcome of an announce or a publish: how many of the closest nodes took it. */
+export interface StoreResult {
+  /** Nodes that accepted the record. */
+  readonly stored: number;
+  /** Nodes asked (the closest found). */
+  readonly asked: number;
+  /** The lookup that found them. */
+  readonly lookup: LookupResult;
+}
+
+/** The outcome of {@linkcode Dht.findProviders}. */
+export interface ProvidersResult {
+  /** Providers found (at most the count asked for, or all met). */
+  readonly providers: Contact[];
+  /** The lookup. */
+  readonly lookup: LookupResult;
+}
+
+/** The outcome of {@linkcode Dht.resolveName}. */
+export interface ResolveResult {
+  /** The record believed, or null. */
+  readonly record: SignedNameRecord | null;
+  /** The lookup. */
+  readonly lookup: LookupResult;
+}
+
+/**
+ * A Kademlia DHT node.
+ *
+ * @example Two nodes on a network, one joins through the other
+ * ```ts ignore
+ * const a = new Dht({ self: contactA, network: netA });
+ * const b = new Dht({ self: contactB, network: netB });
+ * await b.join([{ address: contactA.address }]);
+ * await b.provide(key);
+ * (await a.findProviders(key)).providers; // [contactB]
+ * ```
+ */
+export class Dht {
+  /** This node. */
+  readonly self: Contact;
+  /** The routing table. */
+  readonly table: RoutingTable;
+  /** The tuning in effect. */
+  readonly tuning: ResolvedDhtTuning;
+  readonly #network: DhtNetwork;
+  readonly #clock: Clock;
+  readonly #providers: ProviderStore;
+  readonly #records: NameRecordStore;
+  readonly #signer: RecordSigner | undefined;
+  readonly #log: DhtLogger;
+  readonly #ctx: HandlerContext;
+  /** Keys this node provides (hex -> key). */
+  readonly #provided = new Map<string, Uint8Array>();
+  /** Names this node publishes (name key hex -> its latest record). */
+  readonly #published = new Map<string, SignedNameRecord>();
+  #timers: TimerHandle[] = [];
+  #running = false;
+  #lookups = 0;
+  #lookupMessages = 0;
+  #lookupsTimedOut = 0;
+  #served = 0;
+
+  /** A DHT with an empty table. Throws `InvalidArgumentError` for bad tuning. */
+  constructor(init: DhtInit) {
+    this.self = init.self;
+    this.tuning = resolveDhtTuning(init);
+    this.#network = init.network;
+    this.#clock = this.tuning.clock;
+    this.#signer = init.signer;
+    this.#log = init.log ?? (() => {});
+    this.table = new RoutingTable({
+      self: init.self.id,
+      k: this.tuning.k,
+      maxPerSubnet: this.tuning.maxPerSubnet,
+      clock: this.#clock,
+      ping: (c) => this.#ping(c),
+    });
+    this.#providers = new ProviderStore({
+      clock: this.#clock,
+      ttlMs: this.tuning.providerTtlMs,
+      maxPerKey: this.tuning.maxProvidersPerKey,
+      maxPerProvider: this.tuning.maxKeysPerProvider,
+      maxRecords: this.tuning.maxProviderRecords,
+    });
+    this.#records = new NameRecordStore({
+      clock: this.#clock,
+      maxRecords: this.tuning.maxNameRecords,
+      maxTtlMs: this.tuning.maxNameTtlMs,
+      anyKeyMayUpdate: this.tuning.anyKeyMayUpdate,
+    });
+    this.#ctx = {
+      self: this.self,
+      k: this.tuning.k,
+      table: this.table,
+      providers: this.#providers,
+      records: this.#records,
+      providesLocally: (keyHex) => this.#provided.has(keyHex),
+    };
+  }
+
+  /**
+   * Answers a request from another node. `from` is the sender when it proved its id and
+   * listens for connections (it is then noted in the routing table), else null. A request of
+   * a type the DHT does not serve is answered ERROR BAD_REQUEST; never throws for bad input.
+   */
+  async handle(from: Contact | null, request: Message): Promise<Message> {
+    if (from && from.idHex !== this.self.idHex) this.table.seen(from);
+    const handler = DHT_HANDLERS.get(request.type);
+    if (!handler) {
+      return badRequest(request, `the DHT does not serve type 0x${request.type.toString(16)}`);
+    }
+    this.#served++;
+    return await handler(this.#ctx, from, request);
+  }
+
+  /**
+   * Joins the network: asks each bootstrap node for the contacts closest to this node, then
+   * looks this node up to fill its table. Throws {@linkcode NoPeersError} when no bootstrap node
+   * answered and the table is still empty.
+   */
+  async join(bootstrap: readonly DhtTarget[], options: DhtCallOptions = {}): Promise<LookupResult> {
+    const seeds: Contact[] = [];
+    await Promise.all(bootstrap.map(async (target) => {
+      try {
+        const reply = await this.#network.request(
+          target,
+          { type: MessageType.FIND_NODE, key: this.self.id },
+          { timeoutMs: this.tuning.requestTimeoutMs, signal: options.signal },
+        );
+        if (reply.from.idHex === this.self.idHex) return;
+        const nodes = expectType(reply.message, MessageType.NODES, "FIND_NODE");
+        this.table.seen(reply.from);
+        seeds.push(...fromWirePeers(nodes.peers, MAX_DHT_PEERS));
+      } catch (err) {
+        this.#log("warn", "bootstrap node did not answer", {
+          address: target.address,
+          error: String(err),
+        });
+      }
+    }));
+    if (this.table.size === 0 && seeds.length === 0) {
+      throw new NoPeersError(
+        `no bootstrap node answered (${
+          bootstrap.map((t) => t.address).join(", ") || "none given"
+        })`,
+      );
+    }
+    return await this.#lookup(this.self.id, findNodeQuery(this.#ask, this.self.id), options, seeds);
+  }
+
+  /** The k nodes closest to `key` that answered, closest first (an iterative FIND_NODE lookup). */
+  findNode(key: Uint8Array, options: DhtCallOptions = {}): Promise<LookupResult> {
+    return this.#lookup(key, findNodeQuery(this.#ask, key), options);
+  }
+
+  /**
+   * Announces that this node provides `key`: finds the k closest nodes and sends each an
+   * ADD_PROVIDER; remembers the key to re-announce it every `republishMs`.
+   */
+  async provide(key: Uint8Array, options: DhtCallOptions = {}): Promise<StoreResult> {
+    this.#provided.set(toHex(key), key);
+    const lookup = await this.findNode(key, options);
+    const answers = await Promise.allSettled(
+      lookup.closest.map((c) =>
+        this.#ask(c, { type: MessageType.ADD_PROVIDER, requestId: 0, key }, options.signal)
+          .then((m) => expectType(m, MessageType.OK, "ADD_PROVIDER"))
+      ),
+    );
+    const stored = answers.filter((a) => a.status === "fulfilled").length;
+    return { stored, asked: lookup.closest.length, lookup };
+  }
+
+  /** Stops announcing `key` (records already held elsewhere expire by themselves). */
+  unprovide(key: Uint8Array): void {
+    this.#provided.delete(toHex(key));
+  }
+
+  /**
+   * Finds up to `count` providers of `key` (default 20): the records this node holds first,
+   * then an iterative GET_PROVIDERS lookup that stops once it has `count`.
+   */
+  async findProviders(
+    key: Uint8Array,
+    options: DhtCallOptions & { readonly count?: number } = {},
+  ): Promise<ProvidersResult> {
+    const count = options.count ?? this.tuning.k;
+    const found = new Map<string, Contact>();
+    for (const p of this.#providers.get(key, count)) found.set(p.idHex, p);
+    const lookup = await this.#lookup(
+      key,
+      getProvidersQuery(this.#ask, key, found, count),
+      options,
+    );
+    return { providers: [...found.values()].slice(0, count), lookup };
+  }
+
+  /**
+   * Publishes `name` -> `value` signed by this node's key: the sequence is one above the
+   * highest this node knows for the name (from its own publishes and a lookup), the record
+   * lives `nameTtlMs` and is re-signed and republished every `republishMs`. Throws
+   * `InvalidArgumentError` without a signer, and `RecordRejectedError` when the closest
+   * nodes all refused it (another key owns the name).
+   */
+  async publishName(
+    name: string,
+    value: Uint8Array,
+    options: DhtCallOptions = {},
+  ): Promise<StoreResult & { record: SignedNameRecord }> {
+    if (!this.#signer) throw new NoPeersError("this DHT has no signer to publish names with");
+    const key = await keyOfName(name);
+    const known = this.#published.get(toHex(key));
+    const current = await this.resolveName(name, options);
+    const seq = Math.max(known?.seq ?? 0, current.record?.seq ?? 0) + 1;
+    const record = await signNameRecord(this.#signer, {
+      name,
+      value,
+      seq,
+      expires: this.#clock.now() + this.tuning.nameTtlMs,
+    });
+    const result = await this.putRecord(record, options);
+    this.#published.set(toHex(key), record);
+    return { ...result, record };
+  }
+
+  /**
+   * Stores a signed record at the k nodes closest to its name (and in this node's own store).
+   * Throws `RecordRejectedError` when the record fails its own checks.
+   */
+  async putRecord(record: SignedNameRecord, options: DhtCallOptions = {}): Promise<StoreResult> {
+    await checkNameRecord(record, this.#clock.now(), this.tuning.maxNameTtlMs);
+    const key = await keyOfName(record.name);
+    await this.#records.put(record).catch(() => {});
+    const lookup = await this.findNode(key, options);
+    const answers = await Promise.allSettled(
+      lookup.closest.map((c) =>
+        this.#ask(c, { type: MessageType.PUT_VALUE, requestId: 0, record }, options.signal)
+          .then((m) => expectType(m, MessageType.OK, "PUT_VALUE"))
+      ),
+    );
+    const stored = answers.filter((a) => a.status === "fulfilled").length;
+    return { stored, asked: lookup.closest.length, lookup };
+  }
+
+  /**
+   * Resolves `name`: asks the nodes closest to its key, checks every record they return
+   * (signature, expiry, name), and believes the one `pickRecord` chooses. Holders found with
+   * an older record are sent the believed one.
+   */
+  async resolveName(name: string, options: DhtCallOptions = {}): Promise<ResolveResult> {
+    const key = await keyOfName(name);
+    const held: HeldRecord[] = [];
+    const now = () => this.#clock.now();
+    const accept = async (r: SignedNameRecord) => {
+      if (r.name !== name) return false;
+      try {
+        await checkNameRecord(r, now(), this.tuning.maxNameTtlMs);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const local = this.#records.get(key);
+    const lookup = await this.#lookup(key, getValueQuery(this.#ask, key, held, accept), options);
+    const records = held.flatMap((h) => (h.record ? [h.record] : []));
+    if (local) records.push(local);
+    const record = pickRecord(records, this.tuning.anyKeyMayUpdate);
+    if (record) {
+      for (const h of held) {
+        if (!h.record || h.record.seq < record.seq) {
+          void this.#ask(h.holder, { type: MessageType.PUT_VALUE, requestId: 0, record }).catch(
+            () => {},
+          );
+        }
+      }
+    }
+    return { record, lookup };
+  }
+
+  /** Starts the refresh and republish timers. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      const tick = () => {
+        if (!this.#running) return;
+        fn().catch((err) => this.#log("debug", "dht upkeep failed", { error: String(err) }))
+          .finally(() => {
+            if (this.#running) this.#timers.push(this.#clock.setTimeout(tick, ms));
+          });
+      };
+      this.#timers.push(this.#clock.setTimeout(tick, ms));
+    };
+    every(Math.max(1, Math.floor(this.tuning.refreshMs / 4)), () => this.refresh());
+    every(this.tuning.republishMs, () => this.republish());
+  }
+
+  /** Stops the timers (lookups under way finish by their deadline). */
+  stop(): void {
+    this.#running = false;
+    for (const t of this.#timers) this.#clock.clearTimeout(t);
+    this.#timers = [];
+  }
+
+  /** Refreshes every bucket not used for `refreshMs`: a lookup of a random key in its range. */
+  async refresh(options: DhtCallOptions = {}): Promise<number> {
+    const stale = this.table.staleBuckets(this.tuning.refreshMs);
+    for (const b of stale) {
+      await this.findNode(keyInBucket(this.self.id, b, this.tuning.random(32)), options);
+    }
+    this.#providers.sweep();
+    this.#records.sweep();
+    return stale.length;
+  }
+
+  /**
+   * Re-announces every key this node provides, and re-signs (same sequence, new expiry) and
+   * re-stores every name it publishes. Returns how many keys and names it republished.
+   */
+  async republish(options: DhtCallOptions = {}): Promise<number> {
+    let n = 0;
+    for (const key of [...this.#provided.values()]) {
+      await this.provide(key, options);
+      n++;
+    }
+    if (this.#signer) {
+      for (const [k, old] of [...this.#published]) {
+        const record = await signNameRecord(this.#signer, {
+          name: old.name,
+          value: old.value,
+          seq: old.seq,
+          expires: this.#clock.now() + this.tuning.nameTtlMs,
+        });
+        this.#published.set(k, record);
+        await this.putRecord(record, options);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The DHT's figures. */
+  stats(): DhtStats {
+    return {
+      tableSize: this.table.size,
+      buckets: this.table.bucketCounts(),
+      lookups: this.#lookups,
+      lookupMessages: this.#lookupMessages,
+      lookupsTimedOut: this.#lookupsTimedOut,
+      requestsServed: this.#served,
+      providerRecords: this.#providers.size,
+      providerKeys: this.#providers.keys,
+      providing: this.#provided.size,
+      nameRecords: this.#records.size,
+      publishing: this.#published.size,
+    };
+  }
+
+  /** Sends one request; notes the contact as alive or failed in the routing table. */
+  readonly #ask: Ask = async (contact, request, signal) => {
+    try {
+      const reply = await this.#network.request(contact, request, {
+        timeoutMs: this.tuning.requestTimeoutMs,
+        signal,
+      });
+      if (reply.from.idHex === contact.idHex) this.table.seen(reply.from);
+      return reply.message;
+    } catch (err) {
+      if (!signal?.aborted) this.table.failed(contact);
+      throw err;
+    }
+  };
+
+  async #ping(contact: Contact): Promise<boolean> {
+    try {
+      const reply = await this.#network.request(
+        contact,
+        { type: MessageType.PING, timestamp: this.#clock.now() },
+        { timeoutMs: this.tuning.requestTimeoutMs },
+      );
+      return reply.message.type === MessageType.PONG;
+    } catch {
+      return false;
+    }
+  }
+
+  async #lookup(
+    key: Uint8Array,
+    query: (c: Contact, signal: AbortSignal) => Promise<QueryAnswer>,
+    options: DhtCallOptions,
+    extraSeeds: readonly Contact[] = [],
+  ): Promise<LookupResult> {
+    this.table.used(key);
+    const seeds = [...this.table.closest(key, this.tuning.k), ...extraSeeds];
+    const result = await iterativeLookup({
+      key,
+      seeds,
+      selfHex: this.self.idHex,
+      k: this.tuning.k,
+      alpha: this.tuning.alpha,
+      deadlineMs: this.tuning.lookupDeadlineMs,
+      clock: this.#clock,
+      signal: options.signal,
+      query,
+    });
+    this.#lookups++;
+    this.#lookupMessages += result.messages;
+    if (result.timedOut) this.#lookupsTimedOut++;
+    return result;
+  }
+}

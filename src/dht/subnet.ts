@@ -1,0 +1,77 @@
+/**
+ * The subnet rule of the routing table: a bucket keeps at most a few contacts from one /24
+ * (IPv4) or /48 (IPv6), so one operator with one address block cannot fill a bucket with ids of
+ * its choice. Loopback and private addresses are exempt (a LAN cluster, tests on 127.0.0.1).
+ *
+ * @module
+ */
+
+import { parseAddress } from "../peer/address.ts";
+
+/**
+ * The group an address counts against: `"v4:a.b.c"` for an IPv4 host (its /24),
+ * `"v6:xxxx:xxxx:xxxx"` for an IPv6 host (its /48), `"name:HOST"` for a host name, or `null`
+ * when the address is exempt (loopback, private, link-local, unspecified) or does not parse.
+ *
+ * @example
+ * ```ts
+ * import { subnetOf } from "./subnet.ts";
+ * console.log(subnetOf("203.0.113.7:4000")); // "v4:203.0.113"
+ * console.log(subnetOf("127.0.0.1:4000")); // null
+ * console.log(subnetOf("[2001:db8:1:2::5]:4000")); // "v6:2001:db8:1"
+ * ```
+ */
+export function subnetOf(address: string): string | null {
+  let host: string;
+  try {
+    host = parseAddress(address).hostname.toLowerCase();
+  } catch {
+    return null;
+  }
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(host);
+  if (mapped) host = mapped[1];
+  const v4 = ipv4(host);
+  if (v4) return exemptV4(v4) ? null : `v4:${v4[0]}.${v4[1]}.${v4[2]}`;
+  if (host.includes(":")) {
+    const groups = ipv6(host);
+    if (!groups) return null;
+    return exemptV6(groups)
+      ? null
+      : `v6:${groups.slice(0, 3).map((g) => g.toString(16)).join(":")}`;
+  }
+  return host === "localhost" ? null : `name:${host}`;
+}
+
+function ipv4(host: string): number[] | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (!m) return null;
+  const parts = m.slice(1).map(Number);
+  return parts.every((p) => p <= 255) ? parts : null;
+}
+
+function exemptV4([a, b]: number[]): boolean {
+  return a === 127 || a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}
+
+/** The eight 16-bit groups of an IPv6 literal, or null. */
+function ipv6(host: string): number[] | null {
+  const halves = host.split("::");
+  if (halves.length > 2) return null;
+  const parse = (s: string) => (s === "" ? [] : s.split(":"));
+  const head = parse(halves[0]);
+  const tail = halves.length === 2 ? parse(halves[1]) : [];
+  if (halves.length === 1 && head.length !== 8) return null;
+  if (head.length + tail.length > (halves.length === 2 ? 7 : 8)) return null;
+  const fill = 8 - head.length - tail.length;
+  const all = [...head, ...Array(fill).fill("0"), ...tail];
+  const groups = all.map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
+  return groups.some(Number.isNaN) ? null : groups;
+}
+
+function exemptV6(g: number[]): boolean {
+  const zeroHead = g.slice(0, 7).every((x) => x === 0);
+  return (zeroHead && (g[7] === 1 || g[7] === 0)) || // ::1, ::
+    (g[0] & 0xfe00) === 0xfc00 || // fc00::/7 unique local
+    (g[0] & 0xffc0) === 0xfe80; // fe80::/10 link-local
+}
