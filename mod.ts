@@ -38,16 +38,45 @@ export type {
   NodeTimeouts,
   ResolvedNodeOptions,
 } from "./src/node/options.ts";
-export type {
-  NameService,
-  PeerLayer,
-  PeerLayerFactory,
-  PeerLayerInit,
-} from "./src/node/peer_layer.ts";
+export type { PeerLayer, PeerLayerFactory, PeerLayerInit } from "./src/node/peer_layer.ts";
 export type { RemoteCallOptions, RemotePeer } from "./src/node/remote.ts";
 export type { PeerOptions } from "./src/peer/options.ts";
 export type { BlockLease, BlockService } from "./src/peer/block_service.ts";
 export { NodeIdentity } from "./src/peer/identity.ts";
+export * from "./src/dht/mod.ts";
+export { MessageType, PROTOCOL_VERSION, WireErrorCode } from "./src/wire/messages.ts";
+export type {
+  AddProviderMessage,
+  AuthMessage,
+  BlockMessage,
+  ByteRange as WireByteRange,
+  CancelMessage,
+  DataMessage,
+  DeleteMessage,
+  ErrorMessage,
+  FindNodeMessage,
+  GetBlockMessage,
+  GetPeersMessage,
+  GetProvidersMessage,
+  GetValueMessage,
+  GoodbyeMessage,
+  HasMessage,
+  HasResultMessage,
+  HelloMessage,
+  Message,
+  MessageTypeCode,
+  NodesMessage,
+  OkMessage,
+  PeersMessage,
+  PingMessage,
+  PongMessage,
+  ProvidersMessage,
+  PutBlockMessage,
+  PutValueMessage,
+  ValueMessage,
+  WirePeer,
+  WireSignedRecord,
+} from "./src/wire/messages.ts";
 export type * from "./src/node/types.ts";
 export { BlockUnavailableError, DataDirLockedError, NodeClosedError } from "./src/node/errors.ts";
 

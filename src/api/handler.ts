@@ -47,8 +47,10 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
  * | GET | `/names/{name}` | `NameRecord` JSON |
  * | GET | `/peers` | `{ "peers": [...] }` |
  * | GET | `/status` | `NodeStatus` JSON |
+ * | GET | `/dht` | `DhtInfo` JSON; `404 NO_DHT` when the node runs without a DHT |
  *
- * Errors are JSON `{ "error": { "code", "message" } }`; an unknown path is `404 NO_SUCH_ROUTE`,
+ * Every GET route also answers HEAD. Errors are JSON `{ "error": { "code", "message" } }`
+ * (`RECORD_REJECTED`, a refused name record, is `409`); an unknown path is `404 NO_SUCH_ROUTE`,
  * a known path with the wrong method `405 METHOD_NOT_ALLOWED` with an `Allow` header. Bodies are
  * streamed both ways, and a client that disconnects cancels the node's stream (through the
  * response body's cancellation, and `request.signal` with `useRequestSignal`).
@@ -129,6 +131,12 @@ async function route(
   if (top === "status" && seg.length === 1) {
     if (method === "GET" || method === "HEAD") return json(await node.status(), method);
     return notAllowed("GET, HEAD");
+  }
+  if (top === "dht" && seg.length === 1) {
+    if (method !== "GET" && method !== "HEAD") return notAllowed("GET, HEAD");
+    const info = node.dhtInfo();
+    if (info === null) return errorResponse("NO_DHT", "this node runs without a DHT");
+    return json(info, method);
   }
   return noRoute(method, url.pathname);
 }

@@ -9,22 +9,27 @@ import { DfsError, errorText } from "../errors.ts";
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   NOT_FOUND: 404,
   NO_SUCH_ROUTE: 404,
+  NO_DHT: 404,
   INVALID_ID: 400,
   INVALID_ARGUMENT: 400,
   METHOD_NOT_ALLOWED: 405,
+  RECORD_REJECTED: 409,
   RANGE_NOT_SATISFIABLE: 416,
   TIMEOUT: 504,
   STORE_FULL: 507,
 };
 
 /**
- * The HTTP status for a `DfsError` code: `NOT_FOUND` 404, `INVALID_ID` and `INVALID_ARGUMENT`
- * 400, `RANGE_NOT_SATISFIABLE` 416, `TIMEOUT` 504, anything else 500.
+ * The HTTP status for a `DfsError` code: `NOT_FOUND`, `NO_SUCH_ROUTE` and `NO_DHT` 404,
+ * `INVALID_ID` and `INVALID_ARGUMENT` 400, `METHOD_NOT_ALLOWED` 405, `RECORD_REJECTED` 409 (a
+ * name record refused, e.g. a name another key owns), `RANGE_NOT_SATISFIABLE` 416, `TIMEOUT`
+ * 504, `STORE_FULL` 507, anything else 500.
  *
  * @example
  * ```ts
  * import { statusForCode } from "./status.ts";
  * statusForCode("NOT_FOUND"); // 404
+ * statusForCode("RECORD_REJECTED"); // 409
  * statusForCode("CORRUPT_BLOCK"); // 500
  * ```
  */

@@ -69,11 +69,24 @@ export function str(p: Parsed, name: string): string | undefined {
 /** A whole number ≥ `min` from a string option, or `undefined` when absent. */
 export function int(p: Parsed, name: string, command: string, min = 1): number | undefined {
   const v = str(p, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
+  return v === undefined ? undefined : wholeNumber(v, `--${name}`, command, min);
+}
+
+/**
+ * Parses `text` as a whole number ≥ `min` (digits only); throws a {@linkcode UsageError} of
+ * `command` naming `what` (an option or an environment variable) otherwise.
+ *
+ * @example
+ * ```ts
+ * import { wholeNumber } from "./args.ts";
+ * wholeNumber("32", "--max-connections", "serve"); // 32
+ * ```
+ */
+export function wholeNumber(text: string, what: string, command: string, min = 1): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) {
     throw new UsageError(
-      `--${name} expects a whole number >= ${min}, got ${JSON.stringify(v)}`,
+      `${what} expects a whole number >= ${min}, got ${JSON.stringify(text)}`,
       command,
     );
   }

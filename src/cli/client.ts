@@ -7,6 +7,7 @@
 
 import type {
   DeleteResult,
+  DhtInfo,
   FileEntry,
   FileStat,
   NameRecord,
@@ -114,6 +115,20 @@ export class ApiClient {
   }
 
   /**
+   * The routing table and DHT figures (`GET /dht`), or `null` when the node runs without a DHT
+   * (`404 NO_DHT`) or predates the route (`404 NO_SUCH_ROUTE`).
+   */
+  async dhtInfo(): Promise<DhtInfo | null> {
+    const res = await this.request("/dht");
+    if (res.status === 404) {
+      const err = await this.#error(res);
+      if (err.code === "NO_DHT" || err.code === "NO_SUCH_ROUTE") return null;
+      throw err;
+    }
+    return await this.#json<DhtInfo>(res);
+  }
+
+  /**
    * Sends a request to `path` (relative to the base URL). A failure to connect becomes an
    * {@linkcode UnreachableError}; an abort through `init.signal` is rethrown as is.
    */
@@ -144,6 +159,11 @@ export class ApiClient {
   }
 
   async #fail(res: Response): Promise<never> {
+    throw await this.#error(res);
+  }
+
+  /** The {@linkcode ApiResponseError} an error response stands for (its body is consumed). */
+  async #error(res: Response): Promise<ApiResponseError> {
     const text = await res.text().catch(() => "");
     let code = `HTTP_${res.status}`;
     let message = `${this.origin} answered HTTP ${res.status} ${res.statusText}`.trim();
@@ -159,6 +179,6 @@ export class ApiClient {
     if (code === "NO_SUCH_ROUTE") {
       message = `${this.origin} does not look like a dfs API (${message})`;
     }
-    throw new ApiResponseError(code, message, res.status);
+    return new ApiResponseError(code, message, res.status);
   }
 }

@@ -24,6 +24,8 @@ export interface StartNodeOptions {
   readonly blockSize?: number;
   /** Most bytes the node's store may hold (`--max-store`); absent: no bound. */
   readonly maxStoreBytes?: number;
+  /** Peer layer knobs the CLI sets: `maxConnections` (`--max-connections`). */
+  readonly peer?: { readonly maxConnections?: number };
   /** Where the node logs (to stderr, filtered by `--log-level`). */
   readonly log?: LogSink;
   /** The private cluster's key (`--cluster-key-file`), raw bytes; absent: an open cluster. */

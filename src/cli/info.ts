@@ -4,7 +4,14 @@
  * @module
  */
 
-import type { FileEntry, FileStat, NodeStatus, PeerSummary } from "../node/types.ts";
+import type {
+  DhtFigures,
+  DhtInfo,
+  FileEntry,
+  FileStat,
+  NodeStatus,
+  PeerSummary,
+} from "../node/types.ts";
 import { CLIENT_OPTIONS } from "./args.ts";
 import { formatBytes } from "./bytes.ts";
 import { clientFor, printJson } from "./client_for.ts";
@@ -28,6 +35,11 @@ export function table(rows: readonly (readonly string[])[]): string {
   return rows.map((row) =>
     row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("  ")
   ).join("\n") + "\n";
+}
+
+/** `n` and the noun, plural unless `n` is 1: `1 contact`, `3 contacts`. */
+function count(n: number, noun: string, plural = noun + "s"): string {
+  return `${n} ${n === 1 ? noun : plural}`;
 }
 
 /** `size` as `24 B` or `1.5 KiB (1536 bytes)`. */
@@ -69,7 +81,65 @@ export function formatPeers(peers: readonly PeerSummary[], now: number): string 
   ]);
 }
 
-/** Human form of a node status. */
+/**
+ * Human form of the routing table: a summary line, then one row per non-empty bucket.
+ *
+ * @example
+ * ```ts ignore
+ * formatDht(info);
+ * // DHT: 23 contacts in 2 buckets (k = 20); 12 of 64 connections open
+ * // BUCKET  CONTACTS  REPLACEMENTS
+ * // 0       20        3
+ * // 1       3         0
+ * ```
+ */
+export function formatDht(d: DhtInfo): string {
+  const head = `DHT: ${count(d.tableSize, "contact")} in ${count(d.buckets.length, "bucket")} ` +
+    `(k = ${d.k}); ${d.connections} of ${count(d.maxConnections, "connection")} open\n`;
+  if (d.buckets.length === 0) return head;
+  return head + table([
+    ["BUCKET", "CONTACTS", "REPLACEMENTS"],
+    ...d.buckets.map((b) => [String(b.index), String(b.size), String(b.replacements)]),
+  ]);
+}
+
+/** What `dfs peers` fetches: the peer list and the routing table (`null`: no DHT). */
+export interface PeersView {
+  /** The node's peers. */
+  readonly peers: PeerSummary[];
+  /** Its routing table and DHT figures, or `null` when it runs without a DHT. */
+  readonly dht: DhtInfo | null;
+}
+
+/** Human form of `dfs peers`: the peer table, then the routing table when there is one. */
+export function formatPeersView(v: PeersView, now: number): string {
+  const list = formatPeers(v.peers, now);
+  return v.dht ? `${list}\n${formatDht(v.dht)}` : list;
+}
+
+/** The rows `dfs status` adds for a node's DHT figures. */
+function dhtRows(d: DhtFigures): string[][] {
+  const perLookup = d.lookups > 0 ? (d.lookupMessages / d.lookups).toFixed(1) : "0";
+  return [
+    ["dht table:", count(d.tableSize, "contact")],
+    [
+      "dht lookups:",
+      `${d.lookups} (${perLookup} messages each, ${d.lookupsTimedOut} timed out)`,
+    ],
+    [
+      "dht providers:",
+      `${count(d.providerRecords, "record")} held for ${count(d.providerKeys, "key")}; ` +
+      `providing ${count(d.providing, "key")}`,
+    ],
+    [
+      "dht names:",
+      `${count(d.nameRecords, "record")} held; publishing ${count(d.publishing, "name")}`,
+    ],
+    ["dht served:", count(d.requestsServed, "request")],
+  ];
+}
+
+/** Human form of a node status (with its DHT figures when it has them). */
 export function formatStatus(s: NodeStatus): string {
   return table([
     ["node:", s.nodeId],
@@ -84,6 +154,7 @@ export function formatStatus(s: NodeStatus): string {
         s.store.maxBytes !== undefined ? ` of ${formatBytes(s.store.maxBytes)} allowed` : ""
       }`,
     ],
+    ...(s.dht ? dhtRows(s.dht) : []),
   ]);
 }
 
@@ -127,9 +198,22 @@ export function stat(ctx: CliContext, args: readonly string[]): Promise<number> 
   return simple(ctx, "stat", args, 1, (c, key) => c.stat(key), formatStat);
 }
 
-/** Runs `dfs peers`. */
+/**
+ * Runs `dfs peers`: the peer list and the routing table. With `--json` it prints
+ * `{ "peers": [...], "dht": {...} }` (`"dht": null` when the node runs without a DHT).
+ */
 export function peers(ctx: CliContext, args: readonly string[]): Promise<number> {
-  return simple(ctx, "peers", args, 0, (c) => c.peers(), (list) => formatPeers(list, Date.now()));
+  return simple(
+    ctx,
+    "peers",
+    args,
+    0,
+    async (c): Promise<PeersView> => {
+      const [list, dht] = await Promise.all([c.peers(), c.dhtInfo()]);
+      return { peers: list, dht };
+    },
+    (v) => formatPeersView(v, Date.now()),
+  );
 }
 
 /** Runs `dfs status`. */

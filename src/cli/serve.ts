@@ -14,7 +14,7 @@ import {
   DEFAULT_LISTEN,
   parseHostPort,
 } from "./address.ts";
-import { int, parseCommand, str } from "./args.ts";
+import { int, parseCommand, str, wholeNumber } from "./args.ts";
 import { parseByteSize } from "./bytes.ts";
 import { readClusterKeyFile } from "./cluster_key_file.ts";
 import type { CliContext, LogLevel, LogSink, StartNodeOptions } from "./context.ts";
@@ -30,6 +30,7 @@ const OPTIONS: ParseArgsOptionsConfig = {
   replication: { type: "string", short: "r" },
   "block-size": { type: "string" },
   "max-store": { type: "string" },
+  "max-connections": { type: "string" },
   "log-level": { type: "string" },
   "cluster-key-file": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -66,7 +67,8 @@ const DRAIN_MS = 5000;
  * Resolves `serve`'s arguments and environment into node options and the API address.
  * Defaults: listen `127.0.0.1:3000`, API `$DFS_API` else `127.0.0.1:5000`, data `$DFS_DATA`
  * else `.dfs/<p2p port>` (relative to the current directory), log level `$DFS_LOG` else `warn`,
- * cluster key file `$DFS_CLUSTER_KEY_FILE` else none (an open cluster). `clusterKeyFile` says
+ * cluster key file `$DFS_CLUSTER_KEY_FILE` else none (an open cluster), most connections
+ * `$DFS_MAX_CONNECTIONS` else the node's default (64). `clusterKeyFile` says
  * where the key is (`serve` reads it); `what` names its source for error messages.
  */
 export function serveOptions(
@@ -91,6 +93,7 @@ export function serveOptions(
   const blockSize = blockText === undefined ? undefined : parseByteSize(blockText, "--block-size");
   const maxText = str(p, "max-store") ?? ctx.process.env("DFS_MAX_STORE");
   const maxStoreBytes = maxText === undefined ? undefined : parseByteSize(maxText, "--max-store");
+  const maxConnections = int(p, "max-connections", "serve") ?? envMaxConnections(ctx);
   const level = str(p, "log-level") ?? ctx.process.env("DFS_LOG") ?? "warn";
   if (!(LEVELS as readonly string[]).includes(level)) {
     throw new UsageError(
@@ -120,9 +123,17 @@ export function serveOptions(
       ...(replication !== undefined ? { replication } : {}),
       ...(blockSize !== undefined ? { blockSize } : {}),
       ...(maxStoreBytes !== undefined ? { maxStoreBytes } : {}),
+      ...(maxConnections !== undefined ? { peer: { maxConnections } } : {}),
       log: stderrLogger(ctx, level as LogLevel),
     },
   };
+}
+
+/** `$DFS_MAX_CONNECTIONS` as a whole number ≥ 1, or `undefined` when unset or empty. */
+function envMaxConnections(ctx: Pick<CliContext, "process">): number | undefined {
+  const text = ctx.process.env("DFS_MAX_CONNECTIONS");
+  if (text === undefined || text === "") return undefined;
+  return wholeNumber(text, "$DFS_MAX_CONNECTIONS", "serve");
 }
 
 /**

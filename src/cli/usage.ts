@@ -15,7 +15,7 @@ const CLIENT_OPTIONS =
 export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   serve: `usage: dfs [serve] [--listen HOST:PORT] [--data DIR] [--api HOST:PORT]
                  [--bootstrap ADDR,...] [--replication N] [--block-size BYTES] [--log-level LEVEL]
-                 [--max-store BYTES] [--cluster-key-file PATH]
+                 [--max-store BYTES] [--max-connections N] [--cluster-key-file PATH]
 
 Starts a node and serves its HTTP API until SIGINT/SIGTERM.
 
@@ -27,6 +27,8 @@ Starts a node and serves its HTTP API until SIGINT/SIGTERM.
       --block-size BYTES   block size for new files (e.g. 262144, 256KiB, 1MiB)
       --max-store BYTES    most bytes this node stores (e.g. 50GiB; default $DFS_MAX_STORE, else
                            no bound); past it puts fail and peers' blocks are refused
+      --max-connections N  most peer connections open at once (default $DFS_MAX_CONNECTIONS,
+                           else 64); idle ones are closed to make room
       --log-level LEVEL    node log on stderr: debug, info, warn, error (default $DFS_LOG, else warn)
       --cluster-key-file PATH
                            private cluster: only nodes with the same key file (its raw bytes,
@@ -65,12 +67,15 @@ Describes a file.
 ${CLIENT_OPTIONS}`,
   peers: `usage: dfs peers [--api URL] [--json]
 
-Lists the node's peers.
+Lists the node's peers, then its DHT routing table: contacts, buckets, open connections, and
+contacts and replacements per bucket. --json prints { "peers": [...], "dht": {...} } ("dht" is
+null when the node runs without a DHT).
 
 ${CLIENT_OPTIONS}`,
   status: `usage: dfs status [--api URL] [--json]
 
-Shows the node's status.
+Shows the node's status, with its DHT figures (routing table size, lookups, provider and name
+records, requests served) when it runs a DHT.
 
 ${CLIENT_OPTIONS}`,
 };
@@ -85,7 +90,7 @@ usage:
   dfs rm ID|NAME                      delete a file
   dfs ls                              list local files
   dfs stat ID|NAME                    describe a file
-  dfs peers                           list peers
+  dfs peers                           list peers and the DHT routing table
   dfs status                          node status
   dfs help [COMMAND]                  help on a command
   dfs --version

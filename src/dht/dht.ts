@@ -11,12 +11,18 @@ import { type Message, MessageType } from "../wire/messages.ts";
 import { toHex } from "../util/hex.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { Contact } from "./contact.ts";
-import { NoPeersError } from "./errors.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import { NoPeersError, RecordRejectedError } from "./errors.ts";
 import { DHT_HANDLERS, type HandlerContext } from "./handlers/mod.ts";
 import { badRequest } from "./handlers/errors.ts";
 import { keyInBucket, keyOfName } from "./key.ts";
 import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.ts";
-import { type RecordSigner, type SignedNameRecord, signNameRecord } from "./name_record.ts";
+import {
+  bytesEqual,
+  type RecordSigner,
+  type SignedNameRecord,
+  signNameRecord,
+} from "./name_record.ts";
 import { pickRecord } from "./name_resolution.ts";
 import type { DhtNetwork, DhtTarget } from "./network.ts";
 import { type DhtTuning, type ResolvedDhtTuning, resolveDhtTuning } from "./options.ts";
@@ -31,6 +37,7 @@ import {
 } from "./queries.ts";
 import { checkNameRecord, NameRecordStore } from "./record_store.ts";
 import { type BucketCount, RoutingTable } from "./routing_table.ts";
+import { RttEstimator } from "./rtt.ts";
 import { fromWirePeers } from "./wire_peers.ts";
 import { MAX_DHT_PEERS } from "../wire/limits.ts";
 
@@ -51,6 +58,8 @@ export interface DhtInit extends DhtTuning {
   readonly signer?: RecordSigner;
   /** Log sink. */
   readonly log?: DhtLogger;
+  /** Called with each record this node signs (a publish or a republish), e.g. to keep it on disk. */
+  readonly onPublished?: (record: SignedNameRecord) => void | Promise<void>;
 }
 
 /** Options of the lookups. */
@@ -136,11 +145,13 @@ export class Dht {
   readonly #records: NameRecordStore;
   readonly #signer: RecordSigner | undefined;
   readonly #log: DhtLogger;
+  readonly #onPublished: (record: SignedNameRecord) => void | Promise<void>;
   readonly #ctx: HandlerContext;
   /** Keys this node provides (hex -> key). */
   readonly #provided = new Map<string, Uint8Array>();
   /** Names this node publishes (name key hex -> its latest record). */
   readonly #published = new Map<string, SignedNameRecord>();
+  readonly #rtt: RttEstimator;
   #timers: TimerHandle[] = [];
   #running = false;
   #lookups = 0;
@@ -156,6 +167,8 @@ export class Dht {
     this.#clock = this.tuning.clock;
     this.#signer = init.signer;
     this.#log = init.log ?? (() => {});
+    this.#onPublished = init.onPublished ?? (() => {});
+    this.#rtt = new RttEstimator(this.tuning.minRequestTimeoutMs, this.tuning.requestTimeoutMs);
     this.table = new RoutingTable({
       self: init.self.id,
       k: this.tuning.k,
@@ -294,10 +307,21 @@ export class Dht {
     value: Uint8Array,
     options: DhtCallOptions = {},
   ): Promise<StoreResult & { record: SignedNameRecord }> {
-    if (!this.#signer) throw new NoPeersError("this DHT has no signer to publish names with");
+    if (!this.#signer) {
+      throw new InvalidArgumentError("this DHT has no signer to publish names with");
+    }
     const key = await keyOfName(name);
     const known = this.#published.get(toHex(key));
     const current = await this.resolveName(name, options);
+    const owner = current.record?.publicKey;
+    if (owner && !this.tuning.anyKeyMayUpdate && !bytesEqual(owner, this.#signer.publicKey)) {
+      throw new RecordRejectedError(
+        "NOT_OWNER",
+        `name ${JSON.stringify(name)} belongs to another key (first published by node ${
+          toHex(owner).slice(0, 16)
+        }...): in an open network only that key may update it`,
+      );
+    }
     const seq = Math.max(known?.seq ?? 0, current.record?.seq ?? 0) + 1;
     const record = await signNameRecord(this.#signer, {
       name,
@@ -305,8 +329,9 @@ export class Dht {
       seq,
       expires: this.#clock.now() + this.tuning.nameTtlMs,
     });
-    const result = await this.putRecord(record, options);
     this.#published.set(toHex(key), record);
+    await this.#onPublished(record);
+    const result = await this.putRecord(record, options);
     return { ...result, record };
   }
 
@@ -348,9 +373,11 @@ export class Dht {
       }
     };
     const local = this.#records.get(key);
+    const own = this.#published.get(toHex(key));
     const lookup = await this.#lookup(key, getValueQuery(this.#ask, key, held, accept), options);
     const records = held.flatMap((h) => (h.record ? [h.record] : []));
     if (local) records.push(local);
+    if (own && own.expires > now() && own.name === name) records.push(own);
     const record = pickRecord(records, this.tuning.anyKeyMayUpdate);
     if (record) {
       for (const h of held) {
@@ -362,6 +389,23 @@ export class Dht {
       }
     }
     return { record, lookup };
+  }
+
+  /**
+   * Takes a record this node published before (kept on disk across restarts) back into its
+   * republishing set, so its sequence continues and it stays alive. Records of other keys are
+   * ignored.
+   */
+  keepPublished(record: SignedNameRecord, key: Uint8Array): void {
+    if (!this.#signer || !bytesEqual(record.publicKey, this.#signer.publicKey)) return;
+    const k = toHex(key);
+    const held = this.#published.get(k);
+    if (!held || held.seq < record.seq) this.#published.set(k, record);
+  }
+
+  /** The latest record this node published for `name`'s key, if any. */
+  published(key: Uint8Array): SignedNameRecord | undefined {
+    return this.#published.get(toHex(key));
   }
 
   /** Starts the refresh and republish timers. */
@@ -419,6 +463,7 @@ export class Dht {
           expires: this.#clock.now() + this.tuning.nameTtlMs,
         });
         this.#published.set(k, record);
+        await this.#onPublished(record);
         await this.putRecord(record, options);
         n++;
       }
@@ -445,11 +490,13 @@ export class Dht {
 
   /** Sends one request; notes the contact as alive or failed in the routing table. */
   readonly #ask: Ask = async (contact, request, signal) => {
+    const sent = this.#clock.now();
     try {
       const reply = await this.#network.request(contact, request, {
-        timeoutMs: this.tuning.requestTimeoutMs,
+        timeoutMs: this.#rtt.timeoutMs(),
         signal,
       });
+      this.#rtt.sample(this.#clock.now() - sent);
       if (reply.from.idHex === contact.idHex) this.table.seen(reply.from);
       return reply.message;
     } catch (err) {
@@ -486,6 +533,7 @@ export class Dht {
       k: this.tuning.k,
       alpha: this.tuning.alpha,
       deadlineMs: this.tuning.lookupDeadlineMs,
+      stallMs: this.tuning.stallMs,
       clock: this.#clock,
       signal: options.signal,
       query,

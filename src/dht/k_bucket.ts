@@ -40,16 +40,13 @@ export class KBucket {
   readonly entries: BucketEntry[] = [];
   /** Contacts met while the bucket was full, most recent last (bounded). */
   readonly replacements: BucketEntry[] = [];
-  /** When a lookup last targeted this bucket's range (ms). */
-  lastUsed: number;
   /** A ping of the head is in flight. */
   pinging = false;
   readonly #k: number;
 
-  /** An empty bucket of capacity `k`, last used at `now`. */
-  constructor(k: number, now = 0) {
+  /** An empty bucket of capacity `k`. */
+  constructor(k: number) {
     this.#k = k;
-    this.lastUsed = now;
   }
 
   /** Number of entries. */

@@ -40,6 +40,11 @@ export interface LookupOptions {
   readonly clock: Clock;
   /** Cancels the lookup (it rejects with the signal's reason). */
   readonly signal?: AbortSignal;
+  /**
+   * A request not answered after this many ms stops counting against `alpha`, so one slow or
+   * dead contact does not hold up the others. Default: the deadline (never).
+   */
+  readonly stallMs?: number;
   /** Candidates kept (closest first). Default `k * 8`. */
   readonly maxCandidates?: number;
   /** Asks one contact. Rejects when it did not answer (timeout, error, bad answer). */
@@ -101,6 +106,14 @@ export function iterativeLookup(options: LookupOptions): Promise<LookupResult> {
   const candidates: Candidate[] = [];
   const byId = new Map<string, Candidate>();
   const inflight = new Map<Candidate, AbortController>();
+  /** In-flight requests that have not stalled: these take the alpha slots. */
+  const active = new Set<Candidate>();
+  const stallMs = options.stallMs ?? options.deadlineMs;
+  const stalls = new Map<Candidate, unknown>();
+  const clearStalls = () => {
+    for (const t of stalls.values()) clock.clearTimeout(t);
+    stalls.clear();
+  };
   let messages = 0;
   let failures = 0;
   let doneHop = 0;
@@ -128,6 +141,7 @@ export function iterativeLookup(options: LookupOptions): Promise<LookupResult> {
       if (dropped.state === "waiting") {
         inflight.get(dropped)?.abort();
         inflight.delete(dropped);
+        active.delete(dropped);
       }
       // Keep it in byId so it is not re-added and re-asked.
     }
@@ -143,6 +157,7 @@ export function iterativeLookup(options: LookupOptions): Promise<LookupResult> {
       options.signal?.removeEventListener("abort", onAbort);
       for (const ctrl of inflight.values()) ctrl.abort();
       inflight.clear();
+      clearStalls();
       const closest: Contact[] = [];
       let rounds = doneHop;
       for (const c of candidates) {
@@ -167,6 +182,7 @@ export function iterativeLookup(options: LookupOptions): Promise<LookupResult> {
       clock.clearTimeout(deadline);
       for (const ctrl of inflight.values()) ctrl.abort();
       inflight.clear();
+      clearStalls();
       reject(options.signal!.reason);
     };
     if (options.signal?.aborted) {
@@ -187,7 +203,7 @@ export function iterativeLookup(options: LookupOptions): Promise<LookupResult> {
         live++;
         if (c.state === "waiting") pending = true;
         else if (c.state === "new") {
-          if (inflight.size >= alpha) {
+          if (active.size >= alpha) {
             pending = true;
             continue;
           }
@@ -203,10 +219,25 @@ export function iterativeLookup(options: LookupOptions): Promise<LookupResult> {
       messages++;
       const ctrl = new AbortController();
       inflight.set(c, ctrl);
+      active.add(c);
+      stalls.set(
+        c,
+        clock.setTimeout(() => {
+          stalls.delete(c);
+          if (finished || !active.delete(c)) return;
+          step();
+        }, stallMs),
+      );
+      const settle = () => {
+        clock.clearTimeout(stalls.get(c));
+        stalls.delete(c);
+        inflight.delete(c);
+        active.delete(c);
+      };
       options.query(c.contact, ctrl.signal).then(
         (answer) => {
           if (finished || !inflight.has(c)) return;
-          inflight.delete(c);
+          settle();
           c.state = "answered";
           options.onAnswer?.(c.contact);
           for (const n of answer.closer) insert(n, c.hop + 1);
@@ -219,7 +250,7 @@ export function iterativeLookup(options: LookupOptions): Promise<LookupResult> {
         },
         (error) => {
           if (finished || !inflight.has(c)) return;
-          inflight.delete(c);
+          settle();
           c.state = "failed";
           failures++;
           options.onFailure?.(c.contact, error);

@@ -15,8 +15,15 @@ export interface DhtTuning {
   readonly k?: number;
   /** Requests in flight per lookup. Default 3. */
   readonly alpha?: number;
-  /** Timeout of one request, ms. Default 5,000. */
+  /**
+   * Longest timeout of one request, ms. Default 5,000. The timeout in use adapts to the round
+   * trips seen (`rtt.ts`), between `minRequestTimeoutMs` and this.
+   */
   readonly requestTimeoutMs?: number;
+  /** Shortest adaptive request timeout, ms. Default 1,000. */
+  readonly minRequestTimeoutMs?: number;
+  /** A lookup request unanswered this long no longer holds an alpha slot, ms. Default 1,000. */
+  readonly stallMs?: number;
   /** Deadline of a whole lookup, ms. Default 30,000. */
   readonly lookupDeadlineMs?: number;
   /** Lifetime of provider records held for others, ms. Default 48 h. */
@@ -68,6 +75,8 @@ export function resolveDhtTuning(t: DhtTuning): ResolvedDhtTuning {
     k: t.k ?? 20,
     alpha: t.alpha ?? 3,
     requestTimeoutMs: t.requestTimeoutMs ?? 5_000,
+    minRequestTimeoutMs: t.minRequestTimeoutMs ?? 1_000,
+    stallMs: t.stallMs ?? 1_000,
     lookupDeadlineMs: t.lookupDeadlineMs ?? 30_000,
     providerTtlMs: t.providerTtlMs ?? DEFAULT_PROVIDER_TTL_MS,
     republishMs: t.republishMs ?? DEFAULT_REPUBLISH_MS,
@@ -88,6 +97,8 @@ export function resolveDhtTuning(t: DhtTuning): ResolvedDhtTuning {
       "k",
       "alpha",
       "requestTimeoutMs",
+      "minRequestTimeoutMs",
+      "stallMs",
       "lookupDeadlineMs",
       "providerTtlMs",
       "republishMs",

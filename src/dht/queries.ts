@@ -58,7 +58,8 @@ export function getProvidersQuery(
       "GET_PROVIDERS",
     );
     for (const p of fromWirePeers(answer.providers, MAX_DHT_PEERS)) {
-      if (!found.has(p.idHex)) found.set(p.idHex, p);
+      // A node naming itself may not know the address others reach it at: use the one we did.
+      if (!found.has(p.idHex)) found.set(p.idHex, p.idHex === contact.idHex ? contact : p);
     }
     return { closer: fromWirePeers(answer.closer, MAX_DHT_PEERS), done: found.size >= count };
   };

@@ -73,7 +73,10 @@ export class RoutingTable {
   readonly self: Uint8Array;
   /** Bucket capacity. */
   readonly k: number;
-  readonly #buckets: KBucket[] = [];
+  /** Buckets by common prefix length, made when first needed (most stay empty). */
+  readonly #buckets: (KBucket | undefined)[] = new Array(KEY_BITS);
+  /** When a lookup last targeted each bucket's range (ms). */
+  readonly #lastUsed = new Float64Array(KEY_BITS);
   readonly #maxPerSubnet: number;
   readonly #maxFailures: number;
   readonly #clock: Clock;
@@ -88,8 +91,7 @@ export class RoutingTable {
     this.#maxFailures = options.maxFailures ?? 2;
     this.#clock = options.clock;
     this.#ping = options.ping;
-    const now = this.#clock.now();
-    for (let i = 0; i < KEY_BITS; i++) this.#buckets.push(new KBucket(this.k, now));
+    this.#lastUsed.fill(this.#clock.now());
   }
 
   /** Contacts in the table. */
@@ -106,8 +108,9 @@ export class RoutingTable {
   get(idHex: string, id: Uint8Array): Contact | undefined {
     const b = this.bucketOf(id);
     if (b >= KEY_BITS) return undefined;
-    const i = this.#buckets[b].indexOf(idHex);
-    return i >= 0 ? this.#buckets[b].entries[i].contact : undefined;
+    const bucket = this.#buckets[b];
+    const i = bucket ? bucket.indexOf(idHex) : -1;
+    return i >= 0 ? bucket!.entries[i].contact : undefined;
   }
 
   /**
@@ -121,7 +124,7 @@ export class RoutingTable {
   seen(contact: Contact): SeenOutcome {
     const b = this.bucketOf(contact.id);
     if (b >= KEY_BITS) return "self";
-    const bucket = this.#buckets[b];
+    const bucket = this.#buckets[b] ??= new KBucket(this.k);
     const now = this.#clock.now();
     const i = bucket.indexOf(contact.idHex);
     if (i >= 0) {
@@ -150,8 +153,8 @@ export class RoutingTable {
    */
   failed(contact: Contact): void {
     const b = this.bucketOf(contact.id);
-    if (b >= KEY_BITS) return;
     const bucket = this.#buckets[b];
+    if (!bucket) return;
     const i = bucket.indexOf(contact.idHex);
     if (i < 0) return;
     const entry = bucket.entries[i];
@@ -164,8 +167,8 @@ export class RoutingTable {
   /** Removes the contact with id `id`, if present. */
   remove(id: Uint8Array, idHex: string): boolean {
     const b = this.bucketOf(id);
-    if (b >= KEY_BITS) return false;
     const bucket = this.#buckets[b];
+    if (!bucket) return false;
     const i = bucket.indexOf(idHex);
     if (i < 0) return false;
     this.#evict(bucket, i);
@@ -180,9 +183,10 @@ export class RoutingTable {
   closest(key: Uint8Array, count: number, exclude?: ReadonlySet<string>): Contact[] {
     const out: Contact[] = [];
     const b = this.bucketOf(key);
-    const take = (from: KBucket[]) => {
+    const take = (from: (KBucket | undefined)[]) => {
       const group: Contact[] = [];
       for (const bucket of from) {
+        if (!bucket) continue;
         for (const e of bucket.entries) {
           if (!exclude?.has(e.contact.idHex)) group.push(e.contact);
         }
@@ -203,14 +207,14 @@ export class RoutingTable {
 
   /** Every contact in the table. */
   contacts(): Contact[] {
-    return this.#buckets.flatMap((bucket) => bucket.entries.map((e) => e.contact));
+    return this.#buckets.flatMap((bucket) => bucket ? bucket.entries.map((e) => e.contact) : []);
   }
 
   /** Non-empty buckets with their counts, shallowest first. */
   bucketCounts(): BucketCount[] {
     const out: BucketCount[] = [];
     this.#buckets.forEach((bucket, index) => {
-      if (bucket.size > 0 || bucket.replacements.length > 0) {
+      if (bucket && (bucket.size > 0 || bucket.replacements.length > 0)) {
         out.push({ index, size: bucket.size, replacements: bucket.replacements.length });
       }
     });
@@ -220,7 +224,7 @@ export class RoutingTable {
   /** Marks the bucket `key` falls in as used now (a lookup targeted it). */
   used(key: Uint8Array): void {
     const b = this.bucketOf(key);
-    if (b < KEY_BITS) this.#buckets[b].lastUsed = this.#clock.now();
+    if (b < KEY_BITS) this.#lastUsed[b] = this.#clock.now();
   }
 
   /**
@@ -230,7 +234,7 @@ export class RoutingTable {
   staleBuckets(intervalMs: number): number[] {
     let deepest = -1;
     for (let i = KEY_BITS - 1; i >= 0; i--) {
-      if (this.#buckets[i].size > 0) {
+      if ((this.#buckets[i]?.size ?? 0) > 0) {
         deepest = i;
         break;
       }
@@ -238,7 +242,7 @@ export class RoutingTable {
     const now = this.#clock.now();
     const out: number[] = [];
     for (let i = 0; i <= Math.min(deepest + 1, KEY_BITS - 1); i++) {
-      if (now - this.#buckets[i].lastUsed >= intervalMs) out.push(i);
+      if (now - this.#lastUsed[i] >= intervalMs) out.push(i);
     }
     return out;
   }

@@ -30,6 +30,6 @@ export {
   type PlacementCandidate,
   xorDistance,
 } from "./placement.ts";
-export { compareNameRecords, latestRecord, MAX_NAME_BYTES, validateName } from "./names.ts";
-export type { NameService, PeerLayer, PeerLayerFactory, PeerLayerInit } from "./peer_layer.ts";
+export { MAX_NAME_BYTES, validateName } from "./names.ts";
+export type { PeerLayer, PeerLayerFactory, PeerLayerInit } from "./peer_layer.ts";
 export type { RemoteCallOptions, RemotePeer } from "./remote.ts";

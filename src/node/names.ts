@@ -1,25 +1,34 @@
 /**
- * Names: mutable pointers from a human name to a file id, replicated last-write-wins.
+ * Names: mutable pointers from a human name to a file id, as signed records in the DHT.
  *
- * - A record is `{ name, id, version, nodeId }`. Between two records for the same name, the
- *   higher `version` wins; equal versions are broken by the larger `nodeId` (hex compared as
- *   text, which is numeric order for ids of equal length).
- * - Binding a name asks the connected peers for their record, takes the winner, writes
- *   `version + 1` locally and pushes the new record to every connected peer (best effort).
- * - Resolving asks the connected peers, takes the winner (local record included) and keeps it
- *   locally, so a node that was told once answers later on its own.
- * - Records persist in the local block store as keyed entries `name:<hex of the UTF-8 name>`.
+ * - Binding a name signs a record `{ name, value: file id, seq, expires }` with this node's
+ *   identity key (seq one above the highest known) and stores it at the k nodes closest to the
+ *   name's key (`src/dht/`); the node republishes it while it runs. What a name guarantees, and
+ *   what it does not, is in `docs/node.md` ("Names").
+ * - Resolving asks the nodes closest to the name's key and believes the record the DHT's rules
+ *   pick (signature checked, expiry checked, first key owns a name in an open network).
+ * - The records this node signed are kept in its block store as keyed entries
+ *   `name:<hex of the UTF-8 name>` (JSON), so `ls` lists them and a restart continues their
+ *   sequence and republishes them. Without a DHT (test peer layers) names are local.
  *
  * @module
  */
 
 import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { ContentId } from "../id/content_id.ts";
+import type { Dht } from "../dht/dht.ts";
+import { keyOfName } from "../dht/key.ts";
+import {
+  type RecordSigner,
+  type SignedNameRecord,
+  signNameRecord,
+  verifyNameRecord,
+} from "../dht/name_record.ts";
+import { nodeIdOf } from "../peer/identity.ts";
 import type { BlockStore } from "../store/types.ts";
 import { fromHex, toHex } from "../util/hex.ts";
 import { MAX_NAME_BYTES as WIRE_MAX_NAME_BYTES } from "../wire/limits.ts";
 import type { NameRecord } from "./types.ts";
-import type { RemotePeer } from "./remote.ts";
 
 /** Longest accepted name, in UTF-8 bytes (the wire's bound, `MAX_NAME_BYTES` of `wire/limits.ts`). */
 export const MAX_NAME_BYTES: number = WIRE_MAX_NAME_BYTES;
@@ -29,13 +38,13 @@ const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * Checks a name: 1..200 UTF-8 bytes, no control characters, and not something that parses as a
- * content id (so `get(idOrName)` is never ambiguous). Throws {@linkcode InvalidArgumentError}.
+ * Checks a name: 1..200 UTF-8 bytes, no control characters, and not something that parses as
+ * a content id (so `get X` is never ambiguous). Throws {@linkcode InvalidArgumentError}.
  *
  * @example
  * ```ts
  * import { validateName } from "./names.ts";
- * validateName("photos/cat.jpg"); // ok
+ * validateName("reports/2026.pdf"); // ok
  * ```
  */
 export function validateName(name: string): void {
@@ -55,184 +64,168 @@ export function validateName(name: string): void {
   }
 }
 
+/** JSON form of a signed record on disk. */
+interface StoredRecord {
+  name: string;
+  value: string;
+  seq: number;
+  expires: number;
+  publicKey: string;
+  signature: string;
+}
+
+/** The disk form of a signed record (JSON, byte fields in hex). */
+export function encodeSignedRecord(r: SignedNameRecord): Uint8Array {
+  const stored: StoredRecord = {
+    name: r.name,
+    value: toHex(r.value),
+    seq: r.seq,
+    expires: r.expires,
+    publicKey: toHex(r.publicKey),
+    signature: toHex(r.signature),
+  };
+  return enc.encode(JSON.stringify(stored));
+}
+
+/** A signed record read from disk, or null when the bytes are not one (never throws). */
+export function decodeSignedRecord(bytes: Uint8Array): SignedNameRecord | null {
+  try {
+    const v = JSON.parse(dec.decode(bytes)) as Partial<StoredRecord>;
+    const value = fromHex(String(v.value));
+    const publicKey = fromHex(String(v.publicKey));
+    const signature = fromHex(String(v.signature));
+    if (typeof v.name !== "string" || !value || !publicKey || !signature) return null;
+    if (typeof v.seq !== "number" || typeof v.expires !== "number") return null;
+    return { name: v.name, value, seq: v.seq, expires: v.expires, publicKey, signature };
+  } catch {
+    return null;
+  }
+}
+
+/** The node's view of a signed record: file id text and the publisher's node id. */
+export async function toNameRecord(r: SignedNameRecord): Promise<NameRecord | null> {
+  let id: string;
+  try {
+    id = ContentId.fromBytes(r.value).toString();
+  } catch {
+    return null;
+  }
+  return {
+    name: r.name,
+    id,
+    version: r.seq,
+    nodeId: toHex(await nodeIdOf(r.publicKey)),
+    expires: r.expires,
+  };
+}
+
+/** What a {@linkcode NameRegistry} needs. */
+export interface NameRegistryOptions {
+  /** Where this node's signed records are kept. */
+  readonly store: BlockStore;
+  /** Signs records when there is no DHT (this node's identity). */
+  readonly signer: RecordSigner;
+  /** The DHT, once the peer layer started (absent: names are local). */
+  readonly dht: () => Dht | undefined;
+  /** Lifetime of a record signed without a DHT, ms. */
+  readonly ttlMs: number;
+}
+
 /**
- * Orders two records for the same name: positive when `a` wins over `b`, negative when `b`
- * wins, 0 when they are the same version by the same node.
+ * Binds and resolves names.
  *
  * @example
- * ```ts
- * import { compareNameRecords } from "./names.ts";
- * const a = { name: "n", id: "1220aa", version: 2, nodeId: "01" };
- * const b = { name: "n", id: "1220bb", version: 2, nodeId: "02" };
- * compareNameRecords(a, b) < 0; // true: same version, b's node id is larger
- * ```
- */
-export function compareNameRecords(a: NameRecord, b: NameRecord): number {
-  if (a.version !== b.version) return a.version - b.version;
-  const x = a.nodeId.toLowerCase();
-  const y = b.nodeId.toLowerCase();
-  if (x.length !== y.length) return x.length - y.length;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** The winner among `records` (nulls ignored), or `null` when there is none. */
-export function latestRecord(records: Iterable<NameRecord | null | undefined>): NameRecord | null {
-  let best: NameRecord | null = null;
-  for (const r of records) {
-    if (r && (!best || compareNameRecords(r, best) > 0)) best = r;
-  }
-  return best;
-}
-
-/**
- * Parses and checks a record from untrusted JSON-ish input; returns `null` when it is not a
- * well-formed record (bad name, id, version or node id).
- */
-export function parseNameRecord(value: unknown): NameRecord | null {
-  if (typeof value !== "object" || value === null) return null;
-  const v = value as Record<string, unknown>;
-  if (typeof v.name !== "string" || typeof v.id !== "string" || typeof v.nodeId !== "string") {
-    return null;
-  }
-  if (typeof v.version !== "number" || !Number.isSafeInteger(v.version) || v.version < 1) {
-    return null;
-  }
-  try {
-    validateName(v.name);
-  } catch {
-    return null;
-  }
-  if (!ContentId.tryParse(v.id)) return null;
-  if (!/^[0-9a-f]{2,128}$/.test(v.nodeId)) return null;
-  return { name: v.name, id: v.id, version: v.version, nodeId: v.nodeId };
-}
-
-/** Encodes a record as UTF-8 JSON (the form stored locally). */
-export function encodeNameRecord(record: NameRecord): Uint8Array {
-  const { name, id, version, nodeId } = record;
-  return enc.encode(JSON.stringify({ name, id, version, nodeId }));
-}
-
-/** Decodes {@linkcode encodeNameRecord}'s output; `null` when malformed. */
-export function decodeNameRecord(bytes: Uint8Array): NameRecord | null {
-  try {
-    return parseNameRecord(JSON.parse(dec.decode(bytes)));
-  } catch {
-    return null;
-  }
-}
-
-/** Options for {@linkcode NameRegistry}. */
-export interface NameRegistryOptions {
-  /** Where records persist (keyed entries). */
-  readonly store: BlockStore;
-  /** This node's id, hex: the writer of records bound here. */
-  readonly nodeId: string;
-  /** The peers to ask and tell, at the moment of the call. */
-  readonly peers: () => readonly RemotePeer[];
-  /** Time allowed for each peer to answer, in ms. */
-  readonly timeoutMs: number;
-  /** Called when a peer fails to answer (for logs). */
-  readonly onPeerError?: (nodeId: string, error: unknown) => void;
-}
-
-/**
- * The local view of names, plus the calls to peers that make them cluster-wide.
- *
- * @example Bind and resolve on a single node
  * ```ts ignore
- * const names = new NameRegistry({ store, nodeId, peers: () => [], timeoutMs: 2000 });
+ * const names = new NameRegistry({ store, signer: identity, dht: () => layer.dht, ttlMs });
  * await names.bind("report", fileId);
- * (await names.resolve("report")).id === fileId; // true
+ * (await names.resolve("report")).id; // fileId
  * ```
  */
 export class NameRegistry {
-  #opts: NameRegistryOptions;
-  #lock: Promise<unknown> = Promise.resolve();
+  readonly #opts: NameRegistryOptions;
 
-  /** Creates a registry over a store. */
+  /** A registry over `options.store`. */
   constructor(options: NameRegistryOptions) {
     this.#opts = options;
   }
 
-  /** The local record for `name`, or `null`. Never asks peers. */
-  async local(name: string): Promise<NameRecord | null> {
-    const key = keyOf(name);
+  /** This node's stored record of `name` (one it signed), or null. */
+  async local(name: string): Promise<SignedNameRecord | null> {
     try {
-      const rec = decodeNameRecord(await this.#opts.store.readBytes(key));
+      const rec = decodeSignedRecord(await this.#opts.store.readBytes(keyOf(name)));
       return rec && rec.name === name ? rec : null;
     } catch {
       return null;
     }
   }
 
-  /**
-   * Keeps `record` when it wins over the local one. Returns the record now held locally.
-   * This is what a node does with a record a peer pushes to it.
-   */
-  offer(record: NameRecord): Promise<NameRecord> {
-    const checked = parseNameRecord(record);
-    if (!checked) return Promise.reject(new InvalidArgumentError(`malformed name record`));
-    // Compare-and-write must not interleave: two records arriving at once would otherwise both
-    // see the old record and the later write would win regardless of order.
-    const run = this.#lock.then(async () => {
-      const current = await this.local(checked.name);
-      if (current && compareNameRecords(current, checked) >= 0) return current;
-      await this.#opts.store.write(keyOf(checked.name), encodeNameRecord(checked));
-      return checked;
-    });
-    this.#lock = run.catch(() => {});
-    return run;
+  /** Keeps `record` on disk (the latest this node signed for its name). */
+  async keep(record: SignedNameRecord): Promise<void> {
+    const held = await this.local(record.name);
+    if (
+      held && (held.seq > record.seq || (held.seq === record.seq && held.expires >= record.expires))
+    ) {
+      return;
+    }
+    await this.#opts.store.write(keyOf(record.name), encodeSignedRecord(record));
   }
 
-  /** Asks every peer for its record and returns the winner including the local one, kept locally. */
-  async lookup(name: string, signal?: AbortSignal): Promise<NameRecord | null> {
-    validateName(name);
-    const answers = await Promise.all(
-      this.#opts.peers().map((p) => this.#ask(p, name, signal)),
-    );
-    const local = await this.local(name);
-    const best = latestRecord([local, ...answers]);
-    if (best && (!local || compareNameRecords(best, local) > 0)) await this.offer(best);
-    return best;
+  /** Hands every record kept on disk to the DHT, so it republishes them. */
+  async adopt(dht: Dht): Promise<void> {
+    for await (const r of this.#stored()) dht.keepPublished(r, await keyOfName(r.name));
   }
 
-  /**
-   * Resolves `name` to its latest record across the reachable cluster.
-   * Rejects with `NotFoundError` when no reachable node knows it.
-   */
+  /** Resolves `name`; `NotFoundError` when no valid record is found. */
   async resolve(name: string, signal?: AbortSignal): Promise<NameRecord> {
-    const rec = await this.lookup(name, signal);
-    if (!rec) throw new NotFoundError(`no such name: ${name}`);
-    return rec;
+    validateName(name);
+    const dht = this.#opts.dht();
+    let record: SignedNameRecord | null;
+    if (dht) {
+      record = (await dht.resolveName(name, { signal })).record;
+    } else {
+      const local = await this.local(name);
+      record = local && local.expires > Date.now() && await verifyNameRecord(local) ? local : null;
+    }
+    const out = record ? await toNameRecord(record) : null;
+    if (!out) throw new NotFoundError(`no such name: ${name}`);
+    return out;
   }
 
-  /**
-   * Binds `name` to file `id` with a version one above the latest known, stores it and pushes it
-   * to every connected peer (best effort). Returns the new record.
-   */
+  /** Points `name` at file `id`, signed by this node; resolves with the record published. */
   async bind(name: string, id: string, signal?: AbortSignal): Promise<NameRecord> {
     validateName(name);
-    const parsed = ContentId.parse(id).toString();
-    const current = await this.lookup(name, signal);
-    const record: NameRecord = {
-      name,
-      id: parsed,
-      version: (current?.version ?? 0) + 1,
-      nodeId: this.#opts.nodeId,
-    };
-    await this.offer(record);
-    await Promise.all(this.#opts.peers().map((p) => this.#tell(p, record, signal)));
-    return record;
+    const value = ContentId.parse(id).bytes;
+    const dht = this.#opts.dht();
+    let record: SignedNameRecord;
+    if (dht) {
+      record = (await dht.publishName(name, value, { signal })).record;
+    } else {
+      const held = await this.local(name);
+      record = await signNameRecord(this.#opts.signer, {
+        name,
+        value,
+        seq: (held?.seq ?? 0) + 1,
+        expires: Date.now() + this.#opts.ttlMs,
+      });
+      await this.keep(record);
+    }
+    return (await toNameRecord(record))!;
   }
 
-  /** Removes the local record of `name` (peers keep theirs). Resolves `true` when one existed. */
+  /** Forgets this node's record of `name` (others expire by themselves). */
   async forget(name: string): Promise<boolean> {
     return await this.#opts.store.delete(keyOf(name));
   }
 
-  /** All records held locally. */
+  /** The names this node signed, as records. */
   async *list(): AsyncGenerator<NameRecord> {
+    for await (const r of this.#stored()) {
+      const rec = await toNameRecord(r);
+      if (rec) yield rec;
+    }
+  }
+
+  async *#stored(): AsyncGenerator<SignedNameRecord> {
     for await (const entry of this.#opts.store.list({ keyed: true })) {
       if (!entry.key.startsWith(KEY_PREFIX)) continue;
       const name = nameOfKey(entry.key);
@@ -240,32 +233,6 @@ export class NameRegistry {
       const rec = await this.local(name);
       if (rec) yield rec;
     }
-  }
-
-  async #ask(peer: RemotePeer, name: string, signal?: AbortSignal): Promise<NameRecord | null> {
-    if (!peer.getName) return null;
-    try {
-      const rec = await peer.getName(name, { signal: this.#signal(signal) });
-      const checked = rec ? parseNameRecord(rec) : null;
-      return checked && checked.name === name ? checked : null;
-    } catch (err) {
-      this.#opts.onPeerError?.(peer.nodeId, err);
-      return null;
-    }
-  }
-
-  async #tell(peer: RemotePeer, record: NameRecord, signal?: AbortSignal): Promise<void> {
-    if (!peer.putName) return;
-    try {
-      await peer.putName(record, { signal: this.#signal(signal) });
-    } catch (err) {
-      this.#opts.onPeerError?.(peer.nodeId, err);
-    }
-  }
-
-  #signal(signal?: AbortSignal): AbortSignal {
-    const t = AbortSignal.timeout(this.#opts.timeoutMs);
-    return signal ? AbortSignal.any([signal, t]) : t;
   }
 }
 

@@ -33,6 +33,8 @@ import { replicateFile } from "./replicator.ts";
 import type {
   DeleteResult,
   DfsNode,
+  DhtFigures,
+  DhtInfo,
   FileEntry,
   FileInput,
   FileStat,
@@ -45,6 +47,11 @@ import type {
   PutResult,
 } from "./types.ts";
 import { walkFileBlocks } from "./walk.ts";
+import { keyOfContentId } from "../dht/key.ts";
+import { DEFAULT_PROVIDER_TTL_MS } from "../dht/providers.ts";
+import { lazyRemote } from "./lazy_remote.ts";
+import type { DhtStats } from "../dht/dht.ts";
+import { DEFAULT_PEER_OPTIONS } from "../peer/options.ts";
 import { DFS_VERSION } from "../version.ts";
 import { KeyedMutex } from "../util/keyed_mutex.ts";
 
@@ -97,21 +104,19 @@ export class Node implements DfsNode {
 
   private constructor(
     opts: ResolvedNodeOptions,
-    nodeId: string,
+    identity: NodeIdentity,
     store: BlockStore,
     index: FileIndex,
   ) {
     this.#opts = opts;
-    this.nodeId = nodeId;
+    this.nodeId = identity.nodeIdHex;
     this.#store = store;
     this.#index = index;
     this.#names = new NameRegistry({
       store,
-      nodeId,
-      peers: () => this.#remotes(),
-      timeoutMs: opts.timeouts.nameMs,
-      onPeerError: (peer, error) =>
-        opts.log("debug", "name request failed", { peer, error: String(error) }),
+      signer: identity,
+      dht: () => this.#peers?.dht,
+      ttlMs: opts.dht.nameTtlMs ?? DEFAULT_PROVIDER_TTL_MS,
     });
   }
 
@@ -142,7 +147,7 @@ export class Node implements DfsNode {
           durability: opts.durability,
           maxBytes: opts.maxStoreBytes,
         });
-      node = new Node(opts, identity.nodeIdHex, store, await FileIndex.load(store));
+      node = new Node(opts, identity, store, await FileIndex.load(store));
     } catch (err) {
       await lock.release();
       throw err;
@@ -156,15 +161,8 @@ export class Node implements DfsNode {
         listen: opts.listen,
         bootstrap: opts.bootstrap,
         blocks: node.#blockService(),
-        names: {
-          get: (name) => node.#names.local(name),
-          put: async (record) => void await node.#names.offer(record),
-          all: async () => {
-            const out: NameRecord[] = [];
-            for await (const r of node.#names.list()) out.push(r);
-            return out;
-          },
-        },
+        dht: opts.dht,
+        onNamePublished: (record) => node.#names.keep(record),
         peer: opts.peer,
         log: opts.log,
         clusterKey: opts.clusterKey,
@@ -173,6 +171,8 @@ export class Node implements DfsNode {
       await node.close().catch(() => {});
       throw err;
     }
+    const dht = node.#peers.dht;
+    if (dht) await node.#names.adopt(dht);
     opts.log("info", "node started", { nodeId: node.nodeId, address: node.address });
     return node;
   }
@@ -249,6 +249,7 @@ export class Node implements DfsNode {
       throw err;
     }
     const remote = await this.#replicate(file.id, wanted - 1, options.signal);
+    await this.#announce(file.id, options.signal);
     if (options.name !== undefined) await this.#names.bind(options.name, id, options.signal);
     this.#opts.log("info", "put", { id, size: file.size, copies: 1 + remote, wanted });
     return {
@@ -261,10 +262,72 @@ export class Node implements DfsNode {
     };
   }
 
+  /** Announces this node as a provider of file `id` in the DHT (failures are logged). */
+  async #announce(id: ContentId, signal?: AbortSignal): Promise<void> {
+    const dht = this.#peers?.dht;
+    if (!dht) return;
+    try {
+      const r = await dht.provide(keyOfContentId(id), { signal });
+      this.#opts.log("debug", "announced", { id: id.toString(), stored: r.stored });
+    } catch (err) {
+      this.#opts.log("warn", "could not announce a file in the DHT", {
+        id: id.toString(),
+        error: String(err),
+      });
+    }
+  }
+
+  /**
+   * Candidate holders of file `id`, closest to it first: the nodes closest to its key that a
+   * DHT lookup finds (reached on demand), and the connected peers.
+   */
+  async #holderCandidates(id: ContentId, signal?: AbortSignal): Promise<RemotePeer[]> {
+    const remotes = this.#remotes();
+    const dht = this.#peers?.dht;
+    const connect = this.#peers?.connect;
+    if (dht && connect) {
+      try {
+        const lookup = await dht.findNode(keyOfContentId(id), { signal });
+        const have = new Set(remotes.map((r) => r.nodeId));
+        for (const c of lookup.closest) {
+          if (!have.has(c.idHex) && c.idHex !== this.nodeId) {
+            remotes.push(lazyRemote(c, (contact, s) => connect(contact, s)));
+          }
+        }
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        this.#opts.log("warn", "DHT lookup for holders failed", { error: String(err) });
+      }
+    }
+    return closestPeers(id.digest, remotes, remotes.length);
+  }
+
+  /**
+   * Peers to read file `id` from besides the connected ones: its providers in the DHT (when
+   * the root is not here), reached on demand.
+   */
+  async #providers(id: ContentId, signal?: AbortSignal): Promise<RemotePeer[]> {
+    const dht = this.#peers?.dht;
+    const connect = this.#peers?.connect;
+    if (!dht || !connect || await this.#store.has(id)) return [];
+    try {
+      const { providers } = await dht.findProviders(keyOfContentId(id), { signal });
+      return providers
+        .filter((c) => c.idHex !== this.nodeId)
+        .map((c) => lazyRemote(c, (contact, s) => connect(contact, s)));
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      this.#opts.log("warn", "DHT provider lookup failed", {
+        id: id.toString(),
+        error: String(err),
+      });
+      return [];
+    }
+  }
+
   async #replicate(id: ContentId, want: number, signal?: AbortSignal): Promise<number> {
     if (want <= 0) return 0;
-    const remotes = this.#remotes();
-    const ordered = closestPeers(id.digest, remotes, remotes.length);
+    const ordered = await this.#holderCandidates(id, signal);
     const local = this.#localSource();
     let confirmed = 0;
     let next = 0;
@@ -300,7 +363,8 @@ export class Node implements DfsNode {
   async get(idOrName: string, options: GetOptions = {}): Promise<GetResult> {
     this.#checkOpen();
     const id = await this.#resolveId(idOrName, options.signal);
-    const file = await readFile(id, this.#fetcher(), {
+    const providers = await this.#providers(id, options.signal);
+    const file = await readFile(id, this.#fetcher(providers), {
       range: options.range,
       concurrency: this.#opts.concurrency,
       signal: options.signal,
@@ -322,7 +386,10 @@ export class Node implements DfsNode {
   async stat(idOrName: string): Promise<FileStat> {
     this.#checkOpen();
     const id = await this.#resolveId(idOrName);
-    const s = await statFile(id, this.#fetcher()).catch((err) => this.#rootMissing(err, id));
+    const providers = await this.#providers(id);
+    const s = await statFile(id, this.#fetcher(providers)).catch((err) =>
+      this.#rootMissing(err, id)
+    );
     return {
       id: id.toString(),
       size: s.size,
@@ -362,12 +429,13 @@ export class Node implements DfsNode {
   async delete(idOrName: string): Promise<DeleteResult> {
     this.#checkOpen();
     const id = await this.#resolveId(idOrName);
+    const providers = await this.#providers(id);
     // List the blocks while the manifests are still reachable (locally or from peers).
     const blocks: ContentId[] = [];
     const seen = new Set<string>();
     let listError: unknown;
     try {
-      for await (const b of walkFileBlocks(id, this.#fetcher())) {
+      for await (const b of walkFileBlocks(id, this.#fetcher(providers))) {
         const k = b.id.toString();
         if (!seen.has(k)) {
           seen.add(k);
@@ -384,7 +452,8 @@ export class Node implements DfsNode {
     const rootAt = blocks.findIndex((b) => b.equals(id));
     if (rootAt > 0) blocks.unshift(...blocks.splice(rootAt, 1));
     const local = await this.#deleteLocal(id, blocks);
-    const remote = await this.#deleteRemote(id, blocks);
+    this.#peers?.dht?.unprovide(keyOfContentId(id));
+    const remote = await this.#deleteRemote(id, blocks, providers);
     if (!local && remote === 0 && seen.size === 0 && isNotFound(listError)) {
       throw new NotFoundError(`no reachable node has file ${id}`, { cause: listError });
     }
@@ -469,10 +538,14 @@ export class Node implements DfsNode {
     return removed || indexed;
   }
 
-  async #deleteRemote(id: ContentId, blocks: readonly ContentId[]): Promise<number> {
+  async #deleteRemote(
+    id: ContentId,
+    blocks: readonly ContentId[],
+    providers: readonly RemotePeer[],
+  ): Promise<number> {
     const timeoutMs = this.#opts.timeouts.requestMs;
     const results = await Promise.all(
-      this.#remotes().map(async (peer) => {
+      mergePeers(providers, this.#remotes()).map(async (peer) => {
         try {
           const [holds] = await peer.has([id], { timeoutMs });
           if (!holds) return false;
@@ -553,6 +626,7 @@ export class Node implements DfsNode {
     this.#checkOpen();
     const stats = await this.#store.stats();
     const quarantined = await this.#store.quarantined?.();
+    const dht = this.#peers?.dht;
     return {
       nodeId: this.nodeId,
       address: this.address,
@@ -569,6 +643,22 @@ export class Node implements DfsNode {
       badBlocks: Object.fromEntries(this.#badBlocks),
       corruptHolders: Object.fromEntries(this.#corruptHolders),
       ...(quarantined !== undefined ? { quarantined } : {}),
+      ...(dht ? { dht: dhtFigures(dht.stats()) } : {}),
+    };
+  }
+
+  /** The routing table (per-bucket counts) and DHT figures; null without a DHT. */
+  dhtInfo(): DhtInfo | null {
+    this.#checkOpen();
+    const dht = this.#peers?.dht;
+    if (!dht) return null;
+    const stats = dht.stats();
+    return {
+      ...dhtFigures(stats),
+      k: dht.tuning.k,
+      buckets: stats.buckets,
+      connections: this.#remotes().length,
+      maxConnections: this.#opts.peer.maxConnections ?? DEFAULT_PEER_OPTIONS.maxConnections,
     };
   }
 
@@ -622,10 +712,10 @@ export class Node implements DfsNode {
     return { getBlock: (id, o) => this.#store.readBytes(id, { signal: o?.signal }) };
   }
 
-  #fetcher(): BlockFetcher {
+  #fetcher(extra: readonly RemotePeer[] = []): BlockFetcher {
     return new BlockFetcher({
       store: this.#store,
-      peers: () => this.#remotes(),
+      peers: () => mergePeers(extra, this.#remotes()),
       timeoutMs: this.#opts.timeouts.requestMs,
       cache: this.#opts.cacheFetched,
       onBadBlock: (peer, block, error) => {
@@ -674,7 +764,11 @@ export class Node implements DfsNode {
           await store.write(id, bytes, { hashed: id }); // the connection verified them
           this.#noteReceived(k);
         });
-        if (await this.#index.noteReceived(id, bytes)) this.#generation++;
+        if (await this.#index.noteReceived(id, bytes)) {
+          this.#generation++;
+          // A file is complete here (its root arrived last): hold it out as a provider.
+          if (this.#index.has(k)) void this.#announce(id);
+        }
       },
       delete: async (id) => {
         const text = id.toString();
@@ -697,6 +791,29 @@ export class Node implements DfsNode {
 const RECEIVED_GRACE_MS = 10 * 60_000;
 /** Most pushed blocks remembered for that (2 GiB of 256 KiB blocks; the oldest go first). */
 const MAX_RECEIVED_NOTES = 8192;
+
+/** The figures of `stats` that `status()` shows. */
+function dhtFigures(stats: DhtStats): DhtFigures {
+  return {
+    tableSize: stats.tableSize,
+    lookups: stats.lookups,
+    lookupMessages: stats.lookupMessages,
+    lookupsTimedOut: stats.lookupsTimedOut,
+    requestsServed: stats.requestsServed,
+    providerRecords: stats.providerRecords,
+    providerKeys: stats.providerKeys,
+    providing: stats.providing,
+    nameRecords: stats.nameRecords,
+    publishing: stats.publishing,
+  };
+}
+
+/** `first` then the peers of `rest` not in it (by node id). */
+function mergePeers(first: readonly RemotePeer[], rest: readonly RemotePeer[]): RemotePeer[] {
+  if (first.length === 0) return [...rest];
+  const seen = new Set(first.map((p) => p.nodeId));
+  return [...first, ...rest.filter((p) => !seen.has(p.nodeId))];
+}
 
 async function* mapIds(
   blocks: AsyncIterable<{ readonly id: ContentId }>,

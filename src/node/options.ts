@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { DhtTuning } from "../dht/options.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { NetAddress, Runtime } from "../runtime/types.ts";
 import type { BlockStore } from "../store/types.ts";
@@ -61,8 +62,13 @@ export interface NodeOptions {
    * reports fewer copies).
    */
   readonly maxStoreBytes?: number;
-  /** Peer layer knobs (heartbeats, limits, backoff). */
+  /** Peer layer knobs (heartbeats, limits such as `maxConnections`, backoff, idle close). */
   readonly peer?: Partial<PeerOptions>;
+  /**
+   * DHT knobs (k, alpha, timeouts, record lifetimes and republish intervals; `src/dht/options.ts`
+   * has the defaults). The clock and randomness are for simulations.
+   */
+  readonly dht?: DhtTuning;
   /** Use this store instead of opening one under `dataDir` (tests). The node closes it. */
   readonly store?: BlockStore;
   /** Log sink (default: nothing). */
@@ -103,6 +109,8 @@ export interface ResolvedNodeOptions {
   readonly durability: "fsync" | "none";
   /** Most bytes the store may hold, or `undefined` for no bound. */
   readonly maxStoreBytes: number | undefined;
+  /** DHT knobs as given (defaults are filled by the DHT). */
+  readonly dht: DhtTuning;
   /** Peer layer knobs. */
   readonly peer: Partial<PeerOptions>;
   /** A store given by the caller, if any. */
@@ -223,6 +231,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     durability: options.durability ?? "fsync",
     maxStoreBytes: options.maxStoreBytes,
     peer,
+    dht: { ...(options.dht ?? {}) },
     store: options.store,
     log: options.log ?? (() => {}),
   };

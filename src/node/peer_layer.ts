@@ -1,7 +1,8 @@
 /**
- * The seam between the node and the peer layer: what the node hands to it (the services that
- * answer incoming requests) and what it gets back (the connected peers as
- * {@linkcode RemotePeer}s). `peers.ts` builds one over the peer manager; tests may pass another.
+ * The seam between the node and the peer layer: what the node hands to it (the service that
+ * answers incoming block requests, the DHT's tuning) and what it gets back (the connected peers
+ * as {@linkcode RemotePeer}s, the DHT, connections on demand). `peers.ts` builds one over the
+ * peer manager; tests may pass another.
  *
  * @module
  */
@@ -12,17 +13,11 @@ import type { PeerOptions } from "../peer/options.ts";
 import type { NetAddress, Runtime } from "../runtime/types.ts";
 import type { NodeLogger } from "./options.ts";
 import type { RemotePeer } from "./remote.ts";
-import type { NameRecord, PeerSummary } from "./types.ts";
-
-/** Answers name requests from peers. */
-export interface NameService {
-  /** The local record of `name`, or `null`. */
-  get(name: string): Promise<NameRecord | null>;
-  /** Keeps `record` when it wins over the local one. */
-  put(record: NameRecord): Promise<void>;
-  /** Every record held locally (pushed to a peer when it connects). */
-  all(): Promise<NameRecord[]>;
-}
+import type { Contact } from "../dht/contact.ts";
+import type { Dht } from "../dht/dht.ts";
+import type { DhtTuning } from "../dht/options.ts";
+import type { SignedNameRecord } from "../dht/name_record.ts";
+import type { PeerSummary } from "./types.ts";
 
 /** What a peer layer needs to start. */
 export interface PeerLayerInit {
@@ -36,8 +31,10 @@ export interface PeerLayerInit {
   readonly bootstrap: readonly NetAddress[];
   /** Serves incoming block requests. */
   readonly blocks: BlockService;
-  /** Serves incoming name requests. */
-  readonly names: NameService;
+  /** DHT tuning (the peer layer runs the node's DHT). */
+  readonly dht?: DhtTuning;
+  /** Called with each name record the node's DHT signs (to keep it on disk). */
+  readonly onNamePublished?: (record: SignedNameRecord) => Promise<void>;
   /** Peer layer knobs. */
   readonly peer: Partial<PeerOptions>;
   /** Log sink. */
@@ -54,6 +51,13 @@ export interface PeerLayer {
   remotes(): RemotePeer[];
   /** Every known peer, for `DfsNode.peers()`. */
   summaries(): PeerSummary[];
+  /** The node's DHT (absent in test layers that have none: names stay local there). */
+  readonly dht?: Dht;
+  /**
+   * The peer `contact` as a {@linkcode RemotePeer}, over its open connection or one dialled now
+   * (checked to be that node). Absent in layers without a DHT.
+   */
+  connect?(contact: Contact, signal?: AbortSignal): Promise<RemotePeer>;
   /** Closes every connection and stops listening. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,39 +1,41 @@
 /**
  * The default peer layer: the peer manager over the runtime's network, its connections adapted
- * to {@linkcode RemotePeer}, and the name messages served.
+ * to {@linkcode RemotePeer}, and the node's DHT on top of it.
  *
- * Names travel as wire messages (`docs/protocol.md`): NAME_GET asks a peer for its record of a
- * name (answered NAME_RECORD), NAME_PUT offers a record (the receiver keeps it only when it wins,
- * last write wins; answered OK). A node announces {@linkcode NAMES_CAPABILITY} and only sends them
- * to peers that announced it too. Each node pushes every record it holds to a peer when they
- * connect, so records converge after offline periods; resolving a name asks every connected peer
- * (see `names.ts`).
+ * The DHT's requests (FIND_NODE, GET_PROVIDERS, ADD_PROVIDER, GET_VALUE, PUT_VALUE; see
+ * `docs/protocol.md`) are served on every connection; its own requests go over the open
+ * connection to a node or one dialled on demand (`dht_network.ts`). A node announces
+ * {@linkcode DHT_CAPABILITY}. Peer exchange is off: the DHT finds nodes, and connections other
+ * than the bootstrap ones are made on demand and closed when idle, within `maxConnections`.
  *
  * @module
  */
 
-import { PeerProtocolError, PeerRemoteError } from "../peer/errors.ts";
+import { contactOf } from "../dht/contact.ts";
+import { Dht } from "../dht/dht.ts";
+import { DHT_REQUEST_TYPES } from "../dht/handlers/mod.ts";
+import { PeerRemoteError } from "../peer/errors.ts";
 import { PeerManager } from "../peer/peer_manager.ts";
-import type { PeerConnection, RequestHandler } from "../peer/peer_connection.ts";
-import { MessageType, WireErrorCode } from "../wire/messages.ts";
-import { fromWireNameRecord, toWireNameRecord } from "./name_wire.ts";
-import { validateName } from "./names.ts";
+import { WireErrorCode } from "../wire/messages.ts";
+import type { PeerConnection } from "../peer/peer_connection.ts";
+import { contactOfConnection, peerDhtNetwork } from "./dht_network.ts";
 import { formatAddress } from "./options.ts";
-import type { NameService, PeerLayer, PeerLayerInit } from "./peer_layer.ts";
-import type { RemoteCallOptions, RemotePeer } from "./remote.ts";
-import type { NameRecord, PeerSummary } from "./types.ts";
+import type { PeerLayer, PeerLayerInit } from "./peer_layer.ts";
+import type { RemotePeer } from "./remote.ts";
+import type { PeerSummary } from "./types.ts";
 
-/** HELLO capability of a node that serves NAME_GET and NAME_PUT. */
-export const NAMES_CAPABILITY = "names/1";
+/** HELLO capability of a node that serves the DHT's requests. */
+export const DHT_CAPABILITY = "dht/1";
 
 /**
- * Starts the peer manager (listen + bootstrap + peer exchange) and returns the node's view of
- * it.
+ * Starts the peer manager (listen + bootstrap), then the DHT: it joins through the bootstrap
+ * addresses (looking itself up) and keeps its table fresh and its records published.
  *
  * @example
  * ```ts ignore
- * const layer = await startPeerLayer({ runtime, identity, listen, bootstrap: [], blocks, names, peer: {}, log });
+ * const layer = await startPeerLayer({ runtime, identity, listen, bootstrap: [], blocks, peer: {}, log });
  * layer.remotes().length; // connected peers
+ * await layer.dht?.findNode(key);
  * ```
  */
 export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
@@ -45,22 +47,68 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
     service: init.blocks,
     options: init.peer,
     log: init.log,
-    capabilities: [NAMES_CAPABILITY],
+    capabilities: [DHT_CAPABILITY],
     clusterKey: init.clusterKey,
+    peerExchange: false,
   });
-  manager.handle(MessageType.NAME_GET, serveNameGet(init.names));
-  manager.handle(MessageType.NAME_PUT, serveNamePut(init.names));
-  const unsubscribe = manager.onPeerConnected((conn) => void pushAllNames(conn, init));
+  // Set once listening (the DHT's own contact needs the bound address).
+  const started: { dht?: Dht } = {};
+  for (const type of DHT_REQUEST_TYPES) {
+    manager.handle(type, async (msg, ctx) => {
+      if (!started.dht) throw new PeerRemoteError(WireErrorCode.SHUTTING_DOWN, "DHT not started");
+      return await started.dht.handle(contactOfConnection(ctx.peer), msg);
+    });
+  }
+  // Every peer that connects (either way) and listens is a candidate for the routing table.
+  const unsubscribe = manager.onPeerConnected((conn) => {
+    const c = contactOfConnection(conn);
+    const d = started.dht;
+    if (!c || !d) return;
+    const alone = d.table.size === 0;
+    d.table.seen(c);
+    // A node that had no contact (its bootstrap was down at start) joins now.
+    if (alone) void d.findNode(d.self.id).catch(() => {});
+  });
   await manager.start();
+  const address = manager.advertisedAddress ||
+    (manager.address ? formatAddress(manager.address) : "");
+  const dht = new Dht({
+    ...init.dht,
+    self: contactOf(init.identity.nodeId, address || "0.0.0.0:0"),
+    network: peerDhtNetwork(manager),
+    signer: init.identity,
+    anyKeyMayUpdate: init.dht?.anyKeyMayUpdate ?? init.clusterKey !== undefined,
+    log: (level, message, fields) => init.log(level, message, fields),
+    onPublished: init.onNamePublished,
+  });
+  started.dht = dht;
   // A node is started once it tried to join: a get right after `Node.start` sees the bootstrap
   // peers that answered (bounded by the connect and handshake timeouts; failures are redialled).
   await manager.bootstrapAttempted();
+  for (const conn of manager.connections()) {
+    const c = contactOfConnection(conn);
+    if (c) dht.table.seen(c);
+  }
+  if (init.bootstrap.length > 0) {
+    await dht.join(init.bootstrap.map((a) => ({ address: formatAddress(a) }))).catch((err) => {
+      init.log("warn", "could not join the DHT yet (it retries on refresh)", {
+        error: String(err),
+      });
+    });
+  }
+  dht.start();
   let closing: Promise<void> | undefined;
   return {
     get address() {
       return manager.advertisedAddress || (manager.address ? formatAddress(manager.address) : "");
     },
+    dht,
     remotes: () => manager.connections().map(adapt),
+    connect: async (contact, signal) =>
+      adapt(
+        manager.peer(contact.idHex) ??
+          await manager.connect(contact.address, { expectedNodeId: contact.id, signal }),
+      ),
     summaries: () =>
       manager.peers().filter((p) => p.nodeId !== "").map((p): PeerSummary => ({
         nodeId: p.nodeId,
@@ -72,94 +120,12 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
     close: () => {
       closing ??= (async () => {
         unsubscribe();
+        dht.stop();
         await manager.shutdown();
       })();
       return closing;
     },
   };
-}
-
-/** Answers NAME_GET from the local records; a bad name is ERROR BAD_REQUEST. */
-function serveNameGet(names: NameService): RequestHandler {
-  return async (msg) => {
-    if (msg.type !== MessageType.NAME_GET) throw badRequest("expected NAME_GET");
-    try {
-      validateName(msg.name);
-    } catch (err) {
-      throw badRequest(err instanceof Error ? err.message : "invalid name");
-    }
-    const record = await names.get(msg.name);
-    if (record && record.name === msg.name) {
-      try {
-        return { type: MessageType.NAME_RECORD, found: true, ...toWireNameRecord(record) };
-      } catch {
-        // A local record the wire cannot carry (not written by a real node): as if absent.
-      }
-    }
-    return { type: MessageType.NAME_RECORD, found: false, name: msg.name };
-  };
-}
-
-/** Offers a pushed record to the local names (kept only if it wins); a bad one is BAD_REQUEST. */
-function serveNamePut(names: NameService): RequestHandler {
-  return async (msg) => {
-    if (msg.type !== MessageType.NAME_PUT) throw badRequest("expected NAME_PUT");
-    const record = fromWireNameRecord(msg.record);
-    if (!record) throw badRequest("malformed name record");
-    await names.put(record);
-    return { type: MessageType.OK };
-  };
-}
-
-function badRequest(message: string): PeerRemoteError {
-  return new PeerRemoteError(WireErrorCode.BAD_REQUEST, message);
-}
-
-async function pushAllNames(conn: PeerConnection, init: PeerLayerInit): Promise<void> {
-  if (!servesNames(conn)) return;
-  try {
-    for (const record of await init.names.all()) {
-      if (!conn.isOpen) return;
-      await putName(conn, record, {});
-    }
-  } catch (err) {
-    init.log("debug", "name sync failed", { peer: conn.nodeIdHex, error: String(err) });
-  }
-}
-
-function servesNames(conn: PeerConnection): boolean {
-  return conn.remote.capabilities.includes(NAMES_CAPABILITY);
-}
-
-async function getName(
-  conn: PeerConnection,
-  name: string,
-  options: RemoteCallOptions,
-): Promise<NameRecord | null> {
-  const answer = await conn.request({ type: MessageType.NAME_GET, name }, {
-    signal: options.signal,
-  });
-  if (answer.type !== MessageType.NAME_RECORD || answer.name !== name) {
-    throw new PeerProtocolError(`peer answered NAME_GET ${JSON.stringify(name)} with another name`);
-  }
-  if (!answer.found) return null;
-  const record = fromWireNameRecord(answer);
-  if (!record) throw new PeerProtocolError(`peer sent a malformed record for ${name}`);
-  return record;
-}
-
-async function putName(
-  conn: PeerConnection,
-  record: NameRecord,
-  options: RemoteCallOptions,
-): Promise<void> {
-  const answer = await conn.request(
-    { type: MessageType.NAME_PUT, record: toWireNameRecord(record) },
-    { signal: options.signal },
-  );
-  if (answer.type !== MessageType.OK) {
-    throw new PeerProtocolError(`peer answered NAME_PUT with type 0x${answer.type.toString(16)}`);
-  }
 }
 
 const adapted = new WeakMap<PeerConnection, RemotePeer>();
@@ -174,12 +140,6 @@ function adapt(conn: PeerConnection): RemotePeer {
       putBlock: (id, bytes, o) =>
         conn.putBlock(id, bytes, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
       deleteBlock: (id, o) => conn.deleteBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
-      ...(servesNames(conn)
-        ? {
-          getName: (name: string, o?: RemoteCallOptions) => getName(conn, name, o ?? {}),
-          putName: (record: NameRecord, o?: RemoteCallOptions) => putName(conn, record, o ?? {}),
-        }
-        : {}),
     };
     adapted.set(conn, r);
   }

@@ -6,7 +6,6 @@
  */
 
 import type { ContentId } from "../id/content_id.ts";
-import type { NameRecord } from "./types.ts";
 
 /** Options accepted by every remote call. */
 export interface RemoteCallOptions {
@@ -31,8 +30,4 @@ export interface RemotePeer {
   putBlock(id: ContentId, bytes: Uint8Array, options?: RemoteCallOptions): Promise<void>;
   /** Asks the peer to delete a block; resolves once it confirmed (also when it was absent). */
   deleteBlock(id: ContentId, options?: RemoteCallOptions): Promise<void>;
-  /** The peer's record for `name`, or `null` when it has none. Absent when names are unsupported. */
-  getName?(name: string, options?: RemoteCallOptions): Promise<NameRecord | null>;
-  /** Offers a name record to the peer (it keeps it when newer). Absent when unsupported. */
-  putName?(record: NameRecord, options?: RemoteCallOptions): Promise<void>;
 }

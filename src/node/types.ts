@@ -96,10 +96,12 @@ export interface NameRecord {
   readonly name: string;
   /** The file id it points to. */
   readonly id: string;
-  /** Version number; a higher version wins, ties broken by the larger node id. */
+  /** Sequence number of the signed record; a higher one replaces a lower one. */
   readonly version: number;
-  /** Node id (hex) of the node that wrote this version. */
+  /** Node id (hex) of the node whose key signed this version. */
   readonly nodeId: string;
+  /** When the record expires unless republished (ms since the epoch). */
+  readonly expires?: number;
 }
 
 /** What {@linkcode DfsNode.delete} reports. */
@@ -159,6 +161,54 @@ export interface NodeStatus {
   readonly corruptHolders?: Readonly<Record<string, number>>;
   /** Entries in this node's store quarantine (its own copies that failed verification). */
   readonly quarantined?: number;
+  /** DHT figures (absent when the node runs without a DHT). */
+  readonly dht?: DhtFigures;
+}
+
+/** A node's DHT figures, in `status()` and `dhtInfo()`. */
+export interface DhtFigures {
+  /** Contacts in the routing table. */
+  readonly tableSize: number;
+  /** Lookups run since start, and the requests they sent. */
+  readonly lookups: number;
+  /** Requests sent by those lookups. */
+  readonly lookupMessages: number;
+  /** Lookups that hit their deadline. */
+  readonly lookupsTimedOut: number;
+  /** DHT requests served for other nodes. */
+  readonly requestsServed: number;
+  /** Provider records held for other nodes. */
+  readonly providerRecords: number;
+  /** Keys those records are for. */
+  readonly providerKeys: number;
+  /** Keys (files) this node announces itself. */
+  readonly providing: number;
+  /** Name records held for other nodes. */
+  readonly nameRecords: number;
+  /** Names this node publishes. */
+  readonly publishing: number;
+}
+
+/** One k-bucket of the routing table. */
+export interface BucketFigures {
+  /** Bucket index: the bits its contacts share with this node's id. */
+  readonly index: number;
+  /** Contacts in it (at most k). */
+  readonly size: number;
+  /** Replacements remembered while it was full. */
+  readonly replacements: number;
+}
+
+/** What `dfs peers` and `GET /api/v1/dht` show of the DHT. */
+export interface DhtInfo extends DhtFigures {
+  /** Bucket size (k). */
+  readonly k: number;
+  /** Non-empty buckets, shallowest first. */
+  readonly buckets: readonly BucketFigures[];
+  /** Open peer connections. */
+  readonly connections: number;
+  /** Most peer connections kept open (`--max-connections`). */
+  readonly maxConnections: number;
 }
 
 /**
@@ -187,6 +237,8 @@ export interface DfsNode {
   peers(): PeerSummary[];
   /** Node status. */
   status(): Promise<NodeStatus>;
+  /** The routing table and DHT figures, or null when the node runs without a DHT. */
+  dhtInfo(): DhtInfo | null;
   /** Stops the node (closes connections and the store). Idempotent. */
   close(): Promise<void>;
 }

@@ -26,8 +26,19 @@ export interface PeerOptions {
   readonly maxBlockSize: number;
   /** Requests from one peer being served at once; more are refused with ERROR LIMIT (default 64). */
   readonly maxInFlightPerPeer: number;
-  /** Connections (handshaking or established) at once; more are refused with ERROR LIMIT (default 256). */
+  /**
+   * Connections (handshaking or established) at once (default 64). At the limit, a new
+   * connection first closes the least recently active idle one that is neither a bootstrap nor
+   * a peer-exchange connection; when there is none, a dial fails with `PeerLimitError` and an
+   * inbound connection is refused with ERROR LIMIT.
+   */
   readonly maxConnections: number;
+  /**
+   * A connection with no request either way for this long is closed, unless it is to a
+   * bootstrap address or was made by peer exchange (default 120000). The DHT's connections are
+   * made on demand and closed this way, so their number does not grow with the network.
+   */
+  readonly idleTimeoutMs: number;
   /** First redial delay of a bootstrap address (default 200). */
   readonly backoffBaseMs: number;
   /** Largest redial delay (default 30000). */
@@ -66,7 +77,8 @@ export const DEFAULT_PEER_OPTIONS: Readonly<PeerOptions> = Object.freeze({
   deadAfterMs: 4000,
   maxBlockSize: 4 * 1024 * 1024,
   maxInFlightPerPeer: 64,
-  maxConnections: 256,
+  maxConnections: 64,
+  idleTimeoutMs: 120_000,
   backoffBaseMs: 200,
   backoffMaxMs: 30_000,
   shutdownGraceMs: 5000,

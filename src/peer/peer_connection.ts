@@ -110,6 +110,11 @@ export interface PeerConnectionStats {
   readonly pendingSends: number;
   /** Epoch ms when we last received anything from the peer. */
   readonly lastSeen: number;
+  /**
+   * Epoch ms of the last request either side opened (heartbeat PINGs excluded): how long the
+   * connection has been idle, for closing idle connections.
+   */
+  readonly lastActive: number;
   /** Last measured round-trip time in ms (undefined before the first PONG). */
   readonly rttMs: number | undefined;
 }
@@ -166,7 +171,6 @@ const RESPONSE_TYPES: ReadonlySet<number> = new Set([
   MessageType.NODES,
   MessageType.PROVIDERS,
   MessageType.VALUE,
-  MessageType.NAME_RECORD,
 ]);
 
 /** Extra control frames (PONG, refusals) allowed in the send queue beyond the in-flight limit. */
@@ -214,6 +218,7 @@ export class PeerConnection {
   #successorWait: PromiseWithResolvers<void> | undefined;
   #nextId: number;
   #lastSeen = Date.now();
+  #lastActive = Date.now();
   #rttMs: number | undefined;
   #pinging = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -262,6 +267,7 @@ export class PeerConnection {
       incomingRequests: this.#incoming.size,
       pendingSends: this.#channel.pendingSends,
       lastSeen: this.#lastSeen,
+      lastActive: this.#lastActive,
       rttMs: this.#rttMs,
     };
   }
@@ -549,6 +555,7 @@ export class PeerConnection {
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(new AbortedError("request aborted"));
     const requestId = this.#allocateId();
+    if (!heartbeat) this.#lastActive = Date.now();
     const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs;
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -778,6 +785,7 @@ export class PeerConnection {
 
   #serve(msg: Message): void {
     const id = msg.requestId;
+    if (msg.type !== MessageType.PING) this.#lastActive = Date.now();
     const controller = new AbortController();
     const entry: Incoming = { controller };
     this.#incoming.set(id, entry);

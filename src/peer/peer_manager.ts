@@ -193,6 +193,9 @@ export class PeerManager {
   #listener: { readonly address: NetAddress; close(): Promise<void> } | undefined;
   #started = false;
   #firstDials: Promise<void> = Promise.resolve();
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
+  /** Connections closed to make room whose close has not completed (not counted). */
+  readonly #evicting = new Set<PeerConnection>();
   #shuttingDown = false;
 
   /**
@@ -249,6 +252,54 @@ export class PeerManager {
       if (!this.#advertise) this.#advertise = formatAddress(this.#listener.address);
     }
     this.#firstDials = Promise.all(this.#bootstrap.map((t) => this.#dialTarget(t))).then(() => {});
+    const every = Math.max(10, Math.min(30_000, Math.floor(this.options.idleTimeoutMs / 2)));
+    this.#idleTimer = setInterval(() => this.closeIdle(), every);
+  }
+
+  /**
+   * Closes every connection idle for `idleTimeoutMs` (no request either way, nothing in
+   * flight), except bootstrap and peer-exchange connections. Runs by itself every half
+   * `idleTimeoutMs` (at most every 30 s); returns how many it closed.
+   */
+  closeIdle(now: number = Date.now()): number {
+    let closed = 0;
+    for (const conn of this.#evictable()) {
+      if (now - conn.stats().lastActive < this.options.idleTimeoutMs) continue;
+      this.#log("debug", "closing idle connection", { peer: conn.nodeIdHex });
+      void conn.shutdown(this.options.shutdownGraceMs, "idle").catch(() => {});
+      closed++;
+    }
+    return closed;
+  }
+
+  /** Open connections that idle-closing and eviction may take: quiet, not kept on purpose. */
+  #evictable(): PeerConnection[] {
+    const kept = new Set<string>();
+    for (const t of this.#bootstrap) if (t.nodeId) kept.add(t.nodeId);
+    for (const t of this.#learned.values()) if (t.nodeId) kept.add(t.nodeId);
+    return this.connections().filter((c) => {
+      if (kept.has(c.nodeIdHex)) return false;
+      const s = c.stats();
+      return s.outgoingRequests === 0 && s.incomingRequests === 0 && s.pendingSends === 0;
+    });
+  }
+
+  /**
+   * At the connection limit, closes the least recently active evictable connection to make
+   * room; returns false when there is none.
+   */
+  #makeRoom(): boolean {
+    const open = this.#connections.size - this.#evicting.size + this.#handshaking.size;
+    if (open < this.options.maxConnections) return true;
+    const victim = this.#evictable()
+      .filter((c) => !this.#evicting.has(c))
+      .sort((a, b) => a.stats().lastActive - b.stats().lastActive)[0];
+    if (!victim) return false;
+    this.#log("debug", "closing the least recently used connection", { peer: victim.nodeIdHex });
+    // Out of the count at once (its close completes in the background).
+    this.#evicting.add(victim);
+    void victim.close("connection limit: least recently used").catch(() => {});
+    return true;
   }
 
   /**
@@ -383,6 +434,7 @@ export class PeerManager {
     this.#stop.abort(new PeerClosedError("node is shutting down"));
     for (const t of this.#bootstrap) clearTimeout(t.timer);
     for (const t of this.#learned.values()) clearTimeout(t.timer);
+    clearInterval(this.#idleTimer);
     const listener = this.#listener;
     const closingListener = listener ? listener.close().catch(() => {}) : Promise.resolve();
     for (const ch of this.#handshaking) ch.close();
@@ -401,7 +453,7 @@ export class PeerManager {
       refuse(channel, WireErrorCode.SHUTTING_DOWN, "node is shutting down");
       return;
     }
-    if (this.#connections.size + this.#handshaking.size >= this.options.maxConnections) {
+    if (!this.#makeRoom()) {
       this.#log("info", "refusing connection: connection limit reached", { remote });
       refuse(
         channel,
@@ -424,7 +476,7 @@ export class PeerManager {
     signal: AbortSignal | undefined,
   ): Promise<PeerConnection> {
     if (this.#shuttingDown) throw new PeerClosedError("node is shutting down");
-    if (this.#connections.size + this.#handshaking.size >= this.options.maxConnections) {
+    if (!this.#makeRoom()) {
       throw new PeerLimitError(`connection limit (${this.options.maxConnections}) reached`);
     }
     const timeout = new AbortController();
@@ -554,6 +606,7 @@ export class PeerManager {
   }
 
   #closed(conn: PeerConnection, info: CloseInfo): void {
+    this.#evicting.delete(conn);
     const id = conn.nodeIdHex;
     if (this.#connections.get(id) !== conn) return; // a dropped duplicate
     this.#connections.delete(id);

@@ -29,7 +29,6 @@ import {
   type Message,
   MessageType,
   PROTOCOL_VERSION,
-  type WireNameRecord,
   type WirePeer,
   type WireSignedRecord,
 } from "./messages.ts";
@@ -83,32 +82,8 @@ const addressesCodec = array(
   MAX_PEER_ADDRESSES,
   "addresses",
 );
+/** The name of a signed record: at most `MAX_NAME_BYTES` (200) UTF-8 bytes. */
 const nameCodec = boundedString(MAX_NAME_BYTES, "name");
-
-/** A name record: name, file id, version (u64), writer node id (32 bytes). */
-const nameRecordCodec: Codec<WireNameRecord> = {
-  preencode(s, r) {
-    if (r === null || typeof r !== "object") {
-      throw new MalformedMessageError("name record must be an object");
-    }
-    nameCodec.preencode(s, r.name);
-    contentId.preencode(s, r.fileId);
-    u64.preencode(s, r.version);
-    nodeIdCodec.preencode(s, r.nodeId);
-  },
-  encode(s, r) {
-    nameCodec.encode(s, r.name);
-    contentId.encode(s, r.fileId);
-    u64.encode(s, r.version);
-    nodeIdCodec.encode(s, r.nodeId);
-  },
-  decode(s) {
-    const name = nameCodec.decode(s);
-    const fileId = contentId.decode(s);
-    const version = u64.decode(s);
-    return { name, fileId, version, nodeId: nodeIdCodec.decode(s) };
-  },
-};
 
 const noFlags = () => 0;
 
@@ -304,29 +279,6 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
     },
   }],
   [MessageType.PUT_VALUE, fields(MessageType.PUT_VALUE, ["record", signedRecordCodec])],
-  [MessageType.NAME_GET, fields(MessageType.NAME_GET, ["name", nameCodec])],
-  [MessageType.NAME_RECORD, {
-    allowedFlags: 0,
-    flags: noFlags,
-    preencode(s, m) {
-      const msg = m as Extract<Message, { type: typeof MessageType.NAME_RECORD }>;
-      bool.preencode(s, msg.found);
-      if (msg.found) nameRecordCodec.preencode(s, msg);
-      else nameCodec.preencode(s, msg.name);
-    },
-    encode(s, m) {
-      const msg = m as Extract<Message, { type: typeof MessageType.NAME_RECORD }>;
-      bool.encode(s, msg.found);
-      if (msg.found) nameRecordCodec.encode(s, msg);
-      else nameCodec.encode(s, msg.name);
-    },
-    decode(s, requestId) {
-      const type = MessageType.NAME_RECORD;
-      if (!bool.decode(s)) return { type, requestId, found: false, name: nameCodec.decode(s) };
-      return { type, requestId, found: true, ...nameRecordCodec.decode(s) };
-    },
-  }],
-  [MessageType.NAME_PUT, fields(MessageType.NAME_PUT, ["record", nameRecordCodec])],
   [MessageType.OK, fields(MessageType.OK)],
   [MessageType.ERROR, fields(MessageType.ERROR, ["code", u16], ["message", string])],
 ]);

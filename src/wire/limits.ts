@@ -37,7 +37,7 @@ export const MAX_CAPABILITIES = 32;
 /** Largest integer a u64 field may carry (JavaScript's safe-integer limit, 2^53 - 1). */
 export const MAX_U64_VALUE: number = Number.MAX_SAFE_INTEGER;
 
-/** Largest UTF-8 byte length of a name (NAME_GET, NAME_RECORD, NAME_PUT, signed records). */
+/** Largest UTF-8 byte length of the name of a signed name record (PUT_VALUE, VALUE). */
 export const MAX_NAME_BYTES = 200;
 
 /** Largest number of addresses in a PEERS answer. */

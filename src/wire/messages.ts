@@ -42,9 +42,6 @@ export const MessageType = {
   GET_VALUE: 0x35,
   VALUE: 0x36,
   PUT_VALUE: 0x37,
-  NAME_GET: 0x50,
-  NAME_RECORD: 0x51,
-  NAME_PUT: 0x52,
   OK: 0x70,
   ERROR: 0x7f,
 } as const;
@@ -154,54 +151,6 @@ export interface PeersMessage {
    * `MAX_ADDRESS_BYTES` (300) UTF-8 bytes. Receivers check each one before dialling it.
    */
   readonly addresses: readonly string[];
-}
-
-/** Asks for the receiver's record of a name. Answered by NAME_RECORD (or ERROR). */
-export interface NameGetMessage {
-  /** Message type (the header\'s type byte). */
-  readonly type: typeof MessageType.NAME_GET;
-  /** Request id (u32): a request and its answers share it. */
-  readonly requestId: number;
-  /** The name: UTF-8, at most `MAX_NAME_BYTES` (200) bytes. */
-  readonly name: string;
-}
-
-/** A name record as carried on the wire (inside NAME_RECORD and NAME_PUT). */
-export interface WireNameRecord {
-  /** The name: UTF-8, at most `MAX_NAME_BYTES` (200) bytes. */
-  readonly name: string;
-  /** Binary content id of the file the name points to. */
-  readonly fileId: Uint8Array;
-  /** Version (u64, at most 2^53 - 1): the higher one wins. */
-  readonly version: number;
-  /** Node id (32 bytes) of the writer of this version: breaks ties, the larger wins. */
-  readonly nodeId: Uint8Array;
-}
-
-/**
- * Answer to {@linkcode NameGetMessage}. With `found` false only `name` follows (the receiver
- * has no record); with `found` true the whole record does.
- */
-export type NameRecordMessage =
-  & {
-    /** Message type (the header\'s type byte). */
-    readonly type: typeof MessageType.NAME_RECORD;
-    /** Request id (u32): a request and its answers share it. */
-    readonly requestId: number;
-  }
-  & (
-    | ({ readonly found: true } & WireNameRecord)
-    | { readonly found: false; readonly name: string }
-  );
-
-/** Offers a name record; the receiver keeps it only when it wins (last write wins). Answered by OK. */
-export interface NamePutMessage {
-  /** Message type (the header\'s type byte). */
-  readonly type: typeof MessageType.NAME_PUT;
-  /** Request id (u32): a request and its answers share it. */
-  readonly requestId: number;
-  /** The record offered. */
-  readonly record: WireNameRecord;
 }
 
 /** A DHT contact on the wire: a node id and where that node accepts connections. */
@@ -464,8 +413,5 @@ export type Message =
   | GetValueMessage
   | ValueMessage
   | PutValueMessage
-  | NameGetMessage
-  | NameRecordMessage
-  | NamePutMessage
   | OkMessage
   | ErrorMessage;

@@ -7,7 +7,7 @@
 
 import { DfsError, NotFoundError } from "../../src/errors.ts";
 import type { ContentId } from "../../src/id/content_id.ts";
-import type { NameService, PeerLayer, PeerLayerFactory } from "../../src/node/peer_layer.ts";
+import type { PeerLayer, PeerLayerFactory } from "../../src/node/peer_layer.ts";
 import type { RemotePeer } from "../../src/node/remote.ts";
 import type { BlockService } from "../../src/peer/block_service.ts";
 
@@ -15,7 +15,6 @@ interface Member {
   nodeId: string;
   address: string;
   blocks: BlockService;
-  names: NameService;
   open: boolean;
   links: Set<Member>;
 }
@@ -31,7 +30,6 @@ export class DirectHub {
       nodeId: init.identity.nodeIdHex,
       address: `direct:${this.#port++}`,
       blocks: init.blocks,
-      names: init.names,
       open: true,
       links: new Set(),
     };
@@ -87,7 +85,5 @@ function remoteOf(m: Member): RemotePeer {
       check();
       await m.blocks.delete(id);
     },
-    getName: (name) => (check(), m.names.get(name)),
-    putName: (rec) => (check(), m.names.put(rec)),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Every answer type arriving unprompted (with the peer's request-id parity) is a protocol
- * violation that closes the connection, including the answer types added later (PEERS,
- * NAME_RECORD): none of them may be mistaken for an unknown request and answered UNSUPPORTED.
+ * violation that closes the connection, including the answer types added later (PEERS, and the
+ * DHT's NODES, PROVIDERS and VALUE): none of them may be mistaken for an unknown request and
+ * answered UNSUPPORTED.
  */
 import assert from "node:assert/strict";
 import { MemoryBlockService } from "../../src/peer/block_service.ts";
@@ -45,10 +46,13 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-Deno.test("connection_treats_unprompted_peers_and_name_record_answers_as_violations", async () => {
+Deno.test("connection_treats_unprompted_peers_and_dht_answers_as_violations", async () => {
+  const closer = [{ nodeId: new Uint8Array(32), address: "127.0.0.1:7001" }];
   const unprompted: Message[] = [
     { type: MessageType.PEERS, requestId: 2, addresses: ["127.0.0.1:7000"] },
-    { type: MessageType.NAME_RECORD, requestId: 4, found: false, name: "x" },
+    { type: MessageType.NODES, requestId: 4, peers: closer },
+    { type: MessageType.PROVIDERS, requestId: 6, providers: [], closer },
+    { type: MessageType.VALUE, requestId: 8, closer },
   ];
   for (const bad of unprompted) {
     const { a, raw } = await rawPeer();

@@ -78,6 +78,8 @@ export interface PhaseFigures {
   readonly latencyMs: Spread;
   /** Lookups that hit their deadline. */
   readonly timedOut: number;
+  /** Wall ms since the run started, when this phase ended. */
+  readonly wallMsAt: number;
 }
 
 /** Everything a run reports. */
@@ -134,7 +136,7 @@ export async function runDhtSimulation(config: SimConfig): Promise<SimReport> {
   const nodes: SimNode[] = [];
   for (let i = 0; i < config.nodes; i++) {
     const contact = contactOf(rng.bytes(32), publicAddress(rng, usedAddresses));
-    const dht = new Dht({
+    const dht: Dht = new Dht({
       ...config.tuning,
       self: contact,
       network: net.add(contact, (from, request) => dht.handle(from, request)),
@@ -174,14 +176,14 @@ export async function runDhtSimulation(config: SimConfig): Promise<SimReport> {
 
   const phases: PhaseFigures[] = [];
   const measure = async (label: string) => {
-    phases.push(await randomLookups(`random lookups, ${label}`));
-    phases.push(await providerLookups(`provider lookups, ${label}`));
+    phases.push(await randomLookups(`random lookups, ${label}`, wallStart));
+    phases.push(await providerLookups(`provider lookups, ${label}`, wallStart));
     sampleRss();
     log(`${label} (${Math.round(performance.now() - wallStart)} ms)`);
   };
 
   const liveNodes = () => nodes.filter((n) => n.alive);
-  const randomLookups = async (phase: string): Promise<PhaseFigures> => {
+  const randomLookups = async (phase: string, t0: number): Promise<PhaseFigures> => {
     const results: { r: LookupResult; ok: boolean }[] = [];
     const live = liveNodes();
     for (let i = 0; i < config.lookups; i++) {
@@ -191,9 +193,9 @@ export async function runDhtSimulation(config: SimConfig): Promise<SimReport> {
       const truth = closestLive(live, key, from);
       results.push({ r, ok: r.closest.some((c) => c.idHex === truth.contact.idHex) });
     }
-    return figures(phase, results);
+    return figures(phase, results, t0);
   };
-  const providerLookups = async (phase: string): Promise<PhaseFigures> => {
+  const providerLookups = async (phase: string, t0: number): Promise<PhaseFigures> => {
     const results: { r: LookupResult; ok: boolean }[] = [];
     const live = liveNodes();
     for (let i = 0; i < config.providerLookups; i++) {
@@ -205,7 +207,7 @@ export async function runDhtSimulation(config: SimConfig): Promise<SimReport> {
       );
       results.push({ r: lookup, ok: providers.some((p) => p.idHex === provider.contact.idHex) });
     }
-    return figures(phase, results);
+    return figures(phase, results, t0);
   };
 
   await measure("all alive");
@@ -238,7 +240,11 @@ export async function runDhtSimulation(config: SimConfig): Promise<SimReport> {
   };
 }
 
-function figures(phase: string, results: { r: LookupResult; ok: boolean }[]): PhaseFigures {
+function figures(
+  phase: string,
+  results: { r: LookupResult; ok: boolean }[],
+  t0: number,
+): PhaseFigures {
   return {
     phase,
     count: results.length,
@@ -247,6 +253,7 @@ function figures(phase: string, results: { r: LookupResult; ok: boolean }[]): Ph
     messages: spread(results.map((x) => x.r.messages)),
     latencyMs: spread(results.map((x) => x.r.durationMs)),
     timedOut: results.filter((x) => x.r.timedOut).length,
+    wallMsAt: Math.round(performance.now() - t0),
   };
 }
 

@@ -12,7 +12,6 @@ import {
   MAX_RECORD_VALUE_BYTES,
   type Message,
   MessageType,
-  type WireNameRecord,
   type WirePeer,
   type WireSignedRecord,
 } from "../../src/wire/mod.ts";
@@ -50,16 +49,6 @@ function randomU32(rng: Rng): number {
 
 function smallCount(rng: Rng, max: number): number {
   return rng.int(8) === 0 ? max : rng.int(Math.min(max, 16) + 1);
-}
-
-/** A random valid wire name record. */
-export function randomNameRecord(rng: Rng): WireNameRecord {
-  return {
-    name: randomString(rng, MAX_NAME_BYTES),
-    fileId: randomId(rng),
-    version: rng.pick([0, 1, Number.MAX_SAFE_INTEGER, rng.int(2 ** 48)]),
-    nodeId: rng.bytes(32),
-  };
 }
 
 /** A random valid DHT contact. */
@@ -124,34 +113,17 @@ function randomDhtMessage(rng: Rng, requestId: number): Message {
   }
 }
 
-/** A random valid message of the peer-exchange and name types (0x06-0x07, 0x50-0x52). */
+/** A random valid message of the peer-exchange types (0x06-0x07). */
 function randomExchangeMessage(rng: Rng, requestId: number): Message {
-  switch (rng.int(5)) {
-    case 0:
-      return { type: MessageType.GET_PEERS, requestId };
-    case 1:
-      return {
-        type: MessageType.PEERS,
-        requestId,
-        addresses: Array.from(
-          { length: smallCount(rng, MAX_PEER_ADDRESSES) },
-          () => randomString(rng, MAX_ADDRESS_BYTES),
-        ),
-      };
-    case 2:
-      return { type: MessageType.NAME_GET, requestId, name: randomString(rng, MAX_NAME_BYTES) };
-    case 3:
-      return rng.int(2) === 0
-        ? { type: MessageType.NAME_RECORD, requestId, found: true, ...randomNameRecord(rng) }
-        : {
-          type: MessageType.NAME_RECORD,
-          requestId,
-          found: false,
-          name: randomString(rng, MAX_NAME_BYTES),
-        };
-    default:
-      return { type: MessageType.NAME_PUT, requestId, record: randomNameRecord(rng) };
-  }
+  if (rng.int(2) === 0) return { type: MessageType.GET_PEERS, requestId };
+  return {
+    type: MessageType.PEERS,
+    requestId,
+    addresses: Array.from(
+      { length: smallCount(rng, MAX_PEER_ADDRESSES) },
+      () => randomString(rng, MAX_ADDRESS_BYTES),
+    ),
+  };
 }
 
 /** A random valid message of any type; `maxData` bounds DATA chunks. */
@@ -217,8 +189,8 @@ export function randomMessage(rng: Rng, maxData = 4096): Message {
     case 13:
       return { type: MessageType.OK, requestId };
     case 14:
-    case 15:
       return randomExchangeMessage(rng, requestId);
+    case 15:
     case 16:
     case 17:
       return randomDhtMessage(rng, requestId);

@@ -52,6 +52,9 @@ Deno.test("encoder_refuses_out_of_bound_dht_fields", () => {
       requestId: 1,
       record: { ...SIGNED_RECORD, name: "é".repeat(MAX_NAME_BYTES / 2 + 1) },
     },
+    { type: MessageType.PUT_VALUE, requestId: 1, record: { ...SIGNED_RECORD, name: "\ud800" } },
+    { type: MessageType.PUT_VALUE, requestId: 1, record: null },
+    { type: MessageType.VALUE, requestId: 1, record: { name: "doc" }, closer: [] },
     { type: MessageType.PUT_VALUE, requestId: 1, record: { ...SIGNED_RECORD, seq: 2 ** 53 } },
     { type: MessageType.PUT_VALUE, requestId: 1, record: { ...SIGNED_RECORD, expires: -1 } },
     {
@@ -99,6 +102,12 @@ Deno.test("dht_fields_at_their_bounds_round_trip", () => {
     { type: MessageType.VALUE, requestId: 2, closer: [] },
     { type: MessageType.PUT_VALUE, requestId: 2, record: bigRecord },
     { type: MessageType.PUT_VALUE, requestId: 2, record: { ...SIGNED_RECORD, value: seq(0) } },
+    {
+      type: MessageType.VALUE,
+      requestId: 2,
+      record: { ...SIGNED_RECORD, name: "é".repeat(MAX_NAME_BYTES / 2) },
+      closer: [],
+    },
   ];
   for (const msg of good) {
     assert.deepEqual(decodeMessage(encodeMessage(msg).subarray(4)), msg);

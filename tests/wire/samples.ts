@@ -102,22 +102,6 @@ export const SAMPLES: readonly Message[] = [
     closer: [{ nodeId: seq(32, 0x60), address: "[::1]:4001" }],
   },
   { type: MessageType.PUT_VALUE, requestId: 15, record: SIGNED_RECORD },
-  { type: MessageType.NAME_GET, requestId: 9, name: "doc" },
-  {
-    type: MessageType.NAME_RECORD,
-    requestId: 9,
-    found: true,
-    name: "doc",
-    fileId: sha256Id(0xa0),
-    version: 3,
-    nodeId: seq(32, 0x00),
-  },
-  { type: MessageType.NAME_RECORD, requestId: 9, found: false, name: "doc" },
-  {
-    type: MessageType.NAME_PUT,
-    requestId: 10,
-    record: { name: "doc", fileId: sha1Id(0xc0), version: 4, nodeId: seq(32, 0x00) },
-  },
   { type: MessageType.OK, requestId: 5 },
   { type: MessageType.ERROR, requestId: 3, code: WireErrorCode.NOT_FOUND, message: "no block" },
 ];

@@ -99,22 +99,6 @@ const EXPECTED: Record<string, Message> = {
       signature: seq(64, 0x80),
     },
   },
-  NAME_GET: { type: MessageType.NAME_GET, requestId: 9, name: "doc" },
-  NAME_RECORD: {
-    type: MessageType.NAME_RECORD,
-    requestId: 9,
-    found: true,
-    name: "doc",
-    fileId: sha256Id(0xa0),
-    version: 3,
-    nodeId: seq(32, 0x00),
-  },
-  "NAME_RECORD+MISSING": { type: MessageType.NAME_RECORD, requestId: 9, found: false, name: "doc" },
-  NAME_PUT: {
-    type: MessageType.NAME_PUT,
-    requestId: 10,
-    record: { name: "doc", fileId: sha1Id(0xc0), version: 4, nodeId: seq(32, 0x00) },
-  },
   OK: { type: MessageType.OK, requestId: 5 },
   ERROR: {
     type: MessageType.ERROR,
