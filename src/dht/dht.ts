@@ -41,6 +41,9 @@ import { RttEstimator } from "./rtt.ts";
 import { fromWirePeers } from "./wire_peers.ts";
 import { MAX_DHT_PEERS } from "../wire/limits.ts";
 
+/** Requests to each bootstrap node before `join` gives up on it. */
+const JOIN_ATTEMPTS = 3;
+
 /** Log sink of the DHT: level, message, fields. */
 export type DhtLogger = (
   level: "debug" | "info" | "warn",
@@ -222,21 +225,27 @@ export class Dht {
   async join(bootstrap: readonly DhtTarget[], options: DhtCallOptions = {}): Promise<LookupResult> {
     const seeds: Contact[] = [];
     await Promise.all(bootstrap.map(async (target) => {
-      try {
-        const reply = await this.#network.request(
-          target,
-          { type: MessageType.FIND_NODE, key: this.self.id },
-          { timeoutMs: this.tuning.requestTimeoutMs, signal: options.signal },
-        );
-        if (reply.from.idHex === this.self.idHex) return;
-        const nodes = expectType(reply.message, MessageType.NODES, "FIND_NODE");
-        this.table.seen(reply.from);
-        seeds.push(...fromWirePeers(nodes.peers, MAX_DHT_PEERS));
-      } catch (err) {
-        this.#log("warn", "bootstrap node did not answer", {
-          address: target.address,
-          error: String(err),
-        });
+      // A lost request or answer must not leave a node outside the network: a few tries.
+      for (let attempt = 1; attempt <= JOIN_ATTEMPTS; attempt++) {
+        try {
+          const reply = await this.#network.request(
+            target,
+            { type: MessageType.FIND_NODE, key: this.self.id },
+            { timeoutMs: this.tuning.requestTimeoutMs, signal: options.signal },
+          );
+          if (reply.from.idHex === this.self.idHex) return;
+          const nodes = expectType(reply.message, MessageType.NODES, "FIND_NODE");
+          this.table.seen(reply.from);
+          seeds.push(...fromWirePeers(nodes.peers, MAX_DHT_PEERS));
+          return;
+        } catch (err) {
+          if (options.signal?.aborted) throw err;
+          this.#log(attempt === JOIN_ATTEMPTS ? "warn" : "debug", "bootstrap node did not answer", {
+            address: target.address,
+            attempt,
+            error: String(err),
+          });
+        }
       }
     }));
     if (this.table.size === 0 && seeds.length === 0) {

@@ -15,8 +15,6 @@ import { checkClusterKey } from "../peer/cluster_key.ts";
 export interface NodeTimeouts {
   /** One remote block request (HAS, GET_BLOCK, PUT_BLOCK, DELETE) (default 30000). */
   readonly requestMs: number;
-  /** One name request to a peer (default 5000). */
-  readonly nameMs: number;
 }
 
 /** How a node logs: a level, a message and structured fields. */
@@ -137,7 +135,7 @@ export const NODE_DEFAULTS: Readonly<{
   listen: Object.freeze({ hostname: "127.0.0.1", port: 0 }),
   replication: 3,
   blockSize: 256 * 1024,
-  timeouts: Object.freeze({ requestMs: 30_000, nameMs: 5000 }),
+  timeouts: Object.freeze({ requestMs: 30_000 }),
   concurrency: 8,
 });
 

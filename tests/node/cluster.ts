@@ -123,7 +123,7 @@ export async function startCluster(n: number, options: ClusterOptions = {}): Pro
       listen: { hostname: `10.0.0.${i + 1}`, port: 4000 },
       bootstrap: nodes.filter((x) => !isClosed(x)).map((x) => x.address),
       blockSize: 1024,
-      timeouts: { requestMs: 5000, nameMs: 2000 },
+      timeouts: { requestMs: 5000 },
       peer: { heartbeatIntervalMs: 200, deadAfterMs: 1500, backoffBaseMs: 50, backoffMaxMs: 500 },
       ...(options.direct ? { peerLayer: hub.factory } : {}),
       ...options.common,
