@@ -14,6 +14,8 @@ import { ContentId, InvalidIdError } from "../../src/id/content_id.ts";
 import type {
   DeleteResult,
   DfsNode,
+  DhtFigures,
+  DhtInfo,
   FileEntry,
   FileInput,
   FileStat,
@@ -53,6 +55,27 @@ export function checksum(state: number, chunk: Uint8Array): number {
 /** Starting value for {@linkcode checksum}. */
 export const CHECKSUM_SEED = 2166136261;
 
+/** The routing table a {@linkcode FakeNode} reports by default: 23 contacts in 2 buckets. */
+export const FAKE_DHT_INFO: DhtInfo = Object.freeze({
+  tableSize: 23,
+  lookups: 40,
+  lookupMessages: 130,
+  lookupsTimedOut: 1,
+  requestsServed: 512,
+  providerRecords: 310,
+  providerKeys: 120,
+  providing: 17,
+  nameRecords: 4,
+  publishing: 2,
+  k: 20,
+  buckets: [
+    { index: 0, size: 20, replacements: 3 },
+    { index: 1, size: 3, replacements: 0 },
+  ],
+  connections: 12,
+  maxConnections: 64,
+});
+
 /** The in-memory fake node. */
 export class FakeNode implements DfsNode {
   /** This node's id. */
@@ -85,6 +108,8 @@ export class FakeNode implements DfsNode {
   peerList: PeerSummary[] = [
     { nodeId: "cd".repeat(32), address: "127.0.0.1:3001", state: "connected", lastSeen: 1000 },
   ];
+  /** What `dhtInfo()` reports; `null` makes it a node without a DHT (and drops `status().dht`). */
+  dht: DhtInfo | null = FAKE_DHT_INFO;
   #virtualCount = 0;
 
   #fail(call: string): void {
@@ -294,11 +319,23 @@ export class FakeNode implements DfsNode {
         bytes,
         ...(this.storeLimit !== undefined ? { maxBytes: this.storeLimit } : {}),
       },
+      ...(this.dht ? { dht: dhtFigures(this.dht) } : {}),
     });
+  }
+
+  dhtInfo(): DhtInfo | null {
+    this.#fail("dhtInfo");
+    return this.dht;
   }
 
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
   }
+}
+
+/** The figures part of a {@linkcode DhtInfo} (what `status().dht` holds). */
+function dhtFigures(info: DhtInfo): DhtFigures {
+  const { k: _k, buckets: _b, connections: _c, maxConnections: _m, ...figures } = info;
+  return figures;
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { createApiHandler } from "../../src/api/handler.ts";
 import { DfsError, InvalidArgumentError, TimeoutError } from "../../src/errors.ts";
+import { RecordRejectedError } from "../../src/dht/errors.ts";
 import { InvalidIdError } from "../../src/id/content_id.ts";
-import { FakeNode } from "./fake_node.ts";
+import { FAKE_DHT_INFO, FakeNode } from "./fake_node.ts";
 import { generated, generatedBytes } from "./gen.ts";
 
 const enc = new TextEncoder();
@@ -272,6 +273,77 @@ Deno.test("node_errors_map_to_statuses", async () => {
   assert.equal(errors.length, 3, "only 5xx errors (504, 500, 500) are reported to onError");
 });
 
+Deno.test("status_carries_the_dht_figures", async () => {
+  const { node, call } = await setup();
+  let status = await (await call("GET", "/api/v1/status")).json();
+  assert.deepEqual(status.dht, {
+    tableSize: 23,
+    lookups: 40,
+    lookupMessages: 130,
+    lookupsTimedOut: 1,
+    requestsServed: 512,
+    providerRecords: 310,
+    providerKeys: 120,
+    providing: 17,
+    nameRecords: 4,
+    publishing: 2,
+  });
+  node.dht = null;
+  status = await (await call("GET", "/api/v1/status")).json();
+  assert.equal("dht" in status, false);
+});
+
+Deno.test("dht_answers_the_routing_table_and_figures", async () => {
+  const { node, call } = await setup();
+  const res = await call("GET", "/api/v1/dht");
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+  const body = await res.json();
+  assert.deepEqual(body, FAKE_DHT_INFO);
+  assert.equal(body.k, 20);
+  assert.equal(body.connections, 12);
+  assert.equal(body.maxConnections, 64);
+  assert.deepEqual(body.buckets[0], { index: 0, size: 20, replacements: 3 });
+  assert.equal(body.tableSize, 23);
+  assert.deepEqual(node.calls, ["dhtInfo"]);
+  const head = await call("HEAD", "/api/v1/dht/");
+  assert.equal(head.status, 200);
+  assert.match(head.headers.get("content-type") ?? "", /^application\/json/);
+  assert.equal(await head.text(), "");
+});
+
+Deno.test("dht_without_a_dht_answers_404_no_dht", async () => {
+  const { node, call, errors } = await setup();
+  node.dht = null;
+  const res = await call("GET", "/api/v1/dht");
+  assert.equal(res.status, 404);
+  const body = await errorOf(res);
+  assert.equal(body.code, "NO_DHT");
+  assert.equal(body.message, "this node runs without a DHT");
+  const head = await call("HEAD", "/api/v1/dht");
+  assert.equal(head.status, 404);
+  assert.equal(errors.length, 0);
+});
+
+Deno.test("dht_failures_answer_500_and_are_reported", async () => {
+  const { node, call, errors } = await setup();
+  node.nextError = new Error("table locked");
+  const res = await call("GET", "/api/v1/dht");
+  assert.equal(res.status, 500);
+  assert.equal((await errorOf(res)).code, "INTERNAL");
+  assert.equal(errors.length, 1);
+});
+
+Deno.test("a_refused_name_record_answers_409_conflict", async () => {
+  const { node, call, errors } = await setup();
+  const message = 'name "photo.jpg" is owned by another key';
+  node.nextError = new RecordRejectedError("NOT_OWNER", message);
+  const res = await call("POST", "/api/v1/files?name=photo.jpg", { body: enc.encode("x") });
+  assert.equal(res.status, 409);
+  assert.deepEqual(await errorOf(res), { code: "RECORD_REJECTED", message });
+  assert.equal(errors.length, 0, "a client error is not reported to onError");
+});
+
 Deno.test("malformed_id_answers_400", async () => {
   const { call } = await setup();
   const res = await call("GET", "/api/v1/files/1220zz");
@@ -293,6 +365,7 @@ Deno.test("unknown_route_answers_404_and_wrong_method_405_with_allow", async () 
     ["POST", "/api/v1/peers", "GET, HEAD"],
     ["PATCH", "/api/v1/names/x", "GET, HEAD"],
     ["DELETE", `/api/v1/files/${id}/stat`, "GET, HEAD"],
+    ["POST", "/api/v1/dht", "GET, HEAD"],
   ];
   for (const [method, path, allow] of cases) {
     const res = await call(method, path);

@@ -103,6 +103,38 @@ Deno.test("serve_rejects_bad_values_with_usage_errors", () => {
   }
 });
 
+Deno.test("serve_max_connections_sets_the_peer_option", () => {
+  assert.equal(opts([]).node.peer, undefined, "the node's default when not given");
+  assert.deepEqual(opts(["--max-connections", "16"]).node.peer, { maxConnections: 16 });
+  assert.deepEqual(opts(["--max-connections=1"]).node.peer, { maxConnections: 1 });
+  assert.deepEqual(opts([], { DFS_MAX_CONNECTIONS: "300" }).node.peer, { maxConnections: 300 });
+  assert.equal(opts([], { DFS_MAX_CONNECTIONS: "" }).node.peer, undefined, "empty means unset");
+  assert.deepEqual(
+    opts(["--max-connections", "8"], { DFS_MAX_CONNECTIONS: "300" }).node.peer,
+    { maxConnections: 8 },
+    "the flag wins over the environment",
+  );
+});
+
+Deno.test("serve_max_connections_rejects_anything_but_a_positive_whole_number", () => {
+  for (const bad of ["0", "-1", "1.5", "two", "", " 8", "8x", "1e3", "99999999999999999999"]) {
+    assert.throws(
+      () => opts([`--max-connections=${bad}`]),
+      (err: unknown) =>
+        err instanceof UsageError && err.command === "serve" &&
+        err.message === `--max-connections expects a whole number >= 1, got ${JSON.stringify(bad)}`,
+      bad,
+    );
+  }
+  assert.throws(() => opts(["--max-connections"]), UsageError, "missing value");
+  assert.throws(
+    () => opts([], { DFS_MAX_CONNECTIONS: "many" }),
+    (err: unknown) =>
+      err instanceof UsageError &&
+      err.message === '$DFS_MAX_CONNECTIONS expects a whole number >= 1, got "many"',
+  );
+});
+
 Deno.test("serve_log_level_filters_node_log_lines_to_stderr", () => {
   const proc = new FakeProcess([]);
   const ctx = {

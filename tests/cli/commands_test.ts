@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../../src/cli/errors.ts";
+import { FAKE_DHT_INFO } from "../api/fake_node.ts";
 import { generated } from "../api/gen.ts";
 import { closedPort, runCli, withNode } from "./harness.ts";
 
@@ -234,6 +235,7 @@ Deno.test("rm_ls_stat_peers_and_status_print_for_people", () =>
       r.proc.stdout,
       `id:      ${id}\nsize:    6 B\nblocks:  1 of 256.0 KiB\nlocal:   yes (every block is on this node)\n`,
     );
+    node.dht = null;
     r = await run(["peers"]);
     assert.match(
       r.proc.stdout,
@@ -262,13 +264,132 @@ Deno.test("client_commands_print_the_api_json_with_json", () =>
       { id, size: 1, names: ["jay"] },
     ]);
     assert.equal(JSON.parse((await run(["stat", id, "--json"])).proc.stdout).size, 1);
-    assert.deepEqual(JSON.parse((await run(["peers", "--json"])).proc.stdout), node.peerList);
+    assert.deepEqual(JSON.parse((await run(["peers", "--json"])).proc.stdout), {
+      peers: node.peerList,
+      dht: FAKE_DHT_INFO,
+    });
     assert.equal(JSON.parse((await run(["status", "--json"])).proc.stdout).nodeId, node.nodeId);
     assert.deepEqual(JSON.parse((await run(["rm", "jay", "--json"])).proc.stdout), {
       id,
       local: true,
       remote: 1,
     });
+  }));
+
+Deno.test("peers_shows_the_routing_table_after_the_peer_list", () =>
+  withNode(async ({ node, run }) => {
+    const { code, proc } = await run(["peers"]);
+    assert.equal(code, 0, proc.stderr);
+    assert.equal(proc.stderr, "");
+    const [list, dht] = proc.stdout.split("\n\n");
+    assert.match(
+      list,
+      /^NODE +ADDRESS +STATE +RTT +LAST SEEN\ncdcdcdcdcdcdcdcd +127\.0\.0\.1:3001 +connected +- +\d+h\d\dm ago$/,
+    );
+    assert.equal(
+      dht,
+      "DHT: 23 contacts in 2 buckets (k = 20); 12 of 64 connections open\n" +
+        "BUCKET  CONTACTS  REPLACEMENTS\n" +
+        "0       20        3\n" +
+        "1       3         0\n",
+    );
+    assert.deepEqual(node.calls.toSorted(), ["dhtInfo", "peers"]);
+  }));
+
+Deno.test("peers_with_an_empty_routing_table_and_no_peers", () =>
+  withNode(async ({ node, run }) => {
+    node.peerList = [];
+    node.dht = { ...FAKE_DHT_INFO, tableSize: 0, buckets: [], connections: 1, maxConnections: 1 };
+    const { code, proc } = await run(["peers"]);
+    assert.equal(code, 0, proc.stderr);
+    assert.equal(
+      proc.stdout,
+      "no peers\n\nDHT: 0 contacts in 0 buckets (k = 20); 1 of 1 connection open\n",
+    );
+  }));
+
+Deno.test("peers_of_a_node_without_a_dht_prints_just_the_peers", () =>
+  withNode(async ({ node, run }) => {
+    node.dht = null;
+    const human = await run(["peers"]);
+    assert.equal(human.code, 0, human.proc.stderr);
+    assert.match(human.proc.stdout, /^NODE .*\ncdcdcdcdcdcdcdcd .* ago\n$/);
+    assert.doesNotMatch(human.proc.stdout, /DHT/);
+    const json = await run(["peers", "--json"]);
+    assert.equal(json.code, 0, json.proc.stderr);
+    assert.deepEqual(JSON.parse(json.proc.stdout), { peers: node.peerList, dht: null });
+  }));
+
+Deno.test("peers_of_a_node_older_than_the_dht_route_prints_just_the_peers", () =>
+  withNode(async ({ node, api }) => {
+    // A node from before `GET /dht`: the route is unknown to it.
+    const old = async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (String(input).endsWith("/dht")) {
+        return Response.json({ error: { code: "NO_SUCH_ROUTE", message: "no route" } }, {
+          status: 404,
+        });
+      }
+      return await fetch(input, init);
+    };
+    const { code, proc } = await runCli(["peers", "--api", api], undefined, { fetch: old });
+    assert.equal(code, 0, proc.stderr);
+    assert.match(proc.stdout, /^NODE .*\ncdcdcdcdcdcdcdcd .* ago\n$/);
+    assert.deepEqual(node.calls, ["peers"]);
+  }));
+
+Deno.test("peers_fails_when_the_dht_route_fails", () =>
+  withNode(async ({ node, run }) => {
+    node.dhtInfo = () => {
+      throw new Error("table locked");
+    };
+    const { code, proc } = await run(["peers"]);
+    assert.equal(code, EXIT.ERROR);
+    assert.equal(proc.stderr, "dfs: error: table locked\n");
+    assert.equal(proc.stdout, "");
+  }));
+
+Deno.test("status_shows_the_dht_figures", () =>
+  withNode(async ({ node, run }) => {
+    await node.add(enc.encode("listed"));
+    let r = await run(["status"]);
+    assert.equal(r.code, 0, r.proc.stderr);
+    assert.match(r.proc.stdout, /^node: {11}ab/);
+    assert.ok(
+      r.proc.stdout.endsWith(
+        "store:          1 entries, 6 B\n" +
+          "dht table:      23 contacts\n" +
+          "dht lookups:    40 (3.3 messages each, 1 timed out)\n" +
+          "dht providers:  310 records held for 120 keys; providing 17 keys\n" +
+          "dht names:      4 records held; publishing 2 names\n" +
+          "dht served:     512 requests\n",
+      ),
+      r.proc.stdout,
+    );
+    node.dht = {
+      ...FAKE_DHT_INFO,
+      tableSize: 1,
+      lookups: 0,
+      lookupMessages: 0,
+      lookupsTimedOut: 0,
+      requestsServed: 1,
+      providerRecords: 1,
+      providerKeys: 1,
+      providing: 1,
+      nameRecords: 0,
+      publishing: 1,
+    };
+    r = await run(["status"]);
+    assert.ok(
+      r.proc.stdout.endsWith(
+        "dht table:      1 contact\n" +
+          "dht lookups:    0 (0 messages each, 0 timed out)\n" +
+          "dht providers:  1 record held for 1 key; providing 1 key\n" +
+          "dht names:      0 records held; publishing 1 name\n" +
+          "dht served:     1 request\n",
+      ),
+      r.proc.stdout,
+    );
+    assert.deepEqual(JSON.parse((await run(["status", "--json"])).proc.stdout).dht.publishing, 1);
   }));
 
 Deno.test("stat_and_rm_of_unknown_ids_exit_3", () =>

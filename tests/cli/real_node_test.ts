@@ -76,7 +76,7 @@ Deno.test("two_real_nodes_started_by_the_cli_share_a_file", async () => {
     while (Date.now() < deadline) {
       const peers = new FakeProcess(["peers", "--json", "--api", api]);
       await main(testRuntime(peers));
-      if (peers.stdout.startsWith("[") && JSON.parse(peers.stdout).length > 0) break;
+      if (peers.stdout.startsWith("{") && JSON.parse(peers.stdout).peers.length > 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const bytes = new Uint8Array(600_000).map((_, i) => (i * 13) % 256);
@@ -89,6 +89,31 @@ Deno.test("two_real_nodes_started_by_the_cli_share_a_file", async () => {
     assert.deepEqual(await Deno.readFile(`${dir}/out.bin`), bytes);
   } finally {
     await b?.stop();
+    await a.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a_real_node_reports_its_dht_and_max_connections_through_the_cli", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dfs-serve-dht-" });
+  const a = await startServe(["--data", `${dir}/a`, "--max-connections", "9"]);
+  try {
+    const peers = new FakeProcess(["peers", "--json", "--api", a.api]);
+    assert.equal(await main(testRuntime(peers)), 0, peers.stderr);
+    const view = JSON.parse(peers.stdout);
+    assert.deepEqual(view.peers, []);
+    assert.equal(view.dht.maxConnections, 9);
+    assert.equal(typeof view.dht.k, "number");
+    const human = new FakeProcess(["peers", "--api", a.api]);
+    assert.equal(await main(testRuntime(human)), 0, human.stderr);
+    assert.match(
+      human.stdout,
+      /\nDHT: \d+ contacts? in \d+ buckets? \(k = \d+\); 0 of 9 connections open\n/,
+    );
+    const status = new FakeProcess(["status", "--api", a.api]);
+    assert.equal(await main(testRuntime(status)), 0, status.stderr);
+    assert.match(status.stdout, /\ndht table: +\d+ contacts?\n/);
+  } finally {
     await a.stop();
     await Deno.remove(dir, { recursive: true });
   }

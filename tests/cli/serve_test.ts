@@ -224,3 +224,25 @@ Deno.test("a_bad_max_store_prints_the_serve_usage", async () => {
   );
   assert.match(lines[1], /^usage: dfs \[serve\] /);
 });
+
+Deno.test("serve_passes_max_connections_to_the_node", async () => {
+  await withServe(
+    ["--listen", ":0", "--api", "127.0.0.1:0", "--data", "$DIR/n", "--max-connections", "16"],
+    async ({ started }) => {
+      assert.deepEqual(started[0].peer, { maxConnections: 16 });
+      await Promise.resolve();
+    },
+  );
+});
+
+Deno.test("a_bad_max_connections_prints_the_serve_usage", async () => {
+  const proc = new FakeProcess(["--listen", ":0", "--max-connections", "0"]);
+  const code = await main(testRuntime(proc), {
+    startNode: () => Promise.reject(new Error("must not start")),
+  });
+  assert.equal(code, EXIT.USAGE);
+  const lines = proc.stderr.trimEnd().split("\n");
+  assert.equal(lines[0], 'dfs: error: --max-connections expects a whole number >= 1, got "0"');
+  assert.match(lines[1], /^usage: dfs \[serve\] /);
+  assert.equal(proc.stdout, "");
+});
