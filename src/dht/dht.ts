@@ -12,7 +12,7 @@ import { toHex } from "../util/hex.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { Contact } from "./contact.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import { NoPeersError, RecordRejectedError } from "./errors.ts";
+import { NoPeersError, PeerBusyError, RecordRejectedError } from "./errors.ts";
 import { DHT_HANDLERS, type HandlerContext } from "./handlers/mod.ts";
 import { badRequest } from "./handlers/errors.ts";
 import { keyInBucket, keyOfName } from "./key.ts";
@@ -509,7 +509,8 @@ export class Dht {
       if (reply.from.idHex === contact.idHex) this.table.seen(reply.from);
       return reply.message;
     } catch (err) {
-      if (!signal?.aborted) this.table.failed(contact);
+      // A busy node (no connection slot) is alive: only a silent or failing one counts.
+      if (!signal?.aborted && !(err instanceof PeerBusyError)) this.table.failed(contact);
       throw err;
     }
   };

@@ -92,3 +92,20 @@ export class DhtProtocolError extends DfsError {
     this.wireCode = wireCode;
   }
 }
+
+/**
+ * A node could not be asked for want of a connection slot, on this side or on its side: it is
+ * alive, only busy, so the routing table keeps it. Code `DHT_PEER_BUSY`.
+ *
+ * @example
+ * ```ts
+ * import { PeerBusyError } from "./errors.ts";
+ * console.log(new PeerBusyError("connection limit (64) reached").code); // DHT_PEER_BUSY
+ * ```
+ */
+export class PeerBusyError extends DfsError {
+  /** Creates the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("DHT_PEER_BUSY", message, options);
+  }
+}

@@ -19,6 +19,7 @@ export { type Contact, contactOf } from "./contact.ts";
 export {
   DhtProtocolError,
   NoPeersError,
+  PeerBusyError,
   ProviderLimitError,
   RecordRejectedError,
   type RecordRejection,

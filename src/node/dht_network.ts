@@ -3,17 +3,25 @@
  * node, or over one dialled on demand (the peer manager bounds how many are open and closes
  * idle ones). The answering contact is the connection's proven node id and the address it
  * listens on; an ERROR answer comes back as a message, so the DHT can tell a refusal from a
- * dead node.
+ * dead node, and a node that has no connection slot for us (or we for it) is reported as busy
+ * (`PeerBusyError`), not dead. A request whose connection closed before it was sent (the peer,
+ * or this node, closed it to make room) is tried once more over a new connection.
  *
  * @module
  */
 
 import { type Contact, contactOf } from "../dht/contact.ts";
-import type { DhtNetwork, DhtReply, DhtRequest } from "../dht/network.ts";
-import { PeerRemoteError } from "../peer/errors.ts";
+import { PeerBusyError } from "../dht/errors.ts";
+import type { DhtNetwork, DhtReply, DhtRequest, DhtTarget } from "../dht/network.ts";
+import {
+  HandshakeError,
+  PeerClosedError,
+  PeerLimitError,
+  PeerRemoteError,
+} from "../peer/errors.ts";
 import type { OutgoingMessage, PeerConnection } from "../peer/peer_connection.ts";
 import type { PeerManager } from "../peer/peer_manager.ts";
-import { MessageType } from "../wire/messages.ts";
+import { MessageType, WireErrorCode } from "../wire/messages.ts";
 
 /** The contact of a connected peer, or null when it does not listen (it cannot be dialled). */
 export function contactOfConnection(conn: PeerConnection): Contact | null {
@@ -27,6 +35,47 @@ export function contactOfConnection(conn: PeerConnection): Contact | null {
 }
 
 /**
+ * Runs `call` over the connection to `target` (the open one, or one dialled now, checked to be
+ * that node), once more over a new connection when the first closed under it. A refusal for
+ * want of a connection slot, ours or the peer's, becomes `PeerBusyError`.
+ *
+ * @example
+ * ```ts ignore
+ * const pong = await withConnection(manager, contact, undefined, (conn) => conn.ping());
+ * ```
+ */
+export async function withConnection<T>(
+  manager: PeerManager,
+  target: DhtTarget,
+  signal: AbortSignal | undefined,
+  call: (conn: PeerConnection) => Promise<T>,
+): Promise<T> {
+  let busyTries = 0;
+  for (let attempt = 1;; attempt++) {
+    let conn: PeerConnection;
+    try {
+      conn = (target.id ? manager.peer(target.idHex) : undefined) ??
+        await manager.connect(target.address, { expectedNodeId: target.id, signal });
+    } catch (err) {
+      if (!isNoRoom(err)) throw err;
+      // No slot (ours or the peer's): slots free up as requests finish; back off a little.
+      if (busyTries >= BUSY_RETRIES || signal?.aborted) {
+        throw new PeerBusyError(String(err), { cause: err });
+      }
+      await new Promise((r) => setTimeout(r, BUSY_BACKOFF_MS << busyTries++));
+      attempt--;
+      continue;
+    }
+    try {
+      return await call(conn);
+    } catch (err) {
+      if (attempt === 1 && err instanceof PeerClosedError && !signal?.aborted) continue;
+      throw err;
+    }
+  }
+}
+
+/**
  * A {@linkcode DhtNetwork} over `manager`'s connections.
  *
  * @example
@@ -36,22 +85,17 @@ export function contactOfConnection(conn: PeerConnection): Contact | null {
  */
 export function peerDhtNetwork(manager: PeerManager): DhtNetwork {
   return {
-    async request(target, request, options): Promise<DhtReply> {
-      const conn = (target.id ? manager.peer(target.idHex) : undefined) ??
-        await manager.connect(target.address, {
-          expectedNodeId: target.id,
-          signal: options.signal,
-        });
-      const from = contactOfConnection(conn) ??
-        contactOf(conn.remote.nodeId, target.address);
-      try {
-        const message = await conn.request(request as DhtRequest as OutgoingMessage, {
-          signal: options.signal,
-          timeoutMs: options.timeoutMs,
-        });
-        return { from, message };
-      } catch (err) {
-        if (err instanceof PeerRemoteError) {
+    request(target, request, options): Promise<DhtReply> {
+      return withConnection(manager, target, options.signal, async (conn) => {
+        const from = contactOfConnection(conn) ?? contactOf(conn.remote.nodeId, target.address);
+        try {
+          const message = await conn.request(request as DhtRequest as OutgoingMessage, {
+            signal: options.signal,
+            timeoutMs: options.timeoutMs,
+          });
+          return { from, message };
+        } catch (err) {
+          if (!(err instanceof PeerRemoteError)) throw err;
           const message = {
             type: MessageType.ERROR,
             requestId: 0,
@@ -60,8 +104,18 @@ export function peerDhtNetwork(manager: PeerManager): DhtNetwork {
           } as const;
           return { from, message };
         }
-        throw err;
-      }
+      });
     },
   };
+}
+
+/** Dials retried after a refusal for want of a slot, and the first pause (doubling, ms). */
+const BUSY_RETRIES = 3;
+const BUSY_BACKOFF_MS = 100;
+
+/** A dial that failed for want of a connection slot: ours (PeerLimitError) or the peer's. */
+function isNoRoom(err: unknown): boolean {
+  return err instanceof PeerLimitError ||
+    (err instanceof HandshakeError && err.reason === "REJECTED" &&
+      err.wireCode === WireErrorCode.LIMIT);
 }

@@ -106,6 +106,9 @@ export class BlockFetcher {
 
   async #remote(id: ContentId, signal?: AbortSignal): Promise<Uint8Array> {
     const tried = new Set<string>();
+    /** Holders that had no connection slot for us: asked again once the others failed. */
+    const busy = new Set<string>();
+    let retriedBusy = false;
     let asked = false;
     let lastError: unknown;
     while (true) {
@@ -114,6 +117,12 @@ export class BlockFetcher {
       // Known holders that are still connected, least busy first.
       let candidates = [...this.#holders.values()]
         .filter((p) => connected.has(p.nodeId) && !tried.has(p.nodeId));
+      if (candidates.length === 0 && busy.size > 0 && !retriedBusy) {
+        retriedBusy = true;
+        for (const k of busy) tried.delete(k);
+        busy.clear();
+        continue;
+      }
       if (candidates.length === 0) {
         if (asked) break;
         asked = true;
@@ -134,6 +143,7 @@ export class BlockFetcher {
         lastError = err;
         if (isCorrupt(err)) this.#opts.onBadBlock?.(peer.nodeId, id.toString(), err);
         else if (isCorruptCopy(err)) this.#opts.onCorruptHolder?.(peer.nodeId, id.toString());
+        else if (isBusy(err)) busy.add(peer.nodeId);
         else if (!isNotFound(err)) this.#holders.delete(peer.nodeId);
       }
     }
@@ -162,15 +172,25 @@ export class BlockFetcher {
     peers: readonly RemotePeer[],
     signal?: AbortSignal,
   ): Promise<RemotePeer[]> {
-    const answers = await Promise.all(peers.map(async (p) => {
-      try {
-        const [present] = await p.has([id], { signal, timeoutMs: this.#opts.timeoutMs });
-        return present ? p : null;
-      } catch {
-        return null;
-      }
-    }));
-    return answers.filter((p): p is RemotePeer => p !== null);
+    const ask = (list: readonly RemotePeer[], busy: RemotePeer[]) =>
+      Promise.all(list.map(async (p) => {
+        try {
+          const [present] = await p.has([id], { signal, timeoutMs: this.#opts.timeoutMs });
+          return present ? p : null;
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          if (isBusy(err)) busy.push(p);
+          return null;
+        }
+      }));
+    const busy: RemotePeer[] = [];
+    let found = (await ask(peers, busy)).filter((p): p is RemotePeer => p !== null);
+    // Peers that had no connection slot are alive: when nobody else has the block, ask them
+    // once more (their slots free up as the other requests finish).
+    if (found.length === 0 && busy.length > 0) {
+      found = (await ask(busy, [])).filter((p): p is RemotePeer => p !== null);
+    }
+    return found;
   }
 
   async #keep(id: ContentId, bytes: Uint8Array): Promise<void> {
@@ -189,6 +209,11 @@ export class BlockFetcher {
     const i = this.#opts.prefer?.indexOf(peer.nodeId) ?? -1;
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
   }
+}
+
+/** True for a peer that could not be reached for want of a connection slot (it is alive). */
+export function isBusy(err: unknown): boolean {
+  return err instanceof DfsError && (err.code === "DHT_PEER_BUSY" || err.code === "PEER_LIMIT");
 }
 
 /** True for errors that mean "the bytes did not match their id". */

@@ -49,7 +49,6 @@ import type {
 import { walkFileBlocks } from "./walk.ts";
 import { keyOfContentId } from "../dht/key.ts";
 import { DEFAULT_PROVIDER_TTL_MS } from "../dht/providers.ts";
-import { lazyRemote } from "./lazy_remote.ts";
 import type { DhtStats } from "../dht/dht.ts";
 import { DEFAULT_PEER_OPTIONS } from "../peer/options.ts";
 import { DFS_VERSION } from "../version.ts";
@@ -290,9 +289,7 @@ export class Node implements DfsNode {
         const lookup = await dht.findNode(keyOfContentId(id), { signal });
         const have = new Set(remotes.map((r) => r.nodeId));
         for (const c of lookup.closest) {
-          if (!have.has(c.idHex) && c.idHex !== this.nodeId) {
-            remotes.push(lazyRemote(c, (contact, s) => connect(contact, s)));
-          }
+          if (!have.has(c.idHex) && c.idHex !== this.nodeId) remotes.push(await connect(c));
         }
       } catch (err) {
         if (signal?.aborted) throw err;
@@ -312,9 +309,9 @@ export class Node implements DfsNode {
     if (!dht || !connect || await this.#store.has(id)) return [];
     try {
       const { providers } = await dht.findProviders(keyOfContentId(id), { signal });
-      return providers
-        .filter((c) => c.idHex !== this.nodeId)
-        .map((c) => lazyRemote(c, (contact, s) => connect(contact, s)));
+      return await Promise.all(
+        providers.filter((c) => c.idHex !== this.nodeId).map((c) => connect(c)),
+      );
     } catch (err) {
       if (signal?.aborted) throw err;
       this.#opts.log("warn", "DHT provider lookup failed", {

@@ -54,8 +54,9 @@ export interface PeerLayer {
   /** The node's DHT (absent in test layers that have none: names stay local there). */
   readonly dht?: Dht;
   /**
-   * The peer `contact` as a {@linkcode RemotePeer}, over its open connection or one dialled now
-   * (checked to be that node). Absent in layers without a DHT.
+   * The node `contact` as a {@linkcode RemotePeer}: each call goes over its open connection or
+   * one dialled then (checked to be that node), so naming many nodes costs nothing until they
+   * are used. Absent in layers without a DHT.
    */
   connect?(contact: Contact, signal?: AbortSignal): Promise<RemotePeer>;
   /** Closes every connection and stops listening. Idempotent. */

@@ -11,14 +11,14 @@
  * @module
  */
 
-import { contactOf } from "../dht/contact.ts";
+import { type Contact, contactOf } from "../dht/contact.ts";
 import { Dht } from "../dht/dht.ts";
 import { DHT_REQUEST_TYPES } from "../dht/handlers/mod.ts";
 import { PeerRemoteError } from "../peer/errors.ts";
 import { PeerManager } from "../peer/peer_manager.ts";
 import { WireErrorCode } from "../wire/messages.ts";
 import type { PeerConnection } from "../peer/peer_connection.ts";
-import { contactOfConnection, peerDhtNetwork } from "./dht_network.ts";
+import { contactOfConnection, peerDhtNetwork, withConnection } from "./dht_network.ts";
 import { formatAddress } from "./options.ts";
 import type { PeerLayer, PeerLayerInit } from "./peer_layer.ts";
 import type { RemotePeer } from "./remote.ts";
@@ -103,12 +103,12 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
       return manager.advertisedAddress || (manager.address ? formatAddress(manager.address) : "");
     },
     dht,
-    remotes: () => manager.connections().map(adapt),
-    connect: async (contact, signal) =>
-      adapt(
-        manager.peer(contact.idHex) ??
-          await manager.connect(contact.address, { expectedNodeId: contact.id, signal }),
-      ),
+    remotes: () =>
+      manager.connections().map((conn) => {
+        const c = contactOfConnection(conn);
+        return c ? remoteOf(manager, c) : adapt(conn);
+      }),
+    connect: (contact) => Promise.resolve(remoteOf(manager, contact)),
     summaries: () =>
       manager.peers().filter((p) => p.nodeId !== "").map((p): PeerSummary => ({
         nodeId: p.nodeId,
@@ -128,6 +128,32 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
   };
 }
 
+/**
+ * The node `contact` as a {@linkcode RemotePeer} that finds its connection on every call (the
+ * open one, or one dialled then), so a connection closed between two calls — idle, or to make
+ * room — costs a redial, not a failure; a call whose connection closed under it is tried once
+ * more (every block request is idempotent).
+ */
+function remoteOf(manager: PeerManager, contact: Contact): RemotePeer {
+  const on = <T>(signal: AbortSignal | undefined, call: (conn: PeerConnection) => Promise<T>) =>
+    withConnection(manager, contact, signal, call);
+  return {
+    nodeId: contact.idHex,
+    has: (ids, o) =>
+      on(o?.signal, (conn) => conn.has(ids, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
+    getBlock: (id, o) =>
+      on(o?.signal, (conn) => conn.getBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
+    putBlock: (id, bytes, o) =>
+      on(
+        o?.signal,
+        (conn) => conn.putBlock(id, bytes, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
+      ),
+    deleteBlock: (id, o) =>
+      on(o?.signal, (conn) => conn.deleteBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
+  };
+}
+
+/** A peer that does not listen (it cannot be redialled): bound to its one connection. */
 const adapted = new WeakMap<PeerConnection, RemotePeer>();
 
 function adapt(conn: PeerConnection): RemotePeer {

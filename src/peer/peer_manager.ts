@@ -196,6 +196,8 @@ export class PeerManager {
   #idleTimer: ReturnType<typeof setInterval> | undefined;
   /** Connections closed to make room whose close has not completed (not counted). */
   readonly #evicting = new Set<PeerConnection>();
+  /** Outbound dials that took a slot and whose TCP connect is under way (counted). */
+  #connectingDials = 0;
   #shuttingDown = false;
 
   /**
@@ -272,31 +274,39 @@ export class PeerManager {
     return closed;
   }
 
-  /** Open connections that idle-closing and eviction may take: quiet, not kept on purpose. */
-  #evictable(): PeerConnection[] {
+  /**
+   * Open connections that idle-closing and eviction may take: nothing in flight either way, no
+   * request for `minIdleMs` (an operation between two requests keeps its connections), and not
+   * kept on purpose (bootstrap, peer exchange).
+   */
+  #evictable(minIdleMs = 0): PeerConnection[] {
     const kept = new Set<string>();
     for (const t of this.#bootstrap) if (t.nodeId) kept.add(t.nodeId);
     for (const t of this.#learned.values()) if (t.nodeId) kept.add(t.nodeId);
+    const now = Date.now();
     return this.connections().filter((c) => {
-      if (kept.has(c.nodeIdHex)) return false;
+      if (kept.has(c.nodeIdHex) || this.#evicting.has(c)) return false;
       const s = c.stats();
-      return s.outgoingRequests === 0 && s.incomingRequests === 0 && s.pendingSends === 0;
+      return s.outgoingRequests === 0 && s.incomingRequests === 0 && s.pendingSends === 0 &&
+        now - s.lastActive >= minIdleMs;
     });
   }
 
   /**
-   * At the connection limit, closes the least recently active evictable connection to make
-   * room; returns false when there is none.
+   * At the connection limit, closes the least recently active evictable connection (one
+   * without a request for `minIdleMs`) to make room; returns false when there is none.
    */
-  #makeRoom(): boolean {
-    const open = this.#connections.size - this.#evicting.size + this.#handshaking.size;
+  #makeRoom(minIdleMs: number = EVICT_MIN_IDLE_MS): boolean {
+    const open = this.#connections.size - this.#evicting.size + this.#handshaking.size +
+      this.#connectingDials;
     if (open < this.options.maxConnections) return true;
-    const victim = this.#evictable()
-      .filter((c) => !this.#evicting.has(c))
+    const victim = this.#evictable(minIdleMs)
       .sort((a, b) => a.stats().lastActive - b.stats().lastActive)[0];
     if (!victim) return false;
     this.#log("debug", "closing the least recently used connection", { peer: victim.nodeIdHex });
-    // Out of the count at once (its close completes in the background).
+    // Closed at once (nothing is in flight on it): it leaves the count now, and the peer gets
+    // GOODBYE; a request of the peer's still on the wire fails there with PeerClosedError and
+    // is sent again over a new connection (block and DHT requests are idempotent).
     this.#evicting.add(victim);
     void victim.close("connection limit: least recently used").catch(() => {});
     return true;
@@ -453,7 +463,9 @@ export class PeerManager {
       refuse(channel, WireErrorCode.SHUTTING_DOWN, "node is shutting down");
       return;
     }
-    if (!this.#makeRoom()) {
+    // A peer turned away cannot reach us at all, while one of ours closed between requests
+    // only redials: inbound takes any quiet connection's place.
+    if (!this.#makeRoom(0)) {
       this.#log("info", "refusing connection: connection limit reached", { remote });
       refuse(
         channel,
@@ -476,8 +488,14 @@ export class PeerManager {
     signal: AbortSignal | undefined,
   ): Promise<PeerConnection> {
     if (this.#shuttingDown) throw new PeerClosedError("node is shutting down");
-    if (!this.#makeRoom()) {
-      throw new PeerLimitError(`connection limit (${this.options.maxConnections}) reached`);
+    // At the limit with nothing idle to close, wait (bounded) for a slot: connections busy now
+    // are usually done in moments.
+    const waitUntil = Date.now() + this.options.connectTimeoutMs;
+    while (!this.#makeRoom()) {
+      if (Date.now() >= waitUntil || this.#shuttingDown || signal?.aborted) {
+        throw new PeerLimitError(`connection limit (${this.options.maxConnections}) reached`);
+      }
+      await new Promise((r) => setTimeout(r, ROOM_POLL_MS));
     }
     const timeout = new AbortController();
     const timer = setTimeout(
@@ -487,10 +505,12 @@ export class PeerManager {
     const signals = [this.#stop.signal, timeout.signal, ...(signal ? [signal] : [])];
     const combined = AbortSignal.any(signals);
     let conn: Connection;
+    this.#connectingDials++;
     try {
       conn = await this.#network.connect(address, { signal: combined });
     } finally {
       clearTimeout(timer);
+      this.#connectingDials--;
     }
     const channel = framedChannel(conn);
     const result = await this.#handshake(channel, expected, signal);
@@ -514,11 +534,11 @@ export class PeerManager {
         clusterKey: this.#clusterKey,
       });
     } catch (err) {
+      this.#handshaking.delete(channel);
       channel.close();
       throw err;
-    } finally {
-      this.#handshaking.delete(channel);
     }
+    // On success the channel keeps its slot until `#register` adopts (or drops) it.
   }
 
   #register(
@@ -527,6 +547,7 @@ export class PeerManager {
     role: PeerRole,
     dialled: string,
   ): PeerConnection {
+    this.#handshaking.delete(channel);
     if (this.#shuttingDown) {
       channel.close();
       throw new PeerClosedError("node is shutting down");
@@ -823,6 +844,11 @@ export class PeerManager {
     }, delay);
   }
 }
+
+/** A connection is closed to make room only after this long without a request (ms). */
+const EVICT_MIN_IDLE_MS = 250;
+/** How often a dial waiting for a free slot checks again (ms). */
+const ROOM_POLL_MS = 25;
 
 function isAddress(text: string): boolean {
   try {

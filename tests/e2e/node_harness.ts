@@ -405,3 +405,109 @@ export async function getCountVia(base: string, id: string, timeoutMs = 600_000)
   for await (const c of res.body) n += c.length;
   return n;
 }
+
+/** Options of {@linkcode startServeProcess}. */
+export interface ServeProcessOptions {
+  readonly runtime?: ProcessRuntime;
+  readonly dataDir: string;
+  readonly bootstrap?: readonly string[];
+  readonly replication?: number;
+  /** `--max-connections N` (the node's bound on open peer connections). */
+  readonly maxConnections?: number;
+  /** `--log-level` (default `warn`). */
+  readonly logLevel?: "debug" | "info" | "warn" | "error";
+  /** How long to wait for the banner (default 20 s). */
+  readonly startTimeoutMs?: number;
+}
+
+/**
+ * Starts a node through the real command line, `dfs serve` (`mod.ts`) on loopback ports 0, and
+ * waits for its banner (bounded). Unlike {@linkcode startNodeProcess} it takes every `serve`
+ * flag, e.g. `--max-connections`. `info.apiUrl` is the API's origin (as {@linkcode api} wants
+ * it); the environment's `DFS_*` settings are overridden by the flags given.
+ */
+export async function startServeProcess(options: ServeProcessOptions): Promise<NodeProcess> {
+  const runtime = options.runtime ?? "deno";
+  const mod = `${ROOT}mod.ts`;
+  const args = ["serve", "--data", options.dataDir, "--listen", "127.0.0.1:0"];
+  args.push("--api", "127.0.0.1:0", "--log-level", options.logLevel ?? "warn");
+  if (options.bootstrap?.length) args.push("--bootstrap", options.bootstrap.join(","));
+  if (options.replication) args.push("--replication", String(options.replication));
+  if (options.maxConnections) args.push("--max-connections", String(options.maxConnections));
+  const cmd = runtime === "deno"
+    ? [`${BIN}/deno`, "run", "-A", mod, ...args]
+    : runtime === "bun"
+    ? [`${BIN}/bun`, mod, ...args]
+    : [`${BIN}/node`, ...NODE_FLAGS, mod, ...args];
+  const child = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    cwd: ROOT,
+    env: { PATH: `${BIN}:${Deno.env.get("PATH") ?? ""}`, NO_COLOR: "1" },
+  }).spawn();
+  let errText = "";
+  const dec = new TextDecoder();
+  (async () => {
+    for await (const c of child.stderr) {
+      errText += dec.decode(c, { stream: true });
+      if (errText.length > 200_000) errText = errText.slice(-100_000);
+    }
+  })().catch(() => {});
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const kill = (signal: Deno.Signal = "SIGTERM") => {
+    if (exited) return;
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
+  const reader = child.stdout.getReader();
+  let out = "";
+  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  try {
+    // The banner's last line is `  data DIR`.
+    while (!/\n {2}data [^\n]*\n/.test(out)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("no banner in time");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const r = await Promise.race([
+        reader.read(),
+        new Promise<never>((_, rej) => timer = setTimeout(() => rej(new Error("timed out")), left)),
+      ]).finally(() => clearTimeout(timer));
+      if (r.done) throw new Error("exited before its banner");
+      out += dec.decode(r.value, { stream: true });
+    }
+  } catch (err) {
+    kill("SIGKILL");
+    await status;
+    throw new Error(
+      `${runtime} serve did not start: ${(err as Error).message}\n${out}\n${errText}`,
+    );
+  }
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+  const nodeId = / node ([0-9a-f]+)\n/.exec(out)?.[1];
+  const address = /\n {2}p2p +(\S+)/.exec(out)?.[1];
+  const apiText = /\n {2}api +(\S+)/.exec(out)?.[1];
+  if (!nodeId || !address || !apiText) {
+    kill("SIGKILL");
+    await status;
+    throw new Error(`${runtime} serve printed an unexpected banner:\n${out}`);
+  }
+  const info: NodeInfo = {
+    nodeId,
+    address,
+    apiUrl: new URL(apiText).origin,
+    pid: child.pid,
+    runtime,
+  };
+  return { info, runtime, dataDir: options.dataDir, kill, exited: status, stderr: () => errText };
+}
