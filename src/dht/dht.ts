@@ -41,6 +41,9 @@ import { RttEstimator } from "./rtt.ts";
 import { fromWirePeers } from "./wire_peers.ts";
 import { MAX_DHT_PEERS } from "../wire/limits.ts";
 
+/** A lookup starts from this many times k contacts of the table (at most its candidate bound). */
+const SEED_FACTOR = 4;
+
 /** Requests to each bootstrap node before `join` gives up on it. */
 const JOIN_ATTEMPTS = 3;
 
@@ -535,7 +538,8 @@ export class Dht {
     extraSeeds: readonly Contact[] = [],
   ): Promise<LookupResult> {
     this.table.used(key);
-    const seeds = [...this.table.closest(key, this.tuning.k), ...extraSeeds];
+    // More than k seeds: when the closest contacts are dead, the lookup goes on with the next.
+    const seeds = [...this.table.closest(key, this.tuning.k * SEED_FACTOR), ...extraSeeds];
     const result = await iterativeLookup({
       key,
       seeds,

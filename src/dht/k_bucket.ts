@@ -18,7 +18,7 @@ export interface BucketEntry {
   /** Requests to it that failed in a row since it last answered. */
   failures: number;
   /** Its subnet group (`subnet.ts`), or null when exempt. */
-  readonly subnet: string | null;
+  subnet: string | null;
 }
 
 /** Largest number of replacements a bucket remembers. */

@@ -109,13 +109,16 @@ export class ProviderStore {
         throw new ProviderLimitError(`provider store is full (${this.#maxRecords} records)`);
       }
     }
+    // A sweep above, or dropping the oldest below, may have removed the key's map.
+    records = this.#byKey.get(keyHex);
+    if (records && records.size >= this.#maxPerKey) {
+      const oldest = records.keys().next().value!;
+      this.#drop(keyHex, records, oldest);
+      records = this.#byKey.get(keyHex);
+    }
     if (!records) {
       records = new Map();
       this.#byKey.set(keyHex, records);
-    }
-    if (records.size >= this.#maxPerKey) {
-      const oldest = records.keys().next().value!;
-      this.#drop(keyHex, records, oldest);
     }
     records.set(provider.idHex, { contact: provider, expires: now + this.#ttlMs });
     this.#perProvider.set(provider.idHex, (this.#perProvider.get(provider.idHex) ?? 0) + 1);

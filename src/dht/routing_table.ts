@@ -127,12 +127,21 @@ export class RoutingTable {
     const bucket = this.#buckets[b] ??= new KBucket(this.k);
     const now = this.#clock.now();
     const i = bucket.indexOf(contact.idHex);
+    const subnet = subnetOf(contact.address);
     if (i >= 0) {
       const entry = bucket.touch(i, now);
-      entry.contact = contact;
+      if (entry.contact.address !== contact.address) {
+        // A new address is held to the subnet rule too (the entry itself not counted).
+        const others = subnet === null
+          ? 0
+          : bucket.countSubnet(subnet) - (entry.subnet === subnet ? 1 : 0);
+        if (others < this.#maxPerSubnet) {
+          entry.contact = contact;
+          entry.subnet = subnet;
+        }
+      }
       return "updated";
     }
-    const subnet = subnetOf(contact.address);
     if (subnet !== null && bucket.countSubnet(subnet) >= this.#maxPerSubnet) return "subnet-full";
     const entry: BucketEntry = { contact, addedAt: now, lastSeen: now, failures: 0, subnet };
     if (!bucket.full) {

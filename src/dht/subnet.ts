@@ -28,17 +28,20 @@ export function subnetOf(address: string): string | null {
   } catch {
     return null;
   }
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(host);
-  if (mapped) host = mapped[1];
-  const v4 = ipv4(host);
-  if (v4) return exemptV4(v4) ? null : `v4:${v4[0]}.${v4[1]}.${v4[2]}`;
-  if (host.includes(":")) {
+  let v4 = ipv4(host);
+  if (!v4 && host.includes(":")) {
     const groups = ipv6(host);
     if (!groups) return null;
-    return exemptV6(groups)
-      ? null
-      : `v6:${groups.slice(0, 3).map((g) => g.toString(16)).join(":")}`;
+    // An IPv4-mapped address (::ffff:a.b.c.d, in either notation) is its IPv4 address.
+    if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+      v4 = [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff];
+    } else {
+      return exemptV6(groups)
+        ? null
+        : `v6:${groups.slice(0, 3).map((g) => g.toString(16)).join(":")}`;
+    }
   }
+  if (v4) return exemptV4(v4) ? null : `v4:${v4[0]}.${v4[1]}.${v4[2]}`;
   return host === "localhost" ? null : `name:${host}`;
 }
 
@@ -54,8 +57,15 @@ function exemptV4([a, b]: number[]): boolean {
     (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }
 
-/** The eight 16-bit groups of an IPv6 literal, or null. */
+/** The eight 16-bit groups of an IPv6 literal (a trailing dotted quad allowed), or null. */
 function ipv6(host: string): number[] | null {
+  const quad = /^(.*:)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(host);
+  if (quad) {
+    const v4 = ipv4(quad[2]);
+    if (!v4) return null;
+    const hex = (a: number, b: number) => ((a << 8) | b).toString(16);
+    host = `${quad[1]}${hex(v4[0], v4[1])}:${hex(v4[2], v4[3])}`;
+  }
   const halves = host.split("::");
   if (halves.length > 2) return null;
   const parse = (s: string) => (s === "" ? [] : s.split(":"));

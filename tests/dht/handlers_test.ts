@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type Contact, contactOf } from "../../src/dht/contact.ts";
 import { Dht } from "../../src/dht/dht.ts";
-import { keyOfName } from "../../src/dht/key.ts";
+import { keyInBucket, keyOfName } from "../../src/dht/key.ts";
 import { type SignedNameRecord, signNameRecord } from "../../src/dht/name_record.ts";
 import type { DhtNetwork } from "../../src/dht/network.ts";
 import type { DhtTuning } from "../../src/dht/options.ts";
@@ -19,14 +19,17 @@ const alice = await NodeIdentity.generate();
 const bob = await NodeIdentity.generate();
 
 /**
- * A network where every node answers FIND_NODE with no peers and ADD_PROVIDER / PUT_VALUE with
- * OK, at once: enough for this node's own lookups to end without touching its table.
+ * A network where every node answers PING with PONG, FIND_NODE with no peers and ADD_PROVIDER /
+ * PUT_VALUE with OK, at once: enough for this node's own lookups to end, and for the heads of
+ * its full buckets to stay.
  */
 const agreeable: DhtNetwork = {
   request: (target, request) => {
     const requestId = 1;
     const message: Message = request.type === MessageType.FIND_NODE
       ? { type: MessageType.NODES, requestId, peers: [] }
+      : request.type === MessageType.PING
+      ? { type: MessageType.PONG, requestId, timestamp: request.timestamp }
       : { type: MessageType.OK, requestId };
     return Promise.resolve({ from: target as Contact, message });
   },
@@ -100,7 +103,7 @@ Deno.test("find_node_from_an_unreachable_sender_answers_the_k_closest", async ()
 
 Deno.test("a_request_puts_its_sender_in_the_table", async () => {
   const { dht, rng } = setup({ k: 20 });
-  const stranger = contactOf(rng.bytes(32), "127.1.1.1:4000");
+  const stranger = contactOf(keyInBucket(dht.self.id, 12, rng.bytes(32)), "127.1.1.1:4000");
   const before = dht.table.size;
   await dht.handle(stranger, { type: MessageType.FIND_NODE, requestId: 1, key: rng.bytes(32) });
   assert.equal(dht.table.size, before + 1);
