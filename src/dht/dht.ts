@@ -272,15 +272,7 @@ export class Dht {
    */
   async provide(key: Uint8Array, options: DhtCallOptions = {}): Promise<StoreResult> {
     this.#provided.set(toHex(key), key);
-    const lookup = await this.findNode(key, options);
-    const answers = await Promise.allSettled(
-      lookup.closest.map((c) =>
-        this.#ask(c, { type: MessageType.ADD_PROVIDER, requestId: 0, key }, options.signal)
-          .then((m) => expectType(m, MessageType.OK, "ADD_PROVIDER"))
-      ),
-    );
-    const stored = answers.filter((a) => a.status === "fulfilled").length;
-    return { stored, asked: lookup.closest.length, lookup };
+    return await this.#storeAtClosest(key, { type: MessageType.ADD_PROVIDER, key }, options);
   }
 
   /** Stops announcing `key` (records already held elsewhere expire by themselves). */
@@ -355,11 +347,23 @@ export class Dht {
     await checkNameRecord(record, this.#clock.now(), this.tuning.maxNameTtlMs);
     const key = await keyOfName(record.name);
     await this.#records.put(record).catch(() => {});
+    return await this.#storeAtClosest(key, { type: MessageType.PUT_VALUE, record }, options);
+  }
+
+  /** Finds the k nodes closest to `key` and sends each `request`; counts those answering OK. */
+  async #storeAtClosest(
+    key: Uint8Array,
+    request:
+      | { readonly type: typeof MessageType.ADD_PROVIDER; readonly key: Uint8Array }
+      | { readonly type: typeof MessageType.PUT_VALUE; readonly record: SignedNameRecord },
+    options: DhtCallOptions,
+  ): Promise<StoreResult> {
     const lookup = await this.findNode(key, options);
+    const what = request.type === MessageType.ADD_PROVIDER ? "ADD_PROVIDER" : "PUT_VALUE";
     const answers = await Promise.allSettled(
       lookup.closest.map((c) =>
-        this.#ask(c, { type: MessageType.PUT_VALUE, requestId: 0, record }, options.signal)
-          .then((m) => expectType(m, MessageType.OK, "PUT_VALUE"))
+        this.#ask(c, { ...request, requestId: 0 } as Message, options.signal)
+          .then((m) => expectType(m, MessageType.OK, what))
       ),
     );
     const stored = answers.filter((a) => a.status === "fulfilled").length;

@@ -11,23 +11,14 @@
  */
 
 import { verifySignature } from "../peer/identity.ts";
+import type { WireSignedRecord } from "../wire/messages.ts";
 import { concatBytes } from "../util/concat.ts";
 
-/** A signed name record (the same fields as the wire's `WireSignedRecord`). */
-export interface SignedNameRecord {
-  /** The name (1-200 UTF-8 bytes). */
-  readonly name: string;
-  /** What it points to (at most 256 bytes; a node stores a file id's binary form). */
-  readonly value: Uint8Array;
-  /** Sequence number: a higher one replaces a lower one. */
-  readonly seq: number;
-  /** Expiry, ms since the Unix epoch: nodes drop the record after it. */
-  readonly expires: number;
-  /** The publisher's Ed25519 public key (32 bytes). */
-  readonly publicKey: Uint8Array;
-  /** Ed25519 signature (64 bytes) over {@linkcode signedBytes}. */
-  readonly signature: Uint8Array;
-}
+/**
+ * A signed name record: the wire's `WireSignedRecord` (name, value, seq, expires, publicKey,
+ * signature), whose signature covers {@linkcode signedBytes}.
+ */
+export type SignedNameRecord = WireSignedRecord;
 
 /** The fields of a record before it is signed. */
 export type UnsignedNameRecord = Omit<SignedNameRecord, "signature" | "publicKey">;

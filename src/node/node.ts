@@ -789,20 +789,10 @@ const RECEIVED_GRACE_MS = 10 * 60_000;
 /** Most pushed blocks remembered for that (2 GiB of 256 KiB blocks; the oldest go first). */
 const MAX_RECEIVED_NOTES = 8192;
 
-/** The figures of `stats` that `status()` shows. */
+/** The figures of `stats` that `status()` shows (all but the per-bucket list). */
 function dhtFigures(stats: DhtStats): DhtFigures {
-  return {
-    tableSize: stats.tableSize,
-    lookups: stats.lookups,
-    lookupMessages: stats.lookupMessages,
-    lookupsTimedOut: stats.lookupsTimedOut,
-    requestsServed: stats.requestsServed,
-    providerRecords: stats.providerRecords,
-    providerKeys: stats.providerKeys,
-    providing: stats.providing,
-    nameRecords: stats.nameRecords,
-    publishing: stats.publishing,
-  };
+  const { buckets: _buckets, ...figures } = stats;
+  return figures;
 }
 
 /** `first` then the peers of `rest` not in it (by node id). */

@@ -5,12 +5,15 @@
  * @module
  */
 
+import type { DhtStats } from "../dht/dht.ts";
+import type { BucketCount } from "../dht/routing_table.ts";
+
 /** Bytes in: a whole array or a stream. */
 export type FileInput = Uint8Array | ReadableStream<Uint8Array>;
 
 /** Options for {@linkcode DfsNode.put}. */
 export interface PutOptions {
-  /** Also bind this name to the new file id (last write wins across the cluster). */
+  /** Also bind this name to the new file id (a record signed by this node, see docs/node.md). */
   readonly name?: string;
   /** Total copies wanted, including the local one (default: the node's `replication`, 3). */
   readonly copies?: number;
@@ -165,39 +168,14 @@ export interface NodeStatus {
   readonly dht?: DhtFigures;
 }
 
-/** A node's DHT figures, in `status()` and `dhtInfo()`. */
-export interface DhtFigures {
-  /** Contacts in the routing table. */
-  readonly tableSize: number;
-  /** Lookups run since start, and the requests they sent. */
-  readonly lookups: number;
-  /** Requests sent by those lookups. */
-  readonly lookupMessages: number;
-  /** Lookups that hit their deadline. */
-  readonly lookupsTimedOut: number;
-  /** DHT requests served for other nodes. */
-  readonly requestsServed: number;
-  /** Provider records held for other nodes. */
-  readonly providerRecords: number;
-  /** Keys those records are for. */
-  readonly providerKeys: number;
-  /** Keys (files) this node announces itself. */
-  readonly providing: number;
-  /** Name records held for other nodes. */
-  readonly nameRecords: number;
-  /** Names this node publishes. */
-  readonly publishing: number;
-}
+/**
+ * A node's DHT figures, in `status()` and `dhtInfo()`: the DHT's own figures (`DhtStats`) but
+ * the per-bucket list.
+ */
+export type DhtFigures = Omit<DhtStats, "buckets">;
 
-/** One k-bucket of the routing table. */
-export interface BucketFigures {
-  /** Bucket index: the bits its contacts share with this node's id. */
-  readonly index: number;
-  /** Contacts in it (at most k). */
-  readonly size: number;
-  /** Replacements remembered while it was full. */
-  readonly replacements: number;
-}
+/** One k-bucket of the routing table (index, contacts, replacements). */
+export type BucketFigures = BucketCount;
 
 /** What `dfs peers` and `GET /api/v1/dht` show of the DHT. */
 export interface DhtInfo extends DhtFigures {

@@ -80,6 +80,41 @@ export async function startNodeProcess(options: StartOptions): Promise<NodeProce
     : runtime === "bun"
     ? [`${BIN}/bun`, SCRIPT, ...args]
     : [`${BIN}/node`, ...NODE_FLAGS, ...(options.runtimeFlags ?? []), SCRIPT, ...args];
+  const { out, kill, status, stderr } = await spawnUntil(
+    cmd,
+    (text) => text.includes("\n"),
+    options.startTimeoutMs ?? 20_000,
+    `${runtime} node`,
+  );
+  const info = JSON.parse(out.slice(0, out.indexOf("\n"))) as NodeInfo;
+  return { info, runtime, dataDir: options.dataDir, kill, exited: status, stderr };
+}
+
+/** A started child process: what it printed so far, and how to stop it. */
+interface Spawned {
+  /** Its stdout up to the point `ready` accepted (stdout is drained after that). */
+  readonly out: string;
+  /** Its pid. */
+  readonly pid: number;
+  /** Sends a signal (ignored once it exited). */
+  readonly kill: (signal?: Deno.Signal) => void;
+  /** Resolves when it exits. */
+  readonly status: Promise<Deno.CommandStatus>;
+  /** The tail of its stderr. */
+  readonly stderr: () => string;
+}
+
+/**
+ * Spawns `cmd` in the repository root and reads its stdout until `ready(out)` holds (bounded
+ * by `timeoutMs`); on failure it SIGKILLs the child and throws with its stderr. Afterwards
+ * stdout keeps being drained so the child never blocks on it.
+ */
+async function spawnUntil(
+  cmd: readonly string[],
+  ready: (out: string) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<Spawned> {
   const child = new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     stdin: "null",
@@ -111,10 +146,9 @@ export async function startNodeProcess(options: StartOptions): Promise<NodeProce
   };
   const reader = child.stdout.getReader();
   let out = "";
-  const timeout = options.startTimeoutMs ?? 20_000;
-  const deadline = Date.now() + timeout;
+  const deadline = Date.now() + timeoutMs;
   try {
-    while (!out.includes("\n")) {
+    while (!ready(out)) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error("timed out");
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -128,14 +162,12 @@ export async function startNodeProcess(options: StartOptions): Promise<NodeProce
   } catch (err) {
     kill("SIGKILL");
     await status;
-    throw new Error(`${runtime} node did not start: ${(err as Error).message}\n${errText}`);
+    throw new Error(`${what} did not start: ${(err as Error).message}\n${out}\n${errText}`);
   }
-  // Keep draining stdout so the child never blocks on it.
   (async () => {
     while (!(await reader.read()).done) { /* drain */ }
   })().catch(() => {});
-  const info = JSON.parse(out.slice(0, out.indexOf("\n"))) as NodeInfo;
-  return { info, runtime, dataDir: options.dataDir, kill, exited: status, stderr: () => errText };
+  return { out, pid: child.pid, kill, status, stderr: () => errText };
 }
 
 /** Kills (SIGKILL) every process given that is still running, and waits for them. */
@@ -439,61 +471,13 @@ export async function startServeProcess(options: ServeProcessOptions): Promise<N
     : runtime === "bun"
     ? [`${BIN}/bun`, mod, ...args]
     : [`${BIN}/node`, ...NODE_FLAGS, mod, ...args];
-  const child = new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    cwd: ROOT,
-    env: { PATH: `${BIN}:${Deno.env.get("PATH") ?? ""}`, NO_COLOR: "1" },
-  }).spawn();
-  let errText = "";
-  const dec = new TextDecoder();
-  (async () => {
-    for await (const c of child.stderr) {
-      errText += dec.decode(c, { stream: true });
-      if (errText.length > 200_000) errText = errText.slice(-100_000);
-    }
-  })().catch(() => {});
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  const kill = (signal: Deno.Signal = "SIGTERM") => {
-    if (exited) return;
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  };
-  const reader = child.stdout.getReader();
-  let out = "";
-  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
-  try {
-    // The banner's last line is `  data DIR`.
-    while (!/\n {2}data [^\n]*\n/.test(out)) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error("no banner in time");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const r = await Promise.race([
-        reader.read(),
-        new Promise<never>((_, rej) => timer = setTimeout(() => rej(new Error("timed out")), left)),
-      ]).finally(() => clearTimeout(timer));
-      if (r.done) throw new Error("exited before its banner");
-      out += dec.decode(r.value, { stream: true });
-    }
-  } catch (err) {
-    kill("SIGKILL");
-    await status;
-    throw new Error(
-      `${runtime} serve did not start: ${(err as Error).message}\n${out}\n${errText}`,
-    );
-  }
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })().catch(() => {});
+  // The banner's last line is `  data DIR`.
+  const { out, pid, kill, status, stderr } = await spawnUntil(
+    cmd,
+    (text) => /\n {2}data [^\n]*\n/.test(text),
+    options.startTimeoutMs ?? 20_000,
+    `${runtime} serve`,
+  );
   const nodeId = / node ([0-9a-f]+)\n/.exec(out)?.[1];
   const address = /\n {2}p2p +(\S+)/.exec(out)?.[1];
   const apiText = /\n {2}api +(\S+)/.exec(out)?.[1];
@@ -506,8 +490,8 @@ export async function startServeProcess(options: ServeProcessOptions): Promise<N
     nodeId,
     address,
     apiUrl: new URL(apiText).origin,
-    pid: child.pid,
+    pid,
     runtime,
   };
-  return { info, runtime, dataDir: options.dataDir, kill, exited: status, stderr: () => errText };
+  return { info, runtime, dataDir: options.dataDir, kill, exited: status, stderr };
 }
