@@ -91,7 +91,7 @@ export interface PeerManagerInit {
    * answers GET_PEERS but dials only what it is told to.
    */
   readonly peerExchange?: boolean;
-  /** Capabilities to announce in HELLO besides `blocks/1` and `peers/1` (e.g. `names/1`). */
+  /** Capabilities to announce in HELLO besides `blocks/1` and `peers/1` (e.g. `dht/1`). */
   readonly capabilities?: readonly string[];
   /**
    * The private cluster's shared key (16..1024 raw bytes, else `InvalidArgumentError`): every
