@@ -12,7 +12,13 @@ import { toHex } from "../util/hex.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { Contact } from "./contact.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import { NoPeersError, PeerBusyError, RecordRejectedError } from "./errors.ts";
+import {
+  NoPeersError,
+  PeerBusyError,
+  RecordRejectedError,
+  type RecordRejection,
+} from "./errors.ts";
+import { KeyedMutex } from "../util/keyed_mutex.ts";
 import { DHT_HANDLERS, type HandlerContext } from "./handlers/mod.ts";
 import { badRequest } from "./handlers/errors.ts";
 import { keyInBucket, keyOfName } from "./key.ts";
@@ -43,6 +49,12 @@ import { MAX_DHT_PEERS } from "../wire/limits.ts";
 
 /** A lookup starts from this many times k contacts of the table (at most its candidate bound). */
 const SEED_FACTOR = 4;
+
+/** `findProviders` returns at most this many times the count asked for. */
+const PROVIDERS_KEPT_FACTOR = 4;
+
+/** Announces (and re-announces) running at once. */
+const ANNOUNCE_CONCURRENCY = 4;
 
 /** Requests to each bootstrap node before `join` gives up on it. */
 const JOIN_ATTEMPTS = 3;
@@ -106,13 +118,15 @@ export interface StoreResult {
   readonly stored: number;
   /** Nodes asked (the closest found). */
   readonly asked: number;
+  /** Why the others refused or failed (their error messages; at most `asked`). */
+  readonly refusals: string[];
   /** The lookup that found them. */
   readonly lookup: LookupResult;
 }
 
 /** The outcome of {@linkcode Dht.findProviders}. */
 export interface ProvidersResult {
-  /** Providers found (at most the count asked for, or all met). */
+  /** Providers met, in the order met (at most 4 x the count asked for). */
   readonly providers: Contact[];
   /** The lookup. */
   readonly lookup: LookupResult;
@@ -159,7 +173,14 @@ export class Dht {
   readonly #published = new Map<string, SignedNameRecord>();
   readonly #rtt: RttEstimator;
   #timers: TimerHandle[] = [];
+  /** Keys waiting for a background announce (deduplicated), and announces running. */
+  readonly #announceQueue = new Map<string, Uint8Array>();
+  #announcing = 0;
+  /** One publish per name at a time. */
+  readonly #nameLocks = new KeyedMutex();
   #running = false;
+  /** Bumped by `stop()`: upkeep loops of an earlier `start()` end. */
+  #generation = 0;
   #lookups = 0;
   #lookupMessages = 0;
   #lookupsTimedOut = 0;
@@ -194,6 +215,7 @@ export class Dht {
       maxRecords: this.tuning.maxNameRecords,
       maxTtlMs: this.tuning.maxNameTtlMs,
       anyKeyMayUpdate: this.tuning.anyKeyMayUpdate,
+      self: init.self.id,
     });
     this.#ctx = {
       self: this.self,
@@ -275,9 +297,39 @@ export class Dht {
     return await this.#storeAtClosest(key, { type: MessageType.ADD_PROVIDER, key }, options);
   }
 
+  /**
+   * Announces `key` in the background (deduplicated, at most a few announces at a time): for
+   * files a node takes in from peers and, at start, for every file it holds. Failures are
+   * logged; the key is re-announced every `republishMs` anyway.
+   */
+  provideSoon(key: Uint8Array): void {
+    const hex = toHex(key);
+    this.#provided.set(hex, key);
+    this.#announceQueue.set(hex, key);
+    this.#pumpAnnounces();
+  }
+
   /** Stops announcing `key` (records already held elsewhere expire by themselves). */
   unprovide(key: Uint8Array): void {
-    this.#provided.delete(toHex(key));
+    const hex = toHex(key);
+    this.#provided.delete(hex);
+    this.#announceQueue.delete(hex);
+  }
+
+  #pumpAnnounces(): void {
+    while (this.#running && this.#announcing < ANNOUNCE_CONCURRENCY) {
+      const first = this.#announceQueue.entries().next();
+      if (first.done) return;
+      const [hex, key] = first.value;
+      this.#announceQueue.delete(hex);
+      this.#announcing++;
+      this.provide(key)
+        .catch((err) => this.#log("debug", "announce failed", { error: String(err) }))
+        .finally(() => {
+          this.#announcing--;
+          this.#pumpAnnounces();
+        });
+    }
   }
 
   /**
@@ -291,12 +343,12 @@ export class Dht {
     const count = options.count ?? this.tuning.k;
     const found = new Map<string, Contact>();
     for (const p of this.#providers.get(key, count)) found.set(p.idHex, p);
-    const lookup = await this.#lookup(
-      key,
-      getProvidersQuery(this.#ask, key, found, count),
-      options,
-    );
-    return { providers: [...found.values()].slice(0, count), lookup };
+    // One answer is credited with at most a third (alpha) of the count.
+    const perAnswer = Math.max(1, Math.ceil(count / this.tuning.alpha));
+    const query = getProvidersQuery(this.#ask, key, found, count, perAnswer);
+    const lookup = await this.#lookup(key, query, options);
+    // All met (bounded): a reader that finds the first ones dead or lying tries the next.
+    return { providers: [...found.values()].slice(0, PROVIDERS_KEPT_FACTOR * count), lookup };
   }
 
   /**
@@ -311,14 +363,25 @@ export class Dht {
     value: Uint8Array,
     options: DhtCallOptions = {},
   ): Promise<StoreResult & { record: SignedNameRecord }> {
-    if (!this.#signer) {
+    const signer = this.#signer;
+    if (!signer) {
       throw new InvalidArgumentError("this DHT has no signer to publish names with");
     }
+    // One publish of a name at a time: two at once would sign the same sequence.
+    return await this.#nameLocks.run(name, () => this.#publish(signer, name, value, options));
+  }
+
+  async #publish(
+    signer: RecordSigner,
+    name: string,
+    value: Uint8Array,
+    options: DhtCallOptions,
+  ): Promise<StoreResult & { record: SignedNameRecord }> {
     const key = await keyOfName(name);
     const known = this.#published.get(toHex(key));
     const current = await this.resolveName(name, options);
     const owner = current.record?.publicKey;
-    if (owner && !this.tuning.anyKeyMayUpdate && !bytesEqual(owner, this.#signer.publicKey)) {
+    if (owner && !this.tuning.anyKeyMayUpdate && !bytesEqual(owner, signer.publicKey)) {
       throw new RecordRejectedError(
         "NOT_OWNER",
         `name ${JSON.stringify(name)} belongs to another key (first published by node ${
@@ -327,15 +390,27 @@ export class Dht {
       );
     }
     const seq = Math.max(known?.seq ?? 0, current.record?.seq ?? 0) + 1;
-    const record = await signNameRecord(this.#signer, {
+    const record = await signNameRecord(signer, {
       name,
       value,
       seq,
       expires: this.#clock.now() + this.tuning.nameTtlMs,
     });
+    const result = await this.putRecord(record, options);
+    if (result.asked > 0 && result.stored === 0) {
+      // Every node asked refused it: nothing is published, this node does not adopt it.
+      const reason = /: ([A-Z_]+): /.exec(result.refusals[0] ?? "")?.[1] as
+        | RecordRejection
+        | undefined;
+      throw new RecordRejectedError(
+        reason ?? "BAD_RECORD",
+        `no node took the record of ${JSON.stringify(name)} (${result.asked} asked): ${
+          result.refusals[0] ?? "no answer"
+        }`,
+      );
+    }
     this.#published.set(toHex(key), record);
     await this.#onPublished(record);
-    const result = await this.putRecord(record, options);
     return { ...result, record };
   }
 
@@ -367,7 +442,8 @@ export class Dht {
       ),
     );
     const stored = answers.filter((a) => a.status === "fulfilled").length;
-    return { stored, asked: lookup.closest.length, lookup };
+    const refusals = answers.flatMap((a) => a.status === "rejected" ? [String(a.reason)] : []);
+    return { stored, asked: lookup.closest.length, refusals, lookup };
   }
 
   /**
@@ -396,7 +472,10 @@ export class Dht {
     if (own && own.expires > now() && own.name === name) records.push(own);
     const record = pickRecord(records, this.tuning.anyKeyMayUpdate);
     if (record) {
+      // Only the nodes the name belongs at are sent the record believed.
+      const closest = new Set(lookup.closest.map((c) => c.idHex));
       for (const h of held) {
+        if (!closest.has(h.holder.idHex)) continue;
         if (!h.record || h.record.seq < record.seq) {
           void this.#ask(h.holder, { type: MessageType.PUT_VALUE, requestId: 0, record }).catch(
             () => {},
@@ -428,23 +507,28 @@ export class Dht {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    const every = (ms: number, fn: () => Promise<unknown>) => {
+    const every = (slot: number, ms: number, fn: () => Promise<unknown>) => {
+      const generation = this.#generation;
       const tick = () => {
-        if (!this.#running) return;
+        if (!this.#running || generation !== this.#generation) return;
         fn().catch((err) => this.#log("debug", "dht upkeep failed", { error: String(err) }))
           .finally(() => {
-            if (this.#running) this.#timers.push(this.#clock.setTimeout(tick, ms));
+            if (this.#running && generation === this.#generation) {
+              this.#timers[slot] = this.#clock.setTimeout(tick, ms);
+            }
           });
       };
-      this.#timers.push(this.#clock.setTimeout(tick, ms));
+      this.#timers[slot] = this.#clock.setTimeout(tick, ms);
     };
-    every(Math.max(1, Math.floor(this.tuning.refreshMs / 4)), () => this.refresh());
-    every(this.tuning.republishMs, () => this.republish());
+    every(0, Math.max(1, Math.floor(this.tuning.refreshMs / 4)), () => this.refresh());
+    every(1, this.tuning.republishMs, () => this.republish());
+    this.#pumpAnnounces();
   }
 
   /** Stops the timers (lookups under way finish by their deadline). */
   stop(): void {
     this.#running = false;
+    this.#generation++;
     for (const t of this.#timers) this.#clock.clearTimeout(t);
     this.#timers = [];
   }
@@ -466,10 +550,20 @@ export class Dht {
    */
   async republish(options: DhtCallOptions = {}): Promise<number> {
     let n = 0;
-    for (const key of [...this.#provided.values()]) {
-      await this.provide(key, options);
-      n++;
-    }
+    const keys = [...this.#provided.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const key = keys[next++];
+        if (!this.#provided.has(toHex(key))) continue; // unprovided meanwhile
+        await this.provide(key, options).catch((err) => {
+          if (options.signal?.aborted) throw err;
+          this.#log("debug", "re-announce failed", { error: String(err) });
+        });
+        n++;
+      }
+    };
+    await Promise.all(Array.from({ length: ANNOUNCE_CONCURRENCY }, worker));
     if (this.#signer) {
       for (const [k, old] of [...this.#published]) {
         const record = await signNameRecord(this.#signer, {

@@ -40,9 +40,9 @@ export interface DhtTuning {
   readonly maxPerSubnet?: number;
   /** Provider records kept per key. Default 64. */
   readonly maxProvidersPerKey?: number;
-  /** Keys one peer may announce here. Default 50,000. */
+  /** Keys one peer may announce here. Default 10,000. */
   readonly maxKeysPerProvider?: number;
-  /** Provider records in all. Default 1,000,000. */
+  /** Provider records in all (about 420 bytes each). Default 200,000. */
   readonly maxProviderRecords?: number;
   /** Name records kept for others. Default 10,000. */
   readonly maxNameRecords?: number;
@@ -85,8 +85,8 @@ export function resolveDhtTuning(t: DhtTuning): ResolvedDhtTuning {
     maxNameTtlMs: t.maxNameTtlMs ?? DEFAULT_MAX_RECORD_TTL_MS,
     maxPerSubnet: t.maxPerSubnet ?? 2,
     maxProvidersPerKey: t.maxProvidersPerKey ?? 64,
-    maxKeysPerProvider: t.maxKeysPerProvider ?? 50_000,
-    maxProviderRecords: t.maxProviderRecords ?? 1_000_000,
+    maxKeysPerProvider: t.maxKeysPerProvider ?? 10_000,
+    maxProviderRecords: t.maxProviderRecords ?? 200_000,
     maxNameRecords: t.maxNameRecords ?? 10_000,
     anyKeyMayUpdate: t.anyKeyMayUpdate ?? false,
     clock: t.clock ?? systemClock,

@@ -23,9 +23,9 @@ export interface ProviderStoreOptions {
   readonly ttlMs?: number;
   /** Providers kept per key (the oldest announce gives way). Default 64. */
   readonly maxPerKey?: number;
-  /** Keys one peer may be the provider of here. Default 50,000. */
+  /** Keys one peer may be the provider of here. Default 10,000. */
   readonly maxPerProvider?: number;
-  /** Records in all. Default 1,000,000. */
+  /** Records in all. Default 200,000. */
   readonly maxRecords?: number;
 }
 
@@ -65,8 +65,8 @@ export class ProviderStore {
     this.#clock = options.clock;
     this.#ttlMs = options.ttlMs ?? DEFAULT_PROVIDER_TTL_MS;
     this.#maxPerKey = options.maxPerKey ?? 64;
-    this.#maxPerProvider = options.maxPerProvider ?? 50_000;
-    this.#maxRecords = options.maxRecords ?? 1_000_000;
+    this.#maxPerProvider = options.maxPerProvider ?? 10_000;
+    this.#maxRecords = options.maxRecords ?? 200_000;
   }
 
   /** Records held. */

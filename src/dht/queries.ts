@@ -42,14 +42,18 @@ export function findNodeQuery(ask: Ask, key: Uint8Array) {
 
 /**
  * A GET_PROVIDERS query for `key` that adds the providers it meets to `found` (by id) and is
- * done once `found` holds `count`.
+ * done once `count` providers are credited. Each answering node is credited with at most
+ * `perAnswer` of the providers it names, so that one hostile node answering with made-up
+ * providers cannot end the lookup alone before honest nodes were asked.
  */
 export function getProvidersQuery(
   ask: Ask,
   key: Uint8Array,
   found: Map<string, Contact>,
   count: number,
+  perAnswer: number,
 ) {
+  let credited = found.size; // records this node holds itself are trusted
   return async (contact: Contact, signal: AbortSignal): Promise<QueryAnswer> => {
     const request = { type: MessageType.GET_PROVIDERS, requestId: 0, key } as const;
     const answer = expectType(
@@ -57,11 +61,17 @@ export function getProvidersQuery(
       MessageType.PROVIDERS,
       "GET_PROVIDERS",
     );
+    let fromThis = 0;
     for (const p of fromWirePeers(answer.providers, MAX_DHT_PEERS)) {
+      if (found.has(p.idHex)) continue;
       // A node naming itself may not know the address others reach it at: use the one we did.
-      if (!found.has(p.idHex)) found.set(p.idHex, p.idHex === contact.idHex ? contact : p);
+      found.set(p.idHex, p.idHex === contact.idHex ? contact : p);
+      if (fromThis < perAnswer) {
+        fromThis++;
+        credited++;
+      }
     }
-    return { closer: fromWirePeers(answer.closer, MAX_DHT_PEERS), done: found.size >= count };
+    return { closer: fromWirePeers(answer.closer, MAX_DHT_PEERS), done: credited >= count };
   };
 }
 

@@ -13,10 +13,10 @@
  * @module
  */
 
-import { toHex } from "../util/hex.ts";
+import { fromHex, toHex } from "../util/hex.ts";
 import type { Clock } from "./clock.ts";
 import { RecordRejectedError } from "./errors.ts";
-import { keyOfName } from "./key.ts";
+import { compareDistance, keyOfName } from "./key.ts";
 import { bytesEqual, sameRecord, type SignedNameRecord, verifyNameRecord } from "./name_record.ts";
 
 /** Default longest lifetime a record may claim: 7 days. */
@@ -32,6 +32,13 @@ export interface NameRecordStoreOptions {
   readonly maxTtlMs?: number;
   /** Private cluster: any key may update any name. Default false (first key owns a name). */
   readonly anyKeyMayUpdate?: boolean;
+  /** Records of one publisher key kept here. Default 100. */
+  readonly maxPerPublisher?: number;
+  /**
+   * This node's id: when the store is full, the record whose key is farthest from it gives way
+   * to one closer (names belong at the nodes closest to them). Without it, a full store refuses.
+   */
+  readonly self?: Uint8Array;
 }
 
 /** What {@linkcode NameRecordStore.put} did. */
@@ -123,6 +130,10 @@ export class NameRecordStore {
   readonly #maxTtlMs: number;
   readonly #anyKeyMayUpdate: boolean;
   readonly #records = new Map<string, SignedNameRecord>();
+  readonly #maxPerPublisher: number;
+  readonly #self: Uint8Array | undefined;
+  /** Records held per publisher key (hex). */
+  readonly #perPublisher = new Map<string, number>();
 
   /** An empty store. */
   constructor(options: NameRecordStoreOptions) {
@@ -130,6 +141,8 @@ export class NameRecordStore {
     this.#maxRecords = options.maxRecords ?? 10_000;
     this.#maxTtlMs = options.maxTtlMs ?? DEFAULT_MAX_RECORD_TTL_MS;
     this.#anyKeyMayUpdate = options.anyKeyMayUpdate ?? false;
+    this.#maxPerPublisher = options.maxPerPublisher ?? 100;
+    this.#self = options.self;
   }
 
   /** Records held (expired ones included until they are next touched or swept). */
@@ -144,14 +157,54 @@ export class NameRecordStore {
     const held = this.#live(keyHex);
     const outcome = selectRecord(held, record, this.#anyKeyMayUpdate);
     if (outcome === "unchanged") return outcome;
+    const publisher = toHex(record.publicKey);
+    const sameOwner = held !== undefined && toHex(held.publicKey) === publisher;
+    if (!sameOwner && (this.#perPublisher.get(publisher) ?? 0) >= this.#maxPerPublisher) {
+      throw new RecordRejectedError(
+        "FULL",
+        `this node holds ${this.#maxPerPublisher} name records of that publisher key`,
+      );
+    }
     if (!held && this.#records.size >= this.#maxRecords) {
       this.sweep();
-      if (this.#records.size >= this.#maxRecords) {
+      if (this.#records.size >= this.#maxRecords && !this.#evictFarther(keyHex)) {
         throw new RecordRejectedError("FULL", `this node holds ${this.#maxRecords} name records`);
       }
     }
-    this.#records.set(keyHex, record);
+    this.#set(keyHex, record);
     return outcome;
+  }
+
+  /** Drops the record whose key is farthest from this node, if farther than `keyHex`. */
+  #evictFarther(keyHex: string): boolean {
+    const self = this.#self;
+    const key = fromHex(keyHex);
+    if (!self || !key) return false;
+    let worst: { hex: string; key: Uint8Array } | undefined;
+    for (const hex of this.#records.keys()) {
+      const k = fromHex(hex)!;
+      if (!worst || compareDistance(self, k, worst.key) > 0) worst = { hex, key: k };
+    }
+    if (!worst || compareDistance(self, key, worst.key) >= 0) return false;
+    this.#delete(worst.hex);
+    return true;
+  }
+
+  #set(keyHex: string, record: SignedNameRecord): void {
+    this.#delete(keyHex);
+    this.#records.set(keyHex, record);
+    const p = toHex(record.publicKey);
+    this.#perPublisher.set(p, (this.#perPublisher.get(p) ?? 0) + 1);
+  }
+
+  #delete(keyHex: string): void {
+    const old = this.#records.get(keyHex);
+    if (!old) return;
+    this.#records.delete(keyHex);
+    const p = toHex(old.publicKey);
+    const n = (this.#perPublisher.get(p) ?? 1) - 1;
+    if (n <= 0) this.#perPublisher.delete(p);
+    else this.#perPublisher.set(p, n);
   }
 
   /** The live record under `key` (32 bytes), or null. */
@@ -165,7 +218,7 @@ export class NameRecordStore {
     let n = 0;
     for (const [k, r] of [...this.#records]) {
       if (r.expires <= now) {
-        this.#records.delete(k);
+        this.#delete(k);
         n++;
       }
     }
@@ -175,7 +228,7 @@ export class NameRecordStore {
   #live(keyHex: string): SignedNameRecord | undefined {
     const r = this.#records.get(keyHex);
     if (r && r.expires <= this.#clock.now()) {
-      this.#records.delete(keyHex);
+      this.#delete(keyHex);
       return undefined;
     }
     return r;

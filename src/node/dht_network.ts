@@ -23,15 +23,22 @@ import type { OutgoingMessage, PeerConnection } from "../peer/peer_connection.ts
 import type { PeerManager } from "../peer/peer_manager.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
 
+/** Contacts of connections, made once per connection (records and tables share them). */
+const contacts = new WeakMap<PeerConnection, Contact | null>();
+
 /** The contact of a connected peer, or null when it does not listen (it cannot be dialled). */
 export function contactOfConnection(conn: PeerConnection): Contact | null {
-  const address = conn.remote.listenAddress;
-  if (!address) return null;
-  try {
-    return contactOf(conn.remote.nodeId, address);
-  } catch {
-    return null;
+  let c = contacts.get(conn);
+  if (c === undefined) {
+    const address = conn.remote.listenAddress;
+    try {
+      c = address ? contactOf(conn.remote.nodeId, address) : null;
+    } catch {
+      c = null;
+    }
+    contacts.set(conn, c);
   }
+  return c;
 }
 
 /**

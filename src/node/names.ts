@@ -27,6 +27,7 @@ import {
 import { nodeIdOf } from "../peer/identity.ts";
 import type { BlockStore } from "../store/types.ts";
 import { fromHex, toHex } from "../util/hex.ts";
+import { KeyedMutex } from "../util/keyed_mutex.ts";
 import { MAX_NAME_BYTES as WIRE_MAX_NAME_BYTES } from "../wire/limits.ts";
 import type { NameRecord } from "./types.ts";
 
@@ -143,6 +144,7 @@ export interface NameRegistryOptions {
  */
 export class NameRegistry {
   readonly #opts: NameRegistryOptions;
+  readonly #locks = new KeyedMutex();
 
   /** A registry over `options.store`. */
   constructor(options: NameRegistryOptions) {
@@ -160,7 +162,12 @@ export class NameRegistry {
   }
 
   /** Keeps `record` on disk (the latest this node signed for its name). */
-  async keep(record: SignedNameRecord): Promise<void> {
+  keep(record: SignedNameRecord): Promise<void> {
+    // Compare and write as one step per name: two at once could keep the older record.
+    return this.#locks.run(record.name, () => this.#keep(record));
+  }
+
+  async #keep(record: SignedNameRecord): Promise<void> {
     const held = await this.local(record.name);
     if (
       held && (held.seq > record.seq || (held.seq === record.seq && held.expires >= record.expires))
@@ -200,14 +207,17 @@ export class NameRegistry {
     if (dht) {
       record = (await dht.publishName(name, value, { signal })).record;
     } else {
-      const held = await this.local(name);
-      record = await signNameRecord(this.#opts.signer, {
-        name,
-        value,
-        seq: (held?.seq ?? 0) + 1,
-        expires: Date.now() + this.#opts.ttlMs,
+      record = await this.#locks.run(name, async () => {
+        const held = await this.local(name);
+        const signed = await signNameRecord(this.#opts.signer, {
+          name,
+          value,
+          seq: (held?.seq ?? 0) + 1,
+          expires: Date.now() + this.#opts.ttlMs,
+        });
+        await this.#keep(signed);
+        return signed;
       });
-      await this.keep(record);
     }
     return (await toNameRecord(record))!;
   }

@@ -171,7 +171,11 @@ export class Node implements DfsNode {
       throw err;
     }
     const dht = node.#peers.dht;
-    if (dht) await node.#names.adopt(dht);
+    if (dht) {
+      await node.#names.adopt(dht);
+      // Hold out every file kept here as a provider again (in the background, a few at once).
+      for (const f of node.#index.list()) dht.provideSoon(keyOfContentId(ContentId.parse(f.id)));
+    }
     opts.log("info", "node started", { nodeId: node.nodeId, address: node.address });
     return node;
   }
@@ -308,10 +312,17 @@ export class Node implements DfsNode {
     const connect = this.#peers?.connect;
     if (!dht || !connect || await this.#store.has(id)) return [];
     try {
-      const { providers } = await dht.findProviders(keyOfContentId(id), { signal });
-      return await Promise.all(
-        providers.filter((c) => c.idHex !== this.nodeId).map((c) => connect(c)),
-      );
+      const { providers, lookup } = await dht.findProviders(keyOfContentId(id), { signal });
+      // Then the nodes closest to the file, where placement puts copies: a reader still finds
+      // them when the provider records are gone or a hostile node answered with made-up ones.
+      const seen = new Set<string>([this.nodeId]);
+      const out: RemotePeer[] = [];
+      for (const c of [...providers, ...lookup.closest]) {
+        if (seen.has(c.idHex)) continue;
+        seen.add(c.idHex);
+        out.push(await connect(c));
+      }
+      return out;
     } catch (err) {
       if (signal?.aborted) throw err;
       this.#opts.log("warn", "DHT provider lookup failed", {
@@ -449,7 +460,6 @@ export class Node implements DfsNode {
     const rootAt = blocks.findIndex((b) => b.equals(id));
     if (rootAt > 0) blocks.unshift(...blocks.splice(rootAt, 1));
     const local = await this.#deleteLocal(id, blocks);
-    this.#peers?.dht?.unprovide(keyOfContentId(id));
     const remote = await this.#deleteRemote(id, blocks, providers);
     if (!local && remote === 0 && seen.size === 0 && isNotFound(listError)) {
       throw new NotFoundError(`no reachable node has file ${id}`, { cause: listError });
@@ -528,7 +538,10 @@ export class Node implements DfsNode {
   async #deleteLocal(id: ContentId, blocks: readonly ContentId[]): Promise<boolean> {
     const text = id.toString();
     const indexed = await this.#index.remove(text);
-    if (indexed) this.#generation++;
+    if (indexed) {
+      this.#generation++;
+      this.#peers?.dht?.unprovide(keyOfContentId(id)); // no longer held here
+    }
     let removed = false;
     // Each block is checked again under its lock: another file, or a put under way, keeps it.
     for (const b of blocks) if (await this.#deleteIfUnused(b)) removed = true;
@@ -764,7 +777,7 @@ export class Node implements DfsNode {
         if (await this.#index.noteReceived(id, bytes)) {
           this.#generation++;
           // A file is complete here (its root arrived last): hold it out as a provider.
-          if (this.#index.has(k)) void this.#announce(id);
+          if (this.#index.has(k)) this.#peers?.dht?.provideSoon(keyOfContentId(id));
         }
       },
       delete: async (id) => {

@@ -186,6 +186,8 @@ export class PeerManager {
   readonly #clusterKey: Uint8Array | undefined;
   readonly #dialing = new Map<string, Promise<PeerConnection>>();
   readonly #handshaking = new Set<MessageChannel>();
+  /** The inbound ones among them: bounded apart, and given a slot only once they complete. */
+  readonly #inboundHandshakes = new Set<MessageChannel>();
   readonly #onConnected = new Set<(peer: PeerConnection) => void>();
   readonly #onDisconnected = new Set<(peer: PeerConnection, info: CloseInfo) => void>();
   readonly #stop = new AbortController();
@@ -297,7 +299,8 @@ export class PeerManager {
    * without a request for `minIdleMs`) to make room; returns false when there is none.
    */
   #makeRoom(minIdleMs: number = EVICT_MIN_IDLE_MS): boolean {
-    const open = this.#connections.size - this.#evicting.size + this.#handshaking.size +
+    const outboundHandshakes = this.#handshaking.size - this.#inboundHandshakes.size;
+    const open = this.#connections.size - this.#evicting.size + outboundHandshakes +
       this.#connectingDials;
     if (open < this.options.maxConnections) return true;
     const victim = this.#evictable(minIdleMs)
@@ -463,9 +466,11 @@ export class PeerManager {
       refuse(channel, WireErrorCode.SHUTTING_DOWN, "node is shutting down");
       return;
     }
-    // A peer turned away cannot reach us at all, while one of ours closed between requests
-    // only redials: inbound takes any quiet connection's place.
-    if (!this.#makeRoom(0)) {
+    // Handshakes in progress are bounded on their own, and take nothing from the established
+    // connections: a socket that never completes a handshake closes no one's connection.
+    const room = this.#connections.size - this.#evicting.size < this.options.maxConnections ||
+      this.#evictable(0).length > 0;
+    if (this.#inboundHandshakes.size >= maxInboundHandshakes(this.options) || !room) {
       this.#log("info", "refusing connection: connection limit reached", { remote });
       refuse(
         channel,
@@ -474,8 +479,24 @@ export class PeerManager {
       );
       return;
     }
+    this.#inboundHandshakes.add(channel);
     this.#handshake(channel, undefined, undefined)
-      .then((result) => this.#register(channel, result, "listener", remote))
+      .finally(() => this.#inboundHandshakes.delete(channel))
+      .then((result) => {
+        // Complete: now it takes a slot. A peer turned away cannot reach us at all, while one of
+        // ours closed between requests only redials: any connection with nothing in flight
+        // gives way (dials of our own wait for one quiet for a while instead).
+        this.#handshaking.delete(channel); // counted below as the connection it becomes
+        if (!this.#makeRoom(0)) {
+          refuse(
+            channel,
+            WireErrorCode.LIMIT,
+            `connection limit (${this.options.maxConnections}) reached`,
+          );
+          return;
+        }
+        this.#register(channel, result, "listener", remote);
+      })
       .catch((err) => {
         this.#log("info", "inbound handshake failed", { remote, error: errorText(err) });
       });
@@ -843,6 +864,11 @@ export class PeerManager {
       this.#fill();
     }, delay);
   }
+}
+
+/** Inbound handshakes in progress at once: a quarter of the connection bound, at least 4. */
+function maxInboundHandshakes(options: PeerOptions): number {
+  return Math.max(4, Math.ceil(options.maxConnections / 4));
 }
 
 /** A connection is closed to make room only after this long without a request (ms). */

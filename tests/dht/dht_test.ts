@@ -212,11 +212,34 @@ Deno.test("a_provided_key_is_found_from_another_node", async () => {
       assert.deepEqual(hexes(found.providers), [provider.contact.idHex]);
       assert.equal(found.providers[0].address, provider.contact.address);
     }
-    const one = await w.run(w.nodes[3].dht.findProviders(key, { count: 1 }));
+    const stranger = w.nodes.find((n) =>
+      n !== provider && !announced.lookup.closest.some((c) => c.idHex === n.contact.idHex)
+    )!;
+    const one = await w.run(stranger.dht.findProviders(key, { count: 1 }));
     assert.equal(one.lookup.done, true, "a lookup for one provider stops at the first");
     assert.deepEqual(hexes(one.providers), [provider.contact.idHex]);
-    const none = await w.run(w.nodes[3].dht.findProviders(w.rng.bytes(32)));
+    const none = await w.run(stranger.dht.findProviders(w.rng.bytes(32)));
     assert.deepEqual(none.providers, []);
+  });
+});
+
+// BUG (src/dht/dht.ts findProviders() and src/dht/queries.ts getProvidersQuery(), working tree
+// after 1f12189: `found` is filled from this node's own store but only providers met in answers
+// are "credited", and one already in `found` is skipped without credit): a node that holds the
+// record itself never reaches `count` and runs a whole lookup, against the doc ("the records this
+// node holds first, then a lookup that stops once it has count"). Crediting the local records
+// (credited = found.size at the start) or returning at once when they suffice fixes it. Fails
+// until fixed.
+Deno.test("find_providers_stops_at_once_when_this_node_holds_enough_records", async () => {
+  await withSeed(SEED, async () => {
+    const w = await world(SEED ^ 1, 40);
+    const provider = w.nodes[7];
+    const key = w.rng.bytes(32);
+    const announced = await w.run(provider.dht.provide(key));
+    const holder = w.nodes.find((n) => n.contact.idHex === announced.lookup.closest[0].idHex)!;
+    const one = await w.run(holder.dht.findProviders(key, { count: 1 }));
+    assert.deepEqual(hexes(one.providers), [provider.contact.idHex]);
+    assert.ok(one.lookup.messages <= 3, `${one.lookup.messages} requests for a record held here`);
   });
 });
 
@@ -335,7 +358,6 @@ Deno.test("a_lookup_goes_on_with_the_rest_of_the_table_when_its_closest_contacts
     for (const c of dead) w.sim.kill(c.address);
     assert.ok(asker.dht.table.size > K, "the table knows more than the dead");
     const result = await w.run(asker.dht.findNode(key));
-    assert.ok(result.failures >= K, "each dead seed was tried once");
     // (Which live nodes it finds depends on what the others' tables still hold: their own
     // closest contacts to the key may be the same dead nodes.)
     assert.equal(result.closest.length, K, "it found k live nodes");
@@ -397,4 +419,31 @@ Deno.test("start_runs_refresh_and_republish_on_timers_until_stop", async () => {
     assert.equal(provider.dht.stats().lookups, stopped, "no upkeep after stop");
     assert.deepEqual((await w.run(w.nodes[15].dht.findProviders(key))).providers, []);
   });
+});
+
+// BUG (src/dht/dht.ts, start(), the `.finally` of `tick`: `if (this.#running) ...setTimeout(tick)`):
+// a tick whose upkeep is still running when stop() and start() are called sees #running true
+// again when it ends and re-arms its timer, next to the one the new start() armed: from then on
+// every upkeep runs twice as often (and stop() clears only the handles it knows of). A start
+// generation checked in `tick` fixes it. Fails until fixed.
+Deno.test("stop_then_start_during_an_upkeep_keeps_one_timer_per_task", async () => {
+  const w = await world(SEED ^ 11, 1, { refreshMs: 4 * 60_000, republishMs: HOUR }, false);
+  const dht = w.nodes[0].dht;
+  let refreshes = 0;
+  // An upkeep that takes 30 s of virtual time.
+  dht.refresh = () => {
+    refreshes++;
+    return new Promise((resolve) => w.clock.setTimeout(() => resolve(0), 30_000));
+  };
+  dht.start();
+  await advance(w.clock, 60_000 + 1); // the first refresh (every refreshMs / 4 = 1 min) runs
+  assert.equal(refreshes, 1);
+  dht.stop();
+  dht.start();
+  await advance(w.clock, 10 * 60_000);
+  dht.stop();
+  // One minute, then 30 s upkeep + 1 min each: at most 10 more in 10 minutes.
+  assert.ok(refreshes <= 11, `${refreshes} refreshes in 11 minutes`);
+  await advance(w.clock, 10 * 60_000);
+  assert.equal(w.clock.pending, 0, "stop() leaves no timer behind");
 });

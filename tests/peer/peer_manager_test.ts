@@ -192,22 +192,69 @@ Deno.test("manager_detects_a_partitioned_peer_as_dead", async () => {
   }
 });
 
-Deno.test("manager_refuses_connections_over_the_limit", async () => {
+Deno.test("manager_refuses_connections_over_the_limit_while_every_connection_is_busy", async () => {
   const net = new MemoryNetwork();
   const a = await node(net, { listen: LISTEN, options: { maxConnections: 1 } });
   const b = await node(net);
   const c = await node(net);
+  // A request that a answers only after the refusal below: b's connection is busy meanwhile.
+  let release = () => {};
+  const answered = new Promise<void>((r) => release = r);
+  a.manager.handle(MessageType.FIND_NODE, async () => {
+    await answered;
+    return { type: MessageType.NODES, peers: [] };
+  });
   try {
-    await b.manager.connect(a.manager.address!);
+    const conn = await b.manager.connect(a.manager.address!);
+    const pending = conn.request({ type: MessageType.FIND_NODE, key: new Uint8Array(32) });
+    await new Promise((r) => setTimeout(r, 20));
     await assert.rejects(c.manager.connect(a.manager.address!), (err) => {
       assert.ok(err instanceof HandshakeError, String(err));
       assert.equal(err.reason, "REJECTED");
       assert.equal(err.wireCode, WireErrorCode.LIMIT);
       return true;
     });
+    release();
+    assert.equal((await pending).type, MessageType.NODES);
     assert.ok(await b.manager.peer(a.manager.nodeIdHex)!.ping() >= 0);
   } finally {
+    release();
     await Promise.all([a.manager.shutdown(), b.manager.shutdown(), c.manager.shutdown()]);
+  }
+});
+
+Deno.test("an_inbound_connection_at_the_limit_takes_the_place_of_a_quiet_one", async () => {
+  const net = new MemoryNetwork();
+  const a = await node(net, { listen: LISTEN, options: { maxConnections: 1 } });
+  const b = await node(net);
+  const c = await node(net);
+  try {
+    await b.manager.connect(a.manager.address!);
+    await new Promise((r) => setTimeout(r, 50)); // the peer exchange that follows a connect ends
+    const toC = await c.manager.connect(a.manager.address!);
+    assert.ok(await toC.ping() >= 0);
+    assert.deepEqual(a.manager.connections().map((x) => x.nodeIdHex), [c.manager.nodeIdHex]);
+  } finally {
+    await Promise.all([a.manager.shutdown(), b.manager.shutdown(), c.manager.shutdown()]);
+  }
+});
+
+Deno.test("a_socket_that_never_completes_a_handshake_closes_no_connection", async () => {
+  const net = new MemoryNetwork();
+  const a = await node(net, { listen: LISTEN, options: { maxConnections: 2 } });
+  const b = await node(net);
+  try {
+    await b.manager.connect(a.manager.address!);
+    // More silent sockets than the handshakes allowed in progress (at least 4).
+    const raws = await Promise.all(
+      Array.from({ length: 6 }, () => net.connect(a.manager.address!)),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(a.manager.connections().map((x) => x.nodeIdHex), [b.manager.nodeIdHex]);
+    assert.ok(await b.manager.peer(a.manager.nodeIdHex)!.ping() >= 0);
+    for (const r of raws) r.close();
+  } finally {
+    await Promise.all([a.manager.shutdown(), b.manager.shutdown()]);
   }
 });
 
