@@ -623,7 +623,8 @@ export class Dht {
         { type: MessageType.PING, timestamp: this.#clock.now() },
         { timeoutMs: this.tuning.requestTimeoutMs },
       );
-      return reply.message.type === MessageType.PONG;
+      // Only the contact itself answering counts (an address may now belong to another node).
+      return reply.message.type === MessageType.PONG && reply.from.idHex === contact.idHex;
     } catch {
       return false;
     }
