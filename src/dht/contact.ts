@@ -17,6 +17,11 @@ export interface Contact {
   readonly idHex: string;
   /** Where it listens, "host:port". */
   readonly address: string;
+  /**
+   * The host its connection to this node came from, when it reached us over one: what the
+   * subnet rule counts (an address a peer claims is its own choice; this one is not).
+   */
+  readonly observedHost?: string;
 }
 
 /**
@@ -30,12 +35,14 @@ export interface Contact {
  * console.log(c.idHex.length); // 64
  * ```
  */
-export function contactOf(id: Uint8Array, address: string): Contact {
+export function contactOf(id: Uint8Array, address: string, observedHost?: string): Contact {
   if (!(id instanceof Uint8Array) || id.length !== KEY_BYTES) {
     throw new InvalidArgumentError(`a node id has ${KEY_BYTES} bytes, got ${id?.length}`);
   }
   if (typeof address !== "string" || address === "") {
     throw new InvalidArgumentError("a contact needs an address");
   }
-  return { id, idHex: toHex(id), address };
+  return observedHost === undefined
+    ? { id, idHex: toHex(id), address }
+    : { id, idHex: toHex(id), address, observedHost };
 }

@@ -12,7 +12,7 @@ import type { Clock } from "./clock.ts";
 import type { Contact } from "./contact.ts";
 import { type BucketEntry, KBucket } from "./k_bucket.ts";
 import { commonPrefixLength, compareDistance, KEY_BITS } from "./key.ts";
-import { subnetOf } from "./subnet.ts";
+import { contactSubnet } from "./subnet.ts";
 
 /** Options of a {@linkcode RoutingTable}. */
 export interface RoutingTableOptions {
@@ -127,10 +127,10 @@ export class RoutingTable {
     const bucket = this.#buckets[b] ??= new KBucket(this.k);
     const now = this.#clock.now();
     const i = bucket.indexOf(contact.idHex);
-    const subnet = subnetOf(contact.address);
+    const subnet = contactSubnet(contact);
     if (i >= 0) {
       const entry = bucket.touch(i, now);
-      if (entry.contact.address !== contact.address) {
+      if (entry.contact.address !== contact.address || entry.subnet !== subnet) {
         // A new address is held to the subnet rule too (the entry itself not counted).
         const others = subnet === null
           ? 0

@@ -6,7 +6,24 @@
  * @module
  */
 
-import { parseAddress } from "../peer/address.ts";
+import { formatAddress, parseAddress } from "../peer/address.ts";
+import type { Contact } from "./contact.ts";
+
+/**
+ * The subnet group of a contact: of the host its connection came from when known (a peer
+ * cannot choose it), else of the address it claims.
+ *
+ * @example
+ * ```ts
+ * import { contactSubnet } from "./subnet.ts";
+ * const c = { id: new Uint8Array(32), idHex: "", address: "10.0.0.1:4000", observedHost: "203.0.113.9" };
+ * console.log(contactSubnet(c)); // "v4:203.0.113"
+ * ```
+ */
+export function contactSubnet(contact: Contact): string | null {
+  if (contact.observedHost === undefined) return subnetOf(contact.address);
+  return subnetOf(formatAddress({ hostname: contact.observedHost, port: 1 }));
+}
 
 /**
  * The group an address counts against: `"v4:a.b.c"` for an IPv4 host (its /24),

@@ -32,7 +32,7 @@ export function contactOfConnection(conn: PeerConnection): Contact | null {
   if (c === undefined) {
     const address = conn.remote.listenAddress;
     try {
-      c = address ? contactOf(conn.remote.nodeId, address) : null;
+      c = address ? contactOf(conn.remote.nodeId, address, conn.remote.observedHost) : null;
     } catch {
       c = null;
     }

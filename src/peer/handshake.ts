@@ -97,6 +97,11 @@ export interface HandshakeResult {
   readonly publicKey: Uint8Array;
   /** Where the peer accepts connections ("host:port"), or "". */
   readonly listenAddress: string;
+  /**
+   * The host its connection came from, as this side's transport saw it (set by the peer
+   * manager; absent in a bare handshake). Unlike `listenAddress`, the peer cannot choose it.
+   */
+  readonly observedHost?: string;
   /** Capabilities the peer announced. */
   readonly capabilities: readonly string[];
   /** The version both speak: min(ours, theirs). */

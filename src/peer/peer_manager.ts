@@ -577,7 +577,7 @@ export class PeerManager {
     // its connection came from instead, so others can dial it.
     const observedHost = channel.remote.slice(0, channel.remote.lastIndexOf(":"));
     const listenAddress = reachableAddress(result.listenAddress, observedHost);
-    if (listenAddress !== result.listenAddress) result = { ...result, listenAddress };
+    result = { ...result, listenAddress, observedHost };
     const conn = new PeerConnection({
       channel,
       remote: result,

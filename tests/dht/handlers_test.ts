@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type Contact, contactOf } from "../../src/dht/contact.ts";
 import { Dht } from "../../src/dht/dht.ts";
-import { keyInBucket, keyOfName } from "../../src/dht/key.ts";
+import { compareDistance, keyInBucket, keyOfName } from "../../src/dht/key.ts";
 import { type SignedNameRecord, signNameRecord } from "../../src/dht/name_record.ts";
 import type { DhtNetwork } from "../../src/dht/network.ts";
 import type { DhtTuning } from "../../src/dht/options.ts";
@@ -269,9 +269,18 @@ Deno.test("put_value_to_a_full_store_is_limit", async () => {
   const { dht, known } = setup({ maxNameRecords: 1 });
   const put = (r: SignedNameRecord) =>
     dht.handle(known[0], { type: MessageType.PUT_VALUE, requestId: 1, record: r });
-  assert.equal((await put(await record(alice, "a", 1))).type, MessageType.OK);
-  assert.match(errorOf(await put(await record(alice, "b", 1)), WireErrorCode.LIMIT), /^FULL: /);
+  // A full store makes room only for a name closer to this node than one it holds: hold the
+  // closer of two names, then offer the farther.
+  const [near, far] = await namesByDistance(dht.self.id, ["a", "b"]);
+  assert.equal((await put(await record(alice, near, 1))).type, MessageType.OK);
+  assert.match(errorOf(await put(await record(alice, far, 1)), WireErrorCode.LIMIT), /^FULL: /);
 });
+
+/** `names` sorted by the distance of their keys to `self`, closest first. */
+async function namesByDistance(self: Uint8Array, names: string[]): Promise<string[]> {
+  const keyed = await Promise.all(names.map(async (n) => ({ n, key: await keyOfName(n) })));
+  return keyed.sort((x, y) => compareDistance(self, x.key, y.key)).map((x) => x.n);
+}
 
 Deno.test("an_unknown_request_type_is_a_bad_request", async () => {
   const { dht, known } = setup();

@@ -10,6 +10,7 @@ import type { Contact } from "../contact.ts";
 import type { ProviderStore } from "../providers.ts";
 import type { NameRecordStore } from "../record_store.ts";
 import type { RoutingTable } from "../routing_table.ts";
+import { contactSubnet, subnetOf } from "../subnet.ts";
 
 /** The state a handler works on. */
 export interface HandlerContext {
@@ -37,7 +38,15 @@ export type DhtHandler = (
   request: Message,
 ) => Promise<Message> | Message;
 
-/** The k closest contacts to `key` that are not the asker. */
+/**
+ * The k closest contacts to `key` that are not the asker. An asker that reached us from a
+ * public address is given no loopback or private addresses (they would point it at its own
+ * network); an asker on loopback or a private network gets them all.
+ */
 export function closerThan(ctx: HandlerContext, key: Uint8Array, from: Contact | null): Contact[] {
-  return ctx.table.closest(key, ctx.k, from ? new Set([from.idHex]) : undefined);
+  const exclude = from ? new Set([from.idHex]) : undefined;
+  if (!from || contactSubnet(from) === null) return ctx.table.closest(key, ctx.k, exclude);
+  return ctx.table.closest(key, ctx.k * 2, exclude)
+    .filter((c) => subnetOf(c.address) !== null)
+    .slice(0, ctx.k);
 }
