@@ -5,7 +5,7 @@
  * listens on; an ERROR answer comes back as a message, so the DHT can tell a refusal from a
  * dead node, and a node that has no connection slot for us (or we for it) is reported as busy
  * (`PeerBusyError`), not dead. A request whose connection closed before it was sent (the peer,
- * or this node, closed it to make room) is tried once more over a new connection.
+ * or this node, closed it to make room) is tried again over a new connection (up to 3 tries).
  *
  * @module
  */
@@ -43,7 +43,7 @@ export function contactOfConnection(conn: PeerConnection): Contact | null {
 
 /**
  * Runs `call` over the connection to `target` (the open one, or one dialled now, checked to be
- * that node), once more over a new connection when the first closed under it. A refusal for
+ * that node), again over a new connection (up to 3 tries) when one closed under it. A refusal for
  * want of a connection slot, ours or the peer's, becomes `PeerBusyError`.
  *
  * @example
@@ -76,7 +76,8 @@ export async function withConnection<T>(
     try {
       return await call(conn);
     } catch (err) {
-      if (attempt === 1 && err instanceof PeerClosedError && !signal?.aborted) continue;
+      // Closed under it (idle, or to make room, on either side): again on a new connection.
+      if (attempt < CLOSED_RETRIES && err instanceof PeerClosedError && !signal?.aborted) continue;
       throw err;
     }
   }
@@ -115,6 +116,9 @@ export function peerDhtNetwork(manager: PeerManager): DhtNetwork {
     },
   };
 }
+
+/** Tries of a call whose connection closed under it. */
+const CLOSED_RETRIES = 3;
 
 /** Dials retried after a refusal for want of a slot, and the first pause (doubling, ms). */
 const BUSY_RETRIES = 3;

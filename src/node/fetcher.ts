@@ -211,9 +211,13 @@ export class BlockFetcher {
   }
 }
 
-/** True for a peer that could not be reached for want of a connection slot (it is alive). */
+/**
+ * True for a peer that is alive but could not serve now: no connection slot for us (or we for
+ * it), or its connection kept closing under the request (closed to make room, on either side).
+ */
 export function isBusy(err: unknown): boolean {
-  return err instanceof DfsError && (err.code === "DHT_PEER_BUSY" || err.code === "PEER_LIMIT");
+  return err instanceof DfsError &&
+    (err.code === "DHT_PEER_BUSY" || err.code === "PEER_LIMIT" || err.code === "PEER_CLOSED");
 }
 
 /** True for errors that mean "the bytes did not match their id". */

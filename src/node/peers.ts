@@ -131,8 +131,8 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
 /**
  * The node `contact` as a {@linkcode RemotePeer} that finds its connection on every call (the
  * open one, or one dialled then), so a connection closed between two calls — idle, or to make
- * room — costs a redial, not a failure; a call whose connection closed under it is tried once
- * more (every block request is idempotent).
+ * room — costs a redial, not a failure; a call whose connection closed under it is tried again
+ * on a new one, up to 3 tries (every block request is idempotent).
  */
 function remoteOf(manager: PeerManager, contact: Contact): RemotePeer {
   const on = <T>(signal: AbortSignal | undefined, call: (conn: PeerConnection) => Promise<T>) =>

@@ -277,33 +277,31 @@ export class PeerManager {
   }
 
   /**
-   * Open connections that idle-closing and eviction may take: nothing in flight either way, no
-   * request for `minIdleMs` (an operation between two requests keeps its connections), and not
-   * kept on purpose (bootstrap, peer exchange).
+   * Open connections that idle-closing and eviction may take: nothing in flight either way,
+   * and not kept on purpose (bootstrap, peer exchange).
    */
-  #evictable(minIdleMs = 0): PeerConnection[] {
+  #evictable(): PeerConnection[] {
     const kept = new Set<string>();
     for (const t of this.#bootstrap) if (t.nodeId) kept.add(t.nodeId);
     for (const t of this.#learned.values()) if (t.nodeId) kept.add(t.nodeId);
-    const now = Date.now();
     return this.connections().filter((c) => {
       if (kept.has(c.nodeIdHex) || this.#evicting.has(c)) return false;
       const s = c.stats();
-      return s.outgoingRequests === 0 && s.incomingRequests === 0 && s.pendingSends === 0 &&
-        now - s.lastActive >= minIdleMs;
+      return s.outgoingRequests === 0 && s.incomingRequests === 0 && s.pendingSends === 0;
     });
   }
 
   /**
-   * At the connection limit, closes the least recently active evictable connection (one
-   * without a request for `minIdleMs`) to make room; returns false when there is none.
+   * At the connection limit, closes the least recently active evictable connection to make
+   * room; returns false when there is none. An operation whose connection is closed between
+   * two of its requests redials it (`withConnection` in the node layer tries again).
    */
-  #makeRoom(minIdleMs: number = EVICT_MIN_IDLE_MS): boolean {
+  #makeRoom(): boolean {
     const outboundHandshakes = this.#handshaking.size - this.#inboundHandshakes.size;
     const open = this.#connections.size - this.#evicting.size + outboundHandshakes +
       this.#connectingDials;
     if (open < this.options.maxConnections) return true;
-    const victim = this.#evictable(minIdleMs)
+    const victim = this.#evictable()
       .sort((a, b) => a.stats().lastActive - b.stats().lastActive)[0];
     if (!victim) return false;
     this.#log("debug", "closing the least recently used connection", { peer: victim.nodeIdHex });
@@ -469,7 +467,7 @@ export class PeerManager {
     // Handshakes in progress are bounded on their own, and take nothing from the established
     // connections: a socket that never completes a handshake closes no one's connection.
     const room = this.#connections.size - this.#evicting.size < this.options.maxConnections ||
-      this.#evictable(0).length > 0;
+      this.#evictable().length > 0;
     if (this.#inboundHandshakes.size >= maxInboundHandshakes(this.options) || !room) {
       this.#log("info", "refusing connection: connection limit reached", { remote });
       refuse(
@@ -485,9 +483,9 @@ export class PeerManager {
       .then((result) => {
         // Complete: now it takes a slot. A peer turned away cannot reach us at all, while one of
         // ours closed between requests only redials: any connection with nothing in flight
-        // gives way (dials of our own wait for one quiet for a while instead).
+        // gives way.
         this.#handshaking.delete(channel); // counted below as the connection it becomes
-        if (!this.#makeRoom(0)) {
+        if (!this.#makeRoom()) {
           refuse(
             channel,
             WireErrorCode.LIMIT,
@@ -871,8 +869,6 @@ function maxInboundHandshakes(options: PeerOptions): number {
   return Math.max(4, Math.ceil(options.maxConnections / 4));
 }
 
-/** A connection is closed to make room only after this long without a request (ms). */
-const EVICT_MIN_IDLE_MS = 250;
 /** How often a dial waiting for a free slot checks again (ms). */
 const ROOM_POLL_MS = 25;
 
