@@ -27,7 +27,6 @@ import { type NodeOptions, resolveNodeOptions } from "./options.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { PeerLayer, PeerLayerFactory } from "./peer_layer.ts";
 import { startPeerLayer } from "./peers.ts";
-import { closestPeers } from "./placement.ts";
 import type { RemotePeer } from "./remote.ts";
 import { replicateFile } from "./replicator.ts";
 import type {
@@ -47,6 +46,7 @@ import type {
   PutResult,
 } from "./types.ts";
 import { walkFileBlocks } from "./walk.ts";
+import { type Discovery, holderCandidates, mergePeers, readCandidates } from "./discovery.ts";
 import { keyOfContentId } from "../dht/key.ts";
 import { DEFAULT_PROVIDER_TTL_MS } from "../dht/providers.ts";
 import type { DhtStats } from "../dht/dht.ts";
@@ -280,62 +280,25 @@ export class Node implements DfsNode {
     }
   }
 
-  /**
-   * Candidate holders of file `id`, closest to it first: the nodes closest to its key that a
-   * DHT lookup finds (reached on demand), and the connected peers.
-   */
-  async #holderCandidates(id: ContentId, signal?: AbortSignal): Promise<RemotePeer[]> {
-    const remotes = this.#remotes();
-    const dht = this.#peers?.dht;
-    const connect = this.#peers?.connect;
-    if (dht && connect) {
-      try {
-        const lookup = await dht.findNode(keyOfContentId(id), { signal });
-        const have = new Set(remotes.map((r) => r.nodeId));
-        for (const c of lookup.closest) {
-          if (!have.has(c.idHex) && c.idHex !== this.nodeId) remotes.push(await connect(c));
-        }
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        this.#opts.log("warn", "DHT lookup for holders failed", { error: String(err) });
-      }
-    }
-    return closestPeers(id.digest, remotes, remotes.length);
+  /** What discovery (`discovery.ts`) needs of this node. */
+  #discovery(): Discovery {
+    return {
+      dht: this.#peers?.dht,
+      connect: this.#peers?.connect,
+      selfId: this.nodeId,
+      log: this.#opts.log,
+    };
   }
 
-  /**
-   * Peers to read file `id` from besides the connected ones: its providers in the DHT (when
-   * the root is not here), reached on demand.
-   */
+  /** Peers to read file `id` from besides the connected ones (none when its root is here). */
   async #providers(id: ContentId, signal?: AbortSignal): Promise<RemotePeer[]> {
-    const dht = this.#peers?.dht;
-    const connect = this.#peers?.connect;
-    if (!dht || !connect || await this.#store.has(id)) return [];
-    try {
-      const { providers, lookup } = await dht.findProviders(keyOfContentId(id), { signal });
-      // Then the nodes closest to the file, where placement puts copies: a reader still finds
-      // them when the provider records are gone or a hostile node answered with made-up ones.
-      const seen = new Set<string>([this.nodeId]);
-      const out: RemotePeer[] = [];
-      for (const c of [...providers, ...lookup.closest]) {
-        if (seen.has(c.idHex)) continue;
-        seen.add(c.idHex);
-        out.push(await connect(c));
-      }
-      return out;
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      this.#opts.log("warn", "DHT provider lookup failed", {
-        id: id.toString(),
-        error: String(err),
-      });
-      return [];
-    }
+    if (await this.#store.has(id)) return [];
+    return await readCandidates(this.#discovery(), id, signal);
   }
 
   async #replicate(id: ContentId, want: number, signal?: AbortSignal): Promise<number> {
     if (want <= 0) return 0;
-    const ordered = await this.#holderCandidates(id, signal);
+    const ordered = await holderCandidates(this.#discovery(), id, this.#remotes(), signal);
     const local = this.#localSource();
     let confirmed = 0;
     let next = 0;
@@ -806,13 +769,6 @@ const MAX_RECEIVED_NOTES = 8192;
 function dhtFigures(stats: DhtStats): DhtFigures {
   const { buckets: _buckets, ...figures } = stats;
   return figures;
-}
-
-/** `first` then the peers of `rest` not in it (by node id). */
-function mergePeers(first: readonly RemotePeer[], rest: readonly RemotePeer[]): RemotePeer[] {
-  if (first.length === 0) return [...rest];
-  const seen = new Set(first.map((p) => p.nodeId));
-  return [...first, ...rest.filter((p) => !seen.has(p.nodeId))];
 }
 
 async function* mapIds(
