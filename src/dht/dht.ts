@@ -19,6 +19,7 @@ import {
   type RecordRejection,
 } from "./errors.ts";
 import { KeyedMutex } from "../util/keyed_mutex.ts";
+import { AnnounceQueue } from "./announce_queue.ts";
 import { DHT_HANDLERS, type HandlerContext } from "./handlers/mod.ts";
 import { badRequest } from "./handlers/errors.ts";
 import { keyInBucket, keyOfName } from "./key.ts";
@@ -173,9 +174,14 @@ export class Dht {
   readonly #published = new Map<string, SignedNameRecord>();
   readonly #rtt: RttEstimator;
   #timers: TimerHandle[] = [];
-  /** Keys waiting for a background announce (deduplicated), and announces running. */
-  readonly #announceQueue = new Map<string, Uint8Array>();
-  #announcing = 0;
+  /** Background announces (deduplicated, a few at a time), running while the DHT runs. */
+  readonly #announces = new AnnounceQueue(
+    (key) =>
+      this.provide(key).catch((err) =>
+        this.#log("debug", "announce failed", { error: String(err) })
+      ),
+    ANNOUNCE_CONCURRENCY,
+  );
   /** One publish per name at a time. */
   readonly #nameLocks = new KeyedMutex();
   #running = false;
@@ -305,31 +311,14 @@ export class Dht {
   provideSoon(key: Uint8Array): void {
     const hex = toHex(key);
     this.#provided.set(hex, key);
-    this.#announceQueue.set(hex, key);
-    this.#pumpAnnounces();
+    this.#announces.add(hex, key);
   }
 
   /** Stops announcing `key` (records already held elsewhere expire by themselves). */
   unprovide(key: Uint8Array): void {
     const hex = toHex(key);
     this.#provided.delete(hex);
-    this.#announceQueue.delete(hex);
-  }
-
-  #pumpAnnounces(): void {
-    while (this.#running && this.#announcing < ANNOUNCE_CONCURRENCY) {
-      const first = this.#announceQueue.entries().next();
-      if (first.done) return;
-      const [hex, key] = first.value;
-      this.#announceQueue.delete(hex);
-      this.#announcing++;
-      this.provide(key)
-        .catch((err) => this.#log("debug", "announce failed", { error: String(err) }))
-        .finally(() => {
-          this.#announcing--;
-          this.#pumpAnnounces();
-        });
-    }
+    this.#announces.delete(hex);
   }
 
   /**
@@ -522,13 +511,14 @@ export class Dht {
     };
     every(0, Math.max(1, Math.floor(this.tuning.refreshMs / 4)), () => this.refresh());
     every(1, this.tuning.republishMs, () => this.republish());
-    this.#pumpAnnounces();
+    this.#announces.resume();
   }
 
   /** Stops the timers (lookups under way finish by their deadline). */
   stop(): void {
     this.#running = false;
     this.#generation++;
+    this.#announces.pause();
     for (const t of this.#timers) this.#clock.clearTimeout(t);
     this.#timers = [];
   }
