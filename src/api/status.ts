@@ -15,6 +15,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   METHOD_NOT_ALLOWED: 405,
   RECORD_REJECTED: 409,
   RANGE_NOT_SATISFIABLE: 416,
+  DHT_NO_PEERS: 503,
   TIMEOUT: 504,
   STORE_FULL: 507,
 };
@@ -22,8 +23,9 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 /**
  * The HTTP status for a `DfsError` code: `NOT_FOUND`, `NO_SUCH_ROUTE` and `NO_DHT` 404,
  * `INVALID_ID` and `INVALID_ARGUMENT` 400, `METHOD_NOT_ALLOWED` 405, `RECORD_REJECTED` 409 (a
- * name record refused, e.g. a name another key owns), `RANGE_NOT_SATISFIABLE` 416, `TIMEOUT`
- * 504, `STORE_FULL` 507, anything else 500.
+ * name record refused, e.g. a name another key owns), `RANGE_NOT_SATISFIABLE` 416, `DHT_NO_PEERS`
+ * 503 (no node of the network took a record: try again), `TIMEOUT` 504, `STORE_FULL` 507,
+ * anything else 500.
  *
  * @example
  * ```ts

@@ -387,16 +387,17 @@ export class Dht {
     });
     const result = await this.putRecord(record, options);
     if (result.asked > 0 && result.stored === 0) {
-      // Every node asked refused it: nothing is published, this node does not adopt it.
-      const reason = /: ([A-Z_]+): /.exec(result.refusals[0] ?? "")?.[1] as
-        | RecordRejection
-        | undefined;
-      throw new RecordRejectedError(
-        reason ?? "BAD_RECORD",
-        `no node took the record of ${JSON.stringify(name)} (${result.asked} asked): ${
-          result.refusals[0] ?? "no answer"
-        }`,
-      );
+      // No node took it: nothing is published, this node does not adopt it. A refusal (the
+      // reason most of them gave) is final; busy or silent nodes only mean "try again".
+      const counts = new Map<RecordRejection, number>();
+      for (const text of result.refusals) {
+        const reason = /: ([A-Z_]+): /.exec(text)?.[1] as RecordRejection | undefined;
+        if (reason) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+      }
+      const top = [...counts].sort((a, b) => b[1] - a[1])[0];
+      const what = `no node took the record of ${JSON.stringify(name)} (${result.asked} asked)`;
+      if (!top) throw new NoPeersError(`${what}: ${result.refusals[0] ?? "no answer"}`);
+      throw new RecordRejectedError(top[0], `${what}: ${top[1]} refused it with ${top[0]}`);
     }
     this.#published.set(toHex(key), record);
     await this.#onPublished(record);
@@ -554,18 +555,24 @@ export class Dht {
       }
     };
     await Promise.all(Array.from({ length: ANNOUNCE_CONCURRENCY }, worker));
-    if (this.#signer) {
-      for (const [k, old] of [...this.#published]) {
-        const record = await signNameRecord(this.#signer, {
-          name: old.name,
-          value: old.value,
-          seq: old.seq,
-          expires: this.#clock.now() + this.tuning.nameTtlMs,
+    const signer = this.#signer;
+    if (signer) {
+      for (const [k, first] of [...this.#published]) {
+        // Under the name's lock, from the latest record: a publish meanwhile is not undone.
+        await this.#nameLocks.run(first.name, async () => {
+          const old = this.#published.get(k);
+          if (!old) return;
+          const record = await signNameRecord(signer, {
+            name: old.name,
+            value: old.value,
+            seq: old.seq,
+            expires: this.#clock.now() + this.tuning.nameTtlMs,
+          });
+          this.#published.set(k, record);
+          await this.#onPublished(record);
+          await this.putRecord(record, options);
+          n++;
         });
-        this.#published.set(k, record);
-        await this.#onPublished(record);
-        await this.putRecord(record, options);
-        n++;
       }
     }
     return n;

@@ -43,8 +43,10 @@ export function contactOfConnection(conn: PeerConnection): Contact | null {
 
 /**
  * Runs `call` over the connection to `target` (the open one, or one dialled now, checked to be
- * that node), again over a new connection (up to 3 tries) when one closed under it. A refusal for
- * want of a connection slot, ours or the peer's, becomes `PeerBusyError`.
+ * that node), again over a new connection (up to 3 tries) when one closed under it. A refusal
+ * for want of a connection slot, ours or the peer's (in or right after the handshake), is
+ * retried after a short backoff and then becomes `PeerBusyError`. Retries stop once `budgetMs`
+ * (the caller's timeout) has passed since the call began.
  *
  * @example
  * ```ts ignore
@@ -56,31 +58,60 @@ export async function withConnection<T>(
   target: DhtTarget,
   signal: AbortSignal | undefined,
   call: (conn: PeerConnection) => Promise<T>,
+  budgetMs: number = DEFAULT_BUDGET_MS,
 ): Promise<T> {
+  const deadline = Date.now() + budgetMs;
   let busyTries = 0;
-  for (let attempt = 1;; attempt++) {
+  let closedTries = 0;
+  /** Waits before the next try after a refusal for want of a slot, or gives up. */
+  const backOff = async (err: unknown) => {
+    const wait = BUSY_BACKOFF_MS << busyTries;
+    if (busyTries >= BUSY_RETRIES || signal?.aborted || Date.now() + wait > deadline) {
+      throw new PeerBusyError(String(err), { cause: err });
+    }
+    busyTries++;
+    await sleep(wait, signal);
+  };
+  for (;;) {
     let conn: PeerConnection;
     try {
       conn = (target.id ? manager.peer(target.idHex) : undefined) ??
         await manager.connect(target.address, { expectedNodeId: target.id, signal });
     } catch (err) {
       if (!isNoRoom(err)) throw err;
-      // No slot (ours or the peer's): slots free up as requests finish; back off a little.
-      if (busyTries >= BUSY_RETRIES || signal?.aborted) {
-        throw new PeerBusyError(String(err), { cause: err });
-      }
-      await new Promise((r) => setTimeout(r, BUSY_BACKOFF_MS << busyTries++));
-      attempt--;
+      await backOff(err);
       continue;
     }
     try {
       return await call(conn);
     } catch (err) {
+      if (signal?.aborted) throw err;
+      if (isNoRoom(err)) {
+        await backOff(err);
+        continue;
+      }
       // Closed under it (idle, or to make room, on either side): again on a new connection.
-      if (attempt < CLOSED_RETRIES && err instanceof PeerClosedError && !signal?.aborted) continue;
+      if (
+        err instanceof PeerClosedError && ++closedTries < CLOSED_RETRIES && Date.now() < deadline
+      ) continue;
       throw err;
     }
   }
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /**
@@ -112,10 +143,13 @@ export function peerDhtNetwork(manager: PeerManager): DhtNetwork {
           } as const;
           return { from, message };
         }
-      });
+      }, options.timeoutMs);
     },
   };
 }
+
+/** How long `withConnection` retries when the caller gives no timeout (ms). */
+const DEFAULT_BUDGET_MS = 30_000;
 
 /** Tries of a call whose connection closed under it. */
 const CLOSED_RETRIES = 3;
@@ -124,9 +158,13 @@ const CLOSED_RETRIES = 3;
 const BUSY_RETRIES = 3;
 const BUSY_BACKOFF_MS = 100;
 
-/** A dial that failed for want of a connection slot: ours (PeerLimitError) or the peer's. */
+/**
+ * A dial, or a connection just made, that failed for want of a connection slot: ours
+ * (PeerLimitError), or the peer's (refused in the handshake, or right after it).
+ */
 function isNoRoom(err: unknown): boolean {
   return err instanceof PeerLimitError ||
     (err instanceof HandshakeError && err.reason === "REJECTED" &&
-      err.wireCode === WireErrorCode.LIMIT);
+      err.wireCode === WireErrorCode.LIMIT) ||
+    (err instanceof PeerClosedError && err.wireCode === WireErrorCode.LIMIT);
 }

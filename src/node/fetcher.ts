@@ -184,7 +184,16 @@ export class BlockFetcher {
         }
       }));
     const busy: RemotePeer[] = [];
-    let found = (await ask(peers, busy)).filter((p): p is RemotePeer => p !== null);
+    // In order (providers first, then the nodes closest to the file, then connected peers), a
+    // batch at a time: the first batch with a holder ends it, so a read dials a few peers, not
+    // every candidate at once.
+    const batch = WHO_HAS_BATCH;
+    let found: RemotePeer[] = [];
+    for (let i = 0; i < peers.length && found.length === 0; i += batch) {
+      found = (await ask(peers.slice(i, i + batch), busy)).filter((p): p is RemotePeer =>
+        p !== null
+      );
+    }
     // Peers that had no connection slot are alive: when nobody else has the block, ask them
     // once more (their slots free up as the other requests finish).
     if (found.length === 0 && busy.length > 0) {
@@ -210,6 +219,9 @@ export class BlockFetcher {
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
   }
 }
+
+/** Peers asked `HAS` at once when no holder of a block is known yet. */
+const WHO_HAS_BATCH = 8;
 
 /**
  * True for a peer that is alive but could not serve now: no connection slot for us (or we for

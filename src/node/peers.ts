@@ -21,7 +21,7 @@ import type { PeerConnection } from "../peer/peer_connection.ts";
 import { contactOfConnection, peerDhtNetwork, withConnection } from "./dht_network.ts";
 import { formatAddress } from "./options.ts";
 import type { PeerLayer, PeerLayerInit } from "./peer_layer.ts";
-import type { RemotePeer } from "./remote.ts";
+import type { RemoteCallOptions, RemotePeer } from "./remote.ts";
 import type { PeerSummary } from "./types.ts";
 
 /** HELLO capability of a node that serves the DHT's requests. */
@@ -135,21 +135,20 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
  * on a new one, up to 3 tries (every block request is idempotent).
  */
 function remoteOf(manager: PeerManager, contact: Contact): RemotePeer {
-  const on = <T>(signal: AbortSignal | undefined, call: (conn: PeerConnection) => Promise<T>) =>
-    withConnection(manager, contact, signal, call);
+  const on = <T>(o: RemoteCallOptions | undefined, call: (conn: PeerConnection) => Promise<T>) =>
+    withConnection(manager, contact, o?.signal, call, o?.timeoutMs);
   return {
     nodeId: contact.idHex,
-    has: (ids, o) =>
-      on(o?.signal, (conn) => conn.has(ids, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
+    has: (ids, o) => on(o, (conn) => conn.has(ids, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
     getBlock: (id, o) =>
-      on(o?.signal, (conn) => conn.getBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
+      on(o, (conn) => conn.getBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
     putBlock: (id, bytes, o) =>
       on(
-        o?.signal,
+        o,
         (conn) => conn.putBlock(id, bytes, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
       ),
     deleteBlock: (id, o) =>
-      on(o?.signal, (conn) => conn.deleteBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
+      on(o, (conn) => conn.deleteBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
   };
 }
 

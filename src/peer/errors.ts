@@ -61,9 +61,12 @@ export class HandshakeError extends DfsError {
  * went away, was declared dead by the heartbeat, or we shut down. Code `PEER_CLOSED`.
  */
 export class PeerClosedError extends DfsError {
+  /** The wire error code when the peer closed with an ERROR (e.g. LIMIT: it had no room). */
+  readonly wireCode: number | undefined;
   /** Creates the error. */
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; wireCode?: number }) {
     super("PEER_CLOSED", message, options);
+    this.wireCode = options?.wireCode;
   }
 }
 

@@ -704,7 +704,9 @@ export class PeerConnection {
       if (msg.type === MessageType.ERROR) {
         this.#teardown(
           "remote",
-          new PeerClosedError(`peer closed the connection with an error: ${msg.message}`),
+          new PeerClosedError(`peer closed the connection with an error: ${msg.message}`, {
+            wireCode: msg.code,
+          }),
         );
         return;
       }

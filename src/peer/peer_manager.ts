@@ -12,7 +12,7 @@
  * @module
  */
 
-import { DfsError, errorText } from "../errors.ts";
+import { AbortedError, DfsError, errorText } from "../errors.ts";
 import type { Connection, NetAddress, Network } from "../runtime/types.ts";
 import { fromHex, toHex } from "../util/hex.ts";
 import { MAX_ADDRESS_BYTES, MAX_PEER_ADDRESSES } from "../wire/limits.ts";
@@ -184,10 +184,13 @@ export class PeerManager {
   readonly #exchange: boolean;
   readonly #capabilities: readonly string[];
   readonly #clusterKey: Uint8Array | undefined;
-  readonly #dialing = new Map<string, Promise<PeerConnection>>();
+  /** Dials under way by address (and the node id they must reach, hex or ""), shared. */
+  readonly #dialing = new Map<string, { dial: Promise<PeerConnection>; expected: string }>();
   readonly #handshaking = new Set<MessageChannel>();
   /** The inbound ones among them: bounded apart, and given a slot only once they complete. */
   readonly #inboundHandshakes = new Set<MessageChannel>();
+  /** Inbound handshakes in progress per remote host (loopback not counted). */
+  readonly #handshakesByHost = new Map<string, number>();
   readonly #onConnected = new Set<(peer: PeerConnection) => void>();
   readonly #onDisconnected = new Set<(peer: PeerConnection, info: CloseInfo) => void>();
   readonly #stop = new AbortController();
@@ -423,15 +426,32 @@ export class PeerManager {
         return Promise.resolve(conn);
       }
     }
-    const inflight = this.#dialing.get(key);
-    if (inflight && !options.signal) return inflight;
-    const dial = this.#dial(addr, key, expected, options.signal);
-    this.#dialing.set(key, dial);
-    const forget = () => {
-      if (this.#dialing.get(key) === dial) this.#dialing.delete(key);
-    };
-    dial.then(forget, forget);
-    return dial;
+    // One dial per address at a time, shared by every caller (each caller's signal only ends
+    // its own wait): concurrent requests to a node must not open several connections to it.
+    const expectedHex = expected ? toHex(expected) : "";
+    let entry = this.#dialing.get(key);
+    if (!entry || (expectedHex && entry.expected && entry.expected !== expectedHex)) {
+      const dial = this.#dial(addr, key, expected, undefined);
+      const mine = { dial, expected: expectedHex };
+      this.#dialing.set(key, mine);
+      const forget = () => {
+        if (this.#dialing.get(key) === mine) this.#dialing.delete(key);
+      };
+      dial.then(forget, forget);
+      entry = mine;
+    }
+    const shared = entry.dial.then((conn) => {
+      if (expectedHex && conn.nodeIdHex !== expectedHex) {
+        throw new HandshakeError(
+          "UNEXPECTED_PEER",
+          `expected node ${expectedHex.slice(0, 16)}..., ${key} is ${
+            conn.nodeIdHex.slice(0, 16)
+          }...`,
+        );
+      }
+      return conn;
+    });
+    return options.signal ? raceSignal(shared, options.signal) : shared;
   }
 
   /**
@@ -468,7 +488,12 @@ export class PeerManager {
     // connections: a socket that never completes a handshake closes no one's connection.
     const room = this.#connections.size - this.#evicting.size < this.options.maxConnections ||
       this.#evictable().length > 0;
-    if (this.#inboundHandshakes.size >= maxInboundHandshakes(this.options) || !room) {
+    const host = conn.remoteAddress.hostname;
+    const fromHost = isLoopback(host) ? 0 : this.#handshakesByHost.get(host) ?? 0;
+    if (
+      this.#inboundHandshakes.size >= maxInboundHandshakes(this.options) || !room ||
+      fromHost >= MAX_HANDSHAKES_PER_HOST
+    ) {
       this.#log("info", "refusing connection: connection limit reached", { remote });
       refuse(
         channel,
@@ -478,14 +503,22 @@ export class PeerManager {
       return;
     }
     this.#inboundHandshakes.add(channel);
+    if (!isLoopback(host)) this.#handshakesByHost.set(host, fromHost + 1);
     this.#handshake(channel, undefined, undefined)
-      .finally(() => this.#inboundHandshakes.delete(channel))
+      .finally(() => {
+        this.#inboundHandshakes.delete(channel);
+        if (isLoopback(host)) return;
+        const n = (this.#handshakesByHost.get(host) ?? 1) - 1;
+        if (n <= 0) this.#handshakesByHost.delete(host);
+        else this.#handshakesByHost.set(host, n);
+      })
       .then((result) => {
         // Complete: now it takes a slot. A peer turned away cannot reach us at all, while one of
         // ours closed between requests only redials: any connection with nothing in flight
         // gives way.
         this.#handshaking.delete(channel); // counted below as the connection it becomes
-        if (!this.#makeRoom()) {
+        // A second connection to a node already connected takes no slot (one of the two goes).
+        if (!this.peer(result.nodeIdHex) && !this.#makeRoom()) {
           refuse(
             channel,
             WireErrorCode.LIMIT,
@@ -869,8 +902,32 @@ function maxInboundHandshakes(options: PeerOptions): number {
   return Math.max(4, Math.ceil(options.maxConnections / 4));
 }
 
+/**
+ * Inbound handshakes in progress from one host (loopback excepted): a host holding sockets
+ * open without completing a handshake cannot lock every other peer out.
+ */
+const MAX_HANDSHAKES_PER_HOST = 2;
+
+/** True for a loopback host (tests and local clusters run many nodes on it). */
+function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h.startsWith("127.") || h === "::1" || h === "localhost" || h.startsWith("::ffff:127.");
+}
+
 /** How often a dial waiting for a free slot checks again (ms). */
 const ROOM_POLL_MS = 25;
+
+/** `promise`, or a rejection with the signal's reason (an `AbortedError`) when it aborts first. */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    return Promise.reject(new AbortedError("dial aborted", { cause: signal.reason }));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError("dial aborted", { cause: signal.reason }));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
 
 function isAddress(text: string): boolean {
   try {

@@ -479,3 +479,23 @@ Deno.test("bootstrap_attempted_is_bounded_by_the_handshake_timeout_of_a_silent_a
     silent.close();
   }
 });
+
+Deno.test("silent_sockets_from_one_host_do_not_lock_other_peers_out", async () => {
+  const net = new MemoryNetwork();
+  const a = await node(net, { listen: { hostname: "198.51.100.1", port: 4000 } });
+  const b = await node(net.host("198.51.100.2"));
+  try {
+    // Far more silent sockets than handshakes may be in progress at once (16 at the default
+    // bound), all from one host: only 2 of them count.
+    const attacker = net.host("203.0.113.9");
+    const raws = await Promise.all(
+      Array.from({ length: 24 }, () => attacker.connect(a.manager.address!)),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const conn = await b.manager.connect(a.manager.address!);
+    assert.ok(await conn.ping() >= 0);
+    for (const r of raws) r.close();
+  } finally {
+    await Promise.all([a.manager.shutdown(), b.manager.shutdown()]);
+  }
+});
