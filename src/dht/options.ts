@@ -60,6 +60,29 @@ export type ResolvedDhtTuning = { readonly [K in keyof DhtTuning]-?: NonNullable
 /** Default provider re-announce interval: 22 hours. */
 export const DEFAULT_REPUBLISH_MS = 22 * 3600_000;
 
+/** The numeric knobs of {@linkcode DhtTuning}: each a positive integer. */
+type NumericKnob = Exclude<keyof DhtTuning, "anyKeyMayUpdate" | "clock" | "random">;
+
+/** Defaults of the numeric knobs (documented on {@linkcode DhtTuning}). */
+const NUMERIC_DEFAULTS: Readonly<Record<NumericKnob, number>> = {
+  k: 20,
+  alpha: 3,
+  requestTimeoutMs: 5_000,
+  minRequestTimeoutMs: 1_000,
+  stallMs: 1_000,
+  lookupDeadlineMs: 30_000,
+  providerTtlMs: DEFAULT_PROVIDER_TTL_MS,
+  republishMs: DEFAULT_REPUBLISH_MS,
+  refreshMs: 3600_000,
+  nameTtlMs: DEFAULT_PROVIDER_TTL_MS,
+  maxNameTtlMs: DEFAULT_MAX_RECORD_TTL_MS,
+  maxPerSubnet: 2,
+  maxProvidersPerKey: 64,
+  maxKeysPerProvider: 10_000,
+  maxProviderRecords: 200_000,
+  maxNameRecords: 10_000,
+};
+
 /**
  * Fills in defaults and checks ranges. Throws {@linkcode InvalidArgumentError} for a value that
  * is not a positive integer (or a republish interval not below the record lifetime).
@@ -71,52 +94,20 @@ export const DEFAULT_REPUBLISH_MS = 22 * 3600_000;
  * ```
  */
 export function resolveDhtTuning(t: DhtTuning): ResolvedDhtTuning {
+  const numbers = {} as Record<NumericKnob, number>;
+  for (const key of Object.keys(NUMERIC_DEFAULTS) as NumericKnob[]) {
+    const v = t[key] ?? NUMERIC_DEFAULTS[key];
+    if (!Number.isSafeInteger(v) || v <= 0) {
+      throw new InvalidArgumentError(`dht.${key} must be a positive integer, got ${v}`);
+    }
+    numbers[key] = v;
+  }
   const r: ResolvedDhtTuning = {
-    k: t.k ?? 20,
-    alpha: t.alpha ?? 3,
-    requestTimeoutMs: t.requestTimeoutMs ?? 5_000,
-    minRequestTimeoutMs: t.minRequestTimeoutMs ?? 1_000,
-    stallMs: t.stallMs ?? 1_000,
-    lookupDeadlineMs: t.lookupDeadlineMs ?? 30_000,
-    providerTtlMs: t.providerTtlMs ?? DEFAULT_PROVIDER_TTL_MS,
-    republishMs: t.republishMs ?? DEFAULT_REPUBLISH_MS,
-    refreshMs: t.refreshMs ?? 3600_000,
-    nameTtlMs: t.nameTtlMs ?? DEFAULT_PROVIDER_TTL_MS,
-    maxNameTtlMs: t.maxNameTtlMs ?? DEFAULT_MAX_RECORD_TTL_MS,
-    maxPerSubnet: t.maxPerSubnet ?? 2,
-    maxProvidersPerKey: t.maxProvidersPerKey ?? 64,
-    maxKeysPerProvider: t.maxKeysPerProvider ?? 10_000,
-    maxProviderRecords: t.maxProviderRecords ?? 200_000,
-    maxNameRecords: t.maxNameRecords ?? 10_000,
+    ...numbers,
     anyKeyMayUpdate: t.anyKeyMayUpdate ?? false,
     clock: t.clock ?? systemClock,
     random: t.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n))),
   };
-  for (
-    const key of [
-      "k",
-      "alpha",
-      "requestTimeoutMs",
-      "minRequestTimeoutMs",
-      "stallMs",
-      "lookupDeadlineMs",
-      "providerTtlMs",
-      "republishMs",
-      "refreshMs",
-      "nameTtlMs",
-      "maxNameTtlMs",
-      "maxPerSubnet",
-      "maxProvidersPerKey",
-      "maxKeysPerProvider",
-      "maxProviderRecords",
-      "maxNameRecords",
-    ] as const
-  ) {
-    const v = r[key];
-    if (!Number.isSafeInteger(v) || v <= 0) {
-      throw new InvalidArgumentError(`dht.${key} must be a positive integer, got ${v}`);
-    }
-  }
   if (r.republishMs >= r.providerTtlMs) {
     throw new InvalidArgumentError(
       `dht.republishMs (${r.republishMs}) must be below dht.providerTtlMs (${r.providerTtlMs})`,
