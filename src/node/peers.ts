@@ -106,7 +106,7 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
     remotes: () =>
       manager.connections().map((conn) => {
         const c = contactOfConnection(conn);
-        return c ? remoteOf(manager, c) : adapt(conn);
+        return c ? remoteOfConnected(manager, c) : adapt(conn);
       }),
     connect: (contact) => Promise.resolve(remoteOf(manager, contact)),
     summaries: () =>
@@ -134,6 +134,21 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
  * room — costs a redial, not a failure; a call whose connection closed under it is tried again
  * on a new one, up to 3 tries (every block request is idempotent).
  */
+/**
+ * {@linkcode remoteOf} for the contact of an open connection, made once per connection (its
+ * contact is): `remotes()` runs on every block a read fetches.
+ */
+function remoteOfConnected(manager: PeerManager, contact: Contact): RemotePeer {
+  let r = byContact.get(contact);
+  if (!r) {
+    r = remoteOf(manager, contact);
+    byContact.set(contact, r);
+  }
+  return r;
+}
+
+const byContact = new WeakMap<Contact, RemotePeer>();
+
 function remoteOf(manager: PeerManager, contact: Contact): RemotePeer {
   const on = <T>(o: RemoteCallOptions | undefined, call: (conn: PeerConnection) => Promise<T>) =>
     withConnection(manager, contact, o?.signal, call, o?.timeoutMs);
