@@ -41,7 +41,7 @@ export type {
 export type { PeerLayer, PeerLayerFactory, PeerLayerInit } from "./src/node/peer_layer.ts";
 export type { RemoteCallOptions, RemotePeer } from "./src/node/remote.ts";
 export type { PeerOptions } from "./src/peer/options.ts";
-export type { BlockLease, BlockService } from "./src/peer/block_service.ts";
+export type { BlockLease, BlockService, FileProbeResult } from "./src/peer/block_service.ts";
 export { NodeIdentity } from "./src/peer/identity.ts";
 export * from "./src/dht/mod.ts";
 export { MessageType, PROTOCOL_VERSION, WireErrorCode } from "./src/wire/messages.ts";
@@ -54,6 +54,8 @@ export type {
   DataMessage,
   DeleteMessage,
   ErrorMessage,
+  FileProbeMessage,
+  FileStateMessage,
   FindNodeMessage,
   GetBlockMessage,
   GetPeersMessage,
@@ -73,12 +75,21 @@ export type {
   ProvidersMessage,
   PutBlockMessage,
   PutValueMessage,
+  TombstoneMessage,
   ValueMessage,
   WirePeer,
   WireSignedRecord,
+  WireTombstone,
 } from "./src/wire/messages.ts";
 export type * from "./src/node/types.ts";
-export { BlockUnavailableError, DataDirLockedError, NodeClosedError } from "./src/node/errors.ts";
+export {
+  BlockUnavailableError,
+  DataDirLockedError,
+  IncompleteIndexError,
+  NodeClosedError,
+} from "./src/node/errors.ts";
+export { UPKEEP_DEFAULTS, type UpkeepOptions } from "./src/node/durability/options.ts";
+export { InvalidTombstoneError, type TombstoneProblem } from "./src/node/durability/tombstone.ts";
 
 export {
   AbortedError,
@@ -104,10 +115,25 @@ export {
 export type * from "./src/store/types.ts";
 
 export {
+  checkRedundancy,
   CorruptFileError,
+  DEFAULT_REDUNDANCY,
+  type ErasurePolicy,
+  formatRedundancy,
   InvalidManifestError,
+  parseRedundancy,
   RangeNotSatisfiableError,
+  type Redundancy,
+  type ReplicasPolicy,
+  UnrecoverableStripeError,
 } from "./src/file/mod.ts";
+export {
+  type GfKernel,
+  type ReconstructOptions,
+  ReedSolomon,
+  type ReedSolomonOptions,
+  TooFewShardsError,
+} from "./src/file/erasure/mod.ts";
 
 export { FrameTooLargeError, MalformedMessageError } from "./src/wire/errors.ts";
 export { HandshakeError, type HandshakeFailureReason } from "./src/peer/errors.ts";

@@ -5,8 +5,9 @@
  */
 
 import { ContentId } from "../id/content_id.ts";
-import type { DfsNode, FileStat } from "../node/types.ts";
+import type { DfsNode, DrainReport, FileStat } from "../node/types.ts";
 import { guardStream } from "../util/guard_stream.ts";
+import { booleanParam, putParams } from "./params.ts";
 import { parseRange, type ResolvedRange } from "./range.ts";
 import { errorResponse, jsonResponse, responseForError } from "./status.ts";
 
@@ -27,6 +28,13 @@ export interface ApiHandlerOptions {
    * abort the signal after every successful response.
    */
   readonly useRequestSignal?: boolean;
+  /**
+   * Called once `POST /drain` has drained the node and its answer is on its way (on the next
+   * task after the handler resolved). The host should then close its HTTP server gracefully (so
+   * the answer reaches the client) and close the node: `dfs serve` exits. Without it the node
+   * keeps running, drained (its repair loop stopped), and closing it is up to the caller.
+   */
+  readonly onDrained?: (report: DrainReport) => void;
 }
 
 /** A web-standard request handler. */
@@ -39,21 +47,24 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
  *
  * | method | path | does |
  * | --- | --- | --- |
- * | POST | `/files[?name=NAME&copies=N]` | streams the body into `node.put`; `201` + JSON |
+ * | POST | `/files[?name=NAME&copies=N\|redundancy=POLICY]` | `node.put` of the body; `201` + JSON |
  * | GET, HEAD | `/files/{id or name}` | streams the bytes; `Range`, `ETag`, `If-None-Match` |
  * | DELETE | `/files/{id or name}` | `node.delete`; JSON |
  * | GET | `/files` | local files: `{ "files": [...] }` |
- * | GET | `/files/{id or name}/stat` | `FileStat` JSON |
+ * | GET | `/files/{id or name}/stat[?health=1]` | `FileStat` JSON (with `health` when asked) |
  * | GET | `/names/{name}` | `NameRecord` JSON |
  * | GET | `/peers` | `{ "peers": [...] }` |
  * | GET | `/status` | `NodeStatus` JSON |
  * | GET | `/dht` | `DhtInfo` JSON; `404 NO_DHT` when the node runs without a DHT |
+ * | POST | `/drain` | `node.drain()`; `DrainReport` JSON, then `options.onDrained` |
  *
- * Every GET route also answers HEAD. Errors are JSON `{ "error": { "code", "message" } }`
- * (`RECORD_REJECTED`, a refused name record, is `409`); an unknown path is `404 NO_SUCH_ROUTE`,
- * a known path with the wrong method `405 METHOD_NOT_ALLOWED` with an `Allow` header. Bodies are
- * streamed both ways, and a client that disconnects cancels the node's stream (through the
- * response body's cancellation, and `request.signal` with `useRequestSignal`).
+ * Every GET route also answers HEAD. A bad query parameter (`copies=0`, `redundancy=rs:0+1`,
+ * `copies` and `redundancy` together, `health=maybe`) is `400 INVALID_ARGUMENT`. Errors are
+ * JSON `{ "error": { "code", "message" } }` (`RECORD_REJECTED`, a refused name record, is
+ * `409`); an unknown path is `404 NO_SUCH_ROUTE`, a known path with the wrong method
+ * `405 METHOD_NOT_ALLOWED` with an `Allow` header. Bodies are streamed both ways, and a client
+ * that disconnects cancels the node's stream (through the response body's cancellation, and
+ * `request.signal` with `useRequestSignal`; with it, a drain is cancelled too).
  *
  * @example Serve a node's API through the runtime adapter
  * ```ts ignore
@@ -67,11 +78,12 @@ export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {})
   const base = (options.basePath ?? "/api/v1").replace(/\/+$/, "");
   const onError = options.onError;
   const useSignal = options.useRequestSignal ?? false;
+  const ctx: RouteContext = { node, base, onDrained: options.onDrained };
 
   return async (request: Request): Promise<Response> => {
     let response: Response;
     try {
-      response = await route(node, base, request, useSignal ? request.signal : undefined);
+      response = await route(ctx, request, useSignal ? request.signal : undefined);
     } catch (err) {
       response = responseForError(err);
       // A client that went away is not a server fault: don't report its aborted transfer.
@@ -83,12 +95,19 @@ export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {})
   };
 }
 
+/** What every route needs besides the request. */
+interface RouteContext {
+  readonly node: DfsNode;
+  readonly base: string;
+  readonly onDrained: ((report: DrainReport) => void) | undefined;
+}
+
 async function route(
-  node: DfsNode,
-  base: string,
+  ctx: RouteContext,
   request: Request,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
+  const { node, base } = ctx;
   const url = new URL(request.url);
   const method = request.method.toUpperCase();
   let path = url.pathname;
@@ -117,8 +136,9 @@ async function route(
     return notAllowed("GET, HEAD, DELETE");
   }
   if (top === "files" && seg.length === 3 && sub === "stat") {
-    if (method === "GET" || method === "HEAD") return json(await node.stat(key), method);
-    return notAllowed("GET, HEAD");
+    if (method !== "GET" && method !== "HEAD") return notAllowed("GET, HEAD");
+    const health = booleanParam(url.searchParams, "health");
+    return json(await node.stat(key, health ? { health } : undefined), method);
   }
   if (top === "names" && seg.length === 2) {
     if (method === "GET" || method === "HEAD") return json(await node.resolveName(key), method);
@@ -138,7 +158,20 @@ async function route(
     if (info === null) return errorResponse("NO_DHT", "this node runs without a DHT");
     return json(info, method);
   }
+  if (top === "drain" && seg.length === 1) {
+    if (method !== "POST") return notAllowed("POST");
+    return await drain(ctx, signal);
+  }
   return noRoute(method, url.pathname);
+}
+
+/** `POST /drain`: hands the node's data off, answers the report, then calls `onDrained`. */
+async function drain(ctx: RouteContext, signal: AbortSignal | undefined): Promise<Response> {
+  const report = await ctx.node.drain(signal);
+  const onDrained = ctx.onDrained;
+  // After this handler resolved: the host closes its server gracefully, so the answer gets out.
+  if (onDrained) setTimeout(() => onDrained(report), 0);
+  return jsonResponse(report);
 }
 
 function json(value: unknown, method: string): Response {
@@ -165,23 +198,9 @@ async function putFile(
   url: URL,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
-  const name = url.searchParams.get("name") ?? undefined;
-  if (name !== undefined && name.trim() === "") {
-    return errorResponse("INVALID_ARGUMENT", "name must not be empty");
-  }
-  const copiesText = url.searchParams.get("copies");
-  let copies: number | undefined;
-  if (copiesText !== null) {
-    copies = Number(copiesText);
-    if (!/^\d+$/.test(copiesText) || !Number.isSafeInteger(copies) || copies < 1) {
-      return errorResponse(
-        "INVALID_ARGUMENT",
-        `copies must be a whole number >= 1, got ${JSON.stringify(copiesText)}`,
-      );
-    }
-  }
+  const params = putParams(url.searchParams);
   const body = request.body ?? new Uint8Array(0);
-  const result = await node.put(body, { name, copies, signal });
+  const result = await node.put(body, { ...params, signal });
   const location = `${base}/files/${encodeURIComponent(result.id)}`;
   return jsonResponse(result, 201, { location });
 }

@@ -92,3 +92,25 @@ export function wholeNumber(text: string, what: string, command: string, min = 1
   }
   return n;
 }
+
+/**
+ * Parses `text` as a decimal number (`30`, `0.5`, `2.25`) greater than 0, or ≥ 0 with
+ * `allowZero`; throws a {@linkcode UsageError} of `command` naming `what` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { decimal } from "./args.ts";
+ * decimal("0.5", "--repair-grace", "serve"); // 0.5
+ * decimal("0", "--scrub-rate", "serve", true); // 0
+ * ```
+ */
+export function decimal(text: string, what: string, command: string, allowZero = false): number {
+  const n = Number(text);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text) || !Number.isFinite(n) || (allowZero ? n < 0 : n <= 0)) {
+    throw new UsageError(
+      `${what} expects a number ${allowZero ? ">= 0" : "> 0"}, got ${JSON.stringify(text)}`,
+      command,
+    );
+  }
+  return n;
+}

@@ -8,6 +8,7 @@
 import type {
   DeleteResult,
   DhtInfo,
+  DrainReport,
   FileEntry,
   FileStat,
   NameRecord,
@@ -26,6 +27,8 @@ export interface ClientPutOptions {
   readonly name?: string;
   /** Copies wanted. */
   readonly copies?: number;
+  /** Redundancy policy (`replicas:3`, `replicas:2-4`, `rs:4+2`). */
+  readonly redundancy?: string;
   /** Cancels the upload. */
   readonly signal?: AbortSignal;
 }
@@ -65,6 +68,7 @@ export class ApiClient {
     const q = new URLSearchParams();
     if (options.name !== undefined) q.set("name", options.name);
     if (options.copies !== undefined) q.set("copies", String(options.copies));
+    if (options.redundancy !== undefined) q.set("redundancy", options.redundancy);
     const qs = q.size > 0 ? `?${q}` : "";
     const res = await this.request(`/files${qs}`, {
       method: "POST",
@@ -94,9 +98,31 @@ export class ApiClient {
     return (await this.#json<{ files: FileEntry[] }>(await this.request("/files"))).files;
   }
 
-  /** Describes a file. */
-  async stat(idOrName: string): Promise<FileStat> {
-    return await this.#json(await this.request(`/files/${encodeURIComponent(idOrName)}/stat`));
+  /** Describes a file; with `health`, the node also checks its holders. */
+  async stat(idOrName: string, options: { health?: boolean } = {}): Promise<FileStat> {
+    const q = options.health ? "?health=1" : "";
+    return await this.#json(await this.request(`/files/${encodeURIComponent(idOrName)}/stat${q}`));
+  }
+
+  /**
+   * Asks the node to hand its data off to other nodes (`POST /drain`); resolves with its report.
+   * A node served by `dfs serve` then stops. A node older than the route answers
+   * `NO_SUCH_ROUTE`, reported as such (not as "not a dfs API").
+   */
+  async drain(signal?: AbortSignal): Promise<DrainReport> {
+    const res = await this.request("/drain", { method: "POST", signal });
+    if (res.status === 404) {
+      const err = await this.#error(res);
+      if (err.code === "NO_SUCH_ROUTE") {
+        throw new ApiResponseError(
+          "NO_SUCH_ROUTE",
+          `the node at ${this.origin} cannot drain (its API has no /drain route: an older dfs?)`,
+          404,
+        );
+      }
+      throw err;
+    }
+    return await this.#json<DrainReport>(res);
   }
 
   /** Resolves a name. */

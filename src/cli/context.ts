@@ -20,6 +20,10 @@ export interface StartNodeOptions {
   readonly bootstrap: readonly string[];
   /** Copies of each file, the local one included. */
   readonly replication?: number;
+  /** The default redundancy policy of a put (`--redundancy`), e.g. `rs:4+2`. */
+  readonly redundancy?: string;
+  /** Repair, scrub, GC and tombstone knobs the flags set; the node defaults the rest. */
+  readonly upkeep?: CliUpkeepOptions;
   /** Block size in bytes for new files. */
   readonly blockSize?: number;
   /** Most bytes the node's store may hold (`--max-store`); absent: no bound. */
@@ -30,6 +34,27 @@ export interface StartNodeOptions {
   readonly log?: LogSink;
   /** The private cluster's key (`--cluster-key-file`), raw bytes; absent: an open cluster. */
   readonly clusterKey?: Uint8Array;
+}
+
+/**
+ * The upkeep knobs `serve` sets (the node's `UpkeepOptions`, `src/node/durability/options.ts`,
+ * each optional).
+ */
+export interface CliUpkeepOptions {
+  /** Run the repair loop (`--no-repair`: false). */
+  readonly repair?: boolean;
+  /** Time between two repair checks of a file (`--repair-interval`). */
+  readonly repairIntervalMs?: number;
+  /** How long a copy must stay unreachable before repair re-creates it (`--repair-grace`). */
+  readonly repairGraceMs?: number;
+  /** Bytes per second repair may push (`--repair-rate`). */
+  readonly repairBytesPerSecond?: number;
+  /** Bytes per second the scrubber re-verifies, 0 off (`--scrub-rate`). */
+  readonly scrubBytesPerSecond?: number;
+  /** How long unreferenced blocks are kept before GC (`--gc-grace`). */
+  readonly gcGraceMs?: number;
+  /** How long a delete's tombstone is kept (`--tombstone-ttl`). */
+  readonly tombstoneTtlMs?: number;
 }
 
 /** Log levels, least to most severe. */

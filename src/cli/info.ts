@@ -12,6 +12,7 @@ import type {
   NodeStatus,
   PeerSummary,
 } from "../node/types.ts";
+import type { ParseArgsOptionsConfig } from "node:util";
 import { CLIENT_OPTIONS } from "./args.ts";
 import { formatBytes } from "./bytes.ts";
 import { clientFor, printJson } from "./client_for.ts";
@@ -19,6 +20,14 @@ import { parseOrHelp } from "./command_args.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT } from "./errors.ts";
 import { formatDuration } from "./progress.ts";
+import {
+  count,
+  formatDelete,
+  healthRows,
+  policyRows,
+  shortNodeId,
+  upkeepRows,
+} from "./upkeep_format.ts";
 
 /**
  * Lays out rows as left-aligned columns separated by two spaces (the last column unpadded).
@@ -37,11 +46,6 @@ export function table(rows: readonly (readonly string[])[]): string {
   ).join("\n") + "\n";
 }
 
-/** `n` and the noun, plural unless `n` is 1: `1 contact`, `3 contacts`. */
-function count(n: number, noun: string, plural = noun + "s"): string {
-  return `${n} ${n === 1 ? noun : plural}`;
-}
-
 /** `size` as `24 B` or `1.5 KiB (1536 bytes)`. */
 function sizeText(size: number): string {
   return size < 1024 ? `${size} B` : `${formatBytes(size)} (${size} bytes)`;
@@ -56,13 +60,39 @@ export function formatList(files: readonly FileEntry[]): string {
   ]);
 }
 
-/** Human form of a file's description. */
-export function formatStat(s: FileStat): string {
+/**
+ * Human form of a file's description: id, size, blocks, policy (and stripes), whether it is
+ * local, and with `health` (`dfs stat --health`) how the network holds it.
+ *
+ * @example
+ * ```ts ignore
+ * formatStat(stat, { health: true });
+ * // id:           1220…
+ * // size:         1.5 MiB (1572864 bytes)
+ * // blocks:       6 of 256.0 KiB
+ * // redundancy:   rs:4+2, 2 stripes
+ * // local:        yes (its shards and manifests are on this node)
+ * // health:       degraded
+ * // live:         5 of 6 shards per stripe
+ * // holders:      cdcdcdcdcdcdcdcd  columns 0, 1
+ * //               efefefefefefefef  column 2
+ * // unreachable:  1 node
+ * ```
+ */
+export function formatStat(s: FileStat, options: { health?: boolean } = {}): string {
+  const rs = s.redundancy?.startsWith("rs:") ?? false;
+  const local = !s.local
+    ? "no"
+    : rs
+    ? "yes (its shards and manifests are on this node)"
+    : "yes (every block is on this node)";
   return table([
     ["id:", s.id],
     ["size:", sizeText(s.size)],
     ["blocks:", `${s.blocks} of ${formatBytes(s.blockSize)}`],
-    ["local:", s.local ? "yes (every block is on this node)" : "no"],
+    ...policyRows(s),
+    ["local:", local],
+    ...(options.health ? healthRows(s.health, s.redundancy) : []),
   ]);
 }
 
@@ -72,7 +102,7 @@ export function formatPeers(peers: readonly PeerSummary[], now: number): string 
   return table([
     ["NODE", "ADDRESS", "STATE", "RTT", "LAST SEEN"],
     ...peers.map((p) => [
-      p.nodeId.slice(0, 16),
+      shortNodeId(p.nodeId),
       p.address || "-",
       p.state,
       p.rttMs === undefined ? "-" : `${Math.round(p.rttMs)} ms`,
@@ -139,7 +169,7 @@ function dhtRows(d: DhtFigures): string[][] {
   ];
 }
 
-/** Human form of a node status (with its DHT figures when it has them). */
+/** Human form of a node status (with its upkeep and DHT figures when it has them). */
 export function formatStatus(s: NodeStatus): string {
   return table([
     ["node:", s.nodeId],
@@ -154,6 +184,7 @@ export function formatStatus(s: NodeStatus): string {
         s.store.maxBytes !== undefined ? ` of ${formatBytes(s.store.maxBytes)} allowed` : ""
       }`,
     ],
+    ...(s.upkeep ? upkeepRows(s.upkeep) : []),
     ...(s.dht ? dhtRows(s.dht) : []),
   ]);
 }
@@ -182,9 +213,7 @@ export function rm(ctx: CliContext, args: readonly string[]): Promise<number> {
     args,
     1,
     (c, key) => c.delete(key),
-    (r) =>
-      `deleted ${r.id} (${r.local ? "local copy removed" : "no local copy"}; ` +
-      `${r.remote} remote holder${r.remote === 1 ? "" : "s"} confirmed)\n`,
+    (r) => formatDelete(r) + "\n",
   );
 }
 
@@ -193,9 +222,20 @@ export function ls(ctx: CliContext, args: readonly string[]): Promise<number> {
   return simple(ctx, "ls", args, 0, (c) => c.list(), formatList);
 }
 
-/** Runs `dfs stat ID|NAME`. */
-export function stat(ctx: CliContext, args: readonly string[]): Promise<number> {
-  return simple(ctx, "stat", args, 1, (c, key) => c.stat(key), formatStat);
+const STAT_OPTIONS: ParseArgsOptionsConfig = {
+  ...CLIENT_OPTIONS,
+  health: { type: "boolean" },
+};
+
+/** Runs `dfs stat ID|NAME [--health]`. */
+export async function stat(ctx: CliContext, args: readonly string[]): Promise<number> {
+  const p = await parseOrHelp(ctx, "stat", args, STAT_OPTIONS, 1, 1);
+  if (!p) return EXIT.OK;
+  const health = p.values.health === true;
+  const value = await clientFor(ctx, p).stat(p.positionals[0], { health });
+  if (p.values.json) await printJson(ctx, value);
+  else await ctx.out(formatStat(value, { health }));
+  return EXIT.OK;
 }
 
 /**

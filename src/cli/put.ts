@@ -10,15 +10,38 @@ import { CLIENT_OPTIONS, int, str } from "./args.ts";
 import { clientFor, printJson, progressFor } from "./client_for.ts";
 import { parseOrHelp } from "./command_args.ts";
 import type { CliContext } from "./context.ts";
-import { EXIT } from "./errors.ts";
+import { EXIT, UsageError } from "./errors.ts";
+import { parsePolicy } from "./policy.ts";
 import { interruptOn } from "./signals.ts";
 
 const OPTIONS: ParseArgsOptionsConfig = {
   ...CLIENT_OPTIONS,
   name: { type: "string", short: "n" },
   copies: { type: "string", short: "c" },
+  redundancy: { type: "string", short: "R" },
   quiet: { type: "boolean", short: "q" },
 };
+
+/**
+ * The warning `put` prints when fewer copies than wanted were stored (for Reed-Solomon: when
+ * the k + m shard columns are on fewer distinct nodes), or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { shortfallWarning } from "./put.ts";
+ * shortfallWarning({ copies: 2, wanted: 3 }); // "2 of 3 copies stored so far"
+ * shortfallWarning({ copies: 4, wanted: 6, redundancy: "rs:4+2" });
+ * // "shards on 4 of 6 nodes so far (rs:4+2)"
+ * ```
+ */
+export function shortfallWarning(
+  r: { readonly copies: number; readonly wanted: number; readonly redundancy?: string },
+): string | undefined {
+  if (r.copies >= r.wanted) return undefined;
+  return r.redundancy?.startsWith("rs:")
+    ? `shards on ${r.copies} of ${r.wanted} nodes so far (${r.redundancy})`
+    : `${r.copies} of ${r.wanted} copies stored so far`;
+}
 
 /**
  * A stream that reports bytes as they pass (`onBytes`), reports the total once the source is
@@ -63,6 +86,16 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<num
   const path = p.positionals[0];
   const name = str(p, "name");
   const copies = int(p, "copies", "put");
+  const policyText = str(p, "redundancy");
+  if (copies !== undefined && policyText !== undefined) {
+    throw new UsageError(
+      "give --copies or --redundancy, not both (--copies N is replicas:N)",
+      "put",
+    );
+  }
+  const redundancy = policyText === undefined
+    ? undefined
+    : parsePolicy(policyText, "--redundancy", "put");
   const client = clientFor(ctx, p);
 
   let source: ReadableStream<Uint8Array>;
@@ -94,7 +127,12 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<num
   try {
     let result;
     try {
-      result = await client.put(counted.stream, { name, copies, signal: interrupt.signal });
+      result = await client.put(counted.stream, {
+        name,
+        copies,
+        redundancy,
+        signal: interrupt.signal,
+      });
     } catch (err) {
       const local = counted.error();
       if (local !== undefined) {
@@ -108,9 +146,8 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<num
     await bar?.finish();
     if (p.values.json) await printJson(ctx, result);
     else await ctx.out(result.id + "\n");
-    if (result.copies < result.wanted) {
-      await ctx.err(`dfs: warning: ${result.copies} of ${result.wanted} copies stored so far\n`);
-    }
+    const warning = shortfallWarning(result);
+    if (warning !== undefined) await ctx.err(`dfs: warning: ${warning}\n`);
     return EXIT.OK;
   } finally {
     await bar?.finish();

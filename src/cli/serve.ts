@@ -1,146 +1,36 @@
 /**
- * `dfs serve`: start a node, serve its HTTP API, stop cleanly on SIGINT/SIGTERM.
+ * `dfs serve`: start a node, serve its HTTP API, stop cleanly on SIGINT/SIGTERM (with
+ * `--drain`, hand the data off first) or once `POST /drain` drained it.
  *
  * @module
  */
 
 import { formatAddress } from "../peer/address.ts";
 import { createApiHandler } from "../api/handler.ts";
-import type { ParseArgsOptionsConfig } from "node:util";
-import {
-  API_PREFIX,
-  apiListenAddress,
-  DEFAULT_API,
-  DEFAULT_LISTEN,
-  parseHostPort,
-} from "./address.ts";
-import { int, parseCommand, str, wholeNumber } from "./args.ts";
-import { parseByteSize } from "./bytes.ts";
+import { errorText } from "../errors.ts";
+import type { DfsNode } from "../node/types.ts";
+import { API_PREFIX } from "./address.ts";
 import { readClusterKeyFile } from "./cluster_key_file.ts";
-import type { CliContext, LogLevel, LogSink, StartNodeOptions } from "./context.ts";
-import { EXIT, UsageError } from "./errors.ts";
+import type { CliContext } from "./context.ts";
+import { EXIT } from "./errors.ts";
+import { serveOptions } from "./serve_options.ts";
+import { StopControl, untilAborted } from "./serve_stop.ts";
+import { drainWarning, formatDrain } from "./upkeep_format.ts";
 import { COMMAND_USAGE } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
-const OPTIONS: ParseArgsOptionsConfig = {
-  listen: { type: "string", short: "l" },
-  data: { type: "string", short: "d" },
-  api: { type: "string" },
-  bootstrap: { type: "string", short: "b", multiple: true },
-  replication: { type: "string", short: "r" },
-  "block-size": { type: "string" },
-  "max-store": { type: "string" },
-  "max-connections": { type: "string" },
-  "log-level": { type: "string" },
-  "cluster-key-file": { type: "string" },
-  help: { type: "boolean", short: "h" },
-};
-
-const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
-
-/**
- * A log sink writing `dfs: LEVEL: message key=value ...` lines to stderr for `min` and above.
- *
- * @example
- * ```ts ignore
- * const log = stderrLogger(ctx, "info");
- * log("info", "node started", { nodeId: "9f2c" }); // dfs: info: node started nodeId=9f2c
- * ```
- */
-export function stderrLogger(ctx: Pick<CliContext, "err">, min: LogLevel): LogSink {
-  const floor = LEVELS.indexOf(min);
-  return (level, message, fields) => {
-    if (LEVELS.indexOf(level) < floor) return;
-    let line = `dfs: ${level}: ${message}`;
-    for (const [k, v] of Object.entries(fields ?? {})) {
-      const text = typeof v === "string" ? v : JSON.stringify(v) ?? String(v);
-      line += ` ${k}=${/\s/.test(text) ? JSON.stringify(text) : text}`;
-    }
-    ctx.err(line + "\n").catch(() => {});
-  };
-}
+export { serveOptions, stderrLogger } from "./serve_options.ts";
 
 /** How long `serve` waits for in-flight HTTP requests on shutdown before closing the node. */
-const DRAIN_MS = 5000;
-
-/**
- * Resolves `serve`'s arguments and environment into node options and the API address.
- * Defaults: listen `127.0.0.1:3000`, API `$DFS_API` else `127.0.0.1:5000`, data `$DFS_DATA`
- * else `.dfs/<p2p port>` (relative to the current directory), log level `$DFS_LOG` else `warn`,
- * cluster key file `$DFS_CLUSTER_KEY_FILE` else none (an open cluster), most connections
- * `$DFS_MAX_CONNECTIONS` else the node's default (64). `clusterKeyFile` says
- * where the key is (`serve` reads it); `what` names its source for error messages.
- */
-export function serveOptions(
-  ctx: Pick<CliContext, "runtime" | "process" | "err">,
-  args: readonly string[],
-): { help: true } | {
-  help: false;
-  node: StartNodeOptions;
-  api: { hostname: string; port: number };
-  clusterKeyFile?: { path: string; what: string };
-} {
-  const p = parseCommand("serve", args, OPTIONS, 0, 0);
-  if (p.values.help) return { help: true };
-  const listen = parseHostPort(str(p, "listen") ?? DEFAULT_LISTEN, "--listen");
-  const api = apiListenAddress(str(p, "api") ?? ctx.process.env("DFS_API") ?? DEFAULT_API);
-  const dataDir = str(p, "data") ?? ctx.process.env("DFS_DATA") ?? `.dfs/${listen.port}`;
-  const raw = (p.values.bootstrap ?? []) as string[];
-  const bootstrap = raw.flatMap((v) => v.split(",")).map((s) => s.trim()).filter((s) => s !== "")
-    .map((s) => formatAddress(parseHostPort(s, "--bootstrap")));
-  const replication = int(p, "replication", "serve");
-  const blockText = str(p, "block-size");
-  const blockSize = blockText === undefined ? undefined : parseByteSize(blockText, "--block-size");
-  const maxText = str(p, "max-store") ?? ctx.process.env("DFS_MAX_STORE");
-  const maxStoreBytes = maxText === undefined ? undefined : parseByteSize(maxText, "--max-store");
-  const maxConnections = int(p, "max-connections", "serve") ?? envMaxConnections(ctx);
-  const level = str(p, "log-level") ?? ctx.process.env("DFS_LOG") ?? "warn";
-  if (!(LEVELS as readonly string[]).includes(level)) {
-    throw new UsageError(
-      `--log-level expects one of ${LEVELS.join(", ")}, got ${JSON.stringify(level)}`,
-      "serve",
-    );
-  }
-  const keyFlag = str(p, "cluster-key-file");
-  const keyEnv = ctx.process.env("DFS_CLUSTER_KEY_FILE");
-  const clusterKeyFile = keyFlag !== undefined
-    ? { path: keyFlag, what: "--cluster-key-file" }
-    : keyEnv !== undefined && keyEnv !== ""
-    ? { path: keyEnv, what: "$DFS_CLUSTER_KEY_FILE" }
-    : undefined;
-  if (clusterKeyFile && clusterKeyFile.path === "") {
-    throw new UsageError("--cluster-key-file expects a PATH", "serve");
-  }
-  return {
-    help: false,
-    api,
-    ...(clusterKeyFile ? { clusterKeyFile } : {}),
-    node: {
-      runtime: ctx.runtime,
-      listen,
-      dataDir,
-      bootstrap,
-      ...(replication !== undefined ? { replication } : {}),
-      ...(blockSize !== undefined ? { blockSize } : {}),
-      ...(maxStoreBytes !== undefined ? { maxStoreBytes } : {}),
-      ...(maxConnections !== undefined ? { peer: { maxConnections } } : {}),
-      log: stderrLogger(ctx, level as LogLevel),
-    },
-  };
-}
-
-/** `$DFS_MAX_CONNECTIONS` as a whole number ≥ 1, or `undefined` when unset or empty. */
-function envMaxConnections(ctx: Pick<CliContext, "process">): number | undefined {
-  const text = ctx.process.env("DFS_MAX_CONNECTIONS");
-  if (text === undefined || text === "") return undefined;
-  return wholeNumber(text, "$DFS_MAX_CONNECTIONS", "serve");
-}
+const HTTP_GRACE_MS = 5000;
 
 /**
  * Runs `dfs serve`: reads the cluster key file if one is given, starts the node, serves the
  * API, prints the node id, P2P address and API URL on stdout (never the key), and on
- * SIGINT/SIGTERM closes the API server, then the node, and returns 0. A second signal during
- * shutdown exits at once with 130.
+ * SIGINT/SIGTERM closes the API server, then the node, and returns 0. With `--drain`, a SIGTERM
+ * first drains the node (a second signal cancels the drain: 130); once `POST /drain` drained
+ * it, it stops the same way. Exit 1 when a drain left files below target or failed. A signal
+ * during shutdown (past any drain) exits at once with 130.
  */
 export async function serve(ctx: CliContext, args: readonly string[]): Promise<number> {
   const parsed = serveOptions(ctx, args);
@@ -158,17 +48,7 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
       },
     }
     : parsed;
-  let signals = 0;
-  let stop!: (signal: string) => void;
-  const stopped = new Promise<string>((resolve) => stop = resolve);
-  const onSignal = (name: string) => () => {
-    if (++signals > 1) ctx.process.exit(EXIT.INTERRUPTED);
-    stop(name);
-  };
-  const offs = [
-    ctx.process.onSignal("SIGINT", onSignal("SIGINT")),
-    ctx.process.onSignal("SIGTERM", onSignal("SIGTERM")),
-  ];
+  const control = new StopControl(ctx.process, { drainOnSigterm: opts.drain });
   try {
     await ctx.runtime.fs.mkdir(opts.node.dataDir, { recursive: true, mode: 0o700 });
     const node = await ctx.startNode(opts.node);
@@ -179,6 +59,7 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
           ctx.err(`dfs: api: ${req.method} ${new URL(req.url).pathname}: ${String(err)}\n`)
             .catch(() => {});
         },
+        onDrained: (report) => control.drained(report),
       });
       server = await ctx.runtime.serve(opts.api, handler);
     } catch (err) {
@@ -193,19 +74,59 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
         `  api   ${apiUrl}\n` +
         `  data  ${opts.node.dataDir}\n`,
     );
-    if (signals === 0) await ctx.err("dfs: running; press Ctrl-C to stop\n");
-    const signal = await stopped;
-    await ctx.err(`dfs: ${signal}: stopping\n`);
+    if (!control.stopping) await ctx.err("dfs: running; press Ctrl-C to stop\n");
+    const reason = await control.stopped;
+    let code: number = EXIT.OK;
+    if (reason.kind === "drained") {
+      await ctx.err(`dfs: drained through the API: ${formatDrain(reason.report)}; stopping\n`);
+      if (reason.report.failed > 0) code = EXIT.ERROR;
+    } else if (control.drainSignal) {
+      await ctx.err(
+        `dfs: ${reason.signal}: draining (handing data off to other nodes; ` +
+          `signal again to stop without finishing)\n`,
+      );
+    } else {
+      await ctx.err(`dfs: ${reason.signal}: stopping\n`);
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       server.close(),
-      new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_MS)),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, HTTP_GRACE_MS)),
     ]);
     clearTimeout(timer);
+    const drainSignal = control.drainSignal;
+    if (drainSignal) code = await drainBeforeExit(ctx, node, drainSignal);
+    control.endDrain();
     await node.close();
     await ctx.err("dfs: stopped\n");
-    return EXIT.OK;
+    return code;
   } finally {
-    for (const off of offs) off();
+    control.dispose();
+  }
+}
+
+/** `--drain` on SIGTERM: drains `node` until done or `signal` aborts; returns the exit code. */
+async function drainBeforeExit(
+  ctx: CliContext,
+  node: DfsNode,
+  signal: AbortSignal,
+): Promise<number> {
+  try {
+    const report = await untilAborted(
+      signal.aborted ? Promise.reject(signal.reason) : node.drain(signal),
+      signal,
+    );
+    await ctx.err(`dfs: drained: ${formatDrain(report)}\n`);
+    const warning = drainWarning(report);
+    if (warning === undefined) return EXIT.OK;
+    await ctx.err(`dfs: warning: ${warning}\n`);
+    return EXIT.ERROR;
+  } catch (err) {
+    if (signal.aborted) {
+      await ctx.err("dfs: drain cancelled; stopping without finishing it\n");
+      return EXIT.INTERRUPTED;
+    }
+    await ctx.err(`dfs: error: drain failed: ${errorText(err)}\n`);
+    return EXIT.ERROR;
   }
 }

@@ -14,16 +14,22 @@ const CLIENT_OPTIONS =
 /** Usage of each subcommand. */
 export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   serve: `usage: dfs [serve] [--listen HOST:PORT] [--data DIR] [--api HOST:PORT]
-                 [--bootstrap ADDR,...] [--replication N] [--block-size BYTES] [--log-level LEVEL]
-                 [--max-store BYTES] [--max-connections N] [--cluster-key-file PATH]
+                 [--bootstrap ADDR,...] [--replication N | --redundancy POLICY]
+                 [--block-size BYTES] [--log-level LEVEL] [--max-store BYTES]
+                 [--max-connections N] [--cluster-key-file PATH] [--drain]
+                 [--repair-interval SECONDS] [--repair-grace SECONDS] [--repair-rate MIB_PER_S]
+                 [--no-repair] [--scrub-rate MIB_PER_S] [--gc-grace SECONDS]
+                 [--tombstone-ttl DAYS]
 
-Starts a node and serves its HTTP API until SIGINT/SIGTERM.
+Starts a node and serves its HTTP API until SIGINT/SIGTERM (or until "dfs drain").
 
   -l, --listen HOST:PORT   P2P address (default ${DEFAULT_LISTEN}; ":3000" means 127.0.0.1:3000)
   -d, --data DIR           data directory (default $DFS_DATA, else .dfs/<p2p port>)
       --api HOST:PORT      HTTP API address (default $DFS_API, else ${DEFAULT_API})
   -b, --bootstrap ADDR,... peers to join through (repeatable, comma-separated)
   -r, --replication N      copies of each file, the local one included (default: node's, 3)
+  -R, --redundancy POLICY  default policy of a put: replicas:N, replicas:MIN-MAX or rs:K+M
+                           (default $DFS_REDUNDANCY, else replicas:3)
       --block-size BYTES   block size for new files (e.g. 262144, 256KiB, 1MiB)
       --max-store BYTES    most bytes this node stores (e.g. 50GiB; default $DFS_MAX_STORE, else
                            no bound); past it puts fail and peers' blocks are refused
@@ -34,13 +40,30 @@ Starts a node and serves its HTTP API until SIGINT/SIGTERM.
                            private cluster: only nodes with the same key file (its raw bytes,
                            16..1024) may connect (default $DFS_CLUSTER_KEY_FILE, else an open
                            cluster; make one: head -c 32 /dev/urandom > cluster.key)
-  -h, --help               this help`,
-  put: `usage: dfs put PATH|- [--name NAME] [--copies N] [--quiet] [--api URL] [--json]
+      --drain              on SIGTERM, hand this node's data off to other nodes before exiting
+                           (a second signal stops without finishing)
+  -h, --help               this help
+
+Durability (repair, scrubbing, garbage collection, tombstones):
+      --repair-interval SECONDS  time between two repair checks of a file (default 600)
+      --repair-grace SECONDS     how long a copy or shard must stay unreachable before repair
+                                 re-creates it (default 900)
+      --repair-rate MIB_PER_S    most MiB/s repair pushes to other nodes (default 32)
+      --no-repair                no repair loop (scrubbing, gc and --drain still work)
+      --scrub-rate MIB_PER_S     MiB/s the scrubber re-verifies stored blocks; 0 = off (default 16)
+      --gc-grace SECONDS         how long a block no file refers to is kept (default 3600)
+      --tombstone-ttl DAYS       how long a delete's tombstone is kept and honoured (default 30)`,
+  put: `usage: dfs put PATH|- [--name NAME] [--copies N | --redundancy POLICY] [--quiet]
+               [--api URL] [--json]
 
 Stores a file (or standard input with -) and prints its id.
 
   -n, --name NAME       also bind NAME to the file
-  -c, --copies N        copies wanted (default: the node's replication)
+  -c, --copies N        copies wanted: short for --redundancy replicas:N
+  -R, --redundancy POLICY
+                        replicas:N, replicas:MIN-MAX (place MAX, repair below MIN) or rs:K+M
+                        (Reed-Solomon: K data + M parity shards per stripe, survives M losses);
+                        default: the node's
   -q, --quiet           no progress bar
 ${CLIENT_OPTIONS}`,
   get: `usage: dfs get ID|NAME [-o PATH] [--quiet] [--api URL]
@@ -52,7 +75,8 @@ Writes a file to standard output, or to PATH (written to a temporary file, then 
 ${CLIENT_OPTIONS}`,
   rm: `usage: dfs rm ID|NAME [--api URL] [--json]
 
-Deletes the local copy and tells the holders.
+Deletes the local copy and tells the holders; the delete's tombstone, kept by the node and the
+holders, stops repair and returning nodes from bringing the file back.
 
 ${CLIENT_OPTIONS}`,
   ls: `usage: dfs ls [--api URL] [--json]
@@ -60,10 +84,13 @@ ${CLIENT_OPTIONS}`,
 Lists the files the node holds locally.
 
 ${CLIENT_OPTIONS}`,
-  stat: `usage: dfs stat ID|NAME [--api URL] [--json]
+  stat: `usage: dfs stat ID|NAME [--health] [--api URL] [--json]
 
-Describes a file.
+Describes a file: size, blocks, redundancy policy (and stripes), whether it is local.
 
+      --health          also check its holders: health (healthy, degraded, at risk, lost),
+                        live copies or shards per stripe against the target, holders (and
+                        their shard columns), unreachable nodes, and when it was deleted
 ${CLIENT_OPTIONS}`,
   peers: `usage: dfs peers [--api URL] [--json]
 
@@ -74,8 +101,16 @@ null when the node runs without a DHT).
 ${CLIENT_OPTIONS}`,
   status: `usage: dfs status [--api URL] [--json]
 
-Shows the node's status, with its DHT figures (routing table size, lookups, provider and name
+Shows the node's status: its repair queue and what repair, the scrubber and garbage collection
+did, tombstones held, and its DHT figures (routing table size, lookups, provider and name
 records, requests served) when it runs a DHT.
+
+${CLIENT_OPTIONS}`,
+  drain: `usage: dfs drain [--api URL] [--json]
+
+Asks the node to hand its data off to other nodes (copies, or its shard columns, re-created
+elsewhere) and prints what it did; a node run by "dfs serve" then stops. Exit 1 when some file
+could not be handed off.
 
 ${CLIENT_OPTIONS}`,
 };
@@ -85,13 +120,14 @@ export const USAGE = `dfs — a peer-to-peer, content-addressed distributed file
 
 usage:
   dfs [serve] [--listen HOST:PORT] [--data DIR] [--api HOST:PORT] [--bootstrap ADDR,...]
-  dfs put PATH|- [--name NAME]        store a file, print its id
+  dfs put PATH|- [--redundancy P]     store a file, print its id
   dfs get ID|NAME [-o PATH]           fetch a file to stdout or PATH
   dfs rm ID|NAME                      delete a file
   dfs ls                              list local files
-  dfs stat ID|NAME                    describe a file
+  dfs stat ID|NAME [--health]         describe a file, check its health
   dfs peers                           list peers and the DHT routing table
-  dfs status                          node status
+  dfs status                          node status: repair, scrub, gc, DHT
+  dfs drain                           hand the node's data off, then stop it
   dfs help [COMMAND]                  help on a command
   dfs --version
 

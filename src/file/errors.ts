@@ -64,3 +64,21 @@ export class CorruptFileError extends DfsError {
     super("CORRUPT_FILE", message, options);
   }
 }
+
+/**
+ * A stripe of a Reed-Solomon file cannot be rebuilt: fewer than k of its shards could be read.
+ * Code `UNRECOVERABLE_STRIPE`; `cause` is the first shard's read error.
+ *
+ * @example
+ * ```ts
+ * import { UnrecoverableStripeError } from "./errors.ts";
+ * const err = new UnrecoverableStripeError("stripe 3: 2 of the 4 shards needed could be read");
+ * console.log(err.code); // "UNRECOVERABLE_STRIPE"
+ * ```
+ */
+export class UnrecoverableStripeError extends DfsError {
+  /** Creates the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("UNRECOVERABLE_STRIPE", message, options);
+  }
+}

@@ -15,13 +15,16 @@ import type { BlockSource } from "./types.ts";
 export interface FileBlock {
   /** Content id of the block. */
   readonly id: ContentId;
-  /** `"manifest"` for the root and inner manifests, `"data"` for file bytes. */
-  readonly kind: "manifest" | "data";
+  /**
+   * `"manifest"` for the root and inner manifests, `"data"` for file bytes, `"parity"` for the
+   * parity shards of a Reed-Solomon file.
+   */
+  readonly kind: "manifest" | "data" | "parity";
 }
 
 /**
  * Yields every block of file `id` with its kind, depth first in file order: each manifest
- * before its children, the root first. Fetches manifests only (one at a time). A block
+ * before its children, the root first; a Reed-Solomon leaf's parity ids after its data blocks. Fetches manifests only (one at a time). A block
  * that occurs several times in the file (repeated content) is yielded each time; callers
  * that need a set dedupe. Rejects like `statFile` when a manifest is missing or malformed.
  *
@@ -52,6 +55,7 @@ export async function* fileBlocks(
         yield* walk(child);
       }
     }
+    for (const id of m.parity ?? []) yield { id, kind: "parity" };
   }
   yield* walk(root);
 }

@@ -24,6 +24,25 @@
  * every entry of a leaf except the last is exactly blockSize; an inner child's size is the
  * span of that child. Sizes add up to the total size. Nothing may follow the last child.
  *
+ * Version 2 records the file's redundancy policy (see `redundancy.ts`) and, for a Reed-Solomon
+ * leaf, the ids of its parity shards. Bytes 0..23 are as in version 1 (with version `2`), then:
+ *
+ * | offset | size | field |
+ * | ------ | ---- | ----- |
+ * | 24     | 1    | scheme: `0` replicas, `1` Reed-Solomon |
+ * | 25     | 1    | replicas: min copies; rs: k, data shards per stripe |
+ * | 26     | 1    | replicas: max copies; rs: m, parity shards per stripe |
+ * | 27     | 1    | reserved, `0` |
+ * | 28     | n*e  | children, as in version 1 |
+ * | 28+n*e | p*i  | rs leaves only: `p = ceil(n / k) * m` parity ids (`i` = 34 bytes for SHA-256, 22 for SHA-1) |
+ *
+ * The data children of a leaf form its stripes, `k` at a time in order (the last stripe may be
+ * shorter); the `m` parity ids of stripe `s` are entries `s*m .. s*m+m-1`. A parity shard is
+ * as long as its stripe's first data block; shorter data blocks, and the data blocks missing
+ * from a short last stripe, count as zero-padded (the missing ones as all zeros). Every
+ * manifest of a file carries the same policy. A manifest is at most {@linkcode MAX_BLOCK_SIZE}
+ * bytes.
+ *
  * {@linkcode decodeManifest} enforces all of this, bounded by {@linkcode MAX_FANOUT}, and
  * throws {@linkcode InvalidManifestError} on anything else.
  *
@@ -33,13 +52,18 @@
 import { ContentId, type HashAlgorithm, InvalidIdError } from "../id/content_id.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { InvalidManifestError } from "./errors.ts";
+import { type Redundancy, redundancyProblem } from "./redundancy.ts";
 
 /** The four magic bytes every manifest starts with: ASCII `DFSM`. */
 export const MANIFEST_MAGIC: Uint8Array = new Uint8Array([0x44, 0x46, 0x53, 0x4d]);
-/** The manifest format version this module writes and reads. */
+/** The manifest format version without a recorded policy (still written when none is given). */
 export const MANIFEST_VERSION = 1;
-/** Size of the fixed manifest header in bytes. */
+/** The manifest format version that records the redundancy policy. */
+export const MANIFEST_VERSION_2 = 2;
+/** Size of the fixed manifest header in bytes (version 1). */
 export const MANIFEST_HEADER_SIZE = 24;
+/** Size of the fixed manifest header in bytes (version 2). */
+export const MANIFEST_HEADER_SIZE_V2 = 28;
 /** Most children a manifest may list. */
 export const MAX_FANOUT = 4096;
 /** Greatest height of a manifest (a leaf has height 0). */
@@ -78,6 +102,13 @@ export interface Manifest {
   readonly size: number;
   /** The children, in file order. */
   readonly children: readonly ManifestEntry[];
+  /** The file's redundancy policy (version 2); absent in a version 1 manifest. */
+  readonly redundancy?: Redundancy;
+  /**
+   * Reed-Solomon leaves only: the parity shard ids, `m` per stripe of `k` children, stripe by
+   * stripe (see the module doc). Absent or empty otherwise.
+   */
+  readonly parity?: readonly ContentId[];
 }
 
 /** Bytes one child takes in a manifest of `algorithm`. */
@@ -87,9 +118,20 @@ export function manifestEntrySize(algorithm: HashAlgorithm): number {
   return 2 + spec.digest + 8;
 }
 
-/** Encoded size of a manifest of `algorithm` with `count` children. */
+/** Encoded size of a version 1 manifest of `algorithm` with `count` children. */
 export function manifestSize(algorithm: HashAlgorithm, count: number): number {
   return MANIFEST_HEADER_SIZE + count * manifestEntrySize(algorithm);
+}
+
+/** Encoded size of a version 2 manifest with `count` children and `parity` parity ids. */
+export function manifestSizeV2(algorithm: HashAlgorithm, count: number, parity = 0): number {
+  return MANIFEST_HEADER_SIZE_V2 + count * manifestEntrySize(algorithm) +
+    parity * (manifestEntrySize(algorithm) - 8);
+}
+
+/** Parity ids a leaf with `children` data blocks lists under `policy` (0 unless Reed-Solomon). */
+export function parityCount(policy: Redundancy | undefined, children: number): number {
+  return policy?.kind === "rs" ? Math.ceil(children / policy.k) * policy.m : 0;
 }
 
 /**
@@ -111,12 +153,17 @@ export function manifestSize(algorithm: HashAlgorithm, count: number): number {
 export function encodeManifest(manifest: Manifest): Uint8Array {
   const problem = checkManifest(manifest);
   if (problem) throw new InvalidArgumentError(`cannot encode manifest: ${problem}`);
-  const { children } = manifest;
+  const { children, redundancy } = manifest;
+  const parity = manifest.parity ?? [];
   const spec = HASHES[manifest.algorithm];
-  const out = new Uint8Array(manifestSize(manifest.algorithm, children.length));
+  const out = new Uint8Array(
+    redundancy
+      ? manifestSizeV2(manifest.algorithm, children.length, parity.length)
+      : manifestSize(manifest.algorithm, children.length),
+  );
   const view = new DataView(out.buffer);
   out.set(MANIFEST_MAGIC, 0);
-  out[4] = MANIFEST_VERSION;
+  out[4] = redundancy ? MANIFEST_VERSION_2 : MANIFEST_VERSION;
   out[5] = manifest.kind === "leaf" ? 0 : 1;
   out[6] = manifest.height;
   out[7] = spec.code;
@@ -124,11 +171,21 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
   writeU64(view, 12, manifest.size);
   view.setUint32(20, children.length);
   let at = MANIFEST_HEADER_SIZE;
+  if (redundancy) {
+    out[24] = redundancy.kind === "rs" ? 1 : 0;
+    out[25] = redundancy.kind === "rs" ? redundancy.k : redundancy.min;
+    out[26] = redundancy.kind === "rs" ? redundancy.m : redundancy.max;
+    at = MANIFEST_HEADER_SIZE_V2;
+  }
   for (const child of children) {
     out.set(child.id.bytes, at);
     at += child.id.bytes.length;
     writeU64(view, at, child.size);
     at += 8;
+  }
+  for (const id of parity) {
+    out.set(id.bytes, at);
+    at += id.bytes.length;
   }
   return out;
 }
@@ -161,9 +218,10 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   for (let i = 0; i < MANIFEST_MAGIC.length; i++) {
     if (bytes[i] !== MANIFEST_MAGIC[i]) throw new InvalidManifestError("not a manifest: bad magic");
   }
-  if (bytes[4] !== MANIFEST_VERSION) {
+  const version = bytes[4];
+  if (version !== MANIFEST_VERSION && version !== MANIFEST_VERSION_2) {
     throw new InvalidManifestError(
-      `unsupported manifest version ${bytes[4]}, expected ${MANIFEST_VERSION}`,
+      `unsupported manifest version ${version}, expected ${MANIFEST_VERSION} or ${MANIFEST_VERSION_2}`,
     );
   }
   const kindByte = bytes[5];
@@ -183,7 +241,26 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   if (count > MAX_FANOUT) {
     throw new InvalidManifestError(`manifest lists ${count} children, at most ${MAX_FANOUT}`);
   }
-  const expected = manifestSize(algorithm, count);
+  let redundancy: Redundancy | undefined;
+  let header = MANIFEST_HEADER_SIZE;
+  if (version === MANIFEST_VERSION_2) {
+    if (bytes.length < MANIFEST_HEADER_SIZE_V2) {
+      throw new InvalidManifestError(
+        `manifest truncated: ${bytes.length} bytes, a version 2 header is ${MANIFEST_HEADER_SIZE_V2}`,
+      );
+    }
+    redundancy = decodePolicy(bytes);
+    header = MANIFEST_HEADER_SIZE_V2;
+  }
+  const parityIds = kind === "leaf" ? parityCount(redundancy, count) : 0;
+  const expected = redundancy
+    ? manifestSizeV2(algorithm, count, parityIds)
+    : manifestSize(algorithm, count);
+  if (expected > MAX_BLOCK_SIZE) {
+    throw new InvalidManifestError(
+      `manifest would be ${expected} bytes, at most ${MAX_BLOCK_SIZE}`,
+    );
+  }
   if (bytes.length < expected) {
     throw new InvalidManifestError(
       `manifest truncated: ${bytes.length} bytes, ${count} children need ${expected}`,
@@ -196,26 +273,22 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   }
   const spec = HASHES[algorithm];
   const children: ManifestEntry[] = [];
-  let at = MANIFEST_HEADER_SIZE;
+  let at = header;
   for (let i = 0; i < count; i++) {
-    if (bytes[at] !== spec.code || bytes[at + 1] !== spec.digest) {
-      throw new InvalidManifestError(`child ${i} is not a ${algorithm} id`);
-    }
-    let id: ContentId;
-    try {
-      id = ContentId.fromBytes(bytes.subarray(at, at + 2 + spec.digest));
-    } catch (err) {
-      if (err instanceof InvalidIdError) {
-        throw new InvalidManifestError(`child ${i}: ${err.message}`, { cause: err });
-      }
-      throw err;
-    }
+    const id = readId(bytes, at, spec, algorithm, `child ${i}`);
     at += 2 + spec.digest;
     const childSize = readU64(view, at);
     at += 8;
     children.push({ id, size: childSize });
   }
-  const manifest: Manifest = { kind, height, algorithm, blockSize, size, children };
+  const parity: ContentId[] = [];
+  for (let i = 0; i < parityIds; i++) {
+    parity.push(readId(bytes, at, spec, algorithm, `parity ${i}`));
+    at += 2 + spec.digest;
+  }
+  const manifest: Manifest = redundancy
+    ? { kind, height, algorithm, blockSize, size, children, redundancy, parity }
+    : { kind, height, algorithm, blockSize, size, children };
   const problem = checkManifest(manifest);
   if (problem) throw new InvalidManifestError(problem);
   return manifest;
@@ -255,7 +328,55 @@ function checkManifest(m: Manifest): string | undefined {
     if (!Number.isSafeInteger(sum)) return "children sizes overflow";
   }
   if (sum !== m.size) return `children sizes add up to ${sum}, total size says ${m.size}`;
+  const parity = m.parity ?? [];
+  if (m.redundancy) {
+    const problem = redundancyProblem(m.redundancy);
+    if (problem) return problem;
+  }
+  const wanted = m.kind === "leaf" ? parityCount(m.redundancy, n) : 0;
+  if (parity.length !== wanted) return `${parity.length} parity ids, expected ${wanted}`;
+  for (let i = 0; i < parity.length; i++) {
+    if (parity[i]?.algorithm !== m.algorithm) return `parity ${i} is not a ${m.algorithm} id`;
+  }
+  if (m.redundancy && manifestSizeV2(m.algorithm, n, parity.length) > MAX_BLOCK_SIZE) {
+    return `manifest larger than ${MAX_BLOCK_SIZE} bytes`;
+  }
   return undefined;
+}
+
+/** Decodes bytes 24..27 of a version 2 manifest. */
+function decodePolicy(bytes: Uint8Array): Redundancy {
+  if (bytes[27] !== 0) throw new InvalidManifestError(`reserved byte 27 is ${bytes[27]}, not 0`);
+  const policy: Redundancy = bytes[24] === 0
+    ? { kind: "replicas", min: bytes[25], max: bytes[26] }
+    : bytes[24] === 1
+    ? { kind: "rs", k: bytes[25], m: bytes[26] }
+    : (() => {
+      throw new InvalidManifestError(`unknown redundancy scheme ${bytes[24]}`);
+    })();
+  const problem = redundancyProblem(policy);
+  if (problem) throw new InvalidManifestError(problem);
+  return policy;
+}
+
+function readId(
+  bytes: Uint8Array,
+  at: number,
+  spec: { code: number; digest: number },
+  algorithm: HashAlgorithm,
+  what: string,
+): ContentId {
+  if (bytes[at] !== spec.code || bytes[at + 1] !== spec.digest) {
+    throw new InvalidManifestError(`${what} is not a ${algorithm} id`);
+  }
+  try {
+    return ContentId.fromBytes(bytes.subarray(at, at + 2 + spec.digest));
+  } catch (err) {
+    if (err instanceof InvalidIdError) {
+      throw new InvalidManifestError(`${what}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /** True when `n` is an allowed data block size. */

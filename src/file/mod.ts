@@ -41,7 +41,21 @@ export type {
   ReadFileOptions,
   ReadFileResult,
 } from "./types.ts";
-export { CorruptFileError, InvalidManifestError, RangeNotSatisfiableError } from "./errors.ts";
+export {
+  CorruptFileError,
+  InvalidManifestError,
+  RangeNotSatisfiableError,
+  UnrecoverableStripeError,
+} from "./errors.ts";
+export {
+  checkRedundancy,
+  DEFAULT_REDUNDANCY,
+  type ErasurePolicy,
+  formatRedundancy,
+  parseRedundancy,
+  type Redundancy,
+  type ReplicasPolicy,
+} from "./redundancy.ts";
 export {
   decodeManifest,
   DEFAULT_BLOCK_SIZE,

@@ -10,12 +10,14 @@ import {
   DEFAULT_BLOCK_SIZE,
   isBlockSize,
   MANIFEST_HEADER_SIZE,
+  MANIFEST_HEADER_SIZE_V2,
   manifestEntrySize,
   MAX_BLOCK_SIZE,
   MAX_FANOUT,
   MIN_BLOCK_SIZE,
 } from "./manifest.ts";
 import type { PutFileOptions } from "./types.ts";
+import { checkRedundancy, type ErasurePolicy, type Redundancy } from "./redundancy.ts";
 
 /** Default number of blocks hashed and stored at once by `putFile`. */
 export const DEFAULT_PUT_CONCURRENCY = 4;
@@ -34,6 +36,10 @@ export interface ResolvedPutOptions {
   readonly fanout: number;
   /** Blocks in flight at most. */
   readonly concurrency: number;
+  /** The policy recorded in the manifests (absent: a version 1 manifest, no policy). */
+  readonly redundancy?: Redundancy;
+  /** Data blocks per leaf manifest (equals `fanout` except for Reed-Solomon). */
+  readonly leafFanout: number;
 }
 
 /**
@@ -46,9 +52,47 @@ export interface ResolvedPutOptions {
  * console.log(defaultFanout(256 * 1024, "sha-256")); // 4096
  * ```
  */
-export function defaultFanout(blockSize: number, algorithm: HashAlgorithm): number {
-  const fit = Math.floor((blockSize - MANIFEST_HEADER_SIZE) / manifestEntrySize(algorithm));
+export function defaultFanout(
+  blockSize: number,
+  algorithm: HashAlgorithm,
+  versioned = false,
+): number {
+  const header = versioned ? MANIFEST_HEADER_SIZE_V2 : MANIFEST_HEADER_SIZE;
+  const fit = Math.floor((blockSize - header) / manifestEntrySize(algorithm));
   return Math.min(MAX_FANOUT, fit);
+}
+
+/**
+ * Data blocks per leaf manifest of a Reed-Solomon file: whole stripes only, as many as fit in
+ * one block with their parity ids and at most `fanout`. Throws {@linkcode InvalidArgumentError}
+ * when not even one stripe fits.
+ *
+ * @example
+ * ```ts
+ * import { erasureLeafFanout } from "./options.ts";
+ * console.log(erasureLeafFanout(256 * 1024, "sha-256", { kind: "rs", k: 4, m: 2 }, 4096)); // 4096
+ * ```
+ */
+export function erasureLeafFanout(
+  blockSize: number,
+  algorithm: HashAlgorithm,
+  policy: ErasurePolicy,
+  fanout: number,
+): number {
+  const entry = manifestEntrySize(algorithm);
+  const perStripe = policy.k * entry + policy.m * (entry - 8);
+  const stripes = Math.min(
+    Math.floor((blockSize - MANIFEST_HEADER_SIZE_V2) / perStripe),
+    Math.floor(fanout / policy.k),
+  );
+  if (stripes < 1) {
+    throw new InvalidArgumentError(
+      `rs:${policy.k}+${policy.m} does not fit: one stripe's manifest entries need ${
+        MANIFEST_HEADER_SIZE_V2 + perStripe
+      } bytes with ${blockSize}-byte blocks and fan-out ${fanout}`,
+    );
+  }
+  return stripes * policy.k;
 }
 
 /**
@@ -67,7 +111,10 @@ export function resolvePutOptions(options: PutFileOptions = {}): ResolvedPutOpti
   if (algorithm !== "sha-256" && algorithm !== "sha-1") {
     throw new InvalidArgumentError(`unknown hash algorithm ${String(algorithm)}`);
   }
-  const most = defaultFanout(blockSize, algorithm);
+  const redundancy = options.redundancy === undefined
+    ? undefined
+    : checkRedundancy(options.redundancy);
+  const most = defaultFanout(blockSize, algorithm, redundancy !== undefined);
   const fanout = options.fanout ?? most;
   if (!Number.isInteger(fanout) || fanout < 2 || fanout > most) {
     throw new InvalidArgumentError(
@@ -75,7 +122,17 @@ export function resolvePutOptions(options: PutFileOptions = {}): ResolvedPutOpti
     );
   }
   const concurrency = checkConcurrency(options.concurrency, DEFAULT_PUT_CONCURRENCY);
-  return { blockSize, algorithm, fanout, concurrency };
+  const leafFanout = redundancy?.kind === "rs"
+    ? erasureLeafFanout(blockSize, algorithm, redundancy, fanout)
+    : fanout;
+  return {
+    blockSize,
+    algorithm,
+    fanout,
+    concurrency,
+    leafFanout,
+    ...(redundancy ? { redundancy } : {}),
+  };
 }
 
 /** Returns `value` (or `fallback`) after checking it is an integer in 1..64. */

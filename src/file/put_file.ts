@@ -12,6 +12,8 @@ import { chunk } from "./chunker.ts";
 import { CorruptFileError } from "./errors.ts";
 import { resolvePutOptions, throwIfAborted } from "./options.ts";
 import { ManifestTreeBuilder } from "./tree_builder.ts";
+import type { ManifestEntry } from "./manifest.ts";
+import { encodeStripe } from "./stripes.ts";
 import type { BlockSink, PutFileOptions, PutFileResult } from "./types.ts";
 
 /**
@@ -49,7 +51,10 @@ export async function putFile(
   sink: BlockSink,
   options: PutFileOptions = {},
 ): Promise<PutFileResult> {
-  const { blockSize, algorithm, fanout, concurrency } = resolvePutOptions(options);
+  const { blockSize, algorithm, fanout, concurrency, leafFanout, redundancy } = resolvePutOptions(
+    options,
+  );
+  const erasure = redundancy?.kind === "rs" ? redundancy : undefined;
   const { signal, onProgress } = options;
   throwIfAborted(signal, "put");
 
@@ -71,16 +76,40 @@ export async function putFile(
     return id;
   };
 
-  const builder = new ManifestTreeBuilder({ algorithm, blockSize, fanout, store });
-  const inFlight: { promise: Promise<ContentId>; size: number }[] = [];
+  const builder = new ManifestTreeBuilder({
+    algorithm,
+    blockSize,
+    fanout,
+    leafFanout,
+    store,
+    ...(redundancy ? { redundancy } : {}),
+  });
+  const inFlight: { promise: Promise<ContentId>; size: number; bytes?: Uint8Array }[] = [];
   let size = 0;
   let blocks = 0;
   let stored = 0;
+  let parityBlocks = 0;
+  // Reed-Solomon: the data blocks of the stripe being filled, kept until its parity is computed.
+  let stripe: { entries: ManifestEntry[]; bytes: Uint8Array[] } = { entries: [], bytes: [] };
+
+  const closeStripe = async () => {
+    const { entries, bytes } = stripe;
+    stripe = { entries: [], bytes: [] };
+    const parity = await Promise.all(encodeStripe(erasure!, bytes).map(store));
+    parityBlocks += parity.length;
+    await builder.addStripe(entries, parity);
+  };
 
   const settleOldest = async () => {
     const head = inFlight.shift()!;
     const id = await head.promise;
-    await builder.add({ id, size: head.size });
+    if (erasure) {
+      stripe.entries.push({ id, size: head.size });
+      stripe.bytes.push(head.bytes!);
+      if (stripe.entries.length === erasure.k) await closeStripe();
+    } else {
+      await builder.add({ id, size: head.size });
+    }
     stored += head.size;
     onProgress?.(stored);
   };
@@ -89,14 +118,15 @@ export async function putFile(
     for await (const block of chunk(input, blockSize, { signal: inner })) {
       const promise = store(block);
       promise.catch(fail);
-      inFlight.push({ promise, size: block.length });
+      inFlight.push({ promise, size: block.length, ...(erasure ? { bytes: block } : {}) });
       size += block.length;
       blocks++;
       while (inFlight.length >= concurrency) await settleOldest();
     }
     while (inFlight.length > 0) await settleOldest();
+    if (stripe.entries.length > 0) await closeStripe();
     const id = await builder.finish();
-    return { id, size, blocks };
+    return { id, size, blocks, parityBlocks };
   } catch (err) {
     fail(err);
     await Promise.allSettled(inFlight.map((f) => f.promise));

@@ -11,6 +11,7 @@ import { CorruptFileError, RangeNotSatisfiableError } from "./errors.ts";
 import { checkConcurrency, DEFAULT_READ_CONCURRENCY, throwIfAborted } from "./options.ts";
 import { type DataBlockRef, loadRoot, walkDataBlocks } from "./tree_walker.ts";
 import type { BlockSource, ByteRange, ReadFileOptions, ReadFileResult } from "./types.ts";
+import { recoverStripe } from "./stripes.ts";
 
 /**
  * Opens file `id` for reading. Resolves once the root manifest is fetched, so an unknown id
@@ -66,7 +67,7 @@ export async function readFile(
 
   const stop = new AbortController();
   const inner = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-  const refs = walkDataBlocks(root, source, { start, end, signal: inner });
+  const refs = walkDataBlocks(root, source, { start, end, signal: inner, rootId: id });
   const ahead: { ref: DataBlockRef; promise: Promise<Uint8Array> }[] = [];
   let walkDone = false;
   let walkError: unknown;
@@ -74,7 +75,7 @@ export async function readFile(
   let finished = false;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
 
-  const fetchBlock = async (ref: DataBlockRef): Promise<Uint8Array> => {
+  const fetchPlain = async (ref: DataBlockRef): Promise<Uint8Array> => {
     const bytes = await source.getBlock(ref.id, { signal: inner });
     if (!(bytes instanceof Uint8Array) || bytes.length !== ref.size) {
       throw new CorruptFileError(
@@ -82,6 +83,24 @@ export async function readFile(
       );
     }
     return bytes;
+  };
+  const stripes = new StripeStates(concurrency);
+  // A Reed-Solomon block that cannot be read is rebuilt with the rest of its stripe, from any
+  // k of its shards (the data blocks fetched already count).
+  const fetchBlock = async (ref: DataBlockRef): Promise<Uint8Array> => {
+    const { stripe, position } = ref;
+    if (!stripe || position === undefined) return await fetchPlain(ref);
+    const state = stripes.of(stripe.key);
+    if (state.recovery) return (await state.recovery)[position];
+    const plain = fetchPlain(ref);
+    state.fetches.set(position, plain);
+    try {
+      return await plain;
+    } catch (err) {
+      if (inner.aborted) throw err;
+      state.recovery ??= recoverStripe(stripe, source, { signal: inner, known: state.fetches });
+      return (await state.recovery)[position];
+    }
   };
 
   // Tops the read-ahead window up to `concurrency`; one fill at a time.
@@ -168,6 +187,29 @@ export async function readFile(
   }, { highWaterMark: 0 });
 
   return { size, start, end, stream };
+}
+
+/** Per-stripe fetches of a read, for the few stripes around the read-ahead window. */
+class StripeStates {
+  readonly #states = new Map<
+    string,
+    { fetches: Map<number, Promise<Uint8Array>>; recovery?: Promise<Uint8Array[]> }
+  >();
+  readonly #most: number;
+
+  constructor(concurrency: number) {
+    this.#most = concurrency + 4;
+  }
+
+  of(key: string) {
+    let state = this.#states.get(key);
+    if (!state) {
+      state = { fetches: new Map() };
+      if (this.#states.size >= this.#most) this.#states.delete(this.#states.keys().next().value!);
+      this.#states.set(key, state);
+    }
+    return state;
+  }
 }
 
 /**

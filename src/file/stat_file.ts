@@ -33,12 +33,16 @@ export async function statFile(
   throwIfAborted(signal, "stat");
   const root = await loadRoot(id, source, signal);
   let blocks = 0;
+  let parityBlocks = 0;
+  let stripes = 0;
   let manifests = 1;
   let offset = 0;
 
   const visit = async (m: Manifest): Promise<void> => {
     if (m.kind === "leaf") {
       blocks += m.children.length;
+      parityBlocks += m.parity?.length ?? 0;
+      if (m.redundancy?.kind === "rs") stripes += Math.ceil(m.children.length / m.redundancy.k);
       offset += m.size;
       const last = m.children.at(-1);
       // The decoder checked every entry but the last; a short last one must end the file.
@@ -64,5 +68,8 @@ export async function statFile(
     depth: root.height + 1,
     manifests,
     algorithm: root.algorithm,
+    ...(root.redundancy ? { redundancy: root.redundancy } : {}),
+    parityBlocks,
+    stripes,
   };
 }

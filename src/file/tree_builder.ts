@@ -13,6 +13,7 @@
 import type { ContentId, HashAlgorithm } from "../id/content_id.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { encodeManifest, type ManifestEntry, MAX_HEIGHT } from "./manifest.ts";
+import type { Redundancy } from "./redundancy.ts";
 
 /** Options for {@linkcode ManifestTreeBuilder}. */
 export interface TreeBuilderOptions {
@@ -22,6 +23,10 @@ export interface TreeBuilderOptions {
   readonly blockSize: number;
   /** Children per manifest at most. */
   readonly fanout: number;
+  /** Data blocks per leaf at most (default `fanout`); a multiple of k for Reed-Solomon. */
+  readonly leafFanout?: number;
+  /** The policy every manifest records (absent: version 1 manifests). */
+  readonly redundancy?: Redundancy;
   /** Stores an encoded manifest and resolves with its id. */
   readonly store: (bytes: Uint8Array) => Promise<ContentId>;
 }
@@ -46,11 +51,20 @@ export class ManifestTreeBuilder {
   readonly #options: TreeBuilderOptions;
   readonly #levels: ManifestEntry[][] = [];
   readonly #flushed: boolean[] = [];
+  /** Parity ids of the pending leaf's stripes (Reed-Solomon). */
+  #parity: ContentId[] = [];
   #manifests = 0;
   #done = false;
 
   /** Creates a builder; nothing is stored until entries arrive. */
   constructor(options: TreeBuilderOptions) {
+    const policy = options.redundancy;
+    const leaf = options.leafFanout ?? options.fanout;
+    if (policy?.kind === "rs" && leaf % policy.k !== 0) {
+      throw new InvalidArgumentError(
+        `a Reed-Solomon leaf holds whole stripes: leaf fan-out ${leaf} is not a multiple of ${policy.k}`,
+      );
+    }
     this.#options = options;
   }
 
@@ -62,7 +76,36 @@ export class ManifestTreeBuilder {
   /** Adds the next data block, in file order. May store one or more manifests. */
   async add(entry: ManifestEntry): Promise<void> {
     if (this.#done) throw new InvalidArgumentError("tree builder already finished");
+    if (this.#options.redundancy?.kind === "rs") {
+      throw new InvalidArgumentError("a Reed-Solomon file is built stripe by stripe (addStripe)");
+    }
     await this.#push(0, entry);
+  }
+
+  /**
+   * Adds the next stripe of a Reed-Solomon file: up to k data blocks (k except for the file's
+   * last stripe) and its m parity ids. May store one or more manifests.
+   */
+  async addStripe(data: readonly ManifestEntry[], parity: readonly ContentId[]): Promise<void> {
+    if (this.#done) throw new InvalidArgumentError("tree builder already finished");
+    const policy = this.#options.redundancy;
+    if (policy?.kind !== "rs") throw new InvalidArgumentError("not a Reed-Solomon file");
+    if (data.length < 1 || data.length > policy.k || parity.length !== policy.m) {
+      throw new InvalidArgumentError(
+        `a stripe has 1..${policy.k} data blocks and ${policy.m} parity ids, got ${data.length} and ${parity.length}`,
+      );
+    }
+    const leaf = this.#levels[0] ??= [];
+    if (leaf.length % policy.k !== 0) {
+      throw new InvalidArgumentError("a short stripe must be the file's last");
+    }
+    leaf.push(...data);
+    this.#parity.push(...parity);
+    if (leaf.length >= this.#leafFanout()) await this.#flush(0);
+  }
+
+  #leafFanout(): number {
+    return this.#options.leafFanout ?? this.#options.fanout;
   }
 
   /** Stores the remaining manifests and resolves with the root manifest's id. */
@@ -84,7 +127,8 @@ export class ManifestTreeBuilder {
   async #push(height: number, entry: ManifestEntry): Promise<void> {
     const level = this.#levels[height] ??= [];
     level.push(entry);
-    if (level.length >= this.#options.fanout) await this.#flush(height);
+    const most = height === 0 ? this.#leafFanout() : this.#options.fanout;
+    if (level.length >= most) await this.#flush(height);
   }
 
   async #flush(height: number): Promise<void> {
@@ -103,7 +147,12 @@ export class ManifestTreeBuilder {
     }
     let size = 0;
     for (const c of children) size += c.size;
-    const { algorithm, blockSize } = this.#options;
+    const { algorithm, blockSize, redundancy } = this.#options;
+    let parity: ContentId[] | undefined;
+    if (height === 0 && redundancy?.kind === "rs") {
+      parity = this.#parity;
+      this.#parity = [];
+    }
     const bytes = encodeManifest({
       kind: height === 0 ? "leaf" : "inner",
       height,
@@ -111,6 +160,7 @@ export class ManifestTreeBuilder {
       blockSize,
       size,
       children,
+      ...(redundancy ? { redundancy, parity: parity ?? [] } : {}),
     });
     const id = await this.#options.store(bytes);
     this.#manifests++;

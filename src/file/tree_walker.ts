@@ -10,6 +10,8 @@ import type { ContentId } from "../id/content_id.ts";
 import { CorruptFileError, InvalidManifestError } from "./errors.ts";
 import { decodeManifest, type Manifest, type ManifestEntry } from "./manifest.ts";
 import type { BlockSource } from "./types.ts";
+import type { StripeRef } from "./stripes.ts";
+import { formatRedundancy } from "./redundancy.ts";
 
 /** A data block of a file, located. */
 export interface DataBlockRef {
@@ -19,6 +21,10 @@ export interface DataBlockRef {
   readonly size: number;
   /** Offset of its first byte in the file. */
   readonly offset: number;
+  /** Reed-Solomon files: the block's stripe (shared by the refs of one stripe). */
+  readonly stripe?: StripeRef;
+  /** Reed-Solomon files: the block's position in its stripe, 0..k-1. */
+  readonly position?: number;
 }
 
 /**
@@ -65,6 +71,8 @@ export async function loadChild(
     ? `lists ${child.algorithm} ids, parent ${parent.algorithm}`
     : child.size !== entry.size
     ? `spans ${child.size} bytes, parent says ${entry.size}`
+    : policyText(child) !== policyText(parent)
+    ? `records redundancy ${policyText(child)}, parent ${policyText(parent)}`
     : undefined;
   if (problem) throw new CorruptFileError(`manifest ${entry.id} ${problem}`);
   return child;
@@ -80,6 +88,8 @@ export interface WalkOptions {
   readonly signal?: AbortSignal;
   /** Called with each manifest visited below the root, before its children. */
   readonly onManifest?: (id: ContentId, manifest: Manifest) => void;
+  /** The root's id, for naming stripes (default `"root"`). */
+  readonly rootId?: ContentId | string;
 }
 
 /**
@@ -100,15 +110,23 @@ export async function* walkDataBlocks(
   source: BlockSource,
   options: WalkOptions = {},
 ): AsyncGenerator<DataBlockRef, void, undefined> {
+  const rootId = options.rootId ?? "root";
   const start = options.start ?? 0;
   const end = options.end ?? root.size - 1;
   if (root.size === 0 || end < start) return;
   const fileSize = root.size;
   const { signal, onManifest } = options;
 
-  async function* walk(m: Manifest, base: number): AsyncGenerator<DataBlockRef, void, undefined> {
+  async function* walk(
+    m: Manifest,
+    base: number,
+    id: ContentId | string,
+  ): AsyncGenerator<DataBlockRef, void, undefined> {
     let offset = base;
-    for (const entry of m.children) {
+    const policy = m.kind === "leaf" && m.redundancy?.kind === "rs" ? m.redundancy : undefined;
+    let stripe: StripeRef | undefined;
+    for (let i = 0; i < m.children.length; i++) {
+      const entry = m.children[i];
       const first = offset;
       const last = offset + entry.size - 1;
       offset += entry.size;
@@ -120,15 +138,33 @@ export async function* walkDataBlocks(
             `data block ${entry.id} at ${first} has ${entry.size} bytes; only the last block may be shorter than ${m.blockSize}`,
           );
         }
-        yield { id: entry.id, size: entry.size, offset: first };
+        if (!policy) {
+          yield { id: entry.id, size: entry.size, offset: first };
+          continue;
+        }
+        const s = Math.floor(i / policy.k);
+        if (stripe?.key !== `${id}/${s}`) {
+          stripe = {
+            key: `${id}/${s}`,
+            policy,
+            data: m.children.slice(s * policy.k, (s + 1) * policy.k),
+            parity: (m.parity ?? []).slice(s * policy.m, (s + 1) * policy.m),
+            algorithm: m.algorithm,
+          };
+        }
+        yield { id: entry.id, size: entry.size, offset: first, stripe, position: i % policy.k };
       } else {
         const child = await loadChild(m, entry, source, signal);
         onManifest?.(entry.id, child);
-        yield* walk(child, first);
+        yield* walk(child, first, entry.id);
       }
     }
   }
-  yield* walk(root, 0);
+  yield* walk(root, 0, rootId);
+}
+
+function policyText(m: Manifest): string {
+  return m.redundancy ? formatRedundancy(m.redundancy) : "none";
 }
 
 function decode(bytes: Uint8Array, what: string): Manifest {

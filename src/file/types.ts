@@ -7,6 +7,7 @@
  */
 
 import type { ContentId, HashAlgorithm } from "../id/content_id.ts";
+import type { Redundancy } from "./redundancy.ts";
 
 /** Options passed to {@linkcode BlockSink.putBlock}. */
 export interface PutBlockOptions {
@@ -67,6 +68,12 @@ export interface PutFileOptions {
   readonly fanout?: number;
   /** Blocks hashed and stored at once (default 4, 1..64). */
   readonly concurrency?: number;
+  /**
+   * The redundancy policy to record in the manifests (version 2). With `rs:K+M` the put also
+   * computes and stores each stripe's parity blocks. Absent: a version 1 manifest that records
+   * no policy. Part of the file's identity.
+   */
+  readonly redundancy?: Redundancy;
   /** Cancels the put; rejects with `AbortedError`. Blocks already stored stay stored. */
   readonly signal?: AbortSignal;
   /** Called, in order, with the number of file bytes stored so far. */
@@ -81,6 +88,8 @@ export interface PutFileResult {
   readonly size: number;
   /** Number of data blocks (manifests not counted). */
   readonly blocks: number;
+  /** Number of parity blocks (Reed-Solomon files; 0 otherwise). */
+  readonly parityBlocks: number;
 }
 
 /** A byte range, `end` inclusive (as in HTTP). */
@@ -127,4 +136,10 @@ export interface FileStat {
   readonly manifests: number;
   /** Hash algorithm of the file's blocks. */
   readonly algorithm: HashAlgorithm;
+  /** The policy the manifests record (absent for a version 1 file). */
+  readonly redundancy?: Redundancy;
+  /** Number of parity blocks (Reed-Solomon files; 0 otherwise). */
+  readonly parityBlocks: number;
+  /** Number of stripes (Reed-Solomon files; 0 otherwise). */
+  readonly stripes: number;
 }

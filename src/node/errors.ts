@@ -49,3 +49,15 @@ export class DataDirLockedError extends DfsError {
     this.holderPid = holderPid;
   }
 }
+
+/**
+ * Some indexed file's manifests could not be read, so the set of blocks the node's files use
+ * is incomplete; garbage collection skips its pass rather than remove a block a file needs.
+ * Code `INCOMPLETE_INDEX`.
+ */
+export class IncompleteIndexError extends DfsError {
+  /** Creates the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("INCOMPLETE_INDEX", message, options);
+  }
+}

@@ -14,6 +14,7 @@
 
 import { ContentId } from "../id/content_id.ts";
 import { decodeManifest, MANIFEST_MAGIC } from "../file/manifest.ts";
+import { formatRedundancy, parseRedundancy } from "../file/redundancy.ts";
 import type { BlockStore } from "../store/types.ts";
 
 const PREFIX = "file:";
@@ -31,6 +32,13 @@ export interface FileIndexEntry {
   readonly blocks: number;
   /** Data block size. */
   readonly blockSize: number;
+  /** The policy the file records (absent: a version 1 file, kept as the node's default). */
+  readonly redundancy?: string;
+  /**
+   * When this copy was indexed (ms since the epoch; absent in records written before it was
+   * kept, read as 0). A tombstone deletes a copy indexed before the delete, not a later one.
+   */
+  readonly indexedAt?: number;
 }
 
 /**
@@ -93,6 +101,8 @@ export class FileIndex {
       size: entry.size,
       blocks: entry.blocks,
       blockSize: entry.blockSize,
+      ...(entry.redundancy !== undefined ? { redundancy: entry.redundancy } : {}),
+      indexedAt: entry.indexedAt ?? Date.now(),
     };
     await this.#store.write(PREFIX + clean.id, enc.encode(JSON.stringify(clean)));
     this.#entries.set(clean.id, clean);
@@ -131,7 +141,13 @@ export class FileIndex {
     // A child whose parent arrived first (blocks are sent several at a time) is not a root.
     if (this.#claimed.has(id.toString())) return changed;
     const blocks = m.kind === "leaf" ? m.children.length : Math.ceil(m.size / m.blockSize);
-    await this.add({ id: id.toString(), size: m.size, blocks, blockSize: m.blockSize });
+    await this.add({
+      id: id.toString(),
+      size: m.size,
+      blocks,
+      blockSize: m.blockSize,
+      ...(m.redundancy ? { redundancy: formatRedundancy(m.redundancy) } : {}),
+    });
     return true;
   }
 }
@@ -148,6 +164,16 @@ function parseEntry(v: unknown): FileIndexEntry | null {
   if (typeof o.id !== "string" || !ContentId.tryParse(o.id)) return null;
   for (const k of ["size", "blocks", "blockSize"]) {
     if (typeof o[k] !== "number" || !Number.isSafeInteger(o[k]) || (o[k] as number) < 0) {
+      return null;
+    }
+  }
+  if (o.indexedAt !== undefined && (typeof o.indexedAt !== "number" || !(o.indexedAt >= 0))) {
+    return null;
+  }
+  if (o.redundancy !== undefined) {
+    try {
+      parseRedundancy(String(o.redundancy));
+    } catch {
       return null;
     }
   }

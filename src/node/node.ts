@@ -19,7 +19,7 @@ import { ReadBufferPool } from "../store/read_buffer_pool.ts";
 import { leaseRead } from "../store/read_lease.ts";
 import type { BlockStore } from "../store/types.ts";
 import { acquireDataDirLock, type DataDirLock } from "./data_dir_lock.ts";
-import { BlockUnavailableError, NodeClosedError } from "./errors.ts";
+import { BlockUnavailableError, IncompleteIndexError, NodeClosedError } from "./errors.ts";
 import { BlockFetcher, isNotFound } from "./fetcher.ts";
 import { FileIndex } from "./file_index.ts";
 import { NameRegistry, validateName } from "./names.ts";
@@ -28,12 +28,20 @@ import type { ResolvedNodeOptions } from "./options.ts";
 import type { PeerLayer, PeerLayerFactory } from "./peer_layer.ts";
 import { startPeerLayer } from "./peers.ts";
 import type { RemotePeer } from "./remote.ts";
-import { replicateFile } from "./replicator.ts";
+import { type PlacementContext, placeShards, replicateCopies } from "./durability/put_placement.ts";
+import {
+  formatRedundancy,
+  holdersWanted,
+  MAX_REPLICAS,
+  parseRedundancy,
+  type Redundancy,
+} from "../file/redundancy.ts";
 import type {
   DeleteResult,
   DfsNode,
   DhtFigures,
   DhtInfo,
+  DrainReport,
   FileEntry,
   FileInput,
   FileStat,
@@ -44,6 +52,7 @@ import type {
   PeerSummary,
   PutOptions,
   PutResult,
+  StatOptions,
 } from "./types.ts";
 import { walkFileBlocks } from "./walk.ts";
 import { type Discovery, holderCandidates, mergePeers, readCandidates } from "./discovery.ts";
@@ -53,6 +62,9 @@ import type { DhtStats } from "../dht/dht.ts";
 import { DEFAULT_PEER_OPTIONS } from "../peer/options.ts";
 import { DFS_VERSION } from "../version.ts";
 import { KeyedMutex } from "../util/keyed_mutex.ts";
+import { TombstoneStore } from "./durability/tombstone_store.ts";
+import { toWireTombstone } from "./durability/tombstone.ts";
+import { Upkeep, type UpkeepHost } from "./durability/upkeep.ts";
 
 /** dfs version reported by {@linkcode Node.status} (defined in `src/version.ts`). */
 export { DFS_VERSION };
@@ -83,6 +95,9 @@ export class Node implements DfsNode {
   #store: BlockStore;
   #index: FileIndex;
   #names: NameRegistry;
+  #identity: NodeIdentity;
+  #tombstones!: TombstoneStore;
+  #upkeep: Upkeep | undefined;
   #peers!: PeerLayer;
   #started = Date.now();
   #closed = false;
@@ -90,7 +105,9 @@ export class Node implements DfsNode {
   #lock: DataDirLock | undefined;
   #badBlocks = new Map<string, number>();
   #corruptHolders = new Map<string, number>();
-  #sharedCache: { generation: number; set: Set<string> } | undefined;
+  #sharedCache:
+    | { generation: number; users: Map<string, string>; complete: boolean }
+    | undefined;
   #generation = 0;
   /** Blocks written by puts still under way (not yet indexed), with how many puts wrote each. */
   readonly #putting = new Map<string, number>();
@@ -109,6 +126,7 @@ export class Node implements DfsNode {
   ) {
     this.#opts = opts;
     this.nodeId = identity.nodeIdHex;
+    this.#identity = identity;
     this.#store = store;
     this.#index = index;
     this.#names = new NameRegistry({
@@ -147,6 +165,7 @@ export class Node implements DfsNode {
           maxBytes: opts.maxStoreBytes,
         });
       node = new Node(opts, identity, store, await FileIndex.load(store));
+      node.#tombstones = await TombstoneStore.load(store);
     } catch (err) {
       await lock.release();
       throw err;
@@ -176,6 +195,8 @@ export class Node implements DfsNode {
       // Hold out every file kept here as a provider again (in the background, a few at once).
       for (const f of node.#index.list()) dht.provideSoon(keyOfContentId(ContentId.parse(f.id)));
     }
+    node.#upkeep = new Upkeep(node.#upkeepHost());
+    node.#upkeep.start();
     opts.log("info", "node started", { nodeId: node.nodeId, address: node.address });
     return node;
   }
@@ -200,10 +221,7 @@ export class Node implements DfsNode {
    */
   async put(input: FileInput, options: PutOptions = {}): Promise<PutResult> {
     this.#checkOpen();
-    const wanted = options.copies ?? this.#opts.replication;
-    if (!Number.isInteger(wanted) || wanted < 1 || wanted > 64) {
-      throw new InvalidArgumentError(`copies must be 1..64, got ${wanted}`);
-    }
+    const policy = this.#policyOf(options);
     if (options.name !== undefined) validateName(options.name);
     // The blocks this put writes are protected until the file is indexed (`touched`, counted in
     // #putting before each write). A put that fails takes out the blocks it created (`created`:
@@ -235,6 +253,7 @@ export class Node implements DfsNode {
     try {
       file = await putFile(input, sink, {
         blockSize: this.#opts.blockSize,
+        redundancy: policy,
         signal: options.signal,
         onProgress: options.onProgress,
       });
@@ -244,25 +263,88 @@ export class Node implements DfsNode {
         size: file.size,
         blocks: file.blocks,
         blockSize: this.#opts.blockSize,
+        redundancy: formatRedundancy(policy),
       });
+      // Putting a file again after a delete brings it back: the local tombstone goes (other
+      // holders keep theirs, but a copy indexed after the delete outlives it).
+      await this.#tombstones.remove(id);
       this.#generation++;
       this.#settlePut(touched, false);
     } catch (err) {
       await this.#dropUnused(this.#settlePut(touched, true));
       throw err;
     }
-    const remote = await this.#replicate(file.id, wanted - 1, options.signal);
+    let copies: number;
+    if (policy.kind === "replicas") {
+      copies = 1 +
+        await replicateCopies(this.#placement(), file.id, policy.max - 1, options.signal);
+    } else {
+      const placed = await placeShards(
+        this.#placement(),
+        file.id,
+        policy.k + policy.m,
+        options.signal,
+      );
+      await this.#keepOnlyColumns(file.id, placed.local);
+      copies = placed.nodes;
+    }
+    const wanted = holdersWanted(policy);
     await this.#announce(file.id, options.signal);
     if (options.name !== undefined) await this.#names.bind(options.name, id, options.signal);
-    this.#opts.log("info", "put", { id, size: file.size, copies: 1 + remote, wanted });
+    const redundancy = formatRedundancy(policy);
+    this.#opts.log("info", "put", { id, size: file.size, copies, wanted, redundancy });
     return {
       id,
       size: file.size,
       blocks: file.blocks,
-      copies: 1 + remote,
+      copies,
       wanted,
+      redundancy,
       ...(options.name !== undefined ? { name: options.name } : {}),
     };
+  }
+
+  /** The policy of a put: its `redundancy`, else `copies` as replicas, else the node's. */
+  #policyOf(options: PutOptions): Redundancy {
+    if (options.redundancy !== undefined) return parseRedundancy(options.redundancy);
+    const copies = options.copies;
+    if (copies === undefined) return this.#opts.redundancy;
+    if (!Number.isInteger(copies) || copies < 1 || copies > MAX_REPLICAS) {
+      throw new InvalidArgumentError(`copies must be 1..${MAX_REPLICAS}, got ${copies}`);
+    }
+    return { kind: "replicas", min: copies, max: copies };
+  }
+
+  /** What placing a file on other nodes needs of this node. */
+  #placement(): PlacementContext {
+    return {
+      discovery: this.#discovery(),
+      remotes: this.#remotes(),
+      readBlock: (b, s) => this.#store.readBytes(b, { signal: s }),
+      manifests: this.#localSource(),
+      concurrency: this.#opts.concurrency,
+      timeoutMs: this.#opts.timeouts.requestMs,
+      log: this.#opts.log,
+    };
+  }
+
+  /**
+   * After the shard columns of Reed-Solomon file `id` were placed, removes the local shards of
+   * the columns other nodes took (unless another local file uses the same bytes). The manifests
+   * stay: this node still knows the file.
+   */
+  async #keepOnlyColumns(id: ContentId, keep: ReadonlySet<number>): Promise<void> {
+    const kept = new Set<string>();
+    const drop = new Set<string>();
+    for await (const b of walkFileBlocks(id, this.#localSource())) {
+      const k = b.id.toString();
+      if (b.column === undefined || keep.has(b.column)) kept.add(k);
+      else drop.add(k);
+    }
+    for (const k of drop) {
+      if (kept.has(k)) continue;
+      await this.#deleteIfUnused(ContentId.parse(k), false, id.toString());
+    }
   }
 
   /** Announces this node as a provider of file `id` in the DHT (failures are logged). */
@@ -296,38 +378,6 @@ export class Node implements DfsNode {
     return await readCandidates(this.#discovery(), id, signal);
   }
 
-  async #replicate(id: ContentId, want: number, signal?: AbortSignal): Promise<number> {
-    if (want <= 0) return 0;
-    const ordered = await holderCandidates(this.#discovery(), id, this.#remotes(), signal);
-    const local = this.#localSource();
-    let confirmed = 0;
-    let next = 0;
-    while (confirmed < want && next < ordered.length) {
-      const targets = ordered.slice(next, next + want - confirmed);
-      next += targets.length;
-      const result = await replicateFile({
-        fileId: id,
-        blockIds: () => mapIds(walkFileBlocks(id, local, signal)),
-        readBlock: (b, s) => this.#store.readBytes(b, { signal: s }),
-        targets,
-        concurrency: this.#opts.concurrency,
-        timeoutMs: this.#opts.timeouts.requestMs,
-        signal,
-      });
-      confirmed += result.confirmed.length;
-      for (const o of result.outcomes) {
-        if (!o.ok) {
-          this.#opts.log("warn", "replication to peer failed", {
-            id: id.toString(),
-            peer: o.peer.nodeId,
-            error: String(o.error),
-          });
-        }
-      }
-    }
-    return confirmed;
-  }
-
   // ------------------------------------------------------------------ get / stat / has
 
   /** Streams a file (id or name): local blocks first, then peers; verified, in order. */
@@ -354,18 +404,23 @@ export class Node implements DfsNode {
    * for a file in the local index (put here, or completely replicated here) or, otherwise, when
    * every block is in the local store.
    */
-  async stat(idOrName: string): Promise<FileStat> {
+  async stat(idOrName: string, options: StatOptions = {}): Promise<FileStat> {
     this.#checkOpen();
     const id = await this.#resolveId(idOrName);
     const providers = await this.#providers(id);
-    const s = await statFile(id, this.#fetcher(providers)).catch((err) =>
-      this.#rootMissing(err, id)
-    );
+    const source = this.#fetcher(providers);
+    const s = await statFile(id, source).catch((err) => this.#rootMissing(err, id));
+    const health = options.health && this.#upkeep
+      ? await this.#upkeep.health(id, await source.getBlock(id), source)
+      : undefined;
     return {
+      ...(health ? { health } : {}),
       id: id.toString(),
       size: s.size,
       blocks: s.blocks,
       blockSize: s.blockSize,
+      redundancy: formatRedundancy(s.redundancy ?? this.#opts.redundancy),
+      ...(s.stripes > 0 ? { stripes: s.stripes } : {}),
       // Indexed files were complete when indexed (put here, or replicated with the root last);
       // checking every block would cost one disk lookup per block on every ranged HTTP read.
       local: this.#index.has(id.toString()) || await this.#isLocal(id),
@@ -427,8 +482,15 @@ export class Node implements DfsNode {
     if (!local && remote === 0 && seen.size === 0 && isNotFound(listError)) {
       throw new NotFoundError(`no reachable node has file ${id}`, { cause: listError });
     }
-    this.#opts.log("info", "delete", { id: id.toString(), local, remote });
-    return { id: id.toString(), local, remote };
+    // A tombstone at the holders and at the nodes closest to the file: a holder that was away
+    // drops its copy at its next repair check instead of bringing the file back.
+    let tombstones = 0;
+    if (this.#upkeep) {
+      const closest = await holderCandidates(this.#discovery(), id, this.#remotes());
+      tombstones = 1 + (await this.#upkeep.tombstone(id, mergePeers(providers, closest))).told;
+    }
+    this.#opts.log("info", "delete", { id: id.toString(), local, remote, tombstones });
+    return { id: id.toString(), local, remote, tombstones };
   }
 
   /**
@@ -467,15 +529,16 @@ export class Node implements DfsNode {
   /**
    * Deletes a local block unless an indexed file or a put under way uses it (or, with
    * `spareReceived`, a peer pushed it lately: its file's root may still be on the way). Decided
-   * and done under the block's lock, so no put can write it in between. Resolves `true` when
-   * the block was removed.
+   * and done under the block's lock, so no put can write it in between. With `exceptFile`, that
+   * indexed file does not count as a user. Resolves `true` when the block was removed.
    */
-  #deleteIfUnused(id: ContentId, spareReceived = false): Promise<boolean> {
+  #deleteIfUnused(id: ContentId, spareReceived = false, exceptFile?: string): Promise<boolean> {
     const k = id.toString();
     return this.#blockLocks.run(k, async () => {
       if (this.#putting.has(k)) return false;
       if (spareReceived && this.#receivedLately(k)) return false;
-      if ((await this.#sharedBlocks()).has(k)) return false;
+      const user = (await this.#sharedBlocks()).get(k);
+      if (user !== undefined && user !== exceptFile) return false;
       return await this.#store.delete(id);
     });
   }
@@ -507,6 +570,8 @@ export class Node implements DfsNode {
     }
     let removed = false;
     // Each block is checked again under its lock: another file, or a put under way, keeps it.
+    // (A block that another file's replication, still under way, pushed here lately is not
+    // spared: sparing every recent push would make a file replicated here lately undeletable.)
     for (const b of blocks) if (await this.#deleteIfUnused(b)) removed = true;
     return removed || indexed;
   }
@@ -542,23 +607,39 @@ export class Node implements DfsNode {
     return results.filter(Boolean).length;
   }
 
-  /** Ids of every block of every indexed file (cached until the index changes). */
-  async #sharedBlocks(): Promise<Set<string>> {
+  /**
+   * Every block of every indexed file, with the file that uses it (`"*"` when several do);
+   * cached until the index changes.
+   */
+  async #sharedBlocks(): Promise<Map<string, string>> {
+    return (await this.#sharedScan()).users;
+  }
+
+  /**
+   * The scan behind {@linkcode Node.#sharedBlocks}; `complete` is false when some indexed file's
+   * manifests could not be read (a rotten one waiting for the scrubber): its blocks are then
+   * missing from `users`, and garbage collection must not trust the set.
+   */
+  async #sharedScan(): Promise<{ users: Map<string, string>; complete: boolean }> {
     const generation = this.#generation;
-    if (this.#sharedCache?.generation === generation) return this.#sharedCache.set;
-    const set = new Set<string>();
+    if (this.#sharedCache?.generation === generation) return this.#sharedCache;
+    const users = new Map<string, string>();
+    let complete = true;
     const local = this.#localSource();
     for (const f of this.#index.list()) {
       try {
         for await (const b of walkFileBlocks(ContentId.parse(f.id), local)) {
-          set.add(b.id.toString());
+          const k = b.id.toString();
+          const user = users.get(k);
+          users.set(k, user === undefined || user === f.id ? f.id : "*");
         }
       } catch {
-        // A file whose manifests are gone protects nothing.
+        // A file whose manifests are gone protects nothing here (see `complete`).
+        complete = false;
       }
     }
-    this.#sharedCache = { generation, set };
-    return set;
+    this.#sharedCache = { generation, users, complete };
+    return this.#sharedCache;
   }
 
   // ------------------------------------------------------------------ list / names / peers
@@ -617,7 +698,30 @@ export class Node implements DfsNode {
       corruptHolders: Object.fromEntries(this.#corruptHolders),
       ...(quarantined !== undefined ? { quarantined } : {}),
       ...(dht ? { dht: dhtFigures(dht.stats()) } : {}),
+      ...(this.#upkeep ? { upkeep: this.#upkeep.stats() } : {}),
     };
+  }
+
+  /**
+   * Hands this node's part of every file off to other nodes before it leaves (see
+   * `Upkeep.drain`); the repair loop stops. Close the node afterwards.
+   */
+  async drain(signal?: AbortSignal): Promise<DrainReport> {
+    this.#checkOpen();
+    if (!this.#upkeep) return { files: 0, handedOff: 0, failed: 0, bytes: 0 };
+    return await this.#upkeep.drain(signal);
+  }
+
+  /**
+   * Runs one pass of an upkeep loop now, instead of waiting for its schedule: `repair` checks
+   * every file (repairing those past their grace period), `scrub` re-verifies every local block
+   * (restoring bad ones), `gc` collects unreferenced blocks past their grace period. Resolves
+   * with the pass's counts.
+   */
+  async runUpkeep(kind: "repair" | "scrub" | "gc"): Promise<Record<string, number>> {
+    this.#checkOpen();
+    if (!this.#upkeep) return {};
+    return await this.#upkeep.runPass(kind);
   }
 
   /** The routing table (per-bucket counts) and DHT figures; null without a DHT. */
@@ -639,6 +743,7 @@ export class Node implements DfsNode {
   close(): Promise<void> {
     this.#closed = true;
     this.#closing ??= (async () => {
+      await this.#upkeep?.close().catch(() => {});
       await this.#peers?.close().catch(() => {});
       await this.#store.close().catch(() => {});
       await this.#lock?.release();
@@ -703,6 +808,49 @@ export class Node implements DfsNode {
     });
   }
 
+  /** What the upkeep loops need of this node. */
+  #upkeepHost(): UpkeepHost {
+    return {
+      selfId: this.nodeId,
+      signer: this.#identity,
+      store: this.#store,
+      index: this.#index,
+      tombstones: this.#tombstones,
+      defaultPolicy: this.#opts.redundancy,
+      options: this.#opts.upkeep,
+      timeoutMs: this.#opts.timeouts.requestMs,
+      log: this.#opts.log,
+      placement: () => this.#placement(),
+      candidates: async (id, signal) => {
+        const found = await readCandidates(this.#discovery(), id, signal);
+        return mergePeers(found, this.#remotes());
+      },
+      fetcher: (peers) => this.#fetcher(peers),
+      dropLocalCopy: async (id) => {
+        const blocks: ContentId[] = [];
+        try {
+          for await (const b of walkFileBlocks(id, this.#localSource())) blocks.push(b.id);
+        } catch {
+          blocks.push(id);
+        }
+        return await this.#deleteLocal(id, blocks);
+      },
+      deleteIfUnused: async (id) => {
+        if (!(await this.#sharedScan()).complete) return false;
+        return await this.#deleteIfUnused(id, true);
+      },
+      liveBlocks: async () => {
+        const scan = await this.#sharedScan();
+        if (!scan.complete) {
+          throw new IncompleteIndexError(
+            "some indexed file's manifests are unreadable: no block is collected until they are back",
+          );
+        }
+        return new Set(scan.users.keys());
+      },
+    };
+  }
+
   /** Serves peers' block requests from the local store. */
   #blockService(): BlockService {
     const store = this.#store;
@@ -756,6 +904,15 @@ export class Node implements DfsNode {
         }
         return await this.#deleteIfUnused(id);
       },
+      probe: async (fileId, ids) => {
+        const t = this.#tombstones.get(fileId);
+        const has = await Promise.all(ids.map((id) => store.has(id)));
+        return t ? { has, tombstone: toWireTombstone(t) } : { has };
+      },
+      tombstone: async (t) => {
+        if (!this.#upkeep) throw new NodeClosedError();
+        if (await this.#upkeep.acceptTombstone(t)) this.#generation++;
+      },
     };
   }
 }
@@ -769,10 +926,4 @@ const MAX_RECEIVED_NOTES = 8192;
 function dhtFigures(stats: DhtStats): DhtFigures {
   const { buckets: _buckets, ...figures } = stats;
   return figures;
-}
-
-async function* mapIds(
-  blocks: AsyncIterable<{ readonly id: ContentId }>,
-): AsyncGenerator<ContentId> {
-  for await (const b of blocks) yield b.id;
 }

@@ -10,6 +10,8 @@ import type { NetAddress, Runtime } from "../runtime/types.ts";
 import type { BlockStore } from "../store/types.ts";
 import type { PeerOptions } from "../peer/options.ts";
 import { checkClusterKey } from "../peer/cluster_key.ts";
+import { checkRedundancy, parseRedundancy, type Redundancy } from "../file/redundancy.ts";
+import { resolveUpkeepOptions, type UpkeepOptions } from "./durability/options.ts";
 
 /** Timeouts of the node's own operations, in milliseconds. */
 export interface NodeTimeouts {
@@ -34,8 +36,15 @@ export interface NodeOptions {
   readonly listen?: NetAddress | string;
   /** Peers to dial at start (and redial with backoff). */
   readonly bootstrap?: readonly (NetAddress | string)[];
-  /** Copies of every file in all, the local one included (default 3). */
+  /** Copies of every file in all, the local one included (default 3): `replicas:N`. */
   readonly replication?: number;
+  /**
+   * The default redundancy policy of a put (`replicas:3`, `replicas:2-4`, `rs:4+2`, or the
+   * parsed form). Default: `replicas:<replication>`. Each file records its own policy.
+   */
+  readonly redundancy?: Redundancy | string;
+  /** Repair, scrubbing, garbage collection and tombstone knobs (`durability/options.ts`). */
+  readonly upkeep?: Partial<UpkeepOptions>;
   /**
    * Data block size in bytes (default 1 MiB: a remote get costs ~20% less CPU per byte than with
    * 256 KiB blocks, the per-block costs being a file open, a request and a verification each).
@@ -91,8 +100,12 @@ export interface ResolvedNodeOptions {
   readonly listen: NetAddress;
   /** Bootstrap addresses. */
   readonly bootstrap: readonly NetAddress[];
-  /** Copies in all, the local one included. */
+  /** Copies in all, the local one included (the default policy's max for replicas). */
   readonly replication: number;
+  /** The default redundancy policy of a put. */
+  readonly redundancy: Redundancy;
+  /** Repair, scrub, GC and tombstone knobs. */
+  readonly upkeep: UpkeepOptions;
   /** Data block size in bytes. */
   readonly blockSize: number;
   /** Timeouts in ms. */
@@ -190,6 +203,11 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (!Number.isInteger(replication) || replication < 1 || replication > 64) {
     throw new InvalidArgumentError(`replication must be 1..64, got ${replication}`);
   }
+  const redundancy = options.redundancy === undefined
+    ? { kind: "replicas" as const, min: replication, max: replication }
+    : typeof options.redundancy === "string"
+    ? parseRedundancy(options.redundancy)
+    : checkRedundancy(options.redundancy);
   const blockSize = options.blockSize ?? NODE_DEFAULTS.blockSize;
   if (!Number.isInteger(blockSize) || blockSize < 1024 || blockSize > 4 * 1024 * 1024) {
     throw new InvalidArgumentError(`blockSize must be 1 KiB..4 MiB, got ${blockSize}`);
@@ -220,7 +238,9 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     dataDir: options.dataDir ?? NODE_DEFAULTS.dataDir,
     listen: parseAddress(options.listen ?? NODE_DEFAULTS.listen),
     bootstrap: (options.bootstrap ?? []).map(parseAddress),
-    replication,
+    replication: redundancy.kind === "replicas" ? redundancy.max : replication,
+    redundancy,
+    upkeep: resolveUpkeepOptions(options.upkeep),
     blockSize,
     timeouts,
     concurrency,

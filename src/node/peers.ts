@@ -5,7 +5,8 @@
  * The DHT's requests (FIND_NODE, GET_PROVIDERS, ADD_PROVIDER, GET_VALUE, PUT_VALUE; see
  * `docs/protocol.md`) are served on every connection; its own requests go over the open
  * connection to a node or one dialled on demand (`dht_network.ts`). A node announces
- * {@linkcode DHT_CAPABILITY}. Peer exchange is off: the DHT finds nodes, and connections other
+ * {@linkcode DHT_CAPABILITY}, and `files/1` (FILE_PROBE, TOMBSTONE) when its block service
+ * serves them (the peer manager sees to that). Peer exchange is off: the DHT finds nodes, and connections other
  * than the bootstrap ones are made on demand and closed when idle, within `maxConnections`.
  *
  * @module
@@ -164,6 +165,10 @@ function remoteOf(manager: PeerManager, contact: Contact): RemotePeer {
       ),
     deleteBlock: (id, o) =>
       on(o, (conn) => conn.deleteBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
+    probe: (fileId, ids, o) =>
+      on(o, (conn) => conn.probe(fileId, ids, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
+    sendTombstone: (t, o) =>
+      on(o, (conn) => conn.sendTombstone(t, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
   };
 }
 
@@ -180,6 +185,10 @@ function adapt(conn: PeerConnection): RemotePeer {
       putBlock: (id, bytes, o) =>
         conn.putBlock(id, bytes, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
       deleteBlock: (id, o) => conn.deleteBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
+      probe: (fileId, ids, o) =>
+        conn.probe(fileId, ids, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
+      sendTombstone: (t, o) =>
+        conn.sendTombstone(t, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
     };
     adapted.set(conn, r);
   }

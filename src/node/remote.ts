@@ -6,6 +6,8 @@
  */
 
 import type { ContentId } from "../id/content_id.ts";
+import type { FileProbeResult } from "../peer/block_service.ts";
+import type { WireTombstone } from "../wire/messages.ts";
 
 /** Options accepted by every remote call. */
 export interface RemoteCallOptions {
@@ -30,4 +32,22 @@ export interface RemotePeer {
   putBlock(id: ContentId, bytes: Uint8Array, options?: RemoteCallOptions): Promise<void>;
   /** Asks the peer to delete a block; resolves once it confirmed (also when it was absent). */
   deleteBlock(id: ContentId, options?: RemoteCallOptions): Promise<void>;
+  /**
+   * The cheap check of repair (FILE_PROBE): which of `ids` (blocks of file `fileId`, at most
+   * 1024) the peer holds, one boolean per id in order, and the tombstone it holds for the file,
+   * if any (unchecked: verify it before believing it). Rejects with a `PeerRemoteError` whose
+   * `wireCode` is UNSUPPORTED when the peer does not serve probes (an older node: nothing is
+   * sent to it).
+   */
+  probe(
+    fileId: ContentId,
+    ids: readonly ContentId[],
+    options?: RemoteCallOptions,
+  ): Promise<FileProbeResult>;
+  /**
+   * Offers a tombstone to the peer (TOMBSTONE); resolves once it kept it (or holds one as
+   * good). Rejects with a `PeerRemoteError`: `wireCode` BAD_REQUEST when the peer refused it
+   * (the reason starts the message), UNSUPPORTED when it keeps no tombstones.
+   */
+  sendTombstone(tombstone: WireTombstone, options?: RemoteCallOptions): Promise<void>;
 }

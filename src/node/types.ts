@@ -15,8 +15,13 @@ export type FileInput = Uint8Array | ReadableStream<Uint8Array>;
 export interface PutOptions {
   /** Also bind this name to the new file id (a record signed by this node, see docs/node.md). */
   readonly name?: string;
-  /** Total copies wanted, including the local one (default: the node's `replication`, 3). */
+  /** Total copies wanted, including the local one: short for `redundancy: "replicas:N"`. */
   readonly copies?: number;
+  /**
+   * The file's redundancy policy (`replicas:3`, `replicas:2-4`, `rs:4+2`; default: the node's
+   * `redundancy`). Recorded in the file's manifests, so it is part of the file id.
+   */
+  readonly redundancy?: string;
   /** Called with the number of bytes taken in so far. */
   readonly onProgress?: (bytes: number) => void;
   /** Cancels the put. */
@@ -31,10 +36,15 @@ export interface PutResult {
   readonly size: number;
   /** Number of data blocks. */
   readonly blocks: number;
-  /** Copies that hold the whole file when put resolved, the local one included. */
+  /**
+   * Replicas: nodes that hold the whole file when put resolved, the local one included.
+   * Reed-Solomon: shard columns (0..k+m) placed on a node.
+   */
   readonly copies: number;
-  /** Copies that were asked for. */
+  /** Copies (replicas: the policy's max) or shard columns (k + m) that were asked for. */
   readonly wanted: number;
+  /** The file's redundancy policy, e.g. `"replicas:3"` or `"rs:4+2"`. */
+  readonly redundancy: string;
   /** The name bound, if one was given. */
   readonly name?: string;
 }
@@ -69,6 +79,24 @@ export interface GetResult {
   readonly stream: ReadableStream<Uint8Array>;
 }
 
+/** What {@linkcode DfsNode.drain} did. */
+export interface DrainReport {
+  /** Files held here. */
+  readonly files: number;
+  /** Files now at target without this node (copies or shard columns re-created elsewhere). */
+  readonly handedOff: number;
+  /** Files that would fall below target and could not be handed off (no node took them). */
+  readonly failed: number;
+  /** Bytes pushed. */
+  readonly bytes: number;
+}
+
+/** Options for {@linkcode DfsNode.stat}. */
+export interface StatOptions {
+  /** Also probe the file's holders and report its health (a few requests; default false). */
+  readonly health?: boolean;
+}
+
 /** What {@linkcode DfsNode.stat} reports. */
 export interface FileStat {
   /** File id. */
@@ -79,8 +107,40 @@ export interface FileStat {
   readonly blocks: number;
   /** Block size used when it was put. */
   readonly blockSize: number;
-  /** True when every block of the file is in the local store. */
+  /**
+   * True when this node holds its part of the file: every block (replicas) or its shard
+   * columns and every manifest (Reed-Solomon).
+   */
   readonly local: boolean;
+  /** The policy the file records (`"replicas:3"` for a file put before policies existed). */
+  readonly redundancy: string;
+  /** Reed-Solomon files: number of stripes. */
+  readonly stripes?: number;
+  /** How the network holds the file now (asked with `stat(id, { health: true })`). */
+  readonly health?: FileHealth;
+}
+
+/** A health word: how close a file is to being lost. */
+export type HealthWord = "healthy" | "degraded" | "at risk" | "lost";
+
+/** How the network holds one file, from a check of its holders. */
+export interface FileHealth {
+  /**
+   * `healthy`: at target (replicas: at least min copies; rs: all k + m shards of every stripe);
+   * `degraded`: below target, more than one loss from `lost`; `at risk`: one more loss loses
+   * data (one copy; exactly k shards); `lost`: not readable from the nodes that answered.
+   */
+  readonly health: HealthWord;
+  /** Replicas: nodes holding the whole file. Reed-Solomon: shards per stripe held (0..k+m). */
+  readonly live: number;
+  /** What repair keeps: replicas min, or k + m. */
+  readonly target: number;
+  /** The nodes that hold (part of) the file: node id, and for Reed-Solomon the shard columns. */
+  readonly holders: readonly { readonly nodeId: string; readonly columns?: readonly number[] }[];
+  /** Nodes asked that did not answer. */
+  readonly unreachable: number;
+  /** Present when a node holds a tombstone for the file: it was deleted at this time (ms). */
+  readonly deletedAt?: number;
 }
 
 /** A local file, as listed by {@linkcode DfsNode.list}. */
@@ -115,6 +175,8 @@ export interface DeleteResult {
   readonly local: boolean;
   /** Number of remote holders that confirmed deletion. */
   readonly remote: number;
+  /** Nodes that keep the delete's tombstone, this one included (0 without upkeep). */
+  readonly tombstones: number;
 }
 
 /** A peer as listed by {@linkcode DfsNode.peers}. */
@@ -166,6 +228,53 @@ export interface NodeStatus {
   readonly quarantined?: number;
   /** DHT figures (absent when the node runs without a DHT). */
   readonly dht?: DhtFigures;
+  /** Repair, scrub and garbage collection figures. */
+  readonly upkeep?: UpkeepFigures;
+}
+
+/** What a node's upkeep loops did so far (cumulative since start). */
+export interface UpkeepFigures {
+  /** The repair loop. */
+  readonly repair: {
+    /** Files checked in all. */
+    readonly checks: number;
+    /** Files below target now, waiting out the grace period or being repaired. */
+    readonly queue: number;
+    /** Files being repaired right now. */
+    readonly active: number;
+    /** Copies or shard columns re-created. */
+    readonly repaired: number;
+    /** Copies trimmed above a replicas policy's max. */
+    readonly trimmed: number;
+    /** Bytes pushed by repair. */
+    readonly bytes: number;
+    /** Repairs that failed (retried at the next check). */
+    readonly failed: number;
+  };
+  /** The scrubber (absent when scrubbing is off). */
+  readonly scrub?: {
+    /** Passes completed. */
+    readonly passes: number;
+    /** Blocks re-verified. */
+    readonly scanned: number;
+    /** Bytes re-verified. */
+    readonly bytes: number;
+    /** Blocks found corrupt (quarantined). */
+    readonly corrupt: number;
+    /** Corrupt blocks restored from a peer or rebuilt. */
+    readonly repaired: number;
+  };
+  /** Garbage collection. */
+  readonly gc: {
+    /** Passes completed. */
+    readonly passes: number;
+    /** Blocks removed. */
+    readonly removed: number;
+    /** Blocks no file refers to, waiting out the grace period. */
+    readonly pending: number;
+  };
+  /** Tombstones held. */
+  readonly tombstones: number;
 }
 
 /**
@@ -202,7 +311,9 @@ export interface DfsNode {
   /** Streams a file (id or name) from the local store or the network, verified. */
   get(idOrName: string, options?: GetOptions): Promise<GetResult>;
   /** Describes a file (id or name), fetching manifests from the network if needed. */
-  stat(idOrName: string): Promise<FileStat>;
+  stat(idOrName: string, options?: StatOptions): Promise<FileStat>;
+  /** Hands this node's data off to other nodes before it leaves (then close it). */
+  drain(signal?: AbortSignal): Promise<DrainReport>;
   /** True when the whole file is local. */
   has(id: string): Promise<boolean>;
   /** Deletes the local copy and tells the holders; see the node docs for what is guaranteed. */

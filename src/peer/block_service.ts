@@ -5,6 +5,25 @@
  */
 
 import type { ContentId } from "../id/content_id.ts";
+import type { WireTombstone } from "../wire/messages.ts";
+
+/**
+ * HELLO capability of a node that serves FILE_PROBE or TOMBSTONE (its service has
+ * {@linkcode BlockService.probe} or {@linkcode BlockService.tombstone}). The peer manager
+ * announces it by itself; a connection sends these requests only to peers that announced it.
+ */
+export const FILES_CAPABILITY = "files/1";
+
+/**
+ * What a holder says about a file: which of the asked blocks it holds, and the tombstone it
+ * holds for the file, if any (the answer to FILE_PROBE).
+ */
+export interface FileProbeResult {
+  /** One answer per asked id, in order: true when the block is held. */
+  readonly has: boolean[];
+  /** The tombstone held for the file (its `fileId` is the file probed), if any. */
+  readonly tombstone?: WireTombstone;
+}
 
 /**
  * A block's bytes lent by {@linkcode BlockService.lease}, e.g. in a reused read buffer. The
@@ -26,7 +45,8 @@ export interface BlockLease {
  * What a peer connection serves incoming block requests from. The connection verifies PUT
  * bytes against their id before calling {@linkcode BlockService.put}, so `put` only ever sees
  * verified bytes. Methods may reject with any `DfsError`; the code is mapped to a wire error
- * (`NOT_FOUND` -> NOT_FOUND, `CORRUPT_BLOCK` -> CORRUPT, otherwise INTERNAL).
+ * (`NOT_FOUND` -> NOT_FOUND, `CORRUPT_BLOCK` -> CORRUPT, `INVALID_TOMBSTONE` -> BAD_REQUEST,
+ * otherwise INTERNAL; a `PeerRemoteError` answers with its own `wireCode`).
  *
  * @example A service backed by a BlockStore
  * ```ts ignore
@@ -56,6 +76,22 @@ export interface BlockService {
   put(id: ContentId, bytes: Uint8Array): Promise<void>;
   /** Deletes a block; `true` when it existed. */
   delete(id: ContentId): Promise<boolean>;
+  /**
+   * Optional: serves FILE_PROBE, the cheap check of repair: for each of `ids` (blocks of file
+   * `fileId`, at most 1024), whether it is held here, and the tombstone held for `fileId`, if
+   * any. `has` must have one answer per id (else the peer gets ERROR INTERNAL). Without it,
+   * FILE_PROBE is answered ERROR UNSUPPORTED.
+   */
+  probe?(fileId: ContentId, ids: ContentId[]): Promise<FileProbeResult>;
+  /**
+   * Optional: serves TOMBSTONE: keeps a tombstone a peer offers (as it came off the wire, not
+   * checked: checking its times and signature is this method's job). Resolves once kept, or
+   * when an equal or longer-lived one is already held (answered OK); rejects to refuse it, with
+   * an error whose code is `INVALID_TOMBSTONE` (answered ERROR BAD_REQUEST, its message as the
+   * text) or a `PeerRemoteError` (answered with its `wireCode`). Without it, TOMBSTONE is
+   * answered ERROR UNSUPPORTED.
+   */
+  tombstone?(t: WireTombstone): Promise<void>;
 }
 
 /**
@@ -99,5 +135,10 @@ export class MemoryBlockService implements BlockService {
   /** Removes the block; `true` when it existed. */
   delete(id: ContentId): Promise<boolean> {
     return Promise.resolve(this.#blocks.delete(id.toString()));
+  }
+
+  /** For each id, whether it is held (no tombstones: this service keeps none). */
+  async probe(_fileId: ContentId, ids: ContentId[]): Promise<FileProbeResult> {
+    return { has: await this.has(ids) };
   }
 }

@@ -23,8 +23,8 @@
 
 export { formatAddress, parseAddress } from "./address.ts";
 export { backoffDelay } from "./backoff.ts";
-export { MemoryBlockService } from "./block_service.ts";
-export type { BlockService } from "./block_service.ts";
+export { FILES_CAPABILITY, MemoryBlockService } from "./block_service.ts";
+export type { BlockService, FileProbeResult } from "./block_service.ts";
 export { framedChannel } from "./channel.ts";
 export type { FramedChannelOptions, MessageChannel } from "./channel.ts";
 export {

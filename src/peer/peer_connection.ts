@@ -13,10 +13,11 @@
 import { AbortedError, DfsError, errorText, NotFoundError, TimeoutError } from "../errors.ts";
 import { ContentId } from "../id/content_id.ts";
 import { dataChunks } from "../wire/data_frames.ts";
-import { MAX_HAS_IDS } from "../wire/limits.ts";
+import { MAX_HAS_IDS, MAX_PROBE_IDS } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
-import type { Message } from "../wire/messages.ts";
-import type { BlockLease, BlockService } from "./block_service.ts";
+import type { Message, WireTombstone } from "../wire/messages.ts";
+import { FILES_CAPABILITY } from "./block_service.ts";
+import type { BlockLease, BlockService, FileProbeResult } from "./block_service.ts";
 import type { MessageChannel } from "./channel.ts";
 import {
   PeerClosedError,
@@ -69,10 +70,11 @@ export interface RequestContext {
 
 /**
  * Serves one request type registered by a layer above (e.g. the DHT). A handler registered for
- * a built-in type (HAS, GET_BLOCK, PUT_BLOCK, DELETE) replaces the built-in serving of it. Returns the answer to
- * send (its request id is filled in), or nothing when it sent its answers through
- * `ctx.send`. Throwing a `DfsError` answers ERROR (code `NOT_FOUND` -> NOT_FOUND, else
- * INTERNAL); a {@linkcode PeerRemoteError} thrown answers with its `wireCode`.
+ * a built-in type (HAS, GET_BLOCK, PUT_BLOCK, DELETE, FILE_PROBE, TOMBSTONE) replaces the
+ * built-in serving of it. Returns the answer to send (its request id is filled in), or nothing
+ * when it sent its answers through `ctx.send`. Throwing a `DfsError` answers ERROR (code
+ * `NOT_FOUND` -> NOT_FOUND, else INTERNAL); a {@linkcode PeerRemoteError} thrown answers with
+ * its `wireCode`.
  */
 export type RequestHandler = (
   message: Message,
@@ -171,6 +173,7 @@ const RESPONSE_TYPES: ReadonlySet<number> = new Set([
   MessageType.NODES,
   MessageType.PROVIDERS,
   MessageType.VALUE,
+  MessageType.FILE_STATE,
 ]);
 
 /** Extra control frames (PONG, refusals) allowed in the send queue beyond the in-flight limit. */
@@ -426,6 +429,85 @@ export class PeerConnection {
         else done.reject(unexpected(msg));
       },
       options,
+    );
+  }
+
+  /**
+   * Asks the peer which of `ids` (blocks of file `fileId`, at most 1024) it holds, and for the
+   * tombstone it holds for the file (FILE_PROBE): one answer per id, in order, and the
+   * tombstone, unchecked (its signature and times are the caller's to check). Rejects with
+   * {@linkcode PeerRemoteError} (`wireCode` UNSUPPORTED) without sending anything when the peer
+   * did not announce {@linkcode FILES_CAPABILITY}, or when it answers that it does not serve
+   * probes; with {@linkcode PeerProtocolError} when the answer does not match the question.
+   *
+   * @example
+   * ```ts ignore
+   * const { has, tombstone } = await peer.probe(fileId, [fileId, ...blockIds]);
+   * ```
+   */
+  probe(
+    fileId: ContentId,
+    ids: readonly ContentId[],
+    options: RequestOptions = {},
+  ): Promise<FileProbeResult> {
+    const refused = this.#refuseFiles("FILE_PROBE");
+    if (refused) return refused;
+    if (ids.length > MAX_PROBE_IDS) {
+      return Promise.reject(new PeerLimitError(`FILE_PROBE takes at most ${MAX_PROBE_IDS} ids`));
+    }
+    return this.#call<FileProbeResult>(
+      { type: MessageType.FILE_PROBE, fileId: fileId.bytes, ids: ids.map((id) => id.bytes) },
+      (msg, done) => {
+        if (msg.type !== MessageType.FILE_STATE) return done.reject(unexpected(msg));
+        if (msg.has.length !== ids.length) {
+          return done.reject(
+            new PeerProtocolError(`FILE_STATE has ${msg.has.length} answers for ${ids.length}`),
+          );
+        }
+        const tombstone = msg.tombstone;
+        if (tombstone === undefined) return done.resolve({ has: [...msg.has] });
+        if (!bytesEqual(tombstone.fileId, fileId.bytes)) {
+          return done.reject(new PeerProtocolError(`FILE_STATE carries another file's tombstone`));
+        }
+        done.resolve({ has: [...msg.has], tombstone });
+      },
+      options,
+    );
+  }
+
+  /**
+   * Offers a tombstone to the peer (TOMBSTONE); resolves once it answered OK (kept, or it holds
+   * one as good). Rejects with {@linkcode PeerRemoteError}: `wireCode` BAD_REQUEST when the
+   * peer refused it (the reason, e.g. `EXPIRED` or `BAD_SIGNATURE`, starts the message), and
+   * UNSUPPORTED, without sending anything, when the peer did not announce
+   * {@linkcode FILES_CAPABILITY} (or when it answers that it keeps no tombstones).
+   *
+   * @example
+   * ```ts ignore
+   * await peer.sendTombstone(toWireTombstone(tombstone), { timeoutMs: 5_000 });
+   * ```
+   */
+  sendTombstone(tombstone: WireTombstone, options: RequestOptions = {}): Promise<void> {
+    const refused = this.#refuseFiles("TOMBSTONE");
+    if (refused) return refused;
+    return this.#call<void>(
+      { type: MessageType.TOMBSTONE, tombstone },
+      (msg, done) => {
+        if (msg.type === MessageType.OK) done.resolve();
+        else done.reject(unexpected(msg));
+      },
+      options,
+    );
+  }
+
+  /** Rejects unless the peer announced {@linkcode FILES_CAPABILITY} (it may not decode `what`). */
+  #refuseFiles(what: string): Promise<never> | undefined {
+    if (this.remote.capabilities.includes(FILES_CAPABILITY)) return undefined;
+    return Promise.reject(
+      new PeerRemoteError(
+        WireErrorCode.UNSUPPORTED,
+        `peer does not serve ${what}: it did not announce ${FILES_CAPABILITY}`,
+      ),
     );
   }
 
@@ -849,6 +931,26 @@ export class PeerConnection {
           await service.delete(parseId(msg.id));
           return { type: MessageType.OK };
         })();
+      case MessageType.FILE_PROBE:
+        if (!service?.probe) return unsupported("FILE_PROBE");
+        return (async () => {
+          const ids = msg.ids.map(parseId);
+          const result = await service.probe!(parseId(msg.fileId), ids);
+          if (!Array.isArray(result?.has) || result.has.length !== ids.length) {
+            throw new Error(`probe gave ${result?.has?.length} answers for ${ids.length} ids`);
+          }
+          const has = result.has;
+          const tombstone = result.tombstone;
+          return tombstone === undefined
+            ? { type: MessageType.FILE_STATE, has }
+            : { type: MessageType.FILE_STATE, has, tombstone };
+        })();
+      case MessageType.TOMBSTONE:
+        if (!service?.tombstone) return unsupported("TOMBSTONE");
+        return (async () => {
+          await service.tombstone!(msg.tombstone);
+          return { type: MessageType.OK };
+        })();
     }
     return unsupported(`message type 0x${msg.type.toString(16)}`);
   }
@@ -1053,7 +1155,8 @@ interface Settle<T> {
 
 function isBuiltinRequest(type: number): boolean {
   return type === MessageType.HAS || type === MessageType.GET_BLOCK ||
-    type === MessageType.PUT_BLOCK || type === MessageType.DELETE || type === MessageType.PING;
+    type === MessageType.PUT_BLOCK || type === MessageType.DELETE || type === MessageType.PING ||
+    type === MessageType.FILE_PROBE || type === MessageType.TOMBSTONE;
 }
 
 /** A lease over bytes the service handed over for good (`get`): nothing to give back. */
@@ -1084,6 +1187,7 @@ function wireErrorOf(err: unknown): [number, string] {
     if (err.code === "CORRUPT_BLOCK") return [WireErrorCode.CORRUPT, err.message];
     if (err.code === "INVALID_ID") return [WireErrorCode.BAD_REQUEST, err.message];
     if (err.code === "STORE_FULL") return [WireErrorCode.LIMIT, err.message];
+    if (err.code === "INVALID_TOMBSTONE") return [WireErrorCode.BAD_REQUEST, err.message];
   }
   return [WireErrorCode.INTERNAL, errorText(err)];
 }

@@ -20,7 +20,7 @@ import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import { utf8Length } from "../wire/primitives.ts";
 import { formatAddress, parseAddress, reachableAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
-import type { BlockService } from "./block_service.ts";
+import { type BlockService, FILES_CAPABILITY } from "./block_service.ts";
 import { framedChannel } from "./channel.ts";
 import { checkClusterKey } from "./cluster_key.ts";
 import type { MessageChannel } from "./channel.ts";
@@ -91,7 +91,10 @@ export interface PeerManagerInit {
    * answers GET_PEERS but dials only what it is told to.
    */
   readonly peerExchange?: boolean;
-  /** Capabilities to announce in HELLO besides `blocks/1` and `peers/1` (e.g. `dht/1`). */
+  /**
+   * Capabilities to announce in HELLO besides `blocks/1` and `peers/1` (e.g. `dht/1`), and
+   * `files/1`, announced by itself when `service` serves probes or tombstones.
+   */
   readonly capabilities?: readonly string[];
   /**
    * The private cluster's shared key (16..1024 raw bytes, else `InvalidArgumentError`): every
@@ -220,8 +223,14 @@ export class PeerManager {
     this.#advertise = init.advertiseAddress ?? "";
     this.#exchange = init.peerExchange ?? true;
     this.#clusterKey = checkClusterKey(init.clusterKey);
+    const files = init.service?.probe || init.service?.tombstone ? [FILES_CAPABILITY] : [];
     this.#capabilities = [
-      ...new Set([...DEFAULT_CAPABILITIES, PEERS_CAPABILITY, ...(init.capabilities ?? [])]),
+      ...new Set([
+        ...DEFAULT_CAPABILITIES,
+        PEERS_CAPABILITY,
+        ...files,
+        ...(init.capabilities ?? []),
+      ]),
     ];
     this.#handlers.set(MessageType.GET_PEERS, (_msg, ctx) => {
       return Promise.resolve({ type: MessageType.PEERS, addresses: this.#shareable(ctx.peer) });

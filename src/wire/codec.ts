@@ -23,6 +23,7 @@ import {
   MAX_HAS_IDS,
   MAX_NAME_BYTES,
   MAX_PEER_ADDRESSES,
+  MAX_PROBE_IDS,
   MAX_RECORD_VALUE_BYTES,
 } from "./limits.ts";
 import {
@@ -31,6 +32,7 @@ import {
   PROTOCOL_VERSION,
   type WirePeer,
   type WireSignedRecord,
+  type WireTombstone,
 } from "./messages.ts";
 import {
   array,
@@ -57,6 +59,8 @@ export const FLAG_END = 0x01;
 export const FLAG_RANGE = 0x01;
 /** Header flag of VALUE: a signed record comes first in the payload. */
 export const FLAG_FOUND = 0x01;
+/** Header flag of FILE_STATE: a tombstone comes first in the payload. */
+export const FLAG_TOMBSTONE = 0x01;
 
 /** How one message type is laid out after the header. */
 interface MessageCodec {
@@ -138,6 +142,18 @@ const signedRecordCodec = struct<WireSignedRecord>(
   ["publicKey", publicKeyCodec],
   ["signature", signatureCodec],
 );
+
+/** A tombstone: file id, issuer key, deletedAt (u64), expiresAt (u64), signature. */
+const tombstoneCodec = struct<WireTombstone>(
+  "tombstone",
+  ["fileId", contentId],
+  ["issuer", bytes32("issuer")],
+  ["deletedAt", u64],
+  ["expiresAt", u64],
+  ["signature", signatureCodec],
+);
+const probeIdsCodec = array(contentId, MAX_PROBE_IDS, "ids");
+const probeHasCodec = array(bool, MAX_PROBE_IDS, "has");
 
 /**
  * A message without flags whose payload is `layout`'s fields, in order (none for CANCEL and
@@ -279,6 +295,31 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
     },
   }],
   [MessageType.PUT_VALUE, fields(MessageType.PUT_VALUE, ["record", signedRecordCodec])],
+  [
+    MessageType.FILE_PROBE,
+    fields(MessageType.FILE_PROBE, ["fileId", contentId], ["ids", probeIdsCodec]),
+  ],
+  [MessageType.FILE_STATE, {
+    allowedFlags: FLAG_TOMBSTONE,
+    flags: (m) => ((m as { tombstone?: unknown }).tombstone === undefined ? 0 : FLAG_TOMBSTONE),
+    preencode(s, m) {
+      const msg = m as Extract<Message, { type: typeof MessageType.FILE_STATE }>;
+      if (msg.tombstone !== undefined) tombstoneCodec.preencode(s, msg.tombstone);
+      probeHasCodec.preencode(s, msg.has);
+    },
+    encode(s, m) {
+      const msg = m as Extract<Message, { type: typeof MessageType.FILE_STATE }>;
+      if (msg.tombstone !== undefined) tombstoneCodec.encode(s, msg.tombstone);
+      probeHasCodec.encode(s, msg.has);
+    },
+    decode(s, requestId, flags) {
+      const type = MessageType.FILE_STATE;
+      if ((flags & FLAG_TOMBSTONE) === 0) return { type, requestId, has: probeHasCodec.decode(s) };
+      const tombstone = tombstoneCodec.decode(s);
+      return { type, requestId, tombstone, has: probeHasCodec.decode(s) };
+    },
+  }],
+  [MessageType.TOMBSTONE, fields(MessageType.TOMBSTONE, ["tombstone", tombstoneCodec])],
   [MessageType.OK, fields(MessageType.OK)],
   [MessageType.ERROR, fields(MessageType.ERROR, ["code", u16], ["message", string])],
 ]);

@@ -31,6 +31,9 @@ export const MAX_STRING_BYTES = 1024;
 /** Largest number of ids in a HAS (and of answers in a HAS_RESULT). */
 export const MAX_HAS_IDS = 1024;
 
+/** Largest number of block ids in a FILE_PROBE (and of answers in a FILE_STATE). */
+export const MAX_PROBE_IDS = 1024;
+
 /** Largest number of capability names in a HELLO. */
 export const MAX_CAPABILITIES = 32;
 

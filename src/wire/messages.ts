@@ -8,8 +8,9 @@
  * messages that belong to no request (GOODBYE).
  *
  * Type ranges: 0x01-0x0f connection control (0x06-0x07 peer exchange), 0x10-0x2f blocks and
- * data, 0x30-0x4f the DHT (0x30-0x37 used), 0x50-0x6f reserved for files and names, 0x70-0x7f
- * errors and acknowledgements.
+ * data, 0x30-0x4f the DHT (0x30-0x37 used), 0x50-0x6f files and names (0x53-0x55 used: file
+ * probes and tombstones, sent only to peers that announced the `files/1` capability; 0x50-0x52
+ * are version 1's retired name messages, never reused), 0x70-0x7f errors and acknowledgements.
  *
  * @module
  */
@@ -42,6 +43,9 @@ export const MessageType = {
   GET_VALUE: 0x35,
   VALUE: 0x36,
   PUT_VALUE: 0x37,
+  FILE_PROBE: 0x53,
+  FILE_STATE: 0x54,
+  TOMBSTONE: 0x55,
   OK: 0x70,
   ERROR: 0x7f,
 } as const;
@@ -271,6 +275,65 @@ export interface PutValueMessage {
   readonly record: WireSignedRecord;
 }
 
+/**
+ * A signed tombstone on the wire (inside FILE_STATE and TOMBSTONE): file `fileId` was deleted
+ * by the node whose Ed25519 key is `issuer`. The codec only bounds its fields; what the
+ * signature covers and how a tombstone is checked is the node's business
+ * (`src/node/durability/tombstone.ts`).
+ */
+export interface WireTombstone {
+  /** The deleted file's id (binary content id, SHA-256 or SHA-1 multihash). */
+  readonly fileId: Uint8Array;
+  /** Raw Ed25519 public key of the issuing node (32 bytes). */
+  readonly issuer: Uint8Array;
+  /** When the file was deleted (u64): milliseconds since the Unix epoch. */
+  readonly deletedAt: number;
+  /** When the tombstone may be forgotten (u64): milliseconds since the Unix epoch. */
+  readonly expiresAt: number;
+  /** Ed25519 signature by `issuer` (64 bytes). */
+  readonly signature: Uint8Array;
+}
+
+/**
+ * Asks which of a file's blocks the receiver holds, and whether it holds a tombstone for the
+ * file: the cheap check of repair. Answered by FILE_STATE.
+ */
+export interface FileProbeMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.FILE_PROBE;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** The file's id (binary content id). */
+  readonly fileId: Uint8Array;
+  /** Binary content ids of the blocks asked about, at most `MAX_PROBE_IDS` (1024). */
+  readonly ids: readonly Uint8Array[];
+}
+
+/**
+ * Answer to {@linkcode FileProbeMessage}: one boolean per asked id, in order, and the tombstone
+ * the sender holds for the file, if any (sent with flag TOMBSTONE, 0x01).
+ */
+export interface FileStateMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.FILE_STATE;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** One answer per asked id, in order: true when the sender holds the block. */
+  readonly has: readonly boolean[];
+  /** The tombstone the sender holds for the file (absent: it holds none). */
+  readonly tombstone?: WireTombstone;
+}
+
+/** Offers a tombstone for the receiver to keep. Answered by OK or ERROR. */
+export interface TombstoneMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.TOMBSTONE;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** The tombstone offered. */
+  readonly tombstone: WireTombstone;
+}
+
 /** Asks which of `ids` (binary content ids) the receiver holds. */
 export interface HasMessage {
   /** Message type (the header\'s type byte). */
@@ -413,5 +476,8 @@ export type Message =
   | GetValueMessage
   | ValueMessage
   | PutValueMessage
+  | FileProbeMessage
+  | FileStateMessage
+  | TombstoneMessage
   | OkMessage
   | ErrorMessage;

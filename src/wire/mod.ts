@@ -26,6 +26,7 @@ export {
   MAX_HAS_IDS,
   MAX_NAME_BYTES,
   MAX_PEER_ADDRESSES,
+  MAX_PROBE_IDS,
   MAX_RECORD_VALUE_BYTES,
   MAX_STRING_BYTES,
   MAX_U64_VALUE,
@@ -38,6 +39,7 @@ export {
   FLAG_END,
   FLAG_FOUND,
   FLAG_RANGE,
+  FLAG_TOMBSTONE,
 } from "./codec.ts";
 export { FrameReader, type FrameReaderOptions } from "./frame_reader.ts";
 export { readMessages, type ReadMessagesOptions } from "./read_messages.ts";

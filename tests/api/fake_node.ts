@@ -16,7 +16,9 @@ import type {
   DfsNode,
   DhtFigures,
   DhtInfo,
+  DrainReport,
   FileEntry,
+  FileHealth,
   FileInput,
   FileStat,
   GetOptions,
@@ -26,6 +28,8 @@ import type {
   PeerSummary,
   PutOptions,
   PutResult,
+  StatOptions,
+  UpkeepFigures,
 } from "../../src/node/types.ts";
 
 /** Produces the bytes `start..end` (inclusive) of a virtual file. */
@@ -76,6 +80,22 @@ export const FAKE_DHT_INFO: DhtInfo = Object.freeze({
   maxConnections: 64,
 });
 
+/** Upkeep figures a test can give a {@linkcode FakeNode} (`node.upkeep = FAKE_UPKEEP`). */
+export const FAKE_UPKEEP: UpkeepFigures = Object.freeze({
+  repair: {
+    checks: 120,
+    queue: 2,
+    active: 1,
+    repaired: 14,
+    trimmed: 3,
+    bytes: 12 * 1024 ** 2,
+    failed: 1,
+  },
+  scrub: { passes: 3, scanned: 1200, bytes: 300 * 1024 ** 2, corrupt: 2, repaired: 2 },
+  gc: { passes: 5, removed: 12, pending: 3 },
+  tombstones: 4,
+});
+
 /** The in-memory fake node. */
 export class FakeNode implements DfsNode {
   /** This node's id. */
@@ -95,7 +115,25 @@ export class FakeNode implements DfsNode {
   /** Signals passed to put and get. */
   readonly signals: (AbortSignal | undefined)[] = [];
   /** Size and checksum of the last put. */
-  lastPut: { size: number; checksum: number; name?: string; copies?: number } | undefined;
+  lastPut:
+    | { size: number; checksum: number; name?: string; copies?: number; redundancy?: string }
+    | undefined;
+  /** The options of every stat call. */
+  readonly statOptions: (StatOptions | undefined)[] = [];
+  /** What `stat(id, { health: true })` reports (absent: a node without upkeep reports none). */
+  health: FileHealth | undefined = undefined;
+  /** Policy and stripes `stat` reports. */
+  statPolicy: { redundancy: string; stripes?: number } = { redundancy: "replicas:3" };
+  /** Nodes `delete` says keep the tombstone. */
+  tombstones = 3;
+  /** What `drain` reports. */
+  drainReport: DrainReport = { files: 12, handedOff: 11, failed: 1, bytes: 40 * 1024 ** 2 };
+  /** Resolves `drain` when set (a test holds a drain open with it). */
+  drainGate: Promise<void> | undefined = undefined;
+  /** Signals passed to drain. */
+  readonly drainSignals: (AbortSignal | undefined)[] = [];
+  /** `status().upkeep` when set. */
+  upkeep: UpkeepFigures | undefined = undefined;
   /** Called with each chunk put consumes (to measure how far the producer runs ahead). */
   onPutChunk: ((chunk: Uint8Array) => void) | undefined = undefined;
   /** Most copies a put reports as stored. */
@@ -168,7 +206,13 @@ export class FakeNode implements DfsNode {
       options.onProgress?.(size);
       if (this.retain) chunks.push(chunk);
     }
-    this.lastPut = { size, checksum: sum, name: options.name, copies: options.copies };
+    this.lastPut = {
+      size,
+      checksum: sum,
+      name: options.name,
+      copies: options.copies,
+      redundancy: options.redundancy,
+    };
     let id: string;
     if (this.retain) {
       const bytes = new Uint8Array(size);
@@ -182,13 +226,20 @@ export class FakeNode implements DfsNode {
       id = this.addVirtual(size, () => new ReadableStream({ start: (c) => c.close() }));
     }
     if (options.name) this.names.set(options.name, id);
-    const wanted = options.copies ?? 3;
+    const rs = /^rs:(\d+)\+(\d+)$/.exec(options.redundancy ?? "");
+    const replicas = /^replicas:(?:\d+-)?(\d+)$/.exec(options.redundancy ?? "");
+    const wanted = rs
+      ? Number(rs[1]) + Number(rs[2])
+      : replicas
+      ? Number(replicas[1])
+      : options.copies ?? 3;
     return {
       id,
       size,
       blocks: Math.max(1, Math.ceil(size / 262144)),
       copies: Math.min(wanted, this.maxCopies),
       wanted,
+      redundancy: options.redundancy ?? `replicas:${wanted}`,
       ...(options.name ? { name: options.name } : {}),
     };
   }
@@ -240,9 +291,10 @@ export class FakeNode implements DfsNode {
     }
   }
 
-  stat(idOrName: string): Promise<FileStat> {
+  stat(idOrName: string, options?: StatOptions): Promise<FileStat> {
     try {
       this.#fail(`stat ${idOrName}`);
+      this.statOptions.push(options);
       const id = this.#resolve(idOrName);
       const file = this.files.get(id)!;
       return Promise.resolve({
@@ -251,6 +303,8 @@ export class FakeNode implements DfsNode {
         blocks: Math.max(1, Math.ceil(file.size / 262144)),
         blockSize: 262144,
         local: true,
+        ...this.statPolicy,
+        ...(options?.health && this.health ? { health: this.health } : {}),
       });
     } catch (err) {
       return Promise.reject(err);
@@ -267,7 +321,7 @@ export class FakeNode implements DfsNode {
       const id = this.#resolve(idOrName);
       this.files.delete(id);
       for (const [n, i] of this.names) if (i === id) this.names.delete(n);
-      return Promise.resolve({ id, local: true, remote: 1 });
+      return Promise.resolve({ id, local: true, remote: 1, tombstones: this.tombstones });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -298,6 +352,14 @@ export class FakeNode implements DfsNode {
     }
   }
 
+  async drain(signal?: AbortSignal): Promise<DrainReport> {
+    this.#fail("drain");
+    this.drainSignals.push(signal);
+    await this.drainGate;
+    signal?.throwIfAborted();
+    return this.drainReport;
+  }
+
   peers(): PeerSummary[] {
     this.#fail("peers");
     return this.peerList;
@@ -320,6 +382,7 @@ export class FakeNode implements DfsNode {
         ...(this.storeLimit !== undefined ? { maxBytes: this.storeLimit } : {}),
       },
       ...(this.dht ? { dht: dhtFigures(this.dht) } : {}),
+      ...(this.upkeep ? { upkeep: this.upkeep } : {}),
     });
   }
 

@@ -36,6 +36,7 @@ Deno.test("post_streams_body_into_put_and_answers_201_with_location", async () =
   assert.equal(body.blocks, 1);
   assert.equal(body.copies, 3);
   assert.equal(body.wanted, 3);
+  assert.equal(body.redundancy, "replicas:3");
   assert.match(body.id, /^1220[0-9a-f]{64}$/);
   assert.equal(res.headers.get("location"), `/api/v1/files/${body.id}`);
   assert.equal(node.lastPut?.size, 3);
@@ -217,7 +218,7 @@ Deno.test("delete_answers_the_delete_result", async () => {
   const { id, node, call } = await setup();
   const res = await call("DELETE", `/api/v1/files/${id}`);
   assert.equal(res.status, 200);
-  assert.deepEqual(await res.json(), { id, local: true, remote: 1 });
+  assert.deepEqual(await res.json(), { id, local: true, remote: 1, tombstones: 3 });
   assert.equal(node.files.has(id), false);
 });
 
@@ -226,7 +227,14 @@ Deno.test("list_stat_names_peers_and_status_answer_json", async () => {
   let res = await call("GET", "/api/v1/files");
   assert.deepEqual(await res.json(), { files: [{ id, size: 24, names: ["greeting"] }] });
   res = await call("GET", `/api/v1/files/${id}/stat`);
-  assert.deepEqual(await res.json(), { id, size: 24, blocks: 1, blockSize: 262144, local: true });
+  assert.deepEqual(await res.json(), {
+    id,
+    size: 24,
+    blocks: 1,
+    blockSize: 262144,
+    local: true,
+    redundancy: "replicas:3",
+  });
   res = await call("GET", "/api/v1/names/greeting");
   assert.deepEqual(await res.json(), { name: "greeting", id, version: 1, nodeId: node.nodeId });
   res = await call("GET", "/api/v1/peers");
@@ -366,6 +374,7 @@ Deno.test("unknown_route_answers_404_and_wrong_method_405_with_allow", async () 
     ["PATCH", "/api/v1/names/x", "GET, HEAD"],
     ["DELETE", `/api/v1/files/${id}/stat`, "GET, HEAD"],
     ["POST", "/api/v1/dht", "GET, HEAD"],
+    ["GET", "/api/v1/drain", "POST"],
   ];
   for (const [method, path, allow] of cases) {
     const res = await call(method, path);

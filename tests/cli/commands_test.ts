@@ -233,7 +233,8 @@ Deno.test("rm_ls_stat_peers_and_status_print_for_people", () =>
     r = await run(["stat", "list-me"]);
     assert.equal(
       r.proc.stdout,
-      `id:      ${id}\nsize:    6 B\nblocks:  1 of 256.0 KiB\nlocal:   yes (every block is on this node)\n`,
+      `id:          ${id}\nsize:        6 B\nblocks:      1 of 256.0 KiB\n` +
+        `redundancy:  replicas:3\nlocal:       yes (every block is on this node)\n`,
     );
     node.dht = null;
     r = await run(["peers"]);
@@ -252,7 +253,10 @@ Deno.test("rm_ls_stat_peers_and_status_print_for_people", () =>
     assert.match(r.proc.stdout, /store: +1 entries, 6 B of 50\.0 GiB allowed\n$/);
     node.storeLimit = undefined;
     r = await run(["rm", id]);
-    assert.equal(r.proc.stdout, `deleted ${id} (local copy removed; 1 remote holder confirmed)\n`);
+    assert.equal(
+      r.proc.stdout,
+      `deleted ${id} (local copy removed; 1 remote holder confirmed; tombstone kept by 3 nodes)\n`,
+    );
     r = await run(["ls"]);
     assert.equal(r.proc.stdout, "");
   }));
@@ -273,6 +277,7 @@ Deno.test("client_commands_print_the_api_json_with_json", () =>
       id,
       local: true,
       remote: 1,
+      tombstones: 3,
     });
   }));
 

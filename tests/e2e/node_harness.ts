@@ -450,6 +450,8 @@ export interface ServeProcessOptions {
   readonly logLevel?: "debug" | "info" | "warn" | "error";
   /** How long to wait for the banner (default 20 s). */
   readonly startTimeoutMs?: number;
+  /** More `serve` flags, appended as given. */
+  readonly extraArgs?: readonly string[];
 }
 
 /**
@@ -466,6 +468,7 @@ export async function startServeProcess(options: ServeProcessOptions): Promise<N
   if (options.bootstrap?.length) args.push("--bootstrap", options.bootstrap.join(","));
   if (options.replication) args.push("--replication", String(options.replication));
   if (options.maxConnections) args.push("--max-connections", String(options.maxConnections));
+  if (options.extraArgs) args.push(...options.extraArgs);
   const cmd = runtime === "deno"
     ? [`${BIN}/deno`, "run", "-A", mod, ...args]
     : runtime === "bun"

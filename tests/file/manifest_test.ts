@@ -98,7 +98,7 @@ Deno.test("manifest_decoder_rejects_each_malformation", async () => {
   expectInvalid(good.subarray(0, good.length - 1), /truncated/);
   expectInvalid(new Uint8Array([...good, 0]), /trailing/);
   expectInvalid(mutate((b) => b[0] = 0x45), /magic/);
-  expectInvalid(mutate((b) => b[4] = 2), /version 2/);
+  expectInvalid(mutate((b) => b[4] = 3), /version 3/);
   expectInvalid(mutate((b) => b[5] = 7), /kind 7/);
   expectInvalid(mutate((b) => b[6] = 1), /height/);
   expectInvalid(mutate((b) => (b[5] = 1, b[6] = 0)), /height/);

@@ -32,6 +32,8 @@ Deno.test("put_read_round_trips_edge_sizes", async () => {
       depth: 1,
       manifests: 1,
       algorithm: "sha-256",
+      parityBlocks: 0,
+      stripes: 0,
     });
   }
 });

@@ -10,6 +10,8 @@ import type { ContentId } from "../../src/id/content_id.ts";
 import type { PeerLayer, PeerLayerFactory } from "../../src/node/peer_layer.ts";
 import type { RemotePeer } from "../../src/node/remote.ts";
 import type { BlockService } from "../../src/peer/block_service.ts";
+import { PeerRemoteError } from "../../src/peer/errors.ts";
+import { WireErrorCode } from "../../src/wire/messages.ts";
 
 interface Member {
   nodeId: string;
@@ -84,6 +86,25 @@ function remoteOf(m: Member): RemotePeer {
     deleteBlock: async (id) => {
       check();
       await m.blocks.delete(id);
+    },
+    // As a connection: a service without the handler answers ERROR UNSUPPORTED.
+    probe: async (fileId, ids) => {
+      check();
+      if (!m.blocks.probe) throw new PeerRemoteError(WireErrorCode.UNSUPPORTED, "no probes");
+      return await m.blocks.probe(fileId, [...ids]);
+    },
+    sendTombstone: async (t) => {
+      check();
+      if (!m.blocks.tombstone) {
+        throw new PeerRemoteError(WireErrorCode.UNSUPPORTED, "no tombstones");
+      }
+      try {
+        await m.blocks.tombstone(t);
+      } catch (err) {
+        // A connection answers a refused tombstone ERROR BAD_REQUEST.
+        if (!(err instanceof DfsError) || err.code !== "INVALID_TOMBSTONE") throw err;
+        throw new PeerRemoteError(WireErrorCode.BAD_REQUEST, err.message);
+      }
     },
   };
 }

@@ -17,6 +17,8 @@ import type { NameRecord } from "../../src/node/types.ts";
 import type { RemoteCallOptions, RemotePeer } from "../../src/node/remote.ts";
 import { DfsError } from "../../src/errors.ts";
 import { concatBytes } from "../../src/util/concat.ts";
+import type { FileProbeResult } from "../../src/peer/block_service.ts";
+import type { WireTombstone } from "../../src/wire/messages.ts";
 
 async function collect(data: StoreInput): Promise<Uint8Array> {
   if (data instanceof Uint8Array) return data.slice();
@@ -86,6 +88,8 @@ export class FakePeer implements RemotePeer {
   readonly nodeId: string;
   readonly store = new MemStore();
   readonly names = new Map<string, NameRecord>();
+  /** Tombstones received (`sendTombstone`) or planted, by file id text; `probe` returns them. */
+  readonly tombstones = new Map<string, WireTombstone>();
   /** Block ids (text) whose bytes this peer corrupts when serving; the fetcher must notice. */
   readonly corrupt = new Set<string>();
   /** When set, every call rejects with this. */
@@ -129,6 +133,22 @@ export class FakePeer implements RemotePeer {
     this.#check(options);
     this.deletes++;
     await this.store.delete(id);
+  }
+  async probe(
+    fileId: ContentId,
+    ids: readonly ContentId[],
+    options?: RemoteCallOptions,
+  ): Promise<FileProbeResult> {
+    this.#check(options);
+    this.hasCalls++;
+    const has = await Promise.all(ids.map((id) => this.store.has(id)));
+    const tombstone = this.tombstones.get(fileId.toString());
+    return tombstone ? { has, tombstone } : { has };
+  }
+  sendTombstone(tombstone: WireTombstone, options?: RemoteCallOptions): Promise<void> {
+    this.#check(options);
+    this.tombstones.set(ContentId.fromBytes(tombstone.fileId).toString(), tombstone);
+    return Promise.resolve();
   }
   getName(name: string, options?: RemoteCallOptions): Promise<NameRecord | null> {
     this.#check(options);

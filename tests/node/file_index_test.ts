@@ -58,9 +58,9 @@ Deno.test("index_persists_in_the_store_and_skips_non_manifests", async () => {
   assert.equal(await index.noteReceived(await ContentId.of(junk), junk), false);
   assert.equal(index.list().length, 0);
   const id = (await ContentId.of(new Uint8Array([1]))).toString();
-  await index.add({ id, size: 1, blocks: 1, blockSize: 1024 });
+  await index.add({ id, size: 1, blocks: 1, blockSize: 1024, indexedAt: 5 });
   const again = await FileIndex.load(store);
-  assert.deepEqual(again.get(id), { id, size: 1, blocks: 1, blockSize: 1024 });
+  assert.deepEqual(again.get(id), { id, size: 1, blocks: 1, blockSize: 1024, indexedAt: 5 });
   assert.equal(await again.remove(id), true);
   assert.equal((await FileIndex.load(store)).list().length, 0);
 });

@@ -117,16 +117,21 @@ function end(
   return conn;
 }
 
-/** Handshakes over both channels at once, with the given identities. */
+/**
+ * Handshakes over both channels at once, with the given identities; both announce
+ * `capabilities` (default: the handshake's default).
+ */
 export async function handshakePair(
   a: MessageChannel,
   b: MessageChannel,
   ia: NodeIdentity,
   ib: NodeIdentity,
+  capabilities?: readonly string[],
 ): Promise<Awaited<ReturnType<typeof performHandshake>>[]> {
+  const common = { timeoutMs: 2000, capabilities };
   return await Promise.all([
-    performHandshake(a, { identity: ia, listenAddress: "127.0.0.1:1", timeoutMs: 2000 }),
-    performHandshake(b, { identity: ib, listenAddress: "127.0.0.1:2", timeoutMs: 2000 }),
+    performHandshake(a, { identity: ia, listenAddress: "127.0.0.1:1", ...common }),
+    performHandshake(b, { identity: ib, listenAddress: "127.0.0.1:2", ...common }),
   ]);
 }
 
@@ -144,6 +149,8 @@ export interface PeerPairOptions {
   readonly buffer?: number;
   /** Log sink for both sides. */
   readonly log?: PeerLogger;
+  /** HELLO capabilities both sides announce (default: the handshake's default). */
+  readonly capabilities?: readonly string[];
 }
 
 /** Two handshaken peer connections: `a` dialled `b`. */
@@ -157,7 +164,7 @@ export async function peerPair(init: PeerPairOptions = {}): Promise<{
   const ca = framedChannel(connA);
   const cb = framedChannel(connB);
   const [ia, ib] = await Promise.all([NodeIdentity.generate(), NodeIdentity.generate()]);
-  const [ra, rb] = await handshakePair(ca, cb, ia, ib);
+  const [ra, rb] = await handshakePair(ca, cb, ia, ib, init.capabilities);
   const options = resolvePeerOptions({ ...FAST, ...init.options });
   const a = new PeerConnection({
     channel: ca,

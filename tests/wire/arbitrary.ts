@@ -9,11 +9,13 @@ import {
   MAX_DHT_PEERS,
   MAX_NAME_BYTES,
   MAX_PEER_ADDRESSES,
+  MAX_PROBE_IDS,
   MAX_RECORD_VALUE_BYTES,
   type Message,
   MessageType,
   type WirePeer,
   type WireSignedRecord,
+  type WireTombstone,
 } from "../../src/wire/mod.ts";
 import type { Rng } from "../util/prng.ts";
 
@@ -113,6 +115,38 @@ function randomDhtMessage(rng: Rng, requestId: number): Message {
   }
 }
 
+/** A random valid wire tombstone (the codec bounds its fields; nothing is signed). */
+export function randomTombstone(rng: Rng): WireTombstone {
+  return {
+    fileId: randomId(rng),
+    issuer: rng.bytes(32),
+    deletedAt: randomU64(rng),
+    expiresAt: randomU64(rng),
+    signature: rng.bytes(64),
+  };
+}
+
+/** A random valid message of the file types (0x53-0x55). */
+function randomFileMessage(rng: Rng, requestId: number): Message {
+  switch (rng.int(3)) {
+    case 0:
+      return {
+        type: MessageType.FILE_PROBE,
+        requestId,
+        fileId: randomId(rng),
+        ids: Array.from({ length: smallCount(rng, MAX_PROBE_IDS) }, () => randomId(rng)),
+      };
+    case 1: {
+      const has = Array.from({ length: smallCount(rng, MAX_PROBE_IDS) }, () => rng.int(2) === 1);
+      return rng.int(2) === 0
+        ? { type: MessageType.FILE_STATE, requestId, has }
+        : { type: MessageType.FILE_STATE, requestId, has, tombstone: randomTombstone(rng) };
+    }
+    default:
+      return { type: MessageType.TOMBSTONE, requestId, tombstone: randomTombstone(rng) };
+  }
+}
+
 /** A random valid message of the peer-exchange types (0x06-0x07). */
 function randomExchangeMessage(rng: Rng, requestId: number): Message {
   if (rng.int(2) === 0) return { type: MessageType.GET_PEERS, requestId };
@@ -129,7 +163,7 @@ function randomExchangeMessage(rng: Rng, requestId: number): Message {
 /** A random valid message of any type; `maxData` bounds DATA chunks. */
 export function randomMessage(rng: Rng, maxData = 4096): Message {
   const requestId = randomU32(rng);
-  switch (rng.int(19)) {
+  switch (rng.int(20)) {
     case 0:
       return {
         type: MessageType.HELLO,
@@ -194,6 +228,8 @@ export function randomMessage(rng: Rng, maxData = 4096): Message {
     case 16:
     case 17:
       return randomDhtMessage(rng, requestId);
+    case 18:
+      return randomFileMessage(rng, requestId);
     default:
       return {
         type: MessageType.ERROR,

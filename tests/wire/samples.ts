@@ -9,6 +9,7 @@ import {
   MessageType,
   WireErrorCode,
   type WireSignedRecord,
+  type WireTombstone,
 } from "../../src/wire/mod.ts";
 
 /** Bytes 0, 1, 2... of length `n`, offset by `start`. */
@@ -41,6 +42,18 @@ export const SIGNED_RECORD: WireSignedRecord = {
   seq: 3,
   expires: 1_790_086_400_000,
   publicKey: seq(32, 0x20),
+  signature: seq(64, 0x80),
+};
+
+/**
+ * A tombstone with the shared values: file id a0.., issuer key 20.., deleted at
+ * 1,790,000,000,000 ms, expiring 30 days later, signature 80...
+ */
+export const TOMBSTONE: WireTombstone = {
+  fileId: sha256Id(0xa0),
+  issuer: seq(32, 0x20),
+  deletedAt: 1_790_000_000_000,
+  expiresAt: 1_792_592_000_000,
   signature: seq(64, 0x80),
 };
 
@@ -102,6 +115,15 @@ export const SAMPLES: readonly Message[] = [
     closer: [{ nodeId: seq(32, 0x60), address: "[::1]:4001" }],
   },
   { type: MessageType.PUT_VALUE, requestId: 15, record: SIGNED_RECORD },
+  {
+    type: MessageType.FILE_PROBE,
+    requestId: 16,
+    fileId: sha256Id(0xa0),
+    ids: [sha256Id(0xa0), sha1Id(0xc0)],
+  },
+  { type: MessageType.FILE_STATE, requestId: 16, has: [true, false] },
+  { type: MessageType.FILE_STATE, requestId: 16, has: [false, false], tombstone: TOMBSTONE },
+  { type: MessageType.TOMBSTONE, requestId: 17, tombstone: TOMBSTONE },
   { type: MessageType.OK, requestId: 5 },
   { type: MessageType.ERROR, requestId: 3, code: WireErrorCode.NOT_FOUND, message: "no block" },
 ];

@@ -15,7 +15,7 @@ import {
   readMessages,
   WireErrorCode,
 } from "../../src/wire/mod.ts";
-import { seq, sha1Id, sha256Id } from "./samples.ts";
+import { seq, sha1Id, sha256Id, TOMBSTONE } from "./samples.ts";
 
 const DOC = new URL("../../docs/protocol.md", import.meta.url);
 
@@ -99,6 +99,26 @@ const EXPECTED: Record<string, Message> = {
       signature: seq(64, 0x80),
     },
   },
+  FILE_PROBE: {
+    type: MessageType.FILE_PROBE,
+    requestId: 16,
+    fileId: sha256Id(0xa0),
+    ids: [sha256Id(0xa0), sha1Id(0xc0)],
+  },
+  FILE_STATE: { type: MessageType.FILE_STATE, requestId: 16, has: [true, false] },
+  "FILE_STATE+TOMBSTONE": {
+    type: MessageType.FILE_STATE,
+    requestId: 16,
+    tombstone: {
+      fileId: sha256Id(0xa0),
+      issuer: seq(32, 0x20),
+      deletedAt: 1_790_000_000_000,
+      expiresAt: 1_792_592_000_000,
+      signature: seq(64, 0x80),
+    },
+    has: [false, false],
+  },
+  TOMBSTONE: { type: MessageType.TOMBSTONE, requestId: 17, tombstone: TOMBSTONE },
   OK: { type: MessageType.OK, requestId: 5 },
   ERROR: {
     type: MessageType.ERROR,

@@ -1,0 +1,229 @@
+/**
+ * A file's health, from one round of probes: every candidate holder is asked (FILE_PROBE) which
+ * of the file's root and first-stripe shards it holds, and whether it keeps a tombstone for it.
+ *
+ * The probe is cheap on purpose: a holder that has a file's root has its part of everything
+ * under it (blocks travel root last, and each holder's scrubber keeps its own blocks whole), so
+ * the root tells whether a node holds a replica, and the shards of the first stripe tell which
+ * columns of a Reed-Solomon file it holds.
+ *
+ * @module
+ */
+
+import type { ContentId } from "../../id/content_id.ts";
+import type { Manifest } from "../../file/manifest.ts";
+import type { Redundancy } from "../../file/redundancy.ts";
+import { loadChild } from "../../file/tree_walker.ts";
+import type { BlockSource } from "../../file/types.ts";
+import type { WireTombstone } from "../../wire/messages.ts";
+import type { FileHealth, HealthWord } from "../types.ts";
+import type { RemotePeer } from "../remote.ts";
+
+/** The first stripe of a Reed-Solomon file: the ids probed for, per column. */
+export interface SampleStripe {
+  /** Shard id per column; `undefined` for the data columns a short stripe lacks (all zeros). */
+  readonly columns: readonly (ContentId | undefined)[];
+}
+
+/** One node's answer. */
+export interface HolderState {
+  /** Node id, hex. */
+  readonly nodeId: string;
+  /** The peer (absent for the local node). */
+  readonly peer?: RemotePeer;
+  /** True when it holds the file's root (so all of its part of the file). */
+  readonly root: boolean;
+  /** Reed-Solomon: the columns it holds (root held too); replicas: `[]`. */
+  readonly columns: readonly number[];
+}
+
+/** What {@linkcode checkFile} found. */
+export interface FileCheck extends FileHealth {
+  /** Every node that answered, holders or not. */
+  readonly answers: readonly HolderState[];
+  /** Peers that did not answer. */
+  readonly silent: readonly RemotePeer[];
+  /** Tombstones the answers carried (unverified: the caller checks them). */
+  readonly tombstones: readonly WireTombstone[];
+  /** Reed-Solomon: columns no live node holds (counting each node for one column). */
+  readonly missingColumns: readonly number[];
+  /** Reed-Solomon: the columns that hold shards (all k + m unless the first stripe is short). */
+  readonly realColumns: readonly number[];
+}
+
+/** Options of {@linkcode checkFile}. */
+export interface CheckFileOptions {
+  /** The file. */
+  readonly fileId: ContentId;
+  /** Its policy. */
+  readonly policy: Redundancy;
+  /** Reed-Solomon: the first stripe's shard ids (see {@linkcode sampleStripe}). */
+  readonly sample?: SampleStripe;
+  /** The local node: its id and which ids it holds. */
+  readonly self: { readonly nodeId: string; has(ids: readonly ContentId[]): Promise<boolean[]> };
+  /** Nodes to ask. */
+  readonly peers: readonly RemotePeer[];
+  /** Time allowed per probe. */
+  readonly timeoutMs: number;
+  /** Cancels the probes. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Probes the local node and `peers` (in parallel) and rates the file's health.
+ *
+ * @example
+ * ```ts ignore
+ * const check = await checkFile({ fileId, policy, self, peers, timeoutMs: 5000 });
+ * console.log(check.health, check.live, check.target);
+ * ```
+ */
+export async function checkFile(options: CheckFileOptions): Promise<FileCheck> {
+  const { fileId, policy, sample } = options;
+  const shardIds = (sample?.columns ?? []).filter((c): c is ContentId => c !== undefined);
+  const ids = [fileId, ...shardIds];
+  const tombstones: WireTombstone[] = [];
+  const silent: RemotePeer[] = [];
+  const toState = (nodeId: string, has: readonly boolean[], peer?: RemotePeer): HolderState => {
+    const root = has[0] === true;
+    const columns: number[] = [];
+    if (root && sample) {
+      let at = 1;
+      sample.columns.forEach((c, col) => {
+        if (c !== undefined && has[at++] === true) columns.push(col);
+      });
+    }
+    return peer ? { nodeId, peer, root, columns } : { nodeId, root, columns };
+  };
+  const local = toState(options.self.nodeId, await options.self.has(ids));
+  const remote = await Promise.all(options.peers.map(async (peer) => {
+    try {
+      const r = await peer.probe(fileId, ids, {
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+      });
+      if (r.tombstone) tombstones.push(r.tombstone);
+      return toState(peer.nodeId, r.has, peer);
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      silent.push(peer);
+      return undefined;
+    }
+  }));
+  const answers = [local, ...remote.filter((r): r is HolderState => r !== undefined)];
+  const columnsKnown = (sample?.columns.length ?? 0) > 0;
+  // Without a first stripe (an empty file) a Reed-Solomon file is its manifests: every node
+  // with the root holds all of it.
+  const holders = answers.filter((a) =>
+    a.root && (policy.kind === "replicas" || a.columns.length > 0 || !columnsKnown)
+  );
+  let live: number;
+  let target: number;
+  const missingColumns: number[] = [];
+  const real: number[] = [];
+  if (policy.kind === "replicas") {
+    live = holders.length;
+    target = policy.min;
+  } else {
+    target = policy.k + policy.m;
+    const columns = sample?.columns ?? [];
+    // A column a short (or absent) first stripe lacks is zeros: nothing to lose.
+    for (let c = 0; c < target; c++) {
+      if (columns.length > 0 && columns[c] !== undefined) real.push(c);
+    }
+    // Each node counts for one column at most (a maximum matching of nodes to columns): a node
+    // that holds two columns (too few nodes, or shards with equal bytes, e.g. zeros) is still
+    // one loss away from losing both.
+    const matched = matchColumns(holders.map((h) => h.columns), real);
+    live = real.length === 0
+      ? Math.min(target, holders.length)
+      : target - real.length + matched.size;
+    for (const c of real) if (!matched.has(c)) missingColumns.push(c);
+  }
+  const deletedAt = tombstones.length ? Math.min(...tombstones.map((t) => t.deletedAt)) : undefined;
+  return {
+    health: healthWord(policy, live),
+    live,
+    target,
+    holders: holders.map((h) =>
+      policy.kind === "rs" ? { nodeId: h.nodeId, columns: h.columns } : { nodeId: h.nodeId }
+    ),
+    unreachable: silent.length,
+    ...(deletedAt !== undefined ? { deletedAt } : {}),
+    answers,
+    silent,
+    tombstones,
+    missingColumns,
+    realColumns: real,
+  };
+}
+
+/**
+ * A maximum matching of holders to columns (Kuhn's augmenting paths; at most 64 columns):
+ * returns the columns matched, each to a distinct holder. `held[i]` lists holder i's columns.
+ */
+export function matchColumns(
+  held: readonly (readonly number[])[],
+  columns: readonly number[],
+): Set<number> {
+  const wanted = new Set(columns);
+  const owner = new Map<number, number>(); // column -> holder index
+  const tryHolder = (i: number, seen: Set<number>): boolean => {
+    for (const c of held[i]) {
+      if (!wanted.has(c) || seen.has(c)) continue;
+      seen.add(c);
+      const other = owner.get(c);
+      if (other === undefined || tryHolder(other, seen)) {
+        owner.set(c, i);
+        return true;
+      }
+    }
+    return false;
+  };
+  for (let i = 0; i < held.length; i++) tryHolder(i, new Set());
+  return new Set(owner.keys());
+}
+
+/**
+ * The health word for `live` copies (replicas) or shards per stripe (Reed-Solomon).
+ *
+ * @example
+ * ```ts
+ * import { healthWord } from "./file_check.ts";
+ * console.log(healthWord({ kind: "rs", k: 4, m: 2 }, 4)); // "at risk"
+ * ```
+ */
+export function healthWord(policy: Redundancy, live: number): HealthWord {
+  if (policy.kind === "replicas") {
+    if (live >= policy.min) return "healthy";
+    return live >= 2 ? "degraded" : live === 1 ? "at risk" : "lost";
+  }
+  if (live >= policy.k + policy.m) return "healthy";
+  return live > policy.k ? "degraded" : live === policy.k ? "at risk" : "lost";
+}
+
+/**
+ * The first stripe of a Reed-Solomon file whose root manifest is `root`, walking down the first
+ * child of each manifest (from `source`, normally the local store). `undefined` for a file
+ * without stripes (an empty file) or a replicated one.
+ *
+ * @example
+ * ```ts ignore
+ * const sample = await sampleStripe(root, localSource);
+ * ```
+ */
+export async function sampleStripe(
+  root: Manifest,
+  source: BlockSource,
+  signal?: AbortSignal,
+): Promise<SampleStripe | undefined> {
+  const policy = root.redundancy;
+  if (policy?.kind !== "rs") return undefined;
+  let m = root;
+  while (m.kind === "inner") m = await loadChild(m, m.children[0], source, signal);
+  if (m.children.length === 0) return undefined;
+  const columns: (ContentId | undefined)[] = [];
+  for (let j = 0; j < policy.k; j++) columns.push(m.children[j]?.id);
+  for (let j = 0; j < policy.m; j++) columns.push(m.parity?.[j]);
+  return { columns };
+}

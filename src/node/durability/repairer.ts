@@ -1,0 +1,284 @@
+/**
+ * The repair loop: when to check a file, when to act, and who acts.
+ *
+ * Every node checks each file it holds about once per `intervalMs` (jittered ±25%, so checks
+ * spread out) through the `check` callback, which probes the file's holders. A file below its
+ * target is remembered with the time it was first seen so; once it has stayed below target for
+ * `graceMs` (a node restarting for an upgrade must not set off a copy storm), the node that
+ * acts is the one of the file's live holders closest to the file id (Kademlia's metric): every
+ * holder tracks the grace, only that one repairs, so repairs do not stampede, and when it dies
+ * the next closest takes over at its next check. A file above a replicas policy's max is
+ * trimmed the same way. Tombstones found by a check go to `onTombstones` before anything else:
+ * repair never re-creates a deleted file.
+ *
+ * The decisions are here; the actions (probing, copying, rebuilding, trimming) are callbacks
+ * the node supplies, so the loop runs unchanged on a virtual clock in simulations.
+ *
+ * @module
+ */
+
+import type { Clock, TimerHandle } from "../../dht/clock.ts";
+import { systemClock } from "../../dht/clock.ts";
+import { ContentId } from "../../id/content_id.ts";
+import { compareDistance, xorDistance } from "../placement.ts";
+import { fromHex } from "../../util/hex.ts";
+import type { NodeLogger } from "../options.ts";
+import type { FileCheck } from "./file_check.ts";
+
+/** What a check of one file returns to the loop. */
+export interface CheckedFile extends FileCheck {
+  /** Whether the file is above a replicas policy's max (trim candidates). */
+  readonly above: boolean;
+}
+
+/** What the loop needs from the node. */
+export interface RepairerOptions {
+  /** This node's id, hex. */
+  readonly selfId: string;
+  /** The files this node holds (ids). */
+  readonly files: () => Iterable<string>;
+  /** Probes a file's holders. Resolves `undefined` when the file is no longer held here. */
+  readonly check: (id: ContentId, signal: AbortSignal) => Promise<CheckedFile | undefined>;
+  /** Tombstones a check found: resolves `true` when the file is gone here (stop checking it). */
+  readonly onTombstones: (id: ContentId, check: CheckedFile) => Promise<boolean>;
+  /** Re-creates what is missing; resolves with copies or columns re-created and bytes pushed. */
+  readonly repair: (
+    id: ContentId,
+    check: CheckedFile,
+    signal: AbortSignal,
+  ) => Promise<{ readonly repaired: number; readonly bytes: number }>;
+  /** Removes copies above a replicas policy's max; resolves with the number removed. */
+  readonly trim: (id: ContentId, check: CheckedFile, signal: AbortSignal) => Promise<number>;
+  /** Time between two checks of a file, before jitter. */
+  readonly intervalMs: number;
+  /** How long a file must stay below target before it is repaired. */
+  readonly graceMs: number;
+  /** Files checked at once (default 2). */
+  readonly concurrency?: number;
+  /** Time source (default the wall clock). */
+  readonly clock?: Clock;
+  /** Randomness in [0, 1) for jitter (default `Math.random`). */
+  readonly random?: () => number;
+  /** Log sink. */
+  readonly log?: NodeLogger;
+}
+
+/** Cumulative figures of the loop. */
+export interface RepairStats {
+  /** Files checked in all. */
+  readonly checks: number;
+  /** Files below target now (waiting out the grace period, or being repaired). */
+  readonly queue: number;
+  /** Files being repaired right now. */
+  readonly active: number;
+  /** Copies or columns re-created. */
+  readonly repaired: number;
+  /** Copies trimmed. */
+  readonly trimmed: number;
+  /** Bytes pushed by repairs. */
+  readonly bytes: number;
+  /** Repairs or trims that failed. */
+  readonly failed: number;
+}
+
+interface FileState {
+  nextAt: number;
+  belowSince?: number;
+  aboveSince?: number;
+}
+
+/**
+ * The loop (see the module doc).
+ *
+ * @example
+ * ```ts ignore
+ * const repairer = new Repairer({ selfId, files, check, onTombstones, repair, trim,
+ *   intervalMs: 600_000, graceMs: 900_000 });
+ * repairer.start();
+ * await repairer.stop();
+ * ```
+ */
+export class Repairer {
+  readonly #o: RepairerOptions;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #files = new Map<string, FileState>();
+  #timer: TimerHandle | undefined;
+  #running: Promise<void> | undefined;
+  #stop = new AbortController();
+  #started = false;
+  #checks = 0;
+  #active = 0;
+  #repaired = 0;
+  #trimmed = 0;
+  #bytes = 0;
+  #failed = 0;
+
+  /** Creates the loop; nothing runs before {@linkcode Repairer.start}. */
+  constructor(options: RepairerOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Starts checking in the background. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    if (this.#stop.signal.aborted) this.#stop = new AbortController();
+    this.#schedule(this.#tickMs());
+  }
+
+  /** Stops the loop; resolves once the checks under way settled. */
+  async stop(): Promise<void> {
+    this.#started = false;
+    this.#stop.abort();
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => {});
+  }
+
+  /** The loop's figures. */
+  stats(): RepairStats {
+    let queue = 0;
+    for (const s of this.#files.values()) if (s.belowSince !== undefined) queue++;
+    return {
+      checks: this.#checks,
+      queue,
+      active: this.#active,
+      repaired: this.#repaired,
+      trimmed: this.#trimmed,
+      bytes: this.#bytes,
+      failed: this.#failed,
+    };
+  }
+
+  /** Checks (and, when due and this node leads, repairs) every file due now. */
+  async runDue(): Promise<void> {
+    const now = this.#clock.now();
+    const held = new Set<string>();
+    const due: string[] = [];
+    for (const id of this.#o.files()) {
+      held.add(id);
+      let state = this.#files.get(id);
+      if (!state) {
+        // A file new to the loop is first checked within one interval, at a random point.
+        state = { nextAt: now + this.#random() * this.#o.intervalMs };
+        this.#files.set(id, state);
+      }
+      if (state.nextAt <= now) due.push(id);
+    }
+    for (const id of this.#files.keys()) if (!held.has(id)) this.#files.delete(id);
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length && !this.#stop.signal.aborted) await this.checkFile(due[next++]);
+    };
+    await Promise.all(Array.from({ length: this.#o.concurrency ?? 2 }, worker));
+  }
+
+  /** Checks every file now, due or not (for `dfs repair` and tests). Resolves with the count. */
+  async checkAll(): Promise<number> {
+    const ids = [...this.#o.files()];
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length && !this.#stop.signal.aborted) await this.checkFile(ids[next++]);
+    };
+    await Promise.all(Array.from({ length: this.#o.concurrency ?? 2 }, worker));
+    return ids.length;
+  }
+
+  /** Checks one file now and acts on what it finds (see the module doc). */
+  async checkFile(text: string): Promise<void> {
+    const signal = this.#stop.signal;
+    const id = ContentId.tryParse(text);
+    if (!id) {
+      this.#log("warn", "repair: not a file id, skipped", { id: text });
+      this.#files.delete(text);
+      return;
+    }
+    const state = this.#files.get(text) ?? { nextAt: 0 };
+    this.#files.set(text, state);
+    const interval = this.#o.intervalMs;
+    state.nextAt = this.#clock.now() + interval * (0.75 + this.#random() * 0.5);
+    let check: CheckedFile | undefined;
+    try {
+      check = await this.#o.check(id, signal);
+      this.#checks++;
+      if (!check) {
+        this.#files.delete(text);
+        return;
+      }
+      if (check.tombstones.length > 0 && await this.#o.onTombstones(id, check)) {
+        this.#files.delete(text);
+        return;
+      }
+    } catch (err) {
+      if (!signal.aborted) this.#log("warn", "repair check failed", { id: text, err });
+      return;
+    }
+    const now = this.#clock.now();
+    const below = check.live < check.target;
+    state.belowSince = below ? state.belowSince ?? now : undefined;
+    state.aboveSince = check.above ? state.aboveSince ?? now : undefined;
+    const graceEnds = (state.belowSince ?? state.aboveSince ?? Infinity) + this.#o.graceMs;
+    // Come back right after the grace period rather than a whole interval later.
+    if (graceEnds > now && graceEnds < state.nextAt) state.nextAt = graceEnds;
+    if (graceEnds > now || !this.#leads(id, check)) return;
+    this.#active++;
+    try {
+      if (below) {
+        const r = await this.#o.repair(id, check, signal);
+        this.#repaired += r.repaired;
+        this.#bytes += r.bytes;
+        if (r.repaired > 0) this.#log("info", "repaired", { id: text, ...r });
+        // Look again soon: confirm the repair, or finish it.
+        state.nextAt = Math.min(state.nextAt, this.#clock.now() + Math.min(interval, 60_000));
+      } else if (check.above) {
+        this.#trimmed += await this.#o.trim(id, check, signal);
+        state.aboveSince = undefined;
+      }
+    } catch (err) {
+      if (!signal.aborted) {
+        this.#failed++;
+        this.#log("warn", "repair failed", { id: text, err });
+      }
+    } finally {
+      this.#active--;
+    }
+  }
+
+  /** True when this node is the live holder closest to the file (or no holder is live). */
+  #leads(id: ContentId, check: CheckedFile): boolean {
+    const self = fromHex(this.#o.selfId);
+    if (!self) return false;
+    const mine = xorDistance(self, id.digest);
+    for (const a of check.answers) {
+      if (!a.root || a.nodeId === this.#o.selfId) continue;
+      const other = fromHex(a.nodeId);
+      if (other && compareDistance(xorDistance(other, id.digest), mine) < 0) return false;
+    }
+    return true;
+  }
+
+  #tickMs(): number {
+    return Math.max(100, Math.min(30_000, this.#o.intervalMs / 10));
+  }
+
+  #schedule(ms: number): void {
+    if (!this.#started) return;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#running = this.runDue().catch((err) => {
+        this.#log("warn", "repair round failed", { err });
+      }).finally(() => {
+        this.#running = undefined;
+        this.#schedule(this.#tickMs());
+      });
+    }, ms);
+  }
+
+  #log(level: "info" | "warn", message: string, fields: Record<string, unknown>): void {
+    const { err, ...rest } = fields;
+    this.#o.log?.(level, message, err === undefined ? rest : { ...rest, error: String(err) });
+  }
+}

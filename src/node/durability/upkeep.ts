@@ -1,0 +1,540 @@
+/**
+ * A node's upkeep: the repair loop, the scrubber, garbage collection and tombstones, wired to
+ * the node through the narrow {@linkcode UpkeepHost} interface. The node creates one at start
+ * and closes it first on close.
+ *
+ * @module
+ */
+
+import { ContentId } from "../../id/content_id.ts";
+import { decodeManifest } from "../../file/manifest.ts";
+import type { Redundancy } from "../../file/redundancy.ts";
+import type { BlockSource } from "../../file/types.ts";
+import type { BlockStore } from "../../store/types.ts";
+import { RateLimiter } from "../../util/rate_limiter.ts";
+import type { WireTombstone } from "../../wire/messages.ts";
+import { holderCandidates } from "../discovery.ts";
+import type { FileIndex } from "../file_index.ts";
+import type { NodeLogger } from "../options.ts";
+import type { RemotePeer } from "../remote.ts";
+import type { DrainReport, FileHealth, UpkeepFigures } from "../types.ts";
+import { type FileBlock, walkFileBlocks } from "../walk.ts";
+import { compareDistance, xorDistance } from "../placement.ts";
+import { fromHex } from "../../util/hex.ts";
+import { checkFile, matchColumns, sampleStripe } from "./file_check.ts";
+import { GarbageCollector } from "./gc.ts";
+import type { UpkeepOptions } from "./options.ts";
+import { type PlacementContext, pushTo, replicateCopies } from "./put_placement.ts";
+import { type CheckedFile, Repairer } from "./repairer.ts";
+import { Scrubber } from "./scrubber.ts";
+import { shardReader } from "./shard_source.ts";
+import {
+  fromWireTombstone,
+  signTombstone,
+  type Tombstone,
+  type TombstoneSigner,
+  toWireTombstone,
+  validateTombstone,
+} from "./tombstone.ts";
+import type { TombstoneStore } from "./tombstone_store.ts";
+
+/** `check` as it would read with node `selfId` gone. */
+function withoutSelf(check: CheckedFile, selfId: string): CheckedFile {
+  const answers = check.answers.filter((a) => a.nodeId !== selfId);
+  const holders = check.holders.filter((h) => h.nodeId !== selfId);
+  if (check.realColumns.length === 0 && holders.every((h) => h.columns === undefined)) {
+    return { ...check, answers, holders, live: holders.length };
+  }
+  const real = check.realColumns;
+  const matched = matchColumns(holders.map((h) => h.columns ?? []), real);
+  return {
+    ...check,
+    answers,
+    holders,
+    live: check.target - real.length + matched.size,
+    missingColumns: real.filter((c) => !matched.has(c)),
+  };
+}
+
+/** What upkeep needs of the node. */
+export interface UpkeepHost {
+  /** Node id, hex. */
+  readonly selfId: string;
+  /** Signs tombstones. */
+  readonly signer: TombstoneSigner;
+  /** The local store. */
+  readonly store: BlockStore;
+  /** The local file index. */
+  readonly index: FileIndex;
+  /** The tombstones kept here. */
+  readonly tombstones: TombstoneStore;
+  /** The policy of a file that records none (version 1 manifests). */
+  readonly defaultPolicy: Redundancy;
+  /** The knobs. */
+  readonly options: UpkeepOptions;
+  /** Time allowed for one remote request. */
+  readonly timeoutMs: number;
+  /** Log sink. */
+  readonly log: NodeLogger;
+  /** Context for pushing files to other nodes. */
+  placement(): PlacementContext;
+  /** Peers that may hold file `id` (providers, the nodes closest to it, connected peers). */
+  candidates(id: ContentId, signal?: AbortSignal): Promise<RemotePeer[]>;
+  /** A verified block source over the local store and `peers`. */
+  fetcher(peers: readonly RemotePeer[]): BlockSource;
+  /** Removes this node's copy of a file (index entry and blocks no other file uses). */
+  dropLocalCopy(id: ContentId): Promise<boolean>;
+  /** GC's lock-protected delete (see `gc.ts`). */
+  deleteIfUnused(id: ContentId): Promise<boolean>;
+  /** Every block of every indexed file. */
+  liveBlocks(): Promise<ReadonlySet<string>>;
+}
+
+/**
+ * The upkeep loops of one node (see the module doc).
+ *
+ * @example
+ * ```ts ignore
+ * const upkeep = new Upkeep(host);
+ * upkeep.start();
+ * await upkeep.close();
+ * ```
+ */
+export class Upkeep {
+  readonly #h: UpkeepHost;
+  readonly #limiter: RateLimiter;
+  readonly #repairer: Repairer;
+  readonly #scrubber: Scrubber | undefined;
+  readonly #gc: GarbageCollector;
+  readonly #local: BlockSource;
+  #scrubTimer: ReturnType<typeof setTimeout> | undefined;
+  #expiryTimer: ReturnType<typeof setInterval> | undefined;
+
+  /** Wires the loops; nothing runs before {@linkcode Upkeep.start}. */
+  constructor(host: UpkeepHost) {
+    this.#h = host;
+    const o = host.options;
+    this.#local = { getBlock: (id, opts) => host.store.readBytes(id, { signal: opts?.signal }) };
+    this.#limiter = new RateLimiter({ bytesPerSecond: o.repairBytesPerSecond });
+    this.#repairer = new Repairer({
+      selfId: host.selfId,
+      files: () => host.index.list().map((f) => f.id),
+      check: (id, signal) => this.#check(id, signal),
+      onTombstones: (id, check) => this.#onTombstones(id, check.tombstones, check),
+      repair: (id, check, signal) => this.#repair(id, check, signal),
+      trim: (id, check, signal) => this.#trim(id, check, signal),
+      intervalMs: o.repairIntervalMs,
+      graceMs: o.repairGraceMs,
+      log: host.log,
+    });
+    this.#scrubber = o.scrubBytesPerSecond > 0
+      ? new Scrubber({
+        store: host.store,
+        bytesPerSecond: o.scrubBytesPerSecond,
+        pauseBetweenPassesMs: o.scrubPauseMs,
+        restore: (id, signal) => this.restoreBlock(id, signal),
+        log: host.log,
+      })
+      : undefined;
+    this.#gc = new GarbageCollector({
+      store: host.store,
+      live: () => host.liveBlocks(),
+      deleteIfUnused: (id) => host.deleteIfUnused(id),
+      graceMs: o.gcGraceMs,
+      log: host.log,
+    });
+  }
+
+  /** Starts the loops the options turn on (the scrubber after `scrubStartDelayMs`). */
+  start(): void {
+    if (this.#h.options.repair) this.#repairer.start();
+    if (this.#scrubber) {
+      const scrubber = this.#scrubber;
+      this.#scrubTimer = setTimeout(() => {
+        this.#scrubTimer = undefined;
+        scrubber.start();
+      }, this.#h.options.scrubStartDelayMs);
+    }
+    this.#gc.start(this.#h.options.gcIntervalMs);
+    this.#expiryTimer = setInterval(() => {
+      this.#h.tombstones.expire(Date.now()).catch((err) =>
+        this.#h.log("warn", "could not expire tombstones", { error: String(err) })
+      );
+    }, this.#h.options.gcIntervalMs);
+  }
+
+  /** Stops every loop; resolves once the work under way settled. */
+  async close(): Promise<void> {
+    if (this.#scrubTimer !== undefined) clearTimeout(this.#scrubTimer);
+    if (this.#expiryTimer !== undefined) clearInterval(this.#expiryTimer);
+    await Promise.all([this.#repairer.stop(), this.#scrubber?.stop(), this.#gc.stop()]);
+  }
+
+  /** The repairer (tests and `dfs repair` drive it directly). */
+  get repairer(): Repairer {
+    return this.#repairer;
+  }
+
+  /** The scrubber, when scrubbing is on. */
+  get scrubber(): Scrubber | undefined {
+    return this.#scrubber;
+  }
+
+  /** The garbage collector. */
+  get gc(): GarbageCollector {
+    return this.#gc;
+  }
+
+  /** Runs one pass of a loop now and resolves with its figures. */
+  async runPass(kind: "repair" | "scrub" | "gc"): Promise<Record<string, number>> {
+    if (kind === "repair") return { checked: await this.#repairer.checkAll() };
+    if (kind === "gc") {
+      const expired = await this.#h.tombstones.expire(Date.now());
+      return { ...(await this.#gc.runPass()), tombstonesExpired: expired };
+    }
+    if (!this.#scrubber) {
+      // Scrubbing is off in the background; a pass asked for runs unpaced.
+      const once = new Scrubber({
+        store: this.#h.store,
+        bytesPerSecond: Infinity,
+        restore: (id, signal) => this.restoreBlock(id, signal),
+        log: this.#h.log,
+      });
+      return { ...(await once.runPass()) };
+    }
+    return { ...(await this.#scrubber.runPass()) };
+  }
+
+  /** Figures for `status()`. */
+  stats(): UpkeepFigures {
+    const s = this.#scrubber?.stats();
+    const g = this.#gc.stats();
+    return {
+      repair: this.#repairer.stats(),
+      ...(s
+        ? {
+          scrub: {
+            passes: s.passes,
+            scanned: s.scanned,
+            bytes: s.bytes,
+            corrupt: s.corrupt,
+            repaired: s.repaired,
+          },
+        }
+        : {}),
+      gc: { passes: g.passes, removed: g.removed, pending: g.tracked },
+      tombstones: this.#h.tombstones.size,
+    };
+  }
+
+  /** The health of file `id` as its holders answer now (for `stat`). */
+  async health(id: ContentId, root: Uint8Array, source: BlockSource): Promise<FileHealth> {
+    const manifest = decodeManifest(root);
+    const policy = manifest.redundancy ?? this.#h.defaultPolicy;
+    const check = await checkFile({
+      fileId: id,
+      policy,
+      sample: await sampleStripe(manifest, source),
+      self: this.#self(),
+      peers: await this.#h.candidates(id),
+      timeoutMs: Math.min(this.#h.timeoutMs, 10_000),
+    });
+    const {
+      answers: _a,
+      silent: _s,
+      tombstones: _t,
+      missingColumns: _m,
+      realColumns: _r,
+      ...health
+    } = check;
+    return health;
+  }
+
+  /**
+   * Hands off this node's part of every file before it leaves: for each file, the holders are
+   * checked as if this node were gone, and what that would lose is re-created on other nodes
+   * (copies, or this node's shard columns), without a grace period. Stops the repair loop
+   * first. Resolves with what it did; a file it could not hand off is counted in `failed`.
+   */
+  async drain(signal?: AbortSignal): Promise<DrainReport> {
+    await this.#repairer.stop();
+    const stop = signal ?? new AbortController().signal;
+    let files = 0;
+    let handedOff = 0;
+    let failed = 0;
+    let bytes = 0;
+    for (const entry of this.#h.index.list()) {
+      stop.throwIfAborted();
+      files++;
+      const id = ContentId.parse(entry.id);
+      try {
+        const check = await this.#check(id, stop);
+        if (!check) continue;
+        const without = withoutSelf(check, this.#h.selfId);
+        if (without.live >= without.target) continue;
+        const r = await this.#repair(id, without, stop);
+        bytes += r.bytes;
+        if (without.live + r.repaired >= without.target) handedOff++;
+        else failed++;
+      } catch (err) {
+        if (stop.aborted) throw err;
+        failed++;
+        this.#h.log("warn", "drain: could not hand a file off", {
+          id: entry.id,
+          error: String(err),
+        });
+      }
+    }
+    this.#h.log("info", "drained", { files, handedOff, failed, bytes });
+    return { files, handedOff, failed, bytes };
+  }
+
+  // ---------------------------------------------------------------- tombstones
+
+  /**
+   * Deletes file `id` for good: signs a tombstone, keeps it, and offers it to `peers` (the
+   * file's holders and the nodes closest to it), which drop their copies and keep it too.
+   * Resolves with the tombstone and the number of peers that took it.
+   */
+  async tombstone(
+    id: ContentId,
+    peers: readonly RemotePeer[],
+  ): Promise<{ tombstone: Tombstone; told: number }> {
+    const t = await signTombstone(this.#h.signer, id, { ttlMs: this.#h.options.tombstoneTtlMs });
+    await this.#h.tombstones.add(t);
+    const told = await this.#offer(toWireTombstone(t), peers);
+    return { tombstone: t, told };
+  }
+
+  /**
+   * A tombstone offered by a peer (or found by a check): verifies and keeps it, and drops the
+   * local copy when that copy is older than the delete. Throws `InvalidTombstoneError`.
+   * Resolves `true` when the local copy was dropped.
+   */
+  async acceptTombstone(wire: WireTombstone): Promise<boolean> {
+    const t = fromWireTombstone(wire);
+    await validateTombstone(t, Date.now());
+    await this.#h.tombstones.add(t);
+    const text = t.fileId.toString();
+    const entry = this.#h.index.get(text);
+    if (!entry || (entry.indexedAt ?? 0) >= t.deletedAt) return false;
+    this.#h.log("info", "file deleted by a tombstone", { id: text });
+    return await this.#h.dropLocalCopy(t.fileId);
+  }
+
+  async #onTombstones(
+    id: ContentId,
+    tombstones: readonly WireTombstone[],
+    check: CheckedFile,
+  ): Promise<boolean> {
+    let dropped = false;
+    let valid: WireTombstone | undefined;
+    for (const w of tombstones) {
+      try {
+        dropped = (await this.acceptTombstone(w)) || dropped;
+        valid = w;
+      } catch (err) {
+        this.#h.log("debug", "ignored a bad tombstone", { id: id.toString(), error: String(err) });
+      }
+    }
+    if (valid && dropped) {
+      // Tell the other holders that still answer with the file.
+      const holders = check.answers.filter((a) => a.root && a.peer).map((a) => a.peer!);
+      await this.#offer(valid, holders);
+    }
+    return dropped;
+  }
+
+  async #offer(t: WireTombstone, peers: readonly RemotePeer[]): Promise<number> {
+    const told = await Promise.all(peers.map(async (p) => {
+      try {
+        await p.sendTombstone(t, { timeoutMs: this.#h.timeoutMs });
+        return true;
+      } catch (err) {
+        this.#h.log("debug", "a peer did not take a tombstone", {
+          peer: p.nodeId,
+          error: String(err),
+        });
+        return false;
+      }
+    }));
+    return told.filter(Boolean).length;
+  }
+
+  // ---------------------------------------------------------------- repair
+
+  #self() {
+    const store = this.#h.store;
+    return {
+      nodeId: this.#h.selfId,
+      has: (ids: readonly ContentId[]) => Promise.all(ids.map((i) => store.has(i))),
+    };
+  }
+
+  async #check(id: ContentId, signal: AbortSignal): Promise<CheckedFile | undefined> {
+    const text = id.toString();
+    if (!this.#h.index.has(text)) return undefined;
+    let root;
+    try {
+      root = decodeManifest(await this.#h.store.readBytes(id, { signal }));
+    } catch (err) {
+      // The scrubber restores a rotten root; a vanished one means the file left the index.
+      this.#h.log("debug", "repair check: local root unreadable", { id: text, error: String(err) });
+      return undefined;
+    }
+    const policy = root.redundancy ?? this.#h.defaultPolicy;
+    const check = await checkFile({
+      fileId: id,
+      policy,
+      sample: await sampleStripe(root, this.#local, signal),
+      self: this.#self(),
+      peers: await this.#h.candidates(id, signal),
+      timeoutMs: Math.min(this.#h.timeoutMs, 10_000),
+      signal,
+    });
+    const local = this.#h.tombstones.get(id);
+    const tombstones = local ? [...check.tombstones, toWireTombstone(local)] : check.tombstones;
+    return {
+      ...check,
+      tombstones,
+      above: policy.kind === "replicas" && check.live > policy.max,
+    };
+  }
+
+  /** A reader of the file's blocks that counts and paces the bytes repair pushes. */
+  #pacedReader(peers: readonly RemotePeer[], counter: { bytes: number }) {
+    const read = shardReader(this.#local, this.#h.fetcher(peers));
+    return async (block: FileBlock, signal?: AbortSignal) => {
+      const bytes = await read(block, signal);
+      await this.#limiter.take(bytes.length, signal);
+      counter.bytes += bytes.length;
+      return bytes;
+    };
+  }
+
+  async #repair(
+    id: ContentId,
+    check: CheckedFile,
+    signal: AbortSignal,
+  ): Promise<{ repaired: number; bytes: number }> {
+    const root = decodeManifest(await this.#h.store.readBytes(id, { signal }));
+    const policy = root.redundancy ?? this.#h.defaultPolicy;
+    const counter = { bytes: 0 };
+    const peers = check.answers.filter((a) => a.peer).map((a) => a.peer!);
+    const read = this.#pacedReader(peers, counter);
+    const ctx: PlacementContext = {
+      ...this.#h.placement(),
+      readBlock: (b, s) => read({ id: b, manifest: false }, s),
+    };
+    const holding = new Set(check.holders.map((h) => h.nodeId));
+    if (policy.kind === "replicas") {
+      const want = policy.max - check.live;
+      const repaired = await replicateCopies(ctx, id, want, signal, holding);
+      return { repaired, bytes: counter.bytes };
+    }
+    const candidates = (await holderCandidates(ctx.discovery, id, ctx.remotes, signal))
+      .filter((p) => !holding.has(p.nodeId));
+    let repaired = 0;
+    let next = 0;
+    for (const column of check.missingColumns) {
+      while (next < candidates.length) {
+        const target = candidates[next++];
+        const ok = await pushTo(ctx, id, [target], new Set([column]), signal, read);
+        if (ok === 1) {
+          repaired++;
+          break;
+        }
+      }
+    }
+    if (repaired < check.missingColumns.length) {
+      this.#h.log("warn", "repair: not enough nodes to place every lost column", {
+        id: id.toString(),
+        missing: check.missingColumns.length,
+        placed: repaired,
+      });
+    }
+    return { repaired, bytes: counter.bytes };
+  }
+
+  /** Asks the holders farthest from the file to drop their copies, down to the policy's max. */
+  async #trim(id: ContentId, check: CheckedFile, signal: AbortSignal): Promise<number> {
+    const root = decodeManifest(await this.#h.store.readBytes(id, { signal }));
+    const policy = root.redundancy ?? this.#h.defaultPolicy;
+    if (policy.kind !== "replicas") return 0;
+    const extra = check.live - policy.max;
+    const far = check.answers
+      .filter((a) => a.root && a.peer)
+      .map((a) => ({
+        peer: a.peer!,
+        d: xorDistance(fromHex(a.nodeId) ?? new Uint8Array(), id.digest),
+      }))
+      .sort((x, y) => compareDistance(y.d, x.d));
+    let trimmed = 0;
+    for (const { peer } of far) {
+      if (trimmed >= extra) break;
+      try {
+        await peer.deleteBlock(id, { timeoutMs: this.#h.timeoutMs, signal });
+        trimmed++;
+      } catch (err) {
+        if (signal.aborted) throw err;
+      }
+    }
+    return trimmed;
+  }
+
+  // ---------------------------------------------------------------- scrub
+
+  /**
+   * Restores local block `id` after the scrubber found it corrupt (the store quarantined it):
+   * finds an indexed file that lists it, then reads a good copy from a peer or rebuilds the
+   * shard from its stripe, and writes it back. Resolves `false` when no file lists it or no
+   * good copy could be had.
+   */
+  async restoreBlock(id: ContentId, signal: AbortSignal): Promise<boolean> {
+    const found = await this.#findBlock(id, signal);
+    if (!found) return false;
+    const peers = await this.#h.candidates(found.file, signal);
+    const read = shardReader(this.#local, this.#h.fetcher(peers), { tryRemoteFirst: true });
+    try {
+      const bytes = await read(found.block, signal);
+      await this.#h.store.write(id, bytes, { hashed: id });
+      this.#h.log("info", "scrub: restored a corrupt block", { block: id.toString() });
+      return true;
+    } catch (err) {
+      this.#h.log("warn", "scrub: could not restore a corrupt block", {
+        block: id.toString(),
+        error: String(err),
+      });
+      return false;
+    }
+  }
+
+  async #findBlock(
+    id: ContentId,
+    signal: AbortSignal,
+  ): Promise<{ file: ContentId; block: FileBlock } | undefined> {
+    for (const f of this.#h.index.list()) {
+      const file = ContentId.parse(f.id);
+      if (file.equals(id)) return { file, block: { id, manifest: true } };
+      // Walks read manifests from this node and, when one of them is the rotten block, from
+      // the file's holders.
+      try {
+        for await (const b of walkFileBlocks(file, this.#local, signal)) {
+          if (b.id.equals(id)) return { file, block: b };
+        }
+        continue;
+      } catch {
+        if (signal.aborted) return undefined;
+      }
+      try {
+        const source = this.#h.fetcher(await this.#h.candidates(file, signal));
+        for await (const b of walkFileBlocks(file, source, signal)) {
+          if (b.id.equals(id)) return { file, block: b };
+        }
+      } catch {
+        // Gone everywhere: try the next file.
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,593 @@
+/**
+ * The durability simulation: N nodes, each running the real repair loop
+ * (`src/node/durability/repairer.ts`) with the real health check (`checkFile` of
+ * `file_check.ts`) and a real DHT (`src/dht`, on {@linkcode SimNetwork}), on a
+ * {@linkcode VirtualClock}, while nodes die for good or go down for a while. The data plane is
+ * modeled (`durability_model.ts`): no bytes, each node knows which copies and shard columns it
+ * holds, probes are answered from that, and a repair's transfers take bytes / bandwidth of
+ * virtual time. The referee (`durability_track.ts`) checks after every change that every file
+ * stays readable and that no file stays below target longer than its bound. Used by
+ * `durability_sim_test.ts` (small, in CI) and `bench/durability_sim.ts` (200 nodes, 1,000
+ * files, a week).
+ *
+ * What is real and what is modeled:
+ * - real: `Repairer` (when to check, grace, who leads, re-checks), `checkFile` (probes, health,
+ *   missing columns), `Dht` (joins, provider records and their republishing, lookups),
+ *   `readCandidates` / `holderCandidates` (whom a check probes, where a repair pushes),
+ *   `rankOf` (where a put places its own shard columns), `RateLimiter` (the repair rate).
+ * - modeled, mirroring `upkeep.ts`: a put (the putting node keeps a copy and pushes to the
+ *   nodes closest to the file; Reed-Solomon columns as `placeColumns` assigns them), a repair
+ *   (replicas: max − live copies to the closest non-holders, further candidates on failure;
+ *   Reed-Solomon: each missing column rebuilt from k columns, data columns first, and pushed to
+ *   the next closest node holding none), a trim (the farthest holders drop their copies).
+ * - simplified: every column of a Reed-Solomon file has shards (no short first stripe); a
+ *   transfer that loses a node fails when its window ends; a check reuses its node's last
+ *   provider lookup for the file for `lookupReuseMs` unless the answer is below target or
+ *   above max, when it looks up afresh and probes again (so every verdict that leads to a
+ *   repair or a trim rests on a fresh lookup, as in the node); DHT buckets are not refreshed
+ *   (only republished), and messages skip the wire codec.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { contactOf } from "../../src/dht/contact.ts";
+import { Dht } from "../../src/dht/dht.ts";
+import { keyOfContentId } from "../../src/dht/key.ts";
+import type { DhtNetwork } from "../../src/dht/network.ts";
+import { DEFAULT_REPUBLISH_MS } from "../../src/dht/options.ts";
+import { formatRedundancy, parseRedundancy } from "../../src/file/redundancy.ts";
+import { ContentId } from "../../src/id/content_id.ts";
+import { type Discovery, holderCandidates } from "../../src/node/discovery.ts";
+import { UPKEEP_DEFAULTS } from "../../src/node/durability/options.ts";
+import { rankOf } from "../../src/node/durability/put_placement.ts";
+import { Repairer } from "../../src/node/durability/repairer.ts";
+import { RateLimiter } from "../../src/util/rate_limiter.ts";
+import { Rng } from "../util/prng.ts";
+import { type Spread, spread } from "./dht_sim.ts";
+import { DataPlane, type SimFile, SimNode, type SimPeer } from "./durability_model.ts";
+import {
+  type Episode,
+  liveUnits,
+  type PolicyFigures,
+  targetOf,
+  Tracker,
+} from "./durability_track.ts";
+import { SimUpkeep } from "./durability_upkeep.ts";
+import { SimNetwork } from "./sim_network.ts";
+import { VirtualClock } from "./virtual_clock.ts";
+
+const MIB = 1024 * 1024;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const START = 1_790_000_000_000;
+/** Block size of the modeled files (the node's default): a stripe is k blocks. */
+const BLOCK = 256 * 1024;
+
+/** Parameters of a run; all but `nodes`, `files`, `seed` and `churnMs` have defaults. */
+export interface DurabilityConfig {
+  /** Nodes. */
+  readonly nodes: number;
+  /** Files, put before the churn starts. */
+  readonly files: number;
+  /** Seed of everything random. */
+  readonly seed: number;
+  /** Virtual time over which the kills and outages happen, ms. */
+  readonly churnMs: number;
+  /** Share of the nodes killed for good, at uniform random times, in random order (0.3). */
+  readonly killFraction?: number;
+  /** Transient outages: a random live node unreachable for a while, then back with its data (0). */
+  readonly outages?: number;
+  /** Length of an outage, uniform in this range, ms (1-10 min: below the grace period). */
+  readonly outageMs?: { readonly min: number; readonly max: number };
+  /** Virtual time run after the churn window, for the last repairs (2 h). */
+  readonly tailMs?: number;
+  /** Policies and their shares (40% replicas:3, 20% replicas:2-4, 25% rs:4+2, 15% rs:10+4). */
+  readonly mix?: readonly { readonly policy: string; readonly share: number }[];
+  /** File sizes, log-uniform in this range, bytes (1 MiB..1 GiB). */
+  readonly sizeBytes?: { readonly min: number; readonly max: number };
+  /** Repair interval (the node's default, 10 min). */
+  readonly intervalMs?: number;
+  /** Repair grace period (the node's default, 15 min). */
+  readonly graceMs?: number;
+  /** Repair rate per node (the node's default, 32 MiB/s). */
+  readonly repairBytesPerSecond?: number;
+  /** Link speed per node, both ways together (100 MiB/s). */
+  readonly linkBytesPerSecond?: number;
+  /** Time a check allows a probe (as `upkeep.ts`: min(request timeout, 10 s) = 10 s). */
+  readonly probeTimeoutMs?: number;
+  /** How long a node reuses a provider lookup for a healthy check of a file (6 h). */
+  readonly lookupReuseMs?: number;
+  /** One-way latency range per link, ms (10-150). */
+  readonly latency?: { readonly minMs: number; readonly maxMs: number };
+  /** Progress lines (e.g. console.error). */
+  readonly progress?: (line: string) => void;
+}
+
+/** Everything a run reports. */
+export interface DurabilityReport {
+  /** The configuration, defaults filled in. */
+  readonly config: Omit<Required<DurabilityConfig>, "progress">;
+  /** Nodes killed for good, outages, and nodes up at the end. */
+  readonly nodes: { readonly killed: number; readonly outages: number; readonly upAtEnd: number };
+  /** Files at target when the run ended. */
+  readonly filesAtTarget: number;
+  /** Files found unreadable (file index, virtual ms since the start). */
+  readonly unreadable: readonly { readonly file: number; readonly at: number }[];
+  /** Episodes below target. */
+  readonly episodes: number;
+  /** Their durations, ms. */
+  readonly belowMs: Spread;
+  /** Largest (duration − bound) over the episodes, ms: negative when every one kept its bound. */
+  readonly worstMarginMs: number;
+  /** The bound of the slowest episode relative to its bound, ms. */
+  readonly boundOfWorstMs: number;
+  /** Episodes longer than their bound (at most 20 listed) and how many there were. */
+  readonly violations: { readonly count: number; readonly first: readonly Episode[] };
+  /** Repair figures. */
+  readonly repair: {
+    /** Checks the repair loops ran. */
+    readonly checks: number;
+    /** Provider lookups the checks ran (fresh ones). */
+    readonly lookups: number;
+    /** Repair calls (by leaders). */
+    readonly calls: number;
+    /** Copies or columns re-created. */
+    readonly units: number;
+    /** Repair calls that failed (threw). */
+    readonly failed: number;
+    /** Repair calls started while another node's repair of the same file was under way. */
+    readonly concurrentStarts: number;
+    /** Repair calls of a file that was at target counting nodes that were only down. */
+    readonly outageOnly: number;
+    /** Repair calls by a node while a holder closer to the file was up (a wrong leader). */
+    readonly notClosest: number;
+    /** Copies or columns re-created while a node that was up still held them. */
+    readonly extraWhileUp: number;
+    /** Copies or columns re-created while a node that was only down still held them. */
+    readonly extraWhileDown: number;
+    /** Copies trimmed. */
+    readonly trims: number;
+  };
+  /** Bytes lost with dead nodes, moved by repair (reads to rebuild included), and wasted. */
+  readonly bytes: { readonly lost: number; readonly moved: number; readonly wasted: number };
+  /** Per policy. */
+  readonly byPolicy: Record<string, PolicyFigures>;
+  /** DHT requests sent. */
+  readonly dhtMessages: number;
+  /** Wall time, ms. */
+  readonly wallMs: number;
+  /** Peak resident set size seen, bytes. */
+  readonly peakRssBytes: number;
+  /** Virtual time of the churn window and the tail, ms. */
+  readonly virtualMs: number;
+}
+
+/** The defaults of the optional fields of {@linkcode DurabilityConfig}. */
+export const DURABILITY_DEFAULTS = Object.freeze({
+  killFraction: 0.3,
+  outages: 0,
+  outageMs: Object.freeze({ min: 1 * MINUTE, max: 10 * MINUTE }),
+  tailMs: 2 * HOUR,
+  mix: Object.freeze([
+    { policy: "replicas:3", share: 0.4 },
+    { policy: "replicas:2-4", share: 0.2 },
+    { policy: "rs:4+2", share: 0.25 },
+    { policy: "rs:10+4", share: 0.15 },
+  ]),
+  sizeBytes: Object.freeze({ min: MIB, max: 1024 * MIB }),
+  intervalMs: UPKEEP_DEFAULTS.repairIntervalMs,
+  graceMs: UPKEEP_DEFAULTS.repairGraceMs,
+  repairBytesPerSecond: UPKEEP_DEFAULTS.repairBytesPerSecond,
+  linkBytesPerSecond: 100 * MIB,
+  probeTimeoutMs: 10_000,
+  lookupReuseMs: 6 * HOUR,
+  latency: Object.freeze({ minMs: 10, maxMs: 150 }),
+});
+
+/** Deadline of one DHT lookup (the DHT's default): part of a check's time. */
+const LOOKUP_DEADLINE_MS = 30_000;
+
+/** Runs one simulation. Deterministic for a given config (wall time and RSS aside). */
+export async function runDurabilitySimulation(config: DurabilityConfig): Promise<DurabilityReport> {
+  const { progress, ...given } = config;
+  const cfg = { ...DURABILITY_DEFAULTS, ...given } as Omit<Required<DurabilityConfig>, "progress">;
+  return await new DurabilitySim(cfg, progress ?? (() => {})).run();
+}
+
+class DurabilitySim {
+  readonly cfg: Omit<Required<DurabilityConfig>, "progress">;
+  readonly log: (line: string) => void;
+  readonly clock = new VirtualClock(START);
+  readonly rng: Rng;
+  readonly net: SimNetwork;
+  readonly plane: DataPlane;
+  readonly tracker: Tracker;
+  readonly nodes: SimNode[] = [];
+  readonly byId = new Map<string, SimNode>();
+  readonly files: SimFile[] = [];
+  readonly byHex = new Map<string, SimFile>();
+  readonly nets: DhtNetwork[] = [];
+  readonly discoveries = new Map<SimNode, Discovery>();
+  readonly repairers: Repairer[] = [];
+  readonly upkeep: SimUpkeep;
+  killed = 0;
+  outages = 0;
+  peakRss = 0;
+
+  constructor(cfg: Omit<Required<DurabilityConfig>, "progress">, log: (line: string) => void) {
+    this.cfg = cfg;
+    this.log = log;
+    this.rng = new Rng(cfg.seed);
+    this.net = new SimNetwork({
+      clock: this.clock,
+      rng: new Rng(cfg.seed ^ 0x5eed),
+      latency: cfg.latency,
+      codec: false,
+    });
+    this.plane = new DataPlane({
+      clock: this.clock,
+      latency: (a, b) => this.net.latency(a, b),
+      linkBytesPerSecond: cfg.linkBytesPerSecond,
+      onChange: (file) => this.tracker.changed(file),
+    });
+    const interval = cfg.intervalMs;
+    this.tracker = new Tracker(() => this.clock.now(), START, {
+      graceMs: cfg.graceMs,
+      intervalMs: interval,
+      tickMs: Math.max(100, Math.min(30_000, interval / 10)),
+      // A check: a provider lookup and a round of probes; a below-target answer from a reused
+      // lookup adds another of each.
+      checkMs: LOOKUP_DEADLINE_MS + 2 * cfg.probeTimeoutMs,
+      recheckMs: Math.min(interval, 60_000),
+    });
+    this.upkeep = new SimUpkeep({
+      clock: this.clock,
+      plane: this.plane,
+      tracker: this.tracker,
+      files: this.byHex,
+      discovery: (node) => this.discoveries.get(node)!,
+      probeTimeoutMs: cfg.probeTimeoutMs,
+      lookupReuseMs: cfg.lookupReuseMs,
+      repairBytesPerSecond: cfg.repairBytesPerSecond,
+    });
+  }
+
+  async run(): Promise<DurabilityReport> {
+    const wallStart = performance.now();
+    this.sampleRss();
+    const wall = () => `${((performance.now() - wallStart) / 1000).toFixed(1)} s wall`;
+    for (let i = 0; i < this.cfg.nodes; i++) this.addNode(i);
+    for (let i = 1; i < this.nodes.length; i++) {
+      const via = this.nodes[this.rng.int(i)];
+      await this.clock.runUntil(this.nodes[i].dht.join([{ address: via.contact.address }]));
+    }
+    this.log(`${this.nodes.length} nodes joined (${wall()})`);
+    await this.putFiles();
+    this.log(`${this.files.length} files placed and announced (${wall()})`);
+
+    const t0 = this.clock.now();
+    for (const node of this.nodes) {
+      this.startRepairer(node);
+      this.every(node, node.rng.next() * DEFAULT_REPUBLISH_MS, DEFAULT_REPUBLISH_MS, () => {
+        if (node.state === "up") node.dht.republish().catch(() => {});
+      });
+    }
+    this.scheduleChurn(t0);
+    const end = t0 + this.cfg.churnMs + this.cfg.tailMs;
+    const report = () => {
+      this.sampleRss();
+      const s = this.repairStats();
+      this.log(
+        `t=${((this.clock.now() - t0) / HOUR).toFixed(0)} h: ${this.killed} killed, ` +
+          `${s.checks} checks, ${this.tracker.repairCalls} repairs, ` +
+          `${this.tracker.episodes.length} episodes, ${this.net.stats().requests} DHT messages ` +
+          `(${wall()}, ${(this.peakRss / MIB).toFixed(0)} MiB)`,
+      );
+    };
+    const tick = () => {
+      report();
+      if (this.clock.now() + 6 * HOUR < end) this.clock.setTimeout(tick, 6 * HOUR);
+    };
+    this.clock.setTimeout(tick, 6 * HOUR);
+    await this.clock.run({ until: end, maxEvents: Number.MAX_SAFE_INTEGER });
+    this.tracker.finish();
+    const stops = this.nodes.map((n) => n.repairer?.stop());
+    await this.clock.runUntil(Promise.all(stops), { maxEvents: 10_000_000 });
+    this.sampleRss();
+    return this.report(wallStart, end - t0);
+  }
+
+  // ---------------------------------------------------------------- nodes
+
+  addNode(i: number): void {
+    const contact = contactOf(
+      this.rng.bytes(32),
+      `44.${(i >> 8) & 255}.${i & 255}.1:4001`, // one /24 per node: the subnet rule never bites
+    );
+    const node = new SimNode(i, contact, new Rng((this.cfg.seed * 7919 + i) >>> 0));
+    const dhtRng = new Rng((this.cfg.seed * 104_729 + i) >>> 0);
+    node.dht = new Dht({
+      self: contact,
+      // The node's network object changes when it comes back from an outage.
+      network: { request: (t, r, o) => this.nets[i].request(t, r, o) },
+      clock: this.clock,
+      random: (n) => dhtRng.bytes(n),
+    });
+    node.limiter = new RateLimiter({
+      bytesPerSecond: this.cfg.repairBytesPerSecond,
+      clock: this.clock,
+    });
+    this.nets[i] = this.net.add(contact, (from, request) => node.dht.handle(from, request));
+    this.discoveries.set(node, {
+      dht: node.dht,
+      connect: (c) => {
+        const to = this.byId.get(c.idHex);
+        if (!to) return Promise.reject(new Error(`sim: unknown node ${c.idHex}`));
+        return Promise.resolve(this.plane.peer(node, to));
+      },
+      selfId: node.idHex,
+      log: () => {},
+    });
+    this.nodes.push(node);
+    this.byId.set(node.idHex, node);
+  }
+
+  startRepairer(node: SimNode): void {
+    const repairer = new Repairer({
+      selfId: node.idHex,
+      files: () => node.fileIds(),
+      check: (id, signal) => this.upkeep.check(node, id, signal),
+      onTombstones: () => Promise.resolve(false),
+      repair: (id, check, signal) => this.upkeep.repair(node, id, check, signal),
+      trim: (id, check, signal) => this.upkeep.trim(node, id, check, signal),
+      intervalMs: this.cfg.intervalMs,
+      graceMs: this.cfg.graceMs,
+      clock: this.clock,
+      random: () => node.rng.next(),
+    });
+    node.repairer = repairer;
+    this.repairers.push(repairer);
+    repairer.start();
+  }
+
+  /** Runs `fn` at `first` ms from now, then every `ms`, until the node is dead. */
+  every(node: SimNode, first: number, ms: number, fn: () => void): void {
+    this.clock.setTimeout(() => {
+      if (node.state === "dead") return;
+      fn();
+      this.every(node, ms, ms, fn);
+    }, first);
+  }
+
+  /** Announces `node` as a provider of `file`, in the background (as `provideSoon`). */
+  announce(node: SimNode, file: SimFile): void {
+    node.dht.provide(keyOfContentId(file.id)).catch(() => {});
+  }
+
+  /** Takes `node` off the network: its repair loop stops, its transfers fail. */
+  #leave(node: SimNode, state: "down" | "dead"): void {
+    node.state = state;
+    node.epoch++;
+    node.changedAt = this.clock.now();
+    this.net.kill(node.contact.address);
+    node.repairer?.stop().catch(() => {});
+    node.repairer = undefined;
+    for (const hex of node.holdings.keys()) this.tracker.lost(this.byHex.get(hex)!);
+  }
+
+  kill(node: SimNode): void {
+    this.killed++;
+    if (node.state !== "dead") this.#leave(node, "dead");
+    for (const [hex, h] of node.holdings) {
+      const file = this.byHex.get(hex)!;
+      const bytes = file.policy.kind === "replicas" ? file.size : h.columns.size * file.unitBytes;
+      this.tracker.policy(file).bytesLost += bytes;
+    }
+  }
+
+  /** An outage of `ms`: the node is back afterwards with its data, a fresh repair loop. */
+  outage(node: SimNode, ms: number): void {
+    this.outages++;
+    this.#leave(node, "down");
+    this.clock.setTimeout(() => {
+      if (node.state !== "down") return;
+      node.state = "up";
+      node.changedAt = this.clock.now();
+      node.candidates.clear();
+      this.nets[node.index] = this.net.add(
+        node.contact,
+        (from, request) => node.dht.handle(from, request),
+      );
+      this.startRepairer(node);
+      for (const hex of node.holdings.keys()) {
+        const file = this.byHex.get(hex)!;
+        this.announce(node, file); // a node announces what it holds when it starts
+        this.tracker.changed(file);
+      }
+    }, ms);
+  }
+
+  scheduleChurn(t0: number): void {
+    const rng = new Rng((this.cfg.seed ^ 0xc4a7) >>> 0);
+    const span = this.cfg.churnMs;
+    const kills = Math.floor(this.cfg.killFraction * this.nodes.length);
+    for (let i = 0; i < kills; i++) {
+      this.clock.setTimeout(() => {
+        const candidates = this.nodes.filter((n) => n.state !== "dead");
+        if (candidates.length > 0) this.kill(rng.pick(candidates));
+      }, t0 + rng.next() * span - this.clock.now());
+    }
+    const { min, max } = this.cfg.outageMs;
+    for (let i = 0; i < this.cfg.outages; i++) {
+      const ms = min + rng.next() * (max - min);
+      this.clock.setTimeout(() => {
+        const candidates = this.nodes.filter((n) => n.state === "up");
+        if (candidates.length > 0) this.outage(rng.pick(candidates), ms);
+      }, t0 + rng.next() * span - this.clock.now());
+    }
+  }
+
+  // ---------------------------------------------------------------- files
+
+  /** Makes the files and places each as a put from a random node does. */
+  async putFiles(): Promise<void> {
+    const { mix, sizeBytes } = this.cfg;
+    const n = this.cfg.files;
+    const labels: string[] = [];
+    for (const { policy, share } of mix) {
+      for (let i = 0; i < Math.floor(share * n); i++) labels.push(policy);
+    }
+    while (labels.length < n) labels.push(mix[0].policy);
+    for (let i = labels.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1);
+      [labels[i], labels[j]] = [labels[j], labels[i]];
+    }
+    const lnMin = Math.log(sizeBytes.min);
+    const lnMax = Math.log(sizeBytes.max);
+    for (let i = 0; i < n; i++) {
+      const policy = parseRedundancy(labels[i]);
+      const size = Math.round(Math.exp(lnMin + this.rng.next() * (lnMax - lnMin)));
+      const id = ContentId.fromDigest("sha-256", this.rng.bytes(32));
+      const rs = policy.kind === "rs";
+      const file: SimFile = {
+        index: i,
+        id,
+        hex: id.toString(),
+        policy,
+        label: formatRedundancy(policy),
+        size,
+        unitBytes: rs ? Math.ceil(size / policy.k) : size,
+        stripes: rs ? Math.ceil(size / (policy.k * BLOCK)) : 0,
+        ...(rs
+          ? {
+            sample: {
+              columns: Array.from(
+                { length: policy.k + policy.m },
+                () => ContentId.fromDigest("sha-256", this.rng.bytes(32)),
+              ),
+            },
+          }
+          : {}),
+        holders: new Set(),
+      };
+      this.files.push(file);
+      this.byHex.set(file.hex, file);
+      this.plane.register(file);
+    }
+    const batch = 50;
+    for (let i = 0; i < n; i += batch) {
+      const slice = this.files.slice(i, i + batch);
+      await this.clock.runUntil(Promise.all(slice.map((f) => this.put(f))));
+    }
+    for (const file of this.files) this.tracker.add(file);
+  }
+
+  async put(file: SimFile): Promise<void> {
+    const putter = this.rng.pick(this.nodes);
+    const candidates = (await holderCandidates(this.discoveries.get(putter)!, file.id, []))
+      .map((p) => (p as SimPeer).node);
+    const holders: SimNode[] = [putter];
+    this.plane.give(putter, file);
+    if (file.policy.kind === "replicas") {
+      for (const n of candidates.slice(0, file.policy.max - 1)) {
+        this.plane.give(n, file);
+        holders.push(n);
+      }
+    } else {
+      // As `placeColumns`: the putter takes its rank among the candidates; column c goes to
+      // slot c (wrapping when there are fewer slots than columns).
+      const slots: SimNode[] = [...candidates];
+      const peers = candidates.map((n) => this.plane.peer(putter, n));
+      slots.splice(rankOf(putter.idHex, file.id, peers), 0, putter);
+      const columns = file.policy.k + file.policy.m;
+      const used = Math.min(columns, slots.length);
+      for (let c = 0; c < columns; c++) {
+        this.plane.give(slots[c % used], file, c);
+        if (!holders.includes(slots[c % used])) holders.push(slots[c % used]);
+      }
+    }
+    await Promise.all(
+      holders.map((h) => h.dht.provide(keyOfContentId(file.id)).catch(() => {})),
+    );
+  }
+
+  // ---------------------------------------------------------------- figures
+
+  sampleRss(): void {
+    this.peakRss = Math.max(this.peakRss, process.memoryUsage().rss);
+  }
+
+  repairStats() {
+    let checks = 0;
+    let failed = 0;
+    for (const r of this.repairers) {
+      const s = r.stats();
+      checks += s.checks;
+      failed += s.failed;
+    }
+    return { checks, failed };
+  }
+
+  report(wallStart: number, virtualMs: number): DurabilityReport {
+    const t = this.tracker;
+    const s = this.repairStats();
+    const episodes = t.episodes;
+    const violations = t.violations();
+    let worst = -Infinity;
+    let boundOfWorst = 0;
+    for (const e of episodes) {
+      if (e.ms - e.boundMs > worst) {
+        worst = e.ms - e.boundMs;
+        boundOfWorst = e.boundMs;
+      }
+    }
+    const byPolicy: Record<string, PolicyFigures> = {};
+    let lost = 0;
+    let moved = 0;
+    let wasted = 0;
+    let units = 0;
+    for (const [label, f] of [...t.byPolicy].sort()) {
+      byPolicy[label] = { ...f };
+      lost += f.bytesLost;
+      moved += f.bytesMoved;
+      wasted += f.bytesWasted;
+      units += f.units;
+    }
+    return {
+      config: this.cfg,
+      nodes: {
+        killed: this.killed,
+        outages: this.outages,
+        upAtEnd: this.nodes.filter((n) => n.state === "up").length,
+      },
+      filesAtTarget:
+        this.files.filter((f) => liveUnits(f, (n) => n.state === "up") >= targetOf(f)).length,
+      unreadable: t.unreadable,
+      episodes: episodes.length,
+      belowMs: spread(episodes.map((e) => e.ms)),
+      worstMarginMs: episodes.length ? worst : 0,
+      boundOfWorstMs: boundOfWorst,
+      violations: { count: violations.length, first: violations.slice(0, 20) },
+      repair: {
+        checks: s.checks,
+        lookups: this.upkeep.lookups,
+        calls: t.repairCalls,
+        units,
+        failed: s.failed,
+        concurrentStarts: t.concurrentStarts,
+        outageOnly: t.outageOnlyRepairs,
+        notClosest: t.notClosest,
+        extraWhileUp: t.extraWhileUp,
+        extraWhileDown: t.extraWhileDown,
+        trims: t.trims,
+      },
+      bytes: { lost, moved, wasted },
+      byPolicy,
+      dhtMessages: this.net.stats().requests,
+      wallMs: Math.round(performance.now() - wallStart),
+      peakRssBytes: this.peakRss,
+      virtualMs,
+    };
+  }
+}

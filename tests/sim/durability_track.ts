@@ -1,0 +1,269 @@
+/**
+ * The referee of the durability simulation (`durability_sim.ts`): after every change of a file's
+ * holders (a node dying, going down or coming back, a repair or a trim landing) it recounts the
+ * file's live copies or columns from the model, and keeps
+ *
+ * - readability: replicas at least one live copy, Reed-Solomon at least k live columns;
+ * - episodes below target (replicas below min, Reed-Solomon below k + m live columns), each held
+ *   to the bound {@linkcode boundMs} (stated there);
+ * - repair figures: calls, copies or columns re-created, repairs of one file started while
+ *   another node's repair of it was under way, repairs of a deficit made only of nodes that are
+ *   down for a while (the grace period should stop those), repairs by a node while a holder
+ *   closer to the file was up, copies or columns re-created while a node still held them,
+ *   bytes lost and moved per policy.
+ *
+ * @module
+ */
+
+import type { SimFile, SimNode } from "./durability_model.ts";
+
+/** The timing knobs the bound is made of. */
+export interface BoundParams {
+  /** Repair grace period. */
+  readonly graceMs: number;
+  /** Repair interval (before its ±25% jitter). */
+  readonly intervalMs: number;
+  /** The repair loop's tick: it looks for due files this often (min(30 s, interval / 10)). */
+  readonly tickMs: number;
+  /** Longest one check may take: its provider lookup plus its probes' timeouts. */
+  readonly checkMs: number;
+  /** Delay of the quick re-check after a repair (min(interval, 60 s)). */
+  readonly recheckMs: number;
+}
+
+/** One stretch of time a file spent below target. */
+export interface Episode {
+  /** File index. */
+  readonly file: number;
+  /** Policy text. */
+  readonly policy: string;
+  /** When it went below target (virtual ms since the start of the run). */
+  readonly start: number;
+  /** How long it stayed below (to the end of the run when `open`). */
+  readonly ms: number;
+  /** Its bound (see {@linkcode boundMs}). */
+  readonly boundMs: number;
+  /** Holder losses (down or dead) during it. */
+  readonly losses: number;
+  /** Repair calls for the file during it, and their summed virtual time. */
+  readonly repairs: number;
+  /** Summed virtual time of those repair calls. */
+  readonly repairMs: number;
+  /** Still below target when the run ended. */
+  readonly open: boolean;
+}
+
+/** Figures per policy. */
+export interface PolicyFigures {
+  /** Files. */
+  files: number;
+  /** Bytes of copies or columns that died with their nodes. */
+  bytesLost: number;
+  /** Bytes repair moved over the network (reads for rebuilding included). */
+  bytesMoved: number;
+  /** Bytes of transfers that broke off (a node at one end went away). */
+  bytesWasted: number;
+  /** Copies or columns re-created. */
+  units: number;
+  /** Episodes below target. */
+  episodes: number;
+  /** Longest episode, ms. */
+  maxBelowMs: number;
+}
+
+interface Track {
+  below?: {
+    start: number;
+    lastLoss: number;
+    losses: number;
+    repairs: number;
+    repairMs: number;
+  };
+  readonly active: Set<SimNode>;
+  unreadable: boolean;
+}
+
+/**
+ * The bound of one episode, in ms:
+ *
+ *   t_last − start + grace + 1.25 × interval + 2 × tick + 2 × check + R
+ *
+ * where t_last is the latest holder loss (a holder going down or dying) during the episode (its
+ * start when there was one), and R is the episode's repair time: the summed virtual time of the
+ * file's repair calls that started during it, plus (calls − 1) × (re-check + tick + check) for
+ * the repair rounds after the first. Why: a holder's first check after a loss comes within
+ * 1.25 × interval of its previous one, plus up to a tick before the loop picks it up, plus the
+ * check's own time; the file is then below target from the end of that check, and the leader
+ * repairs at the first check it runs once the grace has passed (a tick and a check later).
+ */
+export function boundMs(p: BoundParams, e: Track["below"] & object): number {
+  const extra = Math.max(0, e.repairs - 1) * (p.recheckMs + p.tickMs + p.checkMs);
+  return (e.lastLoss - e.start) + p.graceMs + 1.25 * p.intervalMs + 2 * p.tickMs +
+    2 * p.checkMs + e.repairMs + extra;
+}
+
+/** Live copies (replicas) or distinct live columns (Reed-Solomon) of `file`. */
+export function liveUnits(file: SimFile, counts: (n: SimNode) => boolean): number {
+  if (file.policy.kind === "replicas") {
+    let n = 0;
+    for (const h of file.holders) if (counts(h) && h.holdings.get(file.hex)?.root) n++;
+    return n;
+  }
+  const cols = new Set<number>();
+  for (const h of file.holders) {
+    if (!counts(h)) continue;
+    for (const c of h.holdings.get(file.hex)?.columns ?? []) cols.add(c);
+  }
+  return cols.size;
+}
+
+/** The target a file is held to: replicas min, Reed-Solomon k + m. */
+export function targetOf(file: SimFile): number {
+  return file.policy.kind === "replicas" ? file.policy.min : file.policy.k + file.policy.m;
+}
+
+/** Fewest live units that still read the file: one copy, or k columns. */
+export function readableAt(file: SimFile): number {
+  return file.policy.kind === "replicas" ? 1 : file.policy.k;
+}
+
+const up = (n: SimNode) => n.state === "up";
+const notDead = (n: SimNode) => n.state !== "dead";
+
+/** The referee (see the module doc). */
+export class Tracker {
+  readonly #now: () => number;
+  readonly #start: number;
+  readonly #p: BoundParams;
+  readonly #tracks = new Map<SimFile, Track>();
+  /** Every episode that ended, in order. */
+  readonly episodes: Episode[] = [];
+  /** Files found unreadable: file index and virtual time (ms since the start). */
+  readonly unreadable: { file: number; at: number }[] = [];
+  /** Per policy text. */
+  readonly byPolicy = new Map<string, PolicyFigures>();
+  /** Repair calls. */
+  repairCalls = 0;
+  /** Repair calls started while another node's repair of the same file was under way. */
+  concurrentStarts = 0;
+  /** Repair calls whose file was at target counting the nodes that were only down. */
+  outageOnlyRepairs = 0;
+  /** Repair calls by a node while a holder closer to the file was up (a wrong leader). */
+  notClosest = 0;
+  /** Copies or columns re-created while a node that was up still held them. */
+  extraWhileUp = 0;
+  /** Copies or columns re-created while a node that was only down (not dead) held them. */
+  extraWhileDown = 0;
+  /** Copies trimmed. */
+  trims = 0;
+
+  /** A referee on `now` (virtual ms) from `start`, with the bound's knobs. */
+  constructor(now: () => number, start: number, params: BoundParams) {
+    this.#now = now;
+    this.#start = start;
+    this.#p = params;
+  }
+
+  /** Starts tracking `file` (after its initial placement). */
+  add(file: SimFile): void {
+    this.#tracks.set(file, { active: new Set(), unreadable: false });
+    this.policy(file).files++;
+    this.changed(file);
+  }
+
+  /** The figures of `file`'s policy. */
+  policy(file: SimFile): PolicyFigures {
+    let f = this.byPolicy.get(file.label);
+    if (!f) {
+      f = {
+        files: 0,
+        bytesLost: 0,
+        bytesMoved: 0,
+        bytesWasted: 0,
+        units: 0,
+        episodes: 0,
+        maxBelowMs: 0,
+      };
+      this.byPolicy.set(file.label, f);
+    }
+    return f;
+  }
+
+  /** A holder of `file` went down or died. */
+  lost(file: SimFile): void {
+    const before = this.#tracks.get(file)?.below;
+    this.changed(file);
+    if (before && this.#tracks.get(file)?.below === before) {
+      before.lastLoss = this.#now();
+      before.losses++;
+    }
+  }
+
+  /** Recounts `file` after its holders or their states changed. */
+  changed(file: SimFile): void {
+    const t = this.#tracks.get(file);
+    if (!t) return;
+    const now = this.#now();
+    const live = liveUnits(file, up);
+    const unreadable = live < readableAt(file);
+    if (unreadable && !t.unreadable) {
+      this.unreadable.push({ file: file.index, at: now - this.#start });
+    }
+    t.unreadable = unreadable;
+    const below = live < targetOf(file);
+    if (below && !t.below) {
+      t.below = { start: now, lastLoss: now, losses: 1, repairs: 0, repairMs: 0 };
+    } else if (!below && t.below) {
+      this.#close(file, t, false);
+    }
+  }
+
+  /** Node `node` starts a repair of `file`; `notClosest`: a closer holder is up. */
+  repairStarted(file: SimFile, node: SimNode, notClosest: boolean): void {
+    const t = this.#tracks.get(file)!;
+    this.repairCalls++;
+    if (notClosest) this.notClosest++;
+    if (t.active.size > 0) this.concurrentStarts++;
+    t.active.add(node);
+    if (t.below) t.below.repairs++;
+    if (liveUnits(file, notDead) >= targetOf(file)) this.outageOnlyRepairs++;
+  }
+
+  /** Node `node`'s repair of `file`, started `ms` ago, ended. */
+  repairEnded(file: SimFile, node: SimNode, ms: number): void {
+    const t = this.#tracks.get(file)!;
+    t.active.delete(node);
+    if (t.below) t.below.repairMs += ms;
+  }
+
+  /** Ends the run: closes the open episodes at the current time. */
+  finish(): void {
+    for (const [file, t] of this.#tracks) if (t.below) this.#close(file, t, true);
+  }
+
+  /** Episodes (ended or open at the end) longer than their bound. */
+  violations(): Episode[] {
+    return this.episodes.filter((e) => e.ms > e.boundMs);
+  }
+
+  #close(file: SimFile, t: Track, open: boolean): void {
+    const b = t.below!;
+    const ms = this.#now() - b.start;
+    const episode: Episode = {
+      file: file.index,
+      policy: file.label,
+      start: b.start - this.#start,
+      ms,
+      boundMs: boundMs(this.#p, b),
+      losses: b.losses,
+      repairs: b.repairs,
+      repairMs: b.repairMs,
+      open,
+    };
+    this.episodes.push(episode);
+    const f = this.policy(file);
+    f.episodes++;
+    f.maxBelowMs = Math.max(f.maxBelowMs, ms);
+    t.below = undefined;
+  }
+}
