@@ -5,7 +5,8 @@
  *
  *     deno bench -A bench/erasure_bench.ts
  *
- * Reconstruct loses the first data shards, as many as the code has parity (2 of rs:4+2, 4 of
+ * `encode` returns fresh arrays, `encodeInto` writes into arrays allocated once. Reconstruct
+ * loses the first data shards, as many as the code has parity (2 of rs:4+2, 4 of
  * rs:10+4), and rebuilds them from the rest, the hardest case: every parity shard is used.
  * Data stays in cache (the same shards every iteration). For MiB/s of data per core against
  * Intel ISA-L in the same run, see bench/erasure_native.ts.
@@ -44,6 +45,14 @@ for (const [k, m] of [[4, 2], [10, 4]] as const) {
       group,
       fn() {
         rs.encode(data);
+      },
+    });
+    const parity = Array.from({ length: m }, () => new Uint8Array(SHARD));
+    Deno.bench({
+      name: `encodeInto (reused arrays) ${kernel.name}`,
+      group,
+      fn() {
+        rs.encodeInto(data, parity);
       },
     });
     Deno.bench({

@@ -168,19 +168,18 @@ export async function recoverStripe(
   if (missing.length > 0) codecFor(policy).reconstruct(shards, { dataOnly: true });
   const out: Uint8Array[] = [];
   for (let j = 0; j < data.length; j++) {
-    const entry = data[j];
-    const bytes = shards[j]!.length === entry.size
-      ? shards[j]!
-      : shards[j]!.subarray(0, entry.size);
-    if (missing.includes(j)) {
-      const got = await ContentId.of(bytes, stripe.algorithm);
-      if (!got.equals(entry.id)) {
-        throw new CorruptFileError(
-          `stripe ${stripe.key}: rebuilt block ${j} hashes to ${got}, manifest says ${entry.id}`,
-        );
-      }
-    }
-    out.push(bytes);
+    const size = data[j].size;
+    out.push(shards[j]!.length === size ? shards[j]! : shards[j]!.subarray(0, size));
   }
+  // Rebuilt blocks are hashed against their ids (all at once): the data ids define the file,
+  // and a manifest whose parity does not belong to its data must not yield wrong bytes.
+  await Promise.all(missing.map(async (j) => {
+    const got = await ContentId.of(out[j], stripe.algorithm);
+    if (!got.equals(data[j].id)) {
+      throw new CorruptFileError(
+        `stripe ${stripe.key}: rebuilt block ${j} hashes to ${got}, manifest says ${data[j].id}`,
+      );
+    }
+  }));
   return out;
 }

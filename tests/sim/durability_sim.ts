@@ -98,6 +98,13 @@ export interface DurabilityConfig {
   readonly probeTimeoutMs?: number;
   /** How long a node reuses a provider lookup for a healthy check of a file (6 h). */
   readonly lookupReuseMs?: number;
+  /**
+   * Whom a check probes: `"node"` (default) as the node does, `readCandidates` (the providers
+   * and closest nodes of a `findProviders` lookup of 20, which stops once 20 providers are
+   * credited); `"complete"`, the proposed fix: a `findProviders` lookup that runs to its end,
+   * so the k closest nodes are among the candidates whatever the number of provider records.
+   */
+  readonly checkLookup?: "node" | "complete";
   /** One-way latency range per link, ms (10-150). */
   readonly latency?: { readonly minMs: number; readonly maxMs: number };
   /** Progress lines (e.g. console.error). */
@@ -138,17 +145,23 @@ export interface DurabilityReport {
     readonly failed: number;
     /** Repair calls started while another node's repair of the same file was under way. */
     readonly concurrentStarts: number;
-    /** Repair calls of a file that was at target counting nodes that were only down. */
+    /** Repair calls of a file that was at target (a check missed a live holder). */
+    readonly phantom: number;
+    /** Repair calls of a file at target counting nodes that were only down. */
     readonly outageOnly: number;
     /** Repair calls by a node while a holder closer to the file was up (a wrong leader). */
     readonly notClosest: number;
     /** Copies or columns re-created while a node that was up still held them. */
     readonly extraWhileUp: number;
+    /** Repair pushes to a node that held the copy or column already (the check missed it). */
+    readonly unseenHolders: number;
     /** Copies or columns re-created while a node that was only down still held them. */
     readonly extraWhileDown: number;
     /** Copies trimmed. */
     readonly trims: number;
   };
+  /** What looked wrong (the first 50 anomalies the counters above count). */
+  readonly notes: readonly { readonly at: number; readonly file: number; readonly what: string }[];
   /** Bytes lost with dead nodes, moved by repair (reads to rebuild included), and wasted. */
   readonly bytes: { readonly lost: number; readonly moved: number; readonly wasted: number };
   /** Per policy. */
@@ -182,6 +195,7 @@ export const DURABILITY_DEFAULTS = Object.freeze({
   linkBytesPerSecond: 100 * MIB,
   probeTimeoutMs: 10_000,
   lookupReuseMs: 6 * HOUR,
+  checkLookup: "node" as "node" | "complete",
   latency: Object.freeze({ minMs: 10, maxMs: 150 }),
 });
 
@@ -249,6 +263,7 @@ class DurabilitySim {
       discovery: (node) => this.discoveries.get(node)!,
       probeTimeoutMs: cfg.probeTimeoutMs,
       lookupReuseMs: cfg.lookupReuseMs,
+      checkLookup: cfg.checkLookup,
       repairBytesPerSecond: cfg.repairBytesPerSecond,
     });
   }
@@ -576,12 +591,15 @@ class DurabilitySim {
         units,
         failed: s.failed,
         concurrentStarts: t.concurrentStarts,
+        phantom: t.phantomRepairs,
         outageOnly: t.outageOnlyRepairs,
         notClosest: t.notClosest,
         extraWhileUp: t.extraWhileUp,
+        unseenHolders: t.unseenHolders,
         extraWhileDown: t.extraWhileDown,
         trims: t.trims,
       },
+      notes: t.notes,
       bytes: { lost, moved, wasted },
       byPolicy,
       dhtMessages: this.net.stats().requests,

@@ -146,12 +146,16 @@ export class Tracker {
   repairCalls = 0;
   /** Repair calls started while another node's repair of the same file was under way. */
   concurrentStarts = 0;
-  /** Repair calls whose file was at target counting the nodes that were only down. */
+  /** Repair calls of a file that was at target (a check missed a live holder). */
+  phantomRepairs = 0;
+  /** Repair calls of a file at target counting the nodes that were only down (not dead). */
   outageOnlyRepairs = 0;
   /** Repair calls by a node while a holder closer to the file was up (a wrong leader). */
   notClosest = 0;
   /** Copies or columns re-created while a node that was up still held them. */
   extraWhileUp = 0;
+  /** Repair pushes to a node that held the copy or column already (the check missed it). */
+  unseenHolders = 0;
   /** Copies or columns re-created while a node that was only down (not dead) held them. */
   extraWhileDown = 0;
   /** Copies trimmed. */
@@ -162,6 +166,16 @@ export class Tracker {
     this.#now = now;
     this.#start = start;
     this.#p = params;
+  }
+
+  /** What looked wrong (the first 50): virtual time (ms since the start), file, what. */
+  readonly notes: { readonly at: number; readonly file: number; readonly what: string }[] = [];
+
+  /** Notes an anomaly of `file`. */
+  note(file: SimFile, what: string): void {
+    if (this.notes.length < 50) {
+      this.notes.push({ at: this.#now() - this.#start, file: file.index, what });
+    }
   }
 
   /** Starts tracking `file` (after its initial placement). */
@@ -222,11 +236,23 @@ export class Tracker {
   repairStarted(file: SimFile, node: SimNode, notClosest: boolean): void {
     const t = this.#tracks.get(file)!;
     this.repairCalls++;
-    if (notClosest) this.notClosest++;
-    if (t.active.size > 0) this.concurrentStarts++;
+    if (notClosest) {
+      this.notClosest++;
+      this.note(file, `repair by node ${node.index} while a closer holder is up`);
+    }
+    if (t.active.size > 0) {
+      this.concurrentStarts++;
+      this.note(file, `repair by node ${node.index} while node ${[...t.active][0].index} repairs`);
+    }
     t.active.add(node);
     if (t.below) t.below.repairs++;
-    if (liveUnits(file, notDead) >= targetOf(file)) this.outageOnlyRepairs++;
+    if (liveUnits(file, up) >= targetOf(file)) {
+      this.phantomRepairs++;
+      this.note(file, `repair by node ${node.index} of a file at target`);
+    } else if (liveUnits(file, notDead) >= targetOf(file)) {
+      this.outageOnlyRepairs++;
+      this.note(file, `repair by node ${node.index} of a deficit of down nodes only`);
+    }
   }
 
   /** Node `node`'s repair of `file`, started `ms` ago, ended. */

@@ -37,7 +37,12 @@ export interface UpkeepContext {
   readonly lookupReuseMs: number;
   /** Repair rate per node, bytes per second. */
   readonly repairBytesPerSecond: number;
+  /** Whom a check probes (see `DurabilityConfig.checkLookup`). */
+  readonly checkLookup: "node" | "complete";
 }
+
+/** Providers asked for by a complete lookup: more than a key can have (64 records). */
+const COMPLETE_COUNT = 256;
 
 /** The callbacks (see the module doc). */
 export class SimUpkeep {
@@ -77,7 +82,10 @@ export class SimUpkeep {
 
   async #lookup(node: SimNode, file: SimFile, signal: AbortSignal): Promise<RemotePeer[]> {
     this.lookups++;
-    const peers = await readCandidates(this.#c.discovery(node), file.id, signal);
+    const d = this.#c.discovery(node);
+    const peers = this.#c.checkLookup === "node"
+      ? await readCandidates(d, file.id, signal)
+      : await completeCandidates(d, node, file.id, signal);
     node.candidates.set(file.hex, { at: this.#c.clock.now(), peers });
     return peers;
   }
@@ -136,10 +144,21 @@ export class SimUpkeep {
     while (confirmed < want && next < ordered.length) {
       const targets = ordered.slice(next, next + want - confirmed);
       next += targets.length;
+      // The replicator offers every block with HAS first: a target that holds the file (a
+      // holder the check did not see) takes nothing and confirms.
+      const pushed: SimPeer[] = [];
+      for (const t of targets) {
+        if (!t.node.holdings.get(file.hex)?.root) pushed.push(t);
+        else if (await this.#has(t, file.id, signal)) {
+          confirmed++;
+          this.#unseen(t.node, file);
+        }
+      }
+      if (pushed.length === 0) continue;
       // The paced reader reads (and the limiter counts) each block once for all targets.
       await node.limiter.take(file.size, signal);
       bytes += file.size;
-      const legs = targets.map((t): Leg => ({ from: node, to: t.node, bytes: file.size }));
+      const legs = pushed.map((t): Leg => ({ from: node, to: t.node, bytes: file.size }));
       const out = await this.#c.plane.window(legs, this.#paceMs(file.size), signal);
       out.forEach((o, i) => {
         this.#moved(file, o.moved, o.ok);
@@ -169,7 +188,15 @@ export class SimUpkeep {
     let rebuilt = false;
     for (const column of check.missingColumns) {
       while (next < candidates.length) {
-        const target = candidates[next++].node;
+        const peer = candidates[next++];
+        const target = peer.node;
+        if (target.holdings.get(file.hex)?.columns.has(column)) {
+          // A holder the check did not see: HAS says it has every block, nothing is sent.
+          if (!(await this.#has(peer, file.id, signal))) continue;
+          repaired++;
+          this.#unseen(target, file, column);
+          break;
+        }
         const sources = this.#sources(node, file, check);
         if (sources === undefined) return { repaired, bytes }; // fewer than k columns answer
         const legs: Leg[] = [];
@@ -191,6 +218,17 @@ export class SimUpkeep {
       }
     }
     return { repaired, bytes };
+  }
+
+  /** One HAS round trip to `peer` (true when it answered). */
+  async #has(peer: SimPeer, id: ContentId, signal: AbortSignal): Promise<boolean> {
+    try {
+      await peer.has([id], { timeoutMs: 30_000, signal });
+      return true;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return false;
+    }
   }
 
   /** The remote nodes `node` reads k columns of `file` from (data columns first), or none. */
@@ -257,8 +295,20 @@ export class SimUpkeep {
     }
     if (heldBy === "up") t.extraWhileUp++;
     if (heldBy === "down") t.extraWhileDown++;
+    if (heldBy) {
+      const what = column === undefined ? "a copy" : `column ${column}`;
+      t.note(file, `${what} re-created on node ${to.index} while a node ${heldBy} holds it`);
+    }
     this.#c.plane.give(to, file, column);
     to.dht.provide(keyOfContentId(file.id)).catch(() => {});
+  }
+
+  /** A repair "re-created" what `to` held all along (the check did not see it): no bytes. */
+  #unseen(to: SimNode, file: SimFile, column?: number): void {
+    const t = this.#c.tracker;
+    t.unseenHolders++;
+    const what = column === undefined ? "a copy" : `column ${column}`;
+    t.note(file, `${what} pushed to node ${to.index}, which held it (unseen by the check)`);
   }
 
   #moved(file: SimFile, bytes: number, ok: boolean): void {
@@ -270,6 +320,36 @@ export class SimUpkeep {
   /** Virtual ms the repair rate allows for `bytes`. */
   #paceMs(bytes: number): number {
     return (bytes / this.#c.repairBytesPerSecond) * 1000;
+  }
+}
+
+/**
+ * The proposed fix of the check's candidates: `findProviders` asked for more providers than a
+ * key can have, so its lookup runs until the k closest nodes answered; the providers it met and
+ * those closest nodes, as `readCandidates` builds them.
+ */
+async function completeCandidates(
+  d: Discovery,
+  node: SimNode,
+  id: ContentId,
+  signal: AbortSignal,
+): Promise<RemotePeer[]> {
+  try {
+    const { providers, lookup } = await d.dht!.findProviders(keyOfContentId(id), {
+      signal,
+      count: COMPLETE_COUNT,
+    });
+    const seen = new Set<string>([node.idHex]);
+    const out: RemotePeer[] = [];
+    for (const c of [...providers, ...lookup.closest]) {
+      if (seen.has(c.idHex)) continue;
+      seen.add(c.idHex);
+      out.push(await d.connect!(c));
+    }
+    return out;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return [];
   }
 }
 

@@ -2,7 +2,8 @@
  * Reed-Solomon erasure coding for dfs: a file's blocks are grouped k at a time and m parity
  * blocks are added, so that any k of the k+m survive the loss of the others.
  *
- * - {@linkcode ReedSolomon}: `create(k, m)`, `encode(data)`, `reconstruct(shards)`.
+ * - {@linkcode ReedSolomon}: `create(k, m)`, `encode(data)` (or `encodeInto`),
+ *   `reconstruct(shards)`.
  * - GF(2^8) arithmetic ({@linkcode gfMul}, {@linkcode gfInv}, ...) with ISA-L's polynomial
  *   0x11d, and matrices ({@linkcode cauchyMatrix}, {@linkcode invertMatrix}): parity bytes
  *   equal ISA-L's `ec_encode_data` with `gf_gen_cauchy1_matrix`.

@@ -256,3 +256,30 @@ Deno.test("reed_solomon_uses_the_given_kernel", () => {
   assert.deepEqual(calls, ["2x4", "2x4"]);
   assert.deepEqual(shards[1], data[1]);
 });
+
+Deno.test("reed_solomon_encode_into_equals_encode", async () => {
+  await withSeed(0x75_0007, (rand) => {
+    for (const kernel of KERNELS) {
+      const rs = ReedSolomon.create(6, 3, { kernel });
+      const data = Array.from({ length: 6 }, () => rand.bytes(5000));
+      const parity = Array.from({ length: 3 }, () => rand.bytes(5000)); // garbage is overwritten
+      rs.encodeInto(data, parity);
+      rs.encode(data).forEach((p, i) => assertBytes(parity[i], p, kernel.name));
+    }
+    const rs = ReedSolomon.create(2, 2);
+    const data = [new Uint8Array(4), new Uint8Array(4)];
+    assert.throws(() => rs.encodeInto(data, [new Uint8Array(4)]), InvalidArgumentError);
+    assert.throws(
+      () => rs.encodeInto(data, [new Uint8Array(4), new Uint8Array(5)]),
+      InvalidArgumentError,
+    );
+    assert.throws(
+      () => rs.encodeInto(data, [new Uint8Array(3), new Uint8Array(3)]),
+      InvalidArgumentError,
+    );
+    assert.throws(
+      () => rs.encodeInto([data[0]], [new Uint8Array(4), new Uint8Array(4)]),
+      InvalidArgumentError,
+    );
+  });
+});

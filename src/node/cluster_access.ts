@@ -1,0 +1,201 @@
+/**
+ * How one node reaches the rest of the cluster: its connected peers, discovery through the DHT,
+ * verified block fetching (counting the peers that sent bad blocks or hold corrupt copies), the
+ * context for placing a file on other nodes, announcing a file in the DHT, and asking holders
+ * to delete a file.
+ *
+ * @module
+ */
+
+import { keyOfContentId } from "../dht/key.ts";
+import { NotFoundError } from "../errors.ts";
+import type { ContentId } from "../id/content_id.ts";
+import type { BlockStore } from "../store/types.ts";
+import { type Discovery, holderCandidates, mergePeers, readCandidates } from "./discovery.ts";
+import type { PlacementContext } from "./durability/put_placement.ts";
+import { BlockUnavailableError } from "./errors.ts";
+import { BlockFetcher } from "./fetcher.ts";
+import type { ResolvedNodeOptions } from "./options.ts";
+import type { PeerLayer } from "./peer_layer.ts";
+import type { RemotePeer } from "./remote.ts";
+
+/** What {@linkcode ClusterAccess} needs of the node. */
+export interface ClusterAccessInit {
+  /** This node's id, hex. */
+  readonly selfId: string;
+  /** The local store (read first by fetchers; the source of pushed blocks). */
+  readonly store: BlockStore;
+  /** The node's options (timeouts, concurrency, fetch caching, preferred peers, log). */
+  readonly opts: ResolvedNodeOptions;
+  /** The peer layer, once started. */
+  peers(): PeerLayer | undefined;
+}
+
+/**
+ * A node's way to the other nodes (see the module doc).
+ *
+ * @example
+ * ```ts ignore
+ * const cluster = new ClusterAccess({ selfId, store, opts, peers: () => layer });
+ * const file = await readFile(id, cluster.fetcher(await cluster.providers(id)));
+ * ```
+ */
+export class ClusterAccess {
+  readonly #selfId: string;
+  readonly #store: BlockStore;
+  readonly #opts: ResolvedNodeOptions;
+  readonly #peers: () => PeerLayer | undefined;
+  readonly #badBlocks = new Map<string, number>();
+  readonly #corruptHolders = new Map<string, number>();
+
+  /** Reaches the cluster through `init.peers()`; no counts yet. */
+  constructor(init: ClusterAccessInit) {
+    this.#selfId = init.selfId;
+    this.#store = init.store;
+    this.#opts = init.opts;
+    this.#peers = init.peers;
+  }
+
+  /** Per peer (node id, hex), how many blocks it sent that failed verification. */
+  get badBlocks(): ReadonlyMap<string, number> {
+    return this.#badBlocks;
+  }
+
+  /** Per peer (node id, hex), how many times it answered that its own copy is corrupt. */
+  get corruptHolders(): ReadonlyMap<string, number> {
+    return this.#corruptHolders;
+  }
+
+  /** The connected peers (none before the peer layer started). */
+  remotes(): RemotePeer[] {
+    return this.#peers()?.remotes() ?? [];
+  }
+
+  /** What discovery (`discovery.ts`) needs of this node. */
+  discovery(): Discovery {
+    const peers = this.#peers();
+    return {
+      dht: peers?.dht,
+      connect: peers?.connect,
+      selfId: this.#selfId,
+      log: this.#opts.log,
+    };
+  }
+
+  /** What placing a file on other nodes needs of this node. */
+  placement(): PlacementContext {
+    return {
+      discovery: this.discovery(),
+      remotes: this.remotes(),
+      readBlock: (b, s) => this.#store.readBytes(b, { signal: s }),
+      manifests: { getBlock: (id, o) => this.#store.readBytes(id, { signal: o?.signal }) },
+      concurrency: this.#opts.concurrency,
+      timeoutMs: this.#opts.timeouts.requestMs,
+      log: this.#opts.log,
+    };
+  }
+
+  /**
+   * A verified block source for one operation: the local store, then `extra` and the connected
+   * peers. Bad blocks and corrupt holders it meets are counted and logged.
+   */
+  fetcher(extra: readonly RemotePeer[] = []): BlockFetcher {
+    return new BlockFetcher({
+      store: this.#store,
+      peers: () => mergePeers(extra, this.remotes()),
+      timeoutMs: this.#opts.timeouts.requestMs,
+      cache: this.#opts.cacheFetched,
+      onBadBlock: (peer, block, error) => {
+        this.#badBlocks.set(peer, (this.#badBlocks.get(peer) ?? 0) + 1);
+        this.#opts.log("warn", "peer sent a corrupt block", { peer, block, error: String(error) });
+      },
+      onCorruptHolder: (peer, block) => {
+        this.#corruptHolders.set(peer, (this.#corruptHolders.get(peer) ?? 0) + 1);
+        this.#opts.log("warn", "holder's copy is corrupt (it quarantined it)", { peer, block });
+      },
+      prefer: this.#opts.preferPeers,
+    });
+  }
+
+  /** Peers to read file `id` from besides the connected ones (none when its root is here). */
+  async providers(id: ContentId, signal?: AbortSignal): Promise<RemotePeer[]> {
+    if (await this.#store.has(id)) return [];
+    return await readCandidates(this.discovery(), id, signal);
+  }
+
+  /** Peers that may hold file `id`: those discovery finds to read it from, and the connected. */
+  async candidates(id: ContentId, signal?: AbortSignal): Promise<RemotePeer[]> {
+    const found = await readCandidates(this.discovery(), id, signal);
+    return mergePeers(found, this.remotes());
+  }
+
+  /** Candidate holders of file `id`: the nodes closest to it a DHT lookup finds, the connected. */
+  holders(id: ContentId): Promise<RemotePeer[]> {
+    return holderCandidates(this.discovery(), id, this.remotes());
+  }
+
+  /**
+   * Rethrows `err`, except that a root block nobody delivers means the file is on no reachable
+   * node: say so about the file (a `NotFoundError`), not about "block <id>".
+   */
+  rootMissing(err: unknown, id: ContentId): never {
+    if (err instanceof BlockUnavailableError && err.blockId === id.toString()) {
+      const n = this.remotes().length;
+      throw new NotFoundError(
+        `no reachable node has file ${id} (${n} peer${n === 1 ? "" : "s"} connected)`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+
+  /** Announces this node as a provider of file `id` in the DHT (failures are logged). */
+  async announce(id: ContentId, signal?: AbortSignal): Promise<void> {
+    const dht = this.#peers()?.dht;
+    if (!dht) return;
+    try {
+      const r = await dht.provide(keyOfContentId(id), { signal });
+      this.#opts.log("debug", "announced", { id: id.toString(), stored: r.stored });
+    } catch (err) {
+      this.#opts.log("warn", "could not announce a file in the DHT", {
+        id: id.toString(),
+        error: String(err),
+      });
+    }
+  }
+
+  /**
+   * Asks `providers` and every connected peer that holds the root of file `id` to delete
+   * `blocks` (the root first; best effort, failures are logged). Resolves with how many did.
+   */
+  async deleteRemote(
+    id: ContentId,
+    blocks: readonly ContentId[],
+    providers: readonly RemotePeer[],
+  ): Promise<number> {
+    const timeoutMs = this.#opts.timeouts.requestMs;
+    const results = await Promise.all(
+      mergePeers(providers, this.remotes()).map(async (peer) => {
+        try {
+          const [holds] = await peer.has([id], { timeoutMs });
+          if (!holds) return false;
+          await peer.deleteBlock(id, { timeoutMs });
+          const rest = blocks.filter((b) => !b.equals(id));
+          let next = 0;
+          const worker = async () => {
+            while (next < rest.length) {
+              const b = rest[next++];
+              await peer.deleteBlock(b, { timeoutMs });
+            }
+          };
+          await Promise.all(Array.from({ length: this.#opts.concurrency }, worker));
+          return true;
+        } catch (err) {
+          this.#opts.log("warn", "remote delete failed", { peer: peer.nodeId, error: String(err) });
+          return false;
+        }
+      }),
+    );
+    return results.filter(Boolean).length;
+  }
+}

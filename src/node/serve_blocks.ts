@@ -1,0 +1,100 @@
+/**
+ * The node's side of the peer protocol: the {@linkcode BlockService} that answers other nodes'
+ * block requests (has, get, lease, put, delete, file probe, tombstone) from the local store,
+ * writing and deleting through the node's {@linkcode LocalBlocks} guard.
+ *
+ * @module
+ */
+
+import type { Dht } from "../dht/dht.ts";
+import { keyOfContentId } from "../dht/key.ts";
+import type { BlockService } from "../peer/block_service.ts";
+import { entryFileSize } from "../store/block_store.ts";
+import { ReadBufferPool } from "../store/read_buffer_pool.ts";
+import { leaseRead } from "../store/read_lease.ts";
+import type { BlockStore } from "../store/types.ts";
+import { toWireTombstone } from "./durability/tombstone.ts";
+import type { TombstoneStore } from "./durability/tombstone_store.ts";
+import type { Upkeep } from "./durability/upkeep.ts";
+import { NodeClosedError } from "./errors.ts";
+import { isNotFound } from "./fetcher.ts";
+import type { FileIndex } from "./file_index.ts";
+import type { LocalBlocks } from "./local_blocks.ts";
+
+/** What serving peers' block requests needs of the node. */
+export interface ServeBlocksHost {
+  /** The local store (reads are served from it directly). */
+  readonly store: BlockStore;
+  /** The local block lifecycle guard (pushes and deletes go through it). */
+  readonly blocks: LocalBlocks;
+  /** The local file index (notes pushed blocks; a file completes here when its root arrives). */
+  readonly index: FileIndex;
+  /** The tombstones kept here (answered with a file probe). */
+  readonly tombstones: TombstoneStore;
+  /** This node's block size (sizes the reused read buffers). */
+  readonly blockSize: number;
+  /** The node's DHT, if it runs one (a file complete here is held out as a provider). */
+  dht(): Dht | undefined;
+  /** The node's upkeep loops (they judge tombstones); undefined until they are wired. */
+  upkeep(): Upkeep | undefined;
+}
+
+/**
+ * Serves peers' block requests from the local store.
+ *
+ * @example
+ * ```ts ignore
+ * const layer = await startPeerLayer({ ...init, blocks: serveBlocks(host) });
+ * ```
+ */
+export function serveBlocks(host: ServeBlocksHost): BlockService {
+  const { store, blocks, index } = host;
+  // Blocks served to peers are read into a few reused buffers (sized for this node's blocks;
+  // a larger block, or one served while all are lent, is read into its own array): no fresh
+  // 256 KiB per served block. 8 covers a fetching peer's default concurrency.
+  const pool = new ReadBufferPool({
+    bufferSize: entryFileSize(host.blockSize),
+    maxBuffers: 8,
+  });
+  return {
+    has: (ids) => Promise.all(ids.map((id) => store.has(id))),
+    get: async (id) => {
+      try {
+        return await store.readBytes(id);
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+    lease: async (id) => {
+      try {
+        return await leaseRead(store, id, pool);
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+    put: async (id, bytes) => {
+      await blocks.receive(id, bytes);
+      if (await index.noteReceived(id, bytes)) {
+        blocks.indexChanged();
+        // A file is complete here (its root arrived last): hold it out as a provider.
+        if (index.has(id.toString())) host.dht()?.provideSoon(keyOfContentId(id));
+      }
+    },
+    delete: async (id) => {
+      if (index.has(id.toString())) return await blocks.dropLocalCopy(id);
+      return await blocks.deleteIfUnused(id);
+    },
+    probe: async (fileId, ids) => {
+      const t = host.tombstones.get(fileId);
+      const has = await Promise.all(ids.map((id) => store.has(id)));
+      return t ? { has, tombstone: toWireTombstone(t) } : { has };
+    },
+    tombstone: async (t) => {
+      const upkeep = host.upkeep();
+      if (!upkeep) throw new NodeClosedError();
+      if (await upkeep.acceptTombstone(t)) blocks.indexChanged();
+    },
+  };
+}
