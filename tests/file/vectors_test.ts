@@ -35,3 +35,34 @@ Deno.test("file_ids_match_documented_vectors", async () => {
   assert.deepEqual([stat.blocks, stat.depth, stat.manifests], [5, 3, 6]);
   assert.equal(tree.blocks.size, 7); // 2 distinct data blocks, 2 leaves, 2 inner, root
 });
+
+Deno.test("version_2_file_ids_match_documented_vectors", async () => {
+  const mem = new MemoryBlocks();
+  const hello = new TextEncoder().encode("hello");
+  const replicas = await putFile(hello, mem, { redundancy: { kind: "replicas", min: 3, max: 3 } });
+  assert.equal(
+    replicas.id.toString(),
+    "122036b19725b045baf6123ce1ceb2d732ceb35a5d090beb6e6f51696a4ff7aabdef",
+  );
+  assert.equal(
+    hex(mem.blocks.get(replicas.id.toString())!),
+    "4446534d0200001200040000000000000000000500000001" + "00030300" +
+      "12202cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b98240000000000000005",
+  );
+  const rs = await putFile(hello, mem, { redundancy: { kind: "rs", k: 2, m: 1 } });
+  assert.equal(
+    rs.id.toString(),
+    "12207c69a0a9abbe5c58bc562f6e529b04c848736ea00656e32f2287e0d78db0749b",
+  );
+  assert.equal(
+    hex(mem.blocks.get(rs.id.toString())!),
+    "4446534d0200001200040000000000000000000500000001" + "01020100" +
+      "12202cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b98240000000000000005" +
+      "12204c9567e8be976107dadaaf1b4fb89b6c46a7aa66469520452c2fa6892ad8c1ea",
+  );
+  // The parity of the stripe ("hello" and an all-zero missing block): inv(2) * "hello".
+  assert.equal(
+    hex(mem.blocks.get("12204c9567e8be976107dadaaf1b4fb89b6c46a7aa66469520452c2fa6892ad8c1ea")!),
+    "34bc3636b9",
+  );
+});
