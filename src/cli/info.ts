@@ -225,13 +225,15 @@ export function ls(ctx: CliContext, args: readonly string[]): Promise<number> {
 const STAT_OPTIONS: ParseArgsOptionsConfig = {
   ...CLIENT_OPTIONS,
   health: { type: "boolean" },
+  "no-health": { type: "boolean" },
 };
 
-/** Runs `dfs stat ID|NAME [--health]`. */
+/** Runs `dfs stat ID|NAME [--no-health]` (`--health`, the default, is still accepted). */
 export async function stat(ctx: CliContext, args: readonly string[]): Promise<number> {
   const p = await parseOrHelp(ctx, "stat", args, STAT_OPTIONS, 1, 1);
   if (!p) return EXIT.OK;
-  const health = p.values.health === true;
+  // Health is what people run `stat` for: on unless `--no-health` asks for the manifests only.
+  const health = p.values["no-health"] !== true;
   const value = await clientFor(ctx, p).stat(p.positionals[0], { health });
   if (p.values.json) await printJson(ctx, value);
   else await ctx.out(formatStat(value, { health }));

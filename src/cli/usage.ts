@@ -84,13 +84,14 @@ ${CLIENT_OPTIONS}`,
 Lists the files the node holds locally.
 
 ${CLIENT_OPTIONS}`,
-  stat: `usage: dfs stat ID|NAME [--health] [--api URL] [--json]
+  stat: `usage: dfs stat ID|NAME [--no-health] [--api URL] [--json]
 
-Describes a file: size, blocks, redundancy policy (and stripes), whether it is local.
+Describes a file: size, blocks, redundancy policy (and stripes), whether it is local, and, from a
+check of its holders, its health (healthy, degraded, at risk, lost), live copies or shards per
+stripe against the target, holders (and their shard columns), unreachable nodes, and when it was
+deleted.
 
-      --health          also check its holders: health (healthy, degraded, at risk, lost),
-                        live copies or shards per stripe against the target, holders (and
-                        their shard columns), unreachable nodes, and when it was deleted
+      --no-health       skip the check of the holders (the manifests only)
 ${CLIENT_OPTIONS}`,
   peers: `usage: dfs peers [--api URL] [--json]
 
@@ -124,7 +125,7 @@ usage:
   dfs get ID|NAME [-o PATH]           fetch a file to stdout or PATH
   dfs rm ID|NAME                      delete a file
   dfs ls                              list local files
-  dfs stat ID|NAME [--health]         describe a file, check its health
+  dfs stat ID|NAME [--no-health]      describe a file and its health
   dfs peers                           list peers and the DHT routing table
   dfs status                          node status: repair, scrub, gc, DHT
   dfs drain                           hand the node's data off, then stop it

@@ -230,7 +230,7 @@ Deno.test("rm_ls_stat_peers_and_status_print_for_people", () =>
     let r = await run(["ls"]);
     assert.equal(r.code, 0, r.proc.stderr);
     assert.equal(r.proc.stdout, `ID${" ".repeat(66)}  SIZE  NAMES\n${id}  6 B   list-me\n`);
-    r = await run(["stat", "list-me"]);
+    r = await run(["stat", "list-me", "--no-health"]);
     assert.equal(
       r.proc.stdout,
       `id:          ${id}\nsize:        6 B\nblocks:      1 of 256.0 KiB\n` +

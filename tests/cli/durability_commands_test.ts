@@ -66,7 +66,7 @@ Deno.test("stat_prints_the_policy_and_stripes", () =>
   withNode(async ({ node, run }) => {
     const id = await node.add(enc.encode("striped"));
     node.statPolicy = { redundancy: "rs:4+2", stripes: 3 };
-    const { code, proc } = await run(["stat", id]);
+    const { code, proc } = await run(["stat", id, "--no-health"]);
     assert.equal(code, 0, proc.stderr);
     assert.equal(
       proc.stdout,
@@ -74,7 +74,7 @@ Deno.test("stat_prints_the_policy_and_stripes", () =>
         `redundancy:  rs:4+2, 3 stripes\n` +
         `local:       yes (its shards and manifests are on this node)\n`,
     );
-    assert.deepEqual(node.statOptions, [undefined], "no health check unless asked");
+    assert.deepEqual(node.statOptions, [undefined], "no health check with --no-health");
   }));
 
 Deno.test("stat_health_of_a_reed_solomon_file_shows_shards_and_holders", () =>
@@ -171,7 +171,7 @@ Deno.test("stat_health_with_json_prints_the_health_member", () =>
     const json = JSON.parse((await run(["stat", id, "--health", "--json"])).proc.stdout);
     assert.deepEqual(json.health, node.health);
     assert.equal(json.redundancy, "replicas:3");
-    const plain = JSON.parse((await run(["stat", id, "--json"])).proc.stdout);
+    const plain = JSON.parse((await run(["stat", id, "--no-health", "--json"])).proc.stdout);
     assert.equal("health" in plain, false);
   }));
 
@@ -269,7 +269,7 @@ Deno.test("drain_takes_no_arguments_and_has_help", async () => {
   assert.equal(r.code, 0);
   assert.match(r.proc.stdout, /^usage: dfs drain \[--api URL\] \[--json\]\n/);
   r = await runCli(["stat", "--help"]);
-  assert.match(r.proc.stdout, /--health/);
+  assert.match(r.proc.stdout, /--no-health/);
   r = await runCli(["--help"]);
   assert.match(r.proc.stdout, /dfs drain /);
 });
