@@ -199,6 +199,8 @@ Deno.test("put_params_and_boolean_param_check_their_input", () => {
   assert.deepEqual(putParams(new URLSearchParams("redundancy=rs:10%2B4")), {
     redundancy: "rs:10+4",
   });
+  // An unencoded `+` (a shell's `?redundancy=rs:4+2`) arrives as a space: it still means `+`.
+  assert.deepEqual(putParams(new URLSearchParams("redundancy=rs:4+2")), { redundancy: "rs:4+2" });
   assert.deepEqual(putParams(new URLSearchParams("")), {});
   for (const bad of ["name=", "copies=0", "copies=2&redundancy=rs:4%2B2", "redundancy=rs:0%2B1"]) {
     assert.throws(() => putParams(new URLSearchParams(bad)), InvalidArgumentError, bad);
