@@ -8,7 +8,12 @@
 import type { ContentId } from "../id/content_id.ts";
 import { AbortedError } from "../errors.ts";
 import { CorruptFileError, RangeNotSatisfiableError } from "./errors.ts";
-import { checkConcurrency, DEFAULT_READ_CONCURRENCY, throwIfAborted } from "./options.ts";
+import {
+  checkConcurrency,
+  DEFAULT_READ_CONCURRENCY,
+  MAX_CONCURRENCY,
+  throwIfAborted,
+} from "./options.ts";
 import { type DataBlockRef, loadRoot, walkDataBlocks } from "./tree_walker.ts";
 import type { BlockSource, ByteRange, ReadFileOptions, ReadFileResult } from "./types.ts";
 import { recoverStripe } from "./stripes.ts";
@@ -58,10 +63,15 @@ export async function readFile(
   source: BlockSource,
   options: ReadFileOptions = {},
 ): Promise<ReadFileResult> {
-  const concurrency = checkConcurrency(options.concurrency, DEFAULT_READ_CONCURRENCY);
+  let concurrency = checkConcurrency(options.concurrency, DEFAULT_READ_CONCURRENCY);
   const { signal } = options;
   throwIfAborted(signal, "read");
   const root = await loadRoot(id, source, signal);
+  // A Reed-Solomon file reads at least three stripes ahead: a stripe being rebuilt waits for its
+  // shards, and the stripes after it keep the fetches (and both cores) busy meanwhile.
+  if (root.redundancy?.kind === "rs") {
+    concurrency = Math.max(concurrency, Math.min(MAX_CONCURRENCY, 3 * root.redundancy.k));
+  }
   const size = root.size;
   const { start, end } = resolveRange(options.range, size);
 
@@ -98,7 +108,12 @@ export async function readFile(
       return await plain;
     } catch (err) {
       if (inner.aborted) throw err;
-      state.recovery ??= recoverStripe(stripe, source, { signal: inner, known: state.fetches });
+      state.failed.add(position);
+      state.recovery ??= recoverStripe(stripe, source, {
+        signal: inner,
+        known: state.fetches,
+        failed: state.failed,
+      });
       return (await state.recovery)[position];
     }
   };
@@ -193,7 +208,11 @@ export async function readFile(
 class StripeStates {
   readonly #states = new Map<
     string,
-    { fetches: Map<number, Promise<Uint8Array>>; recovery?: Promise<Uint8Array[]> }
+    {
+      fetches: Map<number, Promise<Uint8Array>>;
+      failed: Set<number>;
+      recovery?: Promise<Uint8Array[]>;
+    }
   >();
   readonly #most: number;
 
@@ -204,7 +223,7 @@ class StripeStates {
   of(key: string) {
     let state = this.#states.get(key);
     if (!state) {
-      state = { fetches: new Map() };
+      state = { fetches: new Map(), failed: new Set() };
       if (this.#states.size >= this.#most) this.#states.delete(this.#states.keys().next().value!);
       this.#states.set(key, state);
     }

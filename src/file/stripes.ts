@@ -91,7 +91,8 @@ export interface RecoverOptions {
 
 /**
  * Rebuilds every data block of a stripe from any k readable shards, fetching data shards
- * first (a healthy stripe decodes nothing) and parity only as needed, at most k at a time.
+ * first (a healthy stripe decodes nothing) and parity only as needed: k at a time, plus one
+ * spare in the first round.
  * Each rebuilt block is verified against its id. Resolves with the stripe's data blocks in
  * order. Rejects with `UnrecoverableStripeError` when fewer than k shards can be read, or
  * `CorruptFileError` when a parity shard has the wrong length or a rebuilt block does not
@@ -152,8 +153,12 @@ export async function recoverStripe(
     }
   };
   let next = 0;
+  // One spare shard in the first batch: a stripe being rebuilt has lost something already, and
+  // a second loss would otherwise cost another round trip (and hash) before the decode.
+  let spare = 1;
   while (have < k && next < order.length) {
-    const batch = order.slice(next, next + (k - have));
+    const batch = order.slice(next, next + (k - have) + spare);
+    spare = 0;
     next += batch.length;
     await Promise.all(batch.map(fetchShard));
   }
