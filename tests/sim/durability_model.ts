@@ -17,7 +17,6 @@ import { keyOfContentId } from "../../src/dht/key.ts";
 import type { Redundancy } from "../../src/file/redundancy.ts";
 import type { ContentId } from "../../src/id/content_id.ts";
 import type { SampleStripe } from "../../src/node/durability/file_check.ts";
-import type { Repairer } from "../../src/node/durability/repairer.ts";
 import type { RemoteCallOptions, RemotePeer } from "../../src/node/remote.ts";
 import type { FileProbeResult } from "../../src/peer/block_service.ts";
 import type { RateLimiter } from "../../src/util/rate_limiter.ts";
@@ -82,7 +81,7 @@ export class SimNode {
   /** Its real DHT. */
   dht!: Dht;
   /** Its real repair loop (a fresh one after each restart). */
-  repairer: Repairer | undefined;
+  repairer: { stop(): Promise<void> } | undefined;
   /** Its repair traffic bound (the real token bucket on the virtual clock). */
   limiter!: RateLimiter;
   /** File id (hex) -> the candidates of the last provider lookup for it, and when it ran. */

@@ -45,6 +45,8 @@ export interface Episode {
   readonly boundMs: number;
   /** Holder losses (down or dead) during it. */
   readonly losses: number;
+  /** Of those, holders that died (0: an episode of outages only). */
+  readonly deaths: number;
   /** Repair calls for the file during it, and their summed virtual time. */
   readonly repairs: number;
   /** Summed virtual time of those repair calls. */
@@ -71,15 +73,19 @@ export interface PolicyFigures {
   maxBelowMs: number;
 }
 
+interface Below {
+  start: number;
+  lastLoss: number;
+  losses: number;
+  deaths: number;
+  repairs: number;
+  repairMs: number;
+}
+
 interface Track {
-  below?: {
-    start: number;
-    lastLoss: number;
-    losses: number;
-    repairs: number;
-    repairMs: number;
-  };
-  readonly active: Set<SimNode>;
+  below?: Below;
+  /** Repairs under way: the node, when it started, and the episode it started in. */
+  readonly active: Map<SimNode, { readonly at: number; readonly below?: Below }>;
   unreadable: boolean;
 }
 
@@ -96,7 +102,7 @@ interface Track {
  * check's own time; the file is then below target from the end of that check, and the leader
  * repairs at the first check it runs once the grace has passed (a tick and a check later).
  */
-export function boundMs(p: BoundParams, e: Track["below"] & object): number {
+export function boundMs(p: BoundParams, e: Below): number {
   const extra = Math.max(0, e.repairs - 1) * (p.recheckMs + p.tickMs + p.checkMs);
   return (e.lastLoss - e.start) + p.graceMs + 1.25 * p.intervalMs + 2 * p.tickMs +
     2 * p.checkMs + e.repairMs + extra;
@@ -146,6 +152,8 @@ export class Tracker {
   repairCalls = 0;
   /** Repair calls started while another node's repair of the same file was under way. */
   concurrentStarts = 0;
+  /** Repair calls during an episode of outages only (no holder died): the grace failed. */
+  graceBreaks = 0;
   /** Repair calls of a file that was at target (a check missed a live holder). */
   phantomRepairs = 0;
   /** Repair calls of a file at target counting the nodes that were only down (not dead). */
@@ -180,7 +188,7 @@ export class Tracker {
 
   /** Starts tracking `file` (after its initial placement). */
   add(file: SimFile): void {
-    this.#tracks.set(file, { active: new Set(), unreadable: false });
+    this.#tracks.set(file, { active: new Map(), unreadable: false });
     this.policy(file).files++;
     this.changed(file);
   }
@@ -203,14 +211,16 @@ export class Tracker {
     return f;
   }
 
-  /** A holder of `file` went down or died. */
-  lost(file: SimFile): void {
-    const before = this.#tracks.get(file)?.below;
+  /** A holder of `file` went down (`dead` false) or died. */
+  lost(file: SimFile, dead: boolean): void {
+    const t = this.#tracks.get(file);
+    const before = t?.below;
     this.changed(file);
-    if (before && this.#tracks.get(file)?.below === before) {
+    if (before && t?.below === before) {
       before.lastLoss = this.#now();
       before.losses++;
     }
+    if (dead && t?.below) t.below.deaths++;
   }
 
   /** Recounts `file` after its holders or their states changed. */
@@ -226,7 +236,7 @@ export class Tracker {
     t.unreadable = unreadable;
     const below = live < targetOf(file);
     if (below && !t.below) {
-      t.below = { start: now, lastLoss: now, losses: 1, repairs: 0, repairMs: 0 };
+      t.below = { start: now, lastLoss: now, losses: 1, deaths: 0, repairs: 0, repairMs: 0 };
     } else if (!below && t.below) {
       this.#close(file, t, false);
     }
@@ -242,9 +252,14 @@ export class Tracker {
     }
     if (t.active.size > 0) {
       this.concurrentStarts++;
-      this.note(file, `repair by node ${node.index} while node ${[...t.active][0].index} repairs`);
+      const other = [...t.active.keys()][0].index;
+      this.note(file, `repair by node ${node.index} while node ${other} repairs`);
     }
-    t.active.add(node);
+    t.active.set(node, { at: this.#now(), below: t.below });
+    if (t.below && t.below.deaths === 0) {
+      this.graceBreaks++;
+      this.note(file, `repair by node ${node.index} in an episode of outages only`);
+    }
     if (t.below) t.below.repairs++;
     if (liveUnits(file, up) >= targetOf(file)) {
       this.phantomRepairs++;
@@ -255,11 +270,13 @@ export class Tracker {
     }
   }
 
-  /** Node `node`'s repair of `file`, started `ms` ago, ended. */
-  repairEnded(file: SimFile, node: SimNode, ms: number): void {
+  /** Node `node`'s repair of `file` ended. */
+  repairEnded(file: SimFile, node: SimNode): void {
     const t = this.#tracks.get(file)!;
+    const r = t.active.get(node);
     t.active.delete(node);
-    if (t.below) t.below.repairMs += ms;
+    // A repair counts toward the episode it started in, up to when that episode ended.
+    if (r?.below && r.below === t.below) t.below.repairMs += this.#now() - r.at;
   }
 
   /** Ends the run: closes the open episodes at the current time. */
@@ -274,7 +291,9 @@ export class Tracker {
 
   #close(file: SimFile, t: Track, open: boolean): void {
     const b = t.below!;
-    const ms = this.#now() - b.start;
+    const now = this.#now();
+    for (const r of t.active.values()) if (r.below === b) b.repairMs += now - r.at;
+    const ms = now - b.start;
     const episode: Episode = {
       file: file.index,
       policy: file.label,
@@ -282,6 +301,7 @@ export class Tracker {
       ms,
       boundMs: boundMs(this.#p, b),
       losses: b.losses,
+      deaths: b.deaths,
       repairs: b.repairs,
       repairMs: b.repairMs,
       open,

@@ -118,15 +118,13 @@ export class SimUpkeep {
     signal: AbortSignal,
   ): Promise<{ repaired: number; bytes: number }> {
     const file = this.#c.files.get(id.toString())!;
-    const clock = this.#c.clock;
-    const started = clock.now();
     this.#c.tracker.repairStarted(file, node, closerHolderUp(file, node));
     try {
       return file.policy.kind === "replicas"
         ? await this.#repairCopies(node, file, check, signal)
         : await this.#repairColumns(node, file, check, signal);
     } finally {
-      this.#c.tracker.repairEnded(file, node, clock.now() - started);
+      this.#c.tracker.repairEnded(file, node);
     }
   }
 
