@@ -82,6 +82,12 @@ export function healthRows(h: FileHealth | undefined, redundancy?: string): stri
   return [
     ["health:", h.health],
     ["live:", liveText(h, redundancy)],
+    ...(h.spread !== undefined && h.spread < h.target
+      ? [["spread:", `${h.spread} of ${h.target} columns on a node of their own`]]
+      : []),
+    ...(h.survives >= 0
+      ? [["survives:", count(h.survives, "more holder loss", "more holder losses")]]
+      : []),
     ...holders,
     ["unreachable:", count(h.unreachable, "node")],
     ...(h.deletedAt !== undefined

@@ -126,15 +126,20 @@ export type HealthWord = "healthy" | "degraded" | "at risk" | "lost";
 /** How the network holds one file, from a check of its holders. */
 export interface FileHealth {
   /**
-   * `healthy`: at target (replicas: at least min copies; rs: all k + m shards of every stripe);
-   * `degraded`: below target, more than one loss from `lost`; `at risk`: one more loss loses
-   * data (one copy; exactly k shards); `lost`: not readable from the nodes that answered.
+   * `healthy`: at target (replicas: at least min copies; rs: all k + m columns, each on a node
+   * of its own); `degraded`: below target, but one more holder loss is survived; `at risk`: one
+   * more loss loses data (one copy; exactly k shards); `lost`: not readable from the nodes that
+   * answered.
    */
   readonly health: HealthWord;
   /** Replicas: nodes holding the whole file. Reed-Solomon: shards per stripe held (0..k+m). */
   readonly live: number;
   /** What repair keeps: replicas min, or k + m. */
   readonly target: number;
+  /** Reed-Solomon: columns on distinct nodes (a node holding two counts once); k + m at target. */
+  readonly spread?: number;
+  /** Further holder losses the file survives now (-1: it is not readable from these nodes). */
+  readonly survives: number;
   /** The nodes that hold (part of) the file: node id, and for Reed-Solomon the shard columns. */
   readonly holders: readonly { readonly nodeId: string; readonly columns?: readonly number[] }[];
   /** Nodes asked that did not answer. */

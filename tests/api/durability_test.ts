@@ -82,6 +82,7 @@ Deno.test("stat_with_health_passes_the_option_and_answers_the_health", async () 
     health: "degraded",
     live: 5,
     target: 6,
+    survives: 1,
     holders: [{ nodeId: "cd".repeat(32), columns: [0, 1] }, {
       nodeId: "ef".repeat(32),
       columns: [2],
@@ -124,6 +125,7 @@ Deno.test("stat_health_of_a_tombstoned_file_carries_deleted_at", async () => {
     health: "lost",
     live: 0,
     target: 3,
+    survives: -1,
     holders: [],
     unreachable: 0,
     deletedAt: 1e12,

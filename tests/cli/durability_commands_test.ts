@@ -85,6 +85,8 @@ Deno.test("stat_health_of_a_reed_solomon_file_shows_shards_and_holders", () =>
       health: "degraded",
       live: 5,
       target: 6,
+      spread: 2,
+      survives: 1,
       holders: [{ nodeId: NODE_C, columns: [0, 1, 2] }, { nodeId: NODE_E, columns: [4] }],
       unreachable: 1,
     };
@@ -97,6 +99,8 @@ Deno.test("stat_health_of_a_reed_solomon_file_shows_shards_and_holders", () =>
           "local:        yes (its shards and manifests are on this node)\n" +
           "health:       degraded\n" +
           "live:         5 of 6 shards per stripe\n" +
+          "spread:       2 of 6 columns on a node of their own\n" +
+          "survives:     1 more holder loss\n" +
           "holders:      cdcdcdcdcdcdcdcd  columns 0, 1, 2\n" +
           "              efefefefefefefef  column 4\n" +
           "unreachable:  1 node\n",
@@ -112,6 +116,7 @@ Deno.test("stat_health_of_a_replicated_file_shows_copies", () =>
       health: "at risk",
       live: 2,
       target: 3,
+      survives: 0,
       holders: [{ nodeId: node.nodeId }, { nodeId: NODE_C }],
       unreachable: 0,
     };
@@ -121,6 +126,7 @@ Deno.test("stat_health_of_a_replicated_file_shows_copies", () =>
       proc.stdout.endsWith(
         "health:       at risk\n" +
           "live:         2 of 3 copies\n" +
+          "survives:     0 more holder losses\n" +
           "holders:      abababababababab\n" +
           "              cdcdcdcdcdcdcdcd\n" +
           "unreachable:  0 nodes\n",
@@ -138,6 +144,7 @@ Deno.test("stat_health_of_a_deleted_file_says_when", () =>
       health: "lost",
       live: 0,
       target: 3,
+      survives: -1,
       holders: [],
       unreachable: 2,
       deletedAt: at,
@@ -167,7 +174,14 @@ Deno.test("stat_health_from_a_node_without_upkeep_says_it_is_unknown", () =>
 Deno.test("stat_health_with_json_prints_the_health_member", () =>
   withNode(async ({ node, run }) => {
     const id = await node.add(enc.encode("j"));
-    node.health = { health: "healthy", live: 3, target: 3, holders: [], unreachable: 0 };
+    node.health = {
+      health: "healthy",
+      live: 3,
+      target: 3,
+      survives: 2,
+      holders: [],
+      unreachable: 0,
+    };
     const json = JSON.parse((await run(["stat", id, "--health", "--json"])).proc.stdout);
     assert.deepEqual(json.health, node.health);
     assert.equal(json.redundancy, "replicas:3");

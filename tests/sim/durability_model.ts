@@ -84,8 +84,11 @@ export class SimNode {
   repairer: { stop(): Promise<void> } | undefined;
   /** Its repair traffic bound (the real token bucket on the virtual clock). */
   limiter!: RateLimiter;
-  /** File id (hex) -> the candidates of the last provider lookup for it, and when it ran. */
-  readonly candidates = new Map<string, { at: number; peers: RemotePeer[] }>();
+  /**
+   * File id (hex) -> the candidates of the last provider lookup for it, when it ran, and
+   * whether the last check found the file below target or above max.
+   */
+  readonly candidates = new Map<string, { at: number; peers: RemotePeer[]; off: boolean }>();
   /** Peers it talks to, by node id. */
   readonly peers = new Map<string, SimPeer>();
 

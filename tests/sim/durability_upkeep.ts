@@ -57,9 +57,11 @@ export class SimUpkeep {
 
   /**
    * As `Upkeep.#check`: the file's providers and closest nodes (`readCandidates`), probed by
-   * `checkFile`. The node reuses its last lookup for the file for `lookupReuseMs`, unless that
-   * answer is below target or above max: then it looks up afresh and probes again, so every
-   * answer that can lead to a repair or a trim rests on a fresh lookup, as in the node.
+   * `checkFile`. To save DHT lookups, a node reuses its last lookup for a file for
+   * `lookupReuseMs` while the file is healthy; a file whose last check was below target or above
+   * max is looked up afresh first, as the node always does, and an answer from a reused lookup
+   * that finds it so is checked again after a fresh lookup. So every answer that can lead to a
+   * repair or a trim rests on a fresh lookup.
    */
   async check(
     node: SimNode,
@@ -69,14 +71,17 @@ export class SimUpkeep {
     const file = this.#c.files.get(id.toString());
     if (!file || !node.holdings.get(file.hex)?.root) return undefined;
     const cached = node.candidates.get(file.hex);
-    const reuse = cached !== undefined &&
+    const reuse = cached !== undefined && !cached.off &&
       this.#c.clock.now() - cached.at < this.#c.lookupReuseMs;
     let peers = reuse ? cached.peers : await this.#lookup(node, file, signal);
     let check = await this.#probe(node, file, peers, signal);
-    if (reuse && (check.live < check.target || check.above)) {
+    const off = check.live < check.target || check.above;
+    if (reuse && off) {
       peers = await this.#lookup(node, file, signal);
       check = await this.#probe(node, file, peers, signal);
     }
+    const entry = node.candidates.get(file.hex);
+    if (entry) entry.off = check.live < check.target || check.above;
     return check;
   }
 
@@ -86,7 +91,7 @@ export class SimUpkeep {
     const peers = this.#c.checkLookup === "node"
       ? await readCandidates(d, file.id, signal)
       : await completeCandidates(d, node, file.id, signal);
-    node.candidates.set(file.hex, { at: this.#c.clock.now(), peers });
+    node.candidates.set(file.hex, { at: this.#c.clock.now(), peers, off: false });
     return peers;
   }
 

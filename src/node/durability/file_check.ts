@@ -18,6 +18,7 @@ import type { BlockSource } from "../../file/types.ts";
 import type { WireTombstone } from "../../wire/messages.ts";
 import type { FileHealth, HealthWord } from "../types.ts";
 import type { RemotePeer } from "../remote.ts";
+import { rateColumns } from "./column_rating.ts";
 
 /** The first stripe of a Reed-Solomon file: the ids probed for, per column. */
 export interface SampleStripe {
@@ -39,14 +40,20 @@ export interface HolderState {
 
 /** What {@linkcode checkFile} found. */
 export interface FileCheck extends FileHealth {
+  /** The file's policy. */
+  readonly policy: Redundancy;
   /** Every node that answered, holders or not. */
   readonly answers: readonly HolderState[];
   /** Peers that did not answer. */
   readonly silent: readonly RemotePeer[];
   /** Tombstones the answers carried (unverified: the caller checks them). */
   readonly tombstones: readonly WireTombstone[];
-  /** Reed-Solomon: columns no live node holds (counting each node for one column). */
+  /** Below target: replicas under min, or Reed-Solomon columns not each on a node of its own. */
+  readonly below: boolean;
+  /** Reed-Solomon: columns without a node of their own (each node counts for one column). */
   readonly missingColumns: readonly number[];
+  /** Reed-Solomon: columns no node holds at all. */
+  readonly absentColumns: readonly number[];
   /** Reed-Solomon: the columns that hold shards (all k + m unless the first stripe is short). */
   readonly realColumns: readonly number[];
 }
@@ -119,11 +126,17 @@ export async function checkFile(options: CheckFileOptions): Promise<FileCheck> {
   );
   let live: number;
   let target: number;
-  const missingColumns: number[] = [];
+  let survives: number;
+  let below: boolean;
+  let spread: number | undefined;
+  let missingColumns: readonly number[] = [];
+  let absentColumns: readonly number[] = [];
   const real: number[] = [];
   if (policy.kind === "replicas") {
     live = holders.length;
     target = policy.min;
+    survives = live - 1;
+    below = live < policy.min;
   } else {
     target = policy.k + policy.m;
     const columns = sample?.columns ?? [];
@@ -131,20 +144,29 @@ export async function checkFile(options: CheckFileOptions): Promise<FileCheck> {
     for (let c = 0; c < target; c++) {
       if (columns.length > 0 && columns[c] !== undefined) real.push(c);
     }
-    // Each node counts for one column at most (a maximum matching of nodes to columns): a node
-    // that holds two columns (too few nodes, or shards with equal bytes, e.g. zeros) is still
-    // one loss away from losing both.
-    const matched = matchColumns(holders.map((h) => h.columns), real);
-    live = real.length === 0
-      ? Math.min(target, holders.length)
-      : target - real.length + matched.size;
-    for (const c of real) if (!matched.has(c)) missingColumns.push(c);
+    if (real.length === 0) {
+      // No stripe (an empty file): its manifests are all of it, on every holder.
+      live = spread = Math.min(target, holders.length) > 0 ? target : 0;
+      survives = holders.length - 1;
+      below = holders.length < target;
+    } else {
+      const r = rateColumns(holders.map((h) => h.columns), real, policy.k, policy.m);
+      live = r.live;
+      spread = r.spread;
+      survives = r.survives;
+      below = r.spread < target;
+      missingColumns = r.unspread;
+      absentColumns = r.absent;
+    }
   }
   const deletedAt = tombstones.length ? Math.min(...tombstones.map((t) => t.deletedAt)) : undefined;
   return {
-    health: healthWord(policy, live),
+    policy,
+    health: healthWord(policy, live, survives, spread),
     live,
     target,
+    ...(spread !== undefined ? { spread } : {}),
+    survives: Math.max(-1, survives),
     holders: holders.map((h) =>
       policy.kind === "rs" ? { nodeId: h.nodeId, columns: h.columns } : { nodeId: h.nodeId }
     ),
@@ -153,53 +175,41 @@ export async function checkFile(options: CheckFileOptions): Promise<FileCheck> {
     answers,
     silent,
     tombstones,
+    below,
     missingColumns,
+    absentColumns,
     realColumns: real,
   };
 }
 
 /**
- * A maximum matching of holders to columns (Kuhn's augmenting paths; at most 64 columns):
- * returns the columns matched, each to a distinct holder. `held[i]` lists holder i's columns.
- */
-export function matchColumns(
-  held: readonly (readonly number[])[],
-  columns: readonly number[],
-): Set<number> {
-  const wanted = new Set(columns);
-  const owner = new Map<number, number>(); // column -> holder index
-  const tryHolder = (i: number, seen: Set<number>): boolean => {
-    for (const c of held[i]) {
-      if (!wanted.has(c) || seen.has(c)) continue;
-      seen.add(c);
-      const other = owner.get(c);
-      if (other === undefined || tryHolder(other, seen)) {
-        owner.set(c, i);
-        return true;
-      }
-    }
-    return false;
-  };
-  for (let i = 0; i < held.length; i++) tryHolder(i, new Set());
-  return new Set(owner.keys());
-}
-
-/**
- * The health word for `live` copies (replicas) or shards per stripe (Reed-Solomon).
+ * The health word of a file: `live` copies (replicas) or shards per stripe held (Reed-Solomon),
+ * how many more holder losses it `survives`, and (Reed-Solomon) how many columns sit on
+ * distinct nodes (`spread`). Without `survives`, each copy or column is taken to be on its own
+ * node.
  *
  * @example
  * ```ts
  * import { healthWord } from "./file_check.ts";
  * console.log(healthWord({ kind: "rs", k: 4, m: 2 }, 4)); // "at risk"
+ * console.log(healthWord({ kind: "rs", k: 4, m: 2 }, 6, 1, 5)); // "degraded"
  * ```
  */
-export function healthWord(policy: Redundancy, live: number): HealthWord {
+export function healthWord(
+  policy: Redundancy,
+  live: number,
+  survives?: number,
+  spread?: number,
+): HealthWord {
   if (policy.kind === "replicas") {
     if (live >= policy.min) return "healthy";
     return live >= 2 ? "degraded" : live === 1 ? "at risk" : "lost";
   }
-  if (live >= policy.k + policy.m) return "healthy";
-  return live > policy.k ? "degraded" : live === policy.k ? "at risk" : "lost";
+  const { k, m } = policy;
+  if (live < k) return "lost";
+  if ((spread ?? live) >= k + m) return "healthy";
+  const more = survives ?? live - k;
+  return more >= 1 ? "degraded" : "at risk";
 }
 
 /**
@@ -227,3 +237,5 @@ export async function sampleStripe(
   for (let j = 0; j < policy.m; j++) columns.push(m.parity?.[j]);
   return { columns };
 }
+
+export { matchColumns } from "./column_rating.ts";

@@ -217,7 +217,7 @@ export class Repairer {
       return;
     }
     const now = this.#clock.now();
-    const below = check.live < check.target;
+    const below = check.below;
     state.belowSince = below ? state.belowSince ?? now : undefined;
     state.aboveSince = check.above ? state.aboveSince ?? now : undefined;
     const graceEnds = (state.belowSince ?? state.aboveSince ?? Infinity) + this.#o.graceMs;

@@ -21,7 +21,8 @@ import type { DrainReport, FileHealth, UpkeepFigures } from "../types.ts";
 import { type FileBlock, walkFileBlocks } from "../walk.ts";
 import { compareDistance, xorDistance } from "../placement.ts";
 import { fromHex } from "../../util/hex.ts";
-import { checkFile, matchColumns, sampleStripe } from "./file_check.ts";
+import { checkFile, sampleStripe } from "./file_check.ts";
+import { rateColumns } from "./column_rating.ts";
 import { GarbageCollector } from "./gc.ts";
 import type { UpkeepOptions } from "./options.ts";
 import { type PlacementContext, pushTo, replicateCopies } from "./put_placement.ts";
@@ -42,17 +43,24 @@ import type { TombstoneStore } from "./tombstone_store.ts";
 function withoutSelf(check: CheckedFile, selfId: string): CheckedFile {
   const answers = check.answers.filter((a) => a.nodeId !== selfId);
   const holders = check.holders.filter((h) => h.nodeId !== selfId);
-  if (check.realColumns.length === 0 && holders.every((h) => h.columns === undefined)) {
-    return { ...check, answers, holders, live: holders.length };
+  const policy = check.policy;
+  if (policy.kind === "replicas" || check.realColumns.length === 0) {
+    const live = policy.kind === "replicas"
+      ? holders.length
+      : Math.min(holders.length, check.target);
+    return { ...check, answers, holders, live, below: live < check.target };
   }
-  const real = check.realColumns;
-  const matched = matchColumns(holders.map((h) => h.columns ?? []), real);
+  const r = rateColumns(holders.map((h) => h.columns ?? []), check.realColumns, policy.k, policy.m);
   return {
     ...check,
     answers,
     holders,
-    live: check.target - real.length + matched.size,
-    missingColumns: real.filter((c) => !matched.has(c)),
+    live: r.live,
+    spread: r.spread,
+    survives: r.survives,
+    below: r.spread < check.target,
+    missingColumns: r.unspread,
+    absentColumns: r.absent,
   };
 }
 
@@ -240,10 +248,13 @@ export class Upkeep {
       timeoutMs: Math.min(this.#h.timeoutMs, 10_000),
     });
     const {
+      policy: _p,
       answers: _a,
       silent: _s,
       tombstones: _t,
+      below: _b,
       missingColumns: _m,
+      absentColumns: _x,
       realColumns: _r,
       ...health
     } = check;
@@ -271,10 +282,13 @@ export class Upkeep {
         const check = await this.#check(id, stop);
         if (!check) continue;
         const without = withoutSelf(check, this.#h.selfId);
-        if (without.live >= without.target) continue;
+        if (!without.below) continue;
         const r = await this.#repair(id, without, stop);
         bytes += r.bytes;
-        if (without.live + r.repaired >= without.target) handedOff++;
+        const needed = without.policy.kind === "replicas"
+          ? without.target - without.live
+          : without.missingColumns.length;
+        if (r.repaired >= needed) handedOff++;
         else failed++;
       } catch (err) {
         if (stop.aborted) throw err;
@@ -432,25 +446,40 @@ export class Upkeep {
       const repaired = await replicateCopies(ctx, id, want, signal, holding);
       return { repaired, bytes: counter.bytes };
     }
+    // Each column without a node of its own goes to a node holding nothing of the file, closest
+    // first. With no such node left, a column nobody holds at all still goes to the holder with
+    // the fewest columns: a doubled-up column survives more than a missing one.
     const candidates = (await holderCandidates(ctx.discovery, id, ctx.remotes, signal))
       .filter((p) => !holding.has(p.nodeId));
     let repaired = 0;
     let next = 0;
+    const left: number[] = [];
     for (const column of check.missingColumns) {
-      while (next < candidates.length) {
-        const target = candidates[next++];
-        const ok = await pushTo(ctx, id, [target], new Set([column]), signal, read);
-        if (ok === 1) {
-          repaired++;
-          break;
-        }
+      let placed = false;
+      while (!placed && next < candidates.length) {
+        placed = (await pushTo(ctx, id, [candidates[next++]], new Set([column]), signal, read)) ===
+          1;
+      }
+      if (placed) repaired++;
+      else left.push(column);
+    }
+    const absent = new Set(check.absentColumns);
+    const fallback = check.answers
+      .filter((a) => a.peer && a.root)
+      .sort((a, b) => a.columns.length - b.columns.length);
+    for (const column of left.filter((c) => absent.has(c))) {
+      const to = fallback.find((a) => !a.columns.includes(column));
+      if (!to) continue;
+      if ((await pushTo(ctx, id, [to.peer!], new Set([column]), signal, read)) === 1) {
+        repaired++;
+        fallback.splice(fallback.indexOf(to), 1);
+        fallback.push(to);
       }
     }
-    if (repaired < check.missingColumns.length) {
-      this.#h.log("warn", "repair: not enough nodes to place every lost column", {
+    if (left.length > 0) {
+      this.#h.log("debug", "repair: fewer nodes than columns; some share a node", {
         id: id.toString(),
-        missing: check.missingColumns.length,
-        placed: repaired,
+        columns: left.length,
       });
     }
     return { repaired, bytes: counter.bytes };

@@ -47,7 +47,8 @@ async function cluster(n: number, extra: Partial<NodeStartOptions> = {}) {
     });
     return m.node;
   };
-  for (let i = 0; i < n; i++) {
+  const add = async () => {
+    const i = members.length;
     const m: Member = {
       runtime: memoryRuntime({ network }),
       dataDir: `/node${i}`,
@@ -55,9 +56,11 @@ async function cluster(n: number, extra: Partial<NodeStartOptions> = {}) {
       node: undefined,
     };
     members.push(m);
-    await start(m, members.slice(0, i).map((x) => x.listen));
-  }
+    return await start(m, members.filter((x) => x.node).map((x) => x.listen));
+  };
+  for (let i = 0; i < n; i++) await add();
   return {
+    add,
     members,
     nodes: () => members.map((m) => m.node).filter((x): x is Node => x !== undefined),
     stop: async (m: Member) => {
@@ -121,6 +124,50 @@ Deno.test({
         const repaired = status.reduce((a, s) => a + (s.upkeep?.repair.repaired ?? 0), 0);
         assert.equal(repaired, 2, "exactly the two lost columns were rebuilt, once each");
         assert.deepEqual(await readAll((await reader.get(put.id)).stream), data);
+      } finally {
+        await c.close();
+      }
+    }),
+});
+
+Deno.test({
+  name: "with_too_few_nodes_lost_columns_double_up_and_spread_again_when_nodes_join",
+  ...opts,
+  fn: () =>
+    withSeed(SEED + 5, async () => {
+      const c = await cluster(6);
+      try {
+        const [putter] = c.nodes();
+        const data = randomBytes(8 * BS + 1, SEED + 5);
+        const put = await putter.put(data, { redundancy: "rs:4+2" });
+        assert.equal(put.copies, 6);
+        const h = (await putter.stat(put.id, { health: true })).health!;
+        const victims = c.members.filter((m) =>
+          m.node !== putter && h.holders.some((x) => x.nodeId === m.node?.nodeId)
+        ).slice(0, 2);
+        for (const v of victims) await c.stop(v);
+        // Four nodes are left for six columns: the two lost ones double up on survivors.
+        const doubled = await eventually(
+          20_000,
+          () => putter.stat(put.id, { health: true }),
+          (s) => s.health?.live === 6,
+        );
+        assert.deepEqual(
+          [doubled.health?.live, doubled.health?.spread, doubled.health?.survives],
+          [6, 4, 1],
+          JSON.stringify(doubled.health),
+        );
+        assert.equal(doubled.health?.health, "degraded");
+        // Two new nodes: the doubled columns move out until each column has a node of its own.
+        await c.add();
+        await c.add();
+        const spread = await eventually(
+          20_000,
+          () => putter.stat(put.id, { health: true }),
+          (s) => s.health?.health === "healthy",
+        );
+        assert.equal(spread.health?.spread, 6, JSON.stringify(spread.health));
+        assert.deepEqual(await readAll((await putter.get(put.id)).stream), data);
       } finally {
         await c.close();
       }

@@ -295,8 +295,8 @@ Deno.test("check_file_rs_health_at_every_boundary", async () => {
 
 Deno.test("check_file_rs_each_node_counts_for_one_column", async () => {
   const { fileId, cols, sample } = await setup();
-  // Three nodes between them hold every column, but losing any one of them loses two: the
-  // file is as safe as three shards.
+  // Three nodes between them hold every column (6 shards per stripe), but each holds two: three
+  // columns have no node of their own, and losing two nodes loses the file.
   let check = await checkFile(options({
     fileId,
     policy: RS42,
@@ -307,9 +307,13 @@ Deno.test("check_file_rs_each_node_counts_for_one_column", async () => {
       holding("bb", [fileId, cols[2], cols[5]]),
     ],
   }));
-  assert.equal(check.live, 3);
-  assert.equal(check.health, "lost");
+  assert.equal(check.live, 6);
+  assert.equal(check.spread, 3);
+  assert.equal(check.survives, 1);
+  assert.equal(check.health, "degraded");
+  assert.equal(check.below, true);
   assert.deepEqual(check.missingColumns, [3, 4, 5]);
+  assert.deepEqual(check.absentColumns, []);
   assert.equal(check.holders.length, 3);
   // One node holding everything: one column's worth.
   check = await checkFile(options({
@@ -318,7 +322,10 @@ Deno.test("check_file_rs_each_node_counts_for_one_column", async () => {
     sample,
     self: self("00", [fileId, ...cols]),
   }));
-  assert.equal(check.live, 1);
+  assert.equal(check.live, 6);
+  assert.equal(check.spread, 1);
+  assert.equal(check.survives, 0);
+  assert.equal(check.health, "at risk");
   assert.deepEqual(check.holders, [{ nodeId: "00", columns: [0, 1, 2, 3, 4, 5] }]);
   assert.deepEqual(check.missingColumns, [1, 2, 3, 4, 5]);
 });
@@ -340,7 +347,9 @@ Deno.test("check_file_rs_matching_reassigns_columns", async () => {
       holding("ee", [fileId, cols[4], cols[5]]),
     ],
   }));
-  assert.equal(check.live, 5);
+  assert.equal(check.live, 6);
+  assert.equal(check.spread, 5);
+  assert.equal(check.survives, 1);
   assert.equal(check.health, "degraded");
   assert.deepEqual(check.missingColumns, [5]);
   // Duplicates of the same columns add nothing.
@@ -357,7 +366,10 @@ Deno.test("check_file_rs_matching_reassigns_columns", async () => {
     ],
   }));
   assert.equal(dup.live, 3);
+  assert.equal(dup.spread, 3);
+  assert.equal(dup.health, "lost");
   assert.deepEqual(dup.missingColumns, [3, 4, 5]);
+  assert.deepEqual(dup.absentColumns, [3, 4, 5]);
 });
 
 Deno.test("match_columns_is_a_maximum_matching", () => {

@@ -66,9 +66,13 @@ function checked(w: World): CheckedFile {
     ...(w.others ?? []).map((nodeId) => ({ nodeId, root: false, columns: [] })),
   ];
   return {
+    policy: { kind: "replicas", min: w.target, max: w.target },
     health: w.live >= w.target ? "healthy" : w.live > 1 ? "degraded" : w.live ? "at risk" : "lost",
     live: w.live,
     target: w.target,
+    survives: w.live - 1,
+    below: w.live < w.target,
+    absentColumns: [],
     holders: w.holders.map((nodeId) => ({ nodeId })),
     unreachable: 0,
     answers,
