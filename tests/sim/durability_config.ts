@@ -93,6 +93,8 @@ export interface DurabilityReport {
   readonly worstMarginMs: number;
   /** The bound of the slowest episode relative to its bound, ms. */
   readonly boundOfWorstMs: number;
+  /** The longest episode. */
+  readonly longest: Episode | undefined;
   /** Episodes longer than their bound (at most 20 listed) and how many there were. */
   readonly violations: { readonly count: number; readonly first: readonly Episode[] };
   /** Repair figures. */

@@ -52,7 +52,13 @@ import {
   type RepairLoop,
 } from "./durability_config.ts";
 import { DataPlane, type SimFile, SimNode, type SimPeer } from "./durability_model.ts";
-import { liveUnits, type PolicyFigures, targetOf, Tracker } from "./durability_track.ts";
+import {
+  type Episode,
+  liveUnits,
+  type PolicyFigures,
+  targetOf,
+  Tracker,
+} from "./durability_track.ts";
 import { SimUpkeep } from "./durability_upkeep.ts";
 import { SimNetwork } from "./sim_network.ts";
 import { VirtualClock } from "./virtual_clock.ts";
@@ -458,6 +464,10 @@ class DurabilitySim {
       belowMs: spread(episodes.map((e) => e.ms)),
       worstMarginMs: episodes.length ? worst : 0,
       boundOfWorstMs: boundOfWorst,
+      longest: episodes.reduce<Episode | undefined>(
+        (a, e) => (a && a.ms >= e.ms ? a : e),
+        undefined,
+      ),
       violations: { count: violations.length, first: violations.slice(0, 20) },
       repair: {
         checks: s.checks,
