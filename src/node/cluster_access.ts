@@ -123,10 +123,18 @@ export class ClusterAccess {
     return await readCandidates(this.discovery(), id, signal);
   }
 
-  /** Peers that may hold file `id`: those discovery finds to read it from, and the connected. */
+  /**
+   * Peers that may hold file `id`, for a repair check: its providers, the nodes closest to it (a
+   * full lookup of its own: the provider lookup stops once it has found enough records, so with
+   * many records, e.g. those dead holders leave for 48 h, it may miss live holders), and the
+   * connected peers.
+   */
   async candidates(id: ContentId, signal?: AbortSignal): Promise<RemotePeer[]> {
-    const found = await readCandidates(this.discovery(), id, signal);
-    return mergePeers(found, this.remotes());
+    const [found, closest] = await Promise.all([
+      readCandidates(this.discovery(), id, signal),
+      holderCandidates(this.discovery(), id, this.remotes(), signal),
+    ]);
+    return mergePeers(found, closest);
   }
 
   /** Candidate holders of file `id`: the nodes closest to it a DHT lookup finds, the connected. */

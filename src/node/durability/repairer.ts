@@ -83,8 +83,40 @@ export interface RepairStats {
 
 interface FileState {
   nextAt: number;
-  belowSince?: number;
+  /** Missing copies or columns (see `deficitUnits`), with when each was first seen missing. */
+  below: Map<string, number>;
   aboveSince?: number;
+}
+
+/**
+ * What a file lacks, one name per missing unit: `c<column>` for a Reed-Solomon column without
+ * a node of its own, `r<i>` for the i-th copy missing below a replicas policy's min.
+ */
+function deficitUnits(check: CheckedFile): string[] {
+  if (!check.below) return [];
+  if (check.policy.kind === "rs") return check.missingColumns.map((c) => `c${c}`);
+  return Array.from({ length: Math.max(0, check.target - check.live) }, (_, i) => `r${i}`);
+}
+
+/**
+ * `check` narrowed to the units whose grace period is over: the columns due (Reed-Solomon), or
+ * as many missing copies as are due — all the way to the policy's max once every missing copy
+ * is due (replicas).
+ */
+function dueOnly(check: CheckedFile, due: readonly string[]): CheckedFile {
+  const policy = check.policy;
+  if (policy.kind === "rs") {
+    const cols = new Set(due.map((u) => Number(u.slice(1))));
+    return {
+      ...check,
+      missingColumns: check.missingColumns.filter((c) => cols.has(c)),
+      absentColumns: check.absentColumns.filter((c) => cols.has(c)),
+    };
+  }
+  const missing = check.target - check.live;
+  // `repair` restores max - live copies: present it a `live` that asks for the due ones only.
+  const want = due.length >= missing ? policy.max - check.live : due.length;
+  return { ...check, live: policy.max - want };
 }
 
 /**
@@ -141,7 +173,7 @@ export class Repairer {
   /** The loop's figures. */
   stats(): RepairStats {
     let queue = 0;
-    for (const s of this.#files.values()) if (s.belowSince !== undefined) queue++;
+    for (const s of this.#files.values()) if (s.below.size > 0) queue++;
     return {
       checks: this.#checks,
       queue,
@@ -163,7 +195,7 @@ export class Repairer {
       let state = this.#files.get(id);
       if (!state) {
         // A file new to the loop is first checked within one interval, at a random point.
-        state = { nextAt: now + this.#random() * this.#o.intervalMs };
+        state = { nextAt: now + this.#random() * this.#o.intervalMs, below: new Map() };
         this.#files.set(id, state);
       }
       if (state.nextAt <= now) due.push(id);
@@ -196,7 +228,7 @@ export class Repairer {
       this.#files.delete(text);
       return;
     }
-    const state = this.#files.get(text) ?? { nextAt: 0 };
+    const state: FileState = this.#files.get(text) ?? { nextAt: 0, below: new Map() };
     this.#files.set(text, state);
     const interval = this.#o.intervalMs;
     state.nextAt = this.#clock.now() + interval * (0.75 + this.#random() * 0.5);
@@ -217,13 +249,26 @@ export class Repairer {
       return;
     }
     const now = this.#clock.now();
-    const below = check.below;
-    state.belowSince = below ? state.belowSince ?? now : undefined;
+    // The grace period runs per missing copy or column, not per file: a second holder that goes
+    // down while an earlier loss is still being repaired gets its own grace period.
+    const units = deficitUnits(check);
+    for (const u of state.below.keys()) if (!units.includes(u)) state.below.delete(u);
+    for (const u of units) if (!state.below.has(u)) state.below.set(u, now);
     state.aboveSince = check.above ? state.aboveSince ?? now : undefined;
-    const graceEnds = (state.belowSince ?? state.aboveSince ?? Infinity) + this.#o.graceMs;
-    // Come back right after the grace period rather than a whole interval later.
-    if (graceEnds > now && graceEnds < state.nextAt) state.nextAt = graceEnds;
-    if (graceEnds > now || !this.#leads(id, check)) return;
+    const due = units.filter((u) => state.below.get(u)! + this.#o.graceMs <= now);
+    let firstEnd = Infinity;
+    for (const since of state.below.values()) {
+      if (since + this.#o.graceMs > now) firstEnd = Math.min(firstEnd, since + this.#o.graceMs);
+    }
+    const trimDue = state.aboveSince !== undefined && state.aboveSince + this.#o.graceMs <= now;
+    if (state.aboveSince !== undefined && !trimDue) {
+      firstEnd = Math.min(firstEnd, state.aboveSince + this.#o.graceMs);
+    }
+    // Come back right after a grace period ends rather than a whole interval later.
+    if (firstEnd < state.nextAt) state.nextAt = firstEnd;
+    const below = due.length > 0;
+    if ((!below && !trimDue) || !this.#leads(id, check)) return;
+    if (below) check = dueOnly(check, due);
     this.#active++;
     try {
       if (below) {
@@ -233,7 +278,7 @@ export class Repairer {
         if (r.repaired > 0) this.#log("info", "repaired", { id: text, ...r });
         // Look again soon: confirm the repair, or finish it.
         state.nextAt = Math.min(state.nextAt, this.#clock.now() + Math.min(interval, 60_000));
-      } else if (check.above) {
+      } else if (trimDue) {
         this.#trimmed += await this.#o.trim(id, check, signal);
         state.aboveSince = undefined;
       }

@@ -51,7 +51,7 @@ Deno.test("survives_matches_a_brute_force_count", async () => {
       for (let mask = 0; mask < 1 << n; mask++) {
         const left = new Set<number>();
         held.forEach((h, i) => {
-          if (!(mask & (1 << i))) for (const c of h) left.add(c);
+          if (!(mask & (1 << i))) { for (const c of h) left.add(c); }
         });
         if (left.size < k) best = Math.min(best, popcount(mask));
       }
