@@ -18,14 +18,18 @@
  * - modeled, mirroring `upkeep.ts`: a put (the putting node keeps a copy and pushes to the
  *   nodes closest to the file; Reed-Solomon columns as `placeColumns` assigns them), a repair
  *   (replicas: max − live copies to the closest non-holders, further candidates on failure;
- *   Reed-Solomon: each missing column rebuilt from k columns, data columns first, and pushed to
- *   the next closest node holding none), a trim (the farthest holders drop their copies).
+ *   Reed-Solomon: each column without a node of its own rebuilt from k columns, data columns
+ *   first, and pushed to the next closest node holding none, else to the holder with the
+ *   fewest columns), a trim (the farthest holders drop their copies). A push to a node that
+ *   already holds what is pushed (a holder the check missed) moves nothing, as the replicator's
+ *   HAS round skips held blocks.
  * - simplified: every column of a Reed-Solomon file has shards (no short first stripe); a
- *   transfer that loses a node fails when its window ends; a check reuses its node's last
- *   provider lookup for the file for `lookupReuseMs` unless the answer is below target or
- *   above max, when it looks up afresh and probes again (so every verdict that leads to a
- *   repair or a trim rests on a fresh lookup, as in the node); DHT buckets are not refreshed
- *   (only republished), and messages skip the wire codec.
+ *   transfer that loses a node fails when its window ends; answers to probes land on a 250 ms
+ *   grid; to save DHT lookups a node reuses its last provider lookup for a file for
+ *   `lookupReuseMs` while the file is healthy (a file found below target or above max is looked
+ *   up afresh, as the node always does, so every answer that can lead to a repair or a trim
+ *   rests on a fresh lookup); DHT buckets are not refreshed (provider records are republished
+ *   every 22 h), and DHT messages skip the wire codec.
  *
  * @module
  */
@@ -52,13 +56,7 @@ import {
   type RepairLoop,
 } from "./durability_config.ts";
 import { DataPlane, type SimFile, SimNode, type SimPeer } from "./durability_model.ts";
-import {
-  type Episode,
-  liveUnits,
-  type PolicyFigures,
-  targetOf,
-  Tracker,
-} from "./durability_track.ts";
+import { atTarget, type Episode, type PolicyFigures, Tracker } from "./durability_track.ts";
 import { SimUpkeep } from "./durability_upkeep.ts";
 import { SimNetwork } from "./sim_network.ts";
 import { VirtualClock } from "./virtual_clock.ts";
@@ -457,8 +455,7 @@ class DurabilitySim {
         outages: this.outages,
         upAtEnd: this.nodes.filter((n) => n.state === "up").length,
       },
-      filesAtTarget:
-        this.files.filter((f) => liveUnits(f, (n) => n.state === "up") >= targetOf(f)).length,
+      filesAtTarget: this.files.filter((f) => atTarget(f, (n) => n.state === "up")).length,
       unreadable: t.unreadable,
       episodes: episodes.length,
       belowMs: spread(episodes.map((e) => e.ms)),

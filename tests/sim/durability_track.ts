@@ -4,7 +4,8 @@
  * file's live copies or columns from the model, and keeps
  *
  * - readability: replicas at least one live copy, Reed-Solomon at least k live columns;
- * - episodes below target (replicas below min, Reed-Solomon below k + m live columns), each held
+ * - episodes below target (replicas below min; Reed-Solomon fewer than k + m columns on distinct
+ *   live nodes, as `checkFile` rates them), each held
  *   to the bound {@linkcode boundMs} (stated there);
  * - repair figures: calls, copies or columns re-created, repairs of one file started while
  *   another node's repair of it was under way, repairs of a deficit made only of nodes that are
@@ -15,6 +16,7 @@
  * @module
  */
 
+import { matchColumns } from "../../src/node/durability/column_rating.ts";
 import type { SimFile, SimNode } from "./durability_model.ts";
 
 /** The timing knobs the bound is made of. */
@@ -121,6 +123,21 @@ export function liveUnits(file: SimFile, counts: (n: SimNode) => boolean): numbe
     for (const c of h.holdings.get(file.hex)?.columns ?? []) cols.add(c);
   }
   return cols.size;
+}
+
+/**
+ * Whether `file` is at target counting the holders `counts` accepts: replicas at least min
+ * copies; Reed-Solomon all k + m columns on distinct nodes (a maximum matching of holders to
+ * columns, as `checkFile` rates them: a node holding two columns counts once).
+ */
+export function atTarget(file: SimFile, counts: (n: SimNode) => boolean): boolean {
+  if (file.policy.kind === "replicas") return liveUnits(file, counts) >= file.policy.min;
+  const held: number[][] = [];
+  for (const h of file.holders) {
+    if (counts(h)) held.push([...(h.holdings.get(file.hex)?.columns ?? [])]);
+  }
+  const columns = Array.from({ length: targetOf(file) }, (_, c) => c);
+  return matchColumns(held, columns).size >= columns.length;
 }
 
 /** The target a file is held to: replicas min, Reed-Solomon k + m. */
@@ -234,7 +251,7 @@ export class Tracker {
       this.unreadable.push({ file: file.index, at: now - this.#start });
     }
     t.unreadable = unreadable;
-    const below = live < targetOf(file);
+    const below = !atTarget(file, up);
     if (below && !t.below) {
       t.below = { start: now, lastLoss: now, losses: 1, deaths: 0, repairs: 0, repairMs: 0 };
     } else if (!below && t.below) {
@@ -261,10 +278,10 @@ export class Tracker {
       this.note(file, `repair by node ${node.index} in an episode of outages only`);
     }
     if (t.below) t.below.repairs++;
-    if (liveUnits(file, up) >= targetOf(file)) {
+    if (atTarget(file, up)) {
       this.phantomRepairs++;
       this.note(file, `repair by node ${node.index} of a file at target`);
-    } else if (liveUnits(file, notDead) >= targetOf(file)) {
+    } else if (atTarget(file, notDead)) {
       this.outageOnlyRepairs++;
       this.note(file, `repair by node ${node.index} of a deficit of down nodes only`);
     }

@@ -75,13 +75,13 @@ export class SimUpkeep {
       this.#c.clock.now() - cached.at < this.#c.lookupReuseMs;
     let peers = reuse ? cached.peers : await this.#lookup(node, file, signal);
     let check = await this.#probe(node, file, peers, signal);
-    const off = check.live < check.target || check.above;
+    const off = check.below || check.above;
     if (reuse && off) {
       peers = await this.#lookup(node, file, signal);
       check = await this.#probe(node, file, peers, signal);
     }
     const entry = node.candidates.get(file.hex);
-    if (entry) entry.off = check.live < check.target || check.above;
+    if (entry) entry.off = check.below || check.above;
     return check;
   }
 
@@ -174,10 +174,12 @@ export class SimUpkeep {
   }
 
   /**
-   * As `Upkeep.#repair` for Reed-Solomon: each missing column, rebuilt from k columns (data
-   * columns first, a local one free), goes to the next closest node that holds none. The
-   * reader keeps the last two rebuilt stripes, so a file of at most two stripes is read once
-   * for all its missing columns, and a longer one once per column.
+   * As `Upkeep.#repair` for Reed-Solomon: each column without a node of its own
+   * (`missingColumns`), rebuilt from k columns (data columns first, a local one free), goes to
+   * the next closest node holding nothing of the file; with no such node left, a column nobody
+   * holds (`absentColumns`) goes to the holder with the fewest columns. The reader keeps the
+   * last two rebuilt stripes, so a file of at most two stripes is read once for all its
+   * columns, and a longer one once per column pushed.
    */
   async #repairColumns(node: SimNode, file: SimFile, check: CheckedFile, signal: AbortSignal) {
     const p = file.policy;
@@ -185,42 +187,69 @@ export class SimUpkeep {
     const holding = new Set(check.holders.map((h) => h.nodeId));
     const candidates = (await holderCandidates(this.#c.discovery(node), file.id, [], signal))
       .filter((peer) => !holding.has(peer.nodeId)) as SimPeer[];
+    const counter = { bytes: 0, rebuilt: false };
     let repaired = 0;
     let next = 0;
-    let bytes = 0;
-    let rebuilt = false;
+    const left: number[] = [];
     for (const column of check.missingColumns) {
-      while (next < candidates.length) {
-        const peer = candidates[next++];
-        const target = peer.node;
-        if (target.holdings.get(file.hex)?.columns.has(column)) {
-          // A holder the check did not see: HAS says it has every block, nothing is sent.
-          if (!(await this.#has(peer, file.id, signal))) continue;
-          repaired++;
-          this.#unseen(target, file, column);
-          break;
-        }
-        const sources = this.#sources(node, file, check);
-        if (sources === undefined) return { repaired, bytes }; // fewer than k columns answer
-        const legs: Leg[] = [];
-        if (!(rebuilt && file.stripes <= 2)) {
-          for (const s of sources) legs.push({ from: s, to: node, bytes: file.unitBytes });
-        }
-        const reads = legs.length;
-        legs.push({ from: node, to: target, bytes: file.unitBytes });
-        await node.limiter.take(file.unitBytes, signal);
-        bytes += file.unitBytes;
-        const out = await this.#c.plane.window(legs, this.#paceMs(file.unitBytes), signal);
-        out.forEach((o) => this.#moved(file, o.moved, o.ok));
-        if (out.slice(0, reads).every((o) => o.ok)) rebuilt = true;
-        if (out.every((o) => o.ok)) {
-          repaired++;
-          this.#landed(target, file, column);
-          break;
-        }
+      let placed = false;
+      while (!placed && next < candidates.length) {
+        const to = candidates[next++];
+        placed = await this.#pushColumn(node, file, check, to, column, counter, signal);
+      }
+      if (placed) repaired++;
+      else left.push(column);
+    }
+    const absent = new Set(check.absentColumns);
+    const fallback = check.answers
+      .filter((a) => a.peer && a.root)
+      .sort((a, b) => a.columns.length - b.columns.length);
+    for (const column of left.filter((c) => absent.has(c))) {
+      const to = fallback.find((a) => !a.columns.includes(column));
+      if (!to) continue;
+      const peer = to.peer as SimPeer;
+      if (await this.#pushColumn(node, file, check, peer, column, counter, signal)) {
+        repaired++;
+        fallback.splice(fallback.indexOf(to), 1);
+        fallback.push(to);
       }
     }
-    return { repaired, bytes };
+    return { repaired, bytes: counter.bytes };
+  }
+
+  /** `pushTo` of one column to `peer` (rebuilt from k others); true once it holds it. */
+  async #pushColumn(
+    node: SimNode,
+    file: SimFile,
+    check: CheckedFile,
+    peer: SimPeer,
+    column: number,
+    counter: { bytes: number; rebuilt: boolean },
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const target = peer.node;
+    if (target.holdings.get(file.hex)?.columns.has(column)) {
+      // A holder the check did not see: HAS says it has every block, nothing is sent.
+      if (!(await this.#has(peer, file.id, signal))) return false;
+      this.#unseen(target, file, column);
+      return true;
+    }
+    const sources = this.#sources(node, file, check);
+    if (sources === undefined) return false; // fewer than k columns answer: nothing to rebuild
+    const legs: Leg[] = [];
+    if (!(counter.rebuilt && file.stripes <= 2)) {
+      for (const s of sources) legs.push({ from: s, to: node, bytes: file.unitBytes });
+    }
+    const reads = legs.length;
+    legs.push({ from: node, to: target, bytes: file.unitBytes });
+    await node.limiter.take(file.unitBytes, signal);
+    counter.bytes += file.unitBytes;
+    const out = await this.#c.plane.window(legs, this.#paceMs(file.unitBytes), signal);
+    out.forEach((o) => this.#moved(file, o.moved, o.ok));
+    if (out.slice(0, reads).every((o) => o.ok)) counter.rebuilt = true;
+    if (!out.every((o) => o.ok)) return false;
+    this.#landed(target, file, column);
+    return true;
   }
 
   /** One HAS round trip to `peer` (true when it answered). */
