@@ -31,6 +31,9 @@ export interface ClusterAccessInit {
   peers(): PeerLayer | undefined;
 }
 
+/** Providers a repair check's lookup asks for: more than any file has, so it runs to its end. */
+const CHECK_PROVIDER_COUNT = 256;
+
 /**
  * A node's way to the other nodes (see the module doc).
  *
@@ -124,17 +127,13 @@ export class ClusterAccess {
   }
 
   /**
-   * Peers that may hold file `id`, for a repair check: its providers, the nodes closest to it (a
-   * full lookup of its own: the provider lookup stops once it has found enough records, so with
-   * many records, e.g. those dead holders leave for 48 h, it may miss live holders), and the
-   * connected peers.
+   * Peers that may hold file `id`, for a repair check: its providers and the nodes closest to it
+   * from a provider lookup that runs to its end (one that stops at k records, as a read's does,
+   * can miss live holders when dead ones left records for 48 h), and the connected peers.
    */
   async candidates(id: ContentId, signal?: AbortSignal): Promise<RemotePeer[]> {
-    const [found, closest] = await Promise.all([
-      readCandidates(this.discovery(), id, signal),
-      holderCandidates(this.discovery(), id, this.remotes(), signal),
-    ]);
-    return mergePeers(found, closest);
+    const found = await readCandidates(this.discovery(), id, signal, CHECK_PROVIDER_COUNT);
+    return mergePeers(found, this.remotes());
   }
 
   /** Candidate holders of file `id`: the nodes closest to it a DHT lookup finds, the connected. */

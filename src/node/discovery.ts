@@ -61,7 +61,9 @@ export async function holderCandidates(
  * Peers to read file `id` from besides the connected ones: its providers in the DHT, then the
  * nodes closest to it (where placement puts copies: a reader still finds them when the
  * provider records are gone or a hostile node answered with made-up ones). A failed lookup
- * gives none (logged).
+ * gives none (logged). `count` is how many providers end the lookup (default the DHT's k): a
+ * repair check asks for many, so that the lookup runs to its end and meets every holder among
+ * the nodes closest to the file however many provider records there are.
  *
  * @example
  * ```ts ignore
@@ -72,10 +74,14 @@ export async function readCandidates(
   d: Discovery,
   id: ContentId,
   signal?: AbortSignal,
+  count?: number,
 ): Promise<RemotePeer[]> {
   if (!d.dht || !d.connect) return [];
   try {
-    const { providers, lookup } = await d.dht.findProviders(keyOfContentId(id), { signal });
+    const { providers, lookup } = await d.dht.findProviders(keyOfContentId(id), {
+      signal,
+      ...(count !== undefined ? { count } : {}),
+    });
     const seen = new Set<string>([d.selfId]);
     const out: RemotePeer[] = [];
     for (const c of [...providers, ...lookup.closest]) {

@@ -77,24 +77,22 @@ Deno.test("durability_simulation_gives_the_same_figures_for_the_same_seed", asyn
   });
 });
 
-// Known problems of the repair loop, found by this simulation; each test passes once its fix is
-// in (then drop `ignore`).
+// Problems of the repair loop this simulation found, and their state:
 //
-// 1. The grace period runs per file, not per missing copy or column (`Repairer.checkFile` keeps
-//    one `belowSince`): a holder that goes down while another loss of the file is pending (or
-//    seen as pending by a holder that has not checked since the leader repaired it) is
-//    re-created at once. And the loop's state lives in memory: a leader that restarts during an
-//    episode forgets it, checks the file again only within one interval and waits a whole new
-//    grace period, so the file stays below target up to outage + interval longer than the bound.
-// 2. A check asks `readCandidates`, whose `findProviders` lookup stops once 20 providers are
-//    credited (the asking node's own records count first) while each node answers with its 20
-//    newest records: with more than 20 provider records (rs:10+4 holders plus the records dead
-//    holders leave for 48 h) holders with older records are not probed, the check sees their
-//    columns as missing, and the leader "repairs" a file at target every few minutes.
+// 1. Fixed: the grace period ran per file, not per missing copy or column, so a holder that went
+//    down while another loss of the file was pending was re-created at once
+//    (`durability_simulation_with_outages_repairs_no_holder_that_is_only_down`).
+// 2. Fixed: a check's provider lookup stopped once 20 providers were credited, so with more
+//    records (rs:10+4 holders plus those dead holders leave for 48 h) live holders went unprobed
+//    and files at target were "repaired" (`durability_simulation_checks_see_every_live_holder`).
+// 3. Open (docs/node.md, known limits): the loop's grace clocks live in memory. A leader that
+//    restarts during a loss forgets it, checks the file again within one interval and waits a
+//    whole new grace period, so the file stays below target up to one outage + one interval
+//    longer than the bound. The ignored test below holds the bound itself; it passes once the
+//    clocks survive a restart (or travel with the probes).
 
 Deno.test({
   name: "durability_simulation_with_outages_repairs_no_holder_that_is_only_down",
-  ignore: true, // problem 1
   fn: async () => {
     const seed = 1;
     await withSeed(seed, async () => {
@@ -110,14 +108,31 @@ Deno.test({
       assert.deepEqual(r.unreadable, [], why);
       assert.equal(r.repair.graceBreaks, 0, why);
       assert.equal(r.repair.extraWhileDown, 0, why);
-      assert.equal(r.violations.count, 0, why);
+    });
+  },
+});
+
+Deno.test({
+  name: "durability_simulation_with_leader_restarts_keeps_the_below_target_bound",
+  ignore: true, // problem 3, open
+  fn: async () => {
+    const seed = 1;
+    await withSeed(seed, async () => {
+      const r = await runDurabilitySimulation({
+        nodes: 60,
+        files: 100,
+        seed,
+        churnMs: 12 * HOUR,
+        outages: 8,
+        tailMs: HOUR,
+      });
+      assert.equal(r.violations.count, 0, summary(r));
     });
   },
 });
 
 Deno.test({
   name: "durability_simulation_checks_see_every_live_holder",
-  ignore: true, // problem 2
   fn: async () => {
     const seed = 3;
     await withSeed(seed, async () => {

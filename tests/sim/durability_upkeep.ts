@@ -88,8 +88,10 @@ export class SimUpkeep {
   async #lookup(node: SimNode, file: SimFile, signal: AbortSignal): Promise<RemotePeer[]> {
     this.lookups++;
     const d = this.#c.discovery(node);
+    // "node" is what the node does now (`ClusterAccess.candidates`: a provider lookup of 256
+    // that runs to its end); "complete" the same through this module's own code.
     const peers = this.#c.checkLookup === "node"
-      ? await readCandidates(d, file.id, signal)
+      ? await readCandidates(d, file.id, signal, COMPLETE_COUNT)
       : await completeCandidates(d, node, file.id, signal);
     node.candidates.set(file.hex, { at: this.#c.clock.now(), peers, off: false });
     return peers;
