@@ -28,11 +28,11 @@
  * @module
  */
 
-import { AbortedError, errorText, InvalidArgumentError } from "../../errors.ts";
+import { errorText, InvalidArgumentError } from "../../errors.ts";
 import type { ContentId } from "../../id/content_id.ts";
 import { type Clock, systemClock } from "../../dht/clock.ts";
 import type { BlockStore } from "../../store/types.ts";
-import { KeyedMutex } from "../../util/keyed_mutex.ts";
+import { PassLoop, throwIfAborted } from "./pass_loop.ts";
 import type { NodeLogger } from "../options.ts";
 
 /** Default grace period: a block must stay unreferenced for 1 h before it goes. */
@@ -120,11 +120,9 @@ export class GarbageCollector {
   readonly #maxTracked: number;
   readonly #clock: Clock;
   readonly #log: NodeLogger;
-  readonly #passes = new KeyedMutex();
   /** Unreferenced block id -> clock time it was first seen so. */
   #since = new Map<string, number>();
-  #life = new AbortController();
-  #loop: Promise<void> | undefined;
+  readonly #loop: PassLoop<GcPassResult>;
   #passCount = 0;
   #removed = 0;
   #refused = 0;
@@ -146,6 +144,12 @@ export class GarbageCollector {
     this.#maxTracked = max;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? (() => {});
+    this.#loop = new PassLoop({
+      name: "garbage collector",
+      pass: (signal) => this.#pass(signal),
+      clock: this.#clock,
+      onError: (error) => this.#log("warn", "gc pass failed", { error }),
+    });
   }
 
   /**
@@ -155,21 +159,15 @@ export class GarbageCollector {
    */
   start(intervalMs: number = DEFAULT_GC_INTERVAL_MS): void {
     checkNonNegative("intervalMs", intervalMs);
-    if (this.#loop !== undefined) return;
-    this.#loop = this.#background(intervalMs, this.#life.signal);
+    this.#loop.start(intervalMs);
   }
 
   /**
    * Stops background passes and aborts any pass under way (a `runPass` then rejects with
    * {@linkcode AbortedError}); resolves once the current proposal settled. Can be started again.
    */
-  async stop(): Promise<void> {
-    this.#life.abort(new AbortedError("garbage collector stopped"));
-    const loop = this.#loop;
-    await loop;
-    await this.#passes.run("pass", () => Promise.resolve());
-    if (this.#loop === loop) this.#loop = undefined;
-    if (this.#life.signal.aborted) this.#life = new AbortController();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /**
@@ -178,9 +176,7 @@ export class GarbageCollector {
    * error of `live()` or of the store's listing (nothing is proposed then).
    */
   runPass(signal?: AbortSignal): Promise<GcPassResult> {
-    const life = this.#life.signal;
-    const combined = signal ? AbortSignal.any([signal, life]) : life;
-    return this.#passes.run("pass", () => this.#pass(combined));
+    return this.#loop.run(signal);
   }
 
   /** Counters and the last pass. */
@@ -192,26 +188,14 @@ export class GarbageCollector {
       tracked: this.#since.size,
       ...(this.#lastPass ? { lastPass: this.#lastPass } : {}),
       ...(this.#lastPassEndedAt !== undefined ? { lastPassEndedAt: this.#lastPassEndedAt } : {}),
-      running: this.#loop !== undefined,
+      running: this.#loop.running,
     };
   }
 
-  async #background(intervalMs: number, signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.runPass(signal);
-      } catch (err) {
-        if (signal.aborted) break;
-        this.#log("warn", "gc pass failed", { error: errorText(err) });
-      }
-      await sleep(this.#clock, intervalMs, signal);
-    }
-  }
-
   async #pass(signal: AbortSignal): Promise<GcPassResult> {
-    throwIfAborted(signal);
+    throwIfAborted(signal, "gc");
     const live = await this.#live();
-    throwIfAborted(signal);
+    throwIfAborted(signal, "gc");
     const previous = this.#since;
     const next = new Map<string, number>();
     // Blocks tracked before keep their place; new ones fill what is left under maxTracked.
@@ -226,7 +210,7 @@ export class GarbageCollector {
     };
     const r = { scanned: 0, unreferenced: 0, removed: 0, refused: 0, errors: 0 };
     for await (const entry of this.#store.list()) {
-      throwIfAborted(signal);
+      throwIfAborted(signal, "gc");
       const k = entry.id.toString();
       if (entry.key !== k) continue; // a keyed entry (file:, name:, tomb:...)
       r.scanned++;
@@ -266,24 +250,4 @@ function checkNonNegative(name: string, value: unknown): void {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     throw new InvalidArgumentError(`${name} must be a finite number >= 0, got ${value}`);
   }
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (!signal.aborted) return;
-  const reason = signal.reason;
-  throw reason instanceof AbortedError ? reason : new AbortedError("gc aborted", { cause: reason });
-}
-
-/** Resolves after `ms` on `clock`, or at once when `signal` aborts. */
-function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clock.clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = clock.setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

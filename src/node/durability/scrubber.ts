@@ -21,13 +21,13 @@
  * @module
  */
 
-import { AbortedError, errorText, InvalidArgumentError, NotFoundError } from "../../errors.ts";
+import { errorText, InvalidArgumentError, NotFoundError } from "../../errors.ts";
 import type { ContentId } from "../../id/content_id.ts";
 import { type Clock, systemClock } from "../../dht/clock.ts";
 import { entryFileSize } from "../../store/block_store.ts";
 import { CorruptBlockError } from "../../store/errors.ts";
 import type { BlockStore } from "../../store/types.ts";
-import { KeyedMutex } from "../../util/keyed_mutex.ts";
+import { PassLoop, throwIfAborted } from "./pass_loop.ts";
 import { RateLimiter } from "../../util/rate_limiter.ts";
 import type { NodeLogger } from "../options.ts";
 
@@ -127,10 +127,8 @@ export class Scrubber {
   readonly #clock: Clock;
   readonly #log: NodeLogger;
   /** Passes run one at a time. */
-  readonly #passes = new KeyedMutex();
   /** Aborted by stop(): ends the background loop and every pass under way. */
-  #life = new AbortController();
-  #loop: Promise<void> | undefined;
+  readonly #loop: PassLoop<ScrubPassResult>;
   #totals: Counters = zero();
   #passCount = 0;
   #lastPassEndedAt: number | undefined;
@@ -154,6 +152,12 @@ export class Scrubber {
       (rate > 0 ? new RateLimiter({ bytesPerSecond: rate, clock: this.#clock }) : undefined);
     this.#pauseMs = pause;
     this.#log = options.log ?? (() => {});
+    this.#loop = new PassLoop({
+      name: "scrubber",
+      pass: (signal) => this.#pass(signal),
+      clock: this.#clock,
+      onError: (error) => this.#log("warn", "scrub pass failed", { error }),
+    });
   }
 
   /**
@@ -161,8 +165,8 @@ export class Scrubber {
    * already started or when scrubbing is off (`bytesPerSecond: 0`).
    */
   start(): void {
-    if (this.#loop !== undefined || this.#off) return;
-    this.#loop = this.#background(this.#life.signal);
+    if (this.#off) return;
+    this.#loop.start(this.#pauseMs);
   }
 
   /**
@@ -170,13 +174,8 @@ export class Scrubber {
    * {@linkcode AbortedError}); resolves once the current read and restore settled. The scrubber
    * can be started again afterwards.
    */
-  async stop(): Promise<void> {
-    this.#life.abort(new AbortedError("scrubber stopped"));
-    const loop = this.#loop;
-    await loop;
-    await this.#passes.run("pass", () => Promise.resolve()); // passes run by runPass()
-    if (this.#loop === loop) this.#loop = undefined;
-    if (this.#life.signal.aborted) this.#life = new AbortController();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /**
@@ -185,9 +184,7 @@ export class Scrubber {
    * store's error when it cannot be listed.
    */
   runPass(signal?: AbortSignal): Promise<ScrubPassResult> {
-    const life = this.#life.signal;
-    const combined = signal ? AbortSignal.any([signal, life]) : life;
-    return this.#passes.run("pass", () => this.#pass(combined));
+    return this.#loop.run(signal);
   }
 
   /** Cumulative counters (blocks of interrupted passes included) and the pass under way. */
@@ -197,25 +194,13 @@ export class Scrubber {
       ...this.#totals,
       passes: this.#passCount,
       ...(this.#lastPassEndedAt !== undefined ? { lastPassEndedAt: this.#lastPassEndedAt } : {}),
-      running: this.#loop !== undefined,
+      running: this.#loop.running,
       ...(current ? { currentPass: { scanned: current.scanned, bytes: current.bytes } } : {}),
     };
   }
 
-  async #background(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.runPass(signal);
-      } catch (err) {
-        if (signal.aborted) break;
-        this.#log("warn", "scrub pass failed", { error: errorText(err) });
-      }
-      await sleep(this.#clock, this.#pauseMs, signal);
-    }
-  }
-
   async #pass(signal: AbortSignal): Promise<ScrubPassResult> {
-    throwIfAborted(signal);
+    throwIfAborted(signal, "scrub");
     const pass = zero();
     this.#current = pass;
     const count = (key: keyof Counters, n = 1) => {
@@ -225,7 +210,7 @@ export class Scrubber {
     let buffer = new Uint8Array(0);
     try {
       for await (const entry of this.#store.list()) {
-        throwIfAborted(signal);
+        throwIfAborted(signal, "scrub");
         const text = entry.id.toString();
         if (entry.key !== text) continue; // a keyed entry (file:, name:, tomb:...)
         await this.#limiter?.take(entry.size, signal);
@@ -236,7 +221,7 @@ export class Scrubber {
           count("scanned");
           count("bytes", entry.size);
         } catch (err) {
-          throwIfAborted(signal);
+          throwIfAborted(signal, "scrub");
           if (err instanceof NotFoundError) continue; // deleted since it was listed
           if (!(err instanceof CorruptBlockError)) {
             count("errors");
@@ -270,7 +255,7 @@ export class Scrubber {
       if (!ok) this.#log("warn", "scrub could not restore a block", { block: id.toString() });
       return ok === true;
     } catch (err) {
-      throwIfAborted(signal);
+      throwIfAborted(signal, "scrub");
       this.#log("warn", "scrub could not restore a block", {
         block: id.toString(),
         error: errorText(err),
@@ -278,26 +263,4 @@ export class Scrubber {
       return false;
     }
   }
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (!signal.aborted) return;
-  const reason = signal.reason;
-  throw reason instanceof AbortedError
-    ? reason
-    : new AbortedError("scrub aborted", { cause: reason });
-}
-
-/** Resolves after `ms` on `clock`, or at once when `signal` aborts. */
-function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clock.clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = clock.setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
