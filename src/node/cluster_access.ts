@@ -172,37 +172,20 @@ export class ClusterAccess {
   }
 
   /**
-   * Asks `providers` and every connected peer that holds the root of file `id` to delete
-   * `blocks` (the root first; best effort, failures are logged). Resolves with how many did.
+   * The peers among `providers` and the connected peers that hold the root of file `id` (asked
+   * with HAS; a peer that does not answer is left out).
    */
-  async deleteRemote(
-    id: ContentId,
-    blocks: readonly ContentId[],
-    providers: readonly RemotePeer[],
-  ): Promise<number> {
+  async rootHolders(id: ContentId, providers: readonly RemotePeer[]): Promise<RemotePeer[]> {
     const timeoutMs = this.#opts.timeouts.requestMs;
-    const results = await Promise.all(
-      mergePeers(providers, this.remotes()).map(async (peer) => {
-        try {
-          const [holds] = await peer.has([id], { timeoutMs });
-          if (!holds) return false;
-          await peer.deleteBlock(id, { timeoutMs });
-          const rest = blocks.filter((b) => !b.equals(id));
-          let next = 0;
-          const worker = async () => {
-            while (next < rest.length) {
-              const b = rest[next++];
-              await peer.deleteBlock(b, { timeoutMs });
-            }
-          };
-          await Promise.all(Array.from({ length: this.#opts.concurrency }, worker));
-          return true;
-        } catch (err) {
-          this.#opts.log("warn", "remote delete failed", { peer: peer.nodeId, error: String(err) });
-          return false;
-        }
-      }),
-    );
-    return results.filter(Boolean).length;
+    const peers = mergePeers(providers, this.remotes());
+    const holds = await Promise.all(peers.map(async (peer) => {
+      try {
+        return (await peer.has([id], { timeoutMs }))[0] === true;
+      } catch (err) {
+        this.#opts.log("debug", "holder check failed", { peer: peer.nodeId, error: String(err) });
+        return false;
+      }
+    }));
+    return peers.filter((_, i) => holds[i]);
   }
 }

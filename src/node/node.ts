@@ -353,7 +353,8 @@ export class Node implements DfsNode {
 
   /**
    * Deletes a file (id or name): the local blocks not shared with another local file, then
-   * asks every connected peer that holds the root to delete it too (best effort). Rejects with
+   * signs a tombstone and offers it to every holder found and to the nodes closest to the file,
+   * which drop their copies (best effort; peers never delete on an unsigned request). Rejects with
    * `NotFoundError` when no copy and no manifest of the file was found anywhere. See
    * `docs/node.md` for the guarantees.
    */
@@ -383,16 +384,20 @@ export class Node implements DfsNode {
     const rootAt = blocks.findIndex((b) => b.equals(id));
     if (rootAt > 0) blocks.unshift(...blocks.splice(rootAt, 1));
     const local = await this.#blocks.deleteLocal(id, blocks);
-    const remote = await this.#cluster.deleteRemote(id, blocks, providers);
-    if (!local && remote === 0 && seen.size === 0 && isNotFound(listError)) {
+    // Peers delete only on a signed tombstone (never on a bare DELETE): it goes to the holders,
+    // which drop their copies, and to the nodes closest to the file, so that a holder that was
+    // away drops its copy at its next repair check instead of bringing the file back.
+    const holders = await this.#cluster.rootHolders(id, providers);
+    if (!local && holders.length === 0 && seen.size === 0 && isNotFound(listError)) {
       throw new NotFoundError(`no reachable node has file ${id}`, { cause: listError });
     }
-    // A tombstone at the holders and at the nodes closest to the file: a holder that was away
-    // drops its copy at its next repair check instead of bringing the file back.
     let tombstones = 0;
+    let remote = 0;
     if (this.#upkeep) {
       const closest = await this.#cluster.holders(id);
-      tombstones = 1 + (await this.#upkeep.tombstone(id, mergePeers(providers, closest))).told;
+      const sent = await this.#upkeep.tombstone(id, mergePeers(holders, closest));
+      tombstones = 1 + sent.told;
+      remote = holders.filter((h) => sent.tookIt.has(h.nodeId)).length;
     }
     this.#opts.log("info", "delete", { id: id.toString(), local, remote, tombstones });
     return { id: id.toString(), local, remote, tombstones };

@@ -16,6 +16,7 @@ import type { BlockStore } from "../store/types.ts";
 import { toWireTombstone } from "./durability/tombstone.ts";
 import type { TombstoneStore } from "./durability/tombstone_store.ts";
 import type { Upkeep } from "./durability/upkeep.ts";
+import { answerPeerDelete } from "./durability/peer_delete.ts";
 import { NodeClosedError } from "./errors.ts";
 import { isNotFound } from "./fetcher.ts";
 import type { FileIndex } from "./file_index.ts";
@@ -83,8 +84,13 @@ export function serveBlocks(host: ServeBlocksHost): BlockService {
       }
     },
     delete: async (id) => {
-      if (index.has(id.toString())) return await blocks.dropLocalCopy(id);
-      return await blocks.deleteIfUnused(id);
+      const upkeep = host.upkeep();
+      if (!upkeep) throw new NodeClosedError();
+      return await answerPeerDelete({
+        isIndexedFile: (f) => index.has(f.toString()),
+        checkNow: (f) => upkeep.checkNow(f),
+        dropLocalCopy: (f) => blocks.dropLocalCopy(f),
+      }, id);
     },
     probe: async (fileId, ids) => {
       const t = host.tombstones.get(fileId);

@@ -178,7 +178,7 @@ export interface DeleteResult {
   readonly id: string;
   /** True when a local copy was removed. */
   readonly local: boolean;
-  /** Number of remote holders that confirmed deletion. */
+  /** Number of remote holders that took the delete's signed tombstone (and so dropped their copy). */
   readonly remote: number;
   /** Nodes that keep the delete's tombstone, this one included (0 without upkeep). */
   readonly tombstones: number;

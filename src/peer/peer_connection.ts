@@ -1188,6 +1188,7 @@ function wireErrorOf(err: unknown): [number, string] {
     if (err.code === "INVALID_ID") return [WireErrorCode.BAD_REQUEST, err.message];
     if (err.code === "STORE_FULL") return [WireErrorCode.LIMIT, err.message];
     if (err.code === "INVALID_TOMBSTONE") return [WireErrorCode.BAD_REQUEST, err.message];
+    if (err.code === "PEER_DELETE_REFUSED") return [WireErrorCode.BAD_REQUEST, err.message];
   }
   return [WireErrorCode.INTERNAL, errorText(err)];
 }

@@ -313,11 +313,11 @@ export class Upkeep {
   async tombstone(
     id: ContentId,
     peers: readonly RemotePeer[],
-  ): Promise<{ tombstone: Tombstone; told: number }> {
+  ): Promise<{ tombstone: Tombstone; told: number; tookIt: ReadonlySet<string> }> {
     const t = await signTombstone(this.#h.signer, id, { ttlMs: this.#h.options.tombstoneTtlMs });
     await this.#h.tombstones.add(t);
-    const told = await this.#offer(toWireTombstone(t), peers);
-    return { tombstone: t, told };
+    const tookIt = await this.#offer(toWireTombstone(t), peers);
+    return { tombstone: t, told: tookIt.size, tookIt };
   }
 
   /**
@@ -359,20 +359,21 @@ export class Upkeep {
     return dropped;
   }
 
-  async #offer(t: WireTombstone, peers: readonly RemotePeer[]): Promise<number> {
+  /** Offers `t` to `peers`; resolves with the node ids of those that took it. */
+  async #offer(t: WireTombstone, peers: readonly RemotePeer[]): Promise<Set<string>> {
     const told = await Promise.all(peers.map(async (p) => {
       try {
         await p.sendTombstone(t, { timeoutMs: this.#h.timeoutMs });
-        return true;
+        return p.nodeId;
       } catch (err) {
         this.#h.log("debug", "a peer did not take a tombstone", {
           peer: p.nodeId,
           error: String(err),
         });
-        return false;
+        return undefined;
       }
     }));
-    return told.filter(Boolean).length;
+    return new Set(told.filter((n): n is string => n !== undefined));
   }
 
   // ---------------------------------------------------------------- repair
@@ -383,6 +384,14 @@ export class Upkeep {
       nodeId: this.#h.selfId,
       has: (ids: readonly ContentId[]) => Promise.all(ids.map((i) => store.has(i))),
     };
+  }
+
+  /**
+   * Checks file `id` now (as the repair loop does): its holders, its health, whether it is above
+   * a replicas policy's max. `undefined` when the file is not indexed here.
+   */
+  checkNow(id: ContentId, signal?: AbortSignal): Promise<CheckedFile | undefined> {
+    return this.#check(id, signal ?? new AbortController().signal);
   }
 
   async #check(id: ContentId, signal: AbortSignal): Promise<CheckedFile | undefined> {
