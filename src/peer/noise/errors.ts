@@ -84,6 +84,11 @@ export type NoiseHandshakeFailureReason =
   | "BAD_KEY"
   /** The identity signature over the Noise static key does not verify, or names another node. */
   | "BAD_IDENTITY"
+  /**
+   * A handshake message (or the confirmation) does not authenticate: the two sides hold
+   * different cluster keys (one may have none), or the bytes were altered.
+   */
+  | "AUTH_FAILED"
   /** The connection ended before the handshake finished. */
   | "CLOSED"
   /**
