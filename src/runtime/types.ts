@@ -224,6 +224,24 @@ export interface ProcessHost {
   memoryRss(): number;
 }
 
+/**
+ * AES-256-GCM with one key: 12-byte nonces, the 16-byte tag appended to the ciphertext. The
+ * Noise layer (`src/peer/noise/`) uses it; Web Crypto is the default, and an adapter may offer
+ * a faster one ({@linkcode Runtime.aead}). Both must produce the same bytes.
+ */
+export interface Aead {
+  /** Encrypts `plaintext` with associated data `ad`; returns ciphertext then the 16-byte tag. */
+  seal(nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Checks and decrypts `ciphertext` (tag included). Rejects, returning no plaintext, when the
+   * tag does not verify.
+   */
+  open(nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Builds an {@linkcode Aead} for a 32-byte key (imports the key once). */
+export type AeadFactory = (key: Uint8Array) => Promise<Aead>;
+
 /** Which adapter a {@linkcode Runtime} is. */
 export type RuntimeName = "deno" | "bun" | "node" | "memory";
 
@@ -243,4 +261,9 @@ export interface Runtime {
   readonly serve: HttpServe;
   /** The process (absent for the in-memory runtime). */
   readonly process?: ProcessHost;
+  /**
+   * A faster AES-256-GCM than Web Crypto's, where the runtime has one (e.g. `node:crypto`).
+   * Optional: without it the Noise layer uses Web Crypto.
+   */
+  readonly aead?: AeadFactory;
 }

@@ -1,0 +1,168 @@
+/**
+ * Noise's CipherState (spec section 5.1) for AES-256-GCM: a key, imported once into an
+ * {@linkcode Aead}, and a 64-bit nonce counter. The AEAD nonce is 4 zero bytes then the counter
+ * big-endian; 2^64-1 is reserved (for rekey); rekey is spec section 11.3.
+ *
+ * @module
+ */
+
+import type { Aead, AeadFactory } from "./aead.ts";
+import { TAG_BYTES, webCryptoAead } from "./aead.ts";
+import {
+  NoiseDecryptError,
+  NoiseMessageTooLargeError,
+  NoiseNonceExhaustedError,
+} from "./errors.ts";
+
+/** Largest Noise message, in bytes (spec section 3). */
+export const MAX_MESSAGE_BYTES = 65535;
+
+/** Largest plaintext one transport message can carry: 65535 minus the 16-byte tag. */
+export const MAX_PLAINTEXT_BYTES = MAX_MESSAGE_BYTES - TAG_BYTES;
+
+/** 2^64-1: never used for a message; the nonce rekey encrypts with. */
+export const MAX_NONCE = 0xffff_ffff_ffff_ffffn;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A CipherState: `encryptWithAd` / `decryptWithAd` pass bytes through unchanged until a key is
+ * set. Each call takes its nonce synchronously, so several seals may be in flight at once and
+ * still use consecutive nonces in call order. A failed decrypt does not consume its nonce
+ * (spec 5.1); a caller that runs decrypts concurrently must stop at the first failure.
+ *
+ * @example
+ * ```ts
+ * import { CipherState } from "./cipher_state.ts";
+ * const a = new CipherState();
+ * const b = new CipherState();
+ * await a.initializeKey(new Uint8Array(32).fill(1));
+ * await b.initializeKey(new Uint8Array(32).fill(1));
+ * const ad = new Uint8Array(0);
+ * const sealed = await a.encryptWithAd(ad, new TextEncoder().encode("hi"));
+ * console.log(new TextDecoder().decode(await b.decryptWithAd(ad, sealed))); // hi
+ * ```
+ */
+export class CipherState {
+  #factory: AeadFactory;
+  #aead: Aead | null = null;
+  #n = 0n;
+
+  /** A CipherState without a key; `aead` builds the cipher for each key (default Web Crypto). */
+  constructor(aead: AeadFactory = webCryptoAead) {
+    this.#factory = aead;
+  }
+
+  /** Sets the key (importing it once) and resets the nonce to 0; `null` empties the state. */
+  async initializeKey(key: Uint8Array | null): Promise<void> {
+    this.#aead = key === null ? null : await this.#factory(key);
+    this.#n = 0n;
+  }
+
+  /** True once a key is set. */
+  hasKey(): boolean {
+    return this.#aead !== null;
+  }
+
+  /** The nonce the next message will use. */
+  get nonce(): bigint {
+    return this.#n;
+  }
+
+  /** Sets the nonce counter (spec `SetNonce`; tests use it to reach the end of the range). */
+  setNonce(n: bigint): void {
+    this.#n = n;
+  }
+
+  /**
+   * Encrypts `plaintext` with associated data `ad` under the next nonce; returns ciphertext and
+   * tag. Throws {@linkcode NoiseNonceExhaustedError} when no nonce is left and
+   * {@linkcode NoiseMessageTooLargeError} when the result would exceed 65535 bytes.
+   */
+  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+    const aead = this.#aead;
+    if (aead === null) return Promise.resolve(plaintext);
+    if (plaintext.length > MAX_PLAINTEXT_BYTES) {
+      return Promise.reject(
+        new NoiseMessageTooLargeError(
+          `plaintext of ${plaintext.length} bytes is over ${MAX_PLAINTEXT_BYTES}`,
+        ),
+      );
+    }
+    let nonce: Uint8Array;
+    try {
+      nonce = this.#take();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return aead.seal(nonce, ad, plaintext);
+  }
+
+  /**
+   * Checks and decrypts `ciphertext` (tag included) under the next nonce. Throws
+   * {@linkcode NoiseDecryptError} (and keeps the nonce) when it does not authenticate, so a
+   * replayed, reordered or altered message is refused and none of its bytes returned.
+   */
+  async decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array> {
+    const aead = this.#aead;
+    if (aead === null) return ciphertext;
+    if (ciphertext.length > MAX_MESSAGE_BYTES) {
+      throw new NoiseMessageTooLargeError(
+        `message of ${ciphertext.length} bytes is over ${MAX_MESSAGE_BYTES}`,
+      );
+    }
+    const n = this.#n;
+    const nonce = this.#take();
+    if (ciphertext.length < TAG_BYTES) {
+      this.#n = n;
+      throw new NoiseDecryptError(`message of ${ciphertext.length} bytes is shorter than a tag`);
+    }
+    try {
+      return await aead.open(nonce, ad, ciphertext);
+    } catch (cause) {
+      this.#n = n;
+      throw new NoiseDecryptError(
+        "message does not authenticate (altered, replayed or wrong key)",
+        {
+          cause,
+        },
+      );
+    }
+  }
+
+  /**
+   * Replaces the key by the first 32 bytes of ENCRYPT(k, 2^64-1, empty, 32 zero bytes) (spec
+   * 11.3). The nonce counter is kept. Both sides must rekey at the same point of the stream.
+   */
+  async rekey(): Promise<void> {
+    if (this.#aead === null) return;
+    const sealed = await this.#aead.seal(nonceBytes(MAX_NONCE), EMPTY, new Uint8Array(32));
+    const n = this.#n;
+    await this.initializeKey(sealed.subarray(0, 32));
+    this.#n = n;
+  }
+
+  #take(): Uint8Array {
+    if (this.#n >= MAX_NONCE) {
+      throw new NoiseNonceExhaustedError("the cipher state has used its last nonce");
+    }
+    const nonce = nonceBytes(this.#n);
+    this.#n++;
+    return nonce;
+  }
+}
+
+/**
+ * The 12-byte AES-GCM nonce for counter `n`: 4 zero bytes, then `n` as u64 big-endian.
+ *
+ * @example
+ * ```ts
+ * import { nonceBytes } from "./cipher_state.ts";
+ * console.log(nonceBytes(1n)); // Uint8Array(12) [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+ * ```
+ */
+export function nonceBytes(n: bigint): Uint8Array {
+  const out = new Uint8Array(12);
+  new DataView(out.buffer).setBigUint64(4, n, false);
+  return out;
+}

@@ -1,0 +1,241 @@
+/**
+ * Runs the dfs Noise handshake over a runtime {@linkcode Connection} and returns its plaintext
+ * view. Wire format, in each direction:
+ *
+ * ```
+ * preamble (8 bytes, preamble.ts) || u16 length || message || u16 length || message ...
+ * ```
+ *
+ * The handshake is `Noise_XX_25519_AESGCM_SHA256`, or `Noise_XXpsk3_25519_AESGCM_SHA256` with a
+ * cluster key (psk = SHA-256(domain || key), payload.ts). The prologue is the preamble. Message 1
+ * carries an empty payload; messages 2 (responder) and 3 (initiator) carry the sender's identity
+ * key and its signature over the sender's Noise static key, plus optional extra bytes. The
+ * responder then sends one empty transport message, the confirmation: the initiator returns only
+ * once it has it, so a refusal (a different cluster key) fails on both sides.
+ *
+ * @module
+ */
+
+import { AbortedError, TimeoutError } from "../../errors.ts";
+import type { Connection } from "../../runtime/types.ts";
+import type { AeadFactory } from "./aead.ts";
+import { ByteReader } from "./byte_reader.ts";
+import { NoiseDecryptError, NoiseHandshakeError } from "./errors.ts";
+import { HandshakeState } from "./handshake_state.ts";
+import type { TransportCiphers } from "./handshake_state.ts";
+import type { NoiseCredentials, VerifiedPayload } from "./payload.ts";
+import { derivePsk, encodeHandshakePayload, verifyHandshakePayload } from "./payload.ts";
+import { checkPreamble, NOISE_PREAMBLE, PREAMBLE_BYTES } from "./preamble.ts";
+import { frameMessage, readFramedMessage, transportConnection } from "./transport.ts";
+
+/** Default bound on the whole handshake, in milliseconds. */
+export const DEFAULT_NOISE_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+const EMPTY = new Uint8Array(0);
+
+/** Options for {@linkcode secureConnection}. */
+export interface SecureConnectionOptions {
+  /** `initiator` on the side that dialled, `responder` on the side that accepted. */
+  readonly role: "initiator" | "responder";
+  /** This node's static key and identity signature (see `createNoiseCredentials`). */
+  readonly credentials: NoiseCredentials;
+  /** The cluster key (16..1024 bytes, already checked); selects XXpsk3. */
+  readonly clusterKey?: Uint8Array;
+  /** Extra bytes for the peer, sent encrypted in our handshake payload (≤ 4096 bytes). */
+  readonly payload?: Uint8Array;
+  /** When set, the peer must prove this node id (else `BAD_IDENTITY`). */
+  readonly expectedNodeId?: Uint8Array;
+  /** Bound on the whole handshake (default {@linkcode DEFAULT_NOISE_HANDSHAKE_TIMEOUT_MS}). */
+  readonly timeoutMs?: number;
+  /** Aborts the handshake. */
+  readonly signal?: AbortSignal;
+  /** The AES-256-GCM implementation (default Web Crypto; `Runtime.aead` when the runtime has one). */
+  readonly aead?: AeadFactory;
+}
+
+/** A finished secured handshake. */
+export interface SecureConnection {
+  /** The plaintext view: write and read plain bytes; they travel encrypted. */
+  readonly connection: Connection;
+  /** The peer's X25519 static public key. */
+  readonly remoteStatic: Uint8Array;
+  /** The peer's Ed25519 identity public key, proven by its signature over `remoteStatic`. */
+  readonly remoteIdentityKey: Uint8Array;
+  /** SHA-256 of `remoteIdentityKey`: the node id the peer proved. */
+  readonly remoteNodeId: Uint8Array;
+  /** The Noise handshake hash (equal on both sides; usable for channel binding). */
+  readonly handshakeHash: Uint8Array;
+  /** The extra bytes the peer sent in its handshake payload (possibly empty). */
+  readonly remotePayload: Uint8Array;
+}
+
+/**
+ * Runs the handshake over `conn` (which it takes over: on failure `conn` is closed). Rejects with
+ * {@linkcode PlaintextPeerError} / {@linkcode NoisePreambleError} for a peer that does not speak
+ * dfs Noise, {@linkcode NoiseHandshakeError} for a failed handshake (wrong cluster key,
+ * bad identity, closed), `TimeoutError` / `AbortedError` when it does not finish in time.
+ *
+ * @example
+ * ```ts ignore
+ * import { createNoiseCredentials } from "./payload.ts";
+ * const credentials = await createNoiseCredentials(identity); // once per node
+ * const conn = await runtime.net.connect({ hostname: "10.0.0.2", port: 4000 });
+ * const secured = await secureConnection(conn, { role: "initiator", credentials, clusterKey });
+ * console.log(toHex(secured.remoteNodeId));
+ * await secured.connection.writable.getWriter().write(bytes);
+ * ```
+ */
+export async function secureConnection(
+  conn: Connection,
+  options: SecureConnectionOptions,
+): Promise<SecureConnection> {
+  const reader = new ByteReader(conn.readable.getReader());
+  const writer = conn.writable.getWriter();
+  const timeoutMs = options.timeoutMs ?? DEFAULT_NOISE_HANDSHAKE_TIMEOUT_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TimeoutError(`noise handshake did not finish within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const signal = options.signal;
+    if (signal !== undefined) {
+      onAbort = () => reject(new AbortedError("noise handshake aborted", { cause: signal.reason }));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    }
+  });
+  const run = handshake(conn, reader, writer, options);
+  try {
+    return await Promise.race([run, bound]);
+  } catch (err) {
+    conn.close();
+    reader.cancel(err);
+    run.catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+async function handshake(
+  conn: Connection,
+  reader: ByteReader,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  options: SecureConnectionOptions,
+): Promise<SecureConnection> {
+  const initiator = options.role === "initiator";
+  const hs = await HandshakeState.create({
+    pattern: options.clusterKey === undefined ? "XX" : "XXpsk3",
+    initiator,
+    staticKey: options.credentials.staticKey,
+    prologue: NOISE_PREAMBLE,
+    psk: options.clusterKey === undefined ? undefined : await derivePsk(options.clusterKey),
+    aead: options.aead,
+  });
+  const ownPayload = encodeHandshakePayload(options.credentials, options.payload);
+  const hasClusterKey = options.clusterKey !== undefined;
+  const read = async (n: number) => {
+    const message = await readFramedMessage(reader);
+    if (message === null) {
+      throw new NoiseHandshakeError(
+        "CLOSED",
+        `the peer closed before handshake message ${n}` +
+          (n > 1 ? ` (it refused message ${n - 1}: a different cluster key, or none?)` : ""),
+      );
+    }
+    try {
+      return await hs.readMessage(message);
+    } catch (err) {
+      throw authFailure(err, n, hasClusterKey);
+    }
+  };
+
+  if (initiator) {
+    const m1 = frameMessage(await hs.writeMessage(EMPTY));
+    const first = new Uint8Array(PREAMBLE_BYTES + m1.length);
+    first.set(NOISE_PREAMBLE);
+    first.set(m1, PREAMBLE_BYTES);
+    await writer.write(first);
+    checkPreamble(await reader.readExact(PREAMBLE_BYTES));
+    const proven = await prove(await read(2), hs, options);
+    await writer.write(frameMessage(await hs.writeMessage(ownPayload)));
+    const { send, receive } = await hs.split();
+    const confirmation = await readFramedMessage(reader);
+    if (confirmation === null) {
+      throw new NoiseHandshakeError(
+        "REJECTED",
+        "the peer closed instead of confirming the handshake" +
+          (hasClusterKey ? " (a different cluster key?)" : ""),
+      );
+    }
+    try {
+      await receive.decryptWithAd(EMPTY, confirmation);
+    } catch (err) {
+      throw authFailure(err, 4, hasClusterKey);
+    }
+    return result(conn, reader, writer, hs, { send, receive }, proven);
+  }
+  await writer.write(NOISE_PREAMBLE);
+  checkPreamble(await reader.readExact(PREAMBLE_BYTES));
+  if ((await read(1)).length !== 0) {
+    throw new NoiseHandshakeError("MALFORMED", "message 1 carries a payload (sent in clear)");
+  }
+  await writer.write(frameMessage(await hs.writeMessage(ownPayload)));
+  const proven = await prove(await read(3), hs, options);
+  const { send, receive } = await hs.split();
+  await writer.write(frameMessage(await send.encryptWithAd(EMPTY, EMPTY)));
+  return result(conn, reader, writer, hs, { send, receive }, proven);
+}
+
+async function prove(
+  payload: Uint8Array,
+  hs: HandshakeState,
+  options: SecureConnectionOptions,
+): Promise<VerifiedPayload> {
+  const proven = await verifyHandshakePayload(payload, hs.remoteStatic!);
+  const expected = options.expectedNodeId;
+  if (expected !== undefined && !sameBytes(expected, proven.nodeId)) {
+    throw new NoiseHandshakeError("BAD_IDENTITY", "the peer proved another node id than expected");
+  }
+  return proven;
+}
+
+function result(
+  conn: Connection,
+  reader: ByteReader,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  hs: HandshakeState,
+  ciphers: TransportCiphers,
+  proven: VerifiedPayload,
+): SecureConnection {
+  return {
+    connection: transportConnection(conn, reader, writer, ciphers.send, ciphers.receive),
+    remoteStatic: hs.remoteStatic!,
+    remoteIdentityKey: proven.identityPublicKey,
+    remoteNodeId: proven.nodeId,
+    handshakeHash: hs.handshakeHash,
+    remotePayload: proven.extra,
+  };
+}
+
+function authFailure(err: unknown, n: number, hasClusterKey: boolean): unknown {
+  if (!(err instanceof NoiseDecryptError)) return err;
+  return new NoiseHandshakeError(
+    "AUTH_FAILED",
+    `handshake message ${n} does not authenticate: ` +
+      (hasClusterKey
+        ? "the peer has a different cluster key (or none), or the bytes were altered"
+        : "the peer uses a cluster key and we do not, or the bytes were altered"),
+    { cause: err },
+  );
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
