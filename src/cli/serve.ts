@@ -74,6 +74,12 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
         `  api   ${apiUrl}\n` +
         `  data  ${opts.node.dataDir}\n`,
     );
+    if (opts.node.encryption === "plaintext") {
+      await ctx.err(
+        "dfs: WARNING: --insecure-plaintext: peer traffic is NOT encrypted or authenticated;\n" +
+          "dfs: WARNING: anyone on the path can read and alter it. For tests and benches only.\n",
+      );
+    }
     if (!control.stopping) await ctx.err("dfs: running; press Ctrl-C to stop\n");
     const reason = await control.stopped;
     let code: number = EXIT.OK;

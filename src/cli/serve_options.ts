@@ -24,6 +24,7 @@ const OPTIONS: ParseArgsOptionsConfig = {
   "max-connections": { type: "string" },
   "log-level": { type: "string" },
   "cluster-key-file": { type: "string" },
+  "insecure-plaintext": { type: "boolean" },
   ...UPKEEP_FLAGS,
   help: { type: "boolean", short: "h" },
 };
@@ -113,6 +114,7 @@ export function serveOptions(
       runtime: ctx.runtime,
       listen,
       dataDir,
+      ...(p.values["insecure-plaintext"] === true ? { encryption: "plaintext" as const } : {}),
       bootstrap,
       ...(replication !== undefined ? { replication } : {}),
       ...(redundancy !== undefined ? { redundancy } : {}),

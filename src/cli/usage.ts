@@ -40,6 +40,8 @@ Starts a node and serves its HTTP API until SIGINT/SIGTERM (or until "dfs drain"
                            private cluster: only nodes with the same key file (its raw bytes,
                            16..1024) may connect (default $DFS_CLUSTER_KEY_FILE, else an open
                            cluster; make one: head -c 32 /dev/urandom > cluster.key)
+      --insecure-plaintext peer traffic in clear (tests and benches only; printed loudly):
+                           peer connections are Noise-encrypted by default
       --drain              on SIGTERM, hand this node's data off to other nodes before exiting
                            (a second signal stops without finishing)
   -h, --help               this help

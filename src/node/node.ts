@@ -185,6 +185,7 @@ export class Node implements DfsNode {
         peer: opts.peer,
         log: opts.log,
         clusterKey: opts.clusterKey,
+        encryption: opts.encryption,
       });
     } catch (err) {
       await node.close().catch(() => {});

@@ -88,6 +88,12 @@ export interface NodeOptions {
    * encrypt traffic.
    */
   readonly clusterKey?: Uint8Array;
+  /**
+   * `noise` (the default): every peer connection is encrypted and authenticated (Noise XX,
+   * XXpsk3 with a cluster key). `plaintext` is for tests and benches only (`--insecure-plaintext`):
+   * traffic travels in clear, and the two modes do not talk to each other.
+   */
+  readonly encryption?: "noise" | "plaintext";
 }
 
 /** {@linkcode NodeOptions} with every default filled in. */
@@ -133,6 +139,8 @@ export interface ResolvedNodeOptions {
    * printing or serialising the options never shows it.
    */
   readonly clusterKey: Uint8Array | undefined;
+  /** How peer connections are protected. */
+  readonly encryption: "noise" | "plaintext";
 }
 
 /** The defaults of {@linkcode NodeOptions}. */
@@ -252,6 +260,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     dht: { ...(options.dht ?? {}) },
     store: options.store,
     log: options.log ?? (() => {}),
+    encryption: options.encryption ?? "noise",
   };
   // Not enumerable: printing or serialising the options (`node.options`) shows no key bytes.
   Object.defineProperty(resolved, "clusterKey", { value: clusterKey, enumerable: false });

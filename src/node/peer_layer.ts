@@ -41,6 +41,8 @@ export interface PeerLayerInit {
   readonly log: NodeLogger;
   /** The cluster key: only peers holding it complete a handshake (undefined: open cluster). */
   readonly clusterKey?: Uint8Array;
+  /** `noise` (default) or `plaintext`. */
+  readonly encryption?: "noise" | "plaintext";
 }
 
 /** A running peer layer as the node sees it. */

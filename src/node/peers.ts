@@ -50,6 +50,8 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
     log: init.log,
     capabilities: [DHT_CAPABILITY],
     clusterKey: init.clusterKey,
+    encryption: init.encryption,
+    aead: init.runtime.aead,
     peerExchange: false,
   });
   // Set once listening (the DHT's own contact needs the bound address).

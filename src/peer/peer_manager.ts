@@ -13,7 +13,7 @@
  */
 
 import { AbortedError, DfsError, errorText } from "../errors.ts";
-import type { Connection, NetAddress, Network } from "../runtime/types.ts";
+import type { AeadFactory, Connection, NetAddress, Network } from "../runtime/types.ts";
 import { fromHex, toHex } from "../util/hex.ts";
 import { MAX_ADDRESS_BYTES, MAX_PEER_ADDRESSES } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
@@ -26,6 +26,8 @@ import { checkClusterKey } from "./cluster_key.ts";
 import type { MessageChannel } from "./channel.ts";
 import { HandshakeError, PeerClosedError, PeerLimitError } from "./errors.ts";
 import { DEFAULT_CAPABILITIES, performHandshake } from "./handshake.ts";
+import { ChannelSecurity, type EncryptionMode } from "./channel_security.ts";
+import { refuseNoise } from "./noise/refusal.ts";
 import type { HandshakeResult } from "./handshake.ts";
 import type { NodeIdentity } from "./identity.ts";
 import { resolvePeerOptions } from "./options.ts";
@@ -102,6 +104,10 @@ export interface PeerManagerInit {
    * `handshake.ts`). Absent: an open cluster. Kept privately, never logged.
    */
   readonly clusterKey?: Uint8Array;
+  /** `noise` (default): every connection encrypted; `plaintext` for tests and benches only. */
+  readonly encryption?: EncryptionMode;
+  /** A faster AES-256-GCM than Web Crypto's (the runtime's `aead`). */
+  readonly aead?: AeadFactory;
 }
 
 /** Options of {@linkcode PeerManager.connect}. */
@@ -187,11 +193,12 @@ export class PeerManager {
   readonly #exchange: boolean;
   readonly #capabilities: readonly string[];
   readonly #clusterKey: Uint8Array | undefined;
+  readonly #security: ChannelSecurity;
   /** Dials under way by address (and the node id they must reach, hex or ""), shared. */
   readonly #dialing = new Map<string, { dial: Promise<PeerConnection>; expected: string }>();
-  readonly #handshaking = new Set<MessageChannel>();
+  readonly #handshaking = new Set<{ close(): void }>();
   /** The inbound ones among them: bounded apart, and given a slot only once they complete. */
-  readonly #inboundHandshakes = new Set<MessageChannel>();
+  readonly #inboundHandshakes = new Set<Connection>();
   /** Inbound handshakes in progress per remote host (loopback not counted). */
   readonly #handshakesByHost = new Map<string, number>();
   readonly #onConnected = new Set<(peer: PeerConnection) => void>();
@@ -223,6 +230,8 @@ export class PeerManager {
     this.#advertise = init.advertiseAddress ?? "";
     this.#exchange = init.peerExchange ?? true;
     this.#clusterKey = checkClusterKey(init.clusterKey);
+    const { identity, clusterKey, aead } = { ...init, clusterKey: this.#clusterKey };
+    this.#security = new ChannelSecurity({ mode: init.encryption, identity, clusterKey, aead });
     const files = init.service?.probe || init.service?.tombstone ? [FILES_CAPABILITY] : [];
     this.#capabilities = [
       ...new Set([
@@ -488,9 +497,8 @@ export class PeerManager {
 
   #accept(conn: Connection): void {
     const remote = `${conn.remoteAddress.hostname}:${conn.remoteAddress.port}`;
-    const channel = framedChannel(conn);
     if (this.#shuttingDown) {
-      refuse(channel, WireErrorCode.SHUTTING_DOWN, "node is shutting down");
+      this.#turnAway(conn, WireErrorCode.SHUTTING_DOWN, "node is shutting down");
       return;
     }
     // Handshakes in progress are bounded on their own, and take nothing from the established
@@ -504,24 +512,24 @@ export class PeerManager {
       fromHost >= MAX_HANDSHAKES_PER_HOST
     ) {
       this.#log("info", "refusing connection: connection limit reached", { remote });
-      refuse(
-        channel,
+      this.#turnAway(
+        conn,
         WireErrorCode.LIMIT,
         `connection limit (${this.options.maxConnections}) reached`,
       );
       return;
     }
-    this.#inboundHandshakes.add(channel);
+    this.#inboundHandshakes.add(conn);
     if (!isLoopback(host)) this.#handshakesByHost.set(host, fromHost + 1);
-    this.#handshake(channel, undefined, undefined)
+    this.#handshake(conn, "responder", undefined, undefined)
       .finally(() => {
-        this.#inboundHandshakes.delete(channel);
+        this.#inboundHandshakes.delete(conn);
         if (isLoopback(host)) return;
         const n = (this.#handshakesByHost.get(host) ?? 1) - 1;
         if (n <= 0) this.#handshakesByHost.delete(host);
         else this.#handshakesByHost.set(host, n);
       })
-      .then((result) => {
+      .then(({ channel, result }) => {
         // Complete: now it takes a slot. A peer turned away cannot reach us at all, while one of
         // ours closed between requests only redials: any connection with nothing in flight
         // gives way.
@@ -573,33 +581,57 @@ export class PeerManager {
       clearTimeout(timer);
       this.#connectingDials--;
     }
-    const channel = framedChannel(conn);
-    const result = await this.#handshake(channel, expected, signal);
+    const { channel, result } = await this.#handshake(conn, "initiator", expected, signal);
     return this.#register(channel, result, "dialer", key);
   }
 
+  /** The Noise handshake (unless plaintext), then the identity handshake inside it. */
   async #handshake(
-    channel: MessageChannel,
+    conn: Connection,
+    role: "initiator" | "responder",
     expected: Uint8Array | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<HandshakeResult> {
-    this.#handshaking.add(channel);
+  ): Promise<{ channel: MessageChannel; result: HandshakeResult }> {
+    this.#handshaking.add(conn);
+    const stop = signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal;
+    const timeoutMs = this.options.handshakeTimeoutMs;
+    let channel: MessageChannel | undefined;
     try {
-      return await performHandshake(channel, {
+      const opened = await this.#security.open(conn, role, {
+        timeoutMs,
+        signal: stop,
+        expectedNodeId: expected,
+      });
+      channel = opened.channel;
+      this.#handshaking.delete(conn);
+      this.#handshaking.add(channel);
+      const result = await performHandshake(channel, {
         identity: this.identity,
         listenAddress: this.#advertise,
         capabilities: this.#capabilities,
-        expectedNodeId: expected,
-        timeoutMs: this.options.handshakeTimeoutMs,
-        signal: signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal,
-        clusterKey: this.#clusterKey,
+        expectedNodeId: opened.provenNodeId ?? expected,
+        timeoutMs,
+        signal: stop,
+        clusterKey: this.#security.handshakeClusterKey,
       });
+      // The channel keeps its slot until `#register` adopts (or drops) it.
+      return { channel, result };
     } catch (err) {
-      this.#handshaking.delete(channel);
-      channel.close();
+      this.#handshaking.delete(conn);
+      if (channel) this.#handshaking.delete(channel);
+      channel?.close();
+      conn.close();
       throw err;
     }
-    // On success the channel keeps its slot until `#register` adopts (or drops) it.
+  }
+
+  /**
+   * Turns an inbound connection away before any handshake: an ERROR in plaintext mode, a
+   * refusal in clear with Noise (`noise/refusal.ts`); the dialer gets `REJECTED` either way.
+   */
+  #turnAway(conn: Connection, code: number, message: string): void {
+    if (this.#security.mode === "plaintext") refuse(framedChannel(conn), code, message);
+    else refuseNoise(conn, code, message);
   }
 
   #register(

@@ -34,6 +34,9 @@ async function node(network: Network, init: Partial<PeerManagerInit> = {}): Prom
     random: () => rng.next(),
     log: (level, message, fields) => logs.push(`${level}: ${message} ${JSON.stringify(fields)}`),
     options: FAST,
+    // These tests check the identity handshake's own cluster-key HMAC, which guards plaintext
+    // connections; with Noise the psk does (tests/peer/encrypted_peers_test.ts).
+    encryption: "plaintext",
     ...init,
   });
   await manager.start();

@@ -152,8 +152,13 @@ Deno.test("a_hostile_peers_list_is_filtered_bounded_and_forgotten", async () => 
 
 Deno.test("a_peers_answer_over_the_count_bound_disconnects_the_sender", async () => {
   const net = new MemoryNetwork();
-  const victim = await manager(net, { listen: at(7400) });
-  const other = await manager(net, { listen: at(7401), peerExchange: false });
+  // The hostile side speaks raw frames: plaintext connections.
+  const victim = await manager(net, { listen: at(7400), encryption: "plaintext" });
+  const other = await manager(net, {
+    listen: at(7401),
+    peerExchange: false,
+    encryption: "plaintext",
+  });
   try {
     await other.connect(victim.address!);
     const raw = await net.connect(victim.address!);

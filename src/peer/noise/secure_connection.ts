@@ -26,6 +26,7 @@ import type { TransportCiphers } from "./handshake_state.ts";
 import type { NoiseCredentials, VerifiedPayload } from "./payload.ts";
 import { derivePsk, encodeHandshakePayload, verifyHandshakePayload } from "./payload.ts";
 import { checkPreamble, NOISE_PREAMBLE, PREAMBLE_BYTES } from "./preamble.ts";
+import { readRefusal } from "./refusal.ts";
 import { frameMessage, readFramedMessage, transportConnection } from "./transport.ts";
 
 /** Default bound on the whole handshake, in milliseconds. */
@@ -139,6 +140,8 @@ async function handshake(
   const hasClusterKey = options.clusterKey !== undefined;
   const read = async (n: number) => {
     const message = await readFramedMessage(reader);
+    // An empty message 2 is a refusal before the handshake (refusal.ts).
+    if (n === 2 && message?.length === 0) throw await readRefusal(reader);
     if (message === null) {
       throw new NoiseHandshakeError(
         "CLOSED",
