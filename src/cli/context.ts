@@ -34,6 +34,8 @@ export interface StartNodeOptions {
   readonly log?: LogSink;
   /** The private cluster's key (`--cluster-key-file`), raw bytes; absent: an open cluster. */
   readonly clusterKey?: Uint8Array;
+  /** `plaintext` with `--insecure-plaintext`; the node's default (Noise) otherwise. */
+  readonly encryption?: "noise" | "plaintext";
 }
 
 /**
