@@ -35,7 +35,7 @@ export interface LimitFlags {
 
 /**
  * Reads the limit flags of `serve`: `--max-requests-per-peer N` (requests per second per peer
- * connection, default 1000), `--max-connections-per-host N` (default 8, loopback exempt),
+ * connection, default 5000), `--max-connections-per-host N` (default 8, loopback exempt),
  * `--max-store-per-peer SIZE` (else `$DFS_MAX_STORE_PER_PEER`, else no bound) and
  * `--api-token-file FILE` (else `$DFS_API_TOKEN_FILE`, empty: unset).
  *

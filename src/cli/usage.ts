@@ -55,7 +55,7 @@ Access and per-peer limits:
                            token printed once
       --max-requests-per-peer N
                            requests per second one peer connection may send, burst 2 s; more
-                           are answered LIMIT (default 1000)
+                           are answered LIMIT (default 5000)
       --max-store-per-peer BYTES
                            bytes of new blocks accepted from one peer, kept across restarts
                            (e.g. 10GiB; default $DFS_MAX_STORE_PER_PEER, else no bound)

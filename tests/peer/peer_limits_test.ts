@@ -70,7 +70,7 @@ Deno.test("host_limit_counts_open_connections_and_pending_handshakes_and_spares_
   for (const h of ["0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "::ffff:10.0.0.1", "example.org"]) {
     assert.ok(!isLoopbackHost(h), h);
   }
-  assert.equal(resolvePeerOptions().maxRequestsPerSecond, 1000);
+  assert.equal(resolvePeerOptions().maxRequestsPerSecond, 5000);
   assert.equal(resolvePeerOptions().maxConnectionsPerHost, 8);
 });
 
