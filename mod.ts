@@ -139,6 +139,7 @@ export { FrameTooLargeError, MalformedMessageError } from "./src/wire/errors.ts"
 export { HandshakeError, type HandshakeFailureReason } from "./src/peer/errors.ts";
 
 export { type ApiHandler, type ApiHandlerOptions, createApiHandler } from "./src/api/handler.ts";
+export { requireBearerToken } from "./src/api/auth.ts";
 
 export { detectRuntime } from "./src/runtime/detect.ts";
 export {

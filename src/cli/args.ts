@@ -19,6 +19,8 @@ export interface Parsed {
 /** Options every client subcommand takes. */
 export const CLIENT_OPTIONS: ParseArgsOptionsConfig = {
   api: { type: "string" },
+  "api-token-file": { type: "string" },
+  data: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 };

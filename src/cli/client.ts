@@ -47,11 +47,20 @@ export class ApiClient {
   /** Base URL, ending in `/api/v1`. */
   readonly baseUrl: string;
   #fetch: FetchFn;
+  #token: (() => Promise<string | undefined>) | undefined;
 
-  /** Creates a client for `baseUrl` using `fetchFn`. */
-  constructor(baseUrl: string, fetchFn: FetchFn) {
+  /**
+   * Creates a client for `baseUrl` using `fetchFn`; `options.token` gives the API token to send
+   * as `Authorization: Bearer` (asked before each request; `undefined`: none).
+   */
+  constructor(
+    baseUrl: string,
+    fetchFn: FetchFn,
+    options: { readonly token?: () => Promise<string | undefined> } = {},
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.#fetch = fetchFn;
+    this.#token = options.token;
   }
 
   /** The node's origin, for messages. */
@@ -160,6 +169,12 @@ export class ApiClient {
    */
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const url = `${this.baseUrl}${path}`;
+    const token = await this.#token?.();
+    if (token !== undefined) {
+      const headers = new Headers(init.headers);
+      headers.set("authorization", `Bearer ${token}`);
+      init = { ...init, headers };
+    }
     try {
       return await this.#fetch(url, init);
     } catch (err) {
@@ -201,6 +216,10 @@ export class ApiClient {
       }
     } catch {
       // not a dfs API error body: keep the HTTP status message
+    }
+    if (res.status === 401) {
+      message += " (give the node's API token: --api-token-file FILE or $DFS_API_TOKEN_FILE; a " +
+        "node on this machine keeps it in its data directory: --data DIR)";
     }
     if (code === "NO_SUCH_ROUTE") {
       message = `${this.origin} does not look like a dfs API (${message})`;

@@ -7,13 +7,18 @@
 import { apiBaseUrl, DEFAULT_API } from "./address.ts";
 import { type Parsed, str } from "./args.ts";
 import { ApiClient } from "./client.ts";
+import { clientToken } from "./client_token.ts";
 import type { CliContext } from "./context.ts";
 import { ProgressBar } from "./progress.ts";
 
-/** The client for `--api`, else `$DFS_API`, else the local default. */
+/**
+ * The client for `--api`, else `$DFS_API`, else the local default; it sends the API token
+ * {@linkcode clientToken} finds.
+ */
 export function clientFor(ctx: CliContext, p: Parsed): ApiClient {
   const api = str(p, "api") ?? ctx.process.env("DFS_API") ?? DEFAULT_API;
-  return new ApiClient(apiBaseUrl(api), ctx.fetch);
+  const baseUrl = apiBaseUrl(api);
+  return new ApiClient(baseUrl, ctx.fetch, { token: clientToken(ctx, p, baseUrl) });
 }
 
 /** A progress bar on stderr when it is a terminal and `--quiet` was not given; else `undefined`. */

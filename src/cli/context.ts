@@ -28,8 +28,18 @@ export interface StartNodeOptions {
   readonly blockSize?: number;
   /** Most bytes the node's store may hold (`--max-store`); absent: no bound. */
   readonly maxStoreBytes?: number;
-  /** Peer layer knobs the CLI sets: `maxConnections` (`--max-connections`). */
-  readonly peer?: { readonly maxConnections?: number };
+  /** Most bytes of new blocks accepted from one peer (`--max-store-per-peer`); absent: no bound. */
+  readonly maxStorePerPeer?: number;
+  /**
+   * Peer layer knobs the CLI sets: `maxConnections` (`--max-connections`),
+   * `maxRequestsPerSecond` (`--max-requests-per-peer`), `maxConnectionsPerHost`
+   * (`--max-connections-per-host`).
+   */
+  readonly peer?: {
+    readonly maxConnections?: number;
+    readonly maxRequestsPerSecond?: number;
+    readonly maxConnectionsPerHost?: number;
+  };
   /** Where the node logs (to stderr, filtered by `--log-level`). */
   readonly log?: LogSink;
   /** The private cluster's key (`--cluster-key-file`), raw bytes; absent: an open cluster. */

@@ -6,10 +6,13 @@
  */
 
 import { formatAddress } from "../peer/address.ts";
+import { requireBearerToken } from "../api/auth.ts";
 import { createApiHandler } from "../api/handler.ts";
 import { errorText } from "../errors.ts";
 import type { DfsNode } from "../node/types.ts";
 import { API_PREFIX } from "./address.ts";
+import { serveApiToken } from "./api_token.ts";
+import { apiTokenLines } from "./serve_token.ts";
 import { readClusterKeyFile } from "./cluster_key_file.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT } from "./errors.ts";
@@ -53,7 +56,10 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
     await ctx.runtime.fs.mkdir(opts.node.dataDir, { recursive: true, mode: 0o700 });
     const node = await ctx.startNode(opts.node);
     let server;
+    let token;
     try {
+      const file = opts.apiTokenFile, dataDir = opts.node.dataDir;
+      token = await serveApiToken(ctx.runtime.fs, { apiHost: opts.api.hostname, dataDir, file });
       const handler = createApiHandler(node, {
         onError: (err, req) => {
           ctx.err(`dfs: api: ${req.method} ${new URL(req.url).pathname}: ${String(err)}\n`)
@@ -61,7 +67,10 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
         },
         onDrained: (report) => control.drained(report),
       });
-      server = await ctx.runtime.serve(opts.api, handler);
+      server = await ctx.runtime.serve(
+        opts.api,
+        token ? requireBearerToken(handler, token.token) : handler,
+      );
     } catch (err) {
       await node.close();
       throw err;
@@ -72,7 +81,7 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
       `dfs ${VERSION} node ${node.nodeId}\n` +
         `  p2p   ${status.address}\n` +
         `  api   ${apiUrl}\n` +
-        `  data  ${opts.node.dataDir}\n`,
+        `  data  ${opts.node.dataDir}\n` + apiTokenLines(token),
     );
     if (opts.node.encryption === "plaintext") {
       await ctx.err(

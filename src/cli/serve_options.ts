@@ -11,6 +11,8 @@ import { int, parseCommand, str, wholeNumber } from "./args.ts";
 import { parseByteSize } from "./bytes.ts";
 import type { CliContext, LogLevel, LogSink, StartNodeOptions } from "./context.ts";
 import { UsageError } from "./errors.ts";
+import type { ApiTokenFile } from "./api_token.ts";
+import { LIMIT_FLAGS, limitFlags } from "./serve_limits.ts";
 import { UPKEEP_FLAGS, upkeepFlags } from "./serve_upkeep.ts";
 
 const OPTIONS: ParseArgsOptionsConfig = {
@@ -26,6 +28,7 @@ const OPTIONS: ParseArgsOptionsConfig = {
   "cluster-key-file": { type: "string" },
   "insecure-plaintext": { type: "boolean" },
   ...UPKEEP_FLAGS,
+  ...LIMIT_FLAGS,
   help: { type: "boolean", short: "h" },
 };
 
@@ -61,7 +64,8 @@ export function stderrLogger(ctx: Pick<CliContext, "err">, min: LogLevel): LogSi
  * `$DFS_MAX_CONNECTIONS` else the node's default (64), redundancy `$DFS_REDUNDANCY` else the
  * node's default; the upkeep flags are read by {@linkcode upkeepFlags}. `clusterKeyFile` says
  * where the key is (`serve` reads it); `what` names its source for error messages; `drain` is
- * `--drain` (on SIGTERM, hand the data off before exiting).
+ * `--drain` (on SIGTERM, hand the data off before exiting); the limit flags and `apiTokenFile`
+ * are read by {@linkcode limitFlags}.
  */
 export function serveOptions(
   ctx: Pick<CliContext, "runtime" | "process" | "err">,
@@ -71,6 +75,7 @@ export function serveOptions(
   node: StartNodeOptions;
   api: { hostname: string; port: number };
   clusterKeyFile?: { path: string; what: string };
+  apiTokenFile?: ApiTokenFile;
   drain: boolean;
 } {
   const p = parseCommand("serve", args, OPTIONS, 0, 0);
@@ -105,11 +110,14 @@ export function serveOptions(
     throw new UsageError("--cluster-key-file expects a PATH", "serve");
   }
   const { redundancy, upkeep, drain } = upkeepFlags(ctx, p);
+  const { peer: limits, maxStorePerPeer, apiTokenFile } = limitFlags(ctx, p);
+  const peer = { ...limits, ...(maxConnections !== undefined ? { maxConnections } : {}) };
   return {
     help: false,
     api,
     drain,
     ...(clusterKeyFile ? { clusterKeyFile } : {}),
+    ...(apiTokenFile ? { apiTokenFile } : {}),
     node: {
       runtime: ctx.runtime,
       listen,
@@ -121,7 +129,8 @@ export function serveOptions(
       ...(upkeep !== undefined ? { upkeep } : {}),
       ...(blockSize !== undefined ? { blockSize } : {}),
       ...(maxStoreBytes !== undefined ? { maxStoreBytes } : {}),
-      ...(maxConnections !== undefined ? { peer: { maxConnections } } : {}),
+      ...(maxStorePerPeer !== undefined ? { maxStorePerPeer } : {}),
+      ...(Object.keys(peer).length > 0 ? { peer } : {}),
       log: stderrLogger(ctx, level as LogLevel),
     },
   };

@@ -8,6 +8,8 @@ import { DEFAULT_API, DEFAULT_LISTEN } from "./address.ts";
 
 const CLIENT_OPTIONS =
   `  --api URL|HOST:PORT   node API to talk to (default $DFS_API, else ${DEFAULT_API})
+  --api-token-file FILE the node's API token (default $DFS_API_TOKEN_FILE; else, for a node on
+                        this machine, DIR/api-token of --data DIR or $DFS_DATA, if there)
   --json                print the API's JSON answer
   -h, --help            this help`;
 
@@ -17,6 +19,8 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
                  [--bootstrap ADDR,...] [--replication N | --redundancy POLICY]
                  [--block-size BYTES] [--log-level LEVEL] [--max-store BYTES]
                  [--max-connections N] [--cluster-key-file PATH] [--drain]
+                 [--api-token-file FILE] [--max-requests-per-peer N]
+                 [--max-store-per-peer BYTES] [--max-connections-per-host N]
                  [--repair-interval SECONDS] [--repair-grace SECONDS] [--repair-rate MIB_PER_S]
                  [--no-repair] [--scrub-rate MIB_PER_S] [--gc-grace SECONDS]
                  [--tombstone-ttl DAYS]
@@ -45,6 +49,20 @@ Starts a node and serves its HTTP API until SIGINT/SIGTERM (or until "dfs drain"
       --drain              on SIGTERM, hand this node's data off to other nodes before exiting
                            (a second signal stops without finishing)
   -h, --help               this help
+
+Access and per-peer limits:
+      --api-token-file FILE  API bearer token file (default $DFS_API_TOKEN_FILE). Given, the API
+                           requires its token on any address; else only when --api is not
+                           loopback, from DIR/api-token. A missing file is made (0600), and the
+                           token printed once
+      --max-requests-per-peer N
+                           requests per second one peer connection may send, burst 2 s; more
+                           are answered LIMIT (default 5000)
+      --max-store-per-peer BYTES
+                           bytes of new blocks accepted from one peer, kept across restarts
+                           (e.g. 10GiB; default $DFS_MAX_STORE_PER_PEER, else no bound)
+      --max-connections-per-host N
+                           connections one remote host may hold; loopback exempt (default 8)
 
 Durability (repair, scrubbing, garbage collection, tombstones):
       --repair-interval SECONDS  time between two repair checks of a file (default 600)

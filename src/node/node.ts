@@ -60,6 +60,7 @@ import { DEFAULT_PEER_OPTIONS } from "../peer/options.ts";
 import { DFS_VERSION } from "../version.ts";
 import { TombstoneStore } from "./durability/tombstone_store.ts";
 import { Upkeep, type UpkeepHost } from "./durability/upkeep.ts";
+import { openPeerStoreQuota, type PeerStoreQuota } from "./peer_store_quota.ts";
 import { serveBlocks } from "./serve_blocks.ts";
 
 /** dfs version reported by {@linkcode Node.status} (defined in `src/version.ts`). */
@@ -99,6 +100,7 @@ export class Node implements DfsNode {
   #closed = false;
   #closing: Promise<void> | undefined;
   #lock: DataDirLock | undefined;
+  #peerQuota: PeerStoreQuota | undefined;
   /** The local block lifecycle guard: puts, pushes and deletes of local blocks go through it. */
   readonly #blocks: LocalBlocks;
   /** Connected peers, discovery, fetching, placement, announce, remote delete. */
@@ -159,6 +161,7 @@ export class Node implements DfsNode {
         });
       node = new Node(opts, identity, store, await FileIndex.load(store));
       node.#tombstones = await TombstoneStore.load(store);
+      node.#peerQuota = await openPeerStoreQuota(fs, opts);
     } catch (err) {
       await lock.release();
       throw err;
@@ -179,6 +182,7 @@ export class Node implements DfsNode {
           blockSize: opts.blockSize,
           dht: () => node.#peers?.dht,
           upkeep: () => node.#upkeep,
+          quota: node.#peerQuota,
         }),
         dht: opts.dht,
         onNamePublished: (record) => node.#names.keep(record),
@@ -507,6 +511,7 @@ export class Node implements DfsNode {
     this.#closing ??= (async () => {
       await this.#upkeep?.close().catch(() => {});
       await this.#peers?.close().catch(() => {});
+      await this.#peerQuota?.close();
       await this.#store.close().catch(() => {});
       await this.#lock?.release();
       this.#opts.log("info", "node closed", { nodeId: this.nodeId });

@@ -69,6 +69,12 @@ export interface NodeOptions {
    * reports fewer copies).
    */
   readonly maxStoreBytes?: number;
+  /**
+   * Most bytes of new blocks the node accepts from one peer's pushes, counted across restarts
+   * (default: no bound); past it the peer's pushes are answered LIMIT. See
+   * `src/node/peer_store_quota.ts`.
+   */
+  readonly maxStorePerPeer?: number;
   /** Peer layer knobs (heartbeats, limits such as `maxConnections`, backoff, idle close). */
   readonly peer?: Partial<PeerOptions>;
   /**
@@ -126,6 +132,8 @@ export interface ResolvedNodeOptions {
   readonly durability: "fsync" | "none";
   /** Most bytes the store may hold, or `undefined` for no bound. */
   readonly maxStoreBytes: number | undefined;
+  /** Most bytes accepted from one peer's pushes, or `undefined` for no bound. */
+  readonly maxStorePerPeer: number | undefined;
   /** DHT knobs as given (defaults are filled by the DHT). */
   readonly dht: DhtTuning;
   /** Peer layer knobs. */
@@ -224,6 +232,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 0)) {
     throw new InvalidArgumentError(`maxStoreBytes must be a non-negative integer, got ${max}`);
   }
+  const perPeer = options.maxStorePerPeer;
+  if (perPeer !== undefined && (!Number.isSafeInteger(perPeer) || perPeer < 1)) {
+    throw new InvalidArgumentError(`maxStorePerPeer must be a positive integer, got ${perPeer}`);
+  }
   if (max !== undefined && options.store !== undefined) {
     throw new InvalidArgumentError(
       "maxStoreBytes bounds the store the node opens; give your own store its maxBytes instead",
@@ -256,6 +268,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     preferPeers: options.preferPeers ?? [],
     durability: options.durability ?? "fsync",
     maxStoreBytes: options.maxStoreBytes,
+    maxStorePerPeer: perPeer,
     peer,
     dht: { ...(options.dht ?? {}) },
     store: options.store,

@@ -21,6 +21,7 @@ import { NodeClosedError } from "./errors.ts";
 import { isNotFound } from "./fetcher.ts";
 import type { FileIndex } from "./file_index.ts";
 import type { LocalBlocks } from "./local_blocks.ts";
+import type { PeerStoreQuota } from "./peer_store_quota.ts";
 
 /** What serving peers' block requests needs of the node. */
 export interface ServeBlocksHost {
@@ -38,6 +39,8 @@ export interface ServeBlocksHost {
   dht(): Dht | undefined;
   /** The node's upkeep loops (they judge tombstones); undefined until they are wired. */
   upkeep(): Upkeep | undefined;
+  /** The bound on bytes accepted per peer, if the node has one. */
+  readonly quota?: PeerStoreQuota;
 }
 
 /**
@@ -75,8 +78,14 @@ export function serveBlocks(host: ServeBlocksHost): BlockService {
         throw err;
       }
     },
-    put: async (id, bytes) => {
-      await blocks.receive(id, bytes);
+    put: async (id, bytes, from) => {
+      const undo = host.quota && from !== undefined && !(await store.has(id))
+        ? host.quota.reserve(from, bytes.length) // new here: counts against the peer's quota
+        : undefined;
+      await blocks.receive(id, bytes).catch((err) => {
+        undo?.();
+        throw err;
+      });
       if (await index.noteReceived(id, bytes)) {
         blocks.indexChanged();
         // A file is complete here (its root arrived last): hold it out as a provider.

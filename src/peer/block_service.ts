@@ -71,9 +71,11 @@ export interface BlockService {
   lease?(id: ContentId): Promise<BlockLease | null>;
   /**
    * Stores a block whose bytes were verified against `id` (a store-backed service can pass `id`
-   * as the store's `hashed` and skip hashing them again).
+   * as the store's `hashed` and skip hashing them again). `from` is the node id (hex) of the
+   * peer that pushed it, for per-peer quotas; a rejection with a `PeerRemoteError` of wire code
+   * LIMIT refuses the block with LIMIT.
    */
-  put(id: ContentId, bytes: Uint8Array): Promise<void>;
+  put(id: ContentId, bytes: Uint8Array, from?: string): Promise<void>;
   /** Deletes a block; `true` when it existed. */
   delete(id: ContentId): Promise<boolean>;
   /**

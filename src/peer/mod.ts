@@ -54,6 +54,14 @@ export {
 export { DEFAULT_PEER_OPTIONS, resolvePeerOptions } from "./options.ts";
 export type { PeerOptions } from "./options.ts";
 export { PeerConnection } from "./peer_connection.ts";
+export {
+  hostAtLimit,
+  isLoopbackHost,
+  overRateAnswer,
+  requestBucket,
+  TokenBucket,
+} from "./peer_limits.ts";
+export type { HostedConnection, MillisClock } from "./peer_limits.ts";
 export type {
   CloseInfo,
   CloseReason,

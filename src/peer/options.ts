@@ -27,6 +27,17 @@ export interface PeerOptions {
   /** Requests from one peer being served at once; more are refused with ERROR LIMIT (default 64). */
   readonly maxInFlightPerPeer: number;
   /**
+   * Requests one connection may open per second, with a burst of twice that; more are refused
+   * with ERROR LIMIT (default 5000: a 256 KiB block transfer runs ~4,400 requests/s on loopback;
+   * `src/peer/peer_limits.ts`).
+   */
+  readonly maxRequestsPerSecond: number;
+  /**
+   * Connections one remote host may hold (handshaking or established); one more from it is
+   * refused with ERROR LIMIT (default 8; loopback hosts are exempt).
+   */
+  readonly maxConnectionsPerHost: number;
+  /**
    * Connections (handshaking or established) at once (default 64). At the limit, a new
    * connection first closes the least recently active idle one that is neither a bootstrap nor
    * a peer-exchange connection; when there is none, a dial fails with `PeerLimitError` and an
@@ -77,6 +88,8 @@ export const DEFAULT_PEER_OPTIONS: Readonly<PeerOptions> = Object.freeze({
   deadAfterMs: 4000,
   maxBlockSize: 4 * 1024 * 1024,
   maxInFlightPerPeer: 64,
+  maxRequestsPerSecond: 5000,
+  maxConnectionsPerHost: 8,
   maxConnections: 64,
   idleTimeoutMs: 120_000,
   backoffBaseMs: 200,

@@ -28,6 +28,7 @@ import {
 } from "./errors.ts";
 import type { HandshakeResult } from "./handshake.ts";
 import type { PeerOptions } from "./options.ts";
+import { overRateAnswer, requestBucket, type TokenBucket } from "./peer_limits.ts";
 
 /** Which side opened the connection. The dialler allocates odd request ids, the listener even. */
 export type PeerRole = "dialer" | "listener";
@@ -211,6 +212,7 @@ export class PeerConnection {
   readonly #log: PeerLogger;
   readonly #pending = new Map<number, Pending>();
   readonly #incoming = new Map<number, Incoming>();
+  #requests: TokenBucket | undefined; // this peer's request rate (peer_limits.ts), made on use
   readonly #closeListeners = new Set<(info: CloseInfo) => void>();
   #resolveClosed!: (info: CloseInfo) => void;
   #state: "open" | "closing" | "closed" = "open";
@@ -836,6 +838,9 @@ export class PeerConnection {
     }
     // Requests still arrive while closing (sent before the peer saw our GOODBYE): serve them;
     // the grace period bounds how long.
+    if (!(this.#requests ??= requestBucket(this.#options)).take()) {
+      return this.#sendControl(overRateAnswer(id, this.#options));
+    }
     if (this.#incoming.size >= this.#options.maxInFlightPerPeer) {
       return this.#sendControl(
         errorMessage(
@@ -1031,7 +1036,7 @@ export class PeerConnection {
       if (!(await id.matches(bytes))) {
         throw new PeerRemoteError(WireErrorCode.CORRUPT, `bytes do not match ${id.toString()}`);
       }
-      await service.put(id, bytes);
+      await service.put(id, bytes, this.remote.nodeIdHex);
       return { type: MessageType.OK } as OutgoingMessage;
     });
   }

@@ -34,6 +34,7 @@ import { resolvePeerOptions } from "./options.ts";
 import type { PeerOptions } from "./options.ts";
 import { DUPLICATE_REASON, PeerConnection } from "./peer_connection.ts";
 import type { CloseInfo, PeerLogger, PeerRole, RequestHandler } from "./peer_connection.ts";
+import { hostAtLimit, isLoopbackHost as isLoopback } from "./peer_limits.ts";
 
 /** HELLO capability of a node that answers GET_PEERS. */
 export const PEERS_CAPABILITY = "peers/1";
@@ -509,7 +510,8 @@ export class PeerManager {
     const fromHost = isLoopback(host) ? 0 : this.#handshakesByHost.get(host) ?? 0;
     if (
       this.#inboundHandshakes.size >= maxInboundHandshakes(this.options) || !room ||
-      fromHost >= MAX_HANDSHAKES_PER_HOST
+      fromHost >= MAX_HANDSHAKES_PER_HOST ||
+      hostAtLimit(this.#connections.values(), host, fromHost, this.options.maxConnectionsPerHost)
     ) {
       this.#log("info", "refusing connection: connection limit reached", { remote });
       this.#turnAway(
@@ -948,12 +950,6 @@ function maxInboundHandshakes(options: PeerOptions): number {
  * open without completing a handshake cannot lock every other peer out.
  */
 const MAX_HANDSHAKES_PER_HOST = 2;
-
-/** True for a loopback host (tests and local clusters run many nodes on it). */
-function isLoopback(host: string): boolean {
-  const h = host.toLowerCase();
-  return h.startsWith("127.") || h === "::1" || h === "localhost" || h.startsWith("::ffff:127.");
-}
 
 /** How often a dial waiting for a free slot checks again (ms). */
 const ROOM_POLL_MS = 25;
