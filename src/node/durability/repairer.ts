@@ -8,7 +8,8 @@
  * acts is the one of the file's live holders closest to the file id (Kademlia's metric): every
  * holder tracks the grace, only that one repairs, so repairs do not stampede, and when it dies
  * the next closest takes over at its next check. A file above a replicas policy's max is
- * trimmed the same way.
+ * trimmed the same way. Tombstones found by a check go to `onTombstones` before anything else:
+ * repair never re-creates a deleted file.
  *
  * The grace clocks travel with the probes: each holder answers a check with the units it sees
  * missing and how long ago it first saw each ({@linkcode Repairer.missingAges}), and a checker
@@ -19,8 +20,7 @@
  *
  * Due files are checked `concurrency` at a time (default 8) from one queue; each tick adds the
  * files that became due without waiting for the checks still under way (a slow check or a long
- * repair does not hold the others back), and a file is never checked twice at once. Tombstones found by a check go to `onTombstones` before anything else:
- * repair never re-creates a deleted file.
+ * repair does not hold the others back), and a file is never checked twice at once.
  *
  * The decisions are here; the actions (probing, copying, rebuilding, trimming) are callbacks
  * the node supplies, so the loop runs unchanged on a virtual clock in simulations.
