@@ -120,10 +120,31 @@ function tables(r: DurabilityReport): string {
   return lines.join("\n");
 }
 
+/** The episodes that overran their bound (at most 5), as lines of the section. */
+function overruns(r: DurabilityReport): string[] {
+  if (r.violations.count === 0) return [];
+  const lines = [
+    `Episodes over their bound (${r.violations.count}; the first ${
+      Math.min(5, r.violations.first.length)
+    }): file, policy, start (h into the run), time below / bound, holder losses (deaths), ` +
+    "repair calls:",
+    "",
+  ];
+  for (const e of r.violations.first.slice(0, 5)) {
+    lines.push(
+      `- file ${e.file}, ${e.policy}, at ${(e.start / 3600_000).toFixed(1)} h: ${min(e.ms)} / ` +
+        `${min(e.boundMs)}, ${e.losses} (${e.deaths}), ${e.repairs}`,
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
 const args = Deno.args.length ? ` ${Deno.args.join(" ")}` : "";
 const command = `deno run -A bench/durability_sim.ts${args}`;
 const body = tables(report);
 console.log(body);
+for (const e of report.violations.first) console.error(`over its bound: ${JSON.stringify(e)}`);
 
 if (!values["dry-run"]) {
   const c = report.config;
@@ -160,10 +181,12 @@ if (!values["dry-run"]) {
     "",
     body,
     "",
+    ...overruns(report),
   ].join("\n");
   const path = new URL("./RESULTS.md", import.meta.url);
   const text = await Deno.readTextFile(path);
-  const at = text.indexOf("\n## Durability simulation\n");
+  // The section's heading may carry a suffix (e.g. "(issue 9)"): any "## Durability simulation".
+  const at = text.search(/\n## Durability simulation[^\n]*\n/);
   let next: string;
   if (at < 0) {
     next = `${text.trimEnd()}\n\n${section}`;

@@ -1,7 +1,8 @@
 /**
  * The node's side of the peer protocol: the {@linkcode BlockService} that answers other nodes'
- * block requests (has, get, lease, put, delete, file probe, tombstone) from the local store,
- * writing and deleting through the node's {@linkcode LocalBlocks} guard.
+ * block requests (has, get, lease, put, delete, file probe with the repair loop's grace ages,
+ * tombstone) from the local store, writing and deleting through the node's
+ * {@linkcode LocalBlocks} guard.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { entryFileSize } from "../store/block_store.ts";
 import { ReadBufferPool } from "../store/read_buffer_pool.ts";
 import { leaseRead } from "../store/read_lease.ts";
 import type { BlockStore } from "../store/types.ts";
+import { toWireAges } from "./durability/grace_ages.ts";
 import { toWireTombstone } from "./durability/tombstone.ts";
 import type { TombstoneStore } from "./durability/tombstone_store.ts";
 import type { Upkeep } from "./durability/upkeep.ts";
@@ -104,7 +106,10 @@ export function serveBlocks(host: ServeBlocksHost): BlockService {
     probe: async (fileId, ids) => {
       const t = host.tombstones.get(fileId);
       const has = await Promise.all(ids.map((id) => store.has(id)));
-      return t ? { has, tombstone: toWireTombstone(t) } : { has };
+      // What this node's repair loop has timed of the file's losses (see grace_ages.ts).
+      const missing = host.upkeep()?.repairer.missingAges(fileId.toString());
+      const ages = missing?.size ? toWireAges(missing) : undefined;
+      return { has, ...(t && { tombstone: toWireTombstone(t) }), ...(ages && { ages }) };
     },
     tombstone: async (t) => {
       const upkeep = host.upkeep();

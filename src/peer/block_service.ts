@@ -5,7 +5,7 @@
  */
 
 import type { ContentId } from "../id/content_id.ts";
-import type { WireTombstone } from "../wire/messages.ts";
+import type { WireMissingAge, WireTombstone } from "../wire/messages.ts";
 
 /**
  * HELLO capability of a node that serves FILE_PROBE or TOMBSTONE (its service has
@@ -15,14 +15,27 @@ import type { WireTombstone } from "../wire/messages.ts";
 export const FILES_CAPABILITY = "files/1";
 
 /**
- * What a holder says about a file: which of the asked blocks it holds, and the tombstone it
- * holds for the file, if any (the answer to FILE_PROBE).
+ * HELLO capability of a node that understands FILE_STATE's flag AGES (announced with
+ * {@linkcode FILES_CAPABILITY} when its service has {@linkcode BlockService.probe}): a
+ * connection answers a probe with ages only to a peer that announced it.
+ */
+export const FILES_AGES_CAPABILITY = "files/2";
+
+/**
+ * What a holder says about a file: which of the asked blocks it holds, the tombstone it holds
+ * for the file, if any, and the copies or columns its repair loop sees missing, with their ages
+ * (the answer to FILE_PROBE).
  */
 export interface FileProbeResult {
   /** One answer per asked id, in order: true when the block is held. */
   readonly has: boolean[];
   /** The tombstone held for the file (its `fileId` is the file probed), if any. */
   readonly tombstone?: WireTombstone;
+  /**
+   * The missing units the holder's repair loop tracks, with how long ago it first saw each
+   * missing (at most 64; sent only to peers that announced {@linkcode FILES_AGES_CAPABILITY}).
+   */
+  readonly ages?: readonly WireMissingAge[];
 }
 
 /**

@@ -16,7 +16,7 @@ import { dataChunks } from "../wire/data_frames.ts";
 import { MAX_HAS_IDS, MAX_PROBE_IDS } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import type { Message, WireTombstone } from "../wire/messages.ts";
-import { FILES_CAPABILITY } from "./block_service.ts";
+import { FILES_AGES_CAPABILITY, FILES_CAPABILITY } from "./block_service.ts";
 import type { BlockLease, BlockService, FileProbeResult } from "./block_service.ts";
 import type { MessageChannel } from "./channel.ts";
 import {
@@ -466,12 +466,11 @@ export class PeerConnection {
             new PeerProtocolError(`FILE_STATE has ${msg.has.length} answers for ${ids.length}`),
           );
         }
-        const tombstone = msg.tombstone;
-        if (tombstone === undefined) return done.resolve({ has: [...msg.has] });
-        if (!bytesEqual(tombstone.fileId, fileId.bytes)) {
+        const { tombstone, ages } = msg;
+        if (tombstone !== undefined && !bytesEqual(tombstone.fileId, fileId.bytes)) {
           return done.reject(new PeerProtocolError(`FILE_STATE carries another file's tombstone`));
         }
-        done.resolve({ has: [...msg.has], tombstone });
+        done.resolve({ has: [...msg.has], ...(tombstone && { tombstone }), ...(ages && { ages }) });
       },
       options,
     );
@@ -944,11 +943,12 @@ export class PeerConnection {
           if (!Array.isArray(result?.has) || result.has.length !== ids.length) {
             throw new Error(`probe gave ${result?.has?.length} answers for ${ids.length} ids`);
           }
-          const has = result.has;
-          const tombstone = result.tombstone;
-          return tombstone === undefined
-            ? { type: MessageType.FILE_STATE, has }
-            : { type: MessageType.FILE_STATE, has, tombstone };
+          const { has, tombstone, ages } = result;
+          const out = { type: MessageType.FILE_STATE, has, ...(tombstone && { tombstone }) };
+          // Ages only to a peer that decodes flag AGES.
+          return ages && this.remote.capabilities.includes(FILES_AGES_CAPABILITY)
+            ? { ...out, ages }
+            : out;
         })();
       case MessageType.TOMBSTONE:
         if (!service?.tombstone) return unsupported("TOMBSTONE");

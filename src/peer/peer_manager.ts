@@ -20,7 +20,7 @@ import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import { utf8Length } from "../wire/primitives.ts";
 import { formatAddress, parseAddress, reachableAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
-import { type BlockService, FILES_CAPABILITY } from "./block_service.ts";
+import { type BlockService, FILES_AGES_CAPABILITY, FILES_CAPABILITY } from "./block_service.ts";
 import { framedChannel } from "./channel.ts";
 import { checkClusterKey } from "./cluster_key.ts";
 import type { MessageChannel } from "./channel.ts";
@@ -96,7 +96,8 @@ export interface PeerManagerInit {
   readonly peerExchange?: boolean;
   /**
    * Capabilities to announce in HELLO besides `blocks/1` and `peers/1` (e.g. `dht/1`), and
-   * `files/1`, announced by itself when `service` serves probes or tombstones.
+   * `files/1`, announced by itself when `service` serves probes or tombstones (and `files/2`
+   * when it serves probes).
    */
   readonly capabilities?: readonly string[];
   /**
@@ -234,6 +235,7 @@ export class PeerManager {
     const { identity, clusterKey, aead } = { ...init, clusterKey: this.#clusterKey };
     this.#security = new ChannelSecurity({ mode: init.encryption, identity, clusterKey, aead });
     const files = init.service?.probe || init.service?.tombstone ? [FILES_CAPABILITY] : [];
+    if (init.service?.probe) files.push(FILES_AGES_CAPABILITY);
     this.#capabilities = [
       ...new Set([
         ...DEFAULT_CAPABILITIES,

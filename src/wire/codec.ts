@@ -20,6 +20,7 @@ import {
   MAX_ADDRESS_BYTES,
   MAX_CAPABILITIES,
   MAX_DHT_PEERS,
+  MAX_FILE_AGES,
   MAX_HAS_IDS,
   MAX_NAME_BYTES,
   MAX_PEER_ADDRESSES,
@@ -30,6 +31,7 @@ import {
   type Message,
   MessageType,
   PROTOCOL_VERSION,
+  type WireMissingAge,
   type WirePeer,
   type WireSignedRecord,
   type WireTombstone,
@@ -61,6 +63,8 @@ export const FLAG_RANGE = 0x01;
 export const FLAG_FOUND = 0x01;
 /** Header flag of FILE_STATE: a tombstone comes first in the payload. */
 export const FLAG_TOMBSTONE = 0x01;
+/** Header flag of FILE_STATE: the sender's missing-unit ages follow the answers. */
+export const FLAG_AGES = 0x02;
 
 /** How one message type is laid out after the header. */
 interface MessageCodec {
@@ -154,6 +158,31 @@ const tombstoneCodec = struct<WireTombstone>(
 );
 const probeIdsCodec = array(contentId, MAX_PROBE_IDS, "ids");
 const probeHasCodec = array(bool, MAX_PROBE_IDS, "has");
+/** A missing unit's age: unit (u16), then whole seconds (u32). */
+const ageCodec = struct<WireMissingAge>("age", ["unit", u16], ["ageSeconds", u32]);
+
+/** FILE_STATE's ages: a u8 count (at most {@linkcode MAX_FILE_AGES}), then each age. */
+const agesCodec: Codec<readonly WireMissingAge[]> = {
+  preencode(s, v) {
+    if (!Array.isArray(v)) throw new MalformedMessageError("ages must be an array");
+    if (v.length > MAX_FILE_AGES) {
+      throw new MalformedMessageError(`ages has ${v.length} items, max ${MAX_FILE_AGES}`);
+    }
+    s.end += 1;
+    for (const a of v) ageCodec.preencode(s, a);
+  },
+  encode(s, v) {
+    u8.encode(s, v.length);
+    for (const a of v) ageCodec.encode(s, a);
+  },
+  decode(s) {
+    const n = u8.decode(s);
+    if (n > MAX_FILE_AGES) {
+      throw new MalformedMessageError(`ages has ${n} items, max ${MAX_FILE_AGES}`);
+    }
+    return Array.from({ length: n }, () => ageCodec.decode(s));
+  },
+};
 
 /**
  * A message without flags whose payload is `layout`'s fields, in order (none for CANCEL and
@@ -300,23 +329,36 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
     fields(MessageType.FILE_PROBE, ["fileId", contentId], ["ids", probeIdsCodec]),
   ],
   [MessageType.FILE_STATE, {
-    allowedFlags: FLAG_TOMBSTONE,
-    flags: (m) => ((m as { tombstone?: unknown }).tombstone === undefined ? 0 : FLAG_TOMBSTONE),
+    allowedFlags: FLAG_TOMBSTONE | FLAG_AGES,
+    flags: (m) => {
+      const msg = m as { tombstone?: unknown; ages?: unknown };
+      return (msg.tombstone === undefined ? 0 : FLAG_TOMBSTONE) |
+        (msg.ages === undefined ? 0 : FLAG_AGES);
+    },
     preencode(s, m) {
       const msg = m as Extract<Message, { type: typeof MessageType.FILE_STATE }>;
       if (msg.tombstone !== undefined) tombstoneCodec.preencode(s, msg.tombstone);
       probeHasCodec.preencode(s, msg.has);
+      if (msg.ages !== undefined) agesCodec.preencode(s, msg.ages);
     },
     encode(s, m) {
       const msg = m as Extract<Message, { type: typeof MessageType.FILE_STATE }>;
       if (msg.tombstone !== undefined) tombstoneCodec.encode(s, msg.tombstone);
       probeHasCodec.encode(s, msg.has);
+      if (msg.ages !== undefined) agesCodec.encode(s, msg.ages);
     },
     decode(s, requestId, flags) {
       const type = MessageType.FILE_STATE;
-      if ((flags & FLAG_TOMBSTONE) === 0) return { type, requestId, has: probeHasCodec.decode(s) };
-      const tombstone = tombstoneCodec.decode(s);
-      return { type, requestId, tombstone, has: probeHasCodec.decode(s) };
+      const tombstone = (flags & FLAG_TOMBSTONE) === 0 ? undefined : tombstoneCodec.decode(s);
+      const has = probeHasCodec.decode(s);
+      const ages = (flags & FLAG_AGES) === 0 ? undefined : agesCodec.decode(s);
+      return {
+        type,
+        requestId,
+        ...(tombstone === undefined ? {} : { tombstone }),
+        has,
+        ...(ages === undefined ? {} : { ages }),
+      };
     },
   }],
   [MessageType.TOMBSTONE, fields(MessageType.TOMBSTONE, ["tombstone", tombstoneCodec])],

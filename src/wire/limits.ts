@@ -34,6 +34,12 @@ export const MAX_HAS_IDS = 1024;
 /** Largest number of block ids in a FILE_PROBE (and of answers in a FILE_STATE). */
 export const MAX_PROBE_IDS = 1024;
 
+/**
+ * Largest number of missing-unit ages in a FILE_STATE with flag AGES (its count is a u8): as many
+ * copies or columns as a file can have (64).
+ */
+export const MAX_FILE_AGES = 64;
+
 /** Largest number of capability names in a HELLO. */
 export const MAX_CAPABILITIES = 32;
 

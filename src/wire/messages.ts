@@ -310,8 +310,24 @@ export interface FileProbeMessage {
 }
 
 /**
- * Answer to {@linkcode FileProbeMessage}: one boolean per asked id, in order, and the tombstone
- * the sender holds for the file, if any (sent with flag TOMBSTONE, 0x01).
+ * A copy or column of a file that the sender of a FILE_STATE sees missing, and how long ago it
+ * first saw it missing (what its repair loop's grace clock says), relative so clock skew does
+ * not matter.
+ */
+export interface WireMissingAge {
+  /**
+   * Which one (u16): a Reed-Solomon column `c` as `c` (below 0x8000); the `i`-th missing copy
+   * of a replicated file as `0x8000 | i`.
+   */
+  readonly unit: number;
+  /** Whole seconds since the sender first saw it missing (u32). */
+  readonly ageSeconds: number;
+}
+
+/**
+ * Answer to {@linkcode FileProbeMessage}: one boolean per asked id, in order, the tombstone
+ * the sender holds for the file, if any (sent with flag TOMBSTONE, 0x01), and the ages of the
+ * copies or columns it sees missing (flag AGES, 0x02; only to peers that announced `files/2`).
  */
 export interface FileStateMessage {
   /** Message type (the header\'s type byte). */
@@ -322,6 +338,8 @@ export interface FileStateMessage {
   readonly has: readonly boolean[];
   /** The tombstone the sender holds for the file (absent: it holds none). */
   readonly tombstone?: WireTombstone;
+  /** The units the sender sees missing, with their ages (at most `MAX_FILE_AGES`, 64). */
+  readonly ages?: readonly WireMissingAge[];
 }
 
 /** Offers a tombstone for the receiver to keep. Answered by OK or ERROR. */

@@ -10,6 +10,7 @@ import { ContentId } from "../../src/id/content_id.ts";
 import {
   type BlockService,
   type FileProbeResult,
+  FILES_AGES_CAPABILITY,
   FILES_CAPABILITY,
   MemoryBlockService,
 } from "../../src/peer/block_service.ts";
@@ -297,14 +298,44 @@ Deno.test("peer_manager_announces_files_only_when_its_service_serves_them", asyn
   try {
     const conn = await without.connect(withFiles.address!);
     assert.ok(conn.remote.capabilities.includes(FILES_CAPABILITY));
+    assert.ok(conn.remote.capabilities.includes(FILES_AGES_CAPABILITY));
     await waitFor(() => withFiles.connections().length === 1, 2000, "accepted connection");
     const back = withFiles.connections()[0];
     assert.ok(!back.remote.capabilities.includes(FILES_CAPABILITY));
+    assert.ok(!back.remote.capabilities.includes(FILES_AGES_CAPABILITY));
     const [file] = await block(20);
     // The node without handlers can probe the one with them, not the other way round.
     assert.deepEqual(await conn.probe(file, [file]), { has: [false] });
     await assert.rejects(back.probe(file, [file]), isRemote(WireErrorCode.UNSUPPORTED));
   } finally {
     await Promise.all([withFiles.shutdown(), without.shutdown()]);
+  }
+});
+
+Deno.test("probe_ages_reach_a_files_2_peer_and_are_held_back_from_a_files_1_peer", async () => {
+  const ages = [{ unit: 2, ageSeconds: 300 }, { unit: 0x8000, ageSeconds: 7 }];
+  class Aged extends TombstoneService {
+    override async probe(fileId: ContentId, ids: ContentId[]): Promise<FileProbeResult> {
+      return { ...await super.probe(fileId, ids), ages };
+    }
+  }
+  const [file] = await block(30);
+  for (const [caps, expected] of [[[...FILES, FILES_AGES_CAPABILITY], ages], [FILES, undefined]]) {
+    const service = new Aged();
+    const t = tombstoneFor(file);
+    service.tombstones.set(file.toString(), t);
+    const { a, b } = await peerPair({ service, capabilities: caps as string[] });
+    try {
+      const state = await a.probe(file, [file]);
+      assert.deepEqual(
+        state,
+        expected ? { has: [false], tombstone: t, ages } : {
+          has: [false],
+          tombstone: t,
+        },
+      );
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   }
 });

@@ -70,6 +70,8 @@ export interface RepairLoop {
   stop(): Promise<void>;
   /** Its figures. */
   stats(): RepairStats;
+  /** Its grace clocks of a file, as `Repairer.missingAges` (what probes are answered with). */
+  missingAges?(fileId: string): ReadonlyMap<string, number> | undefined;
 }
 
 /** A configuration with every default filled in. */

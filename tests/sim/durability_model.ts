@@ -18,6 +18,7 @@ import type { Redundancy } from "../../src/file/redundancy.ts";
 import type { ContentId } from "../../src/id/content_id.ts";
 import type { SampleStripe } from "../../src/node/durability/file_check.ts";
 import type { RemoteCallOptions, RemotePeer } from "../../src/node/remote.ts";
+import { toWireAges } from "../../src/node/durability/grace_ages.ts";
 import type { FileProbeResult } from "../../src/peer/block_service.ts";
 import type { RateLimiter } from "../../src/util/rate_limiter.ts";
 import type { Rng } from "../util/prng.ts";
@@ -80,8 +81,16 @@ export class SimNode {
   linkFreeAt = 0;
   /** Its real DHT. */
   dht!: Dht;
-  /** Its real repair loop (a fresh one after each restart). */
-  repairer: { stop(): Promise<void> } | undefined;
+  /**
+   * Its real repair loop (a fresh one after each restart; none while it is down): its grace
+   * clocks answer probes, as `serveBlocks` answers them from the node's repairer.
+   */
+  repairer:
+    | {
+      stop(): Promise<void>;
+      missingAges?(fileId: string): ReadonlyMap<string, number> | undefined;
+    }
+    | undefined;
   /** Its repair traffic bound (the real token bucket on the virtual clock). */
   limiter!: RateLimiter;
   /**
@@ -352,15 +361,20 @@ export class SimPeer implements RemotePeer {
     return this.#plane.call(this.#from, this.node, options, () => this.#plane.has(this.node, ids));
   }
 
-  /** See {@linkcode RemotePeer.probe}: the model's answer, no tombstone. */
+  /**
+   * See {@linkcode RemotePeer.probe}: the model's answer, no tombstone, and the ages of the
+   * losses the node's current repair loop has timed (as on the wire: whole seconds).
+   */
   probe(
-    _fileId: ContentId,
+    fileId: ContentId,
     ids: readonly ContentId[],
     options?: RemoteCallOptions,
   ): Promise<FileProbeResult> {
-    return this.#plane.call(this.#from, this.node, options, () => ({
-      has: this.#plane.has(this.node, ids),
-    }));
+    return this.#plane.call(this.#from, this.node, options, () => {
+      const has = this.#plane.has(this.node, ids);
+      const missing = this.node.repairer?.missingAges?.(fileId.toString());
+      return missing?.size ? { has, ages: toWireAges(missing) } : { has };
+    });
   }
 
   /** See {@linkcode RemotePeer.deleteBlock}: dropping a root drops the copy. */

@@ -7,6 +7,7 @@
 import {
   MAX_ADDRESS_BYTES,
   MAX_DHT_PEERS,
+  MAX_FILE_AGES,
   MAX_NAME_BYTES,
   MAX_PEER_ADDRESSES,
   MAX_PROBE_IDS,
@@ -138,9 +139,15 @@ function randomFileMessage(rng: Rng, requestId: number): Message {
       };
     case 1: {
       const has = Array.from({ length: smallCount(rng, MAX_PROBE_IDS) }, () => rng.int(2) === 1);
-      return rng.int(2) === 0
+      const state = rng.int(2) === 0
         ? { type: MessageType.FILE_STATE, requestId, has }
         : { type: MessageType.FILE_STATE, requestId, has, tombstone: randomTombstone(rng) };
+      if (rng.int(2) === 0) return state;
+      const ages = Array.from({ length: smallCount(rng, MAX_FILE_AGES) }, () => ({
+        unit: rng.int(0x10000),
+        ageSeconds: rng.int(0x100000000),
+      }));
+      return { ...state, ages };
     }
     default:
       return { type: MessageType.TOMBSTONE, requestId, tombstone: randomTombstone(rng) };

@@ -112,10 +112,10 @@ Deno.test("decoder_refuses_bad_file_messages_with_typed_errors", () => {
   const badId = tombstone.slice();
   badId[8] = 0x21;
   assert.throws(() => decodeMessage(badId), MalformedMessageError);
-  // FILE_STATE: flag bit 1 is undefined; TOMBSTONE flag without a tombstone.
+  // FILE_STATE: flag bit 2 is undefined; TOMBSTONE flag without a tombstone.
   const state = encodeMessage({ type: MessageType.FILE_STATE, requestId: 1, has: [true] })
     .subarray(4).slice();
-  state[2] = 0x02;
+  state[2] = 0x04;
   assert.throws(() => decodeMessage(state), MalformedMessageError);
   state[2] = FLAG_TOMBSTONE;
   assert.throws(() => decodeMessage(state), MalformedMessageError);

@@ -118,6 +118,12 @@ const EXPECTED: Record<string, Message> = {
     },
     has: [false, false],
   },
+  "FILE_STATE+AGES": {
+    type: MessageType.FILE_STATE,
+    requestId: 16,
+    has: [true, false],
+    ages: [{ unit: 3, ageSeconds: 600 }, { unit: 0x8001, ageSeconds: 86_400 }],
+  },
   TOMBSTONE: { type: MessageType.TOMBSTONE, requestId: 17, tombstone: TOMBSTONE },
   OK: { type: MessageType.OK, requestId: 5 },
   ERROR: {

@@ -19,6 +19,7 @@ import type { WireTombstone } from "../../wire/messages.ts";
 import type { FileHealth, HealthWord } from "../types.ts";
 import type { RemotePeer } from "../remote.ts";
 import { rateColumns } from "./column_rating.ts";
+import { fromWireAges } from "./grace_ages.ts";
 
 /** The first stripe of a Reed-Solomon file: the ids probed for, per column. */
 export interface SampleStripe {
@@ -36,6 +37,11 @@ export interface HolderState {
   readonly root: boolean;
   /** Reed-Solomon: the columns it holds (root held too); replicas: `[]`. */
   readonly columns: readonly number[];
+  /**
+   * The copies or columns its repair loop sees missing (`c<column>`, `r<i>`), with how long ago
+   * (ms, at most 30 days) it first saw each missing; absent when it reported none.
+   */
+  readonly ages?: ReadonlyMap<string, number>;
 }
 
 /** What {@linkcode checkFile} found. */
@@ -110,7 +116,8 @@ export async function checkFile(options: CheckFileOptions): Promise<FileCheck> {
         signal: options.signal,
       });
       if (r.tombstone) tombstones.push(r.tombstone);
-      return toState(peer.nodeId, r.has, peer);
+      const state = toState(peer.nodeId, r.has, peer);
+      return r.ages?.length ? { ...state, ages: fromWireAges(r.ages) } : state;
     } catch (err) {
       if (options.signal?.aborted) throw err;
       silent.push(peer);

@@ -11,6 +11,17 @@
  * trimmed the same way. Tombstones found by a check go to `onTombstones` before anything else:
  * repair never re-creates a deleted file.
  *
+ * The grace clocks travel with the probes: each holder answers a check with the units it sees
+ * missing and how long ago it first saw each ({@linkcode Repairer.missingAges}), and a checker
+ * starts its own clock of a unit it sees missing no later than the oldest age reported (capped
+ * at {@linkcode MAX_PEER_AGE_MS}), so a leader that restarts, or that was down when the loss
+ * began, does not wait a whole new grace period. A peer can only hurry the repair of a loss the
+ * checker sees itself, never set one off.
+ *
+ * Due files are checked `concurrency` at a time (default 8) from one queue; each tick adds the
+ * files that became due without waiting for the checks still under way (a slow check or a long
+ * repair does not hold the others back), and a file is never checked twice at once.
+ *
  * The decisions are here; the actions (probing, copying, rebuilding, trimming) are callbacks
  * the node supplies, so the loop runs unchanged on a virtual clock in simulations.
  *
@@ -53,7 +64,7 @@ export interface RepairerOptions {
   readonly intervalMs: number;
   /** How long a file must stay below target before it is repaired. */
   readonly graceMs: number;
-  /** Files checked at once (default 2). */
+  /** Files checked (and repaired) at once (default {@linkcode DEFAULT_REPAIR_CONCURRENCY}). */
   readonly concurrency?: number;
   /** Time source (default the wall clock). */
   readonly clock?: Clock;
@@ -81,6 +92,12 @@ export interface RepairStats {
   readonly failed: number;
 }
 
+/** Files a {@linkcode Repairer} checks at once unless told otherwise. */
+export const DEFAULT_REPAIR_CONCURRENCY = 8;
+
+/** The oldest age of a missing unit a checker believes from a peer: 30 days. */
+export const MAX_PEER_AGE_MS = 30 * 24 * 3600_000;
+
 interface FileState {
   nextAt: number;
   /** Missing copies or columns (see `deficitUnits`), with when each was first seen missing. */
@@ -96,6 +113,22 @@ function deficitUnits(check: CheckedFile): string[] {
   if (!check.below) return [];
   if (check.policy.kind === "rs") return check.missingColumns.map((c) => `c${c}`);
   return Array.from({ length: Math.max(0, check.target - check.live) }, (_, i) => `r${i}`);
+}
+
+/**
+ * The oldest age (ms, at most {@linkcode MAX_PEER_AGE_MS}) the other answering holders report
+ * per missing unit.
+ */
+function reportedAges(check: CheckedFile, selfId: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const a of check.answers) {
+    if (!a.root || !a.ages || a.nodeId === selfId) continue;
+    for (const [unit, ms] of a.ages) {
+      if (!(ms > 0)) continue; // NaN, negative or zero: nothing to learn
+      out.set(unit, Math.max(out.get(unit) ?? 0, Math.min(ms, MAX_PEER_AGE_MS)));
+    }
+  }
+  return out;
 }
 
 /**
@@ -136,7 +169,13 @@ export class Repairer {
   readonly #random: () => number;
   readonly #files = new Map<string, FileState>();
   #timer: TimerHandle | undefined;
-  #running: Promise<void> | undefined;
+  /** Rounds (`runDue` from the timer) not settled yet. */
+  readonly #rounds = new Set<Promise<void>>();
+  /** Files waiting for a worker, in order. */
+  readonly #queue: string[] = [];
+  /** Files queued or being checked, each with what settles once its check is over. */
+  readonly #pending = new Map<string, { done: Promise<void>; settle: () => void }>();
+  #workers = 0;
   #stop = new AbortController();
   #started = false;
   #checks = 0;
@@ -167,7 +206,19 @@ export class Repairer {
     this.#stop.abort();
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#running?.catch(() => {});
+    await Promise.all([...this.#rounds]);
+  }
+
+  /**
+   * The units of `fileId` this loop sees missing now (`c<column>`, `r<i>`), with how long ago
+   * (ms) it first saw each missing: what a probe of the file is answered with. `undefined` when
+   * the loop tracks no loss of the file.
+   */
+  missingAges(fileId: string): ReadonlyMap<string, number> | undefined {
+    const below = this.#files.get(fileId)?.below;
+    if (!below?.size) return undefined;
+    const now = this.#clock.now();
+    return new Map([...below].map(([unit, since]) => [unit, Math.max(0, now - since)]));
   }
 
   /** The loop's figures. */
@@ -185,7 +236,10 @@ export class Repairer {
     };
   }
 
-  /** Checks (and, when due and this node leads, repairs) every file due now. */
+  /**
+   * Checks (and, when due and this node leads, repairs) every file due now; resolves once they
+   * were checked. A file already queued or being checked is not queued again.
+   */
   async runDue(): Promise<void> {
     const now = this.#clock.now();
     const held = new Set<string>();
@@ -201,22 +255,59 @@ export class Repairer {
       if (state.nextAt <= now) due.push(id);
     }
     for (const id of this.#files.keys()) if (!held.has(id)) this.#files.delete(id);
-    let next = 0;
-    const worker = async () => {
-      while (next < due.length && !this.#stop.signal.aborted) await this.checkFile(due[next++]);
-    };
-    await Promise.all(Array.from({ length: this.#o.concurrency ?? 2 }, worker));
+    // The longest overdue first.
+    due.sort((a, b) => this.#files.get(a)!.nextAt - this.#files.get(b)!.nextAt);
+    await this.#enqueue(due);
   }
 
   /** Checks every file now, due or not (for `dfs repair` and tests). Resolves with the count. */
   async checkAll(): Promise<number> {
     const ids = [...this.#o.files()];
-    let next = 0;
-    const worker = async () => {
-      while (next < ids.length && !this.#stop.signal.aborted) await this.checkFile(ids[next++]);
-    };
-    await Promise.all(Array.from({ length: this.#o.concurrency ?? 2 }, worker));
+    await this.#enqueue(ids);
     return ids.length;
+  }
+
+  /**
+   * Queues the files of `ids` not queued or under way yet, keeps up to `concurrency` workers on
+   * the queue, and resolves once each of `ids` was checked (or skipped: the loop stopped).
+   */
+  #enqueue(ids: readonly string[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const id of ids) {
+      let entry = this.#pending.get(id);
+      if (!entry) {
+        let settle!: () => void;
+        const done = new Promise<void>((resolve) => settle = resolve);
+        entry = { done, settle };
+        this.#pending.set(id, entry);
+        this.#queue.push(id);
+      }
+      waits.push(entry.done);
+    }
+    const max = Math.max(1, this.#o.concurrency ?? DEFAULT_REPAIR_CONCURRENCY);
+    while (this.#workers < max && this.#queue.length > 0) {
+      this.#workers++;
+      this.#work();
+    }
+    return Promise.all(waits).then(() => {});
+  }
+
+  /** One worker: checks queued files until the queue is empty (skips them once stopped). */
+  async #work(): Promise<void> {
+    try {
+      for (let id = this.#queue.shift(); id !== undefined; id = this.#queue.shift()) {
+        try {
+          if (!this.#stop.signal.aborted) await this.checkFile(id);
+        } catch (err) {
+          this.#log("warn", "repair check failed", { id, err });
+        } finally {
+          this.#pending.get(id)?.settle();
+          this.#pending.delete(id);
+        }
+      }
+    } finally {
+      this.#workers--;
+    }
   }
 
   /** Checks one file now and acts on what it finds (see the module doc). */
@@ -251,9 +342,15 @@ export class Repairer {
     const now = this.#clock.now();
     // The grace period runs per missing copy or column, not per file: a second holder that goes
     // down while an earlier loss is still being repaired gets its own grace period.
+    // The holders' own clocks can only start a unit's clock earlier, and only for a unit this
+    // node sees missing too.
     const units = deficitUnits(check);
+    const reported = reportedAges(check, this.#o.selfId);
     for (const u of state.below.keys()) if (!units.includes(u)) state.below.delete(u);
-    for (const u of units) if (!state.below.has(u)) state.below.set(u, now);
+    for (const u of units) {
+      const since = Math.min(state.below.get(u) ?? now, now - (reported.get(u) ?? 0));
+      state.below.set(u, since);
+    }
     state.aboveSince = check.above ? state.aboveSince ?? now : undefined;
     const due = units.filter((u) => state.below.get(u)! + this.#o.graceMs <= now);
     let firstEnd = Infinity;
@@ -313,12 +410,13 @@ export class Repairer {
     if (!this.#started) return;
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
-      this.#running = this.runDue().catch((err) => {
+      // The next tick does not wait for this round: files that become due meanwhile join the
+      // queue while earlier checks (slow probes, long repairs) are still under way.
+      const round: Promise<void> = this.runDue().catch((err) => {
         this.#log("warn", "repair round failed", { err });
-      }).finally(() => {
-        this.#running = undefined;
-        this.#schedule(this.#tickMs());
-      });
+      }).finally(() => this.#rounds.delete(round));
+      this.#rounds.add(round);
+      this.#schedule(this.#tickMs());
     }, ms);
   }
 

@@ -133,6 +133,9 @@ export class Upkeep {
       trim: (id, check, signal) => this.#trim(id, check, signal),
       intervalMs: o.repairIntervalMs,
       graceMs: o.repairGraceMs,
+      // A check mostly waits on probes (a dead holder costs a whole timeout) and repairs share
+      // the rate limiter: 8 at once keep a file whose grace ended from waiting behind the others.
+      concurrency: 8,
       log: host.log,
     });
     this.#scrubber = o.scrubBytesPerSecond > 0
