@@ -52,10 +52,7 @@ export function isCapability(text: string): boolean {
  * ```
  */
 export function formatCapability(id: ContentId, key: Uint8Array): string {
-  if (!(key instanceof Uint8Array) || key.length !== FILE_KEY_SIZE) {
-    throw new BadCapabilityError(`a capability's key is ${FILE_KEY_SIZE} bytes`);
-  }
-  return `${CAPABILITY_PREFIX}${id.toString()}:${toBase64Url(key)}`;
+  return `${CAPABILITY_PREFIX}${id.toString()}:${formatFileKey(key)}`;
 }
 
 /**
@@ -82,13 +79,43 @@ export function parseCapability(text: string): ReadCapability {
   }
   const id = ContentId.tryParse(parts[0]);
   if (!id) throw new BadCapabilityError(`capability names no valid file id: ${parts[0]}`);
-  const key = parts[1].length === 2 * FILE_KEY_SIZE ? fromHex(parts[1]) : fromBase64Url(parts[1]);
+  return { id, key: parseFileKey(parts[1]) };
+}
+
+/**
+ * The text form of a 32-byte file key, as in a capability: unpadded base64url.
+ *
+ * @example
+ * ```ts
+ * import { formatFileKey } from "./capability.ts";
+ * console.log(formatFileKey(new Uint8Array(32)).length); // 43
+ * ```
+ */
+export function formatFileKey(key: Uint8Array): string {
+  if (!(key instanceof Uint8Array) || key.length !== FILE_KEY_SIZE) {
+    throw new BadCapabilityError(`a file key is ${FILE_KEY_SIZE} bytes`);
+  }
+  return toBase64Url(key);
+}
+
+/**
+ * Parses a 32-byte file key from base64url (43 characters, no padding) or 64 hex digits.
+ * Throws {@linkcode BadCapabilityError} on anything else.
+ *
+ * @example
+ * ```ts
+ * import { parseFileKey } from "./capability.ts";
+ * console.log(parseFileKey("00".repeat(32)).length); // 32
+ * ```
+ */
+export function parseFileKey(text: string): Uint8Array {
+  const key = text.length === 2 * FILE_KEY_SIZE ? fromHex(text) : fromBase64Url(text);
   if (!key || key.length !== FILE_KEY_SIZE) {
     throw new BadCapabilityError(
-      `a capability's key is ${FILE_KEY_SIZE} bytes in base64url (43 characters) or hex`,
+      `a file key is ${FILE_KEY_SIZE} bytes in base64url (43 characters) or hex`,
     );
   }
-  return { id, key };
+  return key;
 }
 
 function toBase64Url(bytes: Uint8Array): string {

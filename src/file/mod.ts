@@ -54,8 +54,10 @@ export {
 export {
   CAPABILITY_PREFIX,
   formatCapability,
+  formatFileKey,
   isCapability,
   parseCapability,
+  parseFileKey,
   type ReadCapability,
 } from "./capability.ts";
 export {

@@ -12,6 +12,7 @@ import {
   CapabilityRequiredError,
   CorruptFileError,
   RangeNotSatisfiableError,
+  WrongKeyError,
 } from "./errors.ts";
 import { FileCipher, plaintextSize, TAG_SIZE } from "./block_cipher.ts";
 import type { Manifest } from "./manifest.ts";
@@ -40,7 +41,8 @@ import { recoverStripe } from "./stripes.ts";
  *
  * An encrypted file needs `key` (else {@linkcode CapabilityRequiredError}, before any data
  * block is fetched); each block is decrypted once verified, and a block that does not decrypt
- * errors the stream with `WrongKeyError` (no byte of it is delivered). `size` and `range` are
+ * rejects with `WrongKeyError` (the first block is checked before `readFile` resolves; a later
+ * one errors the stream; no byte of such a block is delivered). `size` and `range` are
  * plaintext offsets; a range fetches only the blocks holding them.
  *
  * @example Read bytes 10..19 of a file
@@ -225,6 +227,19 @@ export async function readFile(
     },
   }, { highWaterMark: 0 });
 
+  // A wrong key shows on the first block: fail the open (a clear error before any byte, e.g.
+  // before an HTTP status is sent) rather than the stream.
+  if (cipher && end >= start) {
+    await fill();
+    try {
+      await ahead[0]?.promise;
+    } catch (err) {
+      if (err instanceof WrongKeyError) {
+        finish(err);
+        throw err;
+      }
+    }
+  }
   return { size, start, end, stream };
 }
 

@@ -111,9 +111,13 @@ Deno.test("encrypted_file_read_by_id_alone_needs_a_capability", async () => {
 Deno.test("encrypted_wrong_key_is_a_typed_error_never_bytes", async () => {
   for (const redundancy of [undefined, RS42]) {
     const { mem, file } = await put(pattern(3 * P + 1, 2), redundancy ? { redundancy } : {});
-    const f = await readFile(file.id, mem, { key: randomFileKey() });
-    const reader = f.stream.getReader();
-    await assert.rejects(() => reader.read(), WrongKeyError);
+    // the open checks the first block: no stream, no byte
+    await assert.rejects(() => readFile(file.id, mem, { key: randomFileKey() }), WrongKeyError);
+    // a range that starts further in too
+    await assert.rejects(
+      () => readFile(file.id, mem, { key: randomFileKey(), range: { start: 2 * P + 1 } }),
+      WrongKeyError,
+    );
   }
 });
 
@@ -136,8 +140,10 @@ Deno.test("encrypted_tampered_block_is_caught_by_the_id_check", async () => {
   const f = await readFile(file.id, checked, { key });
   await assert.rejects(() => readAll(f.stream), CorruptFileError);
   // an unchecked source that lets it through still yields no bytes: the tag fails
-  const g = await readFile(file.id, mem, { key });
-  await assert.rejects(() => readAll(g.stream), WrongKeyError);
+  await assert.rejects(async () => {
+    const g = await readFile(file.id, mem, { key });
+    await readAll(g.stream);
+  }, WrongKeyError);
 });
 
 Deno.test("encrypted_blocks_hold_none_of_the_plaintext", async () => {
