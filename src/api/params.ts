@@ -79,7 +79,9 @@ export function putParams(query: URLSearchParams, headers?: Headers): PutParams 
 /** `encrypt`, `share-key` and the convergent key header of a put. */
 function encryptionParams(query: URLSearchParams, headers: Headers | undefined) {
   const text = query.get("encrypt");
-  const encrypt = text?.toLowerCase() === "convergent" ? "convergent" as const : text === null
+  const encrypt = text?.toLowerCase() === "convergent"
+    ? "convergent" as const
+    : text === null
     ? undefined
     : booleanParam(query, "encrypt");
   const shareKey = booleanParam(query, "share-key");

@@ -1,30 +1,34 @@
 /**
  * Convergent keys: a file key derived from the file's bytes, so identical files put with the
- * same block size give identical ciphertext (and file ids) and are stored once.
+ * same options give identical ciphertext (and file ids) and are stored once.
  *
- * The key is a hash chain over the plaintext blocks (`blockSize - 16` bytes each, as an
- * encrypted file cuts them; see `block_cipher.ts`), so memory stays flat however long the file:
+ * The key is a hash chain over the file cut into 1 MiB segments (whatever the block size), so
+ * memory stays flat however long the file, and the key of a file does not depend on the node
+ * that stores it:
  *
  * ```
- * s_0   = SHA-256("dfs/v1 convergent" || u32 blockSize)
- * s_i+1 = SHA-256(s_i || SHA-256(block_i))
+ * s_0   = SHA-256("dfs/v1 convergent")
+ * s_i+1 = SHA-256(s_i || SHA-256(segment_i))
  * key   = SHA-256(s_n || u64 file size)
  * ```
  *
- * Web Crypto has no incremental digest, hence the chain. Since the key must exist before the
- * first block is encrypted, a convergent put reads its source twice (once for the key, once to
- * encrypt) or is handed the key computed beforehand; `putFile` recomputes the chain as it
- * encrypts and fails with `ConvergentKeyMismatchError` when the two differ, so a key is never
- * used for bytes other than its own.
+ * Web Crypto has no incremental digest, hence the chain. The block cipher binds the block size
+ * and index into each block's key and nonce (`block_cipher.ts`), so one convergent key used
+ * with two block sizes still never seals two plaintexts under one (key, nonce).
+ *
+ * The key must exist before the first block is encrypted, so a convergent put reads its source
+ * twice (once for the key, once to encrypt) or is handed the key computed beforehand; `putFile`
+ * recomputes the chain as it encrypts and fails with `ConvergentKeyMismatchError` when the two
+ * differ, so a key is never used for bytes other than its own.
  *
  * @module
  */
 
 import { chunk } from "./chunker.ts";
-import { TAG_SIZE } from "./block_cipher.ts";
-import { resolvePutOptions } from "./options.ts";
 
 const TAG = new TextEncoder().encode("dfs/v1 convergent");
+/** Bytes per link of the chain. */
+export const CONVERGENT_SEGMENT = 1024 * 1024;
 
 async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
   let total = 0;
@@ -39,39 +43,49 @@ async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
 }
 
 /**
- * Computes a convergent key block by block. Blocks are given in order with
- * {@linkcode ConvergentHasher.update} (each is hashed at once, the chain links in order).
+ * Computes a convergent key as bytes stream past: {@linkcode ConvergentHasher.update} with the
+ * file's bytes in order, cut anyhow (each full segment is hashed at once, the chain links in
+ * order), then {@linkcode ConvergentHasher.digest}.
  *
  * @example
  * ```ts
  * import { ConvergentHasher } from "./convergent.ts";
- * const h = new ConvergentHasher(1024);
- * h.update(new TextEncoder().encode("hello"));
+ * const h = new ConvergentHasher();
+ * h.update(new TextEncoder().encode("hel"));
+ * h.update(new TextEncoder().encode("lo"));
  * console.log((await h.digest()).length); // 32
  * ```
  */
 export class ConvergentHasher {
-  #state: Promise<Uint8Array>;
+  #state: Promise<Uint8Array> = sha256(TAG);
+  #segment = new Uint8Array(CONVERGENT_SEGMENT);
+  #filled = 0;
   #size = 0;
 
-  /** Starts a chain for a file of `blockSize` blocks. */
-  constructor(blockSize: number) {
-    const head = new Uint8Array(4);
-    new DataView(head.buffer).setUint32(0, blockSize);
-    this.#state = sha256(TAG, head);
+  /** Adds the next bytes of the file (copied: the caller may reuse `bytes`). */
+  update(bytes: Uint8Array): void {
+    this.#size += bytes.length;
+    let at = 0;
+    while (at < bytes.length) {
+      const n = Math.min(CONVERGENT_SEGMENT - this.#filled, bytes.length - at);
+      this.#segment.set(bytes.subarray(at, at + n), this.#filled);
+      this.#filled += n;
+      at += n;
+      if (this.#filled === CONVERGENT_SEGMENT) this.#link();
+    }
   }
 
-  /** Adds the next plaintext block (the caller must not change it until `digest` resolves). */
-  update(block: Uint8Array): void {
-    this.#size += block.length;
-    const digest = sha256(block);
-    const prev = this.#state;
-    this.#state = Promise.all([prev, digest]).then(([s, d]) => sha256(s, d));
+  #link(): void {
+    const digest = sha256(this.#segment.subarray(0, this.#filled));
+    this.#segment = new Uint8Array(CONVERGENT_SEGMENT);
+    this.#filled = 0;
+    this.#state = Promise.all([this.#state, digest]).then(([s, d]) => sha256(s, d));
     this.#state.catch(() => {});
   }
 
-  /** The key: 32 bytes. */
+  /** The key: 32 bytes. Call once, after the last `update`. */
   async digest(): Promise<Uint8Array> {
+    if (this.#filled > 0) this.#link();
     const size = new Uint8Array(8);
     const view = new DataView(size.buffer);
     view.setUint32(0, Math.floor(this.#size / 0x1_0000_0000));
@@ -81,8 +95,7 @@ export class ConvergentHasher {
 }
 
 /**
- * The convergent key of `input` for a put with `blockSize` (default 256 KiB): reads the input
- * once. Give the same `blockSize` to the put (a different one gives a different key).
+ * The convergent key of `input`, reading it once.
  *
  * @example
  * ```ts
@@ -94,12 +107,11 @@ export class ConvergentHasher {
  */
 export async function convergentKey(
   input: ReadableStream<Uint8Array> | Uint8Array,
-  options: { readonly blockSize?: number; readonly signal?: AbortSignal } = {},
+  options: { readonly signal?: AbortSignal } = {},
 ): Promise<Uint8Array> {
-  const { blockSize } = resolvePutOptions({ blockSize: options.blockSize });
-  const hasher = new ConvergentHasher(blockSize);
-  for await (const block of chunk(input, blockSize - TAG_SIZE, { signal: options.signal })) {
-    hasher.update(block);
+  const hasher = new ConvergentHasher();
+  for await (const segment of chunk(input, CONVERGENT_SEGMENT, { signal: options.signal })) {
+    hasher.update(segment);
   }
   return await hasher.digest();
 }

@@ -64,7 +64,7 @@ export async function putFile(
     encrypting && !options.redundancy ? { ...options, redundancy: DEFAULT_REDUNDANCY } : options,
   );
   const cipher = encrypting ? await FileCipher.create(options.key!, blockSize) : undefined;
-  const hasher = cipher && options.convergent ? new ConvergentHasher(blockSize) : undefined;
+  const hasher = cipher && options.convergent ? new ConvergentHasher() : undefined;
   const erasure = redundancy?.kind === "rs" ? redundancy : undefined;
   const { signal, onProgress } = options;
   throwIfAborted(signal, "put");

@@ -57,15 +57,11 @@ export interface PutKey {
  * @example
  * ```ts
  * import { putKey } from "./file_keys.ts";
- * console.log((await putKey(new Uint8Array(3), {}, 1024)).key?.length); // 32
- * console.log(await putKey(new Uint8Array(3), { encrypt: false }, 1024)); // {}
+ * console.log((await putKey(new Uint8Array(3), {})).key?.length); // 32
+ * console.log(await putKey(new Uint8Array(3), { encrypt: false })); // {}
  * ```
  */
-export async function putKey(
-  input: FileInput,
-  options: PutOptions,
-  blockSize: number,
-): Promise<PutKey> {
+export async function putKey(input: FileInput, options: PutOptions): Promise<PutKey> {
   const mode = options.encrypt ?? true;
   if (mode !== true && mode !== false && mode !== "convergent") {
     throw new InvalidArgumentError(`encrypt must be true, false or "convergent"`);
@@ -83,7 +79,7 @@ export async function putKey(
     return { key: given, convergent: true };
   }
   if (input instanceof Uint8Array) {
-    return { key: await convergentKey(input, { blockSize }), convergent: true };
+    return { key: await convergentKey(input), convergent: true };
   }
   throw new InvalidArgumentError(
     "convergent encryption of a stream needs its convergentKey: the key must exist before the " +

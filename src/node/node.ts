@@ -226,7 +226,7 @@ export class Node implements DfsNode {
     this.#checkOpen();
     const policy = this.#policyOf(options);
     if (options.name !== undefined) validateName(options.name);
-    const { key, convergent } = await putKey(input, options, this.#opts.blockSize);
+    const { key, convergent } = await putKey(input, options);
     // The blocks this put writes stay protected until the file is indexed; a put that fails
     // takes out the blocks it created that nothing else uses (see LocalBlocks.beginPut).
     const put = this.#blocks.beginPut();

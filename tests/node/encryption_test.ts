@@ -158,7 +158,7 @@ Deno.test({
       const one = await a.put(data, { encrypt: "convergent", copies: 1 });
       const before = (await a.status()).store.count;
       const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream();
-      const key = await convergentKey(data, { blockSize: BS });
+      const key = await convergentKey(data);
       const two = await a.put(stream, { encrypt: "convergent", convergentKey: key, copies: 1 });
       assert.equal(two.id, one.id);
       assert.equal(two.capability, one.capability);
