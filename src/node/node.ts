@@ -80,9 +80,9 @@ export interface NodeStartOptions extends NodeOptions {
  * ```ts ignore
  * import { Node } from "./node.ts";
  * const node = await Node.start({ runtime, dataDir: "/tmp/dfs-a", listen: "127.0.0.1:4000" });
- * const { id, copies } = await node.put(new TextEncoder().encode("hello"), { name: "greeting" });
- * const { stream } = await node.get("greeting");
- * console.log(id, copies, await new Response(stream).text());
+ * const put = await node.put(new TextEncoder().encode("hello"), { name: "greeting" });
+ * const { stream } = await node.get(put.capability!); // an encrypted file: by its capability
+ * console.log(put.id, put.copies, await new Response(stream).text());
  * await node.close();
  * ```
  */
