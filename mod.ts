@@ -115,17 +115,25 @@ export {
 export type * from "./src/store/types.ts";
 
 export {
+  BadCapabilityError,
+  CapabilityRequiredError,
   checkRedundancy,
+  convergentKey,
+  ConvergentKeyMismatchError,
   CorruptFileError,
   DEFAULT_REDUNDANCY,
   type ErasurePolicy,
+  formatCapability,
   formatRedundancy,
   InvalidManifestError,
+  parseCapability,
   parseRedundancy,
   RangeNotSatisfiableError,
+  type ReadCapability,
   type Redundancy,
   type ReplicasPolicy,
   UnrecoverableStripeError,
+  WrongKeyError,
 } from "./src/file/mod.ts";
 export {
   type GfKernel,

@@ -5,6 +5,8 @@
  */
 
 import { ContentId } from "../id/content_id.ts";
+import { isCapability } from "../file/capability.ts";
+import { CapabilityRequiredError } from "../file/errors.ts";
 import type { DfsNode, DrainReport, FileStat } from "../node/types.ts";
 import { guardStream } from "../util/guard_stream.ts";
 import { booleanParam, putParams } from "./params.ts";
@@ -41,14 +43,15 @@ export interface ApiHandlerOptions {
 export type ApiHandler = (request: Request) => Promise<Response>;
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
+const PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable";
 
 /**
  * Builds the HTTP API handler over a node. Routes (under `/api/v1`):
  *
  * | method | path | does |
  * | --- | --- | --- |
- * | POST | `/files[?name=NAME&copies=N\|redundancy=POLICY]` | `node.put` of the body; `201` + JSON |
- * | GET, HEAD | `/files/{id or name}` | streams the bytes; `Range`, `ETag`, `If-None-Match` |
+ * | POST | `/files[?name=NAME&copies=N\|redundancy=POLICY&encrypt=1\|0\|convergent&share-key=1]` | `node.put` of the body; `201` + JSON (with `capability`) |
+ * | GET, HEAD | `/files/{id, capability or name}` | streams the bytes; `Range`, `ETag`, `If-None-Match`; an encrypted file by id is `403 CAPABILITY_REQUIRED` |
  * | DELETE | `/files/{id or name}` | `node.delete`; JSON |
  * | GET | `/files` | local files: `{ "files": [...] }` |
  * | GET | `/files/{id or name}/stat[?health=1]` | `FileStat` JSON (with `health` when asked) |
@@ -198,10 +201,10 @@ async function putFile(
   url: URL,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
-  const params = putParams(url.searchParams);
+  const params = putParams(url.searchParams, request.headers);
   const body = request.body ?? new Uint8Array(0);
   const result = await node.put(body, { ...params, signal });
-  const location = `${base}/files/${encodeURIComponent(result.id)}`;
+  const location = `${base}/files/${encodeURIComponent(result.capability ?? result.id)}`;
   return jsonResponse(result, 201, { location });
 }
 
@@ -214,12 +217,12 @@ function etagMatches(header: string, id: string): boolean {
   return false;
 }
 
-function baseHeaders(id: string, byId: boolean): Headers {
+function baseHeaders(id: string, cache: string): Headers {
   return new Headers({
     "accept-ranges": "bytes",
     "content-type": "application/octet-stream",
     etag: `"${id}"`,
-    "cache-control": byId ? IMMUTABLE : "no-cache",
+    "cache-control": cache,
   });
 }
 
@@ -237,7 +240,12 @@ async function getFile(
   method: string,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
-  const byId = ContentId.tryParse(key) !== null;
+  // By id or capability the bytes never change; a capability's answer is for its holder only.
+  const cache = ContentId.tryParse(key) !== null
+    ? IMMUTABLE
+    : isCapability(key)
+    ? PRIVATE_IMMUTABLE
+    : "no-cache";
   const ifNoneMatch = request.headers.get("if-none-match");
   const rangeHeader = request.headers.get("range");
   const needStat = method === "HEAD" || ifNoneMatch !== null || rangeHeader !== null;
@@ -246,8 +254,9 @@ async function getFile(
   let range: ResolvedRange | undefined;
   if (needStat) {
     stat = await node.stat(key);
+    if (stat.encrypted && stat.capability === undefined) throw capabilityRequired(stat.id);
     if (ifNoneMatch !== null && etagMatches(ifNoneMatch, stat.id)) {
-      return new Response(null, { status: 304, headers: baseHeaders(stat.id, byId) });
+      return new Response(null, { status: 304, headers: baseHeaders(stat.id, cache) });
     }
     if (rangeHeader !== null && rangeApplies(request.headers.get("if-range"), stat.id)) {
       const decision = parseRange(rangeHeader, stat.size);
@@ -262,7 +271,7 @@ async function getFile(
       if (decision) range = decision;
     }
     if (method === "HEAD") {
-      const headers = baseHeaders(stat.id, byId);
+      const headers = baseHeaders(stat.id, cache);
       const start = range?.start ?? 0;
       const end = range?.end ?? stat.size - 1;
       headers.set("content-length", String(end - start + 1));
@@ -273,8 +282,8 @@ async function getFile(
   }
 
   // Once stat resolved a name, read by id so the range and the bytes describe the same file.
-  const result = await node.get(stat?.id ?? key, { range, signal });
-  const headers = baseHeaders(result.id, byId);
+  const result = await node.get(stat?.capability ?? stat?.id ?? key, { range, signal });
+  const headers = baseHeaders(result.id, cache);
   const length = result.end >= result.start ? result.end - result.start + 1 : 0;
   headers.set("content-length", String(length));
   headers.set(SIZE_HEADER, String(result.size));
@@ -283,6 +292,12 @@ async function getFile(
   // (cancelling the response cancels it), with no relay per block in between.
   const body = signal ? guardStream(result.stream, signal) : result.stream;
   return new Response(body, { status: range ? 206 : 200, headers });
+}
+
+function capabilityRequired(id: string): CapabilityRequiredError {
+  return new CapabilityRequiredError(
+    `file ${id} is encrypted: ask for it by its read capability (dfs:r:${id}:KEY), not its id`,
+  );
 }
 
 /** `If-Range` with our ETag (or absent) lets the range apply; anything else means whole file. */

@@ -7,6 +7,7 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { formatRedundancy, parseRedundancy } from "../file/redundancy.ts";
+import { parseFileKey } from "../file/capability.ts";
 
 /** The put options `POST /files` takes from its query. */
 export interface PutParams {
@@ -16,7 +17,21 @@ export interface PutParams {
   readonly copies?: number;
   /** `redundancy`: the file's policy, in its canonical text form (`rs:4+2`). */
   readonly redundancy?: string;
+  /** `encrypt`: `1` (default), `0` (public: plaintext) or `convergent`. */
+  readonly encrypt?: boolean | "convergent";
+  /** `share-key`: with `name`, the name maps to the read capability. */
+  readonly shareKey?: boolean;
+  /** `encrypt=convergent`: the key from the {@linkcode CONVERGENT_KEY_HEADER} header. */
+  readonly convergentKey?: Uint8Array;
 }
+
+/**
+ * The request header of a convergent `POST /files` that carries the body's convergent key
+ * (base64url), computed by the client in a first read of its source: the node reads the body
+ * once, checks the key as it goes, and fails the put (`409 CONVERGENT_KEY_MISMATCH`) when it
+ * is not the body's.
+ */
+export const CONVERGENT_KEY_HEADER = "x-dfs-convergent-key";
 
 /**
  * Reads `name`, `copies` and `redundancy` of a put. `redundancy` is parsed (the parser's message
@@ -29,7 +44,7 @@ export interface PutParams {
  * putParams(new URLSearchParams("name=a&redundancy=RS:4%2B2")); // { name: "a", redundancy: "rs:4+2" }
  * ```
  */
-export function putParams(query: URLSearchParams): PutParams {
+export function putParams(query: URLSearchParams, headers?: Headers): PutParams {
   const name = query.get("name");
   if (name !== null && name.trim() === "") throw new InvalidArgumentError("name must not be empty");
   const copiesText = query.get("copies");
@@ -57,6 +72,32 @@ export function putParams(query: URLSearchParams): PutParams {
     ...(name !== null ? { name } : {}),
     ...(copies !== undefined ? { copies } : {}),
     ...(redundancy !== undefined ? { redundancy } : {}),
+    ...encryptionParams(query, headers),
+  };
+}
+
+/** `encrypt`, `share-key` and the convergent key header of a put. */
+function encryptionParams(query: URLSearchParams, headers: Headers | undefined) {
+  const text = query.get("encrypt");
+  const encrypt = text?.toLowerCase() === "convergent"
+    ? "convergent" as const
+    : text === null
+    ? undefined
+    : booleanParam(query, "encrypt");
+  const shareKey = booleanParam(query, "share-key");
+  const keyText = headers?.get(CONVERGENT_KEY_HEADER) ?? null;
+  if (encrypt === "convergent" && keyText === null) {
+    throw new InvalidArgumentError(
+      `encrypt=convergent needs the body's convergent key in ${CONVERGENT_KEY_HEADER}`,
+    );
+  }
+  if (encrypt !== "convergent" && keyText !== null) {
+    throw new InvalidArgumentError(`${CONVERGENT_KEY_HEADER} goes with encrypt=convergent`);
+  }
+  return {
+    ...(encrypt !== undefined ? { encrypt } : {}),
+    ...(shareKey ? { shareKey } : {}),
+    ...(keyText !== null ? { convergentKey: parseFileKey(keyText.trim()) } : {}),
   };
 }
 

@@ -12,6 +12,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   NO_DHT: 404,
   INVALID_ID: 400,
   INVALID_ARGUMENT: 400,
+  BAD_CAPABILITY: 400,
+  CAPABILITY_REQUIRED: 403,
+  WRONG_KEY: 403,
+  CONVERGENT_KEY_MISMATCH: 409,
   METHOD_NOT_ALLOWED: 405,
   RECORD_REJECTED: 409,
   RANGE_NOT_SATISFIABLE: 416,
@@ -22,7 +26,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 
 /**
  * The HTTP status for a `DfsError` code: `NOT_FOUND`, `NO_SUCH_ROUTE` and `NO_DHT` 404,
- * `INVALID_ID` and `INVALID_ARGUMENT` 400, `METHOD_NOT_ALLOWED` 405, `RECORD_REJECTED` 409 (a
+ * `INVALID_ID`, `INVALID_ARGUMENT` and `BAD_CAPABILITY` 400, `CAPABILITY_REQUIRED` (an encrypted
+ * file asked for by id) and `WRONG_KEY` 403, `CONVERGENT_KEY_MISMATCH` 409, `METHOD_NOT_ALLOWED` 405, `RECORD_REJECTED` 409 (a
  * name record refused, e.g. a name another key owns), `RANGE_NOT_SATISFIABLE` 416, `DHT_NO_PEERS`
  * 503 (no node of the network took a record: try again), `TIMEOUT` 504, `STORE_FULL` 507,
  * anything else 500.

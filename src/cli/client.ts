@@ -17,6 +17,8 @@ import type {
   PutResult,
 } from "../node/types.ts";
 import { ApiResponseError, UnreachableError } from "./errors.ts";
+import { CONVERGENT_KEY_HEADER } from "../api/params.ts";
+import { formatFileKey } from "../file/capability.ts";
 
 /** A `fetch`-compatible function. */
 export type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -29,6 +31,12 @@ export interface ClientPutOptions {
   readonly copies?: number;
   /** Redundancy policy (`replicas:3`, `replicas:2-4`, `rs:4+2`). */
   readonly redundancy?: string;
+  /** `false`: a public (plaintext) file; `"convergent"`: key from the content (default `true`). */
+  readonly encrypt?: boolean | "convergent";
+  /** With `encrypt: "convergent"`: the body's convergent key, computed beforehand. */
+  readonly convergentKey?: Uint8Array;
+  /** With `name`: the name maps to the read capability. */
+  readonly shareKey?: boolean;
   /** Cancels the upload. */
   readonly signal?: AbortSignal;
 }
@@ -78,11 +86,22 @@ export class ApiClient {
     if (options.name !== undefined) q.set("name", options.name);
     if (options.copies !== undefined) q.set("copies", String(options.copies));
     if (options.redundancy !== undefined) q.set("redundancy", options.redundancy);
+    if (options.encrypt !== undefined) {
+      q.set(
+        "encrypt",
+        String(options.encrypt === false ? 0 : options.encrypt === true ? 1 : options.encrypt),
+      );
+    }
+    if (options.shareKey) q.set("share-key", "1");
     const qs = q.size > 0 ? `?${q}` : "";
+    const headers: Record<string, string> = { "content-type": "application/octet-stream" };
+    if (options.convergentKey) {
+      headers[CONVERGENT_KEY_HEADER] = formatFileKey(options.convergentKey);
+    }
     const res = await this.request(`/files${qs}`, {
       method: "POST",
       body,
-      headers: { "content-type": "application/octet-stream" },
+      headers,
       duplex: "half",
       signal: options.signal,
     } as RequestInit);

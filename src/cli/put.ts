@@ -1,5 +1,6 @@
 /**
- * `dfs put PATH|-`: stream a file (or stdin) to the node and print its id.
+ * `dfs put PATH|-`: stream a file (or stdin) to the node and print its read capability (an
+ * encrypted file, the default) or its id (`--public`).
  *
  * @module
  */
@@ -13,6 +14,7 @@ import type { CliContext } from "./context.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { parsePolicy } from "./policy.ts";
 import { interruptOn } from "./signals.ts";
+import { convergentKey } from "../file/convergent.ts";
 
 const OPTIONS: ParseArgsOptionsConfig = {
   ...CLIENT_OPTIONS,
@@ -20,6 +22,9 @@ const OPTIONS: ParseArgsOptionsConfig = {
   copies: { type: "string", short: "c" },
   redundancy: { type: "string", short: "R" },
   quiet: { type: "boolean", short: "q" },
+  public: { type: "boolean" },
+  convergent: { type: "boolean" },
+  "share-key": { type: "boolean" },
 };
 
 /**
@@ -96,10 +101,27 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<num
   const redundancy = policyText === undefined
     ? undefined
     : parsePolicy(policyText, "--redundancy", "put");
+  const isPublic = p.values.public === true;
+  const convergent = p.values.convergent === true;
+  const shareKey = p.values["share-key"] === true;
+  if (isPublic && convergent) {
+    throw new UsageError("give --public or --convergent, not both", "put");
+  }
+  if (shareKey && (name === undefined || isPublic)) {
+    throw new UsageError("--share-key goes with --name, for an encrypted file", "put");
+  }
+  if (convergent && path === "-") {
+    throw new UsageError(
+      "--convergent needs a file path: its key comes from a first read of the file, and stdin " +
+        "cannot be read twice",
+      "put",
+    );
+  }
   const client = clientFor(ctx, p);
 
   let source: ReadableStream<Uint8Array>;
   let total: number | undefined;
+  let convergentKeyOf: Uint8Array | undefined;
   if (path === "-") {
     source = ctx.process.stdin;
   } else {
@@ -108,6 +130,7 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<num
     if (!info.isFile) throw new DfsError("LOCAL_FILE", `not a regular file: ${path}`);
     total = info.size;
     try {
+      if (convergent) convergentKeyOf = await convergentKey(await ctx.runtime.fs.readStream(path));
       source = await ctx.runtime.fs.readStream(path);
     } catch (err) {
       const why = err instanceof NotFoundError ? "no such file" : "cannot read";
@@ -131,6 +154,9 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<num
         name,
         copies,
         redundancy,
+        ...(isPublic ? { encrypt: false } : {}),
+        ...(convergentKeyOf ? { encrypt: "convergent", convergentKey: convergentKeyOf } : {}),
+        ...(shareKey ? { shareKey } : {}),
         signal: interrupt.signal,
       });
     } catch (err) {
@@ -145,7 +171,7 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<num
     }
     await bar?.finish();
     if (p.values.json) await printJson(ctx, result);
-    else await ctx.out(result.id + "\n");
+    else await ctx.out((result.capability ?? result.id) + "\n");
     const warning = shortfallWarning(result);
     if (warning !== undefined) await ctx.err(`dfs: warning: ${warning}\n`);
     return EXIT.OK;

@@ -73,12 +73,18 @@ Durability (repair, scrubbing, garbage collection, tombstones):
       --scrub-rate MIB_PER_S     MiB/s the scrubber re-verifies stored blocks; 0 = off (default 16)
       --gc-grace SECONDS         how long a block no file refers to is kept (default 3600)
       --tombstone-ttl DAYS       how long a delete's tombstone is kept and honoured (default 30)`,
-  put: `usage: dfs put PATH|- [--name NAME] [--copies N | --redundancy POLICY] [--quiet]
-               [--api URL] [--json]
+  put: `usage: dfs put PATH|- [--public | --convergent] [--name NAME [--share-key]]
+               [--copies N | --redundancy POLICY] [--quiet] [--api URL] [--json]
 
-Stores a file (or standard input with -) and prints its id.
+Stores a file (or standard input with -), encrypted under a fresh key, and prints its read
+capability dfs:r:ID:KEY: the one string that reads it (holders see only ciphertext).
 
-  -n, --name NAME       also bind NAME to the file
+      --public          store it unencrypted (content meant to be shared); prints its id
+      --convergent      key derived from the content: the same file gives the same capability
+                        and is stored once, but anyone with the same file can confirm you
+                        stored it; needs a PATH (the file is read twice)
+  -n, --name NAME       also bind NAME to the file (names are public: NAME gives the id only)
+      --share-key       with --name: NAME gives the capability, so anyone can read the file
   -c, --copies N        copies wanted: short for --redundancy replicas:N
   -R, --redundancy POLICY
                         replicas:N, replicas:MIN-MAX (place MAX, repair below MIN) or rs:K+M
@@ -86,9 +92,10 @@ Stores a file (or standard input with -) and prints its id.
                         default: the node's
   -q, --quiet           no progress bar
 ${CLIENT_OPTIONS}`,
-  get: `usage: dfs get ID|NAME [-o PATH] [--quiet] [--api URL]
+  get: `usage: dfs get ID|NAME|CAPABILITY [-o PATH] [--quiet] [--api URL]
 
-Writes a file to standard output, or to PATH (written to a temporary file, then renamed).
+Writes a file to standard output, or to PATH (written to a temporary file, then renamed). An
+encrypted file needs its capability (dfs:r:ID:KEY); it is decrypted and verified.
 
   -o, --output PATH     write to PATH instead of standard output
   -q, --quiet           no progress bar
@@ -141,8 +148,8 @@ export const USAGE = `dfs — a peer-to-peer, content-addressed distributed file
 
 usage:
   dfs [serve] [--listen HOST:PORT] [--data DIR] [--api HOST:PORT] [--bootstrap ADDR,...]
-  dfs put PATH|- [--redundancy P]     store a file, print its id
-  dfs get ID|NAME [-o PATH]           fetch a file to stdout or PATH
+  dfs put PATH|- [--public]           store a file encrypted, print its capability (or id)
+  dfs get ID|NAME|CAP [-o PATH]       fetch a file to stdout or PATH
   dfs rm ID|NAME                      delete a file
   dfs ls                              list local files
   dfs stat ID|NAME [--no-health]      describe a file and its health

@@ -82,3 +82,75 @@ export class UnrecoverableStripeError extends DfsError {
     super("UNRECOVERABLE_STRIPE", message, options);
   }
 }
+
+/**
+ * An encrypted file was asked for by its id alone: reading it needs its read capability
+ * (`dfs:r:<file id>:<key>`), which only the one who put it (and whoever they gave it to) has.
+ * Code `CAPABILITY_REQUIRED`. Never answered with the ciphertext instead.
+ *
+ * @example
+ * ```ts
+ * import { CapabilityRequiredError } from "./errors.ts";
+ * console.log(new CapabilityRequiredError("file 1220ab is encrypted").code); // "CAPABILITY_REQUIRED"
+ * ```
+ */
+export class CapabilityRequiredError extends DfsError {
+  /** Creates the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CAPABILITY_REQUIRED", message, options);
+  }
+}
+
+/**
+ * Text that should be a read capability is not one (wrong prefix, bad file id, a key that is
+ * not 32 bytes of base64url), or a capability was given for a file that is not encrypted.
+ * Code `BAD_CAPABILITY`.
+ *
+ * @example
+ * ```ts
+ * import { BadCapabilityError } from "./errors.ts";
+ * console.log(new BadCapabilityError("not a capability").code); // "BAD_CAPABILITY"
+ * ```
+ */
+export class BadCapabilityError extends DfsError {
+  /** Creates the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("BAD_CAPABILITY", message, options);
+  }
+}
+
+/**
+ * A block of an encrypted file, verified against its id, does not decrypt under the key given:
+ * the capability's key is not this file's. Code `WRONG_KEY`. No byte of the block is returned.
+ *
+ * @example
+ * ```ts
+ * import { WrongKeyError } from "./errors.ts";
+ * console.log(new WrongKeyError("block 0 does not decrypt").code); // "WRONG_KEY"
+ * ```
+ */
+export class WrongKeyError extends DfsError {
+  /** Creates the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("WRONG_KEY", message, options);
+  }
+}
+
+/**
+ * A convergent put was given a key that is not the convergent key of the bytes it read (the
+ * source changed between the key pass and the put, or the key belongs to other content). The
+ * put fails rather than encrypt under a key that another content could share.
+ * Code `CONVERGENT_KEY_MISMATCH`.
+ *
+ * @example
+ * ```ts
+ * import { ConvergentKeyMismatchError } from "./errors.ts";
+ * console.log(new ConvergentKeyMismatchError("source changed").code); // "CONVERGENT_KEY_MISMATCH"
+ * ```
+ */
+export class ConvergentKeyMismatchError extends DfsError {
+  /** Creates the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CONVERGENT_KEY_MISMATCH", message, options);
+  }
+}

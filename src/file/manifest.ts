@@ -32,7 +32,7 @@
  * | 24     | 1    | scheme: `0` replicas, `1` Reed-Solomon |
  * | 25     | 1    | replicas: min copies; rs: k, data shards per stripe |
  * | 26     | 1    | replicas: max copies; rs: m, parity shards per stripe |
- * | 27     | 1    | reserved, `0` |
+ * | 27     | 1    | flags: bit 0 set = encrypted (see below); the other bits `0` |
  * | 28     | n*e  | children, as in version 1 |
  * | 28+n*e | p*i  | rs leaves only: `p = ceil(n / k) * m` parity ids (`i` = 34 bytes for SHA-256, 22 for SHA-1) |
  *
@@ -42,6 +42,12 @@
  * from a short last stripe, count as zero-padded (the missing ones as all zeros). Every
  * manifest of a file carries the same policy. A manifest is at most {@linkcode MAX_BLOCK_SIZE}
  * bytes.
+ *
+ * An **encrypted** file (flag bit 0 in every manifest of it) lists ciphertext data blocks:
+ * each is its plaintext AES-256-GCM-sealed, plus a 16-byte tag (`block_cipher.ts`), so every
+ * size in its manifests (entries, total, block size) counts stored bytes; a full block carries
+ * `blockSize - 16` bytes of the file and a data entry is at least 17 bytes. Holders need
+ * nothing else: stripes, repair and scrubbing see ordinary blocks.
  *
  * {@linkcode decodeManifest} enforces all of this, bounded by {@linkcode MAX_FANOUT}, and
  * throws {@linkcode InvalidManifestError} on anything else.
@@ -53,6 +59,7 @@ import { ContentId, type HashAlgorithm, InvalidIdError } from "../id/content_id.
 import { InvalidArgumentError } from "../errors.ts";
 import { InvalidManifestError } from "./errors.ts";
 import { type Redundancy, redundancyProblem } from "./redundancy.ts";
+import { TAG_SIZE } from "./block_cipher.ts";
 
 /** The four magic bytes every manifest starts with: ASCII `DFSM`. */
 export const MANIFEST_MAGIC: Uint8Array = new Uint8Array([0x44, 0x46, 0x53, 0x4d]);
@@ -60,6 +67,8 @@ export const MANIFEST_MAGIC: Uint8Array = new Uint8Array([0x44, 0x46, 0x53, 0x4d
 export const MANIFEST_VERSION = 1;
 /** The manifest format version that records the redundancy policy. */
 export const MANIFEST_VERSION_2 = 2;
+/** Flag bit (byte 27 of a version 2 manifest): the file's data blocks are encrypted. */
+export const FLAG_ENCRYPTED = 0x01;
 /** Size of the fixed manifest header in bytes (version 1). */
 export const MANIFEST_HEADER_SIZE = 24;
 /** Size of the fixed manifest header in bytes (version 2). */
@@ -109,6 +118,11 @@ export interface Manifest {
    * stripe (see the module doc). Absent or empty otherwise.
    */
   readonly parity?: readonly ContentId[];
+  /**
+   * True when the file's data blocks are ciphertext (flag bit 0 of byte 27; version 2 only).
+   * Sizes are then stored sizes: each data block is its plaintext plus a 16-byte tag.
+   */
+  readonly encrypted?: boolean;
 }
 
 /** Bytes one child takes in a manifest of `algorithm`. */
@@ -175,6 +189,7 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
     out[24] = redundancy.kind === "rs" ? 1 : 0;
     out[25] = redundancy.kind === "rs" ? redundancy.k : redundancy.min;
     out[26] = redundancy.kind === "rs" ? redundancy.m : redundancy.max;
+    out[27] = manifest.encrypted ? FLAG_ENCRYPTED : 0;
     at = MANIFEST_HEADER_SIZE_V2;
   }
   for (const child of children) {
@@ -242,6 +257,7 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
     throw new InvalidManifestError(`manifest lists ${count} children, at most ${MAX_FANOUT}`);
   }
   let redundancy: Redundancy | undefined;
+  let encrypted = false;
   let header = MANIFEST_HEADER_SIZE;
   if (version === MANIFEST_VERSION_2) {
     if (bytes.length < MANIFEST_HEADER_SIZE_V2) {
@@ -250,6 +266,7 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
       );
     }
     redundancy = decodePolicy(bytes);
+    encrypted = (bytes[27] & FLAG_ENCRYPTED) !== 0;
     header = MANIFEST_HEADER_SIZE_V2;
   }
   const parityIds = kind === "leaf" ? parityCount(redundancy, count) : 0;
@@ -287,7 +304,17 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
     at += 2 + spec.digest;
   }
   const manifest: Manifest = redundancy
-    ? { kind, height, algorithm, blockSize, size, children, redundancy, parity }
+    ? {
+      kind,
+      height,
+      algorithm,
+      blockSize,
+      size,
+      children,
+      redundancy,
+      parity,
+      ...(encrypted ? { encrypted } : {}),
+    }
     : { kind, height, algorithm, blockSize, size, children };
   const problem = checkManifest(manifest);
   if (problem) throw new InvalidManifestError(problem);
@@ -319,6 +346,9 @@ function checkManifest(m: Manifest): string | undefined {
     const s = child.size;
     if (!Number.isSafeInteger(s) || s < 1) return `child ${i} has size ${s}, expected >= 1`;
     if (m.kind === "leaf") {
+      if (m.encrypted && s <= TAG_SIZE) {
+        return `encrypted block ${i} has size ${s}, expected more than its ${TAG_SIZE}-byte tag`;
+      }
       if (s > m.blockSize) return `block ${i} has size ${s}, larger than block size ${m.blockSize}`;
       if (i < n - 1 && s !== m.blockSize) {
         return `block ${i} has size ${s}; all but the last must be ${m.blockSize}`;
@@ -329,6 +359,7 @@ function checkManifest(m: Manifest): string | undefined {
   }
   if (sum !== m.size) return `children sizes add up to ${sum}, total size says ${m.size}`;
   const parity = m.parity ?? [];
+  if (m.encrypted && !m.redundancy) return "an encrypted manifest is version 2 (records a policy)";
   if (m.redundancy) {
     const problem = redundancyProblem(m.redundancy);
     if (problem) return problem;
@@ -344,9 +375,11 @@ function checkManifest(m: Manifest): string | undefined {
   return undefined;
 }
 
-/** Decodes bytes 24..27 of a version 2 manifest. */
+/** Decodes bytes 24..26 of a version 2 manifest (and checks byte 27's unknown flags). */
 function decodePolicy(bytes: Uint8Array): Redundancy {
-  if (bytes[27] !== 0) throw new InvalidManifestError(`reserved byte 27 is ${bytes[27]}, not 0`);
+  if ((bytes[27] & ~FLAG_ENCRYPTED) !== 0) {
+    throw new InvalidManifestError(`flags byte 27 is ${bytes[27]}: unknown flags set`);
+  }
   const policy: Redundancy = bytes[24] === 0
     ? { kind: "replicas", min: bytes[25], max: bytes[26] }
     : bytes[24] === 1

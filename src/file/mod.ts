@@ -42,11 +42,32 @@ export type {
   ReadFileResult,
 } from "./types.ts";
 export {
+  BadCapabilityError,
+  CapabilityRequiredError,
+  ConvergentKeyMismatchError,
   CorruptFileError,
   InvalidManifestError,
   RangeNotSatisfiableError,
   UnrecoverableStripeError,
+  WrongKeyError,
 } from "./errors.ts";
+export {
+  CAPABILITY_PREFIX,
+  formatCapability,
+  formatFileKey,
+  isCapability,
+  parseCapability,
+  parseFileKey,
+  type ReadCapability,
+} from "./capability.ts";
+export {
+  FILE_KEY_SIZE,
+  FileCipher,
+  plaintextSize,
+  randomFileKey,
+  TAG_SIZE,
+} from "./block_cipher.ts";
+export { ConvergentHasher, convergentKey } from "./convergent.ts";
 export {
   checkRedundancy,
   DEFAULT_REDUNDANCY,

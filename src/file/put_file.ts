@@ -9,7 +9,10 @@
 import { ContentId } from "../id/content_id.ts";
 import { AbortedError } from "../errors.ts";
 import { chunk } from "./chunker.ts";
-import { CorruptFileError } from "./errors.ts";
+import { ConvergentKeyMismatchError, CorruptFileError } from "./errors.ts";
+import { FileCipher, TAG_SIZE } from "./block_cipher.ts";
+import { ConvergentHasher } from "./convergent.ts";
+import { DEFAULT_REDUNDANCY } from "./redundancy.ts";
 import { resolvePutOptions, throwIfAborted } from "./options.ts";
 import { ManifestTreeBuilder } from "./tree_builder.ts";
 import type { ManifestEntry } from "./manifest.ts";
@@ -24,6 +27,11 @@ import type { BlockSink, PutFileOptions, PutFileResult } from "./types.ts";
  * The input is read only as fast as blocks get stored, so memory stays at a few blocks
  * whatever the file size. Manifests are stored as soon as they fill up. The same bytes with
  * the same `blockSize`, `algorithm` and `fanout` always give the same id.
+ *
+ * With `key`, each block of `blockSize - 16` input bytes is sealed with AES-256-GCM under a key
+ * and nonce derived for its index (`block_cipher.ts`) before it is hashed and stored; the
+ * manifests record the encrypted flag (see `docs/file-format.md`). A random key gives a new id
+ * on every put; a convergent key (`convergent: true`) the same id for the same bytes.
  *
  * Rejects with `InvalidArgumentError` for bad options or input, `AbortedError` when
  * `signal` aborts, {@linkcode CorruptFileError} when the sink returns an id other than the
@@ -51,9 +59,12 @@ export async function putFile(
   sink: BlockSink,
   options: PutFileOptions = {},
 ): Promise<PutFileResult> {
+  const encrypting = options.key !== undefined;
   const { blockSize, algorithm, fanout, concurrency, leafFanout, redundancy } = resolvePutOptions(
-    options,
+    encrypting && !options.redundancy ? { ...options, redundancy: DEFAULT_REDUNDANCY } : options,
   );
+  const cipher = encrypting ? await FileCipher.create(options.key!, blockSize) : undefined;
+  const hasher = cipher && options.convergent ? new ConvergentHasher() : undefined;
   const erasure = redundancy?.kind === "rs" ? redundancy : undefined;
   const { signal, onProgress } = options;
   throwIfAborted(signal, "put");
@@ -83,8 +94,15 @@ export async function putFile(
     leafFanout,
     store,
     ...(redundancy ? { redundancy } : {}),
+    ...(cipher ? { encrypted: true } : {}),
   });
-  const inFlight: { promise: Promise<ContentId>; size: number; bytes?: Uint8Array }[] = [];
+  // `size` counts stored bytes (ciphertext and tag when encrypting), `plain` file bytes.
+  const inFlight: {
+    promise: Promise<ContentId>;
+    size: number;
+    plain: number;
+    bytes?: Promise<Uint8Array>;
+  }[] = [];
   let size = 0;
   let blocks = 0;
   let stored = 0;
@@ -105,32 +123,53 @@ export async function putFile(
     const id = await head.promise;
     if (erasure) {
       stripe.entries.push({ id, size: head.size });
-      stripe.bytes.push(head.bytes!);
+      stripe.bytes.push(await head.bytes!);
       if (stripe.entries.length === erasure.k) await closeStripe();
     } else {
       await builder.add({ id, size: head.size });
     }
-    stored += head.size;
+    stored += head.plain;
     onProgress?.(stored);
   };
 
   try {
-    for await (const block of chunk(input, blockSize, { signal: inner })) {
-      const promise = store(block);
+    const payload = cipher ? blockSize - TAG_SIZE : blockSize;
+    for await (const block of chunk(input, payload, { signal: inner })) {
+      hasher?.update(block);
+      const sealed = cipher ? cipher.encrypt(blocks, block) : Promise.resolve(block);
+      sealed.catch(() => {});
+      const promise = sealed.then(store);
       promise.catch(fail);
-      inFlight.push({ promise, size: block.length, ...(erasure ? { bytes: block } : {}) });
+      inFlight.push({
+        promise,
+        size: block.length + (cipher ? TAG_SIZE : 0),
+        plain: block.length,
+        ...(erasure ? { bytes: sealed } : {}),
+      });
       size += block.length;
       blocks++;
       while (inFlight.length >= concurrency) await settleOldest();
     }
     while (inFlight.length > 0) await settleOldest();
     if (stripe.entries.length > 0) await closeStripe();
+    if (hasher && !sameBytes(await hasher.digest(), options.key!)) {
+      throw new ConvergentKeyMismatchError(
+        "the key is not the convergent key of the bytes read (did the source change?)",
+      );
+    }
     const id = await builder.finish();
-    return { id, size, blocks, parityBlocks };
+    return { id, size, blocks, parityBlocks, ...(cipher ? { encrypted: true as const } : {}) };
   } catch (err) {
     fail(err);
     await Promise.allSettled(inFlight.map((f) => f.promise));
     if (signal?.aborted) throw new AbortedError("put aborted", { cause: signal.reason });
     throw firstError;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
 }

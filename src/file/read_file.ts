@@ -7,7 +7,15 @@
 
 import type { ContentId } from "../id/content_id.ts";
 import { AbortedError } from "../errors.ts";
-import { CorruptFileError, RangeNotSatisfiableError } from "./errors.ts";
+import {
+  BadCapabilityError,
+  CapabilityRequiredError,
+  CorruptFileError,
+  RangeNotSatisfiableError,
+  WrongKeyError,
+} from "./errors.ts";
+import { FileCipher, plaintextSize, TAG_SIZE } from "./block_cipher.ts";
+import type { Manifest } from "./manifest.ts";
 import {
   checkConcurrency,
   DEFAULT_READ_CONCURRENCY,
@@ -30,6 +38,12 @@ import { recoverStripe } from "./stripes.ts";
  * the stream once the reader reaches that block. Cancelling the stream, or aborting
  * `signal`, aborts every fetch in flight (the stream then errors with `AbortedError`).
  * Chunks are the source's buffers (or views of them), one per data block: do not mutate them.
+ *
+ * An encrypted file needs `key` (else {@linkcode CapabilityRequiredError}, before any data
+ * block is fetched); each block is decrypted once verified, and a block that does not decrypt
+ * rejects with `WrongKeyError` (the first block is checked before `readFile` resolves; a later
+ * one errors the stream; no byte of such a block is delivered). `size` and `range` are
+ * plaintext offsets; a range fetches only the blocks holding them.
  *
  * @example Read bytes 10..19 of a file
  * ```ts
@@ -72,12 +86,20 @@ export async function readFile(
   if (root.redundancy?.kind === "rs") {
     concurrency = Math.max(concurrency, Math.min(MAX_CONCURRENCY, 3 * root.redundancy.k));
   }
-  const size = root.size;
+  const cipher = await cipherOf(root, id, options.key);
+  const size = cipher ? plaintextSize(root.size, root.blockSize) : root.size;
   const { start, end } = resolveRange(options.range, size);
+  // An encrypted block holds blockSize - 16 file bytes: walk the stored blocks that hold them.
+  const payload = root.blockSize - TAG_SIZE;
 
   const stop = new AbortController();
   const inner = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-  const refs = walkDataBlocks(root, source, { start, end, signal: inner, rootId: id });
+  const refs = walkDataBlocks(root, source, {
+    start: cipher ? Math.floor(start / payload) * root.blockSize : start,
+    end: cipher ? Math.floor(end / payload) * root.blockSize : end,
+    signal: inner,
+    rootId: id,
+  });
   const ahead: { ref: DataBlockRef; promise: Promise<Uint8Array> }[] = [];
   let walkDone = false;
   let walkError: unknown;
@@ -128,7 +150,10 @@ export async function readFile(
           walkDone = true;
           break;
         }
-        const promise = fetchBlock(next.value);
+        const ref = next.value;
+        const promise = cipher
+          ? fetchBlock(ref).then((b) => cipher.decrypt(ref.offset / root.blockSize, b))
+          : fetchBlock(ref);
         promise.catch(() => {}); // observed when the reader reaches it
         ahead.push({ ref: next.value, promise });
       }
@@ -184,9 +209,10 @@ export async function readFile(
         ahead.shift();
         void fill(); // the freed slot starts the next fetch while the reader works
         const { ref } = head;
-        const from = Math.max(0, start - ref.offset);
-        const to = Math.min(ref.size, end - ref.offset + 1);
-        c.enqueue(from === 0 && to === ref.size ? bytes : bytes.subarray(from, to));
+        const offset = cipher ? (ref.offset / root.blockSize) * payload : ref.offset;
+        const from = Math.max(0, start - offset);
+        const to = Math.min(bytes.length, end - offset + 1);
+        c.enqueue(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to));
       } catch (err) {
         if (finished) return;
         const out = signal?.aborted
@@ -201,7 +227,38 @@ export async function readFile(
     },
   }, { highWaterMark: 0 });
 
+  // A wrong key shows on the first block: fail the open (a clear error before any byte, e.g.
+  // before an HTTP status is sent) rather than the stream.
+  if (cipher && end >= start) {
+    await fill();
+    try {
+      await ahead[0]?.promise;
+    } catch (err) {
+      if (err instanceof WrongKeyError) {
+        finish(err);
+        throw err;
+      }
+    }
+  }
   return { size, start, end, stream };
+}
+
+/** The cipher of an encrypted file, checking that a key comes exactly with encrypted files. */
+async function cipherOf(
+  root: Manifest,
+  id: ContentId,
+  key: Uint8Array | undefined,
+): Promise<FileCipher | undefined> {
+  if (!root.encrypted) {
+    if (key === undefined) return undefined;
+    throw new BadCapabilityError(`file ${id} is not encrypted: read it by its id`);
+  }
+  if (key === undefined) {
+    throw new CapabilityRequiredError(
+      `file ${id} is encrypted: reading it needs its read capability (dfs:r:${id}:KEY), not its id`,
+    );
+  }
+  return await FileCipher.create(key, root.blockSize);
 }
 
 /** Per-stripe fetches of a read, for the few stripes around the read-ahead window. */

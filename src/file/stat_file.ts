@@ -9,12 +9,14 @@ import { CorruptFileError } from "./errors.ts";
 import type { Manifest } from "./manifest.ts";
 import { throwIfAborted } from "./options.ts";
 import { loadChild, loadRoot } from "./tree_walker.ts";
+import { plaintextSize } from "./block_cipher.ts";
 import type { BlockSource, FileStat } from "./types.ts";
 
 /**
  * Reads every manifest of file `id` (never a data block), one at a time, and reports its
  * size, number of data blocks, block size, depth (levels of manifests) and number of
- * manifests. Checks the tree's consistency on the way. Rejects like
+ * manifests, and whether it is encrypted (the size is then the plaintext's, computed from
+ * the stored sizes: no key is needed). Checks the tree's consistency on the way. Rejects like
  * {@linkcode import("./read_file.ts").readFile} does when opening a file, and with
  * {@linkcode CorruptFileError} when manifests disagree.
  *
@@ -62,7 +64,8 @@ export async function statFile(
   await visit(root);
 
   return {
-    size: root.size,
+    size: root.encrypted ? plaintextSize(root.size, root.blockSize) : root.size,
+    ...(root.encrypted ? { encrypted: true as const } : {}),
     blocks,
     blockSize: root.blockSize,
     depth: root.height + 1,

@@ -27,6 +27,8 @@ export interface TreeBuilderOptions {
   readonly leafFanout?: number;
   /** The policy every manifest records (absent: version 1 manifests). */
   readonly redundancy?: Redundancy;
+  /** Every manifest carries the encrypted flag (needs `redundancy`: version 2 only). */
+  readonly encrypted?: boolean;
   /** Stores an encoded manifest and resolves with its id. */
   readonly store: (bytes: Uint8Array) => Promise<ContentId>;
 }
@@ -161,6 +163,7 @@ export class ManifestTreeBuilder {
       size,
       children,
       ...(redundancy ? { redundancy, parity: parity ?? [] } : {}),
+      ...(this.#options.encrypted ? { encrypted: true } : {}),
     });
     const id = await this.#options.store(bytes);
     this.#manifests++;

@@ -53,7 +53,8 @@ export async function loadRoot(
 
 /**
  * Fetches the child manifest that `entry` of `parent` names and checks it against the
- * parent: one level lower, same block size and hash, spanning exactly `entry.size` bytes.
+ * parent: one level lower, same block size, hash, policy and encrypted flag, spanning exactly
+ * `entry.size` bytes.
  */
 export async function loadChild(
   parent: Manifest,
@@ -73,6 +74,8 @@ export async function loadChild(
     ? `spans ${child.size} bytes, parent says ${entry.size}`
     : policyText(child) !== policyText(parent)
     ? `records redundancy ${policyText(child)}, parent ${policyText(parent)}`
+    : !child.encrypted !== !parent.encrypted
+    ? `is ${child.encrypted ? "" : "not "}encrypted, parent is${parent.encrypted ? "" : " not"}`
     : undefined;
   if (problem) throw new CorruptFileError(`manifest ${entry.id} ${problem}`);
   return child;

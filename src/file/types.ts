@@ -74,6 +74,18 @@ export interface PutFileOptions {
    * no policy. Part of the file's identity.
    */
   readonly redundancy?: Redundancy;
+  /**
+   * Encrypts the file under this 32-byte file key (`block_cipher.ts`): every data block is
+   * AES-256-GCM ciphertext, and the manifests (version 2, with the node default policy
+   * `replicas:3` when `redundancy` is absent) carry the encrypted flag. Absent: plaintext.
+   */
+  readonly key?: Uint8Array;
+  /**
+   * With `key`: it is the convergent key of the input (`convergentKey`). The put recomputes it
+   * as it reads and rejects with `ConvergentKeyMismatchError` (before storing the root) when
+   * it differs.
+   */
+  readonly convergent?: boolean;
   /** Cancels the put; rejects with `AbortedError`. Blocks already stored stay stored. */
   readonly signal?: AbortSignal;
   /** Called, in order, with the number of file bytes stored so far. */
@@ -90,6 +102,8 @@ export interface PutFileResult {
   readonly blocks: number;
   /** Number of parity blocks (Reed-Solomon files; 0 otherwise). */
   readonly parityBlocks: number;
+  /** Present, true, when the data blocks are encrypted (a `key` was given). */
+  readonly encrypted?: true;
 }
 
 /** A byte range, `end` inclusive (as in HTTP). */
@@ -106,6 +120,11 @@ export interface ReadFileOptions {
   readonly range?: ByteRange;
   /** Data blocks fetched ahead of the reader at most (default 8, 1..64). */
   readonly concurrency?: number;
+  /**
+   * The file key of an encrypted file (from its read capability). Required for an encrypted
+   * file (else `CapabilityRequiredError`); refused for a plaintext one (`BadCapabilityError`).
+   */
+  readonly key?: Uint8Array;
   /** Cancels the read: the promise or the stream rejects with `AbortedError`. */
   readonly signal?: AbortSignal;
 }
@@ -124,8 +143,10 @@ export interface ReadFileResult {
 
 /** What {@linkcode import("./stat_file.ts").statFile} resolves with. */
 export interface FileStat {
-  /** File size in bytes. */
+  /** File size in bytes (of the plaintext, for an encrypted file). */
   readonly size: number;
+  /** Present, true, when the data blocks are encrypted (reading needs the file key). */
+  readonly encrypted?: true;
   /** Number of data blocks. */
   readonly blocks: number;
   /** Data block size the file was put with. */

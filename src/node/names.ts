@@ -16,6 +16,9 @@
 
 import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { ContentId } from "../id/content_id.ts";
+import { FILE_KEY_SIZE } from "../file/block_cipher.ts";
+import { formatCapability, isCapability } from "../file/capability.ts";
+import { concatBytes } from "../util/concat.ts";
 import type { Dht } from "../dht/dht.ts";
 import { keyOfName } from "../dht/key.ts";
 import {
@@ -63,6 +66,9 @@ export function validateName(name: string): void {
   if (ContentId.tryParse(name)) {
     throw new InvalidArgumentError(`a name must not look like a content id: ${name}`);
   }
+  if (isCapability(name)) {
+    throw new InvalidArgumentError(`a name must not look like a read capability (dfs:r:...)`);
+  }
 }
 
 /** JSON form of a signed record on disk. */
@@ -105,15 +111,24 @@ export function decodeSignedRecord(bytes: Uint8Array): SignedNameRecord | null {
 
 /** The node's view of a signed record: file id text and the publisher's node id. */
 export async function toNameRecord(r: SignedNameRecord): Promise<NameRecord | null> {
-  let id: string;
+  let id: ContentId;
+  let capability: string | undefined;
   try {
-    id = ContentId.fromBytes(r.value).toString();
+    // A file id, or (a publisher that shared the key) a file id then its 32-byte file key.
+    const idLength = 2 + (r.value[1] ?? 0);
+    if (r.value.length === idLength + FILE_KEY_SIZE) {
+      id = ContentId.fromBytes(r.value.subarray(0, idLength));
+      capability = formatCapability(id, r.value.subarray(idLength));
+    } else {
+      id = ContentId.fromBytes(r.value);
+    }
   } catch {
     return null;
   }
   return {
     name: r.name,
-    id,
+    id: id.toString(),
+    ...(capability ? { capability } : {}),
     version: r.seq,
     nodeId: toHex(await nodeIdOf(r.publicKey)),
     expires: r.expires,
@@ -198,10 +213,20 @@ export class NameRegistry {
     return out;
   }
 
-  /** Points `name` at file `id`, signed by this node; resolves with the record published. */
-  async bind(name: string, id: string, signal?: AbortSignal): Promise<NameRecord> {
+  /**
+   * Points `name` at file `id`, signed by this node; resolves with the record published. With
+   * `key` (the file key of an encrypted file) the record carries it too: anyone who resolves
+   * the name can read the file, as a name is public.
+   */
+  async bind(
+    name: string,
+    id: string,
+    signal?: AbortSignal,
+    key?: Uint8Array,
+  ): Promise<NameRecord> {
     validateName(name);
-    const value = ContentId.parse(id).bytes;
+    const idBytes = ContentId.parse(id).bytes;
+    const value = key ? concatBytes([idBytes, key]) : idBytes;
     const dht = this.#opts.dht();
     let record: SignedNameRecord;
     if (dht) {

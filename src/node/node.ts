@@ -52,6 +52,8 @@ import type {
   StatOptions,
 } from "./types.ts";
 import { walkFileBlocks } from "./walk.ts";
+import { directRef, type FileRef, putKey } from "./file_keys.ts";
+import { formatCapability } from "../file/capability.ts";
 import { mergePeers } from "./discovery.ts";
 import { keyOfContentId } from "../dht/key.ts";
 import { DEFAULT_PROVIDER_TTL_MS } from "../dht/providers.ts";
@@ -79,9 +81,9 @@ export interface NodeStartOptions extends NodeOptions {
  * ```ts ignore
  * import { Node } from "./node.ts";
  * const node = await Node.start({ runtime, dataDir: "/tmp/dfs-a", listen: "127.0.0.1:4000" });
- * const { id, copies } = await node.put(new TextEncoder().encode("hello"), { name: "greeting" });
- * const { stream } = await node.get("greeting");
- * console.log(id, copies, await new Response(stream).text());
+ * const put = await node.put(new TextEncoder().encode("hello"), { name: "greeting" });
+ * const { stream } = await node.get(put.capability!); // an encrypted file: by its capability
+ * console.log(put.id, put.copies, await new Response(stream).text());
  * await node.close();
  * ```
  */
@@ -229,6 +231,7 @@ export class Node implements DfsNode {
     this.#checkOpen();
     const policy = this.#policyOf(options);
     if (options.name !== undefined) validateName(options.name);
+    const { key, convergent } = await putKey(input, options);
     // The blocks this put writes stay protected until the file is indexed; a put that fails
     // takes out the blocks it created that nothing else uses (see LocalBlocks.beginPut).
     const put = this.#blocks.beginPut();
@@ -238,6 +241,7 @@ export class Node implements DfsNode {
       file = await putFile(input, put.sink, {
         blockSize: this.#opts.blockSize,
         redundancy: policy,
+        ...(key ? { key, convergent } : {}),
         signal: options.signal,
         onProgress: options.onProgress,
       });
@@ -274,11 +278,14 @@ export class Node implements DfsNode {
     }
     const wanted = holdersWanted(policy);
     await this.#cluster.announce(file.id, options.signal);
-    if (options.name !== undefined) await this.#names.bind(options.name, id, options.signal);
+    if (options.name !== undefined) {
+      await this.#names.bind(options.name, id, options.signal, options.shareKey ? key : undefined);
+    }
     const redundancy = formatRedundancy(policy);
     this.#opts.log("info", "put", { id, size: file.size, copies, wanted, redundancy });
     return {
       id,
+      ...(key ? { capability: formatCapability(file.id, key) } : {}),
       size: file.size,
       blocks: file.blocks,
       copies,
@@ -304,10 +311,11 @@ export class Node implements DfsNode {
   /** Streams a file (id or name): local blocks first, then peers; verified, in order. */
   async get(idOrName: string, options: GetOptions = {}): Promise<GetResult> {
     this.#checkOpen();
-    const id = await this.#resolveId(idOrName, options.signal);
+    const { id, key } = await this.#resolveRef(idOrName, options.signal);
     const providers = await this.#cluster.providers(id, options.signal);
     const file = await readFile(id, this.#cluster.fetcher(providers), {
       range: options.range,
+      ...(key ? { key } : {}),
       concurrency: this.#opts.concurrency,
       signal: options.signal,
     }).catch((err) => this.#cluster.rootMissing(err, id));
@@ -327,7 +335,7 @@ export class Node implements DfsNode {
    */
   async stat(idOrName: string, options: StatOptions = {}): Promise<FileStat> {
     this.#checkOpen();
-    const id = await this.#resolveId(idOrName);
+    const { id, capability } = await this.#resolveRef(idOrName);
     const providers = await this.#cluster.providers(id);
     const source = this.#cluster.fetcher(providers);
     const s = await statFile(id, source).catch((err) => this.#cluster.rootMissing(err, id));
@@ -338,6 +346,8 @@ export class Node implements DfsNode {
       ...(health ? { health } : {}),
       id: id.toString(),
       size: s.size,
+      ...(s.encrypted ? { encrypted: true as const } : {}),
+      ...(capability ? { capability } : {}),
       blocks: s.blocks,
       blockSize: s.blockSize,
       redundancy: formatRedundancy(s.redundancy ?? this.#opts.redundancy),
@@ -526,12 +536,18 @@ export class Node implements DfsNode {
   }
 
   async #resolveId(idOrName: string, signal?: AbortSignal): Promise<ContentId> {
+    return (await this.#resolveRef(idOrName, signal)).id;
+  }
+
+  /** A file id, a read capability, or a name (that maps to either). */
+  async #resolveRef(idOrName: string, signal?: AbortSignal): Promise<FileRef> {
     if (typeof idOrName !== "string" || idOrName === "") {
-      throw new InvalidArgumentError("expected a file id or a name");
+      throw new InvalidArgumentError("expected a file id, a read capability or a name");
     }
-    const id = ContentId.tryParse(idOrName);
-    if (id) return id;
-    return ContentId.parse((await this.#names.resolve(idOrName, signal)).id);
+    const direct = directRef(idOrName);
+    if (direct) return direct;
+    const record = await this.#names.resolve(idOrName, signal);
+    return directRef(record.capability ?? record.id) ?? { id: ContentId.parse(record.id) };
   }
 
   /** What the upkeep loops need of this node. */

@@ -15,6 +15,24 @@ export type FileInput = Uint8Array | ReadableStream<Uint8Array>;
 export interface PutOptions {
   /** Also bind this name to the new file id (a record signed by this node, see docs/node.md). */
   readonly name?: string;
+  /**
+   * With `name` and an encrypted file: the name maps to the read capability, key included, so
+   * whoever resolves the name can read the file (a name is public). Default false: the name
+   * maps to the file id alone, and reading still needs the capability.
+   */
+  readonly shareKey?: boolean;
+  /**
+   * How the file is stored (default `true`):
+   * - `true`: encrypted under a fresh random key; the put returns the read `capability`;
+   * - `"convergent"`: encrypted under a key derived from the bytes, so the same bytes give the
+   *   same id and share blocks (anyone holding the same file can confirm you stored it: see
+   *   docs/node.md, "Security"). A stream is read once: give its `convergentKey` (computed with
+   *   `convergentKey()` from a first read of a re-readable source); bytes need none;
+   * - `false`: plaintext ("public"), readable by id, deduplicated across puts.
+   */
+  readonly encrypt?: boolean | "convergent";
+  /** `encrypt: "convergent"` of a stream: its convergent key (32 bytes, `convergentKey()`). */
+  readonly convergentKey?: Uint8Array;
   /** Total copies wanted, including the local one: short for `redundancy: "replicas:N"`. */
   readonly copies?: number;
   /**
@@ -32,6 +50,11 @@ export interface PutOptions {
 export interface PutResult {
   /** File id (text form of the manifest's content id). */
   readonly id: string;
+  /**
+   * Encrypted files: the read capability `dfs:r:<id>:<key>`, the one string that reads the
+   * file (absent for a public file, read by `id`).
+   */
+  readonly capability?: string;
   /** File size in bytes. */
   readonly size: number;
   /** Number of data blocks. */
@@ -101,8 +124,12 @@ export interface StatOptions {
 export interface FileStat {
   /** File id. */
   readonly id: string;
-  /** Size in bytes. */
+  /** Size in bytes (of the plaintext, for an encrypted file: known without its key). */
   readonly size: number;
+  /** Present, true, when the file is encrypted: reading it needs its capability. */
+  readonly encrypted?: true;
+  /** The read capability, when the file was asked for by one (or by a name that shares it). */
+  readonly capability?: string;
   /** Number of data blocks. */
   readonly blocks: number;
   /** Block size used when it was put. */
@@ -164,6 +191,8 @@ export interface NameRecord {
   readonly name: string;
   /** The file id it points to. */
   readonly id: string;
+  /** The read capability, when the publisher shared the key with the name (`shareKey`). */
+  readonly capability?: string;
   /** Sequence number of the signed record; a higher one replaces a lower one. */
   readonly version: number;
   /** Node id (hex) of the node whose key signed this version. */
@@ -313,9 +342,12 @@ export interface DfsNode {
   readonly nodeId: string;
   /** Stores a file locally and replicates it. */
   put(input: FileInput, options?: PutOptions): Promise<PutResult>;
-  /** Streams a file (id or name) from the local store or the network, verified. */
+  /**
+   * Streams a file (id, read capability or name) from the local store or the network, verified
+   * (and decrypted with a capability). An encrypted file asked for by id: `CapabilityRequiredError`.
+   */
   get(idOrName: string, options?: GetOptions): Promise<GetResult>;
-  /** Describes a file (id or name), fetching manifests from the network if needed. */
+  /** Describes a file (id, capability or name), fetching manifests from the network if needed. */
   stat(idOrName: string, options?: StatOptions): Promise<FileStat>;
   /** Hands this node's data off to other nodes before it leaves (then close it). */
   drain(signal?: AbortSignal): Promise<DrainReport>;

@@ -27,11 +27,46 @@ Deno.test("serve_with_the_real_node_stores_and_returns_a_file_through_the_cli", 
     await Deno.writeFile(src, bytes);
     const put = new FakeProcess(["put", src, "--name", "seven", "--api", api]);
     assert.equal(await main(testRuntime(put)), 0, put.stderr);
-    const id = put.stdout.trim();
-    assert.match(id, /^1220[0-9a-f]{64}$/);
-    const get = new FakeProcess(["get", "seven", "-o", `${dir}/out.bin`, "--api", api]);
+    // encrypted by default: put prints the read capability, and only it reads the file
+    const cap = put.stdout.trim();
+    assert.match(cap, /^dfs:r:1220[0-9a-f]{64}:[A-Za-z0-9_-]{43}$/);
+    const byName = new FakeProcess(["get", "seven", "-o", `${dir}/out.bin`, "--api", api]);
+    assert.notEqual(await main(testRuntime(byName)), 0);
+    assert.match(byName.stderr, /is encrypted: .*read capability/);
+    const get = new FakeProcess(["get", cap, "-o", `${dir}/out.bin`, "--api", api]);
     assert.equal(await main(testRuntime(get)), 0, get.stderr);
     assert.deepEqual(await Deno.readFile(`${dir}/out.bin`), bytes);
+    // --share-key: the name gives the capability
+    const shared = new FakeProcess(["put", src, "-n", "eight", "--share-key", "--api", api]);
+    assert.equal(await main(testRuntime(shared)), 0, shared.stderr);
+    const getShared = new FakeProcess(["get", "eight", "-o", `${dir}/out8.bin`, "--api", api]);
+    assert.equal(await main(testRuntime(getShared)), 0, getShared.stderr);
+    assert.deepEqual(await Deno.readFile(`${dir}/out8.bin`), bytes);
+    // --public: put prints the id, which reads the file
+    const pub = new FakeProcess(["put", src, "--public", "--api", api]);
+    assert.equal(await main(testRuntime(pub)), 0, pub.stderr);
+    const id = pub.stdout.trim();
+    assert.match(id, /^1220[0-9a-f]{64}$/);
+    const getPub = new FakeProcess(["get", id, "-o", `${dir}/outp.bin`, "--api", api]);
+    assert.equal(await main(testRuntime(getPub)), 0, getPub.stderr);
+    assert.deepEqual(await Deno.readFile(`${dir}/outp.bin`), bytes);
+    // --convergent: the same file twice gives the same capability
+    const c1 = new FakeProcess(["put", src, "--convergent", "--api", api]);
+    const c2 = new FakeProcess(["put", src, "--convergent", "--api", api]);
+    assert.equal(await main(testRuntime(c1)), 0, c1.stderr);
+    assert.equal(await main(testRuntime(c2)), 0, c2.stderr);
+    assert.equal(c1.stdout, c2.stdout);
+    assert.notEqual(c1.stdout.trim(), cap);
+    const getConv = new FakeProcess([
+      "get",
+      c1.stdout.trim(),
+      "-o",
+      `${dir}/outc.bin`,
+      "--api",
+      api,
+    ]);
+    assert.equal(await main(testRuntime(getConv)), 0, getConv.stderr);
+    assert.deepEqual(await Deno.readFile(`${dir}/outc.bin`), bytes);
     const missing = new FakeProcess(["get", "1220" + "0".repeat(64), "--api", api]);
     assert.equal(await main(testRuntime(missing)), EXIT.NOT_FOUND, missing.stderr);
   } finally {
@@ -84,7 +119,8 @@ Deno.test("two_real_nodes_started_by_the_cli_share_a_file", async () => {
     const put = new FakeProcess(["put", `${dir}/in.bin`, "--json", "--api", a.api]);
     assert.equal(await main(testRuntime(put)), 0, put.stderr);
     const result = JSON.parse(put.stdout);
-    const get = new FakeProcess(["get", result.id, "-o", `${dir}/out.bin`, "--api", api]);
+    assert.match(result.capability, /^dfs:r:/);
+    const get = new FakeProcess(["get", result.capability, "-o", `${dir}/out.bin`, "--api", api]);
     assert.equal(await main(testRuntime(get)), 0, get.stderr);
     assert.deepEqual(await Deno.readFile(`${dir}/out.bin`), bytes);
   } finally {

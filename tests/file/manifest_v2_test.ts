@@ -277,8 +277,10 @@ Deno.test("manifest_v2_decoder_rejects_bad_policy_bytes", async () => {
   assert.deepEqual(decodeManifest(good).redundancy, RS21);
   expectInvalid(mutated(good, (b) => b[24] = 2), /unknown redundancy scheme 2/);
   expectInvalid(mutated(good, (b) => b[24] = 0xff), /unknown redundancy scheme 255/);
-  expectInvalid(mutated(good, (b) => b[27] = 1), /reserved byte 27 is 1, not 0/);
-  expectInvalid(mutated(good, (b) => b[27] = 0x80), /reserved byte 27 is 128/);
+  // byte 27 holds flags: bit 0 (encrypted) needs every data entry longer than its 16-byte tag
+  expectInvalid(mutated(good, (b) => b[27] = 1), /encrypted block 2 has size 5/);
+  expectInvalid(mutated(good, (b) => b[27] = 2), /flags byte 27 is 2: unknown flags set/);
+  expectInvalid(mutated(good, (b) => b[27] = 0x80), /flags byte 27 is 128/);
   // bad k / m
   expectInvalid(mutated(good, (b) => b[25] = 0), /got 0\+1/);
   expectInvalid(mutated(good, (b) => b[26] = 0), /got 2\+0/);
@@ -292,7 +294,7 @@ Deno.test("manifest_v2_decoder_rejects_bad_policy_bytes", async () => {
   expectInvalid(mutated(rep, (b) => b[25] = 0), /got 0-4/);
   expectInvalid(mutated(rep, (b) => b[25] = 5), /got 5-4/);
   expectInvalid(mutated(rep, (b) => b[26] = 65), /got 2-65/);
-  expectInvalid(mutated(rep, (b) => b[27] = 9), /reserved byte 27 is 9/);
+  expectInvalid(mutated(rep, (b) => b[27] = 9), /flags byte 27 is 9/);
 });
 
 Deno.test("manifest_v2_decoder_rejects_bad_parity", async () => {
@@ -320,7 +322,7 @@ Deno.test("manifest_v2_decoder_rejects_bad_parity", async () => {
   expectInvalid(good.subarray(0, 27), /truncated: 27 bytes/);
   // a v1 manifest relabelled as v2 (or the reverse) does not decode
   const v1 = encodeManifest(await leafOf(3, undefined, { last: 5 }));
-  expectInvalid(mutated(v1, (b) => b[4] = 2), /not a sha-256 id|reserved|scheme|trailing|got/);
+  expectInvalid(mutated(v1, (b) => b[4] = 2), /not a sha-256 id|flags|scheme|trailing|got/);
   expectInvalid(mutated(good, (b) => b[4] = 1), /not a sha-256 id|trailing|truncated/);
   expectInvalid(mutated(good, (b) => b[4] = 3), /unsupported manifest version 3/);
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { putFile, statFile } from "../../src/file/mod.ts";
+import { formatCapability, putFile, readFile, statFile } from "../../src/file/mod.ts";
 import { MemoryBlocks } from "./_fakes.ts";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -64,5 +64,38 @@ Deno.test("version_2_file_ids_match_documented_vectors", async () => {
   assert.equal(
     hex(mem.blocks.get("12204c9567e8be976107dadaaf1b4fb89b6c46a7aa66469520452c2fa6892ad8c1ea")!),
     "34bc3636b9",
+  );
+});
+
+Deno.test("encrypted_file_ids_match_documented_vectors", async () => {
+  const mem = new MemoryBlocks();
+  const key = new Uint8Array(32).map((_, i) => i); // 00 01 .. 1f
+  const hello = new TextEncoder().encode("hello");
+  const file = await putFile(hello, mem, { key });
+  // the one data block: AES-256-GCM under HKDF-SHA256(key, info "dfs/v1 block" u32 262144 u64 0)
+  const block = "f6519f945c00251e589fe690b3fe2fba3fe3699c81";
+  assert.equal(
+    hex(mem.blocks.get("12201a15757cb220e1209983a4784ee955b7c6075f657d3ab5c041d65d52d9e33ea4")!),
+    block,
+  );
+  assert.equal(
+    hex(mem.blocks.get(file.id.toString())!),
+    "4446534d0200001200040000000000000000001500000001" + "00030301" +
+      "12201a15757cb220e1209983a4784ee955b7c6075f657d3ab5c041d65d52d9e33ea40000000000000015",
+  );
+  assert.equal(
+    formatCapability(file.id, key),
+    "dfs:r:12206bf6436d7ce9b106752cfb4a66d80428094fd51545608ee3418b405691f7656a:" +
+      "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+  );
+  const back = await readFile(file.id, mem, { key });
+  assert.equal(await new Response(back.stream).text(), "hello");
+  const rs = await putFile(hello, new MemoryBlocks(), {
+    key,
+    redundancy: { kind: "rs", k: 2, m: 1 },
+  });
+  assert.equal(
+    rs.id.toString(),
+    "1220c748c86e1fe1cf35ed82c78e9e0b0fd68d3183ec6aa02e41c63c2b9358ad18aa",
   );
 });

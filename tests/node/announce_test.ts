@@ -21,8 +21,8 @@ Deno.test({
       const start = () =>
         Node.start({ runtime, dataDir: "/n", listen: "10.9.0.1:4000", durability: "none" });
       const first = await start();
-      await first.put(randomBytes(3000, SEED), { copies: 1 });
-      await first.put(randomBytes(5000, SEED + 1), { copies: 1 });
+      await first.put(randomBytes(3000, SEED), { encrypt: false, copies: 1 });
+      await first.put(randomBytes(5000, SEED + 1), { encrypt: false, copies: 1 });
       assert.equal(first.dhtInfo()?.providing, 2);
       await first.close();
       const again = await start();
@@ -44,7 +44,7 @@ Deno.test({
       try {
         await c.settle();
         const [a, b] = c.nodes;
-        const put = await a.put(randomBytes(4000, SEED), { copies: 2 });
+        const put = await a.put(randomBytes(4000, SEED), { encrypt: false, copies: 2 });
         assert.equal(put.copies, 2);
         const deadline = Date.now() + 5000;
         while (b.dhtInfo()?.providing !== 1 && Date.now() < deadline) {

@@ -65,7 +65,7 @@ t("nodes_with_the_same_cluster_key_get_a_file_across_and_an_outsider_sees_no_pee
   try {
     await c.settle(1);
     const data = randomBytes(5000, SEED);
-    const put = await c.nodes[0].put(data, { copies: 2 });
+    const put = await c.nodes[0].put(data, { encrypt: false, copies: 2 });
     assert.equal(put.copies, 2);
     assert.deepEqual(await readAll((await c.nodes[1].get(put.id)).stream), data);
 

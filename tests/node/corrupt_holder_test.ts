@@ -56,7 +56,7 @@ Deno.test("rotten_copy_on_a_holder_is_quarantined_reported_and_the_read_uses_the
       await c.settle();
       const [a, b] = c.nodes;
       const data = randomBytes(8 * BS + 100, SEED);
-      const put = await a.put(data, { copies: 2 });
+      const put = await a.put(data, { encrypt: false, copies: 2 });
       assert.equal(put.copies, 2);
       assert.equal(await b.has(put.id), true);
 

@@ -85,7 +85,10 @@ Deno.test("second_node_start_on_one_data_dir_is_rejected_and_leaves_the_first_un
   const runtime = denoRuntime();
   const a = await Node.start({ runtime, dataDir: dir, listen: "127.0.0.1:0" });
   try {
-    const put = await a.put(enc.encode("kept while a second node is refused"), { copies: 1 });
+    const put = await a.put(enc.encode("kept while a second node is refused"), {
+      encrypt: false,
+      copies: 1,
+    });
     // A write in progress in the first node's store.
     const inProgress = `${dir}/blocks/tmp/in-progress.tmp`;
     await Deno.writeTextFile(inProgress, "partial");

@@ -33,7 +33,7 @@ for (const { label, options } of MODES) {
       await c.settle();
       for (const [i, size] of [0, 1, BS, BS + 1, 7 * BS + 3].entries()) {
         const data = randomBytes(size, SEED + i);
-        const put = await c.nodes[0].put(data, { copies: 2 });
+        const put = await c.nodes[0].put(data, { encrypt: false, copies: 2 });
         assert.equal(put.size, size);
         assert.equal(put.copies, 2);
         assert.equal(put.wanted, 2);
@@ -62,7 +62,7 @@ for (const { label, options } of MODES) {
     try {
       await c.settle();
       const data = randomBytes(10 * BS + 100, SEED);
-      const { id } = await c.nodes[0].put(data, { copies: 1 });
+      const { id } = await c.nodes[0].put(data, { encrypt: false, copies: 1 });
       for (
         const [start, end] of [[0, 0], [BS - 1, BS], [3 * BS + 5, 9 * BS], [10 * BS, 10 * BS + 99]]
       ) {
@@ -92,7 +92,7 @@ for (const { label, options } of MODES) {
     try {
       await c.settle();
       const data = randomBytes(50 * BS, SEED);
-      const { id } = await c.nodes[0].put(data, { copies: 1 });
+      const { id } = await c.nodes[0].put(data, { encrypt: false, copies: 1 });
       reads = 0;
       const r = await c.nodes[1].get(id, { range: { start: 20 * BS + 10, end: 20 * BS + 20 } });
       assert.deepEqual(await readAll(r.stream), data.subarray(20 * BS + 10, 20 * BS + 21));
@@ -107,11 +107,11 @@ for (const { label, options } of MODES) {
     const c = await startCluster(2, options);
     try {
       await c.settle();
-      const r = await c.nodes[0].put(randomBytes(3 * BS, SEED), {});
+      const r = await c.nodes[0].put(randomBytes(3 * BS, SEED), { encrypt: false });
       assert.equal(r.wanted, 3);
       assert.equal(r.copies, 2);
       assert.equal(await c.nodes[1].has(r.id), true);
-      const more = await c.nodes[0].put(randomBytes(100, SEED), { copies: 5 });
+      const more = await c.nodes[0].put(randomBytes(100, SEED), { encrypt: false, copies: 5 });
       assert.deepEqual([more.copies, more.wanted], [2, 5]);
     } finally {
       await c.close();
@@ -123,7 +123,7 @@ for (const { label, options } of MODES) {
     try {
       await c.settle();
       const data = randomBytes(6 * BS + 1, SEED);
-      const { id, copies } = await c.nodes[0].put(data, { copies: 2 });
+      const { id, copies } = await c.nodes[0].put(data, { encrypt: false, copies: 2 });
       assert.equal(copies, 2);
       const holder = (await c.nodes[1].has(id)) ? c.nodes[1] : c.nodes[2];
       const other = holder === c.nodes[1] ? c.nodes[2] : c.nodes[1];
@@ -150,8 +150,8 @@ for (const { label, options } of MODES) {
       await c.settle();
       const [good, reader, liar] = c.nodes;
       const data = randomBytes(12 * BS, SEED);
-      const a = await good.put(data, { copies: 1 });
-      const b = await liar.put(data, { copies: 1 });
+      const a = await good.put(data, { encrypt: false, copies: 1 });
+      const b = await liar.put(data, { encrypt: false, copies: 1 });
       assert.equal(a.id, b.id);
       assert.equal(await reader.has(a.id), false);
       for await (const e of inner.list()) if (e.key !== a.id) bad.add(e.key);
@@ -172,7 +172,7 @@ for (const { label, options } of MODES) {
     try {
       await c.settle();
       const [a, b, cc] = c.nodes;
-      const x = await a.put(randomBytes(100, SEED), { name: "doc", copies: 1 });
+      const x = await a.put(randomBytes(100, SEED), { encrypt: false, name: "doc", copies: 1 });
       const direct = options.direct === true;
       if (direct) {
         // Without a DHT names stay on the node that bound them.
@@ -184,12 +184,15 @@ for (const { label, options } of MODES) {
       assert.deepEqual([seen.id, seen.version, seen.nodeId], [x.id, 1, a.nodeId]);
       assert.equal((await cc.get("doc")).size, 100);
       // Another key may not take the name over in an open network; nothing changes.
-      await assert.rejects(b.put(randomBytes(50, SEED + 1), { name: "doc", copies: 1 }), {
-        code: "RECORD_REJECTED",
-      });
+      await assert.rejects(
+        b.put(randomBytes(50, SEED + 1), { encrypt: false, name: "doc", copies: 1 }),
+        {
+          code: "RECORD_REJECTED",
+        },
+      );
       assert.equal((await cc.resolveName("doc")).id, x.id);
       // Its owner may: a higher sequence replaces the record everywhere.
-      const y = await a.put(randomBytes(200, SEED + 2), { name: "doc", copies: 1 });
+      const y = await a.put(randomBytes(200, SEED + 2), { encrypt: false, name: "doc", copies: 1 });
       const after = await cc.resolveName("doc");
       assert.deepEqual([after.id, after.version, after.nodeId], [y.id, 2, a.nodeId]);
       assert.deepEqual((await a.list()).find((f) => f.id === y.id)?.names, ["doc"]);
@@ -206,8 +209,8 @@ for (const { label, options } of MODES) {
     try {
       await c.settle();
       const [a, b, cc] = c.nodes;
-      await a.put(randomBytes(100, SEED), { name: "doc", copies: 1 });
-      const y = await b.put(randomBytes(60, SEED + 1), { name: "doc", copies: 1 });
+      await a.put(randomBytes(100, SEED), { encrypt: false, name: "doc", copies: 1 });
+      const y = await b.put(randomBytes(60, SEED + 1), { encrypt: false, name: "doc", copies: 1 });
       const rec = await cc.resolveName("doc");
       assert.deepEqual([rec.id, rec.version, rec.nodeId], [y.id, 2, b.nodeId]);
     } finally {
@@ -223,8 +226,8 @@ for (const { label, options } of MODES) {
       const data = randomBytes(5 * BS, SEED);
       // A second file shares its first 2 blocks with the first one.
       const shared = data.slice(0, 2 * BS);
-      const f1 = await a.put(data, { copies: 3 });
-      const f2 = await a.put(shared, { copies: 1 });
+      const f1 = await a.put(data, { encrypt: false, copies: 3 });
+      const f2 = await a.put(shared, { encrypt: false, copies: 1 });
       assert.equal(f1.copies, 3);
       const before = (await a.status()).store.count;
       const r = await a.delete(f1.id);
@@ -254,7 +257,7 @@ for (const { label, options } of MODES) {
       await c.settle();
       // 1 KiB blocks: 23 children per manifest, so 60 blocks make a two-level tree.
       const data = randomBytes(60 * BS, SEED);
-      const put = await c.nodes[0].put(data, { copies: 2 });
+      const put = await c.nodes[0].put(data, { encrypt: false, copies: 2 });
       assert.equal(put.copies, 2);
       assert.deepEqual((await c.nodes[1].list()).map((f) => f.id), [put.id]);
       assert.equal((await c.nodes[1].list())[0].size, data.length);
@@ -275,14 +278,14 @@ for (const { label, options } of MODES) {
     try {
       await c.settle();
       const data = randomBytes(5 * BS, SEED);
-      const probe = await c.nodes[0].put(data, { copies: 1 });
+      const probe = await c.nodes[0].put(data, { encrypt: false, copies: 1 });
       const [first] = closestPeers(
         ContentId.parse(probe.id).digest,
         [1, 2].map((i) => ({ i, nodeId: c.nodes[i].nodeId })),
         1,
       );
       failing.add(first.i);
-      const put = await c.nodes[0].put(data, { copies: 2 });
+      const put = await c.nodes[0].put(data, { encrypt: false, copies: 2 });
       assert.deepEqual([put.copies, put.wanted], [2, 2]);
       assert.equal(await c.nodes[first.i].has(put.id), false);
       assert.equal(await c.nodes[3 - first.i].has(put.id), true);
@@ -310,8 +313,10 @@ for (const { label, options } of MODES) {
       const n = c.nodes[0];
       await assert.rejects(n.has("zz"), { code: "INVALID_ID" });
       await assert.rejects(n.get("no-such-name"), { code: "NOT_FOUND" });
-      await assert.rejects(n.put(new Uint8Array(1), { copies: 0 }), { code: "INVALID_ARGUMENT" });
-      await assert.rejects(n.put(new Uint8Array(1), { name: "a\nb" }), {
+      await assert.rejects(n.put(new Uint8Array(1), { encrypt: false, copies: 0 }), {
+        code: "INVALID_ARGUMENT",
+      });
+      await assert.rejects(n.put(new Uint8Array(1), { encrypt: false, name: "a\nb" }), {
         code: "INVALID_ARGUMENT",
       });
       const st = await n.status();

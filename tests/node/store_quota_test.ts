@@ -45,7 +45,7 @@ Deno.test({
       assert.equal((await a.status()).store.maxBytes, undefined);
       // A's put wants 2 copies; B has room for none of a 1 MiB file: 1 copy, no failure.
       const data = randomBytes(1024 * 1024, 7);
-      const put = await a.put(data, { copies: 2 });
+      const put = await a.put(data, { encrypt: false, copies: 2 });
       assert.equal(put.copies, 1);
       assert.deepEqual(await readAll((await b.get(put.id)).stream), data);
       // B's own put of the same size is refused, through the library and the API.
@@ -60,7 +60,10 @@ Deno.test({
       assert.equal(res.status, 507);
       assert.equal((await res.json()).error.code, "STORE_FULL");
       // Small files still fit.
-      const small = await b.put(new TextEncoder().encode("still room for this"), { copies: 1 });
+      const small = await b.put(new TextEncoder().encode("still room for this"), {
+        encrypt: false,
+        copies: 1,
+      });
       assert.equal(small.copies, 1);
     } finally {
       await b.close();
@@ -83,18 +86,18 @@ Deno.test({
     });
     try {
       const kept = randomBytes(256 * 1024, 1);
-      const first = await node.put(kept, { copies: 1 });
+      const first = await node.put(kept, { encrypt: false, copies: 1 });
       const before = await node.status();
       // Too big for what is left: refused part way, its blocks taken out again; the blocks it
       // shares with the stored file (its first 256 KiB) stay.
       const big = new Uint8Array(2 * 1024 * 1024);
       big.set(kept);
       big.set(randomBytes(big.length - kept.length, 2), kept.length);
-      await assert.rejects(node.put(big, { copies: 1 }), StoreFullError);
+      await assert.rejects(node.put(big, { encrypt: false, copies: 1 }), StoreFullError);
       assert.deepEqual((await node.status()).store, before.store);
       assert.deepEqual(await readAll((await node.get(first.id)).stream), kept);
       // The room is back: a put that fits works.
-      const next = await node.put(randomBytes(512 * 1024, 3), { copies: 1 });
+      const next = await node.put(randomBytes(512 * 1024, 3), { encrypt: false, copies: 1 });
       assert.equal(next.copies, 1);
       // A cancelled put leaves nothing either.
       const stats = (await node.status()).store;
@@ -106,7 +109,7 @@ Deno.test({
           if (++chunks === 3) stop.abort();
         },
       });
-      await assert.rejects(node.put(endless, { copies: 1, signal: stop.signal }));
+      await assert.rejects(node.put(endless, { encrypt: false, copies: 1, signal: stop.signal }));
       assert.deepEqual((await node.status()).store, stats);
     } finally {
       await node.close();
@@ -165,7 +168,7 @@ Deno.test({
           c.close();
         },
       });
-      const one = node.put(slow, { copies: 1 });
+      const one = node.put(slow, { encrypt: false, copies: 1 });
       await until(() => puts >= 4, "put 1 wrote the shared blocks");
       // Put 2 writes the same 4 blocks, then its client goes away.
       let pulled = 0;
@@ -176,7 +179,10 @@ Deno.test({
           c.error(new Error("the client went away"));
         },
       });
-      await assert.rejects(node.put(failing, { copies: 1 }), /the client went away/);
+      await assert.rejects(
+        node.put(failing, { encrypt: false, copies: 1 }),
+        /the client went away/,
+      );
       release();
       const put = await one;
       const want = new Uint8Array(shared.length + 64 * 1024);
@@ -265,10 +271,10 @@ q("a_failed_put_spares_a_block_another_put_wrote_but_has_not_returned_from", asy
   try {
     let failNow!: () => void;
     const failGate = new Promise<void>((r) => failNow = r);
-    const b = node.put(failingAfter(shared, () => failGate), { copies: 1 });
+    const b = node.put(failingAfter(shared, () => failGate), { encrypt: false, copies: 1 });
     for (let i = 0; i < 500 && !(await inner.has(sharedId)); i++) await tick(2);
     hold = true;
-    const a = node.put(shared.slice(), { copies: 1 });
+    const a = node.put(shared.slice(), { encrypt: false, copies: 1 });
     for (let i = 0; i < 500 && !held; i++) await tick(2);
     assert.ok(held, "the other put is inside its write");
     failNow();
@@ -292,12 +298,12 @@ q("a_failed_put_spares_a_block_a_put_indexed_during_its_cleanup", async () => {
     },
   });
   try {
-    const b = node.put(failingAfter(data, () => tick(10)), { copies: 1 });
+    const b = node.put(failingAfter(data, () => tick(10)), { encrypt: false, copies: 1 });
     const bDone = assert.rejects(b, /client went away/);
     for (let i = 0; i < 500 && deletes < 1; i++) await tick(2);
     assert.ok(deletes >= 1, "the failed put's cleanup started");
     // Meanwhile a file that is that put's last block is written, indexed and settled.
-    const c = await node.put(last.slice(), { copies: 1 });
+    const c = await node.put(last.slice(), { encrypt: false, copies: 1 });
     await bDone;
     assert.deepEqual(await readAll((await node.get(c.id)).stream), last);
   } finally {
@@ -313,7 +319,7 @@ q("a_failed_put_spares_a_block_that_was_stored_before_it", async () => {
     const id = await ContentId.of(block);
     await inner.write(id, block);
     await assert.rejects(
-      node.put(failingAfter(block, () => tick(20)), { copies: 1 }),
+      node.put(failingAfter(block, () => tick(20)), { encrypt: false, copies: 1 }),
       /client went away/,
     );
     assert.ok(await inner.has(id), "the failed put deleted a block it did not create");
@@ -339,7 +345,7 @@ q("a_put_that_writes_a_block_while_a_failed_put_deletes_it_keeps_it", async () =
   try {
     let failNow!: () => void;
     const failGate = new Promise<void>((r) => failNow = r);
-    const x = node.put(failingAfter(block, () => failGate), { copies: 1 });
+    const x = node.put(failingAfter(block, () => failGate), { encrypt: false, copies: 1 });
     const xDone = assert.rejects(x, /client went away/);
     await tick(20);
     pause = true;
@@ -347,7 +353,7 @@ q("a_put_that_writes_a_block_while_a_failed_put_deletes_it_keeps_it", async () =
     for (let i = 0; i < 500 && !paused; i++) await tick(2);
     assert.ok(paused, "the cleanup is deleting the block");
     // Another put of the same bytes now: it must not land between that decision and the delete.
-    const y = node.put(block.slice(), { copies: 1 });
+    const y = node.put(block.slice(), { encrypt: false, copies: 1 });
     await tick(20);
     resume();
     await xDone;
@@ -405,11 +411,11 @@ q("two_failed_puts_sharing_a_block_leave_nothing_behind", async () => {
   try {
     const block = randomBytes(BS, 51);
     const a = controlled(block.slice());
-    const pa = node.put(a.stream, { copies: 1 });
+    const pa = node.put(a.stream, { encrypt: false, copies: 1 });
     pa.catch(() => {});
     await untilCount(node, 1); // A created the block
     const b = controlled(block.slice());
-    const pb = node.put(b.stream, { copies: 1 });
+    const pb = node.put(b.stream, { encrypt: false, copies: 1 });
     pb.catch(() => {});
     await tick(20); // B wrote it too (it was there: B did not create it)
     a.fail(new Error("A cancelled"));
@@ -457,7 +463,7 @@ q("a_failed_put_spares_a_block_a_peer_pushed_while_it_ran", async () => {
     // B's own put of the same bytes creates the block first, the peer's push lands while that
     // put runs, then the put fails: the pushed block must stay (its root may be on the way).
     const mine = controlled(block.slice());
-    const failing = b.put(mine.stream, { copies: 1 });
+    const failing = b.put(mine.stream, { encrypt: false, copies: 1 });
     failing.catch(() => {});
     await untilCount(b, 1);
     const conn = await pusher.connect(b.address);
@@ -520,7 +526,7 @@ q("a_peer_that_never_answers_a_push_times_out_and_the_put_reports_fewer_copies",
   });
   try {
     const t0 = performance.now();
-    const put = await a.put(randomBytes(BS, 81), { copies: 2 });
+    const put = await a.put(randomBytes(BS, 81), { encrypt: false, copies: 2 });
     assert.equal(put.copies, 1, "the silent peer did not count");
     assert.ok(performance.now() - t0 < 20_000, "the push was not timed out");
   } finally {

@@ -94,7 +94,7 @@ Deno.test({
       try {
         const [putter] = c.nodes();
         const data = randomBytes(12 * BS + 77, SEED);
-        const put = await putter.put(data, { redundancy: "rs:4+2" });
+        const put = await putter.put(data, { encrypt: false, redundancy: "rs:4+2" });
         assert.equal(put.redundancy, "rs:4+2");
         assert.equal(put.wanted, 6);
         assert.equal(put.copies, 6, "six distinct nodes hold one column each");
@@ -139,7 +139,7 @@ Deno.test({
       try {
         const [putter] = c.nodes();
         const data = randomBytes(8 * BS + 1, SEED + 5);
-        const put = await putter.put(data, { redundancy: "rs:4+2" });
+        const put = await putter.put(data, { encrypt: false, redundancy: "rs:4+2" });
         assert.equal(put.copies, 6);
         const h = (await putter.stat(put.id, { health: true })).health!;
         const victims = c.members.filter((m) =>
@@ -183,7 +183,7 @@ Deno.test({
       try {
         const [putter] = c.nodes();
         const data = randomBytes(5 * BS + 3, SEED + 1);
-        const put = await putter.put(data, { redundancy: "replicas:3" });
+        const put = await putter.put(data, { encrypt: false, redundancy: "replicas:3" });
         assert.equal(put.copies, 3);
         const s = await putter.stat(put.id, { health: true });
         const other = s.health!.holders.find((h) => h.nodeId !== putter.nodeId)!;
@@ -209,7 +209,7 @@ Deno.test({
       const c = await cluster(4);
       try {
         const [putter] = c.nodes();
-        const put = await putter.put(randomBytes(3 * BS, SEED + 2), { copies: 3 });
+        const put = await putter.put(randomBytes(3 * BS, SEED + 2), { encrypt: false, copies: 3 });
         const s = await putter.stat(put.id, { health: true });
         const away = c.members.find((m) =>
           m.node && m.node !== putter && s.health!.holders.some((h) => h.nodeId === m.node!.nodeId)
@@ -225,7 +225,10 @@ Deno.test({
         // Repair never brings it back, and a new put of the same bytes does.
         for (const n of c.nodes()) await n.runUpkeep("repair");
         for (const n of c.nodes()) assert.equal(await n.has(put.id), false);
-        const again = await putter.put(randomBytes(3 * BS, SEED + 2), { copies: 3 });
+        const again = await putter.put(randomBytes(3 * BS, SEED + 2), {
+          encrypt: false,
+          copies: 3,
+        });
         assert.equal(again.id, put.id);
         assert.equal(again.copies, 3);
         for (const n of c.nodes()) await n.runUpkeep("repair");
@@ -247,8 +250,8 @@ Deno.test({
         const [putter] = c.nodes();
         const a = randomBytes(4 * BS, SEED + 3);
         const b = randomBytes(8 * BS + 9, SEED + 4);
-        const rep = await putter.put(a, { copies: 2 });
-        const rs = await putter.put(b, { redundancy: "rs:2+2" });
+        const rep = await putter.put(a, { encrypt: false, copies: 2 });
+        const rs = await putter.put(b, { encrypt: false, redundancy: "rs:2+2" });
         // One rotten block on a replica holder (its other copy is good) and one on a node that
         // holds only a shard column of the rs file (restored by rebuilding from the stripe).
         const repHolders = (await putter.stat(rep.id, { health: true })).health!.holders;

@@ -36,7 +36,7 @@ Deno.test({
     const { node, store } = await open(200);
     try {
       const data = randomBytes(6 * BS + 5, 1);
-      const kept = await node.put(data, { copies: 1 });
+      const kept = await node.put(data, { encrypt: false, copies: 1 });
       // Blocks a killed put wrote: stored, in no file. One of them equals a block of `kept`.
       const orphans: ContentId[] = [];
       for (let i = 0; i < 4; i++) orphans.push(await store.put(randomBytes(BS, 100 + i)));
@@ -78,7 +78,7 @@ Deno.test({
           sent += BS;
         },
       });
-      const put = node.put(body, { copies: 1 });
+      const put = node.put(body, { encrypt: false, copies: 1 });
       while (sent < 4 * BS) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, 20));
       await node.runUpkeep("gc");
