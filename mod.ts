@@ -79,6 +79,7 @@ export type {
   ValueMessage,
   WirePeer,
   WireSignedRecord,
+  WireMissingAge,
   WireTombstone,
 } from "./src/wire/messages.ts";
 export type * from "./src/node/types.ts";
