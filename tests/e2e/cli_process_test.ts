@@ -142,16 +142,17 @@ Deno.test({
         const data = randomBytes(300_000, SEED);
         await Deno.writeFile(`${dir}/in.bin`, data);
 
-        // put (Deno client) prints only the id.
+        // put (Deno client) prints only the read capability (encrypted: the default).
         const put = await run("deno", ["put", `${dir}/in.bin`, "--quiet", "--api", a.api]);
         assert.equal(put.code, 0, put.stderr);
-        assert.match(put.stdout, /^[0-9a-f]{20,}\n$/);
-        const id = put.stdout.trim();
+        assert.match(put.stdout, /^dfs:r:[0-9a-f]{20,}:[A-Za-z0-9_-]{43}\n$/);
+        const cap = put.stdout.trim();
+        const id = cap.split(":")[2];
 
         // get -o (Bun client) from the Bun node, which fetches the blocks from the Deno node.
         const got = await run("bun", [
           "get",
-          id,
+          cap,
           "-o",
           `${dir}/out.bin`,
           "--quiet",
@@ -162,7 +163,7 @@ Deno.test({
         assert.deepEqual(await Deno.readFile(`${dir}/out.bin`), data);
 
         // stat --json (Node client) on the Node node.
-        const stat = await run("node", ["stat", id, "--json", "--api", c.api]);
+        const stat = await run("node", ["stat", cap, "--json", "--api", c.api]);
         assert.equal(stat.code, 0, stat.stderr);
         const info = JSON.parse(stat.stdout);
         assert.equal(info.id, id);

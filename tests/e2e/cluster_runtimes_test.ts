@@ -42,10 +42,12 @@ Deno.test({
       for (const [i, from] of procs.entries()) {
         // copies=1: the file stays on its origin, so every other runtime fetches it remotely.
         const data = randomBytes(1024 * 1024 + 17 * i, SEED + i);
-        const put = await putVia(from.info.apiUrl, data, "?copies=1");
+        // Encrypted (the default): the other runtimes read it by its capability, over Noise.
+        const put = await putVia(from.info.apiUrl, data, "?copies=1&encrypt=1");
+        assert.ok(put.capability, "an encrypted put answers a capability");
         for (const to of procs) {
           if (to === from) continue;
-          const got = await getHashVia(to.info.apiUrl, put.id);
+          const got = await getHashVia(to.info.apiUrl, put.capability!);
           assert.deepEqual(
             got,
             { digest: sha256Hex(data), bytes: data.length },

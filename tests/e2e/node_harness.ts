@@ -291,19 +291,30 @@ export function sha256Hex(bytes: Uint8Array): string {
 /** What `POST /files` answers. */
 export interface PutAnswer {
   readonly id: string;
+  /** The read capability of an encrypted file (`?encrypt=1`). */
+  readonly capability?: string;
   readonly size: number;
   readonly copies: number;
   readonly wanted: number;
 }
 
-/** Puts a body through a node's API. */
+/**
+ * The put query these process tests use: public (plaintext) files unless `query` asks for
+ * `encrypt` itself, since they read by id; the encrypted path has its own tests.
+ */
+function publicUnlessAsked(query: string): string {
+  if (/[?&]encrypt=/.test(query)) return query;
+  return query === "" ? "?encrypt=0" : `${query}&encrypt=0`;
+}
+
+/** Puts a body through a node's API (public unless `query` sets `encrypt`). */
 export async function putVia(
   base: string,
   body: Uint8Array | ReadableStream<Uint8Array>,
   query = "",
   timeoutMs = 120_000,
 ): Promise<PutAnswer> {
-  return await api<PutAnswer>(base, `/files${query}`, {
+  return await api<PutAnswer>(base, `/files${publicUnlessAsked(query)}`, {
     method: "POST",
     body: body as BodyInit,
     headers: { "content-type": "application/octet-stream" },
@@ -352,7 +363,7 @@ export async function putRaw(
   query = "",
   timeoutMs = PUT_RAW_TIMEOUT_MS,
 ): Promise<PutAnswer> {
-  const url = new URL(`${base}/api/v1/files${query}`);
+  const url = new URL(`${base}/api/v1/files${publicUnlessAsked(query)}`);
   const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
   // Bounded in time: closing the socket ends both the upload and the answer loop.
   let timedOut = false;
