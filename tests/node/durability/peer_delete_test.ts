@@ -89,6 +89,7 @@ Deno.test({
       const bytes = randomBytes(4 * BS, 5);
       const put = await b.put(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), {
         redundancy: "replicas:1",
+        encrypt: false,
       });
       const fileId = ContentId.parse(put.id);
       const conn = await hostile.connect(b.address);
