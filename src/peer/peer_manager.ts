@@ -958,12 +958,12 @@ const ROOM_POLL_MS = 25;
 
 /** `promise`, or a rejection with the signal's reason (an `AbortedError`) when it aborts first. */
 function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    return Promise.reject(new AbortedError("dial aborted", { cause: signal.reason }));
-  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new AbortedError("dial aborted", { cause: signal.reason }));
-    signal.addEventListener("abort", onAbort, { once: true });
+    // Already aborted: reject now, yet still handle the shared dial's outcome (no dangling
+    // rejection when it fails later).
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
