@@ -142,8 +142,15 @@ Deno.test({
         const data = randomBytes(300_000, SEED);
         await Deno.writeFile(`${dir}/in.bin`, data);
 
-        // put (Deno client) prints only the id.
-        const put = await run("deno", ["put", `${dir}/in.bin`, "--quiet", "--api", a.api]);
+        // put --public (Deno client) prints only the id.
+        const put = await run("deno", [
+          "put",
+          `${dir}/in.bin`,
+          "--public",
+          "--quiet",
+          "--api",
+          a.api,
+        ]);
         assert.equal(put.code, 0, put.stderr);
         assert.match(put.stdout, /^[0-9a-f]{20,}\n$/);
         const id = put.stdout.trim();

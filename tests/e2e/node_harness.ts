@@ -296,14 +296,23 @@ export interface PutAnswer {
   readonly wanted: number;
 }
 
-/** Puts a body through a node's API. */
+/**
+ * The query of a harness put: public (`encrypt=0`) unless it says `encrypt=` itself. The process
+ * tests read files back by id (transport, repair, corruption); encryption has its own tests.
+ */
+export function publicQuery(query: string): string {
+  if (/[?&]encrypt=/.test(query)) return query;
+  return query === "" ? "?encrypt=0" : `${query}&encrypt=0`;
+}
+
+/** Puts a body through a node's API (public unless `query` sets `encrypt`). */
 export async function putVia(
   base: string,
   body: Uint8Array | ReadableStream<Uint8Array>,
   query = "",
   timeoutMs = 120_000,
 ): Promise<PutAnswer> {
-  return await api<PutAnswer>(base, `/files${query}`, {
+  return await api<PutAnswer>(base, `/files${publicQuery(query)}`, {
     method: "POST",
     body: body as BodyInit,
     headers: { "content-type": "application/octet-stream" },
@@ -343,7 +352,7 @@ const PUT_RAW_MAX_ANSWER = 1024 * 1024;
  * Puts a body of known size through a node's API with a minimal HTTP/1.1 client over a raw
  * loopback socket (`Content-Length`, no chunking). Deno's `fetch` uploads streamed bodies far
  * below loopback speed, which would make the client the bottleneck of a benchmark. Bounded:
- * fails after `timeoutMs` and on an answer over 1 MiB.
+ * fails after `timeoutMs` and on an answer over 1 MiB. Public unless `query` sets `encrypt`.
  */
 export async function putRaw(
   base: string,
@@ -352,7 +361,7 @@ export async function putRaw(
   query = "",
   timeoutMs = PUT_RAW_TIMEOUT_MS,
 ): Promise<PutAnswer> {
-  const url = new URL(`${base}/api/v1/files${query}`);
+  const url = new URL(`${base}/api/v1/files${publicQuery(query)}`);
   const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
   // Bounded in time: closing the socket ends both the upload and the answer loop.
   let timedOut = false;
