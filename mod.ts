@@ -21,8 +21,9 @@
  *   listen: "10.0.0.2:4000",
  *   bootstrap: ["10.0.0.1:4000"],
  * });
+ * // Encrypted by default: reading takes the capability (id + key) that put returns.
  * const put = await a.put(new TextEncoder().encode("hello, dfs"), { copies: 1 });
- * const got = await b.get(put.id);
+ * const got = await b.get(put.capability!);
  * console.log(await new Response(got.stream).text()); // "hello, dfs"
  * await b.close();
  * await a.close();
