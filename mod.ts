@@ -78,9 +78,9 @@ export type {
   PutValueMessage,
   TombstoneMessage,
   ValueMessage,
+  WireMissingAge,
   WirePeer,
   WireSignedRecord,
-  WireMissingAge,
   WireTombstone,
 } from "./src/wire/messages.ts";
 export type * from "./src/node/types.ts";

@@ -32,9 +32,10 @@
  * | 24     | 1    | scheme: `0` replicas, `1` Reed-Solomon |
  * | 25     | 1    | replicas: min copies; rs: k, data shards per stripe |
  * | 26     | 1    | replicas: max copies; rs: m, parity shards per stripe |
- * | 27     | 1    | flags: bit 0 set = encrypted (see below); the other bits `0` |
- * | 28     | n*e  | children, as in version 1 |
- * | 28+n*e | p*i  | rs leaves only: `p = ceil(n / k) * m` parity ids (`i` = 34 bytes for SHA-256, 22 for SHA-1) |
+ * | 27     | 1    | flags: bit 0 set = encrypted, bit 1 set = owner key follows (see below); the other bits `0` |
+ * | 28     | 32   | only with flag bit 1: the owner's Ed25519 public key (`o` = 32, else 0) |
+ * | 28+o   | n*e  | children, as in version 1 |
+ * | 28+o+n*e | p*i | rs leaves only: `p = ceil(n / k) * m` parity ids (`i` = 34 bytes for SHA-256, 22 for SHA-1) |
  *
  * The data children of a leaf form its stripes, `k` at a time in order (the last stripe may be
  * shorter); the `m` parity ids of stripe `s` are entries `s*m .. s*m+m-1`. A parity shard is
@@ -48,6 +49,10 @@
  * size in its manifests (entries, total, block size) counts stored bytes; a full block carries
  * `blockSize - 16` bytes of the file and a data entry is at least 17 bytes. Holders need
  * nothing else: stripes, repair and scrubbing see ordinary blocks.
+ *
+ * An **owner** key (flag bit 1) is recorded by a put in the file's root manifest: it is the key
+ * whose signed tombstone deletes the file (a holder refuses a tombstone by any other key in an
+ * open cluster). It is part of the root's bytes, so of the file id.
  *
  * {@linkcode decodeManifest} enforces all of this, bounded by {@linkcode MAX_FANOUT}, and
  * throws {@linkcode InvalidManifestError} on anything else.
@@ -69,6 +74,13 @@ export const MANIFEST_VERSION = 1;
 export const MANIFEST_VERSION_2 = 2;
 /** Flag bit (byte 27 of a version 2 manifest): the file's data blocks are encrypted. */
 export const FLAG_ENCRYPTED = 0x01;
+/**
+ * Flag bit (byte 27 of a version 2 manifest): the owner's Ed25519 public key (32 bytes) follows
+ * the header. A put records it in the file's root manifest; only that key may delete the file.
+ */
+export const FLAG_OWNER = 0x02;
+/** Size of the owner key a manifest may carry. */
+export const OWNER_KEY_BYTES = 32;
 /** Size of the fixed manifest header in bytes (version 1). */
 export const MANIFEST_HEADER_SIZE = 24;
 /** Size of the fixed manifest header in bytes (version 2). */
@@ -123,6 +135,11 @@ export interface Manifest {
    * Sizes are then stored sizes: each data block is its plaintext plus a 16-byte tag.
    */
   readonly encrypted?: boolean;
+  /**
+   * The owner's raw Ed25519 public key (32 bytes; flag bit 1 of byte 27, version 2 only), in a
+   * file's root manifest: the key whose signed tombstone deletes the file.
+   */
+  readonly owner?: Uint8Array;
 }
 
 /** Bytes one child takes in a manifest of `algorithm`. */
@@ -170,9 +187,11 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
   const { children, redundancy } = manifest;
   const parity = manifest.parity ?? [];
   const spec = HASHES[manifest.algorithm];
+  const owner = manifest.owner;
   const out = new Uint8Array(
     redundancy
-      ? manifestSizeV2(manifest.algorithm, children.length, parity.length)
+      ? manifestSizeV2(manifest.algorithm, children.length, parity.length) +
+        (owner ? OWNER_KEY_BYTES : 0)
       : manifestSize(manifest.algorithm, children.length),
   );
   const view = new DataView(out.buffer);
@@ -189,8 +208,12 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
     out[24] = redundancy.kind === "rs" ? 1 : 0;
     out[25] = redundancy.kind === "rs" ? redundancy.k : redundancy.min;
     out[26] = redundancy.kind === "rs" ? redundancy.m : redundancy.max;
-    out[27] = manifest.encrypted ? FLAG_ENCRYPTED : 0;
+    out[27] = (manifest.encrypted ? FLAG_ENCRYPTED : 0) | (owner ? FLAG_OWNER : 0);
     at = MANIFEST_HEADER_SIZE_V2;
+    if (owner) {
+      out.set(owner, at);
+      at += OWNER_KEY_BYTES;
+    }
   }
   for (const child of children) {
     out.set(child.id.bytes, at);
@@ -258,6 +281,7 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   }
   let redundancy: Redundancy | undefined;
   let encrypted = false;
+  let owner: Uint8Array | undefined;
   let header = MANIFEST_HEADER_SIZE;
   if (version === MANIFEST_VERSION_2) {
     if (bytes.length < MANIFEST_HEADER_SIZE_V2) {
@@ -268,10 +292,17 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
     redundancy = decodePolicy(bytes);
     encrypted = (bytes[27] & FLAG_ENCRYPTED) !== 0;
     header = MANIFEST_HEADER_SIZE_V2;
+    if ((bytes[27] & FLAG_OWNER) !== 0) {
+      if (bytes.length < header + OWNER_KEY_BYTES) {
+        throw new InvalidManifestError("manifest truncated inside its owner key");
+      }
+      owner = bytes.slice(header, header + OWNER_KEY_BYTES);
+      header += OWNER_KEY_BYTES;
+    }
   }
   const parityIds = kind === "leaf" ? parityCount(redundancy, count) : 0;
   const expected = redundancy
-    ? manifestSizeV2(algorithm, count, parityIds)
+    ? manifestSizeV2(algorithm, count, parityIds) + (owner ? OWNER_KEY_BYTES : 0)
     : manifestSize(algorithm, count);
   if (expected > MAX_BLOCK_SIZE) {
     throw new InvalidManifestError(
@@ -314,6 +345,7 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
       redundancy,
       parity,
       ...(encrypted ? { encrypted } : {}),
+      ...(owner ? { owner } : {}),
     }
     : { kind, height, algorithm, blockSize, size, children };
   const problem = checkManifest(manifest);
@@ -360,6 +392,12 @@ function checkManifest(m: Manifest): string | undefined {
   if (sum !== m.size) return `children sizes add up to ${sum}, total size says ${m.size}`;
   const parity = m.parity ?? [];
   if (m.encrypted && !m.redundancy) return "an encrypted manifest is version 2 (records a policy)";
+  if (m.owner !== undefined) {
+    if (!m.redundancy) return "a manifest with an owner is version 2 (records a policy)";
+    if (!(m.owner instanceof Uint8Array) || m.owner.length !== OWNER_KEY_BYTES) {
+      return `owner key must be ${OWNER_KEY_BYTES} bytes`;
+    }
+  }
   if (m.redundancy) {
     const problem = redundancyProblem(m.redundancy);
     if (problem) return problem;
@@ -369,7 +407,8 @@ function checkManifest(m: Manifest): string | undefined {
   for (let i = 0; i < parity.length; i++) {
     if (parity[i]?.algorithm !== m.algorithm) return `parity ${i} is not a ${m.algorithm} id`;
   }
-  if (m.redundancy && manifestSizeV2(m.algorithm, n, parity.length) > MAX_BLOCK_SIZE) {
+  const ownerBytes = m.owner ? OWNER_KEY_BYTES : 0;
+  if (m.redundancy && manifestSizeV2(m.algorithm, n, parity.length) + ownerBytes > MAX_BLOCK_SIZE) {
     return `manifest larger than ${MAX_BLOCK_SIZE} bytes`;
   }
   return undefined;
@@ -377,7 +416,7 @@ function checkManifest(m: Manifest): string | undefined {
 
 /** Decodes bytes 24..26 of a version 2 manifest (and checks byte 27's unknown flags). */
 function decodePolicy(bytes: Uint8Array): Redundancy {
-  if ((bytes[27] & ~FLAG_ENCRYPTED) !== 0) {
+  if ((bytes[27] & ~(FLAG_ENCRYPTED | FLAG_OWNER)) !== 0) {
     throw new InvalidManifestError(`flags byte 27 is ${bytes[27]}: unknown flags set`);
   }
   const policy: Redundancy = bytes[24] === 0

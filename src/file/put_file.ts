@@ -95,6 +95,7 @@ export async function putFile(
     store,
     ...(redundancy ? { redundancy } : {}),
     ...(cipher ? { encrypted: true } : {}),
+    ...(options.owner ? { owner: options.owner } : {}),
   });
   // `size` counts stored bytes (ciphertext and tag when encrypting), `plain` file bytes.
   const inFlight: {

@@ -29,6 +29,8 @@ export interface TreeBuilderOptions {
   readonly redundancy?: Redundancy;
   /** Every manifest carries the encrypted flag (needs `redundancy`: version 2 only). */
   readonly encrypted?: boolean;
+  /** The owner's Ed25519 public key, recorded in the root manifest (needs `redundancy`). */
+  readonly owner?: Uint8Array;
   /** Stores an encoded manifest and resolves with its id. */
   readonly store: (bytes: Uint8Array) => Promise<ContentId>;
 }
@@ -119,8 +121,9 @@ export class ManifestTreeBuilder {
       if (!this.#flushed[height]) {
         // Top level. One manifest from below is the root itself; otherwise wrap what is left
         // (for height 0, a leaf: possibly the empty one of an empty file).
-        if (height > 0 && pending.length === 1) return pending[0].id;
-        return await this.#store(height, pending);
+        // With an owner to record, a lone child is wrapped in a root of its own.
+        if (height > 0 && pending.length === 1 && !this.#options.owner) return pending[0].id;
+        return await this.#store(height, pending, true);
       }
       if (pending.length > 0) await this.#flush(height);
     }
@@ -143,7 +146,7 @@ export class ManifestTreeBuilder {
     await this.#push(height + 1, { id, size });
   }
 
-  async #store(height: number, children: ManifestEntry[]): Promise<ContentId> {
+  async #store(height: number, children: ManifestEntry[], root = false): Promise<ContentId> {
     if (height > MAX_HEIGHT) {
       throw new InvalidArgumentError(`file too large: manifest tree taller than ${MAX_HEIGHT}`);
     }
@@ -164,6 +167,7 @@ export class ManifestTreeBuilder {
       children,
       ...(redundancy ? { redundancy, parity: parity ?? [] } : {}),
       ...(this.#options.encrypted ? { encrypted: true } : {}),
+      ...(root && this.#options.owner ? { owner: this.#options.owner } : {}),
     });
     const id = await this.#options.store(bytes);
     this.#manifests++;

@@ -81,6 +81,11 @@ export interface PutFileOptions {
    */
   readonly key?: Uint8Array;
   /**
+   * The owner's raw Ed25519 public key (32 bytes), recorded in the root manifest: the key whose
+   * signed tombstone deletes the file. Needs a redundancy policy (version 2 manifests).
+   */
+  readonly owner?: Uint8Array;
+  /**
    * With `key`: it is the convergent key of the input (`convergentKey`). The put recomputes it
    * as it reads and rejects with `ConvergentKeyMismatchError` (before storing the root) when
    * it differs.

@@ -241,6 +241,8 @@ export class Node implements DfsNode {
       file = await putFile(input, put.sink, {
         blockSize: this.#opts.blockSize,
         redundancy: policy,
+        // The node's key owns the file: only its signed tombstone deletes it elsewhere.
+        ...(options.owner === false ? {} : { owner: this.#identity.publicKey }),
         ...(key ? { key, convergent } : {}),
         signal: options.signal,
         onProgress: options.onProgress,
@@ -559,6 +561,7 @@ export class Node implements DfsNode {
       index: this.#index,
       tombstones: this.#tombstones,
       defaultPolicy: this.#opts.redundancy,
+      privateCluster: this.#opts.clusterKey !== undefined,
       options: this.#opts.upkeep,
       timeoutMs: this.#opts.timeouts.requestMs,
       log: this.#opts.log,

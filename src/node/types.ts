@@ -31,6 +31,13 @@ export interface PutOptions {
    * - `false`: plaintext ("public"), readable by id, deduplicated across puts.
    */
   readonly encrypt?: boolean | "convergent";
+  /**
+   * Record this node's key as the file's owner in its root manifest (default `true`): only the
+   * owner's signed tombstone then deletes the file on other nodes. `false` makes an ownerless
+   * file, deleted by any node's signed tombstone, whose id is the same whichever node puts the
+   * same bytes with the same options (content meant to be shared by id).
+   */
+  readonly owner?: boolean;
   /** `encrypt: "convergent"` of a stream: its convergent key (32 bytes, `convergentKey()`). */
   readonly convergentKey?: Uint8Array;
   /** Total copies wanted, including the local one: short for `redundancy: "replicas:N"`. */

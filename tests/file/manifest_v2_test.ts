@@ -279,7 +279,9 @@ Deno.test("manifest_v2_decoder_rejects_bad_policy_bytes", async () => {
   expectInvalid(mutated(good, (b) => b[24] = 0xff), /unknown redundancy scheme 255/);
   // byte 27 holds flags: bit 0 (encrypted) needs every data entry longer than its 16-byte tag
   expectInvalid(mutated(good, (b) => b[27] = 1), /encrypted block 2 has size 5/);
-  expectInvalid(mutated(good, (b) => b[27] = 2), /flags byte 27 is 2: unknown flags set/);
+  // bit 1 (owner) says 32 key bytes follow the header: the entries no longer add up
+  expectInvalid(mutated(good, (b) => b[27] = 2), /trailing|truncated|size/);
+  expectInvalid(mutated(good, (b) => b[27] = 4), /flags byte 27 is 4: unknown flags set/);
   expectInvalid(mutated(good, (b) => b[27] = 0x80), /flags byte 27 is 128/);
   // bad k / m
   expectInvalid(mutated(good, (b) => b[25] = 0), /got 0\+1/);

@@ -163,8 +163,11 @@ Deno.test({
       assert.equal(two.id, one.id);
       assert.equal(two.capability, one.capability);
       assert.equal((await a.status()).store.count, before, "no new block");
+      // Another node: the same ciphertext blocks, but its own root (it owns its put, and the
+      // owner is part of the root), so another id; the same key either way.
       const three = await b.put(data, { encrypt: "convergent", copies: 1 });
-      assert.equal(three.id, one.id);
+      assert.notEqual(three.id, one.id);
+      assert.equal(three.capability!.split(":")[3], one.capability!.split(":")[3]);
       assert.deepEqual(await text((await b.get(one.capability!)).stream), data);
       // a stream without its key is refused; a wrong key fails the put
       await assert.rejects(
@@ -179,8 +182,9 @@ Deno.test({
       const r1 = await a.put(data, { copies: 1 });
       const r2 = await a.put(data, { copies: 1 });
       assert.notEqual(r1.id, r2.id);
-      // public: the plaintext file id of the file layer, readable by id, no capability
-      const pub = await a.put(data, { encrypt: false, copies: 1 });
+      // public and ownerless: the plaintext file id of the file layer, readable by id, no
+      // capability
+      const pub = await a.put(data, { encrypt: false, owner: false, copies: 1 });
       assert.equal(pub.capability, undefined);
       const local = await putFile(data, { putBlock: (x) => ContentId.of(x) }, {
         blockSize: BS,

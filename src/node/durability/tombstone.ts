@@ -76,7 +76,9 @@ export type TombstoneProblem =
   /** `deletedAt` is more than {@linkcode MAX_TOMBSTONE_CLOCK_SKEW_MS} ahead of now. */
   | "FROM_THE_FUTURE"
   /** `expiresAt` has passed. */
-  | "EXPIRED";
+  | "EXPIRED"
+  /** The issuer is not the file's owner (the key its root manifest records). */
+  | "NOT_OWNER";
 
 /**
  * A tombstone is malformed, badly signed, expired or otherwise refused; `reason` says which.

@@ -28,6 +28,7 @@ import type { UpkeepOptions } from "./options.ts";
 import { type PlacementContext, pushTo, replicateCopies } from "./put_placement.ts";
 import { type CheckedFile, Repairer } from "./repairer.ts";
 import { Scrubber } from "./scrubber.ts";
+import { checkTombstoneOwner } from "./tombstone_owner.ts";
 import { shardReader } from "./shard_source.ts";
 import {
   fromWireTombstone,
@@ -76,6 +77,8 @@ export interface UpkeepHost {
   readonly index: FileIndex;
   /** The tombstones kept here. */
   readonly tombstones: TombstoneStore;
+  /** True in a private cluster (a cluster key): every member may delete any file. */
+  readonly privateCluster: boolean;
   /** The policy of a file that records none (version 1 manifests). */
   readonly defaultPolicy: Redundancy;
   /** The knobs. */
@@ -331,6 +334,7 @@ export class Upkeep {
   async acceptTombstone(wire: WireTombstone): Promise<boolean> {
     const t = fromWireTombstone(wire);
     await validateTombstone(t, Date.now());
+    await checkTombstoneOwner(this.#h.store, t, this.#h.privateCluster);
     await this.#h.tombstones.add(t);
     const text = t.fileId.toString();
     const entry = this.#h.index.get(text);
