@@ -51,6 +51,8 @@ export interface StartOptions {
   readonly verbose?: boolean;
   /** `--cluster-key-file`: the node joins the private cluster of this key file. */
   readonly clusterKeyFile?: string;
+  /** Peer traffic in clear (`--insecure-plaintext`), for benches that compare. */
+  readonly plaintext?: boolean;
   /** Extra flags for the runtime itself (e.g. `--cpu-prof`; Deno and Node). */
   readonly runtimeFlags?: readonly string[];
   /** How long to wait for the ready line (default 20 s). */
@@ -75,6 +77,7 @@ export async function startNodeProcess(options: StartOptions): Promise<NodeProce
   if (options.preferPeers?.length) args.push("--prefer-peers", options.preferPeers.join(","));
   if (options.verbose) args.push("--verbose");
   if (options.clusterKeyFile) args.push("--cluster-key-file", options.clusterKeyFile);
+  if (options.plaintext) args.push("--insecure-plaintext");
   const cmd = runtime === "deno"
     ? [`${BIN}/deno`, "run", "-A", ...(options.runtimeFlags ?? []), SCRIPT, ...args]
     : runtime === "bun"

@@ -8,7 +8,7 @@
  * (default 127.0.0.1:0), `--bootstrap HOST:PORT[,HOST:PORT...]`, `--replication N`,
  * `--block-size BYTES`, `--concurrency N`, `--durability fsync|none`, `--prefer-peers ID[,ID...]`
  * (node ids reads ask first for every block), `--cluster-key-file PATH` (a private cluster),
- * `--verbose`.
+ * `--insecure-plaintext` (peer traffic in clear, for benches that compare), `--verbose`.
  *
  * @module
  */
@@ -47,6 +47,7 @@ const node = await Node.start({
   durability: (flag("durability") as "fsync" | "none" | undefined) ?? undefined,
   preferPeers,
   clusterKey,
+  ...(args.includes("--insecure-plaintext") ? { encryption: "plaintext" as const } : {}),
   log: verbose
     ? (level, message, fields) =>
       void proc.writeStderr(enc.encode(`${level} ${message} ${JSON.stringify(fields ?? {})}\n`))

@@ -22,6 +22,9 @@ import { NoiseTruncatedError } from "./errors.ts";
 /** Pieces sealed or being written before a write waits. */
 export const MAX_PIECES_IN_FLIGHT = 4;
 
+/** Messages opened ahead of the reader (so opening overlaps with what reads the plaintext). */
+const READ_AHEAD_MESSAGES = 4;
+
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -106,7 +109,7 @@ export function transportConnection(
     cancel(reason) {
       reader.cancel(reason);
     },
-  });
+  }, { highWaterMark: READ_AHEAD_MESSAGES });
   const sealer = new Sealer(send, writer, fail);
   const writable = new WritableStream<Uint8Array>({
     write: (chunk) => sealer.write(chunk),
@@ -194,7 +197,12 @@ class Sealer {
     this.#tail = this.#tail.then(async () => {
       try {
         const frame = frameMessage(await sealed);
-        if (this.#error === null) await this.#writer.write(frame);
+        if (this.#error === null) {
+          // Queue the frame without waiting for it to be written (the stream keeps the order),
+          // so several frames are in the socket's queue at once; wait only for backpressure.
+          this.#writer.write(frame).catch((err) => this.#failWith(err));
+          if ((this.#writer.desiredSize ?? 1) <= 0) await this.#writer.ready;
+        }
       } catch (err) {
         if (this.#error === null) {
           this.#error = err;
@@ -209,6 +217,13 @@ class Sealer {
       }
     });
     return sealed.then(() => {}, () => {});
+  }
+
+  #failWith(err: unknown): void {
+    if (this.#error !== null) return;
+    this.#error = err;
+    this.#fail(err);
+    this.#space?.();
   }
 
   #takeAcc(): Uint8Array {

