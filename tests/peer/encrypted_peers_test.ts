@@ -12,7 +12,11 @@ import { NodeIdentity } from "../../src/peer/identity.ts";
 import { PeerManager, type PeerManagerInit } from "../../src/peer/peer_manager.ts";
 import { MemoryNetwork } from "../../src/runtime/memory/net.ts";
 import type { Connection, Network } from "../../src/runtime/types.ts";
-import { FAST, waitFor } from "./helpers.ts";
+import { FAST, rawChannel, waitFor } from "./helpers.ts";
+import { performHandshake } from "../../src/peer/handshake.ts";
+import { createNoiseCredentials } from "../../src/peer/noise/payload.ts";
+import { secureConnection } from "../../src/peer/noise/secure_connection.ts";
+import { MessageType } from "../../src/wire/messages.ts";
 import { contains, joined } from "./noise/noise_helpers.ts";
 
 const MARKER = new TextEncoder().encode("DFS-PLAINTEXT-MARKER-");
@@ -150,5 +154,40 @@ Deno.test("an_encrypting_node_and_a_plaintext_node_do_not_talk", async () => {
     assert.equal(a.m.connections().length, 0);
   } finally {
     await Promise.all([a.m.shutdown(200), plain.m.shutdown(200)]);
+  }
+});
+
+Deno.test("with_noise_a_peer_that_stops_reading_is_bounded_and_others_are_served", async () => {
+  const net = new MemoryNetwork({ bufferSize: 64 * 1024 });
+  const a = await manager(net, { listen: { hostname: "127.0.0.1", port: 7500 } });
+  const b = await manager(net);
+  try {
+    const bytes = markerBytes(1024 * 1024);
+    const id = await ContentId.of(bytes);
+    await a.service.put(id, bytes);
+    // A peer that completes the Noise and identity handshakes by hand, asks for the 1 MiB
+    // block over and over, and never reads an answer.
+    const raw = await net.connect(a.m.address!);
+    const identity = await NodeIdentity.generate();
+    const secured = await secureConnection(raw, {
+      role: "initiator",
+      credentials: await createNoiseCredentials(identity),
+    });
+    const ch = rawChannel(secured.connection);
+    await performHandshake(ch, { identity, listenAddress: "", timeoutMs: 2000 });
+    for (let i = 0; i < 200; i++) {
+      await ch.send({ type: MessageType.GET_BLOCK, requestId: 2 * i + 1, id: id.bytes });
+    }
+    const stalled = () => a.m.connections().find((c) => c.nodeIdHex === identity.nodeIdHex);
+    await waitFor(() => (stalled()?.stats().incomingRequests ?? 0) > 0, 2000, "stall");
+    const s = stalled()!.stats();
+    assert.ok(s.incomingRequests <= a.m.options.maxInFlightPerPeer);
+    assert.ok(s.pendingSends <= 2 * a.m.options.maxInFlightPerPeer + 17, `${s.pendingSends}`);
+    // Another peer is served in full meanwhile.
+    const good = await b.m.connect(a.m.address!);
+    for (let i = 0; i < 5; i++) assert.deepEqual(await good.getBlock(id), bytes);
+    ch.close();
+  } finally {
+    await Promise.all([a.m.shutdown(200), b.m.shutdown(200)]);
   }
 });

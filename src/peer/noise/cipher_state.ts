@@ -47,6 +47,12 @@ export class CipherState {
   #factory: AeadFactory;
   #aead: Aead | null = null;
   #n = 0n;
+  /** Rekey before every nonce that is a multiple of this (0: never). */
+  #rekeyEvery = 0n;
+  /** The key after a rekey still being derived; later calls use it, in call order. */
+  #next: Promise<Aead> | null = null;
+  /** The last nonce a rekey was scheduled before (a failed decrypt retries its nonce). */
+  #rekeyedAt = -1n;
 
   /** A CipherState without a key; `aead` builds the cipher for each key (default Web Crypto). */
   constructor(aead: AeadFactory = webCryptoAead) {
@@ -67,6 +73,15 @@ export class CipherState {
   /** The nonce the next message will use. */
   get nonce(): bigint {
     return this.#n;
+  }
+
+  /**
+   * Rekeys automatically (spec 11.3) before every `messages`-th message: before nonce
+   * `messages`, `2 * messages`, ... Both sides of a direction must use the same interval, so
+   * they switch keys at the same message. `0` turns it off (the default).
+   */
+  setRekeyInterval(messages: number): void {
+    this.#rekeyEvery = BigInt(Math.max(0, Math.floor(messages)));
   }
 
   /** Sets the nonce counter (spec `SetNonce`; tests use it to reach the end of the range). */
@@ -90,12 +105,16 @@ export class CipherState {
       );
     }
     let nonce: Uint8Array;
+    let key: Promise<Aead> | null;
     try {
+      key = this.#keyFor(this.#n);
       nonce = this.#take();
     } catch (err) {
       return Promise.reject(err);
     }
-    return aead.seal(nonce, ad, plaintext);
+    return key === null
+      ? aead.seal(nonce, ad, plaintext)
+      : key.then((k) => k.seal(nonce, ad, plaintext));
   }
 
   /**
@@ -112,13 +131,14 @@ export class CipherState {
       );
     }
     const n = this.#n;
+    const key = this.#keyFor(n);
     const nonce = this.#take();
     if (ciphertext.length < TAG_BYTES) {
       this.#n = n;
       throw new NoiseDecryptError(`message of ${ciphertext.length} bytes is shorter than a tag`);
     }
     try {
-      return await aead.open(nonce, ad, ciphertext);
+      return await (key === null ? aead : await key).open(nonce, ad, ciphertext);
     } catch (cause) {
       this.#n = n;
       throw new NoiseDecryptError(
@@ -140,6 +160,29 @@ export class CipherState {
     const n = this.#n;
     await this.initializeKey(sealed.subarray(0, 32));
     this.#n = n;
+  }
+
+  /**
+   * The key nonce `n` must use when it is not the current one: a rekey still being derived, or
+   * one scheduled now because `n` is at the rekey interval. `null`: the current key.
+   */
+  #keyFor(n: bigint): Promise<Aead> | null {
+    if (this.#rekeyEvery > 0n && n > 0n && n % this.#rekeyEvery === 0n && this.#rekeyedAt !== n) {
+      this.#rekeyedAt = n;
+      const before = this.#next ?? Promise.resolve(this.#aead!);
+      const next: Promise<Aead> = before.then(async (old) => {
+        const sealed = await old.seal(nonceBytes(MAX_NONCE), EMPTY, new Uint8Array(32));
+        return await this.#factory(sealed.subarray(0, 32));
+      });
+      this.#next = next;
+      next.then((k) => {
+        if (this.#next === next) {
+          this.#aead = k;
+          this.#next = null;
+        }
+      }, () => {});
+    }
+    return this.#next;
   }
 
   #take(): Uint8Array {

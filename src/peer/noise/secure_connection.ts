@@ -50,6 +50,8 @@ export interface SecureConnectionOptions {
   readonly timeoutMs?: number;
   /** Aborts the handshake. */
   readonly signal?: AbortSignal;
+  /** Messages per direction between two rekeys (default `REKEY_INTERVAL_MESSAGES`, 2^20). */
+  readonly rekeyEvery?: number;
   /** The AES-256-GCM implementation (default Web Crypto; `Runtime.aead` when the runtime has one). */
   readonly aead?: AeadFactory;
 }
@@ -179,7 +181,7 @@ async function handshake(
     } catch (err) {
       throw authFailure(err, 4, hasClusterKey);
     }
-    return result(conn, reader, writer, hs, { send, receive }, proven);
+    return result(conn, reader, writer, hs, { send, receive }, proven, options.rekeyEvery);
   }
   await writer.write(NOISE_PREAMBLE);
   checkPreamble(await reader.readExact(PREAMBLE_BYTES));
@@ -190,7 +192,7 @@ async function handshake(
   const proven = await prove(await read(3), hs, options);
   const { send, receive } = await hs.split();
   await writer.write(frameMessage(await send.encryptWithAd(EMPTY, EMPTY)));
-  return result(conn, reader, writer, hs, { send, receive }, proven);
+  return result(conn, reader, writer, hs, { send, receive }, proven, options.rekeyEvery);
 }
 
 async function prove(
@@ -213,9 +215,17 @@ function result(
   hs: HandshakeState,
   ciphers: TransportCiphers,
   proven: VerifiedPayload,
+  rekeyEvery: number | undefined,
 ): SecureConnection {
   return {
-    connection: transportConnection(conn, reader, writer, ciphers.send, ciphers.receive),
+    connection: transportConnection(
+      conn,
+      reader,
+      writer,
+      ciphers.send,
+      ciphers.receive,
+      rekeyEvery,
+    ),
     remoteStatic: hs.remoteStatic!,
     remoteIdentityKey: proven.identityPublicKey,
     remoteNodeId: proven.nodeId,

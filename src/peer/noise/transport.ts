@@ -22,6 +22,13 @@ import { NoiseTruncatedError } from "./errors.ts";
 /** Pieces sealed or being written before a write waits. */
 export const MAX_PIECES_IN_FLIGHT = 4;
 
+/**
+ * Messages each direction carries under one key before both sides rekey it (spec 11.3; the
+ * message count is the agreed point, so nothing is signalled): 2^20, about 64 GiB of 64 KiB
+ * messages.
+ */
+export const REKEY_INTERVAL_MESSAGES = 2 ** 20;
+
 /** Messages opened ahead of the reader (so opening overlaps with what reads the plaintext). */
 const READ_AHEAD_MESSAGES = 4;
 
@@ -87,7 +94,10 @@ export function transportConnection(
   writer: WritableStreamDefaultWriter<Uint8Array>,
   send: CipherState,
   receive: CipherState,
+  rekeyEvery: number = REKEY_INTERVAL_MESSAGES,
 ): Connection {
+  send.setRekeyInterval(rekeyEvery);
+  receive.setRekeyInterval(rekeyEvery);
   const fail = (err: unknown) => {
     conn.close();
     reader.cancel(err);
