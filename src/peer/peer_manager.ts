@@ -619,7 +619,7 @@ export class PeerManager {
         clusterKey: this.#security.handshakeClusterKey,
       });
       // The channel keeps its slot until `#register` adopts (or drops) it.
-      return { channel, result };
+      return { channel, result: opened.cipher ? { ...result, cipher: opened.cipher } : result };
     } catch (err) {
       this.#handshaking.delete(conn);
       if (channel) this.#handshaking.delete(channel);
