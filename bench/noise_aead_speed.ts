@@ -1,7 +1,8 @@
 /**
  * Noise AEAD speed on any runtime (Deno, Bun, Node 24 with type stripping): seal + open of
- * 64 KiB messages through Web Crypto AES-256-GCM and `node:crypto` AES-256-GCM (the
- * `src/runtime/node/aead.ts` provider), next to raw `crypto.subtle.digest` SHA-256 in the same
+ * 64 KiB messages through Web Crypto AES-256-GCM, `node:crypto` AES-256-GCM and
+ * ChaCha20-Poly1305 (the `src/runtime/node/aead.ts` providers; Bun has no ChaCha20-Poly1305),
+ * next to raw `crypto.subtle.digest` SHA-256 in the same
  * run, and optionally ChaCha20-Poly1305 from `@noble/ciphers` (not a dfs dependency: pass the
  * path of its `chacha.js` installed elsewhere).
  *
@@ -17,7 +18,7 @@
 
 import process from "node:process";
 import { webCryptoAead } from "../src/peer/noise/aead.ts";
-import { nodeAesGcm } from "../src/runtime/node/aead.ts";
+import { nodeAesGcm, nodeChaCha20Poly1305 } from "../src/runtime/node/aead.ts";
 import type { Aead } from "../src/runtime/types.ts";
 
 const SIZE = 64 * 1024;
@@ -75,6 +76,14 @@ const node = await measure(
   "node:crypto AES-256-GCM seal+open",
   aeadRound(await nodeAesGcm(key)),
 );
+let nodeChaCha = 0;
+try {
+  const aead = await nodeChaCha20Poly1305(key);
+  await aead.seal(nonce(0), ad, data);
+  nodeChaCha = await measure("node:crypto ChaCha20-Poly1305 seal+open", aeadRound(aead));
+} catch (err) {
+  console.log(`node:crypto ChaCha20-Poly1305: unavailable (${(err as Error).message})`);
+}
 // Same bytes from both providers.
 const a = await (await webCryptoAead(key)).seal(nonce(7), data.subarray(0, 64), data);
 const b = await (await nodeAesGcm(key)).seal(nonce(7), data.subarray(0, 64), data);
@@ -92,5 +101,6 @@ if (hasNoble) {
 }
 console.log(
   `ratios to SHA-256: web ${(web / sha).toFixed(2)}, node:crypto ${(node / sha).toFixed(2)}` +
+    (nodeChaCha > 0 ? `, node:crypto chacha ${(nodeChaCha / sha).toFixed(2)}` : "") +
     (hasNoble ? `, noble chacha ${(chacha / sha).toFixed(2)}` : ""),
 );

@@ -1,6 +1,6 @@
 /**
  * `deno bench` for the Noise AEAD: seal + open of one 64 KiB message through Web Crypto
- * AES-256-GCM and `node:crypto` AES-256-GCM, next to raw `crypto.subtle.digest` SHA-256 of the
+ * AES-256-GCM, `node:crypto` AES-256-GCM and `node:crypto` ChaCha20-Poly1305, next to raw `crypto.subtle.digest` SHA-256 of the
  * same 64 KiB (the baseline), and a full secured transfer of 8 MiB over the in-memory network.
  * The cross-runtime figures come from `bench/noise_aead_speed.ts`.
  *
@@ -14,7 +14,7 @@ import { createNoiseCredentials } from "../src/peer/noise/payload.ts";
 import { secureConnection } from "../src/peer/noise/secure_connection.ts";
 import { NodeIdentity } from "../src/peer/identity.ts";
 import { MemoryNetwork } from "../src/runtime/memory/net.ts";
-import { nodeAesGcm } from "../src/runtime/node/aead.ts";
+import { nodeAesGcm, nodeChaCha20Poly1305 } from "../src/runtime/node/aead.ts";
 import type { Connection } from "../src/runtime/types.ts";
 
 const SIZE = 64 * 1024;
@@ -24,6 +24,7 @@ const ad = new Uint8Array(0);
 const nonce = new Uint8Array(12);
 const web = await webCryptoAead(key);
 const node = await nodeAesGcm(key);
+const chacha = await nodeChaCha20Poly1305(key);
 
 Deno.bench("SHA-256 digest 64 KiB (baseline)", { group: "aead", baseline: true }, async () => {
   await crypto.subtle.digest("SHA-256", data);
@@ -35,6 +36,10 @@ Deno.bench("Web Crypto AES-256-GCM seal+open 64 KiB", { group: "aead" }, async (
 
 Deno.bench("node:crypto AES-256-GCM seal+open 64 KiB", { group: "aead" }, async () => {
   await node.open(nonce, ad, await node.seal(nonce, ad, data));
+});
+
+Deno.bench("node:crypto ChaCha20-Poly1305 seal+open 64 KiB", { group: "aead" }, async () => {
+  await chacha.open(nonce, ad, await chacha.seal(nonce, ad, data));
 });
 
 const credentials = [

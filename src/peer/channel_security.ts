@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { AeadFactory, Connection } from "../runtime/types.ts";
+import type { AeadName, AeadProviders, Connection } from "../runtime/types.ts";
 import { framedChannel, type MessageChannel } from "./channel.ts";
 import type { NodeIdentity } from "./identity.ts";
 import { createNoiseCredentials, type NoiseCredentials } from "./noise/payload.ts";
@@ -32,6 +32,8 @@ export interface OpenedChannel {
   readonly channel: MessageChannel;
   /** The node id the Noise handshake proved (`noise` mode only). */
   readonly provenNodeId?: Uint8Array;
+  /** The cipher the Noise handshake picked (`noise` mode only). */
+  readonly cipher?: AeadName;
 }
 
 /** Inputs of {@linkcode ChannelSecurity}. */
@@ -42,8 +44,8 @@ export interface ChannelSecurityInit {
   readonly identity: NodeIdentity;
   /** The private cluster's key (checked already), selecting XXpsk3. */
   readonly clusterKey?: Uint8Array;
-  /** A faster AES-256-GCM than Web Crypto's, from the runtime. */
-  readonly aead?: AeadFactory;
+  /** The AEADs the runtime offers besides Web Crypto AES-GCM (`Runtime.aeads`). */
+  readonly aeads?: AeadProviders;
 }
 
 /**
@@ -90,9 +92,13 @@ export class ChannelSecurity {
       expectedNodeId: options.expectedNodeId,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
-      aead: this.#init.aead,
+      aeads: this.#init.aeads,
     });
-    return { channel: framedChannel(secured.connection), provenNodeId: secured.remoteNodeId };
+    return {
+      channel: framedChannel(secured.connection),
+      provenNodeId: secured.remoteNodeId,
+      cipher: secured.cipher,
+    };
   }
 
   /** The cluster key the identity handshake checks: only in `plaintext` mode (Noise has the psk). */

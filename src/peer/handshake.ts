@@ -47,6 +47,7 @@ import { checkClusterKey } from "./cluster_key.ts";
 import { HandshakeError } from "./errors.ts";
 import { nodeIdOf, verifySignature } from "./identity.ts";
 import type { NodeIdentity } from "./identity.ts";
+import type { AeadName } from "../runtime/types.ts";
 
 /** Domain-separation prefix of the signed transcript. */
 export const HANDSHAKE_DOMAIN = "dfs/handshake/v1";
@@ -106,6 +107,11 @@ export interface HandshakeResult {
   readonly capabilities: readonly string[];
   /** The version both speak: min(ours, theirs). */
   readonly protocolVersion: number;
+  /**
+   * The AEAD the Noise handshake picked for this connection (set by the peer manager; absent in
+   * plaintext mode and in a bare handshake).
+   */
+  readonly cipher?: AeadName;
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 
 import { AbortedError, DfsError, errorText } from "../errors.ts";
-import type { AeadFactory, Connection, NetAddress, Network } from "../runtime/types.ts";
+import type { AeadProviders, Connection, NetAddress, Network } from "../runtime/types.ts";
 import { fromHex, toHex } from "../util/hex.ts";
 import { MAX_ADDRESS_BYTES, MAX_PEER_ADDRESSES } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
@@ -108,8 +108,8 @@ export interface PeerManagerInit {
   readonly clusterKey?: Uint8Array;
   /** `noise` (default): every connection encrypted; `plaintext` for tests and benches only. */
   readonly encryption?: EncryptionMode;
-  /** A faster AES-256-GCM than Web Crypto's (the runtime's `aead`). */
-  readonly aead?: AeadFactory;
+  /** The AEADs the runtime offers besides Web Crypto AES-GCM (the runtime's `aeads`). */
+  readonly aeads?: AeadProviders;
 }
 
 /** Options of {@linkcode PeerManager.connect}. */
@@ -232,8 +232,8 @@ export class PeerManager {
     this.#advertise = init.advertiseAddress ?? "";
     this.#exchange = init.peerExchange ?? true;
     this.#clusterKey = checkClusterKey(init.clusterKey);
-    const { identity, clusterKey, aead } = { ...init, clusterKey: this.#clusterKey };
-    this.#security = new ChannelSecurity({ mode: init.encryption, identity, clusterKey, aead });
+    const { identity, clusterKey, aeads } = { ...init, clusterKey: this.#clusterKey };
+    this.#security = new ChannelSecurity({ mode: init.encryption, identity, clusterKey, aeads });
     const files = init.service?.probe || init.service?.tombstone ? [FILES_CAPABILITY] : [];
     if (init.service?.probe) files.push(FILES_AGES_CAPABILITY);
     this.#capabilities = [
@@ -619,7 +619,7 @@ export class PeerManager {
         clusterKey: this.#security.handshakeClusterKey,
       });
       // The channel keeps its slot until `#register` adopts (or drops) it.
-      return { channel, result };
+      return { channel, result: opened.cipher ? { ...result, cipher: opened.cipher } : result };
     } catch (err) {
       this.#handshaking.delete(conn);
       if (channel) this.#handshaking.delete(channel);

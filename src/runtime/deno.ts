@@ -8,6 +8,7 @@ import { denoFileSystem } from "./deno/fs.ts";
 import { denoServe } from "./deno/http.ts";
 import { denoNetwork } from "./deno/net.ts";
 import { denoProcess } from "./deno/process.ts";
+import { nodeChaCha20Poly1305 } from "./node/aead.ts";
 import type { Runtime } from "./types.ts";
 
 /**
@@ -28,5 +29,8 @@ export function denoRuntime(): Runtime {
     net: denoNetwork(),
     serve: denoServe,
     process: denoProcess(),
+    // Deno's node:crypto ChaCha20-Poly1305 is ~4x its Web Crypto AES-GCM (bench/RESULTS.md,
+    // "Noise AEAD"); AES-GCM stays on Web Crypto (cost 4): its node:crypto one is slower.
+    aeads: { ChaChaPoly: { factory: nodeChaCha20Poly1305, cost: 1 } },
   };
 }

@@ -8,7 +8,7 @@ import { nodeFileSystem } from "./node/fs.ts";
 import { nodeServe } from "./node/http.ts";
 import { nodeNetwork } from "./node/net.ts";
 import { nodeProcess } from "./node/process.ts";
-import { nodeAesGcm } from "./node/aead.ts";
+import { nodeAesGcm, nodeChaCha20Poly1305 } from "./node/aead.ts";
 import type { Runtime } from "./types.ts";
 
 /**
@@ -27,7 +27,11 @@ export function nodeRuntime(): Runtime {
     net: nodeNetwork(),
     serve: nodeServe,
     process: nodeProcess(),
-    // node:crypto AES-GCM is 2-2.5x Web Crypto's here (bench/RESULTS.md, "Noise AEAD").
-    aead: nodeAesGcm,
+    // node:crypto AES-GCM is 2-2.5x Web Crypto's here, ChaCha20-Poly1305 about as fast
+    // (bench/RESULTS.md, "Noise AEAD"): equal costs, so a Node-Node pair keeps AES-GCM.
+    aeads: {
+      AESGCM: { factory: nodeAesGcm, cost: 1 },
+      ChaChaPoly: { factory: nodeChaCha20Poly1305, cost: 1 },
+    },
   };
 }

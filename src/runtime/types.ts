@@ -225,9 +225,10 @@ export interface ProcessHost {
 }
 
 /**
- * AES-256-GCM with one key: 12-byte nonces, the 16-byte tag appended to the ciphertext. The
- * Noise layer (`src/peer/noise/`) uses it; Web Crypto is the default, and an adapter may offer
- * a faster one ({@linkcode Runtime.aead}). Both must produce the same bytes.
+ * An AEAD with one key (AES-256-GCM or ChaCha20-Poly1305): 12-byte nonces, the 16-byte tag
+ * appended to the ciphertext. The Noise layer (`src/peer/noise/`) uses it; Web Crypto AES-GCM
+ * is the default, and an adapter may offer faster ones ({@linkcode Runtime.aeads}). Every
+ * implementation of one cipher must produce the same bytes.
  */
 export interface Aead {
   /** Encrypts `plaintext` with associated data `ad`; returns ciphertext then the 16-byte tag. */
@@ -241,6 +242,31 @@ export interface Aead {
 
 /** Builds an {@linkcode Aead} for a 32-byte key (imports the key once). */
 export type AeadFactory = (key: Uint8Array) => Promise<Aead>;
+
+/** The Noise cipher names dfs speaks: AES-256-GCM and ChaCha20-Poly1305. */
+export type AeadName = "AESGCM" | "ChaChaPoly";
+
+/** One AEAD implementation a runtime offers, with its relative cost. */
+export interface AeadProvider {
+  /** Builds the cipher for a key. */
+  readonly factory: AeadFactory;
+  /**
+   * Relative cost, an integer 1..15: lower is faster. Web Crypto AES-GCM, always available,
+   * counts 4; a provider as fast as the fastest known counts 1.
+   */
+  readonly cost: number;
+}
+
+/**
+ * The AEAD implementations a runtime offers, by Noise cipher name. Absent `AESGCM`: Web Crypto
+ * (cost 4); absent `ChaChaPoly`: not offered.
+ */
+export interface AeadProviders {
+  /** AES-256-GCM. */
+  readonly AESGCM?: AeadProvider;
+  /** ChaCha20-Poly1305. */
+  readonly ChaChaPoly?: AeadProvider;
+}
 
 /** Which adapter a {@linkcode Runtime} is. */
 export type RuntimeName = "deno" | "bun" | "node" | "memory";
@@ -262,8 +288,9 @@ export interface Runtime {
   /** The process (absent for the in-memory runtime). */
   readonly process?: ProcessHost;
   /**
-   * A faster AES-256-GCM than Web Crypto's, where the runtime has one (e.g. `node:crypto`).
-   * Optional: without it the Noise layer uses Web Crypto.
+   * The AEADs the runtime has besides Web Crypto AES-GCM (e.g. `node:crypto`), with their
+   * costs; each Noise connection picks the cheapest both sides offer. Optional: without it the
+   * Noise layer speaks AES-GCM on Web Crypto.
    */
-  readonly aead?: AeadFactory;
+  readonly aeads?: AeadProviders;
 }

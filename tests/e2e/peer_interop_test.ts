@@ -20,6 +20,14 @@ const BIN = `${ROOT}node_modules/.bin/`;
 const SCRIPT = `${ROOT}tests/e2e/peer_process.ts`;
 type RuntimeName = "deno" | "bun" | "node";
 const RUNTIMES: RuntimeName[] = ["deno", "bun", "node"];
+/**
+ * The Noise cipher each pair picks from its runtimes' offers (src/runtime/{deno,bun,node}.ts):
+ * ChaChaPoly where both have a fast one (Deno's Web Crypto AES-GCM is slow), else AES-GCM.
+ */
+function expectedCipher(x: RuntimeName, y: RuntimeName): string {
+  const chacha = (r: RuntimeName) => r !== "bun";
+  return (x === "deno" || y === "deno") && chacha(x) && chacha(y) ? "ChaChaPoly" : "AESGCM";
+}
 
 interface Line {
   [key: string]: unknown;
@@ -173,6 +181,11 @@ Deno.test("interop_every_runtime_pair_exchanges_blocks", async () => {
           });
           assert.equal(res.ok, true, `${x.runtime} -> ${y.runtime}: ${JSON.stringify(res)}`);
           assert.equal(res.nodeId, y.nodeId, `${x.runtime} reached ${y.runtime}`);
+          assert.equal(
+            res.cipher,
+            expectedCipher(x.runtime, y.runtime),
+            `${x.runtime}-${y.runtime}`,
+          );
         })());
       }
     }

@@ -7,7 +7,8 @@
  *
  * - `{"op":"fill","count","size","seed"}`: create blocks locally; answers their `ids`.
  * - `{"op":"exchange","address","size","seed"}`: create a block, PUT it to the peer at
- *   `address`, GET it back (verified), ask HAS; answers `id` and the peer's `nodeId`.
+ *   `address`, GET it back (verified), ask HAS; answers `id`, the peer's `nodeId` and the
+ *   connection's Noise `cipher` (each side offers its runtime's `aeads`).
  * - `{"op":"get","address","ids"}`: fetch and verify blocks from a peer; answers `bytes`.
  * - `{"op":"peers"}`: the peer table. `{"op":"shutdown"}`: graceful shutdown, exit 0.
  *
@@ -48,6 +49,7 @@ const service = new MemoryBlockService();
 const manager = new PeerManager({
   identity,
   network: runtime.net,
+  aeads: runtime.aeads,
   listen: listenAddress(listen),
   bootstrap,
   service,
@@ -65,7 +67,9 @@ const manager = new PeerManager({
     if (level !== "debug") emit({ event: "log", level, message, fields });
   },
 });
-manager.onPeerConnected((p) => emit({ event: "connected", nodeId: p.nodeIdHex }));
+manager.onPeerConnected((p) =>
+  emit({ event: "connected", nodeId: p.nodeIdHex, cipher: p.remote.cipher })
+);
 manager.onPeerDisconnected((p, info) =>
   emit({ event: "disconnected", nodeId: p.nodeIdHex, reason: info.reason })
 );
@@ -143,7 +147,12 @@ async function run(cmd: Record<string, unknown>): Promise<Record<string, unknown
       if (back.length !== bytes.length) throw new Error("size mismatch");
       const [has] = await peer.has([id]);
       if (!has) throw new Error("peer does not report the block");
-      return { id: id.toString(), nodeId: peer.nodeIdHex, bytes: back.length };
+      return {
+        id: id.toString(),
+        nodeId: peer.nodeIdHex,
+        bytes: back.length,
+        cipher: peer.remote.cipher,
+      };
     }
     case "get": {
       const peer = await manager.connect(String(cmd.address));

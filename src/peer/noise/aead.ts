@@ -1,14 +1,32 @@
 /**
- * The default AES-256-GCM for the Noise layer, on Web Crypto (all three runtimes have it). A
- * runtime adapter may supply a faster {@linkcode AeadFactory} (`Runtime.aead`); it must produce
- * the same bytes.
+ * The Noise layer's ciphers: the default AES-256-GCM on Web Crypto (all three runtimes have it)
+ * and the {@linkcode NoiseCipher} pairing a cipher name with its implementation. A runtime
+ * adapter may supply faster {@linkcode AeadFactory}s, also for ChaCha20-Poly1305
+ * (`Runtime.aeads`); each must produce the same bytes as any other implementation of its cipher.
  *
  * @module
  */
 
-import type { Aead, AeadFactory } from "../../runtime/types.ts";
+import type {
+  Aead,
+  AeadFactory,
+  AeadName,
+  AeadProvider,
+  AeadProviders,
+} from "../../runtime/types.ts";
 
-export type { Aead, AeadFactory };
+export type { Aead, AeadFactory, AeadName, AeadProvider, AeadProviders };
+
+/**
+ * A Noise cipher function: its name (which formats the nonce and names the protocol) and the
+ * implementation that builds it for a key.
+ */
+export interface NoiseCipher {
+  /** `AESGCM` or `ChaChaPoly`. */
+  readonly name: AeadName;
+  /** Builds the AEAD for a 32-byte key. */
+  readonly factory: AeadFactory;
+}
 
 const AES_GCM = "AES-GCM";
 
@@ -65,3 +83,18 @@ export const webCryptoAead: AeadFactory = async (key: Uint8Array): Promise<Aead>
     },
   };
 };
+
+/**
+ * AES-256-GCM on Web Crypto, the cipher every dfs node can speak (and the default of the Noise
+ * state classes).
+ *
+ * @example
+ * ```ts
+ * import { WEB_CRYPTO_AESGCM } from "./aead.ts";
+ * console.log(WEB_CRYPTO_AESGCM.name); // AESGCM
+ * ```
+ */
+export const WEB_CRYPTO_AESGCM: NoiseCipher = { name: "AESGCM", factory: webCryptoAead };
+
+/** The relative cost ({@linkcode AeadProvider}) of {@linkcode WEB_CRYPTO_AESGCM}. */
+export const WEB_CRYPTO_AESGCM_COST = 4;

@@ -1,13 +1,14 @@
 /**
- * Noise's CipherState (spec section 5.1) for AES-256-GCM: a key, imported once into an
- * {@linkcode Aead}, and a 64-bit nonce counter. The AEAD nonce is 4 zero bytes then the counter
- * big-endian; 2^64-1 is reserved (for rekey); rekey is spec section 11.3.
+ * Noise's CipherState (spec section 5.1) for AES-256-GCM or ChaCha20-Poly1305: a key, imported
+ * once into an {@linkcode Aead}, and a 64-bit nonce counter. The AEAD nonce is 4 zero bytes then
+ * the counter, big-endian for AESGCM and little-endian for ChaChaPoly (spec 12.3, 12.4); 2^64-1
+ * is reserved (for rekey); rekey is spec section 11.3.
  *
  * @module
  */
 
-import type { Aead, AeadFactory } from "./aead.ts";
-import { TAG_BYTES, webCryptoAead } from "./aead.ts";
+import type { Aead, AeadName, NoiseCipher } from "./aead.ts";
+import { TAG_BYTES, WEB_CRYPTO_AESGCM } from "./aead.ts";
 import {
   NoiseDecryptError,
   NoiseMessageTooLargeError,
@@ -44,7 +45,7 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export class CipherState {
-  #factory: AeadFactory;
+  readonly #cipher: NoiseCipher;
   #aead: Aead | null = null;
   #n = 0n;
   /** Rekey before every nonce that is a multiple of this (0: never). */
@@ -54,14 +55,22 @@ export class CipherState {
   /** The last nonce a rekey was scheduled before (a failed decrypt retries its nonce). */
   #rekeyedAt = -1n;
 
-  /** A CipherState without a key; `aead` builds the cipher for each key (default Web Crypto). */
-  constructor(aead: AeadFactory = webCryptoAead) {
-    this.#factory = aead;
+  /**
+   * A CipherState without a key; `cipher` names the cipher and builds it for each key (default
+   * AES-256-GCM on Web Crypto).
+   */
+  constructor(cipher: NoiseCipher = WEB_CRYPTO_AESGCM) {
+    this.#cipher = cipher;
+  }
+
+  /** The cipher's name (`AESGCM` or `ChaChaPoly`). */
+  get cipherName(): AeadName {
+    return this.#cipher.name;
   }
 
   /** Sets the key (importing it once) and resets the nonce to 0; `null` empties the state. */
   async initializeKey(key: Uint8Array | null): Promise<void> {
-    this.#aead = key === null ? null : await this.#factory(key);
+    this.#aead = key === null ? null : await this.#cipher.factory(key);
     this.#n = 0n;
   }
 
@@ -156,7 +165,11 @@ export class CipherState {
    */
   async rekey(): Promise<void> {
     if (this.#aead === null) return;
-    const sealed = await this.#aead.seal(nonceBytes(MAX_NONCE), EMPTY, new Uint8Array(32));
+    const sealed = await this.#aead.seal(
+      nonceBytes(MAX_NONCE, this.#cipher.name),
+      EMPTY,
+      new Uint8Array(32),
+    );
     const n = this.#n;
     await this.initializeKey(sealed.subarray(0, 32));
     this.#n = n;
@@ -171,8 +184,8 @@ export class CipherState {
       this.#rekeyedAt = n;
       const before = this.#next ?? Promise.resolve(this.#aead!);
       const next: Promise<Aead> = before.then(async (old) => {
-        const sealed = await old.seal(nonceBytes(MAX_NONCE), EMPTY, new Uint8Array(32));
-        return await this.#factory(sealed.subarray(0, 32));
+        const sealed = await old.seal(nonceBytes(MAX_NONCE, this.#cipher.name), EMPTY, new Uint8Array(32));
+        return await this.#cipher.factory(sealed.subarray(0, 32));
       });
       this.#next = next;
       next.then((k) => {
@@ -189,23 +202,25 @@ export class CipherState {
     if (this.#n >= MAX_NONCE) {
       throw new NoiseNonceExhaustedError("the cipher state has used its last nonce");
     }
-    const nonce = nonceBytes(this.#n);
+    const nonce = nonceBytes(this.#n, this.#cipher.name);
     this.#n++;
     return nonce;
   }
 }
 
 /**
- * The 12-byte AES-GCM nonce for counter `n`: 4 zero bytes, then `n` as u64 big-endian.
+ * The 12-byte nonce for counter `n`: 4 zero bytes, then `n` as u64, big-endian for `AESGCM` (the
+ * default) and little-endian for `ChaChaPoly`.
  *
  * @example
  * ```ts
  * import { nonceBytes } from "./cipher_state.ts";
  * console.log(nonceBytes(1n)); // Uint8Array(12) [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+ * console.log(nonceBytes(1n, "ChaChaPoly")); // Uint8Array(12) [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
  * ```
  */
-export function nonceBytes(n: bigint): Uint8Array {
+export function nonceBytes(n: bigint, cipher: AeadName = "AESGCM"): Uint8Array {
   const out = new Uint8Array(12);
-  new DataView(out.buffer).setBigUint64(4, n, false);
+  new DataView(out.buffer).setBigUint64(4, n, cipher === "ChaChaPoly");
   return out;
 }

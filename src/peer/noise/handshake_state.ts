@@ -1,6 +1,6 @@
 /**
  * Noise's HandshakeState (spec section 5.3) for the two patterns dfs uses, `XX` and `XXpsk3`,
- * with X25519, AES-256-GCM and SHA-256:
+ * with X25519, AES-256-GCM or ChaCha20-Poly1305, and SHA-256:
  *
  * ```
  * XX:                     XXpsk3:
@@ -12,8 +12,8 @@
  * @module
  */
 
-import type { AeadFactory } from "./aead.ts";
-import { webCryptoAead } from "./aead.ts";
+import type { AeadName, NoiseCipher } from "./aead.ts";
+import { WEB_CRYPTO_AESGCM } from "./aead.ts";
 import type { CipherState } from "./cipher_state.ts";
 import { MAX_MESSAGE_BYTES } from "./cipher_state.ts";
 import { NoiseHandshakeError, NoiseMessageTooLargeError, NoiseStateError } from "./errors.ts";
@@ -37,17 +37,18 @@ const PATTERNS: Record<NoisePattern, readonly (readonly Token[])[]> = {
 const EMPTY = new Uint8Array(0);
 
 /**
- * The protocol name of `pattern`: `Noise_XX_25519_AESGCM_SHA256` or
- * `Noise_XXpsk3_25519_AESGCM_SHA256`.
+ * The protocol name of `pattern` with `cipher` (default `AESGCM`), e.g.
+ * `Noise_XX_25519_AESGCM_SHA256` or `Noise_XXpsk3_25519_ChaChaPoly_SHA256`.
  *
  * @example
  * ```ts
  * import { protocolName } from "./handshake_state.ts";
  * console.log(protocolName("XXpsk3")); // Noise_XXpsk3_25519_AESGCM_SHA256
+ * console.log(protocolName("XX", "ChaChaPoly")); // Noise_XX_25519_ChaChaPoly_SHA256
  * ```
  */
-export function protocolName(pattern: NoisePattern): string {
-  return `Noise_${pattern}_25519_AESGCM_SHA256`;
+export function protocolName(pattern: NoisePattern, cipher: AeadName = "AESGCM"): string {
+  return `Noise_${pattern}_25519_${cipher}_SHA256`;
 }
 
 /** Options for {@linkcode HandshakeState.create}. */
@@ -64,8 +65,8 @@ export interface HandshakeOptions {
   readonly psk?: Uint8Array;
   /** A fixed ephemeral private key (test vectors only; default: fresh random). */
   readonly ephemeralPrivateKey?: Uint8Array;
-  /** Builds the AES-256-GCM cipher for each key (default Web Crypto). */
-  readonly aead?: AeadFactory;
+  /** The cipher, named and implemented (default AES-256-GCM on Web Crypto). */
+  readonly cipher?: NoiseCipher;
 }
 
 /** The transport ciphers of a finished handshake, from our side's point of view. */
@@ -129,10 +130,8 @@ export class HandshakeState {
     if (options.pattern === "XX" && options.psk !== undefined) {
       throw new NoiseStateError("XX takes no psk (use XXpsk3)");
     }
-    const ss = await SymmetricState.initialize(
-      protocolName(options.pattern),
-      options.aead ?? webCryptoAead,
-    );
+    const cipher = options.cipher ?? WEB_CRYPTO_AESGCM;
+    const ss = await SymmetricState.initialize(protocolName(options.pattern, cipher.name), cipher);
     await ss.mixHash(options.prologue ?? EMPTY);
     return new HandshakeState(ss, options);
   }

@@ -1,9 +1,10 @@
 /**
  * Turning a connection away before the Noise handshake, with a reason the dialer can act on
  * (a full node, one shutting down). Nothing is secret yet, so the refusal is in clear: the
- * responder's preamble, then an empty handshake message (u16 length 0, which no real message 2
- * can be), then the wire error code (u16) and a UTF-8 reason (u16 length, at most 256 bytes).
- * Like a TCP reset, an on-path attacker can forge one; it can do no more than end the attempt.
+ * responder's preamble (`NOISE_PREAMBLE`, the Web Crypto-only offer: a refusal picks no cipher),
+ * then an empty handshake message (u16 length 0, which no real message 2 can be), then the wire
+ * error code (u16) and a UTF-8 reason (u16 length, at most 256 bytes). Like a TCP reset, an
+ * on-path attacker can forge one; it can do no more than end the attempt.
  *
  * @module
  */

@@ -6,26 +6,31 @@
  * preamble (8 bytes, preamble.ts) || u16 length || message || u16 length || message ...
  * ```
  *
- * The handshake is `Noise_XX_25519_AESGCM_SHA256`, or `Noise_XXpsk3_25519_AESGCM_SHA256` with a
- * cluster key (psk = SHA-256(domain || key), payload.ts). The prologue is the preamble. Message 1
- * carries an empty payload; messages 2 (responder) and 3 (initiator) carry the sender's identity
- * key and its signature over the sender's Noise static key, plus optional extra bytes. The
- * responder then sends one empty transport message, the confirmation: the initiator returns only
- * once it has it, so a refusal (a different cluster key) fails on both sides.
+ * Both sides send their preamble, which carries their cipher offer, at once; each reads the
+ * other's before its first handshake message, and both pick the same cipher (negotiation.ts).
+ * The handshake is then `Noise_XX_25519_<cipher>_SHA256`, or `Noise_XXpsk3_25519_<cipher>_SHA256`
+ * with a cluster key (psk = SHA-256(domain || key), payload.ts), `<cipher>` being `AESGCM` or
+ * `ChaChaPoly`. The prologue is the initiator's preamble then the responder's, so an altered
+ * offer fails the handshake. Message 1 carries an empty payload; messages 2 (responder) and 3
+ * (initiator) carry the sender's identity key and its signature over the sender's Noise static
+ * key, plus optional extra bytes. The responder then sends one empty transport message, the
+ * confirmation: the initiator returns only once it has it, so a refusal (a different cluster
+ * key) fails on both sides.
  *
  * @module
  */
 
 import { AbortedError, TimeoutError } from "../../errors.ts";
 import type { Connection } from "../../runtime/types.ts";
-import type { AeadFactory } from "./aead.ts";
+import type { AeadName, AeadProviders } from "./aead.ts";
 import { ByteReader } from "./byte_reader.ts";
 import { NoiseDecryptError, NoiseHandshakeError } from "./errors.ts";
 import { HandshakeState } from "./handshake_state.ts";
 import type { TransportCiphers } from "./handshake_state.ts";
 import type { NoiseCredentials, VerifiedPayload } from "./payload.ts";
 import { derivePsk, encodeHandshakePayload, verifyHandshakePayload } from "./payload.ts";
-import { checkPreamble, NOISE_PREAMBLE, PREAMBLE_BYTES } from "./preamble.ts";
+import { chooseCipher, noiseCipher, offerOf } from "./negotiation.ts";
+import { checkPreamble, encodePreamble, PREAMBLE_BYTES } from "./preamble.ts";
 import { readRefusal } from "./refusal.ts";
 import { frameMessage, readFramedMessage, transportConnection } from "./transport.ts";
 
@@ -52,8 +57,11 @@ export interface SecureConnectionOptions {
   readonly signal?: AbortSignal;
   /** Messages per direction between two rekeys (default `REKEY_INTERVAL_MESSAGES`, 2^20). */
   readonly rekeyEvery?: number;
-  /** The AES-256-GCM implementation (default Web Crypto; `Runtime.aead` when the runtime has one). */
-  readonly aead?: AeadFactory;
+  /**
+   * The AEADs this side offers, with their costs (`Runtime.aeads`; default: AES-256-GCM on Web
+   * Crypto only).
+   */
+  readonly aeads?: AeadProviders;
 }
 
 /** A finished secured handshake. */
@@ -70,6 +78,8 @@ export interface SecureConnection {
   readonly handshakeHash: Uint8Array;
   /** The extra bytes the peer sent in its handshake payload (possibly empty). */
   readonly remotePayload: Uint8Array;
+  /** The cipher the two sides picked from their offers. */
+  readonly cipher: AeadName;
 }
 
 /**
@@ -130,13 +140,25 @@ async function handshake(
   options: SecureConnectionOptions,
 ): Promise<SecureConnection> {
   const initiator = options.role === "initiator";
+  const ownOffer = offerOf(options.aeads);
+  const own = encodePreamble(ownOffer);
+  // Both preambles go out at once; the protocol name (the cipher) needs both offers.
+  await writer.write(own);
+  const theirs = await reader.readExact(PREAMBLE_BYTES);
+  const theirOffer = checkPreamble(theirs);
+  const cipher = initiator
+    ? chooseCipher(ownOffer, theirOffer)
+    : chooseCipher(theirOffer, ownOffer);
+  const prologue = new Uint8Array(2 * PREAMBLE_BYTES);
+  prologue.set(initiator ? own : theirs);
+  prologue.set(initiator ? theirs : own, PREAMBLE_BYTES);
   const hs = await HandshakeState.create({
     pattern: options.clusterKey === undefined ? "XX" : "XXpsk3",
     initiator,
     staticKey: options.credentials.staticKey,
-    prologue: NOISE_PREAMBLE,
+    prologue,
     psk: options.clusterKey === undefined ? undefined : await derivePsk(options.clusterKey),
-    aead: options.aead,
+    cipher: noiseCipher(cipher, options.aeads),
   });
   const ownPayload = encodeHandshakePayload(options.credentials, options.payload);
   const hasClusterKey = options.clusterKey !== undefined;
@@ -159,12 +181,7 @@ async function handshake(
   };
 
   if (initiator) {
-    const m1 = frameMessage(await hs.writeMessage(EMPTY));
-    const first = new Uint8Array(PREAMBLE_BYTES + m1.length);
-    first.set(NOISE_PREAMBLE);
-    first.set(m1, PREAMBLE_BYTES);
-    await writer.write(first);
-    checkPreamble(await reader.readExact(PREAMBLE_BYTES));
+    await writer.write(frameMessage(await hs.writeMessage(EMPTY)));
     const proven = await prove(await read(2), hs, options);
     await writer.write(frameMessage(await hs.writeMessage(ownPayload)));
     const { send, receive } = await hs.split();
@@ -181,10 +198,8 @@ async function handshake(
     } catch (err) {
       throw authFailure(err, 4, hasClusterKey);
     }
-    return result(conn, reader, writer, hs, { send, receive }, proven, options.rekeyEvery);
+    return result(conn, reader, writer, hs, { send, receive }, proven, cipher, options.rekeyEvery);
   }
-  await writer.write(NOISE_PREAMBLE);
-  checkPreamble(await reader.readExact(PREAMBLE_BYTES));
   if ((await read(1)).length !== 0) {
     throw new NoiseHandshakeError("MALFORMED", "message 1 carries a payload (sent in clear)");
   }
@@ -192,7 +207,7 @@ async function handshake(
   const proven = await prove(await read(3), hs, options);
   const { send, receive } = await hs.split();
   await writer.write(frameMessage(await send.encryptWithAd(EMPTY, EMPTY)));
-  return result(conn, reader, writer, hs, { send, receive }, proven, options.rekeyEvery);
+  return result(conn, reader, writer, hs, { send, receive }, proven, cipher, options.rekeyEvery);
 }
 
 async function prove(
@@ -215,6 +230,7 @@ function result(
   hs: HandshakeState,
   ciphers: TransportCiphers,
   proven: VerifiedPayload,
+  cipher: AeadName,
   rekeyEvery: number | undefined,
 ): SecureConnection {
   return {
@@ -231,6 +247,7 @@ function result(
     remoteNodeId: proven.nodeId,
     handshakeHash: hs.handshakeHash,
     remotePayload: proven.extra,
+    cipher,
   };
 }
 

@@ -1,12 +1,12 @@
 /**
  * Noise's SymmetricState (spec section 5.2) for SHA-256: the chaining key `ck`, the handshake
- * hash `h` and a {@linkcode CipherState}.
+ * hash `h` and a {@linkcode CipherState} (AES-256-GCM or ChaCha20-Poly1305).
  *
  * @module
  */
 
-import type { AeadFactory } from "./aead.ts";
-import { webCryptoAead } from "./aead.ts";
+import type { NoiseCipher } from "./aead.ts";
+import { WEB_CRYPTO_AESGCM } from "./aead.ts";
 import { CipherState } from "./cipher_state.ts";
 import { HASH_LEN, hkdf, sha256 } from "./hash.ts";
 
@@ -38,19 +38,22 @@ export class SymmetricState {
   #ck: Uint8Array;
   #h: Uint8Array;
   #cipher: CipherState;
-  #aead: AeadFactory;
+  #cipherFn: NoiseCipher;
 
-  private constructor(h: Uint8Array, aead: AeadFactory) {
+  private constructor(h: Uint8Array, cipher: NoiseCipher) {
     this.#h = h;
     this.#ck = h;
-    this.#aead = aead;
-    this.#cipher = new CipherState(aead);
+    this.#cipherFn = cipher;
+    this.#cipher = new CipherState(cipher);
   }
 
-  /** InitializeSymmetric(protocol_name): h = the name padded to 32 bytes, or its hash. */
+  /**
+   * InitializeSymmetric(protocol_name): h = the name padded to 32 bytes, or its hash. `cipher`
+   * must be the one the name names (default AES-256-GCM on Web Crypto).
+   */
   static async initialize(
     protocolName: string,
-    aead: AeadFactory = webCryptoAead,
+    cipher: NoiseCipher = WEB_CRYPTO_AESGCM,
   ): Promise<SymmetricState> {
     const name = new TextEncoder().encode(protocolName);
     let h: Uint8Array;
@@ -60,7 +63,7 @@ export class SymmetricState {
     } else {
       h = await sha256(name);
     }
-    return new SymmetricState(h, aead);
+    return new SymmetricState(h, cipher);
   }
 
   /** The handshake hash `h` (a copy). */
@@ -110,8 +113,8 @@ export class SymmetricState {
   /** Split: the two transport CipherStates from HKDF(ck, empty, 2). */
   async split(): Promise<SplitCiphers> {
     const [k1, k2] = await hkdf(this.#ck, EMPTY, 2);
-    const c1 = new CipherState(this.#aead);
-    const c2 = new CipherState(this.#aead);
+    const c1 = new CipherState(this.#cipherFn);
+    const c2 = new CipherState(this.#cipherFn);
     await c1.initializeKey(k1);
     await c2.initializeKey(k2);
     return { c1, c2 };

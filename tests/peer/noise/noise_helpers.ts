@@ -23,6 +23,8 @@ export interface Wire {
 export interface PairOptions {
   /** Flip bit 0 of the client-to-server byte at this offset (counted from the first byte). */
   readonly flipUpAt?: number;
+  /** Flip bit 0 of the server-to-client byte at this offset (counted from the first byte). */
+  readonly flipDownAt?: number;
 }
 
 /** A client and a server connection, through a recording relay. */
@@ -49,7 +51,7 @@ export async function connectedPair(options: PairOptions = {}): Promise<TestPair
   await net.listen({ hostname: "127.0.0.1", port: 7001 }, async (fromClient) => {
     const toServer = await net.connect({ hostname: "127.0.0.1", port: 7000 });
     pump(fromClient.readable, toServer, wire.up, options.flipUpAt);
-    pump(toServer.readable, fromClient, wire.down, undefined);
+    pump(toServer.readable, fromClient, wire.down, options.flipDownAt);
   });
   const client = await net.connect({ hostname: "127.0.0.1", port: 7001 });
   await accepted;

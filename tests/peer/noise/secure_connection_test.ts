@@ -231,11 +231,29 @@ Deno.test("noise_preamble_mismatch_is_typed_and_clear", async () => {
   );
   pair = await connectedPair();
   const future = NOISE_PREAMBLE.slice();
-  future[7] = 9;
+  future[6] = 9;
   await pair.client.writable.getWriter().write(future);
   await assert.rejects(
     secureConnection(pair.server, { role: "responder", credentials }),
     (e) => e instanceof NoisePreambleError && e.peerVersion === 9 && /version 9/.test(e.message),
+  );
+  // A version 1 node sent the version as a u16: 00 01.
+  pair = await connectedPair();
+  const v1 = NOISE_PREAMBLE.slice();
+  v1.set([0, 1], 6);
+  await pair.client.writable.getWriter().write(v1);
+  await assert.rejects(
+    secureConnection(pair.server, { role: "responder", credentials }),
+    (e) => e instanceof NoisePreambleError && e.peerVersion === 1 && /upgrade/.test(e.message),
+  );
+  // An offer without AESGCM.
+  pair = await connectedPair();
+  const noAes = NOISE_PREAMBLE.slice();
+  noAes[7] = 0x01;
+  await pair.client.writable.getWriter().write(noAes);
+  await assert.rejects(
+    secureConnection(pair.server, { role: "responder", credentials }),
+    (e) => e instanceof NoisePreambleError && /lacks AESGCM/.test(e.message),
   );
 });
 
