@@ -231,8 +231,17 @@ export interface ProcessHost {
  * implementation of one cipher must produce the same bytes.
  */
 export interface Aead {
-  /** Encrypts `plaintext` with associated data `ad`; returns ciphertext then the 16-byte tag. */
-  seal(nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Encrypts `plaintext` with associated data `ad`; returns ciphertext then the 16-byte tag,
+   * after `headroom` zero bytes (default 0) the caller fills in (e.g. a length prefix), so a frame
+   * needs no second copy.
+   */
+  seal(
+    nonce: Uint8Array,
+    ad: Uint8Array,
+    plaintext: Uint8Array,
+    headroom?: number,
+  ): Promise<Uint8Array>;
   /**
    * Checks and decrypts `ciphertext` (tag included). Rejects, returning no plaintext, when the
    * tag does not verify.

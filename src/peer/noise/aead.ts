@@ -55,8 +55,8 @@ export const webCryptoAead: AeadFactory = async (key: Uint8Array): Promise<Aead>
     ["encrypt", "decrypt"],
   );
   return {
-    async seal(nonce, ad, plaintext) {
-      return new Uint8Array(
+    async seal(nonce, ad, plaintext, headroom = 0) {
+      const sealed = new Uint8Array(
         await crypto.subtle.encrypt(
           {
             name: AES_GCM,
@@ -67,6 +67,10 @@ export const webCryptoAead: AeadFactory = async (key: Uint8Array): Promise<Aead>
           plaintext as Uint8Array<ArrayBuffer>,
         ),
       );
+      if (headroom === 0) return sealed;
+      const out = new Uint8Array(headroom + sealed.length);
+      out.set(sealed, headroom);
+      return out;
     },
     async open(nonce, ad, ciphertext) {
       return new Uint8Array(

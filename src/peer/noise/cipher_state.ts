@@ -100,12 +100,17 @@ export class CipherState {
 
   /**
    * Encrypts `plaintext` with associated data `ad` under the next nonce; returns ciphertext and
-   * tag. Throws {@linkcode NoiseNonceExhaustedError} when no nonce is left and
+   * tag, after `headroom` bytes left for the caller (default 0). Throws {@linkcode NoiseNonceExhaustedError} when no nonce is left and
    * {@linkcode NoiseMessageTooLargeError} when the result would exceed 65535 bytes.
    */
-  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array, headroom = 0): Promise<Uint8Array> {
     const aead = this.#aead;
-    if (aead === null) return Promise.resolve(plaintext);
+    if (aead === null) {
+      if (headroom === 0) return Promise.resolve(plaintext);
+      const out = new Uint8Array(headroom + plaintext.length);
+      out.set(plaintext, headroom);
+      return Promise.resolve(out);
+    }
     if (plaintext.length > MAX_PLAINTEXT_BYTES) {
       return Promise.reject(
         new NoiseMessageTooLargeError(
@@ -122,8 +127,8 @@ export class CipherState {
       return Promise.reject(err);
     }
     return key === null
-      ? aead.seal(nonce, ad, plaintext)
-      : key.then((k) => k.seal(nonce, ad, plaintext));
+      ? aead.seal(nonce, ad, plaintext, headroom)
+      : key.then((k) => k.seal(nonce, ad, plaintext, headroom));
   }
 
   /**
@@ -184,7 +189,11 @@ export class CipherState {
       this.#rekeyedAt = n;
       const before = this.#next ?? Promise.resolve(this.#aead!);
       const next: Promise<Aead> = before.then(async (old) => {
-        const sealed = await old.seal(nonceBytes(MAX_NONCE, this.#cipher.name), EMPTY, new Uint8Array(32));
+        const sealed = await old.seal(
+          nonceBytes(MAX_NONCE, this.#cipher.name),
+          EMPTY,
+          new Uint8Array(32),
+        );
         return await this.#cipher.factory(sealed.subarray(0, 32));
       });
       this.#next = next;

@@ -203,10 +203,14 @@ class Sealer {
   /** Seals `piece` now (its nonce is taken in call order); resolves once it is sealed. */
   #seal(piece: Uint8Array): Promise<void> {
     this.#inFlight++;
-    const sealed = this.#send.encryptWithAd(EMPTY, piece);
+    // Sealed after 2 bytes of headroom: the frame's length goes there, no second copy.
+    const sealed = this.#send.encryptWithAd(EMPTY, piece, 2);
     this.#tail = this.#tail.then(async () => {
       try {
-        const frame = frameMessage(await sealed);
+        const frame = await sealed;
+        const length = frame.length - 2;
+        frame[0] = length >> 8;
+        frame[1] = length & 0xff;
         if (this.#error === null) {
           // Queue the frame without waiting for it to be written (the stream keeps the order),
           // so several frames are in the socket's queue at once; wait only for backpressure.

@@ -20,15 +20,20 @@ function nodeAead(name: "aes-256-gcm" | "chacha20-poly1305"): AeadFactory {
     const secret = createSecretKey(key);
     const options = { authTagLength: TAG_BYTES };
     return Promise.resolve({
-      seal(nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+      seal(
+        nonce: Uint8Array,
+        ad: Uint8Array,
+        plaintext: Uint8Array,
+        headroom = 0,
+      ): Promise<Uint8Array> {
         try {
           const cipher = createCipheriv(algorithm, secret, nonce, options);
           cipher.setAAD(ad);
           const body = cipher.update(plaintext);
           cipher.final();
-          const out = new Uint8Array(body.length + TAG_BYTES);
-          out.set(body);
-          out.set(cipher.getAuthTag(), body.length);
+          const out = new Uint8Array(headroom + body.length + TAG_BYTES);
+          out.set(body, headroom);
+          out.set(cipher.getAuthTag(), headroom + body.length);
           return Promise.resolve(out);
         } catch (err) {
           return Promise.reject(err);
