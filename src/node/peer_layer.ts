@@ -8,6 +8,7 @@
  */
 
 import type { BlockService } from "../peer/block_service.ts";
+import type { TrafficTally } from "../peer/channel.ts";
 import type { NodeIdentity } from "../peer/identity.ts";
 import type { PeerOptions } from "../peer/options.ts";
 import type { NetAddress, Runtime } from "../runtime/types.ts";
@@ -51,6 +52,8 @@ export interface PeerLayer {
   readonly address: string;
   /** Connected (established) peers. */
   remotes(): RemotePeer[];
+  /** Bytes of peer message frames sent and received since start (absent in test layers). */
+  readonly traffic?: Readonly<TrafficTally>;
   /** Every known peer, for `DfsNode.peers()`. */
   summaries(): PeerSummary[];
   /** The node's DHT (absent in test layers that have none: names stay local there). */

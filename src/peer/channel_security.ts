@@ -18,7 +18,7 @@
  */
 
 import type { AeadFactory, Connection } from "../runtime/types.ts";
-import { framedChannel, type MessageChannel } from "./channel.ts";
+import { framedChannel, type MessageChannel, type TrafficTally } from "./channel.ts";
 import type { NodeIdentity } from "./identity.ts";
 import { createNoiseCredentials, type NoiseCredentials } from "./noise/payload.ts";
 import { secureConnection } from "./noise/secure_connection.ts";
@@ -44,6 +44,8 @@ export interface ChannelSecurityInit {
   readonly clusterKey?: Uint8Array;
   /** A faster AES-256-GCM than Web Crypto's, from the runtime. */
   readonly aead?: AeadFactory;
+  /** Counts the bytes of the frames of every channel opened. */
+  readonly tally?: TrafficTally;
 }
 
 /**
@@ -81,7 +83,8 @@ export class ChannelSecurity {
       readonly expectedNodeId?: Uint8Array;
     },
   ): Promise<OpenedChannel> {
-    if (this.mode === "plaintext") return { channel: framedChannel(conn) };
+    const tally = this.#init.tally;
+    if (this.mode === "plaintext") return { channel: framedChannel(conn, { tally }) };
     this.#credentials ??= createNoiseCredentials(this.#init.identity);
     const secured = await secureConnection(conn, {
       role,
@@ -92,7 +95,8 @@ export class ChannelSecurity {
       signal: options.signal,
       aead: this.#init.aead,
     });
-    return { channel: framedChannel(secured.connection), provenNodeId: secured.remoteNodeId };
+    const channel = framedChannel(secured.connection, { tally });
+    return { channel, provenNodeId: secured.remoteNodeId };
   }
 
   /** The cluster key the identity handshake checks: only in `plaintext` mode (Noise has the psk). */
