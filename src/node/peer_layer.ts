@@ -8,7 +8,6 @@
  */
 
 import type { BlockService } from "../peer/block_service.ts";
-import type { TrafficTally } from "../peer/channel.ts";
 import type { NodeIdentity } from "../peer/identity.ts";
 import type { PeerOptions } from "../peer/options.ts";
 import type { NetAddress, Runtime } from "../runtime/types.ts";
@@ -53,7 +52,7 @@ export interface PeerLayer {
   /** Connected (established) peers. */
   remotes(): RemotePeer[];
   /** Bytes of peer message frames sent and received since start (absent in test layers). */
-  readonly traffic?: Readonly<TrafficTally>;
+  readonly traffic?: { readonly sent: number; readonly received: number };
   /** Every known peer, for `DfsNode.peers()`. */
   summaries(): PeerSummary[];
   /** The node's DHT (absent in test layers that have none: names stay local there). */
