@@ -12,6 +12,8 @@ import { guardStream } from "../util/guard_stream.ts";
 import { booleanParam, putParams } from "./params.ts";
 import { parseRange, type ResolvedRange } from "./range.ts";
 import { errorResponse, jsonResponse, responseForError } from "./status.ts";
+import { ApiMetrics, operationOf } from "./metrics/api_metrics.ts";
+import { metricsResponse } from "./metrics/metrics_route.ts";
 
 /** Options for {@linkcode createApiHandler}. */
 export interface ApiHandlerOptions {
@@ -60,6 +62,7 @@ const PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable";
  * | GET | `/status` | `NodeStatus` JSON |
  * | GET | `/dht` | `DhtInfo` JSON; `404 NO_DHT` when the node runs without a DHT |
  * | POST | `/drain` | `node.drain()`; `DrainReport` JSON, then `options.onDrained` |
+ * | GET | `/metrics` (no prefix) | Prometheus text format 0.0.4: node figures, API operation counts |
  *
  * Every GET route also answers HEAD. A bad query parameter (`copies=0`, `redundancy=rs:0+1`,
  * `copies` and `redundancy` together, `health=maybe`) is `400 INVALID_ARGUMENT`. Errors are
@@ -81,12 +84,16 @@ export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {})
   const base = (options.basePath ?? "/api/v1").replace(/\/+$/, "");
   const onError = options.onError;
   const useSignal = options.useRequestSignal ?? false;
-  const ctx: RouteContext = { node, base, onDrained: options.onDrained };
+  const metrics = new ApiMetrics();
+  const ctx: RouteContext = { node, base, onDrained: options.onDrained, metrics };
 
   return async (request: Request): Promise<Response> => {
+    const started = performance.now();
+    const url = new URL(request.url);
+    const op = operationOf(request.method, url.pathname, base);
     let response: Response;
     try {
-      response = await route(ctx, request, useSignal ? request.signal : undefined);
+      response = await route(ctx, request, url, useSignal ? request.signal : undefined);
     } catch (err) {
       response = responseForError(err);
       // A client that went away is not a server fault: don't report its aborted transfer.
@@ -94,7 +101,7 @@ export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {})
         onError?.(err, request);
       }
     }
-    return response;
+    return op ? metrics.finish(op, started, response) : response;
   };
 }
 
@@ -103,17 +110,22 @@ interface RouteContext {
   readonly node: DfsNode;
   readonly base: string;
   readonly onDrained: ((report: DrainReport) => void) | undefined;
+  readonly metrics: ApiMetrics;
 }
 
 async function route(
   ctx: RouteContext,
   request: Request,
+  url: URL,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
   const { node, base } = ctx;
-  const url = new URL(request.url);
   const method = request.method.toUpperCase();
   let path = url.pathname;
+  if (path === "/metrics") {
+    if (method !== "GET" && method !== "HEAD") return notAllowed("GET, HEAD");
+    return await metricsResponse(node, ctx.metrics, method);
+  }
   if (path !== base && !path.startsWith(base + "/")) return noRoute(method, url.pathname);
   path = path.slice(base.length).replace(/\/+$/, "");
   const raw = path.split("/").slice(1);

@@ -97,6 +97,8 @@ export interface DhtStats {
   readonly lookups: number;
   /** Requests those lookups sent. */
   readonly lookupMessages: number;
+  /** Rounds (hops) those lookups took, in all. */
+  readonly lookupRounds: number;
   /** Lookups that hit their deadline. */
   readonly lookupsTimedOut: number;
   /** Requests served for other nodes. */
@@ -189,6 +191,7 @@ export class Dht {
   #generation = 0;
   #lookups = 0;
   #lookupMessages = 0;
+  #lookupRounds = 0;
   #lookupsTimedOut = 0;
   #served = 0;
 
@@ -585,6 +588,7 @@ export class Dht {
       buckets: this.table.bucketCounts(),
       lookups: this.#lookups,
       lookupMessages: this.#lookupMessages,
+      lookupRounds: this.#lookupRounds,
       lookupsTimedOut: this.#lookupsTimedOut,
       requestsServed: this.#served,
       providerRecords: this.#providers.size,
@@ -650,6 +654,7 @@ export class Dht {
     });
     this.#lookups++;
     this.#lookupMessages += result.messages;
+    this.#lookupRounds += result.rounds;
     if (result.timedOut) this.#lookupsTimedOut++;
     return result;
   }

@@ -50,6 +50,7 @@ export class ClusterAccess {
   readonly #peers: () => PeerLayer | undefined;
   readonly #badBlocks = new Map<string, number>();
   readonly #corruptHolders = new Map<string, number>();
+  readonly #fetched = { blocks: 0, bytes: 0 };
 
   /** Reaches the cluster through `init.peers()`; no counts yet. */
   constructor(init: ClusterAccessInit) {
@@ -67,6 +68,11 @@ export class ClusterAccess {
   /** Per peer (node id, hex), how many times it answered that its own copy is corrupt. */
   get corruptHolders(): ReadonlyMap<string, number> {
     return this.#corruptHolders;
+  }
+
+  /** Blocks fetched from peers (each verified against its id) and their bytes, since start. */
+  get fetched(): { readonly blocks: number; readonly bytes: number } {
+    return { ...this.#fetched };
   }
 
   /** The connected peers (none before the peer layer started). */
@@ -117,6 +123,10 @@ export class ClusterAccess {
         this.#opts.log("warn", "holder's copy is corrupt (it quarantined it)", { peer, block });
       },
       prefer: this.#opts.preferPeers,
+      onRemoteBytes: (_peer, bytes) => {
+        this.#fetched.blocks++;
+        this.#fetched.bytes += bytes;
+      },
     });
   }
 

@@ -458,7 +458,7 @@ export class Node implements DfsNode {
     this.#checkOpen();
     const stats = await this.#store.stats();
     const quarantined = await this.#store.quarantined?.();
-    const dht = this.#peers?.dht;
+    const dht = this.#peers?.dht, traffic = this.#peers?.traffic;
     return {
       nodeId: this.nodeId,
       address: this.address,
@@ -475,6 +475,8 @@ export class Node implements DfsNode {
       badBlocks: Object.fromEntries(this.#cluster.badBlocks),
       corruptHolders: Object.fromEntries(this.#cluster.corruptHolders),
       ...(quarantined !== undefined ? { quarantined } : {}),
+      fetched: this.#cluster.fetched,
+      ...(traffic ? { traffic: { sent: traffic.sent, received: traffic.received } } : {}),
       ...(dht ? { dht: dhtFigures(dht.stats()) } : {}),
       ...(this.#upkeep ? { upkeep: this.#upkeep.stats() } : {}),
     };

@@ -51,6 +51,8 @@ export interface PeerLayer {
   readonly address: string;
   /** Connected (established) peers. */
   remotes(): RemotePeer[];
+  /** Bytes of peer message frames sent and received since start (absent in test layers). */
+  readonly traffic?: { readonly sent: number; readonly received: number };
   /** Every known peer, for `DfsNode.peers()`. */
   summaries(): PeerSummary[];
   /** The node's DHT (absent in test layers that have none: names stay local there). */

@@ -106,6 +106,7 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
       return manager.advertisedAddress || (manager.address ? formatAddress(manager.address) : "");
     },
     dht,
+    traffic: manager.traffic,
     remotes: () =>
       manager.connections().map((conn) => {
         const c = contactOfConnection(conn);

@@ -267,6 +267,10 @@ export interface NodeStatus {
   readonly corruptHolders?: Readonly<Record<string, number>>;
   /** Entries in this node's store quarantine (its own copies that failed verification). */
   readonly quarantined?: number;
+  /** Blocks fetched from peers (each verified against its id before use) and their bytes. */
+  readonly fetched?: { readonly blocks: number; readonly bytes: number };
+  /** Bytes of peer message frames sent and received (before encryption), since start. */
+  readonly traffic?: { readonly sent: number; readonly received: number };
   /** DHT figures (absent when the node runs without a DHT). */
   readonly dht?: DhtFigures;
   /** Repair, scrub and garbage collection figures. */

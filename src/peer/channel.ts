@@ -39,10 +39,20 @@ export interface MessageChannel {
   readonly remote: string;
 }
 
+/** Bytes of frames sent and received (the plaintext frames, before any encryption). */
+export interface TrafficTally {
+  /** Bytes written. */
+  sent: number;
+  /** Bytes read. */
+  received: number;
+}
+
 /** Options of {@linkcode framedChannel}. */
 export interface FramedChannelOptions {
   /** Largest frame body accepted from the peer (default: the wire's default). */
   readonly maxFrameSize?: number;
+  /** Counts the bytes of the frames written and read (shared by a node's connections). */
+  readonly tally?: TrafficTally;
 }
 
 /** Size of a reused write buffer once a connection carries bulk frames. */
@@ -101,8 +111,10 @@ class FramedChannel implements MessageChannel {
   #failure: unknown;
   #pending = 0;
   #closed = false;
+  readonly #tally: TrafficTally | undefined;
 
   constructor(conn: Connection, options: FramedChannelOptions) {
+    this.#tally = options.tally;
     this.#conn = conn;
     this.closed = conn.closed.catch(() => {});
     this.remote = `${conn.remoteAddress.hostname}:${conn.remoteAddress.port}`;
@@ -112,6 +124,7 @@ class FramedChannel implements MessageChannel {
     this.#messages = readMessages(conn.readable, {
       maxFrameSize: options.maxFrameSize,
       reuseBuffers: true,
+      tally: options.tally,
     });
   }
 
@@ -184,6 +197,7 @@ class FramedChannel implements MessageChannel {
       this.#current = batch;
       try {
         await this.#writer.write(batch.bytes.subarray(0, batch.length));
+        if (this.#tally) this.#tally.sent += batch.length;
         batch.done.resolve();
       } catch (err) {
         this.#failure = err;

@@ -18,7 +18,7 @@
  */
 
 import type { AeadName, AeadProviders, Connection } from "../runtime/types.ts";
-import { framedChannel, type MessageChannel } from "./channel.ts";
+import { framedChannel, type MessageChannel, type TrafficTally } from "./channel.ts";
 import type { NodeIdentity } from "./identity.ts";
 import { createNoiseCredentials, type NoiseCredentials } from "./noise/payload.ts";
 import { secureConnection } from "./noise/secure_connection.ts";
@@ -46,6 +46,8 @@ export interface ChannelSecurityInit {
   readonly clusterKey?: Uint8Array;
   /** The AEADs the runtime offers besides Web Crypto AES-GCM (`Runtime.aeads`). */
   readonly aeads?: AeadProviders;
+  /** Counts the bytes of the frames of every channel opened. */
+  readonly tally?: TrafficTally;
 }
 
 /**
@@ -83,7 +85,8 @@ export class ChannelSecurity {
       readonly expectedNodeId?: Uint8Array;
     },
   ): Promise<OpenedChannel> {
-    if (this.mode === "plaintext") return { channel: framedChannel(conn) };
+    const tally = this.#init.tally;
+    if (this.mode === "plaintext") return { channel: framedChannel(conn, { tally }) };
     this.#credentials ??= createNoiseCredentials(this.#init.identity);
     const secured = await secureConnection(conn, {
       role,
@@ -95,7 +98,7 @@ export class ChannelSecurity {
       aeads: this.#init.aeads,
     });
     return {
-      channel: framedChannel(secured.connection),
+      channel: framedChannel(secured.connection, { tally }),
       provenNodeId: secured.remoteNodeId,
       cipher: secured.cipher,
     };

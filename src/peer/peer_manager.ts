@@ -21,7 +21,7 @@ import { utf8Length } from "../wire/primitives.ts";
 import { formatAddress, parseAddress, reachableAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
 import { type BlockService, FILES_AGES_CAPABILITY, FILES_CAPABILITY } from "./block_service.ts";
-import { framedChannel } from "./channel.ts";
+import { framedChannel, type TrafficTally } from "./channel.ts";
 import { checkClusterKey } from "./cluster_key.ts";
 import type { MessageChannel } from "./channel.ts";
 import { HandshakeError, PeerClosedError, PeerLimitError } from "./errors.ts";
@@ -196,6 +196,8 @@ export class PeerManager {
   readonly #capabilities: readonly string[];
   readonly #clusterKey: Uint8Array | undefined;
   readonly #security: ChannelSecurity;
+  /** Bytes of peer message frames sent and received over every connection, since start. */
+  readonly traffic: TrafficTally = { sent: 0, received: 0 };
   /** Dials under way by address (and the node id they must reach, hex or ""), shared. */
   readonly #dialing = new Map<string, { dial: Promise<PeerConnection>; expected: string }>();
   readonly #handshaking = new Set<{ close(): void }>();
@@ -233,7 +235,8 @@ export class PeerManager {
     this.#exchange = init.peerExchange ?? true;
     this.#clusterKey = checkClusterKey(init.clusterKey);
     const { identity, clusterKey, aeads } = { ...init, clusterKey: this.#clusterKey };
-    this.#security = new ChannelSecurity({ mode: init.encryption, identity, clusterKey, aeads });
+    const mode = init.encryption, tally = this.traffic;
+    this.#security = new ChannelSecurity({ mode, identity, clusterKey, aeads, tally });
     const files = init.service?.probe || init.service?.tombstone ? [FILES_CAPABILITY] : [];
     if (init.service?.probe) files.push(FILES_AGES_CAPABILITY);
     this.#capabilities = [

@@ -6,10 +6,14 @@
 
 import { decodeMessage } from "./codec.ts";
 import { FrameReader, type FrameReaderOptions } from "./frame_reader.ts";
+import { FRAME_PREFIX_SIZE } from "./limits.ts";
 import type { Message } from "./messages.ts";
 
-/** Options of {@linkcode readMessages}: those of {@linkcode FrameReader}. */
-export type ReadMessagesOptions = FrameReaderOptions;
+/** Options of {@linkcode readMessages}: those of {@linkcode FrameReader}, and a byte tally. */
+export interface ReadMessagesOptions extends FrameReaderOptions {
+  /** Its `received` grows by each frame's size (length prefix included) as it is read. */
+  readonly tally?: { received: number };
+}
 
 /**
  * Reads frames from `readable` and yields their decoded messages until a clean end of stream.
@@ -35,6 +39,7 @@ export async function* readMessages(
   options?: ReadMessagesOptions,
 ): AsyncGenerator<Message, void, undefined> {
   const reader = new FrameReader(readable, options);
+  const tally = options?.tally;
   let clean = false;
   try {
     for (;;) {
@@ -43,6 +48,7 @@ export async function* readMessages(
         clean = true;
         return;
       }
+      if (tally) tally.received += FRAME_PREFIX_SIZE + body.length;
       yield decodeMessage(body);
     }
   } finally {

@@ -64,6 +64,7 @@ export const FAKE_DHT_INFO: DhtInfo = Object.freeze({
   tableSize: 23,
   lookups: 40,
   lookupMessages: 130,
+  lookupRounds: 65,
   lookupsTimedOut: 1,
   requestsServed: 512,
   providerRecords: 310,

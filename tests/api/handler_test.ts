@@ -288,6 +288,7 @@ Deno.test("status_carries_the_dht_figures", async () => {
     tableSize: 23,
     lookups: 40,
     lookupMessages: 130,
+    lookupRounds: 65,
     lookupsTimedOut: 1,
     requestsServed: 512,
     providerRecords: 310,

@@ -375,6 +375,7 @@ Deno.test("status_shows_the_dht_figures", () =>
       tableSize: 1,
       lookups: 0,
       lookupMessages: 0,
+      lookupRounds: 0,
       lookupsTimedOut: 0,
       requestsServed: 1,
       providerRecords: 1,

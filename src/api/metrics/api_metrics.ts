@@ -1,0 +1,160 @@
+/**
+ * {@linkcode ApiMetrics}: what the HTTP API counts itself: file operations (put, get, delete)
+ * by outcome and their latency, a get timed to the end of its response body.
+ *
+ * @module
+ */
+
+import type { MetricFamily } from "./exposition.ts";
+import { Histogram, LATENCY_BUCKETS } from "./histogram.ts";
+
+/** A file operation the API counts. */
+export type ApiOperation = "put" | "get" | "delete";
+
+/**
+ * How an operation ended: `ok` (2xx or 304), `not_found` (404), `rejected` (another 4xx: bad
+ * argument, missing capability, range...), `error` (5xx, or a download that failed half way),
+ * `cancelled` (the client went away before the end of the body).
+ */
+export type ApiOutcome = "ok" | "not_found" | "rejected" | "error" | "cancelled";
+
+const OPERATIONS: readonly ApiOperation[] = ["put", "get", "delete"];
+const OUTCOMES: readonly ApiOutcome[] = ["ok", "not_found", "rejected", "error", "cancelled"];
+
+/**
+ * The operation a request is, or `undefined`: `POST {base}/files` is a put, `GET` and
+ * `DELETE {base}/files/{key}` a get and a delete (`HEAD` is not counted).
+ *
+ * @example
+ * ```ts
+ * import { operationOf } from "./api_metrics.ts";
+ * operationOf("POST", "/api/v1/files", "/api/v1"); // "put"
+ * operationOf("GET", "/api/v1/files/abc", "/api/v1"); // "get"
+ * operationOf("GET", "/api/v1/files/abc/stat", "/api/v1"); // undefined
+ * ```
+ */
+export function operationOf(method: string, path: string, base: string): ApiOperation | undefined {
+  if (!path.startsWith(base + "/files")) return undefined;
+  const rest = path.slice(base.length + 6).replace(/\/+$/, "");
+  const m = method.toUpperCase();
+  if (rest === "") return m === "POST" ? "put" : undefined;
+  if (rest.indexOf("/", 1) !== -1 || rest[0] !== "/") return undefined;
+  return m === "GET" ? "get" : m === "DELETE" ? "delete" : undefined;
+}
+
+/** The outcome of an answer with HTTP status `status`. */
+export function outcomeOf(status: number): ApiOutcome {
+  if (status < 400) return "ok";
+  if (status === 404) return "not_found";
+  return status < 500 ? "rejected" : "error";
+}
+
+/**
+ * Counts the API's file operations. {@linkcode ApiMetrics.finish} records an answer (and, for
+ * a get with a body, waits for the end of the body: the consumer reading it through).
+ *
+ * @example
+ * ```ts
+ * import { ApiMetrics } from "./api_metrics.ts";
+ * const metrics = new ApiMetrics();
+ * const started = performance.now();
+ * metrics.finish("delete", started, new Response("{}", { status: 404 }));
+ * metrics.count("delete", "not_found"); // 1
+ * ```
+ */
+export class ApiMetrics {
+  readonly #counts = new Map<string, number>();
+  readonly #latency = new Histogram("op", LATENCY_BUCKETS);
+
+  /** Operations of kind `op` that ended with `outcome` so far. */
+  count(op: ApiOperation, outcome: ApiOutcome): number {
+    return this.#counts.get(`${op} ${outcome}`) ?? 0;
+  }
+
+  /** Records one operation that took `seconds`. */
+  record(op: ApiOperation, outcome: ApiOutcome, seconds: number): void {
+    const key = `${op} ${outcome}`;
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    this.#latency.observe(op, seconds);
+  }
+
+  /**
+   * Records `response` to operation `op` begun at `started` (`performance.now()`), and returns
+   * the response to send: the same one, or for a successful get the same answer whose body is
+   * relayed so that the operation is recorded when the body ends (or fails, or is cancelled).
+   */
+  finish(op: ApiOperation, started: number, response: Response): Response {
+    const seconds = () => (performance.now() - started) / 1000;
+    const body = response.body;
+    if (op !== "get" || !response.ok || body === null) {
+      this.record(op, outcomeOf(response.status), seconds());
+      return response;
+    }
+    const observed = observeEnd(body, (outcome) => this.record(op, outcome, seconds()));
+    return new Response(observed, { status: response.status, headers: response.headers });
+  }
+
+  /** The API's families: `dfs_api_operations_total` and `dfs_api_operation_duration_seconds`. */
+  families(): MetricFamily[] {
+    const samples = [];
+    for (const op of OPERATIONS) {
+      for (const outcome of OUTCOMES) {
+        samples.push({ labels: { op, outcome }, value: this.count(op, outcome) });
+      }
+    }
+    return [
+      {
+        name: "dfs_api_operations_total",
+        help: "File operations answered by the HTTP API, by operation and outcome.",
+        type: "counter",
+        samples,
+      },
+      {
+        name: "dfs_api_operation_duration_seconds",
+        help: "Time to answer a file operation (a get: to the end of its response body).",
+        type: "histogram",
+        samples: this.#latency.samples(),
+      },
+    ];
+  }
+}
+
+/**
+ * Relays `source` chunk by chunk (a pull per chunk the consumer asks for: backpressure kept)
+ * and calls `onEnd` once: `ok` at its end, `error` when it fails, `cancelled` when the consumer
+ * cancels it first (which cancels `source`).
+ */
+function observeEnd(
+  source: ReadableStream<Uint8Array>,
+  onEnd: (outcome: ApiOutcome) => void,
+): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  let ended = false;
+  const end = (outcome: ApiOutcome) => {
+    if (ended) return;
+    ended = true;
+    onEnd(outcome);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        end("error");
+        controller.error(err);
+        return;
+      }
+      if (chunk.done) {
+        end("ok");
+        controller.close();
+      } else {
+        controller.enqueue(chunk.value);
+      }
+    },
+    async cancel(reason) {
+      end("cancelled");
+      await reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
