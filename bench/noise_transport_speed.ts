@@ -10,6 +10,8 @@
  *
  * `--tcp`: the runtime's own loopback TCP instead of the in-memory network. `--no-chacha`: offer
  * only the runtime's AES-GCM (what the runtime spoke before the cipher was negotiated).
+ * `--null-aead`: both ends "seal" by copying and appending 16 zero bytes (no cryptography, bench
+ * only): the cost of the Noise framing and transport alone.
  *
  * @module
  */
@@ -19,7 +21,7 @@ import { NodeIdentity } from "../src/peer/identity.ts";
 import { createNoiseCredentials } from "../src/peer/noise/payload.ts";
 import { secureConnection } from "../src/peer/noise/secure_connection.ts";
 import { MemoryNetwork } from "../src/runtime/memory/net.ts";
-import type { AeadName, AeadProviders, Connection } from "../src/runtime/types.ts";
+import type { AeadFactory, AeadName, AeadProviders, Connection } from "../src/runtime/types.ts";
 
 const runtime = await detectRuntime();
 const mib = Number(runtime.process?.args[0] ?? "128");
@@ -28,7 +30,20 @@ const chunk = new Uint8Array(256 * 1024).fill(7);
 
 const tcp = runtime.process?.args.includes("--tcp") ?? false;
 const noChaCha = runtime.process?.args.includes("--no-chacha") ?? false;
-const aeads: AeadProviders | undefined = noChaCha
+const nullAead = runtime.process?.args.includes("--null-aead") ?? false;
+/** A copy in place of a cipher: the transport's own cost (never used outside this bench). */
+const copyOnly: AeadFactory = () =>
+  Promise.resolve({
+    seal: (_n, _ad, plaintext, headroom = 0) => {
+      const out = new Uint8Array(headroom + plaintext.length + 16);
+      out.set(plaintext, headroom);
+      return Promise.resolve(out);
+    },
+    open: (_n, _ad, ciphertext) => Promise.resolve(ciphertext.subarray(0, ciphertext.length - 16)),
+  });
+const aeads: AeadProviders | undefined = nullAead
+  ? { AESGCM: { factory: copyOnly, cost: 1 } }
+  : noChaCha
   ? { AESGCM: runtime.aeads?.AESGCM }
   : runtime.aeads;
 let cipher: AeadName | undefined;
