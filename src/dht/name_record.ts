@@ -13,6 +13,8 @@
 import { verifySignature } from "../peer/identity.ts";
 import type { WireSignedRecord } from "../wire/messages.ts";
 import { concatBytes } from "../util/concat.ts";
+import { bytesEqual } from "../util/bytes_equal.ts";
+export { bytesEqual } from "../util/bytes_equal.ts";
 
 /**
  * A signed name record: the wire's `WireSignedRecord` (name, value, seq, expires, publicKey,
@@ -116,11 +118,6 @@ export function sameRecord(a: SignedNameRecord, b: SignedNameRecord): boolean {
 }
 
 /** True when `a` and `b` hold the same bytes. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function safeU64(n: number): boolean {
   return Number.isSafeInteger(n) && n >= 0;

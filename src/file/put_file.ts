@@ -18,6 +18,7 @@ import { ManifestTreeBuilder } from "./tree_builder.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { encodeStripe } from "./stripes.ts";
 import type { BlockSink, PutFileOptions, PutFileResult } from "./types.ts";
+import { bytesEqual } from "../util/bytes_equal.ts";
 
 /**
  * Stores a file through `sink` and resolves with its id, size and number of data blocks.
@@ -153,7 +154,7 @@ export async function putFile(
     }
     while (inFlight.length > 0) await settleOldest();
     if (stripe.entries.length > 0) await closeStripe();
-    if (hasher && !sameBytes(await hasher.digest(), options.key!)) {
+    if (hasher && !bytesEqual(await hasher.digest(), options.key!)) {
       throw new ConvergentKeyMismatchError(
         "the key is not the convergent key of the bytes read (did the source change?)",
       );
@@ -166,11 +167,4 @@ export async function putFile(
     if (signal?.aborted) throw new AbortedError("put aborted", { cause: signal.reason });
     throw firstError;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
 }

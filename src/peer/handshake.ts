@@ -48,6 +48,7 @@ import { HandshakeError } from "./errors.ts";
 import { nodeIdOf, verifySignature } from "./identity.ts";
 import type { NodeIdentity } from "./identity.ts";
 import type { AeadName } from "../runtime/types.ts";
+import { bytesEqual } from "../util/bytes_equal.ts";
 
 /** Domain-separation prefix of the signed transcript. */
 export const HANDSHAKE_DOMAIN = "dfs/handshake/v1";
@@ -364,11 +365,4 @@ async function sendQuietly(channel: MessageChannel, msg: Message): Promise<void>
   } finally {
     clearTimeout(timer);
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
 }

@@ -29,6 +29,7 @@ import {
 import type { HandshakeResult } from "./handshake.ts";
 import type { PeerOptions } from "./options.ts";
 import { overRateAnswer, requestBucket, type TokenBucket } from "./peer_limits.ts";
+import { bytesEqual } from "../util/bytes_equal.ts";
 
 /** Which side opened the connection. The dialler allocates odd request ids, the listener even. */
 export type PeerRole = "dialer" | "listener";
@@ -1211,10 +1212,4 @@ function toClosedError(err: unknown, info: CloseInfo | undefined): Error {
   if (info) return info.error;
   if (err instanceof DfsError) return err;
   return new PeerClosedError(`sending to peer failed: ${errorText(err)}`, { cause: err });
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

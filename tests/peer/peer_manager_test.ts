@@ -227,8 +227,11 @@ Deno.test("manager_refuses_connections_over_the_limit_while_every_connection_is_
 
 Deno.test("an_inbound_connection_at_the_limit_takes_the_place_of_a_quiet_one", async () => {
   const net = new MemoryNetwork();
-  const a = await node(net, { listen: LISTEN, options: { maxConnections: 1 } });
-  const b = await node(net);
+  // b's connection must be quiet when c arrives: no heartbeat of it in flight (FAST pings every
+  // 50 ms, and an encrypted round trip under load can overlap c's handshake).
+  const quiet = { heartbeatIntervalMs: 2000, deadAfterMs: 8000 };
+  const a = await node(net, { listen: LISTEN, options: { maxConnections: 1, ...quiet } });
+  const b = await node(net, { options: quiet });
   const c = await node(net);
   try {
     await b.manager.connect(a.manager.address!);

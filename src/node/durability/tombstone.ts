@@ -18,6 +18,7 @@ import { ContentId } from "../../id/content_id.ts";
 import { nodeIdOf, verifySignature } from "../../peer/identity.ts";
 import { toHex } from "../../util/hex.ts";
 import type { WireTombstone } from "../../wire/messages.ts";
+import { bytesEqual } from "../../util/bytes_equal.ts";
 
 /** Milliseconds in a day. */
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -465,10 +466,4 @@ function readU64(bytes: Uint8Array, at: number, what: string): number {
     bytes[at + 7];
   if (hi > 0x1f_ffff) throw new InvalidTombstoneError("MALFORMED", `${what} above 2^53 - 1`);
   return hi * 0x1_0000_0000 + lo;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

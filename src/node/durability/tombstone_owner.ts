@@ -12,6 +12,7 @@
 import { decodeManifest } from "../../file/manifest.ts";
 import type { BlockStore } from "../../store/types.ts";
 import { InvalidTombstoneError, type Tombstone } from "./tombstone.ts";
+import { bytesEqual } from "../../util/bytes_equal.ts";
 
 /**
  * Throws {@linkcode InvalidTombstoneError} (`NOT_OWNER`) when `store` holds the root of the
@@ -35,16 +36,10 @@ export async function checkTombstoneOwner(
   } catch {
     return; // not a manifest here (a bare block, or rotten: the scrubber's business)
   }
-  if (owner && !sameKey(owner, t.issuer)) {
+  if (owner && !bytesEqual(owner, t.issuer)) {
     throw new InvalidTombstoneError(
       "NOT_OWNER",
       `file ${t.fileId} is owned by another key; only its owner deletes it`,
     );
   }
-}
-
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

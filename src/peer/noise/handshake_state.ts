@@ -20,6 +20,7 @@ import { NoiseHandshakeError, NoiseMessageTooLargeError, NoiseStateError } from 
 import { SymmetricState } from "./symmetric_state.ts";
 import type { NoiseKeyPair } from "./x25519.ts";
 import { dh, DH_LEN, generateKeyPair, keyPairFromPrivate } from "./x25519.ts";
+import { concatBytes } from "../../util/concat.ts";
 
 /** The handshake patterns this module runs. */
 export type NoisePattern = "XX" | "XXpsk3";
@@ -165,7 +166,7 @@ export class HandshakeState {
         await this.#writeToken(token, parts);
       }
       parts.push(await this.#ss.encryptAndHash(payload));
-      const message = join(parts);
+      const message = concatBytes(parts);
       if (message.length > MAX_MESSAGE_BYTES) {
         throw new NoiseMessageTooLargeError(
           `handshake message of ${message.length} bytes is over ${MAX_MESSAGE_BYTES}`,
@@ -289,16 +290,4 @@ export class HandshakeState {
     }
     await this.#ss.mixKey(await dh(local.privateKey, remote));
   }
-}
-
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

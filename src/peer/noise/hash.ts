@@ -5,6 +5,8 @@
  * @module
  */
 
+import { concatBytes } from "../../util/concat.ts";
+
 /** Output length of SHA-256 (Noise's HASHLEN). */
 export const HASH_LEN = 32;
 
@@ -18,7 +20,7 @@ export const HASH_LEN = 32;
  * ```
  */
 export async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
-  const data = parts.length === 1 ? parts[0] : join(parts);
+  const data = parts.length === 1 ? parts[0] : concatBytes(parts);
   return new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
 }
 
@@ -39,7 +41,7 @@ export async function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Promi
     false,
     ["sign"],
   );
-  const data = parts.length === 1 ? parts[0] : join(parts);
+  const data = parts.length === 1 ? parts[0] : concatBytes(parts);
   return new Uint8Array(
     await crypto.subtle.sign("HMAC", cryptoKey, data as Uint8Array<ArrayBuffer>),
   );
@@ -70,15 +72,3 @@ export async function hkdf(
 const ONE = new Uint8Array([1]);
 const TWO = new Uint8Array([2]);
 const THREE = new Uint8Array([3]);
-
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -33,6 +33,7 @@ import { chooseCipher, noiseCipher, offerOf } from "./negotiation.ts";
 import { checkPreamble, encodePreamble, PREAMBLE_BYTES } from "./preamble.ts";
 import { readRefusal } from "./refusal.ts";
 import { frameMessage, readFramedMessage, transportConnection } from "./transport.ts";
+import { bytesEqual } from "../../util/bytes_equal.ts";
 
 /** Default bound on the whole handshake, in milliseconds. */
 export const DEFAULT_NOISE_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -217,7 +218,7 @@ async function prove(
 ): Promise<VerifiedPayload> {
   const proven = await verifyHandshakePayload(payload, hs.remoteStatic!);
   const expected = options.expectedNodeId;
-  if (expected !== undefined && !sameBytes(expected, proven.nodeId)) {
+  if (expected !== undefined && !bytesEqual(expected, proven.nodeId)) {
     throw new NoiseHandshakeError("BAD_IDENTITY", "the peer proved another node id than expected");
   }
   return proven;
@@ -261,11 +262,4 @@ function authFailure(err: unknown, n: number, hasClusterKey: boolean): unknown {
         : "the peer uses a cluster key and we do not, or the bytes were altered"),
     { cause: err },
   );
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
 }
