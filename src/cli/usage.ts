@@ -80,9 +80,10 @@ Stores a file (or standard input with -), encrypted under a fresh key, and print
 capability dfs:r:ID:KEY: the one string that reads it (holders see only ciphertext).
 
       --public          store it unencrypted (content meant to be shared); prints its id
-      --convergent      key derived from the content: the same file gives the same capability
-                        and is stored once, but anyone with the same file can confirm you
-                        stored it; needs a PATH (the file is read twice)
+      --convergent      key derived from the content: the same file gives the same key and
+                        shares its stored blocks (through one node, the same capability), but
+                        anyone with the same file can confirm you stored it; needs a PATH
+                        (the file is read twice)
   -n, --name NAME       also bind NAME to the file (names are public: NAME gives the id only)
       --share-key       with --name: NAME gives the capability, so anyone can read the file
   -c, --copies N        copies wanted: short for --redundancy replicas:N
