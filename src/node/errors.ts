@@ -61,3 +61,20 @@ export class IncompleteIndexError extends DfsError {
     super("INCOMPLETE_INDEX", message, options);
   }
 }
+
+/**
+ * A peer pushed a file that a tombstone held here deleted; the copy was dropped. Code
+ * `FILE_DELETED` (a peer connection answers it as ERROR BAD_REQUEST).
+ *
+ * @example
+ * ```ts
+ * import { FileDeletedError } from "./errors.ts";
+ * console.log(new FileDeletedError("file f was deleted at 5").code); // FILE_DELETED
+ * ```
+ */
+export class FileDeletedError extends DfsError {
+  /** Creates the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("FILE_DELETED", message, options);
+  }
+}

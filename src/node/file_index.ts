@@ -35,8 +35,9 @@ export interface FileIndexEntry {
   /** The policy the file records (absent: a version 1 file, kept as the node's default). */
   readonly redundancy?: string;
   /**
-   * When this copy was indexed (ms since the epoch; absent in records written before it was
-   * kept, read as 0). A tombstone deletes a copy indexed before the delete, not a later one.
+   * When this copy was put here (ms since the epoch); 0 for a copy a peer pushed, and absent
+   * (read as 0) in records written before it was kept. A tombstone deletes a copy put before
+   * the delete and every pushed copy, not a later put (which revives the file).
    */
   readonly indexedAt?: number;
 }
@@ -147,6 +148,9 @@ export class FileIndex {
       blocks,
       blockSize: m.blockSize,
       ...(m.redundancy ? { redundancy: formatRedundancy(m.redundancy) } : {}),
+      // A copy a peer pushed has no put time of its own: any tombstone of the file removes it
+      // (a repair push that crossed a delete must not outlive it).
+      indexedAt: 0,
     });
     return true;
   }

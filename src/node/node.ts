@@ -255,14 +255,18 @@ export class Node implements DfsNode {
         blockSize: this.#opts.blockSize,
         redundancy: formatRedundancy(policy),
       });
-      // Putting a file again after a delete brings it back: the local tombstone goes (other
-      // holders keep theirs, but a copy indexed after the delete outlives it).
-      await this.#tombstones.remove(id);
       this.#blocks.indexChanged();
       put.indexed();
     } catch (err) {
       await put.failed();
       throw err;
+    }
+    // Putting a file again after its delete brings it back: a signed revival supersedes the
+    // tombstone here and, sent before the copies, at the nodes the copies go to.
+    if (this.#upkeep) {
+      await this.#upkeep.revive(file.id, await this.#cluster.holders(file.id));
+    } else {
+      await this.#tombstones.remove(id);
     }
     let copies: number;
     if (policy.kind === "replicas") {

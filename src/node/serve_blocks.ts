@@ -19,7 +19,7 @@ import { toWireTombstone } from "./durability/tombstone.ts";
 import type { TombstoneStore } from "./durability/tombstone_store.ts";
 import type { Upkeep } from "./durability/upkeep.ts";
 import { answerPeerDelete } from "./durability/peer_delete.ts";
-import { NodeClosedError } from "./errors.ts";
+import { FileDeletedError, NodeClosedError } from "./errors.ts";
 import { isNotFound } from "./fetcher.ts";
 import type { FileIndex } from "./file_index.ts";
 import type { LocalBlocks } from "./local_blocks.ts";
@@ -89,6 +89,11 @@ export function serveBlocks(host: ServeBlocksHost): BlockService {
         throw err;
       });
       if (await index.noteReceived(id, bytes)) {
+        // A repair push that crossed a delete: the tombstone held here wins.
+        if (await host.upkeep()?.applyHeldTombstone(id)) {
+          blocks.indexChanged();
+          throw new FileDeletedError(`file ${id} was deleted; its copy was not kept`);
+        }
         blocks.indexChanged();
         // A file is complete here (its root arrived last): hold it out as a provider.
         if (index.has(id.toString())) host.dht()?.provideSoon(keyOfContentId(id));

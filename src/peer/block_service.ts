@@ -22,6 +22,14 @@ export const FILES_CAPABILITY = "files/1";
 export const FILES_AGES_CAPABILITY = "files/2";
 
 /**
+ * HELLO capability of a node that understands revivals (flag REVIVAL of TOMBSTONE and
+ * FILE_STATE; announced with {@linkcode FILES_CAPABILITY} when its service has
+ * {@linkcode BlockService.tombstone}): a connection sends a revival only to a peer that
+ * announced it.
+ */
+export const FILES_REVIVAL_CAPABILITY = "files/3";
+
+/**
  * What a holder says about a file: which of the asked blocks it holds, the tombstone it holds
  * for the file, if any, and the copies or columns its repair loop sees missing, with their ages
  * (the answer to FILE_PROBE).

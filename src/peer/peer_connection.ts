@@ -16,7 +16,11 @@ import { dataChunks } from "../wire/data_frames.ts";
 import { MAX_HAS_IDS, MAX_PROBE_IDS } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import type { Message, WireTombstone } from "../wire/messages.ts";
-import { FILES_AGES_CAPABILITY, FILES_CAPABILITY } from "./block_service.ts";
+import {
+  FILES_AGES_CAPABILITY,
+  FILES_CAPABILITY,
+  FILES_REVIVAL_CAPABILITY,
+} from "./block_service.ts";
 import type { BlockLease, BlockService, FileProbeResult } from "./block_service.ts";
 import type { MessageChannel } from "./channel.ts";
 import {
@@ -482,7 +486,8 @@ export class PeerConnection {
    * one as good). Rejects with {@linkcode PeerRemoteError}: `wireCode` BAD_REQUEST when the
    * peer refused it (the reason, e.g. `EXPIRED` or `BAD_SIGNATURE`, starts the message), and
    * UNSUPPORTED, without sending anything, when the peer did not announce
-   * {@linkcode FILES_CAPABILITY} (or when it answers that it keeps no tombstones).
+   * {@linkcode FILES_CAPABILITY} (or when it answers that it keeps no tombstones), or, for a
+   * revival, {@linkcode FILES_REVIVAL_CAPABILITY}.
    *
    * @example
    * ```ts ignore
@@ -492,6 +497,14 @@ export class PeerConnection {
   sendTombstone(tombstone: WireTombstone, options: RequestOptions = {}): Promise<void> {
     const refused = this.#refuseFiles("TOMBSTONE");
     if (refused) return refused;
+    if (tombstone.revival && !this.remote.capabilities.includes(FILES_REVIVAL_CAPABILITY)) {
+      return Promise.reject(
+        new PeerRemoteError(
+          WireErrorCode.UNSUPPORTED,
+          `peer does not take revivals: it did not announce ${FILES_REVIVAL_CAPABILITY}`,
+        ),
+      );
+    }
     return this.#call<void>(
       { type: MessageType.TOMBSTONE, tombstone },
       (msg, done) => {
@@ -944,7 +957,12 @@ export class PeerConnection {
           if (!Array.isArray(result?.has) || result.has.length !== ids.length) {
             throw new Error(`probe gave ${result?.has?.length} answers for ${ids.length} ids`);
           }
-          const { has, tombstone, ages } = result;
+          const { has, ages } = result;
+          // A revival only to a peer that decodes flag REVIVAL (to others: no record).
+          const tombstone = result.tombstone?.revival &&
+              !this.remote.capabilities.includes(FILES_REVIVAL_CAPABILITY)
+            ? undefined
+            : result.tombstone;
           const out = { type: MessageType.FILE_STATE, has, ...(tombstone && { tombstone }) };
           // Ages only to a peer that decodes flag AGES.
           return ages && this.remote.capabilities.includes(FILES_AGES_CAPABILITY)
@@ -1195,6 +1213,7 @@ function wireErrorOf(err: unknown): [number, string] {
     if (err.code === "STORE_FULL") return [WireErrorCode.LIMIT, err.message];
     if (err.code === "INVALID_TOMBSTONE") return [WireErrorCode.BAD_REQUEST, err.message];
     if (err.code === "PEER_DELETE_REFUSED") return [WireErrorCode.BAD_REQUEST, err.message];
+    if (err.code === "FILE_DELETED") return [WireErrorCode.BAD_REQUEST, err.message];
   }
   return [WireErrorCode.INTERNAL, errorText(err)];
 }

@@ -63,6 +63,10 @@ export const FLAG_RANGE = 0x01;
 export const FLAG_FOUND = 0x01;
 /** Header flag of FILE_STATE: a tombstone comes first in the payload. */
 export const FLAG_TOMBSTONE = 0x01;
+/** Header flag of FILE_STATE: the tombstone (flag TOMBSTONE) is a revival. */
+export const FLAG_STATE_REVIVAL = 0x04;
+/** Header flag of TOMBSTONE: the tombstone offered is a revival. */
+export const FLAG_REVIVAL = 0x01;
 /** Header flag of FILE_STATE: the sender's missing-unit ages follow the answers. */
 export const FLAG_AGES = 0x02;
 
@@ -329,10 +333,11 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
     fields(MessageType.FILE_PROBE, ["fileId", contentId], ["ids", probeIdsCodec]),
   ],
   [MessageType.FILE_STATE, {
-    allowedFlags: FLAG_TOMBSTONE | FLAG_AGES,
+    allowedFlags: FLAG_TOMBSTONE | FLAG_AGES | FLAG_STATE_REVIVAL,
     flags: (m) => {
-      const msg = m as { tombstone?: unknown; ages?: unknown };
+      const msg = m as { tombstone?: WireTombstone; ages?: unknown };
       return (msg.tombstone === undefined ? 0 : FLAG_TOMBSTONE) |
+        (msg.tombstone?.revival ? FLAG_STATE_REVIVAL : 0) |
         (msg.ages === undefined ? 0 : FLAG_AGES);
     },
     preencode(s, m) {
@@ -349,7 +354,13 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
     },
     decode(s, requestId, flags) {
       const type = MessageType.FILE_STATE;
-      const tombstone = (flags & FLAG_TOMBSTONE) === 0 ? undefined : tombstoneCodec.decode(s);
+      if ((flags & FLAG_STATE_REVIVAL) !== 0 && (flags & FLAG_TOMBSTONE) === 0) {
+        throw new MalformedMessageError("FILE_STATE flag REVIVAL without flag TOMBSTONE");
+      }
+      const decoded = (flags & FLAG_TOMBSTONE) === 0 ? undefined : tombstoneCodec.decode(s);
+      const tombstone = decoded && (flags & FLAG_STATE_REVIVAL) !== 0
+        ? { ...decoded, revival: true }
+        : decoded;
       const has = probeHasCodec.decode(s);
       const ages = (flags & FLAG_AGES) === 0 ? undefined : agesCodec.decode(s);
       return {
@@ -361,7 +372,21 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
       };
     },
   }],
-  [MessageType.TOMBSTONE, fields(MessageType.TOMBSTONE, ["tombstone", tombstoneCodec])],
+  [MessageType.TOMBSTONE, {
+    allowedFlags: FLAG_REVIVAL,
+    flags: (m) => ((m as { tombstone?: WireTombstone }).tombstone?.revival ? FLAG_REVIVAL : 0),
+    preencode(s, m) {
+      tombstoneCodec.preencode(s, (m as { tombstone: WireTombstone }).tombstone);
+    },
+    encode(s, m) {
+      tombstoneCodec.encode(s, (m as { tombstone: WireTombstone }).tombstone);
+    },
+    decode(s, requestId, flags) {
+      const decoded = tombstoneCodec.decode(s);
+      const tombstone = (flags & FLAG_REVIVAL) !== 0 ? { ...decoded, revival: true } : decoded;
+      return { type: MessageType.TOMBSTONE, requestId, tombstone };
+    },
+  }],
   [MessageType.OK, fields(MessageType.OK)],
   [MessageType.ERROR, fields(MessageType.ERROR, ["code", u16], ["message", string])],
 ]);

@@ -292,6 +292,11 @@ export interface WireTombstone {
   readonly expiresAt: number;
   /** Ed25519 signature by `issuer` (64 bytes). */
   readonly signature: Uint8Array;
+  /**
+   * A revival, not a tombstone: the file's owner put it again at `deletedAt` (flag REVIVAL on
+   * the message; sent only to peers that announced `files/3`).
+   */
+  readonly revival?: boolean;
 }
 
 /**

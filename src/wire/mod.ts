@@ -41,6 +41,8 @@ export {
   FLAG_END,
   FLAG_FOUND,
   FLAG_RANGE,
+  FLAG_REVIVAL,
+  FLAG_STATE_REVIVAL,
   FLAG_TOMBSTONE,
 } from "./codec.ts";
 export { FrameReader, type FrameReaderOptions } from "./frame_reader.ts";

@@ -148,7 +148,19 @@ Deno.test({
         assert.equal(listed, false, "the returning node dropped the deleted file");
         const res = await fetch(`${base0}/api/v1/files/${target.id}`);
         await res.body?.cancel();
-        assert.equal(res.status, 404, "and nobody serves it");
+        if (res.status !== 404) {
+          // Who still has it: each live node's index and local copy.
+          const seen = await Promise.all(
+            procs.filter((p) => !victims.includes(p)).map(async (p) => {
+              const ls = await api<{ files: { id: string }[] }>(p.info.apiUrl, "/files");
+              const st = await api<{ local?: boolean }>(p.info.apiUrl, `/files/${target.id}/stat`)
+                .catch((e) => ({ error: String(e) }));
+              const listed = ls.files.some((f) => f.id === target.id);
+              return `${p.info.nodeId.slice(0, 8)} listed=${listed} stat=${JSON.stringify(st)}`;
+            }),
+          );
+          assert.fail(`a get answered ${res.status} after the delete:\n${seen.join("\n")}`);
+        }
       } finally {
         await killAll(procs.filter(Boolean));
         await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -12,6 +12,7 @@ import {
   type FileProbeResult,
   FILES_AGES_CAPABILITY,
   FILES_CAPABILITY,
+  FILES_REVIVAL_CAPABILITY,
   MemoryBlockService,
 } from "../../src/peer/block_service.ts";
 import { framedChannel } from "../../src/peer/channel.ts";
@@ -334,6 +335,33 @@ Deno.test("probe_ages_reach_a_files_2_peer_and_are_held_back_from_a_files_1_peer
           tombstone: t,
         },
       );
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  }
+});
+
+Deno.test("revivals_reach_a_files_3_peer_and_are_held_back_from_an_older_one", async () => {
+  const [file] = await block(40);
+  const revival = { ...tombstoneFor(file), revival: true };
+  for (const [caps, takes] of [[[...FILES, FILES_REVIVAL_CAPABILITY], true], [FILES, false]]) {
+    const service = new TombstoneService();
+    service.tombstones.set(file.toString(), revival);
+    const { a, b } = await peerPair({ service, capabilities: caps as string[] });
+    try {
+      // A probe answers with the revival only to a peer that decodes flag REVIVAL.
+      const state = await a.probe(file, [file]);
+      assert.deepEqual(state, takes ? { has: [false], tombstone: revival } : { has: [false] });
+      // An offer of a revival to an older peer is refused here, before anything is sent.
+      service.tombstones.clear();
+      const sent = await a.sendTombstone(revival).then(() => null, (e) => e);
+      if (takes) {
+        assert.equal(sent, null);
+        assert.equal(service.tombstones.get(file.toString())?.revival, true);
+      } else {
+        assert.ok(sent instanceof PeerRemoteError && sent.wireCode === WireErrorCode.UNSUPPORTED);
+        assert.equal(service.tombstones.size, 0);
+      }
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import {
   decodeMessage,
   encodeMessage,
+  FLAG_REVIVAL,
+  FLAG_STATE_REVIVAL,
   FLAG_TOMBSTONE,
   MalformedMessageError,
   MAX_PROBE_IDS,
@@ -60,6 +62,30 @@ Deno.test("file_state_sets_flag_tombstone_only_with_a_tombstone", () => {
   assert.equal(withT[6], FLAG_TOMBSTONE);
   assert.equal(without[6], 0);
   assert.equal(withT.length - without.length, 34 + 32 + 8 + 8 + 64);
+});
+
+Deno.test("a_revival_travels_as_a_tombstone_with_flag_revival", () => {
+  const revival = { ...TOMBSTONE, revival: true };
+  const state = encodeMessage({
+    type: MessageType.FILE_STATE,
+    requestId: 3,
+    has: [],
+    tombstone: revival,
+  });
+  assert.equal(state[6], FLAG_TOMBSTONE | FLAG_STATE_REVIVAL);
+  const offer = encodeMessage({ type: MessageType.TOMBSTONE, requestId: 4, tombstone: revival });
+  assert.equal(offer[6], FLAG_REVIVAL);
+  const plain = encodeMessage({ type: MessageType.TOMBSTONE, requestId: 4, tombstone: TOMBSTONE });
+  assert.equal(plain[6], 0);
+  assert.equal(offer.length, plain.length, "same layout, only the flag differs");
+  for (const bytes of [state, offer]) {
+    const m = decodeMessage(bytes.subarray(4)) as { tombstone?: { revival?: boolean } };
+    assert.equal(m.tombstone?.revival, true);
+  }
+  // REVIVAL without a tombstone is malformed.
+  const bare = encodeMessage({ type: MessageType.FILE_STATE, requestId: 3, has: [] }).slice();
+  bare[6] = FLAG_STATE_REVIVAL;
+  assert.throws(() => decodeMessage(bare.subarray(4)), MalformedMessageError);
 });
 
 Deno.test("encoder_refuses_out_of_bound_file_fields", () => {

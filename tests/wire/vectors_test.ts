@@ -125,6 +125,11 @@ const EXPECTED: Record<string, Message> = {
     ages: [{ unit: 3, ageSeconds: 600 }, { unit: 0x8001, ageSeconds: 86_400 }],
   },
   TOMBSTONE: { type: MessageType.TOMBSTONE, requestId: 17, tombstone: TOMBSTONE },
+  "TOMBSTONE+REVIVAL": {
+    type: MessageType.TOMBSTONE,
+    requestId: 18,
+    tombstone: { ...TOMBSTONE, revival: true },
+  },
   OK: { type: MessageType.OK, requestId: 5 },
   ERROR: {
     type: MessageType.ERROR,

@@ -42,6 +42,8 @@ export interface HolderState {
    * (ms, at most 30 days) it first saw each missing; absent when it reported none.
    */
   readonly ages?: ReadonlyMap<string, number>;
+  /** The tombstone or revival it answered with (unverified), if any. */
+  readonly tombstone?: WireTombstone;
 }
 
 /** What {@linkcode checkFile} found. */
@@ -52,7 +54,7 @@ export interface FileCheck extends FileHealth {
   readonly answers: readonly HolderState[];
   /** Peers that did not answer. */
   readonly silent: readonly RemotePeer[];
-  /** Tombstones the answers carried (unverified: the caller checks them). */
+  /** Tombstones and revivals the answers carried (unverified: the caller checks them). */
   readonly tombstones: readonly WireTombstone[];
   /** Below target: replicas under min, or Reed-Solomon columns not each on a node of its own. */
   readonly below: boolean;
@@ -116,7 +118,8 @@ export async function checkFile(options: CheckFileOptions): Promise<FileCheck> {
         signal: options.signal,
       });
       if (r.tombstone) tombstones.push(r.tombstone);
-      const state = toState(peer.nodeId, r.has, peer);
+      const probed = toState(peer.nodeId, r.has, peer);
+      const state = r.tombstone ? { ...probed, tombstone: r.tombstone } : probed;
       return r.ages?.length ? { ...state, ages: fromWireAges(r.ages) } : state;
     } catch (err) {
       if (options.signal?.aborted) throw err;
@@ -166,7 +169,8 @@ export async function checkFile(options: CheckFileOptions): Promise<FileCheck> {
       absentColumns = r.absent;
     }
   }
-  const deletedAt = tombstones.length ? Math.min(...tombstones.map((t) => t.deletedAt)) : undefined;
+  const deletes = tombstones.filter((t) => !t.revival);
+  const deletedAt = deletes.length ? Math.min(...deletes.map((t) => t.deletedAt)) : undefined;
   return {
     policy,
     health: healthWord(policy, live, survives, spread),

@@ -10,6 +10,12 @@
  * `expiresAt` (u64 each, big-endian, ms since the epoch). The encoded form (on disk, and the
  * wire's tombstone layout) is the file id, issuer, deletedAt, expiresAt, then the signature.
  *
+ * A **revival** is the same record with `revival: true`: the file's owner put it again at
+ * `deletedAt`, so tombstones of earlier deletes no longer apply. Its signature covers
+ * `"dfs/revival/1\n"` instead (a tombstone's signature cannot be replayed as a revival); on disk
+ * it carries one more byte (1) after the signature, and on the wire a flag (REVIVAL). Per file,
+ * the newest record (tombstone or revival) decides (`tombstone_store.ts`).
+ *
  * @module
  */
 
@@ -32,10 +38,16 @@ export const MAX_TOMBSTONE_TTL_MS: number = 400 * DAY_MS;
 /** How far ahead of the receiver's clock `deletedAt` may be: 10 minutes. */
 export const MAX_TOMBSTONE_CLOCK_SKEW_MS: number = 10 * 60 * 1000;
 
-/** Largest encoded tombstone: a SHA-256 file id (34) + 32 + 8 + 8 + 64 = 146 bytes. */
-export const MAX_ENCODED_TOMBSTONE_BYTES = 146;
+/**
+ * Largest encoded tombstone: a SHA-256 file id (34) + 32 + 8 + 8 + 64 = 146 bytes, and one more
+ * for a revival.
+ */
+export const MAX_ENCODED_TOMBSTONE_BYTES = 147;
 
 const TAG = new TextEncoder().encode("dfs/tombstone/1\n");
+const REVIVAL_TAG = new TextEncoder().encode("dfs/revival/1\n");
+/** The byte after an encoded revival's signature. */
+const REVIVAL_MARK = 1;
 const KEY_BYTES = 32;
 const SIGNATURE_BYTES = 64;
 
@@ -45,12 +57,14 @@ export interface Tombstone {
   readonly fileId: ContentId;
   /** Raw Ed25519 public key of the issuing node (32 bytes). */
   readonly issuer: Uint8Array;
-  /** When the file was deleted, ms since the epoch. */
+  /** When the file was deleted (for a revival: put again), ms since the epoch. */
   readonly deletedAt: number;
   /** When the tombstone may be forgotten, ms since the epoch (after `deletedAt`). */
   readonly expiresAt: number;
   /** Ed25519 signature by `issuer` over {@linkcode tombstoneSignedBytes} (64 bytes). */
   readonly signature: Uint8Array;
+  /** True for a revival: the owner put the file again at `deletedAt` (see the module doc). */
+  readonly revival?: boolean;
 }
 
 /** A tombstone's fields before it is signed. */
@@ -120,13 +134,14 @@ export class InvalidTombstoneError extends DfsError {
  */
 export function tombstoneSignedBytes(t: UnsignedTombstone): Uint8Array {
   checkFields(t, false);
+  const tag = t.revival ? REVIVAL_TAG : TAG;
   const id = t.fileId.bytes;
-  const out = new Uint8Array(TAG.length + id.length + KEY_BYTES + 16);
-  out.set(TAG, 0);
-  out.set(id, TAG.length);
-  out.set(t.issuer, TAG.length + id.length);
-  writeU64(out, TAG.length + id.length + KEY_BYTES, t.deletedAt);
-  writeU64(out, TAG.length + id.length + KEY_BYTES + 8, t.expiresAt);
+  const out = new Uint8Array(tag.length + id.length + KEY_BYTES + 16);
+  out.set(tag, 0);
+  out.set(id, tag.length);
+  out.set(t.issuer, tag.length + id.length);
+  writeU64(out, tag.length + id.length + KEY_BYTES, t.deletedAt);
+  writeU64(out, tag.length + id.length + KEY_BYTES + 8, t.expiresAt);
   return out;
 }
 
@@ -154,10 +169,42 @@ export interface SignTombstoneOptions {
  * console.log(t.expiresAt - t.deletedAt, await verifyTombstone(t)); // 2592000000 true
  * ```
  */
-export async function signTombstone(
+export function signTombstone(
   signer: TombstoneSigner,
   fileId: ContentId,
   options: SignTombstoneOptions = {},
+): Promise<Tombstone> {
+  return signRecord(signer, fileId, options, false);
+}
+
+/**
+ * Signs a revival of `fileId` with `signer`: the file was put again at `now`, so tombstones of
+ * earlier deletes no longer apply; it expires `ttlMs` later (see the module doc). Throws as
+ * {@linkcode signTombstone}.
+ *
+ * @example
+ * ```ts
+ * import { ContentId } from "../../id/content_id.ts";
+ * import { NodeIdentity } from "../../peer/identity.ts";
+ * import { signRevival, verifyTombstone } from "./tombstone.ts";
+ * const fileId = await ContentId.of(new TextEncoder().encode("a file"));
+ * const r = await signRevival(await NodeIdentity.generate(), fileId);
+ * console.log(r.revival, await verifyTombstone(r), await verifyTombstone({ ...r, revival: false })); // true true false
+ * ```
+ */
+export function signRevival(
+  signer: TombstoneSigner,
+  fileId: ContentId,
+  options: SignTombstoneOptions = {},
+): Promise<Tombstone> {
+  return signRecord(signer, fileId, options, true);
+}
+
+async function signRecord(
+  signer: TombstoneSigner,
+  fileId: ContentId,
+  options: SignTombstoneOptions,
+  revival: boolean,
 ): Promise<Tombstone> {
   const now = options.now ?? Date.now();
   const ttlMs = options.ttlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
@@ -177,6 +224,7 @@ export async function signTombstone(
     issuer: signer.publicKey,
     deletedAt: now,
     expiresAt: now + ttlMs,
+    ...(revival ? { revival: true } : {}),
   };
   return { ...fields, signature: await signer.sign(tombstoneSignedBytes(fields)) };
 }
@@ -273,7 +321,8 @@ export async function validateTombstone(t: Tombstone, now: number): Promise<void
 export function encodeTombstone(t: Tombstone): Uint8Array {
   checkFields(t, true);
   const id = t.fileId.bytes;
-  const out = new Uint8Array(id.length + KEY_BYTES + 16 + SIGNATURE_BYTES);
+  const out = new Uint8Array(id.length + KEY_BYTES + 16 + SIGNATURE_BYTES + (t.revival ? 1 : 0));
+  if (t.revival) out[out.length - 1] = REVIVAL_MARK;
   out.set(id, 0);
   out.set(t.issuer, id.length);
   writeU64(out, id.length + KEY_BYTES, t.deletedAt);
@@ -284,7 +333,7 @@ export function encodeTombstone(t: Tombstone): Uint8Array {
 
 /**
  * Decodes {@linkcode encodeTombstone}'s bytes. Bounded: anything but exactly 134 (SHA-1 file id)
- * or 146 (SHA-256) bytes is refused before it is read. Throws {@linkcode InvalidTombstoneError}
+ * or 146 (SHA-256) bytes, or one more for a revival, is refused before it is read. Throws {@linkcode InvalidTombstoneError}
  * (`MALFORMED`) for bytes that are not a tombstone; checks neither times nor signature. The
  * result holds copies, not views of `bytes`.
  *
@@ -305,10 +354,16 @@ export function decodeTombstone(bytes: Uint8Array): Tombstone {
       `an encoded tombstone is at most ${MAX_ENCODED_TOMBSTONE_BYTES} bytes`,
     );
   }
-  const idLength = bytes.length - KEY_BYTES - 16 - SIGNATURE_BYTES;
+  // A revival ends in one more byte: 135 or 147 bytes (file ids are 22 or 34).
+  const revival = bytes.length === 135 || bytes.length === 147;
+  if (revival && bytes[bytes.length - 1] !== REVIVAL_MARK) {
+    throw new InvalidTombstoneError("MALFORMED", `unknown record kind ${bytes[bytes.length - 1]}`);
+  }
+  const body = revival ? bytes.subarray(0, bytes.length - 1) : bytes;
+  const idLength = body.length - KEY_BYTES - 16 - SIGNATURE_BYTES;
   let fileId: ContentId;
   try {
-    fileId = ContentId.fromBytes(bytes.subarray(0, Math.max(0, idLength)));
+    fileId = ContentId.fromBytes(body.subarray(0, Math.max(0, idLength)));
   } catch (cause) {
     throw new InvalidTombstoneError(
       "MALFORMED",
@@ -318,10 +373,11 @@ export function decodeTombstone(bytes: Uint8Array): Tombstone {
   }
   const t: Tombstone = {
     fileId,
-    issuer: bytes.slice(idLength, idLength + KEY_BYTES),
-    deletedAt: readU64(bytes, idLength + KEY_BYTES, "deletedAt"),
-    expiresAt: readU64(bytes, idLength + KEY_BYTES + 8, "expiresAt"),
-    signature: bytes.slice(idLength + KEY_BYTES + 16),
+    issuer: body.slice(idLength, idLength + KEY_BYTES),
+    deletedAt: readU64(body, idLength + KEY_BYTES, "deletedAt"),
+    expiresAt: readU64(body, idLength + KEY_BYTES + 8, "expiresAt"),
+    signature: body.slice(idLength + KEY_BYTES + 16),
+    ...(revival ? { revival: true } : {}),
   };
   return t;
 }
@@ -341,6 +397,7 @@ export function toWireTombstone(t: Tombstone): WireTombstone {
     deletedAt: t.deletedAt,
     expiresAt: t.expiresAt,
     signature: t.signature,
+    ...(t.revival ? { revival: true } : {}),
   };
 }
 
@@ -368,6 +425,7 @@ export function fromWireTombstone(w: WireTombstone): Tombstone {
     deletedAt: w.deletedAt,
     expiresAt: w.expiresAt,
     signature: w.signature,
+    ...(w.revival ? { revival: true } : {}),
   };
 }
 
@@ -392,7 +450,7 @@ export async function tombstoneIssuerId(t: Pick<Tombstone, "issuer">): Promise<s
  * ```
  */
 export function sameTombstone(a: Tombstone, b: Tombstone): boolean {
-  return a.fileId.equals(b.fileId) && a.deletedAt === b.deletedAt &&
+  return a.fileId.equals(b.fileId) && a.deletedAt === b.deletedAt && !a.revival === !b.revival &&
     a.expiresAt === b.expiresAt && bytesEqual(a.issuer, b.issuer) &&
     bytesEqual(a.signature, b.signature);
 }
@@ -404,6 +462,9 @@ function checkFields(t: UnsignedTombstone & { signature?: unknown }, signed: boo
   }
   if (!(t.fileId instanceof ContentId)) {
     throw new InvalidTombstoneError("MALFORMED", "fileId must be a ContentId");
+  }
+  if (t.revival !== undefined && typeof t.revival !== "boolean") {
+    throw new InvalidTombstoneError("MALFORMED", "revival must be a boolean");
   }
   if (!(t.issuer instanceof Uint8Array) || t.issuer.length !== KEY_BYTES) {
     throw new InvalidTombstoneError("MALFORMED", `issuer must be ${KEY_BYTES} bytes`);

@@ -4,7 +4,9 @@
  *
  * - A tombstone is checked (times, then signature) before it is kept; an invalid or expired one
  *   is refused with `InvalidTombstoneError`.
- * - Per file, the one expiring last wins (a tie keeps the one held).
+ * - Per file, one record is held. Between a tombstone and a revival (the owner put the file again,
+ *   `tombstone.ts`), the newer one (by its time) wins; between two of a kind, the one expiring
+ *   last. A tie keeps the one held.
  * - Bounded: at most `maxEntries` (default {@linkcode DEFAULT_MAX_TOMBSTONES}); past it, the
  *   one expiring soonest gives way, which may be the one offered (then it is not kept).
  * - {@linkcode TombstoneStore.expire} drops expired ones from memory and disk; loading drops
@@ -161,8 +163,8 @@ export class TombstoneStore {
   }
 
   /**
-   * Keeps `t` if it is valid at `now` (ms since the epoch) and expires later than the one held
-   * for its file. Resolves `true` when it was kept (new, or replacing one), `false` when the one
+   * Keeps `t` (a tombstone or a revival) if it is valid at `now` (ms since the epoch) and wins
+   * over the record held for its file (see the module doc). Resolves `true` when it was kept (new, or replacing one), `false` when the one
    * held stays (it expires as late or later) or the store is full of tombstones expiring later.
    * Rejects with `InvalidTombstoneError` for an invalid or expired tombstone, and with the
    * store's error when it cannot be written (nothing changes then).
@@ -172,7 +174,10 @@ export class TombstoneStore {
     const bytes = encodeTombstone(t);
     return await this.#locked(async () => {
       const held = this.#entries.get(binary(t.fileId.bytes));
-      if (held !== undefined && expiresOf(held) >= t.expiresAt) return false;
+      if (held !== undefined) {
+        const sameKind = isRevival(held) === (t.revival === true);
+        if (sameKind ? expiresOf(held) >= t.expiresAt : timeOf(held) >= t.deletedAt) return false;
+      }
       if (held === undefined && this.#entries.size >= this.#max) {
         const soonest = this.#soonest();
         if (soonest !== undefined && soonest >= t.expiresAt) return false;
@@ -282,10 +287,24 @@ function idKey(fileId: ContentId | string): string | undefined {
 
 /** expiresAt of a held entry: u64 at offset 40 of the rest (after issuer and deletedAt). */
 function expiresOf(rest: string): number {
+  return u64At(rest, 40);
+}
+
+/** deletedAt (a revival's time) of a held entry: u64 at offset 32 of the rest. */
+function timeOf(rest: string): number {
+  return u64At(rest, 32);
+}
+
+/** True when a held entry is a revival: one byte longer than a tombstone's rest (112). */
+function isRevival(rest: string): boolean {
+  return rest.length === 113;
+}
+
+function u64At(rest: string, at: number): number {
   let hi = 0;
   let lo = 0;
-  for (let i = 0; i < 4; i++) hi = hi * 256 + rest.charCodeAt(40 + i);
-  for (let i = 4; i < 8; i++) lo = lo * 256 + rest.charCodeAt(40 + i);
+  for (let i = 0; i < 4; i++) hi = hi * 256 + rest.charCodeAt(at + i);
+  for (let i = 4; i < 8; i++) lo = lo * 256 + rest.charCodeAt(at + i);
   return hi * 0x1_0000_0000 + lo;
 }
 

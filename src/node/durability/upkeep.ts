@@ -32,6 +32,7 @@ import { checkTombstoneOwner } from "./tombstone_owner.ts";
 import { shardReader } from "./shard_source.ts";
 import {
   fromWireTombstone,
+  signRevival,
   signTombstone,
   type Tombstone,
   type TombstoneSigner,
@@ -327,20 +328,86 @@ export class Upkeep {
   }
 
   /**
-   * A tombstone offered by a peer (or found by a check): verifies and keeps it, and drops the
-   * local copy when that copy is older than the delete. Throws `InvalidTombstoneError`.
-   * Resolves `true` when the local copy was dropped.
+   * The owner puts file `id` again after a delete: when a tombstone of the file is held here,
+   * signs a revival (which supersedes it), keeps it, and offers it to `peers` (the nodes the
+   * copies go to and those closest to the file), so that their tombstones no longer drop the
+   * copies pushed next. Resolves with the revival, or `undefined` when no tombstone is held.
+   */
+  async revive(id: ContentId, peers: readonly RemotePeer[]): Promise<Tombstone | undefined> {
+    const held = this.#h.tombstones.get(id);
+    if (!held || held.revival) return undefined;
+    const r = await this.#signRevival(id, held);
+    await this.#offer(toWireTombstone(r), peers);
+    return r;
+  }
+
+  /** Signs and keeps a revival newer than tombstone `over`. */
+  async #signRevival(id: ContentId, over: Tombstone): Promise<Tombstone> {
+    const r = await signRevival(this.#h.signer, id, {
+      now: Math.max(Date.now(), over.deletedAt + 1),
+      ttlMs: this.#h.options.tombstoneTtlMs,
+    });
+    await this.#h.tombstones.add(r);
+    this.#h.log("info", "file revived: a put after its delete", { id: id.toString() });
+    return r;
+  }
+
+  /**
+   * A tombstone or revival offered by a peer (or found by a check): verifies and keeps it. A
+   * tombstone then drops the local copy unless a newer revival is held here, or the copy was
+   * put here (not pushed by a peer) after the delete. Throws `InvalidTombstoneError`. Resolves
+   * `true` when the local copy was dropped.
    */
   async acceptTombstone(wire: WireTombstone): Promise<boolean> {
     const t = fromWireTombstone(wire);
     await validateTombstone(t, Date.now());
     await checkTombstoneOwner(this.#h.store, t, this.#h.privateCluster);
     await this.#h.tombstones.add(t);
+    if (t.revival) return false;
+    const held = this.#h.tombstones.get(t.fileId);
+    if (held?.revival && held.deletedAt >= t.deletedAt) return false; // superseded
+    return await this.#applyTombstone(t);
+  }
+
+  /**
+   * A file root just arrived from a peer (a push): when a tombstone held here applies to it,
+   * drops the copy at once, so a repair push that crossed a delete does not bring the file
+   * back. Resolves `true` when the copy was dropped.
+   */
+  async applyHeldTombstone(id: ContentId): Promise<boolean> {
+    const held = this.#h.tombstones.get(id);
+    if (!held || held.revival) return false;
+    return await this.#applyTombstone(held);
+  }
+
+  /** Drops the local copy of `t`'s file unless it was put here after the delete. */
+  async #applyTombstone(t: Tombstone): Promise<boolean> {
     const text = t.fileId.toString();
     const entry = this.#h.index.get(text);
-    if (!entry || (entry.indexedAt ?? 0) >= t.deletedAt) return false;
+    if (!entry) return false;
+    // A copy that came by a push has no put time of its own (indexedAt 0): any tombstone wins.
+    if ((entry.indexedAt ?? 0) >= t.deletedAt) {
+      // Put here after the delete, but the put did not know of it: revive the file, so that
+      // the tombstone stops dropping its other copies (a revival travels as tombstones do).
+      if (await this.#mayRevive(t)) await this.#signRevival(t.fileId, t);
+      return false;
+    }
     this.#h.log("info", "file deleted by a tombstone", { id: text });
     return await this.#h.dropLocalCopy(t.fileId);
+  }
+
+  /** True when this node's revival of `t`'s file would be taken (the owner's rule). */
+  async #mayRevive(t: Tombstone): Promise<boolean> {
+    try {
+      await checkTombstoneOwner(
+        this.#h.store,
+        { ...t, issuer: this.#h.signer.publicKey },
+        this.#h.privateCluster,
+      );
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async #onTombstones(
@@ -353,7 +420,7 @@ export class Upkeep {
     for (const w of tombstones) {
       try {
         dropped = (await this.acceptTombstone(w)) || dropped;
-        valid = w;
+        if (!w.revival) valid = w;
       } catch (err) {
         this.#h.log("debug", "ignored a bad tombstone", { id: id.toString(), error: String(err) });
       }
@@ -362,6 +429,14 @@ export class Upkeep {
       // Tell the other holders that still answer with the file.
       const holders = check.answers.filter((a) => a.root && a.peer).map((a) => a.peer!);
       await this.#offer(valid, holders);
+    }
+    const held = this.#h.tombstones.get(id);
+    if (held?.revival && !dropped) {
+      // Peers that still answer with an older tombstone learn of the revival.
+      const stale = check.answers.filter((a) =>
+        a.peer && a.tombstone && !a.tombstone.revival && a.tombstone.deletedAt < held.deletedAt
+      ).map((a) => a.peer!);
+      if (stale.length) await this.#offer(toWireTombstone(held), stale);
     }
     return dropped;
   }

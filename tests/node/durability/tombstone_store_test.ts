@@ -12,6 +12,7 @@ import {
   fromWireTombstone,
   InvalidTombstoneError,
   sameTombstone,
+  signRevival,
   signTombstone,
   type Tombstone,
   toWireTombstone,
@@ -104,6 +105,30 @@ Deno.test("one_per_file_the_one_expiring_last", async () => {
   const racing = await Promise.all([3, 9, 1, 7].map((m) => tomb(g, m * MIN)));
   await Promise.all(racing.map((t) => tombs.add(t, NOW)));
   assert.equal(tombs.get(g)!.expiresAt, NOW + 9 * MIN);
+});
+
+Deno.test("between_a_tombstone_and_a_revival_the_newer_wins_and_survives_a_reload", async () => {
+  const store = await memoryStore();
+  const tombs = await TombstoneStore.load(store, { now: NOW });
+  const f = await newFile();
+  const deleted = await tomb(f, 10 * MIN, NOW);
+  const revived = await signRevival(me, f, { now: NOW + MIN, ttlMs: MIN });
+  assert.equal(await tombs.add(deleted, NOW + MIN), true);
+  // The revival is newer (though it expires sooner): it replaces the tombstone.
+  assert.equal(await tombs.add(revived, NOW + MIN), true);
+  assert.equal(tombs.get(f)!.revival, true);
+  // An older tombstone (even a longer-lived one) does not undo it.
+  const stale = await signTombstone(me, f, { now: NOW + 1, ttlMs: 20 * MIN });
+  assert.equal(await tombs.add(stale, NOW + MIN), false);
+  const reloaded = await TombstoneStore.load(store, { now: NOW + MIN });
+  assert.ok(sameTombstone(reloaded.get(f)!, revived), "the revival is what was kept on disk");
+  // A newer delete wins over the revival.
+  const again = await tomb(f, MIN, NOW + 2 * MIN);
+  assert.equal(await tombs.add(again, NOW + 2 * MIN), true);
+  assert.equal(tombs.get(f)!.revival, undefined);
+  // A tie keeps the one held.
+  const tie = await signRevival(me, f, { now: NOW + 2 * MIN, ttlMs: MIN });
+  assert.equal(await tombs.add(tie, NOW + 2 * MIN), false);
 });
 
 Deno.test("invalid_or_expired_tombstones_are_refused_and_not_kept", async () => {

@@ -16,6 +16,7 @@ import {
   MAX_TOMBSTONE_CLOCK_SKEW_MS,
   MAX_TOMBSTONE_TTL_MS,
   sameTombstone,
+  signRevival,
   signTombstone,
   type Tombstone,
   tombstoneIssuerId,
@@ -192,4 +193,31 @@ Deno.test("decode_is_bounded_and_typed", async () => {
     () => encodeTombstone({ ...decodeTombstone(good), signature: new Uint8Array(1) }),
     reasonIs("MALFORMED"),
   );
+});
+
+Deno.test("a_revival_is_signed_apart_and_round_trips_with_its_mark", async () => {
+  const r = await signRevival(me, fileId, { now: NOW });
+  assert.equal(r.revival, true);
+  assert.equal(await verifyTombstone(r), true);
+  // The same fields as a tombstone do not verify: the tag differs, so neither can be replayed
+  // as the other.
+  const { revival: _, ...asTombstone } = r;
+  assert.equal(await verifyTombstone(asTombstone), false);
+  const t = await signTombstone(me, fileId, { now: NOW });
+  assert.equal(await verifyTombstone({ ...t, revival: true }), false);
+  // One more byte on disk (1), for both id lengths; the wire form keeps the flag.
+  for (const id of [fileId, sha1File]) {
+    const rr = await signRevival(me, id, { now: NOW });
+    const bytes = encodeTombstone(rr);
+    assert.equal(bytes.length, id.bytes.length + 32 + 8 + 8 + 64 + 1);
+    assert.equal(bytes[bytes.length - 1], 1);
+    assert.ok(sameTombstone(decodeTombstone(bytes), rr));
+    assert.equal(decodeTombstone(bytes).revival, true);
+    assert.equal(fromWireTombstone(toWireTombstone(rr)).revival, true);
+    // Another kind byte is refused.
+    const other = bytes.slice();
+    other[other.length - 1] = 2;
+    assert.throws(() => decodeTombstone(other), reasonIs("MALFORMED"));
+  }
+  assert.equal(sameTombstone(r, { ...r, revival: false }), false);
 });
