@@ -21,7 +21,8 @@ export const DASHBOARD_HTML: string = `<!doctype html>
 <header>
   <h1>dfs <span id="node-id" class="mono" title="node id">…</span></h1>
   <p id="node-meta" class="muted"></p>
-  <p id="conn" class="muted" role="status" aria-live="polite">connecting…</p>
+  <p><span id="conn" class="muted" role="status" aria-live="polite">connecting…</span>
+    <button id="forget-token" type="button" hidden>Forget the token</button></p>
 </header>
 
 <section id="auth" hidden>

@@ -134,12 +134,14 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
     $("auth").hidden = false;
     $("main").hidden = true;
     $("auth-error").textContent = message || "";
+    $("forget-token").hidden = !token();
     $("conn").textContent = "this node's API needs its token";
   }
   function hideAuth() {
     authNeeded = false;
     $("auth").hidden = true;
     $("main").hidden = false;
+    $("forget-token").hidden = !token();
   }
   function handleError(err, what) {
     if (err instanceof ApiError && err.status === 401) {
@@ -195,7 +197,7 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
       $("rate-sent").textContent = rate(r.sent);
       $("rate-recv").textContent = rate(r.recv);
       $("rate-fetched").textContent = rate(r.fetched);
-      drawRates();
+      if (samples.length > 1) drawRates();
     }
     lastSample = sample;
   }
@@ -542,6 +544,11 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
       authNeeded = false;
       $("auth-error").textContent = "";
       $("conn").textContent = "checking the token…";
+      refreshAll();
+    });
+    $("forget-token").addEventListener("click", () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      $("forget-token").hidden = true;
       refreshAll();
     });
     $("open-form").addEventListener("submit", (e) => {
