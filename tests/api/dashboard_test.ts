@@ -97,7 +97,6 @@ Deno.test("dashboard_page_is_served_without_the_token_but_the_api_still_needs_it
 
 Deno.test("dashboard_script_parses_and_writes_no_html_strings", () => {
   // Parse only (never run): a syntax error in the string would otherwise show only in a browser.
-  // deno-lint-ignore no-new-func
   assert.doesNotThrow(() => new Function(DASHBOARD_JS));
   for (const sink of ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("]) {
     assert.ok(!DASHBOARD_JS.includes(sink), `the script uses ${sink}`);

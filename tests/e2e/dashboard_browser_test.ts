@@ -1,8 +1,8 @@
 /**
  * The dashboard in a real browser: Debian's Chromium (`/usr/bin/chromium`, or `$DFS_CHROMIUM`)
  * driven by `playwright-core` (which never downloads a browser of its own), against two real
- * `dfs serve` processes on loopback. Node B requires its API token (`--api-token-file`), so B's
- * page must ask for it.
+ * `dfs serve` processes on loopback: A on Deno, B on Node 24. Node B requires its API token
+ * (`--api-token-file`), so B's page must ask for it.
  *
  * 1. Node A's page shows A's id and B as a connected peer.
  * 2. A file named `<img src=x onerror=...>` is dropped on A's page (a `drop` event carrying a
@@ -35,7 +35,7 @@ const SEED = testSeed(0xda5b_0a7d);
 /** Every playwright wait and action. */
 const STEP_TIMEOUT_MS = 30_000;
 /** A file name that is HTML: it must show as these characters. */
-const HOSTILE_NAME = "<img src=x onerror=\"window.__dfsXss=1\">.bin";
+const HOSTILE_NAME = '<img src=x onerror="window.__dfsXss=1">.bin';
 const PICKED_NAME = "picked & <b>bold</b>.bin";
 /** The flags Chromium needs on this closed network (see the env notes). */
 const CHROMIUM_ARGS = [
@@ -133,6 +133,7 @@ Deno.test({
       procs.push(a);
       const tokenFile = `${dir}/b-api-token`;
       const b = await startServeProcess({
+        runtime: "node", // the page must work whatever runtime serves it
         dataDir: `${dir}/b`,
         replication: 2,
         bootstrap: [a.info.address],
