@@ -570,6 +570,12 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
     drop.addEventListener("dragenter", over(true));
     drop.addEventListener("dragover", over(true));
     drop.addEventListener("dragleave", over(false));
+    drop.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        $("file-input").click();
+      }
+    });
     drop.addEventListener("drop", (e) => {
       over(false)(e);
       if (e.dataTransfer && e.dataTransfer.files.length) enqueueUploads(e.dataTransfer.files);
