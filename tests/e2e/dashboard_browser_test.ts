@@ -253,17 +253,17 @@ Deno.test({
         assert.equal(sha256Hex(fromB), sha256Hex(hostile), "B's download differs");
         await pageB.locator("#downloads li", { hasText: "done:" }).waitFor();
 
+        const shotA = `${shots}/dashboard-node-a.png`;
+        const shotB = `${shots}/dashboard-node-b.png`;
+        await pageA.screenshot({ path: shotA, fullPage: true });
+        await pageB.screenshot({ path: shotB, fullPage: true });
+        console.log(`dashboard screenshots: ${shotA} ${shotB}`);
+
         // Forgetting the token brings the token form back (and the API refuses again).
         tokenGiven = false;
         await pageB.click("#forget-token");
         await pageB.locator("#auth").waitFor({ state: "visible" });
         assert.equal(await pageB.evaluate(() => sessionStorage.getItem("dfs.apiToken")), null);
-
-        const shotA = `${shots}/dashboard-node-a.png`;
-        const shotB = `${shots}/dashboard-node-b.png`;
-        await pageA.screenshot({ path: shotA, fullPage: true });
-        await pageB.screenshot({ path: shotB, fullPage: true }); // the token form, after forgetting
-        console.log(`dashboard screenshots: ${shotA} ${shotB}`);
         // The token never went into a URL (it would show in history and logs).
         for (const page of [pageA, pageB]) {
           assert.ok(!page.url().includes(token));
