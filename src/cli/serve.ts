@@ -8,6 +8,7 @@
 import { formatAddress } from "../peer/address.ts";
 import { requireBearerToken } from "../api/auth.ts";
 import { createApiHandler } from "../api/handler.ts";
+import { withDashboard } from "../api/dashboard/with_dashboard.ts";
 import { errorText } from "../errors.ts";
 import type { DfsNode } from "../node/types.ts";
 import { API_PREFIX } from "./address.ts";
@@ -67,20 +68,24 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
         },
         onDrained: (report) => control.drained(report),
       });
+      // The dashboard page is static and holds no data: it is served without the token and
+      // sends the token the user gives it to the API.
       server = await ctx.runtime.serve(
         opts.api,
-        token ? requireBearerToken(handler, token.token) : handler,
+        withDashboard(token ? requireBearerToken(handler, token.token) : handler),
       );
     } catch (err) {
       await node.close();
       throw err;
     }
     const status = await node.status();
-    const apiUrl = `http://${formatAddress(server.address)}${API_PREFIX}`;
+    const webUrl = `http://${formatAddress(server.address)}/`;
+    const apiUrl = `${webUrl.slice(0, -1)}${API_PREFIX}`;
     await ctx.out(
       `dfs ${VERSION} node ${node.nodeId}\n` +
         `  p2p   ${status.address}\n` +
         `  api   ${apiUrl}\n` +
+        `  web   ${webUrl}\n` +
         `  data  ${opts.node.dataDir}\n` + apiTokenLines(token),
     );
     if (opts.node.encryption === "plaintext") {

@@ -81,6 +81,14 @@ Deno.test("an_api_bound_off_loopback_requires_the_token_made_once_and_reused", a
     const ok = await status(first.local, token);
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
+    // The dashboard page is static and holds no data: served without the token (it asks for
+    // it), while the metrics, like every API route, still need it.
+    const page = await fetch(new URL("/", first.local));
+    assert.equal(page.status, 200);
+    assert.ok(!(await page.text()).includes(token));
+    const metrics = await fetch(new URL("/metrics", first.local));
+    assert.equal(metrics.status, 401);
+    await metrics.body?.cancel();
     await first.stop();
     const firstLog = first.proc.stdout + first.proc.stderr;
     assert.equal(occurrences(firstLog, token), 1, "printed once, at the first start");

@@ -64,6 +64,15 @@ Deno.test("serve_prints_identity_serves_the_api_and_stops_on_sigint", () =>
       assert.equal(res.status, 200);
       assert.equal((await res.json()).nodeId, node.nodeId);
 
+      // The dashboard, at the URL the banner prints.
+      const webUrl = /\n {2}web {3}(\S+)\n/.exec(proc.stdout)?.[1] ?? "";
+      assert.equal(webUrl, apiUrl.replace(/\/api\/v1$/, "/"));
+      const page = await fetch(webUrl);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+      assert.ok(page.headers.get("content-security-policy"));
+      assert.match(await page.text(), /<title>dfs node<\/title>/);
+
       proc.raise("SIGINT");
       assert.equal(await done, EXIT.OK);
       assert.equal(node.closed, true);
