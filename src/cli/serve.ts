@@ -7,6 +7,7 @@
 
 import { formatAddress } from "../peer/address.ts";
 import { requireBearerToken } from "../api/auth.ts";
+import { guardBrowserRequests } from "../api/browser_guard.ts";
 import { createApiHandler } from "../api/handler.ts";
 import { withDashboard } from "../api/dashboard/with_dashboard.ts";
 import { errorText } from "../errors.ts";
@@ -69,10 +70,15 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
         onDrained: (report) => control.drained(report),
       });
       // The dashboard page is static and holds no data: it is served without the token and
-      // sends the token the user gives it to the API.
+      // sends the token the user gives it to the API. In front of both, the browser guard
+      // refuses cross-site requests and (on loopback, where no token is asked) foreign Hosts.
+      const web = withDashboard(token ? requireBearerToken(handler, token.token) : handler);
       server = await ctx.runtime.serve(
         opts.api,
-        withDashboard(token ? requireBearerToken(handler, token.token) : handler),
+        guardBrowserRequests(web, {
+          listenHostname: opts.api.hostname,
+          allowedHosts: opts.apiAllowHosts,
+        }),
       );
     } catch (err) {
       await node.close();

@@ -64,8 +64,8 @@ export function stderrLogger(ctx: Pick<CliContext, "err">, min: LogLevel): LogSi
  * `$DFS_MAX_CONNECTIONS` else the node's default (64), redundancy `$DFS_REDUNDANCY` else the
  * node's default; the upkeep flags are read by {@linkcode upkeepFlags}. `clusterKeyFile` says
  * where the key is (`serve` reads it); `what` names its source for error messages; `drain` is
- * `--drain` (on SIGTERM, hand the data off before exiting); the limit flags and `apiTokenFile`
- * are read by {@linkcode limitFlags}.
+ * `--drain` (on SIGTERM, hand the data off before exiting); the limit flags, `apiTokenFile` and
+ * `apiAllowHosts` are read by {@linkcode limitFlags}.
  */
 export function serveOptions(
   ctx: Pick<CliContext, "runtime" | "process" | "err">,
@@ -76,6 +76,7 @@ export function serveOptions(
   api: { hostname: string; port: number };
   clusterKeyFile?: { path: string; what: string };
   apiTokenFile?: ApiTokenFile;
+  apiAllowHosts: readonly string[];
   drain: boolean;
 } {
   const p = parseCommand("serve", args, OPTIONS, 0, 0);
@@ -110,7 +111,7 @@ export function serveOptions(
     throw new UsageError("--cluster-key-file expects a PATH", "serve");
   }
   const { redundancy, upkeep, drain } = upkeepFlags(ctx, p);
-  const { peer: limits, maxStorePerPeer, apiTokenFile } = limitFlags(ctx, p);
+  const { peer: limits, maxStorePerPeer, apiTokenFile, apiAllowHosts } = limitFlags(ctx, p);
   const peer = { ...limits, ...(maxConnections !== undefined ? { maxConnections } : {}) };
   return {
     help: false,
@@ -118,6 +119,7 @@ export function serveOptions(
     drain,
     ...(clusterKeyFile ? { clusterKeyFile } : {}),
     ...(apiTokenFile ? { apiTokenFile } : {}),
+    apiAllowHosts,
     node: {
       runtime: ctx.runtime,
       listen,
