@@ -159,3 +159,30 @@ Deno.test("serve_log_level_filters_node_log_lines_to_stderr", () => {
   quiet.node.log!("warn", "not shown");
   assert.equal(proc.stderr, "");
 });
+
+Deno.test("serve_reads_api_allow_host_from_flags_or_the_environment", () => {
+  assert.deepEqual(opts([]).apiAllowHosts, []);
+  assert.deepEqual(
+    opts(["--api-allow-host", "DFS.Example", "--api-allow-host", "a.lan, 10.0.0.5,dfs.example"])
+      .apiAllowHosts,
+    ["dfs.example", "a.lan", "10.0.0.5"],
+  );
+  assert.deepEqual(opts([], { DFS_API_ALLOW_HOST: "proxy.example,::1" }).apiAllowHosts, [
+    "proxy.example",
+    "[::1]",
+  ]);
+  // The flag wins over the variable, as every serve flag does.
+  assert.deepEqual(
+    opts(["--api-allow-host", "x.lan"], { DFS_API_ALLOW_HOST: "y.lan" }).apiAllowHosts,
+    ["x.lan"],
+  );
+  assert.throws(
+    () => opts(["--api-allow-host", "dfs.example:8080"]),
+    (e: unknown) =>
+      e instanceof UsageError && /^--api-allow-host: .*without scheme or port/.test(e.message),
+  );
+  assert.throws(
+    () => opts([], { DFS_API_ALLOW_HOST: "https://dfs.example" }),
+    (e: unknown) => e instanceof UsageError && e.message.startsWith("$DFS_API_ALLOW_HOST: "),
+  );
+});
