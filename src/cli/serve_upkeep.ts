@@ -48,7 +48,7 @@ export function upkeepFlags(input: SettingsInput): UpkeepFlags {
         throw new UsageError(
           `give ${describeSource("replication", rep.source)} or ${
             describeSource("redundancy", red.source)
-          }, not both (replication N is replicas:N)`,
+          }, not both (--replication N is replicas:N)`,
           "serve",
         );
       });
