@@ -13,7 +13,8 @@ const SECRET_NAME = /key|token|secret|passw|capabilit|authoriz|cookie|credential
 /** Text patterns that are secrets wherever they appear. */
 const PATTERNS: readonly [RegExp, string][] = [
   // A read capability: the file id is public, the key after it is not.
-  [/(dfs:r:[0-9A-Za-z]*:)[A-Za-z0-9_\-+/=]+/g, `$1${REDACTED}`],
+  // (also URL-encoded, as in a request path: dfs%3Ar%3AID%3AKEY).
+  [/(dfs(?::|%3A)r(?::|%3A)[0-9A-Za-z]*(?::|%3A))[A-Za-z0-9_\-+/=%]+/gi, `$1${REDACTED}`],
   [/(\bbearer\s+)[^\s"',;]+/gi, `$1${REDACTED}`],
   [/([?&](?:key|token|cap|capability)=)[^&\s"']+/gi, `$1${REDACTED}`],
 ];

@@ -20,6 +20,9 @@ Deno.test("redactor_removes_capability_keys_bearer_tokens_and_registered_secrets
   assert.ok(!text.includes(hex), text);
   assert.ok(!text.includes(b64), text);
   assert.ok(!text.includes("tok_0123456789abcdef"), text);
+  const encoded = r.text(`/api/v1/files/${encodeURIComponent(CAP)}`);
+  assert.ok(!encoded.includes("Q".repeat(43)), encoded);
+  assert.ok(encoded.includes(REDACTED), encoded);
 });
 
 Deno.test("redactor_blanks_secret_named_fields_and_raw_bytes_at_any_depth", () => {
