@@ -63,7 +63,10 @@ function notice(ctx: CliContext, format: LogFormat) {
   return async (level: LogLevel, message: string, fields: Record<string, unknown> = {}) => {
     if (format === "json") {
       await ctx.err(
-        formatLogLine({ timestamp: Date.now(), level, category: "dfs.cli", message, fields }, "json"),
+        formatLogLine(
+          { timestamp: Date.now(), level, category: "dfs.cli", message, fields },
+          "json",
+        ),
       );
     } else {
       await ctx.err(message.split("\n").map((l) => `dfs: ${l}\n`).join(""));

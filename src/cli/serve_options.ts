@@ -61,9 +61,7 @@ export function serveOptionsOf(
   const bootstrap = checked(
     input.get("bootstrap"),
     () =>
-      input.list("bootstrap").map((s) =>
-        formatAddress(parseHostPort(s, input.what("bootstrap")))
-      ),
+      input.list("bootstrap").map((s) => formatAddress(parseHostPort(s, input.what("bootstrap")))),
   );
   const whole = (key: string) => input.parse(key, (t, what) => wholeNumber(t, what, "serve"));
   const { redundancy, upkeep, drain } = upkeepFlags(input);

@@ -154,7 +154,6 @@ interface LearnedTarget {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-
 /**
  * Owns every peer connection of a node.
  *

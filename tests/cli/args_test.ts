@@ -21,7 +21,7 @@ Deno.test("host_port_rejects_garbage_with_a_usage_error", () => {
   }
 });
 
-Deno.test("api_urls_accept_urls_and_host_ports", async () => {
+Deno.test("api_urls_accept_urls_and_host_ports", () => {
   assert.equal(apiBaseUrl(":5000"), "http://127.0.0.1:5000/api/v1");
   assert.equal(apiBaseUrl("10.0.0.2:80"), "http://10.0.0.2:80/api/v1");
   assert.equal(apiBaseUrl("http://127.0.0.1:5000"), "http://127.0.0.1:5000/api/v1");
@@ -44,7 +44,7 @@ async function opts(args: string[], env: Record<string, string> = {}) {
 }
 
 Deno.test("serve_defaults_listen_api_and_data_directory", async () => {
-  const o = (await opts([]));
+  const o = await opts([]);
   assert.deepEqual(o.node.listen, { hostname: "127.0.0.1", port: 3000 });
   assert.deepEqual(o.api, { hostname: "127.0.0.1", port: 5000 });
   assert.equal(o.node.dataDir, ".dfs/3000");
@@ -54,14 +54,17 @@ Deno.test("serve_defaults_listen_api_and_data_directory", async () => {
 });
 
 Deno.test("serve_reads_dfs_api_and_dfs_data_from_the_environment", async () => {
-  const o = (await opts(["--listen", ":3100"], { DFS_API: "http://127.0.0.1:6100", DFS_DATA: "/srv/dfs" }));
+  const o = await opts(["--listen", ":3100"], {
+    DFS_API: "http://127.0.0.1:6100",
+    DFS_DATA: "/srv/dfs",
+  });
   assert.deepEqual(o.api, { hostname: "127.0.0.1", port: 6100 });
   assert.equal(o.node.dataDir, "/srv/dfs");
   assert.equal((await opts(["-l", ":3100"])).node.dataDir, ".dfs/3100");
 });
 
 Deno.test("serve_options_override_everything", async () => {
-  const o = (await opts([
+  const o = await opts([
     "--listen",
     "0.0.0.0:4000",
     "--data",
@@ -76,7 +79,7 @@ Deno.test("serve_options_override_everything", async () => {
     "2",
     "--block-size",
     "64KiB",
-  ], { DFS_API: ":1", DFS_DATA: "/nope" }));
+  ], { DFS_API: ":1", DFS_DATA: "/nope" });
   assert.deepEqual(o.node.listen, { hostname: "0.0.0.0", port: 4000 });
   assert.equal(o.node.dataDir, "/tmp/x");
   assert.deepEqual(o.api, { hostname: "127.0.0.1", port: 7000 });
@@ -107,8 +110,14 @@ Deno.test("serve_max_connections_sets_the_peer_option", async () => {
   assert.equal((await opts([])).node.peer, undefined, "the node's default when not given");
   assert.deepEqual((await opts(["--max-connections", "16"])).node.peer, { maxConnections: 16 });
   assert.deepEqual((await opts(["--max-connections=1"])).node.peer, { maxConnections: 1 });
-  assert.deepEqual((await opts([], { DFS_MAX_CONNECTIONS: "300" })).node.peer, { maxConnections: 300 });
-  assert.equal((await opts([], { DFS_MAX_CONNECTIONS: "" })).node.peer, undefined, "empty means unset");
+  assert.deepEqual((await opts([], { DFS_MAX_CONNECTIONS: "300" })).node.peer, {
+    maxConnections: 300,
+  });
+  assert.equal(
+    (await opts([], { DFS_MAX_CONNECTIONS: "" })).node.peer,
+    undefined,
+    "empty means unset",
+  );
   assert.deepEqual(
     (await opts(["--max-connections", "8"], { DFS_MAX_CONNECTIONS: "300" })).node.peer,
     { maxConnections: 8 },
@@ -126,7 +135,11 @@ Deno.test("serve_max_connections_rejects_anything_but_a_positive_whole_number", 
       bad,
     );
   }
-  await assert.rejects(async () => (await opts(["--max-connections"])), UsageError, "missing value");
+  await assert.rejects(
+    async () => (await opts(["--max-connections"])),
+    UsageError,
+    "missing value",
+  );
   await assert.rejects(
     async () => (await opts([], { DFS_MAX_CONNECTIONS: "many" })),
     (err: unknown) =>
@@ -141,7 +154,11 @@ Deno.test("serve_log_level_and_format_come_from_flags_and_dfs_log", async () => 
     level: "info",
     format: "json",
   });
-  assert.deepEqual((await opts([], { DFS_LOG: "error" })).log.level, "error", "$DFS_LOG still works");
+  assert.deepEqual(
+    (await opts([], { DFS_LOG: "error" })).log.level,
+    "error",
+    "$DFS_LOG still works",
+  );
   assert.deepEqual(
     (await opts([], { DFS_LOG: "error", DFS_LOG_LEVEL: "debug" })).log.level,
     "debug",

@@ -54,7 +54,8 @@ Deno.test("serve_options_take_the_cluster_key_file_from_the_flag_or_the_environm
   });
   // The flag wins over the environment; an empty variable means none.
   assert.equal(
-    (await parse(["--cluster-key-file", "/k"], { DFS_CLUSTER_KEY_FILE: "/e" })).clusterKeyFile?.path,
+    (await parse(["--cluster-key-file", "/k"], { DFS_CLUSTER_KEY_FILE: "/e" })).clusterKeyFile
+      ?.path,
     "/k",
   );
   assert.equal((await parse([], { DFS_CLUSTER_KEY_FILE: "" })).clusterKeyFile, undefined);
@@ -62,7 +63,7 @@ Deno.test("serve_options_take_the_cluster_key_file_from_the_flag_or_the_environm
   assert.equal((await parse(["--cluster-key-file", "/k"])).node.clusterKey, undefined);
 });
 
-Deno.test("serve_reads_the_cluster_key_file_as_raw_bytes_and_prints_none_of_it", async () =>
+Deno.test("serve_reads_the_cluster_key_file_as_raw_bytes_and_prints_none_of_it", () =>
   withDir(async (dir) => {
     // 31 random bytes and a newline: the newline is part of the key, nothing is stripped.
     const key = new Uint8Array(32);
@@ -89,7 +90,7 @@ Deno.test("serve_reads_the_cluster_key_file_as_raw_bytes_and_prints_none_of_it",
     }
   }));
 
-Deno.test("serve_reads_the_cluster_key_file_named_by_the_environment", async () =>
+Deno.test("serve_reads_the_cluster_key_file_named_by_the_environment", () =>
   withDir(async (dir) => {
     const key = crypto.getRandomValues(new Uint8Array(16));
     await Deno.writeFile(`${dir}/k`, key);
@@ -100,14 +101,14 @@ Deno.test("serve_reads_the_cluster_key_file_named_by_the_environment", async () 
     assert.deepEqual(started[0].clusterKey, key);
   }));
 
-Deno.test("serve_without_a_cluster_key_file_starts_an_open_node", async () =>
+Deno.test("serve_without_a_cluster_key_file_starts_an_open_node", () =>
   withDir(async (dir) => {
     const { started } = await startWith(["--listen", ":0", "--api", ":0", "--data", `${dir}/d`]);
     assert.equal(started[0].clusterKey, undefined);
     assert.ok(!("clusterKey" in started[0]));
   }));
 
-Deno.test("serve_refuses_a_missing_short_or_oversized_cluster_key_file_with_usage", async () =>
+Deno.test("serve_refuses_a_missing_short_or_oversized_cluster_key_file_with_usage", () =>
   withDir(async (dir) => {
     await Deno.writeFile(`${dir}/short`, new Uint8Array(15));
     await Deno.writeFile(`${dir}/large`, new Uint8Array(1025));

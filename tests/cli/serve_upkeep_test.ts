@@ -36,14 +36,14 @@ async function usage(fn: () => Promise<unknown>, message: string): Promise<void>
 }
 
 Deno.test("serve_without_durability_flags_leaves_the_node_defaults", async () => {
-  const o = (await opts([]));
+  const o = await opts([]);
   assert.equal(o.node.redundancy, undefined);
   assert.equal(o.node.upkeep, undefined);
   assert.equal(o.drain, false);
 });
 
 Deno.test("serve_durability_flags_map_to_node_options", async () => {
-  const o = (await opts([
+  const o = await opts([
     "-R",
     "RS:4+2",
     "--repair-interval",
@@ -60,7 +60,7 @@ Deno.test("serve_durability_flags_map_to_node_options", async () => {
     "7",
     "--no-repair",
     "--drain",
-  ]));
+  ]);
   assert.equal(o.node.redundancy, "rs:4+2");
   assert.deepEqual(o.node.upkeep, {
     repairIntervalMs: 60_000,
@@ -81,7 +81,7 @@ Deno.test("serve_durability_flags_map_to_node_options", async () => {
 });
 
 Deno.test("serve_rates_and_durations_take_decimals", async () => {
-  const o = (await opts([
+  const o = await opts([
     "--repair-rate=0.5",
     "--scrub-rate",
     "1.5",
@@ -89,26 +89,40 @@ Deno.test("serve_rates_and_durations_take_decimals", async () => {
     ".25",
     "--tombstone-ttl",
     "0.5",
-  ]));
+  ]);
   assert.deepEqual(o.node.upkeep, {
     repairBytesPerSecond: MIB / 2,
     scrubBytesPerSecond: 1.5 * MIB,
     repairGraceMs: 250,
     tombstoneTtlMs: DAY / 2,
   });
-  assert.deepEqual((await opts(["--gc-grace", "0.0001"])).node.upkeep, { gcGraceMs: 1 }, "never 0 ms");
-  assert.deepEqual(resolveUpkeepOptions((await opts(["--gc-grace", "0.0001"])).node.upkeep).gcGraceMs, 1);
+  assert.deepEqual(
+    (await opts(["--gc-grace", "0.0001"])).node.upkeep,
+    { gcGraceMs: 1 },
+    "never 0 ms",
+  );
+  assert.deepEqual(
+    resolveUpkeepOptions((await opts(["--gc-grace", "0.0001"])).node.upkeep).gcGraceMs,
+    1,
+  );
 });
 
 Deno.test("serve_redundancy_comes_from_the_flag_else_dfs_redundancy", async () => {
-  assert.equal((await opts([], { DFS_REDUNDANCY: "replicas:2-4" })).node.redundancy, "replicas:2-4");
-  assert.equal((await opts([], { DFS_REDUNDANCY: "" })).node.redundancy, undefined, "empty means unset");
+  assert.equal(
+    (await opts([], { DFS_REDUNDANCY: "replicas:2-4" })).node.redundancy,
+    "replicas:2-4",
+  );
+  assert.equal(
+    (await opts([], { DFS_REDUNDANCY: "" })).node.redundancy,
+    undefined,
+    "empty means unset",
+  );
   assert.equal(
     (await opts(["--redundancy", "rs:10+4"], { DFS_REDUNDANCY: "replicas:2" })).node.redundancy,
     "rs:10+4",
     "the flag wins over the environment",
   );
-  const r = (await opts(["--replication", "2"], { DFS_REDUNDANCY: "rs:4+2" }));
+  const r = await opts(["--replication", "2"], { DFS_REDUNDANCY: "rs:4+2" });
   assert.equal(r.node.redundancy, undefined, "--replication wins over the environment");
   assert.equal(r.node.replication, 2);
 });
@@ -154,7 +168,11 @@ Deno.test("serve_rejects_bad_durations_and_rates", async () => {
     );
   }
   await assert.rejects(async () => (await opts(["--repair-grace"])), UsageError, "missing value");
-  await assert.rejects(async () => (await opts(["--no-repair=yes"])), UsageError, "a boolean takes no value");
+  await assert.rejects(
+    async () => (await opts(["--no-repair=yes"])),
+    UsageError,
+    "a boolean takes no value",
+  );
 });
 
 Deno.test("decimal_and_policy_parse_or_throw_usage_errors", () => {

@@ -9,10 +9,10 @@
 import type { ParseArgsOptionsConfig } from "node:util";
 import { DfsError, errorText } from "../../errors.ts";
 import { parseCommand, type Parsed } from "../args.ts";
-import { parseHostPort, DEFAULT_LISTEN } from "../address.ts";
+import { DEFAULT_LISTEN, parseHostPort } from "../address.ts";
 import type { CliContext } from "../context.ts";
 import { ConfigError, UsageError } from "../errors.ts";
-import { type Setting, SETTING_BY_KEY, SETTINGS, settingFlags } from "./settings.ts";
+import { type Setting, SETTING_BY_KEY, settingFlags, SETTINGS } from "./settings.ts";
 
 /** Name of the config file looked for in the data directory. */
 export const CONFIG_FILE = "dfs.json";
@@ -99,7 +99,7 @@ function expectedOf(s: Setting): string {
     case "whole":
       return "a whole number";
     case "size":
-      return "a size (a number of bytes, or a string such as \"10GiB\")";
+      return 'a size (a number of bytes, or a string such as "10GiB")';
     case "decimal":
       return "a number";
     case "flag":
@@ -153,7 +153,13 @@ function fromEnv(command: string, s: Setting, text: string, name: string) {
   const t = text.trim().toLowerCase();
   if (["1", "true", "yes", "on"].includes(t)) return true;
   if (["0", "false", "no", "off"].includes(t)) return false;
-  throw fail(command, s.key, { kind: "env", name }, "true or false (1/0, yes/no)", JSON.stringify(text));
+  throw fail(
+    command,
+    s.key,
+    { kind: "env", name },
+    "true or false (1/0, yes/no)",
+    JSON.stringify(text),
+  );
 }
 
 /**
@@ -173,7 +179,10 @@ export async function readConfigFile(
     const bytes = await ctx.runtime.fs.readFile(path, { maxBytes: MAX_CONFIG_BYTES });
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${path}: ${errorText(err)}`, { path, cause: err });
+    throw new ConfigError(`cannot read config file ${path}: ${errorText(err)}`, {
+      path,
+      cause: err,
+    });
   }
   let json: unknown;
   try {
@@ -182,9 +191,12 @@ export async function readConfigFile(
     throw new ConfigError(`${path}: malformed JSON: ${errorText(err)}`, { path, cause: err });
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
-    throw new ConfigError(`${path}: expected a JSON object of settings, got ${describeJson(json)}`, {
-      path,
-    });
+    throw new ConfigError(
+      `${path}: expected a JSON object of settings, got ${describeJson(json)}`,
+      {
+        path,
+      },
+    );
   }
   const out = new Map<string, ResolvedSetting>();
   const source: ConfigSource = { kind: "file", path };

@@ -58,20 +58,20 @@ export const SETTINGS: readonly Setting[] = [
   s("api", "text", "127.0.0.1:5000"),
   s("data", "text", ".dfs/<listen port>", { short: "d" }),
   s("bootstrap", "list", "(none)", { short: "b" }),
-  s("replication", "whole", "(the node's: 3)", { short: "r" }),
+  s("replication", "whole", "3", { short: "r" }),
   s("redundancy", "text", "replicas:<replication>", { short: "R" }),
-  s("block-size", "size", "(the node's: 1MiB)"),
+  s("block-size", "size", "256KiB"),
   s("max-store", "size", "(no bound)"),
-  s("max-connections", "whole", "(the node's: 64)"),
-  s("max-requests-per-peer", "whole", "(the node's: 5000)"),
-  s("max-connections-per-host", "whole", "(the node's: 8)"),
+  s("max-connections", "whole", "64"),
+  s("max-requests-per-peer", "whole", "5000"),
+  s("max-connections-per-host", "whole", "8"),
   s("max-store-per-peer", "size", "(no bound)"),
-  s("repair-interval", "decimal", "(the node's)"),
-  s("repair-grace", "decimal", "(the node's)"),
-  s("repair-rate", "decimal", "(the node's)"),
-  s("scrub-rate", "decimal", "(the node's)"),
-  s("gc-grace", "decimal", "(the node's)"),
-  s("tombstone-ttl", "decimal", "(the node's)"),
+  s("repair-interval", "decimal", "600 (seconds)"),
+  s("repair-grace", "decimal", "900 (seconds)"),
+  s("repair-rate", "decimal", "32 (MiB/s)"),
+  s("scrub-rate", "decimal", "16 (MiB/s)"),
+  s("gc-grace", "decimal", "3600 (seconds)"),
+  s("tombstone-ttl", "decimal", "30 (days)"),
   s("no-repair", "flag", "false"),
   s("drain", "flag", "false"),
   s("cluster-key-file", "text", "(none: an open cluster)"),
@@ -99,5 +99,10 @@ export function settingFlags(extra: ParseArgsOptionsConfig = {}): ParseArgsOptio
       ...(x.kind === "list" ? { multiple: true } : {}),
     };
   }
-  return { ...flags, config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" }, ...extra };
+  return {
+    ...flags,
+    config: { type: "string", short: "c" },
+    help: { type: "boolean", short: "h" },
+    ...extra,
+  };
 }

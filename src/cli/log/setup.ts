@@ -9,7 +9,7 @@
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import type { Logger, LogLevel } from "../../util/log.ts";
 import { logtapeLogger } from "../../node/logtape_logger.ts";
-import { type LogFormat, formatLogLine, type LogLine } from "./format.ts";
+import { formatLogLine, type LogFormat, type LogLine } from "./format.ts";
 import { LogRateLimiter, type LogRateLimitOptions } from "./rate_limit.ts";
 import { Redactor } from "./redact.ts";
 
