@@ -191,6 +191,7 @@ async function serveWithLogging(
     if (drainSignal) code = await drainBeforeExit(node, drainSignal, say);
     control.endDrain();
     await node.close();
+    logging.flush(); // what the rate limit held back, before the last line
     await say("info", "stopped");
     return code;
   } finally {
