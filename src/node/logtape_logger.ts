@@ -7,7 +7,7 @@
  * @module
  */
 
-import { getLogger, type Logger as LogtapeLogger } from "@logtape/logtape";
+import { getConfig, getLogger, type Logger as LogtapeLogger } from "@logtape/logtape";
 import type { Logger } from "../util/log.ts";
 
 const loggers = new Map<string, LogtapeLogger>();
@@ -23,6 +23,7 @@ const loggers = new Map<string, LogtapeLogger>();
  * ```
  */
 export const logtapeLogger: Logger = (level, message, fields, category = "dfs") => {
+  if (getConfig() === null) return; // nothing configured: nothing to do (the common library case)
   let logger = loggers.get(category);
   if (logger === undefined) {
     logger = getLogger(category.split("."));
