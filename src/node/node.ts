@@ -6,6 +6,7 @@
  * @module
  */
 
+import { withCategory } from "../util/log.ts";
 import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { putFile } from "../file/put_file.ts";
 import { readFile } from "../file/read_file.ts";
@@ -125,7 +126,12 @@ export class Node implements DfsNode {
       dht: () => this.#peers?.dht,
       ttlMs: opts.dht.nameTtlMs ?? DEFAULT_PROVIDER_TTL_MS,
     });
-    this.#blocks = new LocalBlocks({ store, index, dht: () => this.#peers?.dht, log: opts.log });
+    this.#blocks = new LocalBlocks({
+      store,
+      index,
+      dht: () => this.#peers?.dht,
+      log: withCategory(opts.log, "dfs.store"),
+    });
     this.#cluster = new ClusterAccess({
       selfId: this.nodeId,
       store,
@@ -570,7 +576,7 @@ export class Node implements DfsNode {
       privateCluster: this.#opts.clusterKey !== undefined,
       options: this.#opts.upkeep,
       timeoutMs: this.#opts.timeouts.requestMs,
-      log: this.#opts.log,
+      log: withCategory(this.#opts.log, "dfs.repair"),
       placement: () => this.#cluster.placement(),
       candidates: (id, signal) => this.#cluster.candidates(id, signal),
       fetcher: (peers) => this.#cluster.fetcher(peers),
