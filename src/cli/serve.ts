@@ -79,7 +79,10 @@ function notice(ctx: CliContext, format: LogFormat) {
  * `handler` logging every request at debug (`dfs.api`: method, path, status, ms) and every
  * error it throws at error (then answering 500), so that no runtime adapter has to.
  */
-function loggedHandler(handler: FetchHandler, logging: CliLogging): FetchHandler {
+function loggedHandler(
+  handler: FetchHandler,
+  logging: CliLogging,
+): (request: Request) => Promise<Response> {
   return async (req) => {
     const start = performance.now();
     const path = new URL(req.url).pathname;
