@@ -270,7 +270,7 @@ export class Node implements DfsNode {
     // Putting a file again after its delete brings it back: a signed revival supersedes the
     // tombstone here and, sent before the copies, at the nodes the copies go to.
     if (this.#upkeep) {
-      await this.#upkeep.revive(file.id, await this.#cluster.holders(file.id));
+      await this.#upkeep.revive(file.id, () => this.#cluster.holders(file.id));
     } else {
       await this.#tombstones.remove(id);
     }
