@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { apiBaseUrl, apiListenAddress, parseHostPort } from "../../src/cli/address.ts";
 import { UsageError } from "../../src/cli/errors.ts";
-import { serveOptions } from "../../src/cli/serve.ts";
-import { FakeProcess, testRuntime } from "./harness.ts";
+import { serveOptionsOf } from "./harness.ts";
 
 Deno.test("host_port_defaults_the_host_to_loopback", () => {
   assert.deepEqual(parseHostPort(":3000", "--listen"), { hostname: "127.0.0.1", port: 3000 });
@@ -31,17 +30,7 @@ Deno.test("api_urls_accept_urls_and_host_ports", () => {
   assert.throws(() => apiBaseUrl("http://["), UsageError);
 });
 
-async function opts(args: string[], env: Record<string, string> = {}) {
-  const proc = new FakeProcess(args);
-  for (const [k, v] of Object.entries(env)) proc.vars.set(k, v);
-  const o = await serveOptions({
-    runtime: testRuntime(proc),
-    process: proc,
-    err: (t) => Promise.resolve(void (proc.stderr += t)),
-  }, args);
-  if (o.help) throw new Error("unexpected help");
-  return o;
-}
+const opts = serveOptionsOf;
 
 Deno.test("serve_defaults_listen_api_and_data_directory", async () => {
   const o = await opts([]);

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import type { StartNodeOptions } from "../../src/cli/context.ts";
 import { EXIT } from "../../src/cli/errors.ts";
-import { serveOptions } from "../../src/cli/serve.ts";
-import { FakeProcess, runCli, testRuntime } from "./harness.ts";
+import { runCli, serveOptionsOf } from "./harness.ts";
 
 /** Runs `dfs ARGS` with a startNode that records its options and then fails (no server runs). */
 async function startWith(args: string[], env: Record<string, string> = {}) {
@@ -32,17 +31,7 @@ function firstLine(text: string): string {
 }
 
 Deno.test("serve_options_take_the_cluster_key_file_from_the_flag_or_the_environment", async () => {
-  const parse = async (args: string[], env: Record<string, string> = {}) => {
-    const proc = new FakeProcess(args);
-    for (const [k, v] of Object.entries(env)) proc.vars.set(k, v);
-    const o = await serveOptions({
-      runtime: testRuntime(proc),
-      process: proc,
-      err: () => Promise.resolve(),
-    }, args);
-    if (o.help) throw new Error("unexpected help");
-    return o;
-  };
+  const parse = serveOptionsOf;
   assert.equal((await parse([])).clusterKeyFile, undefined);
   assert.deepEqual((await parse(["--cluster-key-file", "/k"])).clusterKeyFile, {
     path: "/k",

@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError, EXIT, UsageError } from "../../src/cli/errors.ts";
 import { settingFlags, SETTINGS } from "../../src/cli/config/settings.ts";
 import { COMMAND_USAGE } from "../../src/cli/usage.ts";
-import { serveOptions } from "../../src/cli/serve.ts";
-import { FakeProcess, runCli, testRuntime } from "./harness.ts";
+import { runCli, serveOptionsOf } from "./harness.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "dfs-config-test-" });
@@ -14,17 +13,7 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-async function opts(args: string[], env: Record<string, string> = {}) {
-  const proc = new FakeProcess(args);
-  for (const [k, v] of Object.entries(env)) proc.vars.set(k, v);
-  const o = await serveOptions({
-    runtime: testRuntime(proc),
-    process: proc,
-    err: () => Promise.resolve(),
-  }, args);
-  if (o.help) throw new Error("unexpected help");
-  return o;
-}
+const opts = serveOptionsOf;
 
 Deno.test("every_serve_flag_has_a_config_key_an_env_variable_and_docs", async () => {
   const flags = Object.keys(settingFlags()).filter((f) => f !== "config" && f !== "help");

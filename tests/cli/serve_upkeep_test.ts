@@ -2,25 +2,14 @@ import assert from "node:assert/strict";
 import { decimal } from "../../src/cli/args.ts";
 import { UsageError } from "../../src/cli/errors.ts";
 import { parsePolicy } from "../../src/cli/policy.ts";
-import { serveOptions } from "../../src/cli/serve.ts";
 import { parseRedundancy } from "../../src/file/redundancy.ts";
 import { resolveUpkeepOptions } from "../../src/node/durability/options.ts";
-import { FakeProcess, testRuntime } from "./harness.ts";
+import { serveOptionsOf } from "./harness.ts";
 
 const MIB = 1024 * 1024;
 const DAY = 86_400_000;
 
-async function opts(args: string[], env: Record<string, string> = {}) {
-  const proc = new FakeProcess(args);
-  for (const [k, v] of Object.entries(env)) proc.vars.set(k, v);
-  const o = await serveOptions({
-    runtime: testRuntime(proc),
-    process: proc,
-    err: (t) => Promise.resolve(void (proc.stderr += t)),
-  }, args);
-  if (o.help) throw new Error("unexpected help");
-  return o;
-}
+const opts = serveOptionsOf;
 
 /** Asserts `fn` throws a serve UsageError whose message is exactly `message`. */
 async function usage(fn: () => Promise<unknown>, message: string): Promise<void> {
