@@ -234,6 +234,8 @@ export class Upkeep {
             bytes: s.bytes,
             corrupt: s.corrupt,
             repaired: s.repaired,
+            passBytes: s.currentPass?.bytes ?? 0,
+            ...(s.lastPassEndedAt !== undefined ? { lastPassEndedAt: s.lastPassEndedAt } : {}),
           },
         }
         : {}),
