@@ -28,6 +28,11 @@ export interface BrowserGuardOptions {
    * scheme, no wildcard; see {@linkcode normalizeAllowedHost}.
    */
   readonly allowedHosts?: readonly string[];
+  /** Called with each refusal (for logging) before the `403` is answered. */
+  readonly onRefused?: (
+    error: HostNotAllowedError | OriginNotAllowedError,
+    request: Request,
+  ) => void;
 }
 
 /** Methods that change nothing on the node: a cross-site one of these is not refused for that. */
@@ -86,6 +91,7 @@ export function guardBrowserRequests(
   return async (request) => {
     const refusal = refusalOf(request, checkHost, allowed);
     if (refusal === undefined) return await handler(request);
+    options.onRefused?.(refusal, request);
     await request.body?.cancel().catch(() => {}); // an upload refused is not read
     return errorResponse(refusal.code, refusal.message, { "x-content-type-options": "nosniff" });
   };

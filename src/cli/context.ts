@@ -5,6 +5,7 @@
  */
 
 import type { DfsNode } from "../node/types.ts";
+import type { Logger } from "../util/log.ts";
 import type { NetAddress, ProcessHost, Runtime } from "../runtime/types.ts";
 import type { FetchFn } from "./client.ts";
 
@@ -40,8 +41,8 @@ export interface StartNodeOptions {
     readonly maxRequestsPerSecond?: number;
     readonly maxConnectionsPerHost?: number;
   };
-  /** Where the node logs (to stderr, filtered by `--log-level`). */
-  readonly log?: LogSink;
+  /** Where the node logs (the CLI's pipeline: `--log-level`, `--log-format`, redacted). */
+  readonly log?: Logger;
   /** The private cluster's key (`--cluster-key-file`), raw bytes; absent: an open cluster. */
   readonly clusterKey?: Uint8Array;
   /** `plaintext` with `--insecure-plaintext`; the node's default (Noise) otherwise. */
@@ -70,10 +71,7 @@ export interface CliUpkeepOptions {
 }
 
 /** Log levels, least to most severe. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
-
-/** A structured log sink (the node's `log` option has this shape). */
-export type LogSink = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+export type { LogLevel } from "../util/log.ts";
 
 /** Starts a node (the real one is `Node.start` from `src/node/node.ts`; tests pass a fake). */
 export type StartNode = (options: StartNodeOptions) => Promise<DfsNode>;

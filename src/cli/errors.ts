@@ -57,9 +57,34 @@ export class ApiResponseError extends DfsError {
 
 /** The exit code for anything thrown by a command. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError) return EXIT.USAGE;
+  if (err instanceof UsageError || err instanceof ConfigError) return EXIT.USAGE;
   if (err instanceof UnreachableError) return EXIT.UNREACHABLE;
   if (err instanceof DfsError && err.code === "NOT_FOUND") return EXIT.NOT_FOUND;
   if (err instanceof DfsError && err.code === "ABORTED") return EXIT.INTERRUPTED;
   return EXIT.ERROR;
+}
+
+/**
+ * A bad configuration: a config file that cannot be read or is not JSON, an unknown key, or a
+ * value of the wrong type or out of range. The message names the key, where it came from (the
+ * file's path, the environment variable) and what was expected. Code `CONFIG`; exit code 2.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from "./errors.ts";
+ * const err = new ConfigError('/srv/dfs/dfs.json: unknown key "listn"', { key: "listn", path: "/srv/dfs/dfs.json" });
+ * console.log(err.code, err.key); // "CONFIG" "listn"
+ * ```
+ */
+export class ConfigError extends DfsError {
+  /** The key at fault, when one is. */
+  readonly key: string | undefined;
+  /** The config file at fault, when it is one. */
+  readonly path: string | undefined;
+  /** Creates the error. */
+  constructor(message: string, at: { key?: string; path?: string; cause?: unknown } = {}) {
+    super("CONFIG", message, at.cause !== undefined ? { cause: at.cause } : undefined);
+    this.key = at.key;
+    this.path = at.path;
+  }
 }

@@ -10,6 +10,7 @@ import type { DfsNode } from "../node/types.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { FetchFn } from "./client.ts";
 import { type CliContext, type StartNode, type StartNodeOptions, writers } from "./context.ts";
+import { config } from "./config_command.ts";
 import { drain } from "./drain.ts";
 import { EXIT, exitCodeFor, UsageError } from "./errors.ts";
 import { get } from "./get.ts";
@@ -41,6 +42,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   peers,
   status,
   drain,
+  config,
 };
 
 /** Starts the real node; the node layer is imported on first use, so client commands stay light. */

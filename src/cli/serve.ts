@@ -11,6 +11,7 @@ import { guardBrowserRequests } from "../api/browser_guard.ts";
 import { createApiHandler } from "../api/handler.ts";
 import { withDashboard } from "../api/dashboard/with_dashboard.ts";
 import { errorText } from "../errors.ts";
+import { errorFields } from "../util/log.ts";
 import type { DfsNode } from "../node/types.ts";
 import { API_PREFIX } from "./address.ts";
 import { serveApiToken } from "./api_token.ts";
@@ -19,12 +20,16 @@ import { readClusterKeyFile } from "./cluster_key_file.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT } from "./errors.ts";
 import { serveOptions } from "./serve_options.ts";
+import { formatLogLine, type LogFormat } from "./log/format.ts";
+import { type CliLogging, startLogging } from "./log/setup.ts";
+import type { LogLevel } from "../util/log.ts";
+import type { FetchHandler } from "../runtime/types.ts";
 import { StopControl, untilAborted } from "./serve_stop.ts";
 import { drainWarning, formatDrain } from "./upkeep_format.ts";
 import { COMMAND_USAGE } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
-export { serveOptions, stderrLogger } from "./serve_options.ts";
+export { serveOptions } from "./serve_options.ts";
 
 /** How long `serve` waits for in-flight HTTP requests on shutdown before closing the node. */
 const HTTP_GRACE_MS = 5000;
@@ -38,11 +43,76 @@ const HTTP_GRACE_MS = 5000;
  * during shutdown (past any drain) exits at once with 130.
  */
 export async function serve(ctx: CliContext, args: readonly string[]): Promise<number> {
-  const parsed = serveOptions(ctx, args);
+  const parsed = await serveOptions(ctx, args);
   if (parsed.help) {
     await ctx.out(COMMAND_USAGE.serve + "\n");
     return EXIT.OK;
   }
+  const logging = await startLogging({
+    level: parsed.log.level,
+    format: parsed.log.format,
+    write: (text) => void ctx.err(text).catch(() => {}),
+  });
+  try {
+    return await serveWithLogging(ctx, parsed, logging);
+  } finally {
+    await logging.close();
+  }
+}
+
+/** A status line of `serve`: `dfs: message` in text, a JSON record (category `dfs.cli`) in JSON. */
+function notice(ctx: CliContext, format: LogFormat) {
+  return async (level: LogLevel, message: string, fields: Record<string, unknown> = {}) => {
+    if (format === "json") {
+      await ctx.err(
+        formatLogLine(
+          { timestamp: Date.now(), level, category: "dfs.cli", message, fields },
+          "json",
+        ),
+      );
+    } else {
+      await ctx.err(message.split("\n").map((l) => `dfs: ${l}\n`).join(""));
+    }
+  };
+}
+
+/**
+ * `handler` logging every request at debug (`dfs.api`: method, path, status, ms) and every
+ * error it throws at error (then answering 500), so that no runtime adapter has to.
+ */
+function loggedHandler(
+  handler: FetchHandler,
+  logging: CliLogging,
+): (request: Request) => Promise<Response> {
+  return async (req) => {
+    const start = performance.now();
+    const path = new URL(req.url).pathname;
+    try {
+      const res = await handler(req);
+      logging.log("debug", "request", {
+        method: req.method,
+        path,
+        status: res.status,
+        ms: Math.round(performance.now() - start),
+      }, "dfs.api");
+      return res;
+    } catch (err) {
+      logging.log("error", "request failed", {
+        method: req.method,
+        path,
+        ...errorFields(err),
+      }, "dfs.api");
+      return new Response("internal error", { status: 500 });
+    }
+  };
+}
+
+async function serveWithLogging(
+  ctx: CliContext,
+  parsed: Exclude<Awaited<ReturnType<typeof serveOptions>>, { help: true }>,
+  logging: CliLogging,
+): Promise<number> {
+  const say = notice(ctx, parsed.log.format);
   const keyFile = parsed.clusterKeyFile;
   const opts = keyFile
     ? {
@@ -50,9 +120,11 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
       node: {
         ...parsed.node,
         clusterKey: await readClusterKeyFile(ctx.runtime.fs, keyFile.path, keyFile.what),
+        log: logging.log,
       },
     }
-    : parsed;
+    : { ...parsed, node: { ...parsed.node, log: logging.log } };
+  if (opts.node.clusterKey) logging.redactor.add(opts.node.clusterKey);
   const control = new StopControl(ctx.process, { drainOnSigterm: opts.drain });
   try {
     await ctx.runtime.fs.mkdir(opts.node.dataDir, { recursive: true, mode: 0o700 });
@@ -62,23 +134,37 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
     try {
       const file = opts.apiTokenFile, dataDir = opts.node.dataDir;
       token = await serveApiToken(ctx.runtime.fs, { apiHost: opts.api.hostname, dataDir, file });
+      if (token) logging.redactor.add(token.token);
       const handler = createApiHandler(node, {
         onError: (err, req) => {
-          ctx.err(`dfs: api: ${req.method} ${new URL(req.url).pathname}: ${String(err)}\n`)
-            .catch(() => {});
+          logging.log("error", "API request failed", {
+            method: req.method,
+            path: new URL(req.url).pathname,
+            ...errorFields(err),
+          }, "dfs.api");
         },
         onDrained: (report) => control.drained(report),
       });
       // The dashboard page is static and holds no data: it is served without the token and
       // sends the token the user gives it to the API. In front of both, the browser guard
       // refuses cross-site requests and (on loopback, where no token is asked) foreign Hosts.
-      const web = withDashboard(token ? requireBearerToken(handler, token.token) : handler);
       server = await ctx.runtime.serve(
         opts.api,
-        guardBrowserRequests(web, {
-          listenHostname: opts.api.hostname,
-          allowedHosts: opts.apiAllowHosts,
-        }),
+        guardBrowserRequests(
+          withDashboard(
+            loggedHandler(token ? requireBearerToken(handler, token.token) : handler, logging),
+          ),
+          {
+            listenHostname: opts.api.hostname,
+            allowedHosts: opts.apiAllowHosts,
+            onRefused: (err, req) =>
+              logging.log("info", "browser request refused", {
+                code: err.code,
+                method: req.method,
+                path: new URL(req.url).pathname,
+              }, "dfs.api"),
+          },
+        ),
       );
     } catch (err) {
       await node.close();
@@ -95,24 +181,29 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
         `  data  ${opts.node.dataDir}\n` + apiTokenLines(token),
     );
     if (opts.node.encryption === "plaintext") {
-      await ctx.err(
-        "dfs: WARNING: --insecure-plaintext: peer traffic is NOT encrypted or authenticated;\n" +
-          "dfs: WARNING: anyone on the path can read and alter it. For tests and benches only.\n",
+      await say(
+        "warn",
+        "WARNING: --insecure-plaintext: peer traffic is NOT encrypted or authenticated;\n" +
+          "WARNING: anyone on the path can read and alter it. For tests and benches only.",
       );
     }
-    if (!control.stopping) await ctx.err("dfs: running; press Ctrl-C to stop\n");
+    if (parsed.configFile !== undefined) {
+      await say("info", `config file ${parsed.configFile}`, { path: parsed.configFile });
+    }
+    if (!control.stopping) await say("info", "running; press Ctrl-C to stop");
     const reason = await control.stopped;
     let code: number = EXIT.OK;
     if (reason.kind === "drained") {
-      await ctx.err(`dfs: drained through the API: ${formatDrain(reason.report)}; stopping\n`);
+      await say("info", `drained through the API: ${formatDrain(reason.report)}; stopping`);
       if (reason.report.failed > 0) code = EXIT.ERROR;
     } else if (control.drainSignal) {
-      await ctx.err(
-        `dfs: ${reason.signal}: draining (handing data off to other nodes; ` +
-          `signal again to stop without finishing)\n`,
+      await say(
+        "info",
+        `${reason.signal}: draining (handing data off to other nodes; ` +
+          `signal again to stop without finishing)`,
       );
     } else {
-      await ctx.err(`dfs: ${reason.signal}: stopping\n`);
+      await say("info", `${reason.signal}: stopping`);
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
@@ -121,10 +212,11 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
     ]);
     clearTimeout(timer);
     const drainSignal = control.drainSignal;
-    if (drainSignal) code = await drainBeforeExit(ctx, node, drainSignal);
+    if (drainSignal) code = await drainBeforeExit(node, drainSignal, say);
     control.endDrain();
     await node.close();
-    await ctx.err("dfs: stopped\n");
+    logging.flush(); // what the rate limit held back, before the last line
+    await say("info", "stopped");
     return code;
   } finally {
     control.dispose();
@@ -133,26 +225,26 @@ export async function serve(ctx: CliContext, args: readonly string[]): Promise<n
 
 /** `--drain` on SIGTERM: drains `node` until done or `signal` aborts; returns the exit code. */
 async function drainBeforeExit(
-  ctx: CliContext,
   node: DfsNode,
   signal: AbortSignal,
+  say: ReturnType<typeof notice>,
 ): Promise<number> {
   try {
     const report = await untilAborted(
       signal.aborted ? Promise.reject(signal.reason) : node.drain(signal),
       signal,
     );
-    await ctx.err(`dfs: drained: ${formatDrain(report)}\n`);
+    await say("info", `drained: ${formatDrain(report)}`);
     const warning = drainWarning(report);
     if (warning === undefined) return EXIT.OK;
-    await ctx.err(`dfs: warning: ${warning}\n`);
+    await say("warn", `warning: ${warning}`);
     return EXIT.ERROR;
   } catch (err) {
     if (signal.aborted) {
-      await ctx.err("dfs: drain cancelled; stopping without finishing it\n");
+      await say("warn", "drain cancelled; stopping without finishing it");
       return EXIT.INTERRUPTED;
     }
-    await ctx.err(`dfs: error: drain failed: ${errorText(err)}\n`);
+    await say("error", `error: drain failed: ${errorText(err)}`, errorFields(err));
     return EXIT.ERROR;
   }
 }

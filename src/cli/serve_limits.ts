@@ -5,24 +5,14 @@
  * @module
  */
 
-import type { ParseArgsOptionsConfig } from "node:util";
 import { normalizeAllowedHost } from "../api/browser_guard.ts";
 import { DfsError } from "../errors.ts";
-import { int, type Parsed, str } from "./args.ts";
+import { wholeNumber } from "./args.ts";
 import type { ApiTokenFile } from "./api_token.ts";
 import { parseByteSize } from "./bytes.ts";
-import type { CliContext } from "./context.ts";
+import type { SettingsInput } from "./config/input.ts";
+import { checked } from "./config/resolve.ts";
 import { UsageError } from "./errors.ts";
-
-/** The flags, for `serve`'s option table. */
-export const LIMIT_FLAGS: ParseArgsOptionsConfig = {
-  "max-requests-per-peer": { type: "string" },
-  "max-store-per-peer": { type: "string" },
-  "max-connections-per-host": { type: "string" },
-  "api-token-file": { type: "string" },
-  "api-allow-host": { type: "string", multiple: true },
-};
-
 /** What the flags say. */
 export interface LimitFlags {
   /** Peer layer bounds given (absent ones keep the peer layer's defaults). */
@@ -35,45 +25,45 @@ export interface LimitFlags {
   /** `--api-token-file` (or `$DFS_API_TOKEN_FILE`): the API then always requires its token. */
   readonly apiTokenFile?: ApiTokenFile;
   /**
-   * `--api-allow-host NAME` (repeatable, comma-separated; else `$DFS_API_ALLOW_HOST`, a
-   * comma-separated list): more host names the API accepts in `Host` and `Origin`, canonical.
+   * `api-allow-host` (`--api-allow-host NAME`, repeatable and comma-separated, `$DFS_API_ALLOW_HOST`
+   * or the config file's list): more host names the API accepts in `Host` and `Origin`, canonical.
    */
   readonly apiAllowHosts: readonly string[];
 }
 
 /**
- * Reads the limit flags of `serve`: `--max-requests-per-peer N` (requests per second per peer
- * connection, default 5000), `--max-connections-per-host N` (default 8, loopback exempt),
- * `--max-store-per-peer SIZE` (else `$DFS_MAX_STORE_PER_PEER`, else no bound),
- * `--api-token-file FILE` (else `$DFS_API_TOKEN_FILE`, empty: unset) and `--api-allow-host NAME`
- * (else `$DFS_API_ALLOW_HOST`; a bad name is a usage error).
+ * Reads the limit settings of `serve`: `max-requests-per-peer` (requests per second per peer
+ * connection, default 5000), `max-connections-per-host` (default 8, loopback exempt),
+ * `max-store-per-peer` (default: no bound), `api-token-file` (an empty one is an error) and
+ * `api-allow-host` (default none; a name with a port or scheme is an error). Each comes from a
+ * flag, `$DFS_*`, the config file or the default (see `config/resolve.ts`).
  *
  * @example
  * ```ts ignore
- * limitFlags(ctx, parseCommand("serve", ["--max-store-per-peer", "10GiB"], OPTIONS, 0, 0));
+ * limitFlags(new SettingsInput(await resolveConfig(ctx, "serve", ["--max-store-per-peer", "10GiB"])));
  * // { peer: {}, maxStorePerPeer: 10737418240, apiAllowHosts: [] }
  * ```
  */
-export function limitFlags(ctx: Pick<CliContext, "process">, p: Parsed): LimitFlags {
-  const rate = int(p, "max-requests-per-peer", "serve");
-  const perHost = int(p, "max-connections-per-host", "serve");
-  const storeFlag = str(p, "max-store-per-peer");
-  const storeText = storeFlag ?? (ctx.process.env("DFS_MAX_STORE_PER_PEER") || undefined);
-  const what = storeFlag !== undefined ? "--max-store-per-peer" : "$DFS_MAX_STORE_PER_PEER";
-  const maxStorePerPeer = storeText === undefined ? undefined : parseByteSize(storeText, what);
-  const fileFlag = str(p, "api-token-file");
-  const fileEnv = ctx.process.env("DFS_API_TOKEN_FILE");
-  if (fileFlag === "") throw new UsageError("--api-token-file expects a FILE", "serve");
-  const apiTokenFile: ApiTokenFile | undefined = fileFlag !== undefined
-    ? { path: fileFlag, what: "--api-token-file" }
-    : fileEnv
-    ? { path: fileEnv, what: "$DFS_API_TOKEN_FILE" }
+export function limitFlags(input: SettingsInput): LimitFlags {
+  const whole = (key: string) => input.parse(key, (t, what) => wholeNumber(t, what, "serve"));
+  const rate = whole("max-requests-per-peer");
+  const perHost = whole("max-connections-per-host");
+  const maxStorePerPeer = input.parse("max-store-per-peer", parseByteSize);
+  const file = input.get("api-token-file");
+  const path = input.str("api-token-file");
+  if (path === "") {
+    checked(file, () => {
+      throw new UsageError(`${input.what("api-token-file")} expects a FILE`, "serve");
+    });
+  }
+  const apiTokenFile: ApiTokenFile | undefined = path !== undefined
+    ? { path, what: input.what("api-token-file") }
     : undefined;
-  const hostFlags = (p.values["api-allow-host"] ?? []) as string[];
-  const hostEnv = ctx.process.env("DFS_API_ALLOW_HOST") ?? "";
-  const apiAllowHosts = hostFlags.length > 0
-    ? allowedHosts(hostFlags, "--api-allow-host")
-    : allowedHosts([hostEnv], "$DFS_API_ALLOW_HOST");
+  const hosts = input.get("api-allow-host");
+  const apiAllowHosts = checked(
+    hosts,
+    () => allowedHosts(input.list("api-allow-host"), input.what("api-allow-host")),
+  );
   return {
     peer: {
       ...(rate !== undefined ? { maxRequestsPerSecond: rate } : {}),
@@ -85,9 +75,8 @@ export function limitFlags(ctx: Pick<CliContext, "process">, p: Parsed): LimitFl
   };
 }
 
-/** Comma-separated host names from `values`, canonical; a bad one is a {@linkcode UsageError}. */
-function allowedHosts(values: readonly string[], what: string): string[] {
-  const names = values.flatMap((v) => v.split(",")).map((s) => s.trim()).filter((s) => s !== "");
+/** `names` in canonical form, without repeats; a bad one is a {@linkcode UsageError}. */
+function allowedHosts(names: readonly string[], what: string): string[] {
   return [
     ...new Set(names.map((name) => {
       try {

@@ -5,24 +5,12 @@
  * @module
  */
 
-import type { ParseArgsOptionsConfig } from "node:util";
-import { decimal, type Parsed, str } from "./args.ts";
-import type { CliContext, CliUpkeepOptions } from "./context.ts";
+import { decimal } from "./args.ts";
+import type { CliUpkeepOptions } from "./context.ts";
+import type { SettingsInput } from "./config/input.ts";
+import { checked, describeSource, sourceRank } from "./config/resolve.ts";
 import { UsageError } from "./errors.ts";
 import { parsePolicy } from "./policy.ts";
-
-/** The flags, for `serve`'s option table. */
-export const UPKEEP_FLAGS: ParseArgsOptionsConfig = {
-  redundancy: { type: "string", short: "R" },
-  "repair-interval": { type: "string" },
-  "repair-grace": { type: "string" },
-  "repair-rate": { type: "string" },
-  "scrub-rate": { type: "string" },
-  "gc-grace": { type: "string" },
-  "tombstone-ttl": { type: "string" },
-  "no-repair": { type: "boolean" },
-  drain: { type: "boolean" },
-};
 
 const SECOND = 1000;
 const DAY = 86_400_000;
@@ -39,39 +27,45 @@ export interface UpkeepFlags {
 }
 
 /**
- * Reads the durability flags of `serve`. `--redundancy` falls back on `$DFS_REDUNDANCY` (empty:
- * unset), unless `--replication` is given (then that is the policy); `--replication` and
- * `--redundancy` together are a usage error. Durations are seconds (days for
- * `--tombstone-ttl`), decimals allowed; rates are MiB/s (`--scrub-rate 0` turns scrubbing off).
+ * Reads the durability settings of `serve`. When both `redundancy` and `replication` are set, the
+ * one from the stronger source wins (flags > `$DFS_*` > config file); from the same source they
+ * are an error. Durations are seconds (days for `tombstone-ttl`), decimals allowed; rates are
+ * MiB/s (`scrub-rate 0` turns scrubbing off).
  *
  * @example
  * ```ts ignore
- * upkeepFlags(ctx, parseCommand("serve", ["--repair-grace", "5", "-R", "rs:4+2"], OPTIONS, 0, 0));
+ * upkeepFlags(new SettingsInput(await resolveConfig(ctx, "serve", ["--repair-grace", "5", "-R", "rs:4+2"])));
  * // { redundancy: "rs:4+2", upkeep: { repairGraceMs: 5000 }, drain: false }
  * ```
  */
-export function upkeepFlags(ctx: Pick<CliContext, "process">, p: Parsed): UpkeepFlags {
-  const flag = str(p, "redundancy");
-  if (flag !== undefined && str(p, "replication") !== undefined) {
-    throw new UsageError(
-      "give --replication or --redundancy, not both (--replication N is replicas:N)",
-      "serve",
-    );
+export function upkeepFlags(input: SettingsInput): UpkeepFlags {
+  const red = input.get("redundancy");
+  const rep = input.get("replication");
+  let useRedundancy = red.value !== undefined;
+  if (useRedundancy && rep.value !== undefined) {
+    if (sourceRank(red.source) === sourceRank(rep.source)) {
+      checked(red, () => {
+        throw new UsageError(
+          `give ${describeSource("replication", rep.source)} or ${
+            describeSource("redundancy", red.source)
+          }, not both (--replication N is replicas:N)`,
+          "serve",
+        );
+      });
+    }
+    useRedundancy = sourceRank(red.source) > sourceRank(rep.source);
   }
-  const env = ctx.process.env("DFS_REDUNDANCY");
-  const redundancy = flag !== undefined
-    ? parsePolicy(flag, "--redundancy", "serve")
-    : env !== undefined && env !== "" && str(p, "replication") === undefined
-    ? parsePolicy(env, "$DFS_REDUNDANCY", "serve")
+  const redundancy = useRedundancy
+    ? input.parse("redundancy", (t, what) => parsePolicy(t, what, "serve"))
     : undefined;
 
   const upkeep: Record<string, number | boolean> = {};
   const scaled = (name: string, key: keyof CliUpkeepOptions, unit: number, zero = false) => {
-    const text = str(p, name);
-    if (text === undefined) return;
-    const value = decimal(text, `--${name}`, "serve", zero) * unit;
+    const value = input.parse(name, (t, what) => decimal(t, what, "serve", zero));
+    if (value === undefined) return;
+    const scaledValue = value * unit;
     // Milliseconds and bytes are whole; a positive value never rounds down to 0.
-    upkeep[key] = value === 0 ? 0 : Math.max(1, Math.round(value));
+    upkeep[key] = scaledValue === 0 ? 0 : Math.max(1, Math.round(scaledValue));
   };
   scaled("repair-interval", "repairIntervalMs", SECOND);
   scaled("repair-grace", "repairGraceMs", SECOND);
@@ -79,11 +73,11 @@ export function upkeepFlags(ctx: Pick<CliContext, "process">, p: Parsed): Upkeep
   scaled("scrub-rate", "scrubBytesPerSecond", MIB, true);
   scaled("gc-grace", "gcGraceMs", SECOND);
   scaled("tombstone-ttl", "tombstoneTtlMs", DAY);
-  if (p.values["no-repair"]) upkeep.repair = false;
+  if (input.bool("no-repair")) upkeep.repair = false;
 
   return {
     ...(redundancy !== undefined ? { redundancy } : {}),
     ...(Object.keys(upkeep).length > 0 ? { upkeep: upkeep as CliUpkeepOptions } : {}),
-    drain: p.values.drain === true,
+    drain: input.bool("drain"),
   };
 }

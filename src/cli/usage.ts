@@ -23,7 +23,7 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
                  [--max-store-per-peer BYTES] [--max-connections-per-host N]
                  [--repair-interval SECONDS] [--repair-grace SECONDS] [--repair-rate MIB_PER_S]
                  [--no-repair] [--scrub-rate MIB_PER_S] [--gc-grace SECONDS]
-                 [--tombstone-ttl DAYS]
+                 [--tombstone-ttl DAYS] [--log-format text|json] [--config FILE]
 
 Starts a node and serves its HTTP API until SIGINT/SIGTERM (or until "dfs drain").
 
@@ -39,7 +39,12 @@ Starts a node and serves its HTTP API until SIGINT/SIGTERM (or until "dfs drain"
                            no bound); past it puts fail and peers' blocks are refused
       --max-connections N  most peer connections open at once (default $DFS_MAX_CONNECTIONS,
                            else 64); idle ones are closed to make room
-      --log-level LEVEL    node log on stderr: debug, info, warn, error (default $DFS_LOG, else warn)
+      --log-level LEVEL    node log on stderr: debug, info, warn, error (default $DFS_LOG_LEVEL
+                           or $DFS_LOG, else warn)
+      --log-format FORMAT  text (default) or json: one JSON object a line, with timestamp,
+                           level, category (dfs.peer, dfs.store, ...), message and fields
+  -c, --config FILE        config file (default $DFS_CONFIG, else DIR/dfs.json if it exists): a
+                           JSON object whose keys are these long flags ("max-store": "50GiB")
       --cluster-key-file PATH
                            private cluster: only nodes with the same key file (its raw bytes,
                            16..1024) may connect (default $DFS_CLUSTER_KEY_FILE, else an open
@@ -76,7 +81,18 @@ Durability (repair, scrubbing, garbage collection, tombstones):
       --no-repair                no repair loop (scrubbing, gc and --drain still work)
       --scrub-rate MIB_PER_S     MiB/s the scrubber re-verifies stored blocks; 0 = off (default 16)
       --gc-grace SECONDS         how long a block no file refers to is kept (default 3600)
-      --tombstone-ttl DAYS       how long a delete's tombstone is kept and honoured (default 30)`,
+      --tombstone-ttl DAYS       how long a delete's tombstone is kept and honoured (default 30)
+
+Every option is also read from $DFS_<NAME> (--max-store: $DFS_MAX_STORE) and from the config
+file; flags win over the environment, which wins over the file. "dfs config" shows the result.`,
+  config: `usage: dfs config [serve's options] [--json]
+
+Prints the configuration "serve" would run with, given the same options, environment and config
+file: every setting, its value, and where it came from (default, file PATH, env NAME, flag).
+A bad value or an unknown key in the file is the error "serve" would stop on.
+
+  --json      print it as JSON: {"file": PATH|null, "settings": {KEY: {value, default, source, from}}}
+  -h, --help  this help`,
   put: `usage: dfs put PATH|- [--public | --convergent] [--name NAME [--share-key]]
                [--copies N | --redundancy POLICY] [--quiet] [--api URL] [--json]
 
@@ -161,6 +177,7 @@ usage:
   dfs peers                           list peers and the DHT routing table
   dfs status                          node status: repair, scrub, gc, DHT
   dfs drain                           hand the node's data off, then stop it
+  dfs config [serve's options]        the configuration serve would run with, and its sources
   dfs help [COMMAND]                  help on a command
   dfs --version
 

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorFields } from "../util/log.ts";
 import { keyOfContentId } from "../dht/key.ts";
 import { NotFoundError } from "../errors.ts";
 import type { ContentId } from "../id/content_id.ts";
@@ -116,11 +117,19 @@ export class ClusterAccess {
       cache: this.#opts.cacheFetched,
       onBadBlock: (peer, block, error) => {
         this.#badBlocks.set(peer, (this.#badBlocks.get(peer) ?? 0) + 1);
-        this.#opts.log("warn", "peer sent a corrupt block", { peer, block, error: String(error) });
+        this.#opts.log("warn", "peer sent a corrupt block", {
+          peer,
+          block,
+          ...errorFields(error),
+        });
       },
       onCorruptHolder: (peer, block) => {
         this.#corruptHolders.set(peer, (this.#corruptHolders.get(peer) ?? 0) + 1);
-        this.#opts.log("warn", "holder's copy is corrupt (it quarantined it)", { peer, block });
+        this.#opts.log("warn", "holder's copy is corrupt (it quarantined it)", {
+          peer,
+          block,
+          code: "CORRUPT_BLOCK",
+        });
       },
       prefer: this.#opts.preferPeers,
       onRemoteBytes: (_peer, bytes) => {

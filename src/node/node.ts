@@ -6,6 +6,7 @@
  * @module
  */
 
+import { withCategory } from "../util/log.ts";
 import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { putFile } from "../file/put_file.ts";
 import { readFile } from "../file/read_file.ts";
@@ -125,7 +126,12 @@ export class Node implements DfsNode {
       dht: () => this.#peers?.dht,
       ttlMs: opts.dht.nameTtlMs ?? DEFAULT_PROVIDER_TTL_MS,
     });
-    this.#blocks = new LocalBlocks({ store, index, dht: () => this.#peers?.dht, log: opts.log });
+    this.#blocks = new LocalBlocks({
+      store,
+      index,
+      dht: () => this.#peers?.dht,
+      log: withCategory(opts.log, "dfs.store"),
+    });
     this.#cluster = new ClusterAccess({
       selfId: this.nodeId,
       store,
@@ -264,7 +270,7 @@ export class Node implements DfsNode {
     // Putting a file again after its delete brings it back: a signed revival supersedes the
     // tombstone here and, sent before the copies, at the nodes the copies go to.
     if (this.#upkeep) {
-      await this.#upkeep.revive(file.id, await this.#cluster.holders(file.id));
+      await this.#upkeep.revive(file.id, () => this.#cluster.holders(file.id));
     } else {
       await this.#tombstones.remove(id);
     }
@@ -570,7 +576,7 @@ export class Node implements DfsNode {
       privateCluster: this.#opts.clusterKey !== undefined,
       options: this.#opts.upkeep,
       timeoutMs: this.#opts.timeouts.requestMs,
-      log: this.#opts.log,
+      log: withCategory(this.#opts.log, "dfs.repair"),
       placement: () => this.#cluster.placement(),
       candidates: (id, signal) => this.#cluster.candidates(id, signal),
       fetcher: (peers) => this.#cluster.fetcher(peers),

@@ -5,6 +5,8 @@
  */
 
 import type { DhtTuning } from "../dht/options.ts";
+import { type Logger, withCategory } from "../util/log.ts";
+import { logtapeLogger } from "./logtape_logger.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { NetAddress, Runtime } from "../runtime/types.ts";
 import type { BlockStore } from "../store/types.ts";
@@ -19,12 +21,11 @@ export interface NodeTimeouts {
   readonly requestMs: number;
 }
 
-/** How a node logs: a level, a message and structured fields. */
-export type NodeLogger = (
-  level: "debug" | "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
+/**
+ * How a node logs: a level, a message, structured fields and the category of the part that
+ * logs (`dfs.node`, `dfs.peer`, `dfs.dht`, `dfs.store`, `dfs.repair`). See `src/util/log.ts`.
+ */
+export type NodeLogger = Logger;
 
 /** What {@linkcode import("./node.ts").Node.start} accepts. Only `runtime` is required. */
 export interface NodeOptions {
@@ -84,7 +85,11 @@ export interface NodeOptions {
   readonly dht?: DhtTuning;
   /** Use this store instead of opening one under `dataDir` (tests). The node closes it. */
   readonly store?: BlockStore;
-  /** Log sink (default: nothing). */
+  /**
+   * Log sink, called with a category (`dfs.node`, `dfs.peer`, `dfs.dht`, `dfs.store`,
+   * `dfs.repair`). Default: records go to logtape's `getLogger(category)`, which writes nothing
+   * until the application configures logtape (the `dfs` command does).
+   */
   readonly log?: NodeLogger;
   /**
    * Makes the cluster private: only nodes started with the same key (16..1024 raw bytes, e.g.
@@ -272,7 +277,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     peer,
     dht: { ...(options.dht ?? {}) },
     store: options.store,
-    log: options.log ?? (() => {}),
+    log: withCategory(options.log ?? logtapeLogger, "dfs.node"),
     encryption: options.encryption ?? "noise",
   };
   // Not enumerable: printing or serialising the options (`node.options`) shows no key bytes.

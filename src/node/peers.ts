@@ -12,6 +12,7 @@
  * @module
  */
 
+import { errorFields, withCategory } from "../util/log.ts";
 import { type Contact, contactOf } from "../dht/contact.ts";
 import { Dht } from "../dht/dht.ts";
 import { DHT_REQUEST_TYPES } from "../dht/handlers/mod.ts";
@@ -47,7 +48,7 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
     bootstrap: init.bootstrap,
     service: init.blocks,
     options: init.peer,
-    log: init.log,
+    log: withCategory(init.log, "dfs.peer"),
     capabilities: [DHT_CAPABILITY],
     clusterKey: init.clusterKey,
     encryption: init.encryption,
@@ -81,7 +82,7 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
     network: peerDhtNetwork(manager),
     signer: init.identity,
     anyKeyMayUpdate: init.dht?.anyKeyMayUpdate ?? init.clusterKey !== undefined,
-    log: (level, message, fields) => init.log(level, message, fields),
+    log: withCategory(init.log, "dfs.dht"),
     onPublished: init.onNamePublished,
   });
   started.dht = dht;
@@ -95,8 +96,8 @@ export async function startPeerLayer(init: PeerLayerInit): Promise<PeerLayer> {
   if (init.bootstrap.length > 0) {
     await dht.join(init.bootstrap.map((a) => ({ address: formatAddress(a) }))).catch((err) => {
       init.log("warn", "could not join the DHT yet (it retries on refresh)", {
-        error: String(err),
-      });
+        ...errorFields(err),
+      }, "dfs.dht");
     });
   }
   dht.start();

@@ -308,6 +308,10 @@ export interface UpkeepFigures {
     readonly corrupt: number;
     /** Corrupt blocks restored from a peer or rebuilt. */
     readonly repaired: number;
+    /** Bytes re-verified so far by the pass under way (0 between passes). */
+    readonly passBytes: number;
+    /** When the last complete pass ended, ms since the epoch (absent before the first). */
+    readonly lastPassEndedAt?: number;
   };
   /** Garbage collection. */
   readonly gc: {

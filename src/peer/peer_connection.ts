@@ -10,6 +10,7 @@
  * @module
  */
 
+import { errorFields, type Logger } from "../util/log.ts";
 import { AbortedError, DfsError, errorText, NotFoundError, TimeoutError } from "../errors.ts";
 import { ContentId } from "../id/content_id.ts";
 import { dataChunks } from "../wire/data_frames.ts";
@@ -145,12 +146,8 @@ export interface PeerConnectionInit {
   readonly log?: PeerLogger;
 }
 
-/** A log sink: level, message, structured fields. */
-export type PeerLogger = (
-  level: "debug" | "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
+/** A log sink: level, message, structured fields, category (`src/util/log.ts`). */
+export type PeerLogger = Logger;
 
 interface Pending {
   onMessage(msg: Message): void;
@@ -770,7 +767,10 @@ export class PeerConnection {
         if (err instanceof PeerProtocolError) {
           this.#violation(err.message, undefined, err);
         } else {
-          this.#log("error", "dispatching a peer message failed", { error: errorText(err) });
+          this.#log("error", "dispatching a peer message failed", {
+            peer: this.remote.nodeIdHex,
+            ...errorFields(err),
+          });
           this.#teardown(
             "error",
             new PeerClosedError(`internal error: ${errorText(err)}`, { cause: err }),
@@ -785,6 +785,7 @@ export class PeerConnection {
     this.#log("warn", "peer violated the protocol; disconnecting", {
       peer: this.remote.nodeIdHex,
       address: this.#channel.remote,
+      code: cause instanceof DfsError ? cause.code : "PEER_PROTOCOL",
       error: message,
     });
     this.#teardown(
@@ -918,7 +919,7 @@ export class PeerConnection {
         this.#log("error", "serving a peer request failed", {
           peer: this.remote.nodeIdHex,
           type: msg.type,
-          error: errorText(err),
+          ...errorFields(err),
         });
       }
       await ctx.send({ type: MessageType.ERROR, code, message: text });
@@ -1068,6 +1069,7 @@ export class PeerConnection {
     if (silent > this.#options.deadAfterMs) {
       this.#log("warn", "peer silent; declared dead", {
         peer: this.remote.nodeIdHex,
+        code: "PEER_DEAD",
         silentMs: silent,
       });
       this.#teardown("dead", new PeerClosedError(`peer silent for ${silent} ms; declared dead`));

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { errorFields, silentLogger, withCategory } from "../util/log.ts";
 import { AbortedError, DfsError, errorText } from "../errors.ts";
 import type { AeadProviders, Connection, NetAddress, Network } from "../runtime/types.ts";
 import { fromHex, toHex } from "../util/hex.ts";
@@ -90,7 +91,7 @@ export interface PeerManagerInit {
   readonly service?: BlockService;
   /** Timing knobs and limits; defaults filled by {@linkcode resolvePeerOptions}. */
   readonly options?: Partial<PeerOptions>;
-  /** Log sink (default: warnings and errors to `console.error`). */
+  /** Log sink, category `dfs.peer` unless the sink's records name one (default: nothing). */
   readonly log?: PeerLogger;
   /** Random source in [0, 1) for backoff jitter (default `Math.random`). */
   readonly random?: () => number;
@@ -157,12 +158,6 @@ interface LearnedTarget {
   dialing: boolean;
   timer?: ReturnType<typeof setTimeout>;
 }
-
-const defaultLog: PeerLogger = (level, message, fields) => {
-  if (level === "warn" || level === "error") {
-    console.error(`[dfs peer] ${level}: ${message}`, fields ? JSON.stringify(fields) : "");
-  }
-};
 
 /**
  * Owns every peer connection of a node.
@@ -234,7 +229,7 @@ export class PeerManager {
     this.#network = init.network;
     this.#listenOn = init.listen;
     this.#service = init.service;
-    this.#log = init.log ?? defaultLog;
+    this.#log = withCategory(init.log ?? silentLogger, "dfs.peer");
     this.#random = init.random ?? Math.random;
     this.#advertise = init.advertiseAddress ?? "";
     this.#exchange = init.peerExchange ?? true;
@@ -524,7 +519,11 @@ export class PeerManager {
       fromHost >= MAX_HANDSHAKES_PER_HOST ||
       hostAtLimit(this.#connections.values(), host, fromHost, this.options.maxConnectionsPerHost)
     ) {
-      this.#log("info", "refusing connection: connection limit reached", { remote });
+      this.#log("info", "refusing connection: connection limit reached", {
+        host,
+        remote,
+        code: "PEER_LIMIT",
+      });
       this.#turnAway(
         conn,
         WireErrorCode.LIMIT,
@@ -559,7 +558,7 @@ export class PeerManager {
         this.#register(channel, result, "listener", remote);
       })
       .catch((err) => {
-        this.#log("info", "inbound handshake failed", { remote, error: errorText(err) });
+        this.#log("warn", "inbound handshake refused", { host, remote, ...errorFields(err) });
       });
   }
 

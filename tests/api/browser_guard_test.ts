@@ -256,6 +256,20 @@ Deno.test("the_host_falls_back_to_the_request_url_without_a_host_header", async 
   await refusal(rebound, "HOST_NOT_ALLOWED");
 });
 
+Deno.test("each_refusal_is_reported_once_and_passes_are_not", async () => {
+  const seen: string[] = [];
+  const guarded = guardBrowserRequests(() => Promise.resolve(new Response("ok")), {
+    listenHostname: "127.0.0.1",
+    onRefused: (err, req) => seen.push(`${err.code} ${req.method}`),
+  });
+  await guarded(new Request("http://evil.example:5000/"));
+  await guarded(
+    new Request("http://127.0.0.1:5000/x", { method: "DELETE", headers: { origin: "null" } }),
+  );
+  await guarded(new Request("http://127.0.0.1:5000/"));
+  assert.deepEqual(seen, ["HOST_NOT_ALLOWED GET", "ORIGIN_NOT_ALLOWED DELETE"]);
+});
+
 Deno.test("allowed_hosts_are_names_without_port_or_scheme", () => {
   assert.equal(normalizeAllowedHost("DFS.Example."), "dfs.example");
   assert.equal(normalizeAllowedHost(" node-a.lan "), "node-a.lan");

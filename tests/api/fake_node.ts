@@ -92,7 +92,15 @@ export const FAKE_UPKEEP: UpkeepFigures = Object.freeze({
     bytes: 12 * 1024 ** 2,
     failed: 1,
   },
-  scrub: { passes: 3, scanned: 1200, bytes: 300 * 1024 ** 2, corrupt: 2, repaired: 2 },
+  scrub: {
+    passes: 3,
+    scanned: 1200,
+    bytes: 300 * 1024 ** 2,
+    corrupt: 2,
+    repaired: 2,
+    passBytes: 40 * 1024 ** 2,
+    lastPassEndedAt: 1_790_000_000_000,
+  },
   gc: { passes: 5, removed: 12, pending: 3 },
   tombstones: 4,
 });

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { apiBaseUrl, apiListenAddress, parseHostPort } from "../../src/cli/address.ts";
 import { UsageError } from "../../src/cli/errors.ts";
-import { serveOptions } from "../../src/cli/serve.ts";
-import { FakeProcess, testRuntime } from "./harness.ts";
+import { serveOptionsOf } from "./harness.ts";
 
 Deno.test("host_port_defaults_the_host_to_loopback", () => {
   assert.deepEqual(parseHostPort(":3000", "--listen"), { hostname: "127.0.0.1", port: 3000 });
@@ -31,20 +30,10 @@ Deno.test("api_urls_accept_urls_and_host_ports", () => {
   assert.throws(() => apiBaseUrl("http://["), UsageError);
 });
 
-function opts(args: string[], env: Record<string, string> = {}) {
-  const proc = new FakeProcess(args);
-  for (const [k, v] of Object.entries(env)) proc.vars.set(k, v);
-  const o = serveOptions({
-    runtime: testRuntime(proc),
-    process: proc,
-    err: (t) => Promise.resolve(void (proc.stderr += t)),
-  }, args);
-  if (o.help) throw new Error("unexpected help");
-  return o;
-}
+const opts = serveOptionsOf;
 
-Deno.test("serve_defaults_listen_api_and_data_directory", () => {
-  const o = opts([]);
+Deno.test("serve_defaults_listen_api_and_data_directory", async () => {
+  const o = await opts([]);
   assert.deepEqual(o.node.listen, { hostname: "127.0.0.1", port: 3000 });
   assert.deepEqual(o.api, { hostname: "127.0.0.1", port: 5000 });
   assert.equal(o.node.dataDir, ".dfs/3000");
@@ -53,15 +42,18 @@ Deno.test("serve_defaults_listen_api_and_data_directory", () => {
   assert.equal(o.node.blockSize, undefined);
 });
 
-Deno.test("serve_reads_dfs_api_and_dfs_data_from_the_environment", () => {
-  const o = opts(["--listen", ":3100"], { DFS_API: "http://127.0.0.1:6100", DFS_DATA: "/srv/dfs" });
+Deno.test("serve_reads_dfs_api_and_dfs_data_from_the_environment", async () => {
+  const o = await opts(["--listen", ":3100"], {
+    DFS_API: "http://127.0.0.1:6100",
+    DFS_DATA: "/srv/dfs",
+  });
   assert.deepEqual(o.api, { hostname: "127.0.0.1", port: 6100 });
   assert.equal(o.node.dataDir, "/srv/dfs");
-  assert.equal(opts(["-l", ":3100"]).node.dataDir, ".dfs/3100");
+  assert.equal((await opts(["-l", ":3100"])).node.dataDir, ".dfs/3100");
 });
 
-Deno.test("serve_options_override_everything", () => {
-  const o = opts([
+Deno.test("serve_options_override_everything", async () => {
+  const o = await opts([
     "--listen",
     "0.0.0.0:4000",
     "--data",
@@ -85,7 +77,7 @@ Deno.test("serve_options_override_everything", () => {
   assert.equal(o.node.blockSize, 65536);
 });
 
-Deno.test("serve_rejects_bad_values_with_usage_errors", () => {
+Deno.test("serve_rejects_bad_values_with_usage_errors", async () => {
   for (
     const args of [
       ["--listen", "nope"],
@@ -99,89 +91,96 @@ Deno.test("serve_rejects_bad_values_with_usage_errors", () => {
       ["--log-level", "loud"],
     ]
   ) {
-    assert.throws(() => opts(args), UsageError, args.join(" "));
+    await assert.rejects(async () => (await opts(args)), UsageError, args.join(" "));
   }
 });
 
-Deno.test("serve_max_connections_sets_the_peer_option", () => {
-  assert.equal(opts([]).node.peer, undefined, "the node's default when not given");
-  assert.deepEqual(opts(["--max-connections", "16"]).node.peer, { maxConnections: 16 });
-  assert.deepEqual(opts(["--max-connections=1"]).node.peer, { maxConnections: 1 });
-  assert.deepEqual(opts([], { DFS_MAX_CONNECTIONS: "300" }).node.peer, { maxConnections: 300 });
-  assert.equal(opts([], { DFS_MAX_CONNECTIONS: "" }).node.peer, undefined, "empty means unset");
+Deno.test("serve_max_connections_sets_the_peer_option", async () => {
+  assert.equal((await opts([])).node.peer, undefined, "the node's default when not given");
+  assert.deepEqual((await opts(["--max-connections", "16"])).node.peer, { maxConnections: 16 });
+  assert.deepEqual((await opts(["--max-connections=1"])).node.peer, { maxConnections: 1 });
+  assert.deepEqual((await opts([], { DFS_MAX_CONNECTIONS: "300" })).node.peer, {
+    maxConnections: 300,
+  });
+  assert.equal(
+    (await opts([], { DFS_MAX_CONNECTIONS: "" })).node.peer,
+    undefined,
+    "empty means unset",
+  );
   assert.deepEqual(
-    opts(["--max-connections", "8"], { DFS_MAX_CONNECTIONS: "300" }).node.peer,
+    (await opts(["--max-connections", "8"], { DFS_MAX_CONNECTIONS: "300" })).node.peer,
     { maxConnections: 8 },
     "the flag wins over the environment",
   );
 });
 
-Deno.test("serve_max_connections_rejects_anything_but_a_positive_whole_number", () => {
+Deno.test("serve_max_connections_rejects_anything_but_a_positive_whole_number", async () => {
   for (const bad of ["0", "-1", "1.5", "two", "", " 8", "8x", "1e3", "99999999999999999999"]) {
-    assert.throws(
-      () => opts([`--max-connections=${bad}`]),
+    await assert.rejects(
+      async () => (await opts([`--max-connections=${bad}`])),
       (err: unknown) =>
         err instanceof UsageError && err.command === "serve" &&
         err.message === `--max-connections expects a whole number >= 1, got ${JSON.stringify(bad)}`,
       bad,
     );
   }
-  assert.throws(() => opts(["--max-connections"]), UsageError, "missing value");
-  assert.throws(
-    () => opts([], { DFS_MAX_CONNECTIONS: "many" }),
+  await assert.rejects(
+    async () => (await opts(["--max-connections"])),
+    UsageError,
+    "missing value",
+  );
+  await assert.rejects(
+    async () => (await opts([], { DFS_MAX_CONNECTIONS: "many" })),
     (err: unknown) =>
       err instanceof UsageError &&
       err.message === '$DFS_MAX_CONNECTIONS expects a whole number >= 1, got "many"',
   );
 });
 
-Deno.test("serve_log_level_filters_node_log_lines_to_stderr", () => {
-  const proc = new FakeProcess([]);
-  const ctx = {
-    runtime: testRuntime(proc),
-    process: proc,
-    err: (t: string) => Promise.resolve(void (proc.stderr += t)),
-  };
-  const o = serveOptions(ctx, ["--log-level", "info"]);
-  if (o.help) throw new Error("unexpected help");
-  o.node.log!("debug", "hidden");
-  o.node.log!("info", "node started", { nodeId: "9f2c", address: "127.0.0.1:3000", n: 2 });
-  o.node.log!("error", "api request failed", { error: "Error: two words" });
-  assert.equal(
-    proc.stderr,
-    "dfs: info: node started nodeId=9f2c address=127.0.0.1:3000 n=2\n" +
-      'dfs: error: api request failed error="Error: two words"\n',
+Deno.test("serve_log_level_and_format_come_from_flags_and_dfs_log", async () => {
+  assert.deepEqual((await opts([])).log, { level: "warn", format: "text" });
+  assert.deepEqual((await opts(["--log-level", "info", "--log-format", "json"])).log, {
+    level: "info",
+    format: "json",
+  });
+  assert.deepEqual(
+    (await opts([], { DFS_LOG: "error" })).log.level,
+    "error",
+    "$DFS_LOG still works",
   );
-  proc.vars.set("DFS_LOG", "error");
-  const quiet = serveOptions(ctx, []);
-  if (quiet.help) throw new Error("unexpected help");
-  proc.stderr = "";
-  quiet.node.log!("warn", "not shown");
-  assert.equal(proc.stderr, "");
+  assert.deepEqual(
+    (await opts([], { DFS_LOG: "error", DFS_LOG_LEVEL: "debug" })).log.level,
+    "debug",
+    "$DFS_LOG_LEVEL comes first",
+  );
+  assert.deepEqual((await opts(["--log-level", "info"], { DFS_LOG: "error" })).log.level, "info");
+  await assert.rejects(() => opts(["--log-format", "xml"]), UsageError, "--log-format expects");
 });
 
-Deno.test("serve_reads_api_allow_host_from_flags_or_the_environment", () => {
-  assert.deepEqual(opts([]).apiAllowHosts, []);
+Deno.test("serve_reads_api_allow_host_from_flags_or_the_environment", async () => {
+  assert.deepEqual((await opts([])).apiAllowHosts, []);
+  const flags = [
+    "--api-allow-host",
+    "DFS.Example",
+    "--api-allow-host",
+    "a.lan, 10.0.0.5,dfs.example",
+  ];
+  assert.deepEqual((await opts(flags)).apiAllowHosts, ["dfs.example", "a.lan", "10.0.0.5"]);
   assert.deepEqual(
-    opts(["--api-allow-host", "DFS.Example", "--api-allow-host", "a.lan, 10.0.0.5,dfs.example"])
-      .apiAllowHosts,
-    ["dfs.example", "a.lan", "10.0.0.5"],
+    (await opts([], { DFS_API_ALLOW_HOST: "proxy.example,::1" })).apiAllowHosts,
+    ["proxy.example", "[::1]"],
   );
-  assert.deepEqual(opts([], { DFS_API_ALLOW_HOST: "proxy.example,::1" }).apiAllowHosts, [
-    "proxy.example",
-    "[::1]",
-  ]);
   // The flag wins over the variable, as every serve flag does.
   assert.deepEqual(
-    opts(["--api-allow-host", "x.lan"], { DFS_API_ALLOW_HOST: "y.lan" }).apiAllowHosts,
+    (await opts(["--api-allow-host", "x.lan"], { DFS_API_ALLOW_HOST: "y.lan" })).apiAllowHosts,
     ["x.lan"],
   );
-  assert.throws(
+  await assert.rejects(
     () => opts(["--api-allow-host", "dfs.example:8080"]),
     (e: unknown) =>
       e instanceof UsageError && /^--api-allow-host: .*without scheme or port/.test(e.message),
   );
-  assert.throws(
+  await assert.rejects(
     () => opts([], { DFS_API_ALLOW_HOST: "https://dfs.example" }),
     (e: unknown) => e instanceof UsageError && e.message.startsWith("$DFS_API_ALLOW_HOST: "),
   );

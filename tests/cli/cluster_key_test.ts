@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import type { StartNodeOptions } from "../../src/cli/context.ts";
 import { EXIT } from "../../src/cli/errors.ts";
-import { serveOptions } from "../../src/cli/serve.ts";
-import { FakeProcess, runCli, testRuntime } from "./harness.ts";
+import { runCli, serveOptionsOf } from "./harness.ts";
 
 /** Runs `dfs ARGS` with a startNode that records its options and then fails (no server runs). */
 async function startWith(args: string[], env: Record<string, string> = {}) {
@@ -31,35 +30,26 @@ function firstLine(text: string): string {
   return text.split("\n")[0];
 }
 
-Deno.test("serve_options_take_the_cluster_key_file_from_the_flag_or_the_environment", () => {
-  const parse = (args: string[], env: Record<string, string> = {}) => {
-    const proc = new FakeProcess(args);
-    for (const [k, v] of Object.entries(env)) proc.vars.set(k, v);
-    const o = serveOptions({
-      runtime: testRuntime(proc),
-      process: proc,
-      err: () => Promise.resolve(),
-    }, args);
-    if (o.help) throw new Error("unexpected help");
-    return o;
-  };
-  assert.equal(parse([]).clusterKeyFile, undefined);
-  assert.deepEqual(parse(["--cluster-key-file", "/k"]).clusterKeyFile, {
+Deno.test("serve_options_take_the_cluster_key_file_from_the_flag_or_the_environment", async () => {
+  const parse = serveOptionsOf;
+  assert.equal((await parse([])).clusterKeyFile, undefined);
+  assert.deepEqual((await parse(["--cluster-key-file", "/k"])).clusterKeyFile, {
     path: "/k",
     what: "--cluster-key-file",
   });
-  assert.deepEqual(parse([], { DFS_CLUSTER_KEY_FILE: "/e" }).clusterKeyFile, {
+  assert.deepEqual((await parse([], { DFS_CLUSTER_KEY_FILE: "/e" })).clusterKeyFile, {
     path: "/e",
     what: "$DFS_CLUSTER_KEY_FILE",
   });
   // The flag wins over the environment; an empty variable means none.
   assert.equal(
-    parse(["--cluster-key-file", "/k"], { DFS_CLUSTER_KEY_FILE: "/e" }).clusterKeyFile?.path,
+    (await parse(["--cluster-key-file", "/k"], { DFS_CLUSTER_KEY_FILE: "/e" })).clusterKeyFile
+      ?.path,
     "/k",
   );
-  assert.equal(parse([], { DFS_CLUSTER_KEY_FILE: "" }).clusterKeyFile, undefined);
+  assert.equal((await parse([], { DFS_CLUSTER_KEY_FILE: "" })).clusterKeyFile, undefined);
   // The node options themselves never hold a key before the file is read.
-  assert.equal(parse(["--cluster-key-file", "/k"]).node.clusterKey, undefined);
+  assert.equal((await parse(["--cluster-key-file", "/k"])).node.clusterKey, undefined);
 });
 
 Deno.test("serve_reads_the_cluster_key_file_as_raw_bytes_and_prints_none_of_it", () =>

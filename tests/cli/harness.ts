@@ -8,6 +8,7 @@
 import { concatBytes } from "../../src/util/concat.ts";
 import { createApiHandler } from "../../src/api/handler.ts";
 import { main, type MainDeps } from "../../src/cli/main.ts";
+import { serveOptions } from "../../src/cli/serve_options.ts";
 import { denoRuntime } from "../../src/runtime/deno.ts";
 import type { HttpServer, ProcessHost, Runtime } from "../../src/runtime/types.ts";
 import { FakeNode } from "../api/fake_node.ts";
@@ -174,4 +175,20 @@ export function closedPort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
+}
+
+/**
+ * `serve`'s options parsed from `args` with the environment `env`, as a process would see
+ * them (stderr collected on the fake process). Throws on `--help`.
+ */
+export async function serveOptionsOf(args: string[], env: Record<string, string> = {}) {
+  const proc = new FakeProcess(args);
+  for (const [k, v] of Object.entries(env)) proc.vars.set(k, v);
+  const o = await serveOptions({
+    runtime: testRuntime(proc),
+    process: proc,
+    err: (t) => Promise.resolve(void (proc.stderr += t)),
+  }, args);
+  if (o.help) throw new Error("unexpected help");
+  return o;
 }

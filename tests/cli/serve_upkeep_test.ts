@@ -2,29 +2,18 @@ import assert from "node:assert/strict";
 import { decimal } from "../../src/cli/args.ts";
 import { UsageError } from "../../src/cli/errors.ts";
 import { parsePolicy } from "../../src/cli/policy.ts";
-import { serveOptions } from "../../src/cli/serve.ts";
 import { parseRedundancy } from "../../src/file/redundancy.ts";
 import { resolveUpkeepOptions } from "../../src/node/durability/options.ts";
-import { FakeProcess, testRuntime } from "./harness.ts";
+import { serveOptionsOf } from "./harness.ts";
 
 const MIB = 1024 * 1024;
 const DAY = 86_400_000;
 
-function opts(args: string[], env: Record<string, string> = {}) {
-  const proc = new FakeProcess(args);
-  for (const [k, v] of Object.entries(env)) proc.vars.set(k, v);
-  const o = serveOptions({
-    runtime: testRuntime(proc),
-    process: proc,
-    err: (t) => Promise.resolve(void (proc.stderr += t)),
-  }, args);
-  if (o.help) throw new Error("unexpected help");
-  return o;
-}
+const opts = serveOptionsOf;
 
 /** Asserts `fn` throws a serve UsageError whose message is exactly `message`. */
-function usage(fn: () => unknown, message: string): void {
-  assert.throws(
+async function usage(fn: () => Promise<unknown>, message: string): Promise<void> {
+  await assert.rejects(
     fn,
     (err: unknown) => {
       assert.ok(err instanceof UsageError, String(err));
@@ -35,15 +24,15 @@ function usage(fn: () => unknown, message: string): void {
   );
 }
 
-Deno.test("serve_without_durability_flags_leaves_the_node_defaults", () => {
-  const o = opts([]);
+Deno.test("serve_without_durability_flags_leaves_the_node_defaults", async () => {
+  const o = await opts([]);
   assert.equal(o.node.redundancy, undefined);
   assert.equal(o.node.upkeep, undefined);
   assert.equal(o.drain, false);
 });
 
-Deno.test("serve_durability_flags_map_to_node_options", () => {
-  const o = opts([
+Deno.test("serve_durability_flags_map_to_node_options", async () => {
+  const o = await opts([
     "-R",
     "RS:4+2",
     "--repair-interval",
@@ -80,8 +69,8 @@ Deno.test("serve_durability_flags_map_to_node_options", () => {
   assert.deepEqual(parseRedundancy(o.node.redundancy!), { kind: "rs", k: 4, m: 2 });
 });
 
-Deno.test("serve_rates_and_durations_take_decimals", () => {
-  const o = opts([
+Deno.test("serve_rates_and_durations_take_decimals", async () => {
+  const o = await opts([
     "--repair-rate=0.5",
     "--scrub-rate",
     "1.5",
@@ -96,46 +85,60 @@ Deno.test("serve_rates_and_durations_take_decimals", () => {
     repairGraceMs: 250,
     tombstoneTtlMs: DAY / 2,
   });
-  assert.deepEqual(opts(["--gc-grace", "0.0001"]).node.upkeep, { gcGraceMs: 1 }, "never 0 ms");
-  assert.deepEqual(resolveUpkeepOptions(opts(["--gc-grace", "0.0001"]).node.upkeep).gcGraceMs, 1);
+  assert.deepEqual(
+    (await opts(["--gc-grace", "0.0001"])).node.upkeep,
+    { gcGraceMs: 1 },
+    "never 0 ms",
+  );
+  assert.deepEqual(
+    resolveUpkeepOptions((await opts(["--gc-grace", "0.0001"])).node.upkeep).gcGraceMs,
+    1,
+  );
 });
 
-Deno.test("serve_redundancy_comes_from_the_flag_else_dfs_redundancy", () => {
-  assert.equal(opts([], { DFS_REDUNDANCY: "replicas:2-4" }).node.redundancy, "replicas:2-4");
-  assert.equal(opts([], { DFS_REDUNDANCY: "" }).node.redundancy, undefined, "empty means unset");
+Deno.test("serve_redundancy_comes_from_the_flag_else_dfs_redundancy", async () => {
   assert.equal(
-    opts(["--redundancy", "rs:10+4"], { DFS_REDUNDANCY: "replicas:2" }).node.redundancy,
+    (await opts([], { DFS_REDUNDANCY: "replicas:2-4" })).node.redundancy,
+    "replicas:2-4",
+  );
+  assert.equal(
+    (await opts([], { DFS_REDUNDANCY: "" })).node.redundancy,
+    undefined,
+    "empty means unset",
+  );
+  assert.equal(
+    (await opts(["--redundancy", "rs:10+4"], { DFS_REDUNDANCY: "replicas:2" })).node.redundancy,
     "rs:10+4",
     "the flag wins over the environment",
   );
-  const r = opts(["--replication", "2"], { DFS_REDUNDANCY: "rs:4+2" });
+  const r = await opts(["--replication", "2"], { DFS_REDUNDANCY: "rs:4+2" });
   assert.equal(r.node.redundancy, undefined, "--replication wins over the environment");
   assert.equal(r.node.replication, 2);
 });
 
-Deno.test("serve_rejects_replication_and_redundancy_together", () => {
-  usage(
-    () => opts(["-r", "2", "-R", "replicas:2"]),
+Deno.test("serve_rejects_replication_and_redundancy_together", async () => {
+  await usage(
+    async () => (await opts(["-r", "2", "-R", "replicas:2"])),
     "give --replication or --redundancy, not both (--replication N is replicas:N)",
   );
 });
 
-Deno.test("serve_rejects_a_bad_policy_with_the_parser_reason", () => {
-  usage(
-    () => opts(["--redundancy", "rs:4"]),
+Deno.test("serve_rejects_a_bad_policy_with_the_parser_reason", async () => {
+  await usage(
+    async () => (await opts(["--redundancy", "rs:4"])),
     '--redundancy must be replicas:N, replicas:MIN-MAX or rs:K+M (e.g. replicas:3, rs:4+2), got "rs:4"',
   );
-  usage(
-    () => opts(["--redundancy", "rs:60+10"]),
+  await usage(
+    async () => (await opts(["--redundancy", "rs:60+10"])),
     "--redundancy: rs needs k >= 1, m >= 1 and k + m <= 64, got 60+10",
   );
-  usage(
-    () => opts([], { DFS_REDUNDANCY: "mirror" }),
+  await usage(
+    async () => (await opts([], { DFS_REDUNDANCY: "mirror" })),
     '$DFS_REDUNDANCY must be replicas:N, replicas:MIN-MAX or rs:K+M (e.g. replicas:3, rs:4+2), got "mirror"',
   );
 });
 
-Deno.test("serve_rejects_bad_durations_and_rates", () => {
+Deno.test("serve_rejects_bad_durations_and_rates", async () => {
   const cases: [string, string, string][] = [
     ["--repair-interval", "0", "> 0"],
     ["--repair-grace", "soon", "> 0"],
@@ -148,13 +151,17 @@ Deno.test("serve_rejects_bad_durations_and_rates", () => {
     ["--tombstone-ttl", "30d", "> 0"],
   ];
   for (const [flag, value, bound] of cases) {
-    usage(
-      () => opts([`${flag}=${value}`]),
+    await usage(
+      async () => (await opts([`${flag}=${value}`])),
       `${flag} expects a number ${bound}, got ${JSON.stringify(value)}`,
     );
   }
-  assert.throws(() => opts(["--repair-grace"]), UsageError, "missing value");
-  assert.throws(() => opts(["--no-repair=yes"]), UsageError, "a boolean takes no value");
+  await assert.rejects(async () => (await opts(["--repair-grace"])), UsageError, "missing value");
+  await assert.rejects(
+    async () => (await opts(["--no-repair=yes"])),
+    UsageError,
+    "a boolean takes no value",
+  );
 });
 
 Deno.test("decimal_and_policy_parse_or_throw_usage_errors", () => {

@@ -72,7 +72,7 @@ Deno.test("cluster_members_connect_and_an_outsider_cannot_connect_or_delete", as
       return true;
     });
     await waitFor(
-      () => a.logs.filter((l) => l.includes("inbound handshake failed")).length >= 2,
+      () => a.logs.filter((l) => l.includes("inbound handshake refused")).length >= 2,
       3000,
       "a logs both refused handshakes",
     );

@@ -65,7 +65,7 @@ Deno.test("tcp_garbage_peer_is_dropped_while_another_is_served", async () => {
     raw.close();
     assert.deepEqual(await peer.getBlock(id), bytes);
     assert.ok(peer.isOpen);
-    await waitFor(() => logs.some((l) => l.includes("handshake failed")), 2000, "log line");
+    await waitFor(() => logs.some((l) => l.includes("handshake refused")), 2000, "log line");
   } finally {
     await Promise.all([a.m.shutdown(), b.m.shutdown()]);
   }

@@ -206,7 +206,24 @@ function upkeepFamilies(s: NodeStatus): MetricFamily[] {
       one("dfs_scrub_verified_bytes_total", "counter", "Bytes re-verified.", sc.bytes),
       one("dfs_scrub_corrupt_blocks_total", "counter", "Blocks found corrupt.", sc.corrupt),
       one("dfs_scrub_repaired_blocks_total", "counter", "Corrupt blocks restored.", sc.repaired),
+      one(
+        "dfs_scrub_pass_verified_bytes",
+        "gauge",
+        "Bytes re-verified by the scrub pass under way (0 between passes); against " +
+          "dfs_store_bytes, the pass's progress.",
+        sc.passBytes,
+      ),
     );
+    if (sc.lastPassEndedAt !== undefined) {
+      out.push(
+        one(
+          "dfs_scrub_last_pass_end_timestamp_seconds",
+          "gauge",
+          "When the last complete scrub pass ended, seconds since the epoch.",
+          sc.lastPassEndedAt / 1000,
+        ),
+      );
+    }
   }
   return out;
 }

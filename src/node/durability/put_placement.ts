@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorFields } from "../../util/log.ts";
 import type { BlockSource } from "../../file/types.ts";
 import type { ContentId } from "../../id/content_id.ts";
 import { compareDistance, xorDistance } from "../placement.ts";
@@ -142,7 +143,7 @@ export async function pushTo(
       ctx.log("warn", "replication to peer failed", {
         id: id.toString(),
         peer: o.peer.nodeId,
-        error: String(o.error),
+        ...errorFields(o.error),
       });
     }
   }

@@ -234,6 +234,8 @@ export class Upkeep {
             bytes: s.bytes,
             corrupt: s.corrupt,
             repaired: s.repaired,
+            passBytes: s.currentPass?.bytes ?? 0,
+            ...(s.lastPassEndedAt !== undefined ? { lastPassEndedAt: s.lastPassEndedAt } : {}),
           },
         }
         : {}),
@@ -329,15 +331,18 @@ export class Upkeep {
 
   /**
    * The owner puts file `id` again after a delete: when a tombstone of the file is held here,
-   * signs a revival (which supersedes it), keeps it, and offers it to `peers` (the nodes the
-   * copies go to and those closest to the file), so that their tombstones no longer drop the
+   * signs a revival (which supersedes it), keeps it, and offers it to `peers()` (the nodes the
+   * copies go to and those closest to the file, looked up only then), so that their tombstones no longer drop the
    * copies pushed next. Resolves with the revival, or `undefined` when no tombstone is held.
    */
-  async revive(id: ContentId, peers: readonly RemotePeer[]): Promise<Tombstone | undefined> {
+  async revive(
+    id: ContentId,
+    peers: () => Promise<readonly RemotePeer[]>,
+  ): Promise<Tombstone | undefined> {
     const held = this.#h.tombstones.get(id);
     if (!held || held.revival) return undefined;
     const r = await this.#signRevival(id, held);
-    await this.#offer(toWireTombstone(r), peers);
+    await this.#offer(toWireTombstone(r), await peers());
     return r;
   }
 

@@ -44,8 +44,8 @@ export function bunServe(address: NetAddress, handler: FetchHandler): Promise<Ht
       // Seconds a connection may stay silent (Bun's default 10 s cuts slow remote fetches).
       idleTimeout: 120,
       fetch: (request) => handler(request),
-      error: (err) => {
-        console.error("dfs http handler failed:", err);
+      // The handler's own errors are its caller's to log (the CLI wraps it): quiet here.
+      error: () => {
         return new Response("internal error", { status: 500 });
       },
     });

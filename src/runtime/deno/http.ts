@@ -38,8 +38,8 @@ export function denoServe(address: NetAddress, handler: FetchHandler): Promise<H
             close: () => closing ??= server.shutdown(),
           });
         },
-        onError: (err) => {
-          console.error("dfs http handler failed:", err);
+        // The handler's own errors are its caller's to log (the CLI wraps it): quiet here.
+        onError: () => {
           return new Response("internal error", { status: 500 });
         },
       }, (request) => handler(request));

@@ -81,8 +81,8 @@ export class MemoryHttp {
     const handled = (async () => {
       try {
         return await handler(request);
-      } catch (err) {
-        console.error("dfs http handler failed:", err);
+      } catch {
+        // The handler's own errors are its caller's to log (the CLI wraps it): quiet here.
         return new Response("internal error", { status: 500 });
       }
     })();

@@ -130,8 +130,8 @@ export function nodeServe(address: NetAddress, handler: FetchHandler): Promise<H
       let response: Response;
       try {
         response = await handler(toRequest(req, local, abort.signal));
-      } catch (err) {
-        console.error("dfs http handler failed:", err);
+      } catch {
+        // The handler's own errors are its caller's to log (the CLI wraps it): quiet here.
         response = new Response("internal error", { status: 500 });
       }
       await sendResponse(req, res, response, abort.signal);

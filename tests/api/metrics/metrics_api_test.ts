@@ -123,3 +123,31 @@ Deno.test("metrics_follow_the_api_token_rule", async () => {
     await node.close();
   }
 });
+
+Deno.test("metrics_show_scrub_progress_and_when_the_last_pass_ended", async () => {
+  const node = await Node.start({
+    runtime: memoryRuntime({ network: new MemoryNetwork() }),
+    dataDir: "/scrubbed",
+    listen: "10.0.9.1:4000",
+    durability: "none",
+    blockSize: 1024,
+    // The background scrubber waits; the test runs one pass itself.
+    upkeep: { scrubBytesPerSecond: 1024 ** 3, scrubStartDelayMs: 3_600_000 },
+  });
+  try {
+    const call = api(createApiHandler(node));
+    await node.put(randomBytes(8 * 1024, 9), { encrypt: false });
+    const before = await scrape(call);
+    assert.equal(valueOf(before, "dfs_scrub_pass_verified_bytes"), 0, "no pass under way");
+    assert.equal(valueOf(before, "dfs_scrub_last_pass_end_timestamp_seconds"), undefined);
+    const start = Date.now() / 1000;
+    await node.runUpkeep("scrub");
+    const after = await scrape(call);
+    const ended = valueOf(after, "dfs_scrub_last_pass_end_timestamp_seconds")!;
+    assert.ok(ended >= start - 1 && ended <= Date.now() / 1000 + 1, `ended at ${ended}`);
+    assert.ok(valueOf(after, "dfs_scrub_verified_bytes_total")! >= 8 * 1024);
+    assert.equal(valueOf(after, "dfs_scrub_pass_verified_bytes"), 0);
+  } finally {
+    await node.close();
+  }
+});
