@@ -30,7 +30,9 @@
 
 import {
   type NodeProcess,
+  type PutAnswer,
   type ServeProcessOptions,
+  sha256Stream,
   spawnUntil,
   startServeProcess,
 } from "../e2e/node_harness.ts";
@@ -123,6 +125,27 @@ export async function netnsRefusal(): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * Whether the bed's tests run here: `true` when namespaces work; when they are refused, it
+ * prints a loud message and answers `false` (the test is then ignored), except with
+ * `DFS_REQUIRE_NETNS=1` (CI as root), where the refusal is an error.
+ */
+export async function netbedAvailable(what: string): Promise<boolean> {
+  const refusal = await netnsRefusal();
+  if (refusal === undefined) return true;
+  if (Deno.env.get("DFS_REQUIRE_NETNS") === "1") {
+    throw new NetBedError(
+      "NETNS_REFUSED",
+      `${what}: DFS_REQUIRE_NETNS=1 but network namespaces are refused: ${refusal}`,
+    );
+  }
+  console.error(
+    `\n!!! ${what}: SKIPPED — network namespaces are refused here (${refusal}).\n` +
+      `!!! Run as root with iproute2 and nftables (DFS_REQUIRE_NETNS=1 makes this an error).\n`,
+  );
+  return false;
+}
+
 /** A running bed. */
 export class NetBed {
   /** The hosts, index 1..N at `hosts[0..N-1]`. */
@@ -136,6 +159,9 @@ export class NetBed {
   readonly #procs: NodeProcess[] = [];
   readonly #kills: (() => Promise<void>)[] = [];
   #relayStderr: () => string = () => "";
+  #tokenDir = "";
+  /** The API token every node of the bed requires (their APIs are not on loopback). */
+  readonly token: string = crypto.randomUUID().replaceAll("-", "");
 
   private constructor(prefix: string, hosts: Host[], delays: Map<string, number>) {
     this.#prefix = prefix;
@@ -187,6 +213,8 @@ export class NetBed {
 
   async #build(lossPercent: number): Promise<void> {
     const p = this.#prefix, hub = this.hub;
+    this.#tokenDir = await Deno.makeTempDir({ prefix: "dfsnb-token-" });
+    await Deno.writeTextFile(`${this.#tokenDir}/api-token`, this.token, { mode: 0o600 });
     const sh = (ns: string, script: string) => run(["ip", "netns", "exec", ns, "sh", "-c", script]);
     await this.#addNs(hub);
     await run(["ip", "-n", hub, "link", "set", "lo", "up"]);
@@ -270,7 +298,7 @@ table inet netbed {
     iifname "tun0" oifname "br0" ip saddr @side_a ip daddr @side_b counter drop
     iifname "tun0" oifname "br0" ip saddr @side_b ip daddr @side_a counter drop
     iifname "tun0" oifname "br0" numgen random mod 10000 < ${per10k} counter drop
-    iifname "tun0" oifname "br0" accept
+    iifname "tun0" oifname "br0" counter accept
     iifname "mgmt" oifname "br0" accept
     iifname "br0" oifname "mgmt" accept
   }
@@ -322,7 +350,19 @@ table inet netbed {
   async probeServer(i: number, port: number): Promise<() => Promise<void>> {
     const h = this.hosts[i - 1];
     const s = await spawnUntil(
-      ["ip", "netns", "exec", h.ns, DENO, "run", "-A", PROBE, "serve", "--listen", `${h.address}:${port}`],
+      [
+        "ip",
+        "netns",
+        "exec",
+        h.ns,
+        DENO,
+        "run",
+        "-A",
+        PROBE,
+        "serve",
+        "--listen",
+        `${h.address}:${port}`,
+      ],
       (out) => out.includes("ready\n"),
       20_000,
       "probe server",
@@ -347,6 +387,7 @@ table inet netbed {
     const p = await startServeProcess({
       startTimeoutMs: 30_000,
       ...options,
+      extraArgs: [...(options.extraArgs ?? []), "--api-token-file", `${this.#tokenDir}/api-token`],
       listen: `${h.address}:3000`,
       api: `${h.address}:5000`,
       prefix: ["ip", "netns", "exec", h.ns],
@@ -373,6 +414,18 @@ table inet netbed {
     await nft("flush", "set", "inet", "netbed", "side_b");
   }
 
+  /**
+   * Packets the hub passed from the relay to a host, and those it dropped at random (the loss
+   * rule), from the nftables counters.
+   */
+  async lossCounters(): Promise<{ passed: number; lost: number }> {
+    const text = await this.counters();
+    const lost = /numgen random[^\n]*counter packets (\d+)/.exec(text);
+    const passed = /oifname "br0" counter packets (\d+)[^\n]*accept/.exec(text);
+    if (!lost || !passed) throw new NetBedError("COMMAND_FAILED", `no counters in:\n${text}`);
+    return { passed: Number(passed[1]), lost: Number(lost[1]) };
+  }
+
   /** The hub's nftables counters (`nft list table`), for diagnostics. */
   async counters(): Promise<string> {
     return (await run(["ip", "netns", "exec", this.hub, "nft", "list", "table", "inet", "netbed"]))
@@ -391,6 +444,67 @@ table inet netbed {
     for (const ns of this.#namespaces.splice(0).reverse()) {
       await run(["ip", "netns", "del", ns]).catch(() => {});
     }
+    if (this.#tokenDir) await Deno.remove(this.#tokenDir, { recursive: true }).catch(() => {});
+  }
+
+  /** Fetches JSON from host `i`'s node API, with the token (bounded); throws on non-2xx. */
+  async api<T>(i: number, path: string, init: RequestInit = {}, timeoutMs = 30_000): Promise<T> {
+    const res = await this.#fetch(i, path, init, timeoutMs);
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  /** Puts bytes through host `i`'s node (plaintext id unless `query` sets `encrypt`). */
+  put(i: number, body: Uint8Array, query = "", timeoutMs = 60_000): Promise<PutAnswer> {
+    const q = /[?&]encrypt=/.test(query) ? query : `${query}${query ? "&" : "?"}encrypt=0`;
+    return this.api<PutAnswer>(i, `/files${q}`, {
+      method: "POST",
+      body: body as BodyInit,
+      headers: { "content-type": "application/octet-stream" },
+    }, timeoutMs);
+  }
+
+  /** Gets a file through host `i`'s node, hashing it as it streams. */
+  async getHash(
+    i: number,
+    id: string,
+    timeoutMs = 60_000,
+  ): Promise<{ digest: string; bytes: number }> {
+    const res = await this.#fetch(i, `/files/${id}`, {}, timeoutMs);
+    if (!res.ok || !res.body) {
+      throw new Error(`GET ${id} via h${i}: ${res.status} ${await res.text()}`);
+    }
+    return await sha256Stream(res.body);
+  }
+
+  /** Waits until host `i`'s node reports at least `n` connected peers (bounded). */
+  async waitForPeers(i: number, n: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = "";
+    while (Date.now() < deadline) {
+      try {
+        const s = await this.api<{ peers: number }>(i, "/status", {}, 5000);
+        if (s.peers >= n) return;
+        last = `${s.peers} peers`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`h${i} did not reach ${n} peers in ${timeoutMs} ms (last: ${last})`);
+  }
+
+  #fetch(i: number, path: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+    const node = this.#procs[i - 1];
+    if (!node) throw new RangeError(`no node on h${i}`);
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${this.token}`);
+    return fetch(`${node.info.apiUrl}/api/v1${path}`, {
+      ...init,
+      headers,
+      signal: init.signal ?? AbortSignal.timeout(timeoutMs),
+    });
   }
 }
 
