@@ -115,6 +115,11 @@ export async function netnsRefusal(): Promise<string | undefined> {
     return (err as Error).message;
   }
   await run(["ip", "netns", "del", name]).catch(() => {});
+  try {
+    await run(["test", "-c", "/dev/net/tun"]);
+  } catch {
+    return "no /dev/net/tun (the delaying relay needs a TUN device)";
+  }
   for (const tool of ["nft", "ip"]) {
     try {
       await run(["sh", "-c", `command -v ${tool}`]);
@@ -449,7 +454,7 @@ table inet netbed {
 
   /** Fetches JSON from host `i`'s node API, with the token (bounded); throws on non-2xx. */
   async api<T>(i: number, path: string, init: RequestInit = {}, timeoutMs = 30_000): Promise<T> {
-    const res = await this.#fetch(i, path, init, timeoutMs);
+    const res = await this.request(i, path, init, timeoutMs);
     const text = await res.text();
     if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text}`);
     return JSON.parse(text) as T;
@@ -471,7 +476,7 @@ table inet netbed {
     id: string,
     timeoutMs = 60_000,
   ): Promise<{ digest: string; bytes: number }> {
-    const res = await this.#fetch(i, `/files/${id}`, {}, timeoutMs);
+    const res = await this.request(i, `/files/${id}`, {}, timeoutMs);
     if (!res.ok || !res.body) {
       throw new Error(`GET ${id} via h${i}: ${res.status} ${await res.text()}`);
     }
@@ -495,7 +500,8 @@ table inet netbed {
     throw new Error(`h${i} did not reach ${n} peers in ${timeoutMs} ms (last: ${last})`);
   }
 
-  #fetch(i: number, path: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+  /** A request to host `i`'s node API (`/api/v1` + `path`), with the token (bounded). */
+  request(i: number, path: string, init: RequestInit = {}, timeoutMs = 30_000): Promise<Response> {
     const node = this.#procs[i - 1];
     if (!node) throw new RangeError(`no node on h${i}`);
     const headers = new Headers(init.headers);

@@ -49,7 +49,7 @@ async function readExactly(conn: Deno.Conn, n: number): Promise<Uint8Array> {
   return out;
 }
 
-async function serveOne(conn: Deno.Conn): Promise<void> {
+async function serveOne(conn: Deno.TcpConn): Promise<void> {
   conn.setNoDelay(true);
   const [kind] = await readExactly(conn, 1);
   if (kind === 0x45) { // E: echo until the peer closes
