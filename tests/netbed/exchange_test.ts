@@ -60,7 +60,7 @@ Deno.test({
 
         const t = Date.now();
         // Every host reads every other host's file; the six readers run at once.
-        await Promise.all(bed.nodes.map(async (reader, r) => {
+        await Promise.all(bed.nodes.map(async (_reader, r) => {
           for (const f of files) {
             if (f.from === r + 1) continue;
             const got = await bed.getHash(r + 1, f.id);
