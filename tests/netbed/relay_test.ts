@@ -1,10 +1,10 @@
 /**
  * The test bed adds what it is asked to: 4 hosts with one-way link delays drawn in 20-80 ms and
  * 1% loss. A TCP round trip between two hosts (64-byte echoes through `probe.ts`) takes twice
- * the link's delay (median within +0..+25 ms: the relay's timer and the four processes' wake-ups on a shared,
- * loaded machine),
- * never less; and the hub's nftables counters show about 1% of the relayed packets dropped
- * over a 4 MiB transfer.
+ * the link's delay, never less, with a median within +25 ms of it (the relay's timer and the
+ * wake-ups of four processes on a shared, loaded machine); and the hub's nftables counters show
+ * about 1% of the relayed packets dropped over a 4 MiB transfer. The relay's own lateness
+ * (`stats`) is printed at the end.
  */
 import assert from "node:assert/strict";
 import { NetBed, netbedAvailable } from "./netbed.ts";
