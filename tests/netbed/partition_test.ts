@@ -78,7 +78,7 @@ Deno.test({
         }
         const files: Stored[] = await Promise.all(puts.map(async ({ from, policy, data }) => {
           const t = Date.now();
-          const put = await bed.put(from, data, `?redundancy=${policy}`, 25_000);
+          const put = await bed.put(from, data, `?redundancy=${policy}`, 28_000);
           console.log(
             `put ${policy} via h${from} during the partition: ${put.copies} of ${put.wanted} ` +
               `in ${Date.now() - t} ms`,
