@@ -2,7 +2,7 @@
  * End-to-end throughput: node processes on loopback, driven through their HTTP API.
  *
  *     deno run -A bench/e2e_bench.ts [--size 256M|1G] [--durability none|fsync] [--runtime deno|bun|node]
- *       [--runs N] [--block-size BYTES]
+ *       [--runs N] [--block-size BYTES] [--cpu-prof DIR]
  *
  * 1. Starts node A (replication 1) and puts SIZE bytes of pseudo-random data through its API.
  * 2. Starts node C, which joins after the put and holds no copy, and gets the file through C's
@@ -17,7 +17,13 @@
  *    nodes also the verified-pipeline ceiling (`bench/pipeline_ceiling.ts`, 256 MiB): the same
  *    remote get's required work (two SHA-256 passes, two loopback hops, the HTTP server and this
  *    client) with no dfs code, i.e. the most a remote get can reach on this machine.
+ *    With `--verify fetcher` too: the ceiling of a pipeline that hashes each block once (on
+ *    arrival), the work a remote get does since the holder stopped verifying what it sends to a
+ *    verifying peer. And the hashing baseline: the CPU of one `crypto.subtle.digest` SHA-256 pass
+ *    per GiB (`bench/digest_cpu.ts`, the nodes' runtime), beside the nodes' CPU per GiB.
  * 5. Peak RSS of each node (VmHWM from /proc/<pid>/status).
+ * 6. `--cpu-prof DIR` (Node nodes only): each node writes a V8 CPU profile (`.cpuprofile`) to DIR
+ *    when it exits; `bench/cpu_top.ts DIR` summarises the top frames.
  *
  * Prints a markdown table (for bench/RESULTS.md) and one JSON line.
  *
@@ -51,6 +57,9 @@ const runs = Math.max(1, Math.min(9, Number(flag("runs") ?? "3")));
 /** Block size of the put; default the node's own (256 KiB). */
 const blockSize = flag("block-size") ? Number(flag("block-size")) : undefined;
 const BIN = new URL("../node_modules/.bin/", import.meta.url).pathname;
+const cpuProf = flag("cpu-prof");
+if (cpuProf && runtime !== "node") throw new Error("--cpu-prof needs --runtime node");
+const runtimeFlags = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : undefined;
 
 function parseSize(t: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(t);
@@ -91,11 +100,30 @@ async function rawLoopback(): Promise<number> {
   return await medianOf(cmd, 120_000);
 }
 
-/** The verified-pipeline ceiling (Deno only): median MiB/s of `bench/pipeline_ceiling.ts`. */
-function ceiling(): Promise<number | null> {
+/**
+ * The verified-pipeline ceiling (Deno only): median MiB/s of `bench/pipeline_ceiling.ts`, with
+ * both hashes (`both`) or the fetcher's only (`fetcher`).
+ */
+function ceiling(verify: "both" | "fetcher"): Promise<number | null> {
   if (runtime !== "deno") return Promise.resolve(null);
   const args = ["run", "-A", "bench/pipeline_ceiling.ts", "--size", "256M", "--runs", "3"];
-  return medianOf([`${BIN}deno`, ...args], 300_000);
+  return medianOf([`${BIN}deno`, ...args, "--verify", verify], 300_000);
+}
+
+/** CPU ms of one SHA-256 pass over a GiB in the nodes' runtime (`bench/digest_cpu.ts`). */
+async function digestCpuMsPerGiB(): Promise<number> {
+  const cmd = runtime === "deno"
+    ? [`${BIN}deno`, "run", "-A", "bench/digest_cpu.ts", "1024"]
+    : [`${BIN}${runtime}`, "bench/digest_cpu.ts", "1024"];
+  const out = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    cwd: new URL("../", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(120_000),
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "{}";
+  return JSON.parse(line).cpuMsPerGiB as number;
 }
 
 /** Runs a bench script and returns `medianMiBps` from the JSON line it prints last. */
@@ -148,6 +176,7 @@ try {
     replication: 1,
     durability,
     blockSize,
+    runtimeFlags,
   });
   procs.push(a);
   const body = randomBody(size, 42);
@@ -161,6 +190,7 @@ try {
     bootstrap: [a.info.address],
     replication: 1,
     durability,
+    runtimeFlags,
   });
   procs.push(c);
   await waitForPeers(c.info.apiUrl, 1);
@@ -189,11 +219,20 @@ try {
   }
   const rssA = peakRss(a.info.pid);
   const rssC = peakRss(c.info.pid);
+  if (cpuProf) {
+    // A profile is written on a clean exit only: ask the nodes to stop, then wait for them.
+    for (const p of procs) p.kill("SIGTERM");
+    await Promise.all(procs.map((p) => p.exited));
+  }
   await killAll(procs);
 
   const loop = await rawLoopback();
   const disk = await rawDisk(dir);
-  const top = await ceiling();
+  const top = await ceiling("both");
+  const topOnce = await ceiling("fetcher");
+  const digest = await digestCpuMsPerGiB();
+  const GiBs = size / (1024 * MiB);
+  const cpuPerGiB = Math.round((median(cpuA) + median(cpuC)) / GiBs);
 
   const res = {
     bench: "e2e",
@@ -208,6 +247,10 @@ try {
     localGetMiBps: mibps(size, local.ms),
     rawLoopbackMiBps: loop,
     ceilingMiBps: top,
+    ceilingOneHashMiBps: topOnce,
+    digestCpuMsPerGiB: digest,
+    nodesCpuMsPerGiB: cpuPerGiB,
+    cpuRatioToDigest: Number((cpuPerGiB / digest).toFixed(2)),
     rawDiskWriteMiBps: disk.writeMiBps,
     rawDiskReadMiBps: disk.readMiBps,
     peakRssMiB: { origin: Math.round(rssA / MiB), fetcher: Math.round(rssC / MiB) },
@@ -216,7 +259,9 @@ try {
   console.log(`
 Command: \`deno run -A bench/e2e_bench.ts --size ${sizeText} --durability ${durability} --runtime ${runtime} --runs ${runs}${
     blockSize ? ` --block-size ${blockSize}` : ""
-  }\`
+  }${cpuProf ? ` --cpu-prof ${cpuProf}` : ""}\` (load: ${
+    Deno.loadavg().map((x) => x.toFixed(2)).join(", ")
+  })
 
 | ${res.sizeMiB} MiB, ${runtime}, durability ${durability}, blocks ${res.blockSize} | dfs MiB/s | baseline | baseline MiB/s | ratio |
 | --- | --- | --- | --- | --- |
@@ -232,8 +277,12 @@ ${
       : `| remote get, as above | ${res.remoteGetMiBps} | verified pipeline, no dfs code (\`bench/pipeline_ceiling.ts\`) | ${top} | ${
         ratio(res.remoteGetMiBps, top)
       } |
+| remote get, as above | ${res.remoteGetMiBps} | the same, one hash per block (\`--verify fetcher\`) | ${topOnce} | ${
+        ratio(res.remoteGetMiBps, topOnce!)
+      } |
 `
-  }| local get via API of A | ${res.localGetMiBps} | raw disk read | ${disk.readMiBps} | ${
+  }| CPU of both nodes per GiB of remote get (ms) | ${cpuPerGiB} | one SHA-256 pass per GiB (\`bench/digest_cpu.ts\`) | ${digest} | ${res.cpuRatioToDigest} |
+| local get via API of A | ${res.localGetMiBps} | raw disk read | ${disk.readMiBps} | ${
     ratio(res.localGetMiBps, disk.readMiBps)
   } |
 

@@ -20,7 +20,12 @@ import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import { utf8Length } from "../wire/primitives.ts";
 import { formatAddress, parseAddress, reachableAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
-import { type BlockService, FILES_AGES_CAPABILITY, FILES_CAPABILITY } from "./block_service.ts";
+import {
+  BLOCKS_VERIFY_CAPABILITY,
+  type BlockService,
+  FILES_AGES_CAPABILITY,
+  FILES_CAPABILITY,
+} from "./block_service.ts";
 import { framedChannel, type TrafficTally } from "./channel.ts";
 import { checkClusterKey } from "./cluster_key.ts";
 import type { MessageChannel } from "./channel.ts";
@@ -239,6 +244,8 @@ export class PeerManager {
     this.#security = new ChannelSecurity({ mode, identity, clusterKey, aeads, tally });
     const files = init.service?.probe || init.service?.tombstone ? [FILES_CAPABILITY] : [];
     if (init.service?.probe) files.push(FILES_AGES_CAPABILITY);
+    // Reports bad blocks and answers reports: whole blocks may come to it unverified.
+    if (init.service?.recheck) files.push(BLOCKS_VERIFY_CAPABILITY);
     this.#capabilities = [
       ...new Set([
         ...DEFAULT_CAPABILITIES,
