@@ -2,7 +2,7 @@
  * End-to-end throughput: node processes on loopback, driven through their HTTP API.
  *
  *     deno run -A bench/e2e_bench.ts [--size 256M|1G] [--durability none|fsync] [--runtime deno|bun|node]
- *       [--runs N] [--block-size BYTES] [--cpu-prof DIR]
+ *       [--runs N] [--block-size BYTES] [--cpu-prof DIR] [--plaintext]
  *
  * 1. Starts node A (replication 1) and puts SIZE bytes of pseudo-random data through its API.
  * 2. Starts node C, which joins after the put and holds no copy, and gets the file through C's
@@ -23,7 +23,10 @@
  *    per GiB (`bench/digest_cpu.ts`, the nodes' runtime), beside the nodes' CPU per GiB.
  * 5. Peak RSS of each node (VmHWM from /proc/<pid>/status).
  * 6. `--cpu-prof DIR` (Node nodes only): each node writes a V8 CPU profile (`.cpuprofile`) to DIR
- *    when it exits; `bench/cpu_top.ts DIR` summarises the top frames.
+ *    when it exits; `bench/cpu_top.ts DIR` summarises the top frames. Node A is restarted on its
+ *    data directory after the put, with the profiler on, and both nodes are stopped (profiles
+ *    written) after the remote gets and restarted unprofiled for the rest: the profiles cover the
+ *    remote gets only.
  *
  * Prints a markdown table (for bench/RESULTS.md) and one JSON line.
  *
@@ -58,6 +61,8 @@ const runs = Math.max(1, Math.min(9, Number(flag("runs") ?? "3")));
 const blockSize = flag("block-size") ? Number(flag("block-size")) : undefined;
 const BIN = new URL("../node_modules/.bin/", import.meta.url).pathname;
 const cpuProf = flag("cpu-prof");
+/** `--plaintext`: nodes run with `--insecure-plaintext` (no Noise channel), to show its cost. */
+const plaintext = args.includes("--plaintext");
 if (cpuProf && runtime !== "node") throw new Error("--cpu-prof needs --runtime node");
 const runtimeFlags = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : undefined;
 
@@ -170,30 +175,46 @@ async function rawDisk(dir: string): Promise<{ writeMiBps: number; readMiBps: nu
 const dir = await Deno.makeTempDir({ prefix: "dfs-bench-" });
 const procs: NodeProcess[] = [];
 try {
-  const a = await startNodeProcess({
-    runtime,
-    dataDir: `${dir}/a`,
-    replication: 1,
-    durability,
-    blockSize,
-    runtimeFlags,
-  });
+  const startA = (flags?: string[]) =>
+    startNodeProcess({
+      runtime,
+      dataDir: `${dir}/a`,
+      replication: 1,
+      durability,
+      blockSize,
+      runtimeFlags: flags,
+      plaintext,
+    });
+  let a = await startA();
   procs.push(a);
   const body = randomBody(size, 42);
   const put = await timed(() => putRaw(a.info.apiUrl, body.stream, size, "?copies=1"));
   const want = body.digest();
   if (put.value.size !== size) throw new Error(`put size ${put.value.size}`);
+  if (cpuProf) {
+    // Profile the gets only: restart A on the same data directory with the profiler on.
+    a.kill("SIGTERM");
+    await a.exited;
+    procs.length = 0;
+    a = await startA(runtimeFlags);
+    procs.push(a);
+  }
 
-  const c = await startNodeProcess({
-    runtime,
-    dataDir: `${dir}/c`,
-    bootstrap: [a.info.address],
-    replication: 1,
-    durability,
-    runtimeFlags,
-  });
-  procs.push(c);
-  await waitForPeers(c.info.apiUrl, 1);
+  const startC = async (flags?: string[]) => {
+    const p = await startNodeProcess({
+      runtime,
+      dataDir: `${dir}/c`,
+      bootstrap: [a.info.address],
+      replication: 1,
+      durability,
+      runtimeFlags: flags,
+      plaintext,
+    });
+    procs.push(p);
+    await waitForPeers(p.info.apiUrl, 1);
+    return p;
+  };
+  let c = await startC(runtimeFlags);
   // Timed gets only count bytes (hashing 1 GiB in this process would compete with the nodes for
   // the same cores); a hashed get of each path follows, untimed, to check the bytes.
   const remoteMs: number[] = [];
@@ -209,6 +230,16 @@ try {
     cpuC.push(cpuMs(c.info.pid) - c0);
   }
   const remote = { ms: median(remoteMs) };
+  if (cpuProf) {
+    // A profile is written on a clean exit only: stop both nodes (the profiles cover the remote
+    // gets only), then restart them unprofiled for the local get and the checks.
+    for (const p of procs) p.kill("SIGTERM");
+    await Promise.all(procs.map((p) => p.exited));
+    procs.length = 0;
+    a = await startA();
+    procs.push(a);
+    c = await startC();
+  }
   const local = await timed(() => getCountVia(a.info.apiUrl, put.value.id));
   if (local.value !== size) throw new Error(`local get returned ${local.value} bytes`);
   for (const p of [c, a]) {
@@ -219,11 +250,6 @@ try {
   }
   const rssA = peakRss(a.info.pid);
   const rssC = peakRss(c.info.pid);
-  if (cpuProf) {
-    // A profile is written on a clean exit only: ask the nodes to stop, then wait for them.
-    for (const p of procs) p.kill("SIGTERM");
-    await Promise.all(procs.map((p) => p.exited));
-  }
   await killAll(procs);
 
   const loop = await rawLoopback();
@@ -238,6 +264,7 @@ try {
     bench: "e2e",
     runtime,
     durability,
+    channel: plaintext ? "plaintext" : "noise",
     blockSize: blockSize ?? "default (256 KiB)",
     sizeMiB: size / MiB,
     putMiBps: mibps(size, put.ms),
@@ -259,7 +286,7 @@ try {
   console.log(`
 Command: \`deno run -A bench/e2e_bench.ts --size ${sizeText} --durability ${durability} --runtime ${runtime} --runs ${runs}${
     blockSize ? ` --block-size ${blockSize}` : ""
-  }${cpuProf ? ` --cpu-prof ${cpuProf}` : ""}\` (load: ${
+  }${cpuProf ? ` --cpu-prof ${cpuProf}` : ""}${plaintext ? " --plaintext" : ""}\` (load: ${
     Deno.loadavg().map((x) => x.toFixed(2)).join(", ")
   })
 
