@@ -54,6 +54,7 @@ export { MessageType, PROTOCOL_VERSION, WireErrorCode } from "./src/wire/message
 export type {
   AddProviderMessage,
   AuthMessage,
+  BadBlockMessage,
   BlockMessage,
   ByteRange as WireByteRange,
   CancelMessage,

@@ -7,7 +7,7 @@
  * in-memory file system; its reads are recorded to see which ones skipped the hash.
  */
 import assert from "node:assert/strict";
-import { ContentId } from "../../src/id/content_id.ts";
+import type { ContentId } from "../../src/id/content_id.ts";
 import { BLOCKS_VERIFY_CAPABILITY } from "../../src/peer/block_service.ts";
 import { PeerCorruptDataError, PeerRemoteError } from "../../src/peer/errors.ts";
 import { BadBlockReports } from "../../src/node/bad_block_reports.ts";
