@@ -203,7 +203,7 @@ for (const mib of sizes) {
     rows.push({
       size: mib,
       system: line.system,
-      mibps: line.remoteGetMiBps,
+      mibps: line.remoteGetMiBps === null ? null : Math.round(line.remoteGetMiBps * 10) / 10,
       base: loop.get("node")!,
       baseName: "node",
       rss: line.fetcherRssMiB,
