@@ -18,7 +18,12 @@
  *
  * - **Atomic writes.** Bytes go to a fresh file under `tmp/`, are flushed (`durability:
  *   "fsync"`, the default), then renamed over the entry's path, and the entry's directory is
- *   flushed; new shard directories are flushed into their parents once. A crash at any moment
+ *   flushed; new shard directories are flushed into their parents once. The flushes are group
+ *   commits ({@linkcode GroupCommit}): the temp files of the writes under way are fsynced in one
+ *   round, and each directory that received renames is fsynced once per round; a write resolves
+ *   only after its own file's flush, its rename and a directory flush that started after that
+ *   rename have all completed, so concurrent writers share flushes without any write being
+ *   acknowledged early or made visible before its bytes are on disk. A crash at any moment
  *   leaves either the old entry or the new one under a key, never a torn one; leftover temp
  *   files are removed by the next {@linkcode FsBlockStore.open}. With `durability: "none"` the
  *   same holds against process crashes, but not against power loss.
@@ -73,6 +78,7 @@ import {
   StoreClosedError,
   StoreFullError,
 } from "./errors.ts";
+import { GroupCommit } from "./group_commit.ts";
 import { type NormalizedKey, normalizeKey } from "./key.ts";
 import {
   defaultPathTransform,
@@ -176,6 +182,10 @@ export class FsBlockStore implements BlockStore {
   readonly #maxBytes: number | undefined;
   /** Bytes of writes under way that passed the `maxBytes` check and are not counted yet. */
   #reserved = 0;
+  /** Group commit of the temp files' fsyncs (see `group_commit.ts`). */
+  readonly #fileSyncs = new GroupCommit<WritableFile>({ flush: (file) => file.sync() });
+  /** Group commit of the directory fsyncs after renames: each directory once per round. */
+  readonly #dirSyncs: GroupCommit<string>;
   /** Directories known to exist (and, with fsync, to be flushed into their parent). */
   readonly #dirs = new Map<string, Promise<void>>();
   readonly #inflight = new Set<Promise<unknown>>();
@@ -214,6 +224,7 @@ export class FsBlockStore implements BlockStore {
     this.#defaultAlgorithm = options.defaultAlgorithm ?? DEFAULT_HASH;
     this.#maxBytes = options.maxBytes;
     this.#tmpPrefix = toHex(crypto.getRandomValues(new Uint8Array(6)));
+    this.#dirSyncs = new GroupCommit<string>({ flush: (dir) => this.#fs.syncDir(dir) });
   }
 
   /**
@@ -622,7 +633,8 @@ export class FsBlockStore implements BlockStore {
           await file.write(header);
           if (body.length > 0) await file.write(body);
         }
-        if (this.#fsync) await file.sync();
+        // Group commit: this file's fsync is batched with those of the writes under way.
+        if (this.#fsync) await this.#fileSyncs.add(file);
       } finally {
         await file.close();
       }
@@ -673,7 +685,9 @@ export class FsBlockStore implements BlockStore {
         }
         await place();
       }
-      if (this.#fsync) await this.#fs.syncDir(dir);
+      // Acknowledged only once a directory flush that started after the rename is done; the
+      // renames into one directory share one flush per round.
+      if (this.#fsync) await this.#dirSyncs.add(dir);
     } finally {
       if (!renamed) await this.#fs.remove(tmp).catch(() => {});
     }
@@ -884,7 +898,7 @@ export class FsBlockStore implements BlockStore {
       try {
         await this.#fs.rename(path, target);
         if (body !== undefined) this.#countChange(-1, -body);
-        if (this.#fsync) await this.#fs.syncDir(parentOf(path));
+        if (this.#fsync) await this.#dirSyncs.add(parentOf(path));
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
       }
