@@ -9,8 +9,10 @@
  * directory; the directory matters on some machines, see bench/RESULTS.md):
  *
  * 1. raw: the bytes written to one file in 1 MiB writes, then one fsync (`durability fsync`
- *    baseline), and the same without the fsync (`none` baseline). Measured before and after the
- *    puts; the better of the two counts (the kinder baseline).
+ *    baseline), and the same without the fsync (`none` baseline); and the same bytes as 256 KiB
+ *    files written, fsynced and renamed 16 at a time with one fsync per directory touched (the
+ *    floor of a one-file-per-block store, no dfs code). Measured before and after the puts; the
+ *    better of the two counts (the kinder baseline).
  * 2. local put, 1 copy: one node (`--replication 1`), `POST /files?copies=1`, fsync and none.
  * 3. put with 3 copies on a 3-node cluster: three nodes that know each other, `?copies=3`
  *    on one of them; the put is acknowledged once all three hold the whole file. fsync and none.
@@ -105,6 +107,51 @@ async function rawWrite(dir: string, sync: boolean, seed: number): Promise<numbe
   return mibps(size, ms);
 }
 
+/**
+ * The floor of a store that keeps one file per block, with no dfs code: the same bytes as
+ * 256 KiB files, 16 at a time: each created under `tmp/` and written, the 16 fsynced together,
+ * renamed into 256 shard directories (made beforehand, untimed), then each directory touched
+ * fsynced once. On machines where creating a file is costly this, not the raw sequential
+ * write, bounds a put.
+ */
+async function rawFiles(dir: string, seed: number): Promise<number> {
+  const root = `${dir}/files-${seed}`;
+  await Deno.mkdir(`${root}/tmp`, { recursive: true });
+  const shard = (i: number) => `${root}/${(i & 255).toString(16).padStart(2, "0")}`;
+  for (let i = 0; i < 256; i++) await Deno.mkdir(shard(i));
+  const block = 256 * 1024;
+  const body = randomBody(size, seed);
+  const blocks: Uint8Array[] = [];
+  for await (const c of body.stream) blocks.push(c); // 64 KiB chunks
+  const t0 = performance.now();
+  let at = 0;
+  for (let n = 0; at < blocks.length; n++) {
+    const batch: { file: Deno.FsFile; tmp: string; to: string }[] = [];
+    for (let k = 0; k < 16 && at < blocks.length; k++) {
+      const tmp = `${root}/tmp/${n}-${k}`;
+      const file = await Deno.open(tmp, { write: true, createNew: true });
+      for (let b = 0; b < block / (64 * 1024) && at < blocks.length; b++) {
+        const c = blocks[at++];
+        let off = 0;
+        while (off < c.length) off += await file.write(c.subarray(off));
+      }
+      batch.push({ file, tmp, to: `${shard(n * 16 + k * 7)}/${n}-${k}` });
+    }
+    await Promise.all(batch.map((b) => b.file.sync()));
+    for (const b of batch) b.file.close();
+    await Promise.all(batch.map((b) => Deno.rename(b.tmp, b.to)));
+    const dirs = new Set(batch.map((b) => b.to.slice(0, b.to.lastIndexOf("/"))));
+    await Promise.all([...dirs].map(async (d) => {
+      const f = await Deno.open(d, { read: true });
+      await f.sync();
+      f.close();
+    }));
+  }
+  const ms = performance.now() - t0;
+  await Deno.remove(root, { recursive: true });
+  return mibps(size, ms);
+}
+
 let seed = 1000;
 
 interface PutFigure {
@@ -172,6 +219,7 @@ try {
   const loadBefore = load();
   const raw0 = await rawWrite(dir, true, 1);
   const rawNone0 = await rawWrite(dir, false, 2);
+  const files0 = await rawFiles(dir, 5);
   const doLocal = only !== "three";
   const doThree = only !== "local";
   const local = doLocal ? await cluster(dir, "local-fsync", 1, "fsync", 1) : skipped;
@@ -180,6 +228,8 @@ try {
   const threeNone = doThree ? await cluster(dir, "three-none", 3, "none", 3) : skipped;
   const raw1 = await rawWrite(dir, true, 3);
   const rawNone1 = await rawWrite(dir, false, 4);
+  const files1 = await rawFiles(dir, 6);
+  const files = Math.max(files0, files1);
   const raw = Math.max(raw0, raw1);
   const rawNone = Math.max(rawNone0, rawNone1);
   const loadAfter = load();
@@ -193,14 +243,18 @@ Command: \`deno run -A bench/put_bench.ts --size ${sizeText} --runtime ${runtime
     baseDir ? ` --dir ${baseDir}` : ""
   }${only ? ` --only ${only}` : ""}\` (load average before ${loadBefore}, after ${loadAfter})
 
-| ${size / MiB} MiB put, ${runtime} nodes | MiB/s, median (runs) | baseline | baseline MiB/s | ratio | CPU ms per put, per node |
+| ${
+    size / MiB
+  } MiB put, ${runtime} nodes | MiB/s, median (runs) | baseline | baseline MiB/s | ratio | CPU ms per put, per node |
 | --- | --- | --- | --- | --- | --- |
 ${row("local put, 1 copy, fsync", local, raw, "raw write + fsync")}
 ${row("3 copies on 3 nodes, fsync", three, raw, "raw write + fsync")}
+${row("local put, 1 copy, fsync", local, files, "raw 256 KiB files + fsync, 16 at a time")}
+${row("3 copies on 3 nodes, fsync", three, files, "raw 256 KiB files + fsync, 16 at a time")}
 ${row("local put, 1 copy, durability none", localNone, rawNone, "raw write, no fsync")}
 ${row("3 copies on 3 nodes, durability none", threeNone, rawNone, "raw write, no fsync")}
 
-Raw write + fsync before / after the puts: ${raw0} / ${raw1} MiB/s; without fsync: ${rawNone0} / ${rawNone1} MiB/s.
+Raw write + fsync before / after the puts: ${raw0} / ${raw1} MiB/s; without fsync: ${rawNone0} / ${rawNone1} MiB/s; raw 256 KiB files + fsync: ${files0} / ${files1} MiB/s.
 `);
   console.log(JSON.stringify({
     bench: "put",
@@ -208,6 +262,7 @@ Raw write + fsync before / after the puts: ${raw0} / ${raw1} MiB/s; without fsyn
     sizeMiB: size / MiB,
     raw: [raw0, raw1],
     rawNone: [rawNone0, rawNone1],
+    rawFiles: [files0, files1],
     local,
     localNone,
     three,

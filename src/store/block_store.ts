@@ -259,7 +259,16 @@ export class FsBlockStore implements BlockStore {
     await fs.mkdir(store.#tmpDir);
     await fs.mkdir(store.#dataDir);
     await fs.mkdir(store.#quarantineDir);
-    if (store.#fsync) await fs.syncDir(root);
+    if (store.#fsync) {
+      await fs.syncDir(root);
+      // The root's own entry in its parent (a root this call created would otherwise vanish, with
+      // every write acknowledged in it, on a power loss). Best effort: a parent that cannot be
+      // opened (permissions) does not stop the store from opening.
+      const base = root.length > 1 && root.endsWith("/") ? root.slice(0, -1) : root;
+      const cut = base.lastIndexOf("/");
+      const parent = cut < 0 ? "." : cut === 0 ? "/" : base.slice(0, cut);
+      if (base !== "/") await fs.syncDir(parent).catch(() => {});
+    }
     store.#dirs.set(store.#dataDir, Promise.resolve());
     // Counts saved by a clean close are taken (and the file removed, so a crash before the next
     // clean close means a fresh count). A bounded store needs its counts before its first write.
