@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { FileSystem, WritableFile } from "../../src/runtime/types.ts";
+import type { FileSystem } from "../../src/runtime/types.ts";
 
 /** Wraps `inner` so that every write, sync, rename and directory sync is traced with `emit`. */
 export function tracingFileSystem(inner: FileSystem, emit: (line: string) => void): FileSystem {
