@@ -42,13 +42,19 @@ export type {
 export type { PeerLayer, PeerLayerFactory, PeerLayerInit } from "./src/node/peer_layer.ts";
 export type { RemoteCallOptions, RemotePeer } from "./src/node/remote.ts";
 export type { PeerOptions } from "./src/peer/options.ts";
-export type { BlockLease, BlockService, FileProbeResult } from "./src/peer/block_service.ts";
+export type {
+  BlockLease,
+  BlockService,
+  FileProbeResult,
+  LeaseOptions,
+} from "./src/peer/block_service.ts";
 export { NodeIdentity } from "./src/peer/identity.ts";
 export * from "./src/dht/mod.ts";
 export { MessageType, PROTOCOL_VERSION, WireErrorCode } from "./src/wire/messages.ts";
 export type {
   AddProviderMessage,
   AuthMessage,
+  BadBlockMessage,
   BlockMessage,
   ByteRange as WireByteRange,
   CancelMessage,

@@ -2,7 +2,7 @@
  * End-to-end throughput: node processes on loopback, driven through their HTTP API.
  *
  *     deno run -A bench/e2e_bench.ts [--size 256M|1G] [--durability none|fsync] [--runtime deno|bun|node]
- *       [--runs N] [--block-size BYTES]
+ *       [--runs N] [--block-size BYTES] [--cpu-prof DIR] [--plaintext]
  *
  * 1. Starts node A (replication 1) and puts SIZE bytes of pseudo-random data through its API.
  * 2. Starts node C, which joins after the put and holds no copy, and gets the file through C's
@@ -17,7 +17,16 @@
  *    nodes also the verified-pipeline ceiling (`bench/pipeline_ceiling.ts`, 256 MiB): the same
  *    remote get's required work (two SHA-256 passes, two loopback hops, the HTTP server and this
  *    client) with no dfs code, i.e. the most a remote get can reach on this machine.
+ *    With `--verify fetcher` too: the ceiling of a pipeline that hashes each block once (on
+ *    arrival), the work a remote get does since the holder stopped verifying what it sends to a
+ *    verifying peer. And the hashing baseline: the CPU of one `crypto.subtle.digest` SHA-256 pass
+ *    per GiB (`bench/digest_cpu.ts`, the nodes' runtime), beside the nodes' CPU per GiB.
  * 5. Peak RSS of each node (VmHWM from /proc/<pid>/status).
+ * 6. `--cpu-prof DIR` (Node nodes only): each node writes a V8 CPU profile (`.cpuprofile`) to DIR
+ *    when it exits; `bench/cpu_top.ts DIR` summarises the top frames. Node A is restarted on its
+ *    data directory after the put, with the profiler on, and both nodes are stopped (profiles
+ *    written) after the remote gets and restarted unprofiled for the rest: the profiles cover the
+ *    remote gets only.
  *
  * Prints a markdown table (for bench/RESULTS.md) and one JSON line.
  *
@@ -51,6 +60,11 @@ const runs = Math.max(1, Math.min(9, Number(flag("runs") ?? "3")));
 /** Block size of the put; default the node's own (256 KiB). */
 const blockSize = flag("block-size") ? Number(flag("block-size")) : undefined;
 const BIN = new URL("../node_modules/.bin/", import.meta.url).pathname;
+const cpuProf = flag("cpu-prof");
+/** `--plaintext`: nodes run with `--insecure-plaintext` (no Noise channel), to show its cost. */
+const plaintext = args.includes("--plaintext");
+if (cpuProf && runtime !== "node") throw new Error("--cpu-prof needs --runtime node");
+const runtimeFlags = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : undefined;
 
 function parseSize(t: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(t);
@@ -91,11 +105,30 @@ async function rawLoopback(): Promise<number> {
   return await medianOf(cmd, 120_000);
 }
 
-/** The verified-pipeline ceiling (Deno only): median MiB/s of `bench/pipeline_ceiling.ts`. */
-function ceiling(): Promise<number | null> {
+/**
+ * The verified-pipeline ceiling (Deno only): median MiB/s of `bench/pipeline_ceiling.ts`, with
+ * both hashes (`both`) or the fetcher's only (`fetcher`).
+ */
+function ceiling(verify: "both" | "fetcher"): Promise<number | null> {
   if (runtime !== "deno") return Promise.resolve(null);
   const args = ["run", "-A", "bench/pipeline_ceiling.ts", "--size", "256M", "--runs", "3"];
-  return medianOf([`${BIN}deno`, ...args], 300_000);
+  return medianOf([`${BIN}deno`, ...args, "--verify", verify], 300_000);
+}
+
+/** CPU ms of one SHA-256 pass over a GiB in the nodes' runtime (`bench/digest_cpu.ts`). */
+async function digestCpuMsPerGiB(): Promise<number> {
+  const cmd = runtime === "deno"
+    ? [`${BIN}deno`, "run", "-A", "bench/digest_cpu.ts", "1024"]
+    : [`${BIN}${runtime}`, "bench/digest_cpu.ts", "1024"];
+  const out = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    cwd: new URL("../", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(120_000),
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "{}";
+  return JSON.parse(line).cpuMsPerGiB as number;
 }
 
 /** Runs a bench script and returns `medianMiBps` from the JSON line it prints last. */
@@ -142,28 +175,46 @@ async function rawDisk(dir: string): Promise<{ writeMiBps: number; readMiBps: nu
 const dir = await Deno.makeTempDir({ prefix: "dfs-bench-" });
 const procs: NodeProcess[] = [];
 try {
-  const a = await startNodeProcess({
-    runtime,
-    dataDir: `${dir}/a`,
-    replication: 1,
-    durability,
-    blockSize,
-  });
+  const startA = (flags?: string[]) =>
+    startNodeProcess({
+      runtime,
+      dataDir: `${dir}/a`,
+      replication: 1,
+      durability,
+      blockSize,
+      runtimeFlags: flags,
+      plaintext,
+    });
+  let a = await startA();
   procs.push(a);
   const body = randomBody(size, 42);
   const put = await timed(() => putRaw(a.info.apiUrl, body.stream, size, "?copies=1"));
   const want = body.digest();
   if (put.value.size !== size) throw new Error(`put size ${put.value.size}`);
+  if (cpuProf) {
+    // Profile the gets only: restart A on the same data directory with the profiler on.
+    a.kill("SIGTERM");
+    await a.exited;
+    procs.length = 0;
+    a = await startA(runtimeFlags);
+    procs.push(a);
+  }
 
-  const c = await startNodeProcess({
-    runtime,
-    dataDir: `${dir}/c`,
-    bootstrap: [a.info.address],
-    replication: 1,
-    durability,
-  });
-  procs.push(c);
-  await waitForPeers(c.info.apiUrl, 1);
+  const startC = async (flags?: string[]) => {
+    const p = await startNodeProcess({
+      runtime,
+      dataDir: `${dir}/c`,
+      bootstrap: [a.info.address],
+      replication: 1,
+      durability,
+      runtimeFlags: flags,
+      plaintext,
+    });
+    procs.push(p);
+    await waitForPeers(p.info.apiUrl, 1);
+    return p;
+  };
+  let c = await startC(runtimeFlags);
   // Timed gets only count bytes (hashing 1 GiB in this process would compete with the nodes for
   // the same cores); a hashed get of each path follows, untimed, to check the bytes.
   const remoteMs: number[] = [];
@@ -179,6 +230,16 @@ try {
     cpuC.push(cpuMs(c.info.pid) - c0);
   }
   const remote = { ms: median(remoteMs) };
+  if (cpuProf) {
+    // A profile is written on a clean exit only: stop both nodes (the profiles cover the remote
+    // gets only), then restart them unprofiled for the local get and the checks.
+    for (const p of procs) p.kill("SIGTERM");
+    await Promise.all(procs.map((p) => p.exited));
+    procs.length = 0;
+    a = await startA();
+    procs.push(a);
+    c = await startC();
+  }
   const local = await timed(() => getCountVia(a.info.apiUrl, put.value.id));
   if (local.value !== size) throw new Error(`local get returned ${local.value} bytes`);
   for (const p of [c, a]) {
@@ -193,12 +254,17 @@ try {
 
   const loop = await rawLoopback();
   const disk = await rawDisk(dir);
-  const top = await ceiling();
+  const top = await ceiling("both");
+  const topOnce = await ceiling("fetcher");
+  const digest = await digestCpuMsPerGiB();
+  const GiBs = size / (1024 * MiB);
+  const cpuPerGiB = Math.round((median(cpuA) + median(cpuC)) / GiBs);
 
   const res = {
     bench: "e2e",
     runtime,
     durability,
+    channel: plaintext ? "plaintext" : "noise",
     blockSize: blockSize ?? "default (256 KiB)",
     sizeMiB: size / MiB,
     putMiBps: mibps(size, put.ms),
@@ -208,6 +274,10 @@ try {
     localGetMiBps: mibps(size, local.ms),
     rawLoopbackMiBps: loop,
     ceilingMiBps: top,
+    ceilingOneHashMiBps: topOnce,
+    digestCpuMsPerGiB: digest,
+    nodesCpuMsPerGiB: cpuPerGiB,
+    cpuRatioToDigest: Number((cpuPerGiB / digest).toFixed(2)),
     rawDiskWriteMiBps: disk.writeMiBps,
     rawDiskReadMiBps: disk.readMiBps,
     peakRssMiB: { origin: Math.round(rssA / MiB), fetcher: Math.round(rssC / MiB) },
@@ -216,7 +286,9 @@ try {
   console.log(`
 Command: \`deno run -A bench/e2e_bench.ts --size ${sizeText} --durability ${durability} --runtime ${runtime} --runs ${runs}${
     blockSize ? ` --block-size ${blockSize}` : ""
-  }\`
+  }${cpuProf ? ` --cpu-prof ${cpuProf}` : ""}${plaintext ? " --plaintext" : ""}\` (load: ${
+    Deno.loadavg().map((x) => x.toFixed(2)).join(", ")
+  })
 
 | ${res.sizeMiB} MiB, ${runtime}, durability ${durability}, blocks ${res.blockSize} | dfs MiB/s | baseline | baseline MiB/s | ratio |
 | --- | --- | --- | --- | --- |
@@ -232,8 +304,12 @@ ${
       : `| remote get, as above | ${res.remoteGetMiBps} | verified pipeline, no dfs code (\`bench/pipeline_ceiling.ts\`) | ${top} | ${
         ratio(res.remoteGetMiBps, top)
       } |
+| remote get, as above | ${res.remoteGetMiBps} | the same, one hash per block (\`--verify fetcher\`) | ${topOnce} | ${
+        ratio(res.remoteGetMiBps, topOnce!)
+      } |
 `
-  }| local get via API of A | ${res.localGetMiBps} | raw disk read | ${disk.readMiBps} | ${
+  }| CPU of both nodes per GiB of remote get (ms) | ${cpuPerGiB} | one SHA-256 pass per GiB (\`bench/digest_cpu.ts\`) | ${digest} | ${res.cpuRatioToDigest} |
+| local get via API of A | ${res.localGetMiBps} | raw disk read | ${disk.readMiBps} | ${
     ratio(res.localGetMiBps, disk.readMiBps)
   } |
 

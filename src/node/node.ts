@@ -69,6 +69,13 @@ import { serveBlocks } from "./serve_blocks.ts";
 /** dfs version reported by {@linkcode Node.status} (defined in `src/version.ts`). */
 export { DFS_VERSION };
 
+/**
+ * Blocks of one put in flight at once (hashed, being written, waiting for their group commit):
+ * enough for the store's group commits to batch many flushes (see `store/group_commit.ts`), and
+ * bounded (16 blocks of 256 KiB: 4 MiB per put).
+ */
+const PUT_WINDOW = 16;
+
 /** {@linkcode NodeOptions} plus the test seam for the peer layer. */
 export interface NodeStartOptions extends NodeOptions {
   /** Builds the peer layer (default: the peer manager over TCP / the runtime's network). */
@@ -252,6 +259,7 @@ export class Node implements DfsNode {
         ...(key ? { key, convergent } : {}),
         signal: options.signal,
         onProgress: options.onProgress,
+        concurrency: PUT_WINDOW,
       });
       id = file.id.toString();
       await this.#index.add({

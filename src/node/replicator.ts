@@ -2,9 +2,11 @@
  * Replication of one file to chosen peers.
  *
  * Every block of the file (manifests and data) is pushed to every target that lacks it: the
- * blocks go in batches; each batch is first offered with `HAS` so blocks a target already holds
- * are skipped; each missing block is read once from the local store and sent to all targets
- * that need it, with a bounded number of blocks in flight. The root manifest (the file id) goes
+ * block ids are offered in batches with `HAS` so blocks a target already holds are skipped;
+ * each missing block is read once from the local store and sent to all targets that need it.
+ * The pushes are pipelined: a bounded number of blocks are in flight at once (default 8), and
+ * they keep flowing across batches while the next batch's `HAS` is under way (so a target's
+ * store can group-commit many arriving blocks at a time). The root manifest (the file id) goes
  * last, so a peer that holds a file's root also holds everything under it.
  *
  * A copy counts once its peer confirmed every block. A target that fails any request is dropped
@@ -83,40 +85,114 @@ interface TargetState {
  * ```
  */
 export async function replicateFile(options: ReplicateOptions): Promise<ReplicateResult> {
-  const batchSize = options.batchSize ?? 128;
+  const batchSize = Math.max(1, options.batchSize ?? 128);
+  const concurrency = Math.max(1, options.concurrency ?? 8);
   const states: TargetState[] = options.targets.map((peer) => ({ peer, ok: true, sent: 0 }));
   const rootText = options.fileId.toString();
-  let batch: ContentId[] = [];
-  // Files with repeated content list the same block many times; send it once (bounded memory).
-  const seen = new Set<string>();
-  for await (const id of options.blockIds()) {
-    options.signal?.throwIfAborted();
-    const text = id.toString();
-    if (text === rootText || seen.has(text)) continue;
-    if (seen.size >= MAX_SEEN) seen.clear();
-    seen.add(text);
-    batch.push(id);
-    if (batch.length >= batchSize) {
-      await pushBatch(batch, states, options);
-      batch = [];
-      if (!states.some((s) => s.ok)) break;
+  const anyLive = () => states.some((s) => s.ok);
+  // A pipeline: the producer lists the blocks, asks the targets which they lack one batch at a
+  // time (HAS) and queues the missing ones; `concurrency` pushers send from the queue without
+  // waiting for batch boundaries, so the next batch's HAS overlaps this batch's pushes and the
+  // targets always have up to `concurrency` blocks arriving (their stores group-commit them).
+  const queue: Wanted[] = [];
+  let listing = true;
+  let wake: (() => void) | undefined;
+  let room: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  let failure: { error: unknown } | undefined;
+  const produce = async () => {
+    try {
+      let batch: ContentId[] = [];
+      // Files with repeated content list the same block many times; send it once (bounded).
+      const seen = new Set<string>();
+      const flush = async () => {
+        const wanted = await probe(batch, states, options);
+        batch = [];
+        for (const w of wanted) queue.push(w);
+        notify();
+        // At most about two batches ahead of the pushers.
+        while (queue.length > batchSize && !failure) {
+          await new Promise<void>((resolve) => (room = resolve));
+        }
+      };
+      for await (const id of options.blockIds()) {
+        options.signal?.throwIfAborted();
+        if (failure || !anyLive()) break;
+        const text = id.toString();
+        if (text === rootText || seen.has(text)) continue;
+        if (seen.size >= MAX_SEEN) seen.clear();
+        seen.add(text);
+        batch.push(id);
+        if (batch.length >= batchSize) await flush();
+      }
+      if (batch.length > 0 && anyLive() && !failure) await flush();
+    } catch (err) {
+      failure ??= { error: err }; // the pushers stop too
+      throw err;
+    } finally {
+      listing = false;
+      notify();
     }
+  };
+  const pusher = async () => {
+    while (!failure) {
+      const next = queue.shift();
+      if (!next) {
+        if (!listing) return;
+        await new Promise<void>((resolve) => (wake = chain(wake, resolve)));
+        continue;
+      }
+      if (queue.length <= batchSize) {
+        room?.();
+        room = undefined;
+      }
+      try {
+        await pushOne(next, options);
+      } catch (err) {
+        failure ??= { error: err };
+        room?.();
+        notify();
+        return;
+      }
+    }
+  };
+  const results = await Promise.allSettled([
+    produce(),
+    ...Array.from({ length: concurrency }, pusher),
+  ]);
+  if (failure) throw failure.error;
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+  // The root last: a peer holding a file's root holds everything under it.
+  if (anyLive()) {
+    for (const w of await probe([options.fileId], states, options)) await pushOne(w, options);
   }
-  if (batch.length > 0 && states.some((s) => s.ok)) await pushBatch(batch, states, options);
-  if (states.some((s) => s.ok)) await pushBatch([options.fileId], states, options);
   return {
     confirmed: states.filter((s) => s.ok).map((s) => s.peer),
     outcomes: states.map((s) => ({ peer: s.peer, ok: s.ok, sent: s.sent, error: s.error })),
   };
 }
 
-async function pushBatch(
+/** A block some live targets lack. */
+interface Wanted {
+  readonly id: ContentId;
+  readonly targets: TargetState[];
+}
+
+/** Two wake-ups as one (several pushers may wait at once). */
+function chain(a: (() => void) | undefined, b: () => void): () => void {
+  return a ? () => (a(), b()) : b;
+}
+
+/** Asks every live target which of `ids` it holds (HAS); the blocks some of them lack. */
+async function probe(
   ids: readonly ContentId[],
   states: TargetState[],
   options: ReplicateOptions,
-): Promise<void> {
+): Promise<Wanted[]> {
   const live = states.filter((s) => s.ok);
-  // Which live targets lack which block.
   const needs = ids.map(() => [] as TargetState[]);
   await Promise.all(live.map(async (s) => {
     try {
@@ -133,27 +209,28 @@ async function pushBatch(
       fail(s, err);
     }
   }));
-  const concurrency = Math.max(1, options.concurrency ?? 8);
-  let next = 0;
-  const worker = async () => {
-    while (next < ids.length) {
-      const i = next++;
-      const wanting = needs[i].filter((s) => s.ok);
-      if (wanting.length === 0) continue;
-      const bytes = await options.readBlock(ids[i], options.signal);
-      await Promise.all(wanting.map(async (s) => {
-        try {
-          await s.peer.putBlock(ids[i], bytes, call(options));
-          s.sent++;
-        } catch (err) {
-          fail(s, err);
-        }
-      }));
-      options.signal?.throwIfAborted();
-      options.onBlock?.(ids[i], bytes.length);
+  const out: Wanted[] = [];
+  ids.forEach((id, i) => {
+    if (needs[i].length > 0) out.push({ id, targets: needs[i] });
+  });
+  return out;
+}
+
+/** Reads a block once and sends it to every live target that lacks it. */
+async function pushOne(w: Wanted, options: ReplicateOptions): Promise<void> {
+  const wanting = w.targets.filter((s) => s.ok);
+  if (wanting.length === 0) return;
+  const bytes = await options.readBlock(w.id, options.signal);
+  await Promise.all(wanting.map(async (s) => {
+    try {
+      await s.peer.putBlock(w.id, bytes, call(options));
+      s.sent++;
+    } catch (err) {
+      fail(s, err);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+  }));
+  options.signal?.throwIfAborted();
+  options.onBlock?.(w.id, bytes.length);
 }
 
 function fail(state: TargetState, error: unknown): void {

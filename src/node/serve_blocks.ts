@@ -1,6 +1,6 @@
 /**
  * The node's side of the peer protocol: the {@linkcode BlockService} that answers other nodes'
- * block requests (has, get, lease, put, delete, file probe with the repair loop's grace ages,
+ * block requests (has, get, lease, recheck of a copy a peer reported bad, put, delete, file probe with the repair loop's grace ages,
  * tombstone) from the local store, writing and deleting through the node's
  * {@linkcode LocalBlocks} guard.
  *
@@ -20,7 +20,10 @@ import type { TombstoneStore } from "./durability/tombstone_store.ts";
 import type { Upkeep } from "./durability/upkeep.ts";
 import { answerPeerDelete } from "./durability/peer_delete.ts";
 import { FileDeletedError, NodeClosedError } from "./errors.ts";
-import { isNotFound } from "./fetcher.ts";
+import { isCorrupt, isNotFound } from "./fetcher.ts";
+import { BadBlockReports } from "./bad_block_reports.ts";
+import { PeerRemoteError } from "../peer/errors.ts";
+import { WireErrorCode } from "../wire/messages.ts";
 import type { FileIndex } from "./file_index.ts";
 import type { LocalBlocks } from "./local_blocks.ts";
 import type { PeerStoreQuota } from "./peer_store_quota.ts";
@@ -43,6 +46,8 @@ export interface ServeBlocksHost {
   upkeep(): Upkeep | undefined;
   /** The bound on bytes accepted per peer, if the node has one. */
   readonly quota?: PeerStoreQuota;
+  /** The rate of BAD_BLOCK checks (default: a {@linkcode BadBlockReports} with its defaults). */
+  readonly reports?: BadBlockReports;
 }
 
 /**
@@ -62,6 +67,7 @@ export function serveBlocks(host: ServeBlocksHost): BlockService {
     bufferSize: entryFileSize(host.blockSize),
     maxBuffers: 8,
   });
+  const reports = host.reports ?? new BadBlockReports();
   return {
     has: (ids) => Promise.all(ids.map((id) => store.has(id))),
     get: async (id) => {
@@ -72,11 +78,25 @@ export function serveBlocks(host: ServeBlocksHost): BlockService {
         throw err;
       }
     },
-    lease: async (id) => {
+    lease: async (id, options) => {
       try {
-        return await leaseRead(store, id, pool);
+        return await leaseRead(store, id, pool, options);
       } catch (err) {
         if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+    recheck: async (id, from) => {
+      // A peer said our bytes for `id` were bad: verify the copy (a rotten one is quarantined
+      // by the read), never drop it on the peer's word; at a bounded rate.
+      if (!reports.take(from)) {
+        throw new PeerRemoteError(WireErrorCode.LIMIT, "too many BAD_BLOCK reports; not checked");
+      }
+      try {
+        await store.readBytes(id);
+        return false;
+      } catch (err) {
+        if (isNotFound(err) || isCorrupt(err)) return true;
         throw err;
       }
     },

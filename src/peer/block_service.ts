@@ -30,6 +30,25 @@ export const FILES_AGES_CAPABILITY = "files/2";
 export const FILES_REVIVAL_CAPABILITY = "files/3";
 
 /**
+ * HELLO capability of a node that verifies every whole block it gets on arrival, reports a
+ * mismatch to the sender with BAD_BLOCK, and answers BAD_BLOCK itself (its service has
+ * {@linkcode BlockService.recheck}). A holder serves such a peer's whole-block GET_BLOCK
+ * without hashing the bytes first (the one hash pass is the receiver's); it verifies for every
+ * other peer, and for ranged reads. The peer manager announces it by itself.
+ */
+export const BLOCKS_VERIFY_CAPABILITY = "blocks/2";
+
+/** Options of {@linkcode BlockService.lease}. */
+export interface LeaseOptions {
+  /**
+   * Verify the bytes against the id before lending them (default true). False only for a
+   * whole block sent to a peer that verifies it on arrival and reports a mismatch
+   * ({@linkcode BLOCKS_VERIFY_CAPABILITY}).
+   */
+  readonly verify?: boolean;
+}
+
+/**
  * What a holder says about a file: which of the asked blocks it holds, the tombstone it holds
  * for the file, if any, and the copies or columns its repair loop sees missing, with their ages
  * (the answer to FILE_PROBE).
@@ -89,7 +108,17 @@ export interface BlockService {
    * reused buffer) until the returned lease is released. A connection serving a GET uses it
    * when present and releases the lease once the last DATA frame of the block was sent.
    */
-  lease?(id: ContentId): Promise<BlockLease | null>;
+  lease?(id: ContentId, options?: LeaseOptions): Promise<BlockLease | null>;
+  /**
+   * Optional: answers BAD_BLOCK, a peer's report that the bytes sent for `id` did not match it.
+   * Verifies the local copy (never takes the peer's word): resolves `true` when the copy was bad
+   * and is now out of service (quarantined) or is not held, `false` when it verifies (kept).
+   * `from` is the reporting peer's node id (hex); a rejection with a `PeerRemoteError` of wire
+   * code LIMIT refuses a report over the service's rate without checking anything. Without it,
+   * BAD_BLOCK is answered ERROR UNSUPPORTED, the node does not announce
+   * {@linkcode BLOCKS_VERIFY_CAPABILITY}, and every block it serves is verified first.
+   */
+  recheck?(id: ContentId, from: string): Promise<boolean>;
   /**
    * Stores a block whose bytes were verified against `id` (a store-backed service can pass `id`
    * as the store's `hashed` and skip hashing them again). `from` is the node id (hex) of the

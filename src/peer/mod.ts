@@ -24,12 +24,13 @@
 export { formatAddress, parseAddress } from "./address.ts";
 export { backoffDelay } from "./backoff.ts";
 export {
+  BLOCKS_VERIFY_CAPABILITY,
   FILES_AGES_CAPABILITY,
   FILES_CAPABILITY,
   FILES_REVIVAL_CAPABILITY,
   MemoryBlockService,
 } from "./block_service.ts";
-export type { BlockService, FileProbeResult } from "./block_service.ts";
+export type { BlockService, FileProbeResult, LeaseOptions } from "./block_service.ts";
 export { framedChannel } from "./channel.ts";
 export type { FramedChannelOptions, MessageChannel } from "./channel.ts";
 export {

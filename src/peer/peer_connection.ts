@@ -18,6 +18,7 @@ import { MAX_HAS_IDS, MAX_PROBE_IDS } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
 import type { Message, WireTombstone } from "../wire/messages.ts";
 import {
+  BLOCKS_VERIFY_CAPABILITY,
   FILES_AGES_CAPABILITY,
   FILES_CAPABILITY,
   FILES_REVIVAL_CAPABILITY,
@@ -77,7 +78,7 @@ export interface RequestContext {
 
 /**
  * Serves one request type registered by a layer above (e.g. the DHT). A handler registered for
- * a built-in type (HAS, GET_BLOCK, PUT_BLOCK, DELETE, FILE_PROBE, TOMBSTONE) replaces the
+ * a built-in type (HAS, GET_BLOCK, PUT_BLOCK, BAD_BLOCK, DELETE, FILE_PROBE, TOMBSTONE) replaces the
  * built-in serving of it. Returns the answer to send (its request id is filled in), or nothing
  * when it sent its answers through `ctx.send`. Throwing a `DfsError` answers ERROR (code
  * `NOT_FOUND` -> NOT_FOUND, else INTERNAL); a {@linkcode PeerRemoteError} thrown answers with
@@ -232,6 +233,8 @@ export class PeerConnection {
   #drained: (() => void) | undefined;
   #closeInfo: CloseInfo | undefined;
   #successor: PeerConnection | undefined;
+  /** The peer verifies whole blocks on arrival and reports mismatches (`blocks/2`). */
+  readonly #peerVerifies: boolean;
 
   /** Wraps a handshaken channel; starts reading and the heartbeat at once. */
   constructor(init: PeerConnectionInit) {
@@ -243,6 +246,7 @@ export class PeerConnection {
     this.#handlers = init.handlers ?? new Map();
     this.#log = init.log ?? (() => {});
     this.#nextId = init.role === "dialer" ? 1 : 2;
+    this.#peerVerifies = init.remote.capabilities.includes(BLOCKS_VERIFY_CAPABILITY);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#heartbeat = setInterval(() => this.#tick(), this.#options.heartbeatIntervalMs);
     this.#readLoop();
@@ -347,6 +351,12 @@ export class PeerConnection {
    * with `NotFoundError` when the peer does not have it, {@linkcode PeerCorruptDataError} when
    * the bytes do not match, {@linkcode PeerLimitError} when it is larger than `maxBlockSize`,
    * `TimeoutError`/`AbortedError`, or {@linkcode PeerClosedError}.
+   *
+   * A peer that announced `blocks/2` may send a whole block without verifying its own copy: on a
+   * mismatch it is told so (BAD_BLOCK, see {@linkcode PeerConnection.reportBadBlock}) before the
+   * call rejects. When it confirms that its copy was rotten (and took it out of service), the
+   * rejection is a {@linkcode PeerRemoteError} with `wireCode` CORRUPT, as when a holder finds
+   * its copy rotten before sending it; otherwise a {@linkcode PeerCorruptDataError}.
    */
   getBlock(id: ContentId, options: RequestOptions = {}): Promise<Uint8Array> {
     const max = this.#options.maxBlockSize;
@@ -383,10 +393,8 @@ export class PeerConnection {
           }
           const bytes = buffer;
           done.hold();
-          id.matches(bytes).then((ok) =>
-            ok ? done.resolve(bytes) : done.reject(
-              new PeerCorruptDataError(`block from peer does not match its id ${id.toString()}`),
-            )
+          id.matches(bytes).then(async (ok) =>
+            ok ? done.resolve(bytes) : done.reject(await this.#mismatch(id, options))
           );
           return;
         }
@@ -394,6 +402,64 @@ export class PeerConnection {
       },
       options,
     );
+  }
+
+  /**
+   * Tells the peer that the bytes it sent for block `id` did not match it (BAD_BLOCK). Resolves
+   * `true` when the peer confirms that its copy was bad (it verified it and took it out of
+   * service, or no longer holds it), `false` when its copy verifies. Rejects with
+   * {@linkcode PeerRemoteError} (`wireCode` UNSUPPORTED) without sending anything when the peer
+   * did not announce `blocks/2`, with `wireCode` LIMIT when it refuses a report over its rate.
+   *
+   * @example
+   * ```ts ignore
+   * if (await peer.reportBadBlock(id)) console.log("the holder quarantined its copy");
+   * ```
+   */
+  async reportBadBlock(id: ContentId, options: RequestOptions = {}): Promise<boolean> {
+    if (!this.#peerVerifies) {
+      throw new PeerRemoteError(
+        WireErrorCode.UNSUPPORTED,
+        `peer does not take BAD_BLOCK: it did not announce ${BLOCKS_VERIFY_CAPABILITY}`,
+      );
+    }
+    try {
+      await this.#call<void>(
+        { type: MessageType.BAD_BLOCK, id: id.bytes },
+        (msg, done) => {
+          if (msg.type === MessageType.OK) done.resolve();
+          else done.reject(unexpected(msg));
+        },
+        options,
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof PeerRemoteError && err.wireCode === WireErrorCode.BAD_REQUEST) {
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The error for a block whose bytes did not match `id`. A `blocks/2` peer may have sent its
+   * copy unverified: it is told, and when it confirms its copy was rotten, the error says so
+   * (ERROR CORRUPT, as if it had found out before sending).
+   */
+  async #mismatch(id: ContentId, options: RequestOptions): Promise<Error> {
+    const bad = new PeerCorruptDataError(`block from peer does not match its id ${id.toString()}`);
+    if (!this.#peerVerifies || this.#state !== "open") return bad;
+    try {
+      if (await this.reportBadBlock(id, { signal: options.signal, timeoutMs: options.timeoutMs })) {
+        return new PeerRemoteError(
+          WireErrorCode.CORRUPT,
+          `peer's copy of block ${id.toString()} was corrupt; it took it out of service`,
+        );
+      }
+    } catch {
+      // Refused (over its rate), closed or timed out: the bytes were bad, nothing more is known.
+    }
+    return bad;
   }
 
   /**
@@ -539,6 +605,8 @@ export class PeerConnection {
    * ```
    */
   request(message: OutgoingMessage, options: StreamRequestOptions = {}): Promise<Message> {
+    // (A whole-block GET_BLOCK sent this way from a `blocks/2` node may be answered with bytes
+    // the holder did not verify: verify them, as getBlock does.)
     const onData = options.onData;
     if (onData === undefined) {
       // A DATA answer's chunk lives in the connection's read buffer: hand out a copy.
@@ -944,6 +1012,20 @@ export class PeerConnection {
       case MessageType.PUT_BLOCK:
         if (!service) return unsupported("blocks");
         return this.#servePut(service, parseId(msg.id), msg.size, ctx, entry);
+      case MessageType.BAD_BLOCK:
+        if (!service?.recheck) return unsupported("BAD_BLOCK");
+        return (async () => {
+          const id = parseId(msg.id);
+          if (await service.recheck!(id, this.remote.nodeIdHex)) return { type: MessageType.OK };
+          this.#log("warn", "peer reported a block as corrupt; our copy verifies", {
+            peer: this.remote.nodeIdHex,
+            block: id.toString(),
+          });
+          throw new PeerRemoteError(
+            WireErrorCode.BAD_REQUEST,
+            `the copy of ${id.toString()} here verifies: not corrupt`,
+          );
+        })();
       case MessageType.DELETE:
         if (!service) return unsupported("blocks");
         return (async () => {
@@ -987,7 +1069,13 @@ export class PeerConnection {
     range: { offset: number; length: number } | undefined,
     ctx: RequestContext,
   ): Promise<void> {
-    const lease = service.lease ? await service.lease(id) : plainLease(await service.get(id));
+    // A whole block for a peer that verifies it on arrival and reports a mismatch (`blocks/2`)
+    // goes out unverified when this service answers those reports: one hash per block, the
+    // receiver's. A range cannot be checked by the receiver: it is verified here.
+    const trust = range === undefined && this.#peerVerifies && service.recheck !== undefined;
+    const lease = service.lease
+      ? await service.lease(id, trust ? UNVERIFIED : undefined)
+      : plainLease(await service.get(id));
     if (lease === null) throw new NotFoundError(`block ${id.toString()} is not here`);
     // The lent bytes may be a reused buffer: it goes back only once no send can still read it
     // (each send resolves after its frame was taken in; a failed one might not have been).
@@ -1182,8 +1270,12 @@ interface Settle<T> {
 function isBuiltinRequest(type: number): boolean {
   return type === MessageType.HAS || type === MessageType.GET_BLOCK ||
     type === MessageType.PUT_BLOCK || type === MessageType.DELETE || type === MessageType.PING ||
+    type === MessageType.BAD_BLOCK ||
     type === MessageType.FILE_PROBE || type === MessageType.TOMBSTONE;
 }
+
+/** Lease options for a whole block sent to a verifying peer. */
+const UNVERIFIED = Object.freeze({ verify: false });
 
 /** A lease over bytes the service handed over for good (`get`): nothing to give back. */
 function plainLease(bytes: Uint8Array | null): BlockLease | null {

@@ -22,6 +22,7 @@ import { utf8Length } from "../wire/primitives.ts";
 import { formatAddress, parseAddress, reachableAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
 import {
+  BLOCKS_VERIFY_CAPABILITY,
   type BlockService,
   FILES_AGES_CAPABILITY,
   FILES_CAPABILITY,
@@ -240,6 +241,8 @@ export class PeerManager {
     const files = init.service?.probe || init.service?.tombstone ? [FILES_CAPABILITY] : [];
     if (init.service?.probe) files.push(FILES_AGES_CAPABILITY);
     if (init.service?.tombstone) files.push(FILES_REVIVAL_CAPABILITY);
+    // Reports bad blocks and answers reports: whole blocks may come to it unverified.
+    if (init.service?.recheck) files.push(BLOCKS_VERIFY_CAPABILITY);
     this.#capabilities = [
       ...new Set([
         ...DEFAULT_CAPABILITIES,

@@ -29,7 +29,10 @@ export interface FileInfo {
 export interface WritableFile {
   /** Appends `chunk` to the file. Resolves once the bytes are handed to the OS. */
   write(chunk: Uint8Array): Promise<void>;
-  /** Flushes file data to stable storage (fsync / fdatasync). */
+  /**
+   * Flushes the file's bytes to stable storage, with the metadata needed to read them back (its
+   * size): `fdatasync` on the disk adapters (modification times may lag; nothing dfs reads).
+   */
   sync(): Promise<void>;
   /** Closes the handle. Idempotent. */
   close(): Promise<void>;

@@ -21,7 +21,7 @@ export interface ReadLease {
 }
 
 /**
- * Reads an entry, verified, into a buffer from `pool` (or, when the pool has none free or the
+ * Reads an entry, verified (unless `options.verify` is false), into a buffer from `pool` (or, when the pool has none free or the
  * entry does not fit, into a fresh array as {@linkcode BlockStore.readBytes} does). Rejects with
  * what `readBytes` rejects with; the pool's buffer is then already back in the pool.
  *
@@ -47,12 +47,16 @@ export async function leaseRead(
 ): Promise<ReadLease> {
   const buffer = pool.acquire();
   if (buffer === undefined) {
-    const bytes = await store.readBytes(key, { signal: options?.signal });
+    const bytes = await store.readBytes(key, { signal: options?.signal, verify: options?.verify });
     return { bytes, release: () => {} };
   }
   let bytes: Uint8Array;
   try {
-    bytes = await store.readBytes(key, { signal: options?.signal, into: buffer });
+    bytes = await store.readBytes(key, {
+      signal: options?.signal,
+      into: buffer,
+      verify: options?.verify,
+    });
   } catch (err) {
     pool.release(buffer); // the read settled: nothing holds the buffer
     throw err;

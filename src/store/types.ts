@@ -83,6 +83,13 @@ export interface ReadOptions {
    * afterwards, also after a rejection. {@linkcode BlockStore.read} ignores it.
    */
   readonly into?: Uint8Array;
+  /**
+   * Hash the bytes and compare them with the entry's id (default true). False skips that hash
+   * (the header, key and size are still checked): only for bytes that go, whole, to a peer that
+   * verifies them on arrival and reports a mismatch (the BAD_BLOCK protocol), never for bytes
+   * delivered to a user or stored. {@linkcode BlockStore.read} ignores it.
+   */
+  readonly verify?: boolean;
 }
 
 /**

@@ -265,6 +265,7 @@ const CODECS: ReadonlyMap<number, MessageCodec> = new Map<number, MessageCodec>(
   }],
   [MessageType.BLOCK, fields(MessageType.BLOCK, ["id", contentId], ["size", u32])],
   [MessageType.PUT_BLOCK, fields(MessageType.PUT_BLOCK, ["id", contentId], ["size", u32])],
+  [MessageType.BAD_BLOCK, fields(MessageType.BAD_BLOCK, ["id", contentId])],
   [MessageType.DELETE, fields(MessageType.DELETE, ["id", contentId])],
   [MessageType.DATA, {
     allowedFlags: FLAG_END,

@@ -11,6 +11,7 @@
  * data, 0x30-0x4f the DHT (0x30-0x37 used), 0x50-0x6f files and names (0x53-0x55 used: file
  * probes and tombstones, sent only to peers that announced the `files/1` capability; 0x50-0x52
  * are version 1's retired name messages, never reused), 0x70-0x7f errors and acknowledgements.
+ * BAD_BLOCK (0x15) is sent only to peers that announced the `blocks/2` capability.
  *
  * @module
  */
@@ -32,6 +33,7 @@ export const MessageType = {
   GET_BLOCK: 0x12,
   BLOCK: 0x13,
   PUT_BLOCK: 0x14,
+  BAD_BLOCK: 0x15,
   DELETE: 0x16,
   DATA: 0x20,
   CANCEL: 0x21,
@@ -424,6 +426,22 @@ export interface PutBlockMessage {
   readonly size: number;
 }
 
+/**
+ * Reports that the bytes the receiver sent for block `id` (a whole-block GET_BLOCK answered
+ * without its own verification, to a `blocks/2` peer) did not match the id. The receiver
+ * verifies its own copy and answers OK when that copy was bad and is now out of service (or it
+ * no longer holds one), ERROR BAD_REQUEST when its copy verifies, ERROR LIMIT when it is asked
+ * too often (it then checks nothing). Sent only to peers that announced `blocks/2`.
+ */
+export interface BadBlockMessage {
+  /** Message type (the header\'s type byte). */
+  readonly type: typeof MessageType.BAD_BLOCK;
+  /** Request id (u32): a request and its answers share it. */
+  readonly requestId: number;
+  /** Binary content id of the block whose bytes did not match. */
+  readonly id: Uint8Array;
+}
+
 /** Asks the receiver to delete a block. Answered by OK (also when it was absent) or ERROR. */
 export interface DeleteMessage {
   /** Message type (the header\'s type byte). */
@@ -488,6 +506,7 @@ export type Message =
   | GetBlockMessage
   | BlockMessage
   | PutBlockMessage
+  | BadBlockMessage
   | DeleteMessage
   | DataMessage
   | CancelMessage

@@ -1,10 +1,11 @@
 /**
  * End to end: a byte flipped in a stored block on one holder, with real node processes.
  *
- * What the design guarantees (and this test asserts): a holder verifies every block it reads
- * from its own disk before serving it. A bit-rotted copy is therefore never sent: the holder
- * moves the entry to `blocks/quarantine/`, answers the request with an error, and from then on
- * no longer claims to hold the block. The reader goes on to the other holders; when none is
+ * What the design guarantees (and this test asserts): a bit-rotted copy never reaches a user.
+ * A holder sends a whole block to a node that verifies on arrival (`blocks/2`) without hashing
+ * it; the reader's hash catches the rotten copy and reports it (BAD_BLOCK), the holder verifies
+ * its copy, moves the entry to `blocks/quarantine/`, and from then on no longer claims to hold
+ * the block. The reader goes on to the other holders; when none is
  * left the get fails (never wrong bytes), and once a good copy is reachable again the same get
  * delivers the right bytes. Over HTTP the first failure shows as a 200 whose body is cut off
  * (the status is sent before the block in the middle of the file is fetched); what did arrive

@@ -94,7 +94,7 @@ export async function startNodeProcess(options: StartOptions): Promise<NodeProce
 }
 
 /** A started child process: what it printed so far, and how to stop it. */
-interface Spawned {
+export interface Spawned {
   /** Its stdout up to the point `ready` accepted (stdout is drained after that). */
   readonly out: string;
   /** Its pid. */
@@ -112,7 +112,7 @@ interface Spawned {
  * by `timeoutMs`); on failure it SIGKILLs the child and throws with its stderr. Afterwards
  * stdout keeps being drained so the child never blocks on it.
  */
-async function spawnUntil(
+export async function spawnUntil(
   cmd: readonly string[],
   ready: (out: string) => boolean,
   timeoutMs: number,
@@ -466,6 +466,15 @@ export interface ServeProcessOptions {
   readonly startTimeoutMs?: number;
   /** More `serve` flags, appended as given. */
   readonly extraArgs?: readonly string[];
+  /** `--listen` (default `127.0.0.1:0`). */
+  readonly listen?: string;
+  /** `--api` (default `127.0.0.1:0`). */
+  readonly api?: string;
+  /**
+   * A command the node runs under, e.g. `["ip", "netns", "exec", NS]` (it must exec the rest,
+   * so that the pid and signals are the node's own).
+   */
+  readonly prefix?: readonly string[];
 }
 
 /**
@@ -477,8 +486,8 @@ export interface ServeProcessOptions {
 export async function startServeProcess(options: ServeProcessOptions): Promise<NodeProcess> {
   const runtime = options.runtime ?? "deno";
   const mod = `${ROOT}mod.ts`;
-  const args = ["serve", "--data", options.dataDir, "--listen", "127.0.0.1:0"];
-  args.push("--api", "127.0.0.1:0", "--log-level", options.logLevel ?? "warn");
+  const args = ["serve", "--data", options.dataDir, "--listen", options.listen ?? "127.0.0.1:0"];
+  args.push("--api", options.api ?? "127.0.0.1:0", "--log-level", options.logLevel ?? "warn");
   if (options.bootstrap?.length) args.push("--bootstrap", options.bootstrap.join(","));
   if (options.replication) args.push("--replication", String(options.replication));
   if (options.maxConnections) args.push("--max-connections", String(options.maxConnections));
@@ -490,7 +499,7 @@ export async function startServeProcess(options: ServeProcessOptions): Promise<N
     : [`${BIN}/node`, ...NODE_FLAGS, mod, ...args];
   // The banner's last line is `  data DIR`.
   const { out, pid, kill, status, stderr } = await spawnUntil(
-    cmd,
+    [...(options.prefix ?? []), ...cmd],
     (text) => /\n {2}data [^\n]*\n/.test(text),
     options.startTimeoutMs ?? 20_000,
     `${runtime} serve`,

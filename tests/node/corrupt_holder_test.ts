@@ -2,13 +2,16 @@
  * A holder whose own copy of a block rotted on disk (real peer layer, in-memory network): a
  * reader that asks it first still gets the right bytes (from the other holder), the holder
  * quarantines the entry (`status().quarantined`), and the reader counts the holder under
- * `corruptHolders`, not `badBlocks` (it never sent the bad bytes).
+ * `corruptHolders`, not `badBlocks`. B sends whole blocks to C unverified (both announce
+ * `blocks/2`): C's hash catches the rotten one and reports it (BAD_BLOCK); B verifies its copy,
+ * quarantines it and confirms, so C counts B as a holder with a rotten disk, not a liar.
  */
 import assert from "node:assert/strict";
 import { randomBytes, readAll, startCluster } from "./cluster.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
 import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
 import type { FileSystem } from "../../src/runtime/types.ts";
+import type { ReadOptions, StoreKey } from "../../src/store/types.ts";
 import { testSeed, withSeed } from "../util/prng.ts";
 import { ContentId } from "../../src/id/content_id.ts";
 import { BlockFetcher } from "../../src/node/fetcher.ts";
@@ -47,10 +50,24 @@ Deno.test("rotten_copy_on_a_holder_is_quarantined_reported_and_the_read_uses_the
   await withSeed(SEED, async () => {
     const fs = new MemoryFileSystem();
     const holderStore = await FsBlockStore.open({ fs, root: "/b/blocks", durability: "none" });
+    // B's reads that skipped the hash (whole blocks sent to a verifying peer, `blocks/2`).
+    let unverified = 0;
+    const recorded = new Proxy(holderStore, {
+      get(target, prop) {
+        if (prop === "readBytes") {
+          return (key: StoreKey, options?: ReadOptions) => {
+            if (options?.verify === false) unverified++;
+            return target.readBytes(key, options);
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
     // Node 0 (A) puts; node 1 (B) is the second holder, its disk is `fs`.
     const c = await startCluster(2, {
       common: { replication: 2 },
-      each: (i) => (i === 1 ? { store: holderStore } : {}),
+      each: (i) => (i === 1 ? { store: recorded } : {}),
     });
     try {
       await c.settle();
@@ -74,6 +91,9 @@ Deno.test("rotten_copy_on_a_holder_is_quarantined_reported_and_the_read_uses_the
         assert.deepEqual(await readAll(got.stream), data, `get ${i}`);
       }
 
+      // B sent its copies unhashed; C's hash caught the rotten one, C reported it (BAD_BLOCK),
+      // B verified and quarantined it, and C took the block from A.
+      assert.ok(unverified >= 8, `B served ${unverified} blocks unverified`);
       const holderStatus = await b.status();
       assert.equal(holderStatus.quarantined, 1, "B quarantined its rotten entry");
       assert.equal(holderStatus.store.count, entries.length - 1);

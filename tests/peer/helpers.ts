@@ -28,7 +28,9 @@ export const FAST: Partial<PeerOptions> = {
   handshakeTimeoutMs: 1000,
   requestTimeoutMs: 3000,
   heartbeatIntervalMs: 50,
-  deadAfterMs: 400,
+  // Short enough for tests of death and reconnects, long enough that a loaded CI machine's
+  // event-loop stalls (hundreds of ms at load 20 on 2 cores) do not kill healthy connections.
+  deadAfterMs: 1500,
   backoffBaseMs: 20,
   backoffMaxMs: 200,
   shutdownGraceMs: 500,

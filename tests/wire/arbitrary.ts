@@ -217,7 +217,9 @@ export function randomMessage(rng: Rng, maxData = 4096): Message {
     case 9:
       return { type: MessageType.PUT_BLOCK, requestId, id: randomId(rng), size: randomU32(rng) };
     case 10:
-      return { type: MessageType.DELETE, requestId, id: randomId(rng) };
+      return rng.int(2) === 0
+        ? { type: MessageType.DELETE, requestId, id: randomId(rng) }
+        : { type: MessageType.BAD_BLOCK, requestId, id: randomId(rng) };
     case 11:
       return {
         type: MessageType.DATA,

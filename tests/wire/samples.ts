@@ -87,6 +87,7 @@ export const SAMPLES: readonly Message[] = [
   { type: MessageType.BLOCK, requestId: 3, id: sha256Id(0xa0), size: 262144 },
   { type: MessageType.PUT_BLOCK, requestId: 5, id: sha1Id(0xc0), size: 5 },
   { type: MessageType.DELETE, requestId: 6, id: sha256Id(0xa0) },
+  { type: MessageType.BAD_BLOCK, requestId: 9, id: sha256Id(0xa0) },
   { type: MessageType.DATA, requestId: 5, chunk: seq(5, 0x61), end: false },
   { type: MessageType.DATA, requestId: 5, chunk: new Uint8Array(0), end: true },
   { type: MessageType.CANCEL, requestId: 7 },

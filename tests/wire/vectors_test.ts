@@ -48,6 +48,7 @@ const EXPECTED: Record<string, Message> = {
   BLOCK: { type: MessageType.BLOCK, requestId: 3, id: sha256Id(0xa0), size: 262144 },
   PUT_BLOCK: { type: MessageType.PUT_BLOCK, requestId: 5, id: sha1Id(0xc0), size: 5 },
   DELETE: { type: MessageType.DELETE, requestId: 6, id: sha256Id(0xa0) },
+  BAD_BLOCK: { type: MessageType.BAD_BLOCK, requestId: 9, id: sha256Id(0xa0) },
   DATA: { type: MessageType.DATA, requestId: 5, chunk: seq(5, 0x61), end: false },
   "DATA+END": { type: MessageType.DATA, requestId: 5, chunk: new Uint8Array(0), end: true },
   CANCEL: { type: MessageType.CANCEL, requestId: 7 },

@@ -103,7 +103,7 @@ export async function secureConnection(
   conn: Connection,
   options: SecureConnectionOptions,
 ): Promise<SecureConnection> {
-  const reader = new ByteReader(conn.readable.getReader());
+  const reader = new ByteReader(conn.readable);
   const writer = conn.writable.getWriter();
   const timeoutMs = options.timeoutMs ?? DEFAULT_NOISE_HANDSHAKE_TIMEOUT_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;

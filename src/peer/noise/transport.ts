@@ -53,7 +53,8 @@ export function frameMessage(message: Uint8Array): Uint8Array {
 
 /**
  * Reads one framed Noise message; `null` when the stream ended cleanly before it. Throws
- * {@linkcode NoiseTruncatedError} when it ended inside one.
+ * {@linkcode NoiseTruncatedError} when it ended inside one. With `transient`, the message may be
+ * a view of the reader's buffer, valid only until its next read.
  *
  * @example
  * ```ts
@@ -64,12 +65,15 @@ export function frameMessage(message: Uint8Array): Uint8Array {
  * console.log(await readFramedMessage(r)); // null
  * ```
  */
-export async function readFramedMessage(reader: ByteReader): Promise<Uint8Array | null> {
-  const header = await reader.readExact(2);
+export async function readFramedMessage(
+  reader: ByteReader,
+  transient = false,
+): Promise<Uint8Array | null> {
+  const header = await reader.readView(2);
   if (header.length === 0) return null;
   if (header.length < 2) throw new NoiseTruncatedError("the stream ended inside a length");
   const length = (header[0] << 8) | header[1];
-  const message = await reader.readExact(length);
+  const message = transient ? await reader.readView(length) : await reader.readExact(length);
   if (message.length < length) {
     throw new NoiseTruncatedError(
       `the stream ended inside a message (${message.length} of ${length} bytes)`,
@@ -106,9 +110,12 @@ export function transportConnection(
     async pull(controller) {
       try {
         for (;;) {
-          const message = await readFramedMessage(reader);
+          // The ciphertext may be a view of the reader's buffer (valid until its next read):
+          // decrypting makes a fresh plaintext, which is what goes downstream.
+          const message = await readFramedMessage(reader, true);
           if (message === null) return controller.close();
-          const plaintext = await receive.decryptWithAd(EMPTY, message);
+          let plaintext = await receive.decryptWithAd(EMPTY, message);
+          if (plaintext.buffer === message.buffer) plaintext = plaintext.slice();
           if (plaintext.length > 0) return controller.enqueue(plaintext);
         }
       } catch (err) {

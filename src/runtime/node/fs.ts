@@ -67,7 +67,8 @@ class NodeWritableFile implements WritableFile {
   }
 
   sync(): Promise<void> {
-    return wrap("sync", this.#path, () => this.#handle.sync());
+    // fdatasync: the bytes and what is needed to read them back (the size), not the times.
+    return wrap("sync", this.#path, () => this.#handle.datasync());
   }
 
   close(): Promise<void> {
