@@ -156,6 +156,12 @@ export { HandshakeError, type HandshakeFailureReason } from "./src/peer/errors.t
 
 export { type ApiHandler, type ApiHandlerOptions, createApiHandler } from "./src/api/handler.ts";
 export { requireBearerToken } from "./src/api/auth.ts";
+export {
+  type BrowserGuardOptions,
+  guardBrowserRequests,
+  normalizeAllowedHost,
+} from "./src/api/browser_guard.ts";
+export { HostNotAllowedError, OriginNotAllowedError } from "./src/api/errors.ts";
 export { DASHBOARD_CSP, withDashboard } from "./src/api/dashboard/with_dashboard.ts";
 
 export { detectRuntime } from "./src/runtime/detect.ts";

@@ -15,6 +15,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   BAD_CAPABILITY: 400,
   CAPABILITY_REQUIRED: 403,
   WRONG_KEY: 403,
+  HOST_NOT_ALLOWED: 403,
+  ORIGIN_NOT_ALLOWED: 403,
   CONVERGENT_KEY_MISMATCH: 409,
   METHOD_NOT_ALLOWED: 405,
   RECORD_REJECTED: 409,
@@ -27,7 +29,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 /**
  * The HTTP status for a `DfsError` code: `NOT_FOUND`, `NO_SUCH_ROUTE` and `NO_DHT` 404,
  * `INVALID_ID`, `INVALID_ARGUMENT` and `BAD_CAPABILITY` 400, `CAPABILITY_REQUIRED` (an encrypted
- * file asked for by id) and `WRONG_KEY` 403, `CONVERGENT_KEY_MISMATCH` 409, `METHOD_NOT_ALLOWED` 405, `RECORD_REJECTED` 409 (a
+ * file asked for by id), `WRONG_KEY`, `HOST_NOT_ALLOWED` and `ORIGIN_NOT_ALLOWED` (see
+ * `guardBrowserRequests`) 403, `CONVERGENT_KEY_MISMATCH` 409, `METHOD_NOT_ALLOWED` 405, `RECORD_REJECTED` 409 (a
  * name record refused, e.g. a name another key owns), `RANGE_NOT_SATISFIABLE` 416, `DHT_NO_PEERS`
  * 503 (no node of the network took a record: try again), `TIMEOUT` 504, `STORE_FULL` 507,
  * anything else 500.

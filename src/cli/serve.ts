@@ -7,6 +7,7 @@
 
 import { formatAddress } from "../peer/address.ts";
 import { requireBearerToken } from "../api/auth.ts";
+import { guardBrowserRequests } from "../api/browser_guard.ts";
 import { createApiHandler } from "../api/handler.ts";
 import { withDashboard } from "../api/dashboard/with_dashboard.ts";
 import { errorText } from "../errors.ts";
@@ -145,11 +146,24 @@ async function serveWithLogging(
         onDrained: (report) => control.drained(report),
       });
       // The dashboard page is static and holds no data: it is served without the token and
-      // sends the token the user gives it to the API.
+      // sends the token the user gives it to the API. In front of both, the browser guard
+      // refuses cross-site requests and (on loopback, where no token is asked) foreign Hosts.
       server = await ctx.runtime.serve(
         opts.api,
-        withDashboard(
-          loggedHandler(token ? requireBearerToken(handler, token.token) : handler, logging),
+        guardBrowserRequests(
+          withDashboard(
+            loggedHandler(token ? requireBearerToken(handler, token.token) : handler, logging),
+          ),
+          {
+            listenHostname: opts.api.hostname,
+            allowedHosts: opts.apiAllowHosts,
+            onRefused: (err, req) =>
+              logging.log("info", "browser request refused", {
+                code: err.code,
+                method: req.method,
+                path: new URL(req.url).pathname,
+              }, "dfs.api"),
+          },
         ),
       );
     } catch (err) {

@@ -1,10 +1,12 @@
 /**
- * `serve`'s limit flags: the per-peer bounds of the P2P port and the API token file, turned
- * into node options.
+ * `serve`'s limit flags: the per-peer bounds of the P2P port, the API token file and the host
+ * names the API accepts besides loopback ones, turned into node options.
  *
  * @module
  */
 
+import { normalizeAllowedHost } from "../api/browser_guard.ts";
+import { DfsError } from "../errors.ts";
 import { wholeNumber } from "./args.ts";
 import type { ApiTokenFile } from "./api_token.ts";
 import { parseByteSize } from "./bytes.ts";
@@ -22,18 +24,24 @@ export interface LimitFlags {
   readonly maxStorePerPeer?: number;
   /** `--api-token-file` (or `$DFS_API_TOKEN_FILE`): the API then always requires its token. */
   readonly apiTokenFile?: ApiTokenFile;
+  /**
+   * `api-allow-host` (`--api-allow-host NAME`, repeatable and comma-separated, `$DFS_API_ALLOW_HOST`
+   * or the config file's list): more host names the API accepts in `Host` and `Origin`, canonical.
+   */
+  readonly apiAllowHosts: readonly string[];
 }
 
 /**
  * Reads the limit settings of `serve`: `max-requests-per-peer` (requests per second per peer
  * connection, default 5000), `max-connections-per-host` (default 8, loopback exempt),
- * `max-store-per-peer` (default: no bound) and `api-token-file` (an empty one is an error). Each
- * comes from a flag, `$DFS_*`, the config file or the default (see `config/resolve.ts`).
+ * `max-store-per-peer` (default: no bound), `api-token-file` (an empty one is an error) and
+ * `api-allow-host` (default none; a name with a port or scheme is an error). Each comes from a
+ * flag, `$DFS_*`, the config file or the default (see `config/resolve.ts`).
  *
  * @example
  * ```ts ignore
  * limitFlags(new SettingsInput(await resolveConfig(ctx, "serve", ["--max-store-per-peer", "10GiB"])));
- * // { peer: {}, maxStorePerPeer: 10737418240 }
+ * // { peer: {}, maxStorePerPeer: 10737418240, apiAllowHosts: [] }
  * ```
  */
 export function limitFlags(input: SettingsInput): LimitFlags {
@@ -51,6 +59,11 @@ export function limitFlags(input: SettingsInput): LimitFlags {
   const apiTokenFile: ApiTokenFile | undefined = path !== undefined
     ? { path, what: input.what("api-token-file") }
     : undefined;
+  const hosts = input.get("api-allow-host");
+  const apiAllowHosts = checked(
+    hosts,
+    () => allowedHosts(input.list("api-allow-host"), input.what("api-allow-host")),
+  );
   return {
     peer: {
       ...(rate !== undefined ? { maxRequestsPerSecond: rate } : {}),
@@ -58,5 +71,20 @@ export function limitFlags(input: SettingsInput): LimitFlags {
     },
     ...(maxStorePerPeer !== undefined ? { maxStorePerPeer } : {}),
     ...(apiTokenFile ? { apiTokenFile } : {}),
+    apiAllowHosts,
   };
+}
+
+/** `names` in canonical form, without repeats; a bad one is a {@linkcode UsageError}. */
+function allowedHosts(names: readonly string[], what: string): string[] {
+  return [
+    ...new Set(names.map((name) => {
+      try {
+        return normalizeAllowedHost(name);
+      } catch (err) {
+        if (err instanceof DfsError) throw new UsageError(`${what}: ${err.message}`, "serve");
+        throw err;
+      }
+    })),
+  ];
 }

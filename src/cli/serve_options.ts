@@ -26,6 +26,8 @@ export type ServeOptions = { help: true } | {
   api: { hostname: string; port: number };
   clusterKeyFile?: { path: string; what: string };
   apiTokenFile?: ApiTokenFile;
+  /** Host names the API accepts besides loopback ones (`--api-allow-host`), canonical. */
+  apiAllowHosts: readonly string[];
   drain: boolean;
   /** The log's level and format. */
   log: { level: LogLevel; format: LogFormat };
@@ -81,7 +83,7 @@ export function serveOptionsOf(
   const clusterKeyFile = keyPath !== undefined
     ? { path: keyPath, what: input.what("cluster-key-file") }
     : undefined;
-  const { peer: limits, maxStorePerPeer, apiTokenFile } = limitFlags(input);
+  const { peer: limits, maxStorePerPeer, apiTokenFile, apiAllowHosts } = limitFlags(input);
   const peer = { ...limits, ...(maxConnections !== undefined ? { maxConnections } : {}) };
   return {
     help: false,
@@ -91,6 +93,7 @@ export function serveOptionsOf(
     ...(input.config.file !== undefined ? { configFile: input.config.file } : {}),
     ...(clusterKeyFile ? { clusterKeyFile } : {}),
     ...(apiTokenFile ? { apiTokenFile } : {}),
+    apiAllowHosts,
     node: {
       runtime: ctx.runtime,
       listen,

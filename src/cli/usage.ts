@@ -19,7 +19,7 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
                  [--bootstrap ADDR,...] [--replication N | --redundancy POLICY]
                  [--block-size BYTES] [--log-level LEVEL] [--max-store BYTES]
                  [--max-connections N] [--cluster-key-file PATH] [--drain]
-                 [--api-token-file FILE] [--max-requests-per-peer N]
+                 [--api-token-file FILE] [--api-allow-host NAME] [--max-requests-per-peer N]
                  [--max-store-per-peer BYTES] [--max-connections-per-host N]
                  [--repair-interval SECONDS] [--repair-grace SECONDS] [--repair-rate MIB_PER_S]
                  [--no-repair] [--scrub-rate MIB_PER_S] [--gc-grace SECONDS]
@@ -60,6 +60,10 @@ Access and per-peer limits:
                            requires its token on any address; else only when --api is not
                            loopback, from DIR/api-token. A missing file is made (0600), and the
                            token printed once
+      --api-allow-host NAME  another host name the API answers to (repeatable, comma-separated;
+                           default $DFS_API_ALLOW_HOST): on loopback it takes only requests
+                           addressed to localhost or 127.x/[::1] (against DNS rebinding), and
+                           browsers' requests only from its own origin. Use a reverse proxy's name
       --max-requests-per-peer N
                            requests per second one peer connection may send, burst 2 s; more
                            are answered LIMIT (default 5000)

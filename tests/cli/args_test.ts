@@ -156,3 +156,32 @@ Deno.test("serve_log_level_and_format_come_from_flags_and_dfs_log", async () => 
   assert.deepEqual((await opts(["--log-level", "info"], { DFS_LOG: "error" })).log.level, "info");
   await assert.rejects(() => opts(["--log-format", "xml"]), UsageError, "--log-format expects");
 });
+
+Deno.test("serve_reads_api_allow_host_from_flags_or_the_environment", async () => {
+  assert.deepEqual((await opts([])).apiAllowHosts, []);
+  const flags = [
+    "--api-allow-host",
+    "DFS.Example",
+    "--api-allow-host",
+    "a.lan, 10.0.0.5,dfs.example",
+  ];
+  assert.deepEqual((await opts(flags)).apiAllowHosts, ["dfs.example", "a.lan", "10.0.0.5"]);
+  assert.deepEqual(
+    (await opts([], { DFS_API_ALLOW_HOST: "proxy.example,::1" })).apiAllowHosts,
+    ["proxy.example", "[::1]"],
+  );
+  // The flag wins over the variable, as every serve flag does.
+  assert.deepEqual(
+    (await opts(["--api-allow-host", "x.lan"], { DFS_API_ALLOW_HOST: "y.lan" })).apiAllowHosts,
+    ["x.lan"],
+  );
+  await assert.rejects(
+    () => opts(["--api-allow-host", "dfs.example:8080"]),
+    (e: unknown) =>
+      e instanceof UsageError && /^--api-allow-host: .*without scheme or port/.test(e.message),
+  );
+  await assert.rejects(
+    () => opts([], { DFS_API_ALLOW_HOST: "https://dfs.example" }),
+    (e: unknown) => e instanceof UsageError && e.message.startsWith("$DFS_API_ALLOW_HOST: "),
+  );
+});

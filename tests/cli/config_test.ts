@@ -219,3 +219,23 @@ Deno.test("dfs_config_prints_each_value_with_its_source", async () => {
     assert.equal(bad.code, EXIT.USAGE, "config checks values as serve would");
   });
 });
+
+Deno.test("api_allow_host_comes_from_the_config_file_and_a_bad_one_names_the_file", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/c.json`;
+    await Deno.writeTextFile(file, JSON.stringify({ "api-allow-host": ["Proxy.Example", "::1"] }));
+    assert.deepEqual((await opts(["--config", file])).apiAllowHosts, ["proxy.example", "[::1]"]);
+    // One comma-separated string is a list too; the variable wins over the file.
+    await Deno.writeTextFile(file, JSON.stringify({ "api-allow-host": "a.lan, b.lan" }));
+    assert.deepEqual((await opts(["--config", file])).apiAllowHosts, ["a.lan", "b.lan"]);
+    const env = { DFS_API_ALLOW_HOST: "c.lan" };
+    assert.deepEqual((await opts(["--config", file], env)).apiAllowHosts, ["c.lan"]);
+    await Deno.writeTextFile(file, JSON.stringify({ "api-allow-host": ["dfs.example:443"] }));
+    await assert.rejects(
+      () => opts(["--config", file]),
+      (e: unknown) =>
+        e instanceof ConfigError && e.key === "api-allow-host" && e.message.includes(file) &&
+        e.message.includes("without scheme or port"),
+    );
+  });
+});

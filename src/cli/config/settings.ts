@@ -76,6 +76,7 @@ export const SETTINGS: readonly Setting[] = [
   s("drain", "flag", "false"),
   s("cluster-key-file", "text", "(none: an open cluster)"),
   s("api-token-file", "text", "(DATA/api-token when the API is not on loopback)"),
+  s("api-allow-host", "list", "(none: loopback names only)"),
   s("insecure-plaintext", "flag", "false"),
   s("log-level", "text", "warn", {
     env: ["DFS_LOG_LEVEL", "DFS_LOG"],
