@@ -96,8 +96,8 @@ const FRAME_BYTES = 1514;
  *   frame or tbf drops every frame (or, for a GSO packet, cuts it into frames first); and tbf
  *   sends again when a timer fires, so when the timer fires late (a loaded machine) the tokens
  *   that came in meanwhile beyond the bucket are lost and the link falls below the rate. Measured
- *   here at load 10-13: a 5 ms bucket gave 18.2-18.4 Mbit/s of TCP payload at a 20 Mbit/s cap,
- *   10 ms gave 18.9-19.0, the 19.1 that 1448 bytes of payload per 1514-byte frame allow. A
+ *   here: a 5 ms bucket gave 18.2-18.4 Mbit/s of TCP payload at a 20 Mbit/s cap (2 runs, load
+ *   10-13), 10 ms gave 18.9-19.0 (3 runs, load 4-10), the 19.1 that 1448 bytes of payload per 1514-byte frame allow. A
  *   bigger bucket lets a burst go out at line speed after an idle spell: 10 ms of the rate is
  *   25 KB at 20 Mbit/s, nothing next to a transfer.
  * - latency (the queue): one round trip of the host's longest link, and at least 50 ms. The
