@@ -1,11 +1,15 @@
 /**
  * A remote get between two hosts of the network test bed (tests/netbed/), under a one-way link
- * delay and random loss, next to the raw relayed link measured in the same run:
+ * delay, random loss and optionally a bandwidth cap, next to the raw relayed link measured in
+ * the same run:
  *
  *     flock /tmp/dfs-bench.lock deno run -A bench/netbed_bench.ts [--delay MS] [--loss PCT]
- *       [--size BYTES] [--runs N]
+ *       [--rate MBIT] [--size BYTES] [--runs N]
  *
- * Defaults: 50 ms one-way (100 ms round trip), 1% loss, 8 MiB, 3 runs. Needs root.
+ * Defaults: 50 ms one-way (100 ms round trip), 1% loss, no cap, 8 MiB, 3 runs. Needs root.
+ * `--rate MBIT` caps both hosts at MBIT Mbit/s each way (`rateMbit` of the bed: tbf on both ends
+ * of each host's veth), so every byte between them is held to it; the table then also gives
+ * each throughput as a fraction of the cap.
  *
  * 1. Raw link: `tests/netbed/probe.ts` on host 2 and host 1: the median of 20 TCP round trips
  *    (64-byte echoes), then `--runs` plain TCP copies of SIZE bytes from host 2 to host 1 on a
@@ -48,8 +52,16 @@ async function main(): Promise<void> {
   const loss = Number(flag("loss") ?? "1");
   const size = Number(flag("size") ?? String(8 * MiB));
   const runs = Number(flag("runs") ?? "3");
+  const rateText = flag("rate");
+  const rate = rateText === undefined ? undefined : Number(rateText);
   const loadBefore = await uptime();
-  const bed = await NetBed.create({ hosts: 2, delayMs: delay, lossPercent: loss, seed: 1 });
+  const bed = await NetBed.create({
+    hosts: 2,
+    delayMs: delay,
+    lossPercent: loss,
+    seed: 1,
+    rateMbit: rate,
+  });
   const dir = await Deno.makeTempDir({ prefix: "dfs-netbed-bench-" });
   try {
     const to = `${bed.hosts[1].address}:3000`;
@@ -102,6 +114,9 @@ async function main(): Promise<void> {
     const { passed, lost } = await bed.lossCounters();
     const loadAfter = await uptime();
 
+    /** MiB/s as a fraction of the cap (payload bytes against the cap's bits on the wire). */
+    const ofCap = (mibPerS: number) =>
+      rate === undefined ? "" : ` (${(mibPerS * MiB * 8 / 1e6 / rate).toFixed(2)} of the cap)`;
     const rows = [
       `| measure | raw TCP through the relay | dfs remote get | dfs / raw |`,
       `| --- | --- | --- | --- |`,
@@ -109,18 +124,20 @@ async function main(): Promise<void> {
       `| time to first byte (ms), median (runs) | ${fmt(rawTtfb)} | ${fmt(ttfb)} | ${
         (median(ttfb) / median(rawTtfb)).toFixed(2)
       } |`,
-      `| throughput (MiB/s), median (runs) | ${fmt(rawMiBs, 2)} | ${fmt(mibs, 2)} | ${
-        (median(mibs) / median(rawMiBs)).toFixed(2)
-      } |`,
+      `| throughput (MiB/s), median (runs) | ${fmt(rawMiBs, 2)}${ofCap(median(rawMiBs))} | ${
+        fmt(mibs, 2)
+      }${ofCap(median(mibs))} | ${(median(mibs) / median(rawMiBs)).toFixed(2)} |`,
     ];
     console.log(
-      `\n${size / MiB} MiB, one-way delay ${delay} ms, loss ${loss}% per relayed packet ` +
+      `\n${size / MiB} MiB, one-way delay ${delay} ms, loss ${loss}% per relayed packet, ` +
+        `${rate === undefined ? "no bandwidth cap" : `each host capped at ${rate} Mbit/s`} ` +
         `(${lost} of ${passed + lost} relayed packets dropped in this run)\n` +
         `load before: ${loadBefore}\nload after:  ${loadAfter}\n\n${rows.join("\n")}\n`,
     );
     console.log(JSON.stringify({
       delay,
       loss,
+      rateMbit: rate ?? null,
       size,
       rttMs: median(rtt.rttMs),
       raw: { ttfbMs: rawTtfb, mibPerS: rawMiBs },

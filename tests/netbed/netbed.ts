@@ -1,7 +1,8 @@
 /**
  * A multi-host network test bed: N hosts as Linux network namespaces around a hub namespace,
  * with a one-way delay per link (a user-space delaying relay), random loss and partitions
- * (nftables). Needs root (or CAP_NET_ADMIN), iproute2, nftables and /dev/net/tun. Used by the
+ * (nftables), and an optional bandwidth cap per host (`tc` token bucket on both ends of the
+ * host's veth). Needs root (or CAP_NET_ADMIN), iproute2, nftables and /dev/net/tun. Used by the
  * scenarios in this directory and by `bench/netbed_bench.ts`; docs/netbed.md explains it.
  *
  * Topology (a run's subnet is 10.A.B.0/24, A and B derived from the test's pid):
@@ -17,6 +18,7 @@
  *        tun0 <-> delay_relay.ts (holds each packet for its link's delay, writes it back)
  *          |  back from tun0: main table -> br0 -> destination host
  *          nft forward: loss (numgen random) and partition drops on packets leaving tun0
+ *   with rateMbit: tbf on eth0 (host ns, egress) and on vI (hub ns, egress toward host I)
  * ```
  *
  * Hosts have /32 addresses and reach every other host through the hub (10.A.B.126), so no
@@ -64,6 +66,54 @@ export interface NetBedOptions {
   readonly lossPercent: number;
   /** Seed of the per-link delays. */
   readonly seed: number;
+  /**
+   * Bandwidth cap in Mbit/s (10^6 bit/s, counted on Ethernet frames): one value for every
+   * host, or one per host (`[h1, h2, ...]`; `undefined` or a missing entry leaves that host
+   * uncapped). A capped host's uploads and downloads are each held to the rate, with `tbf` on
+   * both ends of its veth (see {@linkcode NetBed.rate}). Omitted: no host is capped.
+   */
+  readonly rateMbit?: number | readonly (number | undefined)[];
+}
+
+/** The `tbf` parameters of one capped host (both directions), from {@linkcode tbfParams}. */
+export interface TbfParams {
+  /** Rate in bit/s. */
+  readonly rateBit: number;
+  /** Bucket size in bytes. */
+  readonly burstBytes: number;
+  /** Most time a packet may wait in the shaper's queue, in ms (sets its byte limit). */
+  readonly latencyMs: number;
+}
+
+/** Ethernet frame of a full 1500-byte IP packet (what the bucket must always be able to pass). */
+const FRAME_BYTES = 1514;
+
+/**
+ * The token bucket of a host capped at `rateMbit`, whose longest link has a one-way delay of
+ * `maxDelayMs`:
+ *
+ * - burst: 10 ms of the rate, and never under 4 full frames. The bucket must hold at least one
+ *   frame or tbf drops every frame (or, for a GSO packet, cuts it into frames first); and tbf
+ *   sends again when a timer fires, so when the timer fires late (a loaded machine) the tokens
+ *   that came in meanwhile beyond the bucket are lost and the link falls below the rate. Measured
+ *   here: a 5 ms bucket gave 18.2-18.4 Mbit/s of TCP payload at a 20 Mbit/s cap (2 runs, load
+ *   10-13), 10 ms gave 18.9-19.0 (3 runs, load 4-10), the 19.1 that 1448 bytes of payload per 1514-byte frame allow. A
+ *   bigger bucket lets a burst go out at line speed after an idle spell: 10 ms of the rate is
+ *   25 KB at 20 Mbit/s, nothing next to a transfer.
+ * - latency (the queue): one round trip of the host's longest link, and at least 50 ms. The
+ *   queue is where a TCP sender's excess waits; a tail-drop queue of about one bandwidth-delay
+ *   product lets one connection keep the link busy after it halves its window on a drop, where
+ *   a shorter one would leave the link below the cap. It adds up to that much delay when full,
+ *   as a real router's buffer does.
+ */
+export function tbfParams(rateMbit: number, maxDelayMs: number): TbfParams {
+  if (!(rateMbit > 0) || !Number.isFinite(rateMbit)) {
+    throw new RangeError(`rateMbit must be a positive number, got ${rateMbit}`);
+  }
+  const rateBit = Math.round(rateMbit * 1e6);
+  const burstBytes = Math.max(4 * FRAME_BYTES, Math.ceil(rateBit / 8 * 0.010));
+  const latencyMs = Math.max(50, Math.ceil(2 * maxDelayMs));
+  return { rateBit, burstBytes, latencyMs };
 }
 
 /** One host of the bed. */
@@ -120,7 +170,7 @@ export async function netnsRefusal(): Promise<string | undefined> {
   } catch {
     return "no /dev/net/tun (the delaying relay needs a TUN device)";
   }
-  for (const tool of ["nft", "ip"]) {
+  for (const tool of ["nft", "ip", "tc"]) {
     try {
       await run(["sh", "-c", `command -v ${tool}`]);
     } catch {
@@ -159,6 +209,7 @@ export class NetBed {
   readonly hub: string;
   readonly #prefix: string;
   readonly #delays: Map<string, number>;
+  readonly #rates: (number | undefined)[];
   readonly #mgmtLink: string;
   readonly #namespaces: string[] = [];
   readonly #procs: NodeProcess[] = [];
@@ -168,17 +219,63 @@ export class NetBed {
   /** The API token every node of the bed requires (their APIs are not on loopback). */
   readonly token: string = crypto.randomUUID().replaceAll("-", "");
 
-  private constructor(prefix: string, hosts: Host[], delays: Map<string, number>) {
+  private constructor(
+    prefix: string,
+    hosts: Host[],
+    delays: Map<string, number>,
+    rates: (number | undefined)[],
+  ) {
     this.#prefix = prefix;
     this.hosts = hosts;
     this.hub = `dfsnb${Deno.pid}-hub`;
     this.#delays = delays;
+    this.#rates = rates;
     this.#mgmtLink = `nb${Deno.pid}m`;
   }
 
   /** The one-way delay of the link between hosts `a` and `b` (1-based), in ms. */
   delay(a: number, b: number): number {
     return this.#delays.get(`${Math.min(a, b)}-${Math.max(a, b)}`) ?? 0;
+  }
+
+  /**
+   * Host `i`'s bandwidth cap (1-based), in Mbit/s, or `undefined` when it is uncapped. It holds
+   * each direction on its own: what leaves the host (`tbf` on `eth0` in its namespace) and what
+   * the hub sends to it (`tbf` on `v<i>` in the hub), so a transfer between two hosts is held
+   * to the smaller cap of the two. Traffic with the management link is not capped.
+   */
+  rate(i: number): number | undefined {
+    return this.#rates[i - 1];
+  }
+
+  /** The `tc -s qdisc` statistics of host `i`'s two shapers (host egress, hub egress). */
+  async shaperStats(i: number): Promise<{ host: string; hub: string }> {
+    const h = this.hosts[i - 1];
+    const host = await run([
+      "ip",
+      "netns",
+      "exec",
+      h.ns,
+      "tc",
+      "-s",
+      "qdisc",
+      "show",
+      "dev",
+      "eth0",
+    ]);
+    const hub = await run([
+      "ip",
+      "netns",
+      "exec",
+      this.hub,
+      "tc",
+      "-s",
+      "qdisc",
+      "show",
+      "dev",
+      `v${i}`,
+    ]);
+    return { host: host.stdout, hub: hub.stdout };
   }
 
   /** The node processes started with {@linkcode startNode} (by host index - 1; may be holes). */
@@ -206,7 +303,13 @@ export class NetBed {
         delays.set(`${a}-${b}`, d);
       }
     }
-    const bed = new NetBed(prefix, hosts, delays);
+    const rates: (number | undefined)[] = [];
+    for (let i = 0; i < options.hosts; i++) {
+      const r = typeof options.rateMbit === "number" ? options.rateMbit : options.rateMbit?.[i];
+      if (r !== undefined) tbfParams(r, 0); // validates before anything is built
+      rates.push(r);
+    }
+    const bed = new NetBed(prefix, hosts, delays, rates);
     try {
       await bed.#build(options.lossPercent);
     } catch (err) {
@@ -294,6 +397,18 @@ export class NetBed {
     await run(["ip", "-n", hub, "route", "add", `${p}.0/25`, "dev", "tun0", "table", "100"]);
     await run(["ip", "-n", hub, "rule", "add", "iif", "br0", "lookup", "100"]);
 
+    for (const h of this.hosts) {
+      const rate = this.#rates[h.index - 1];
+      if (rate === undefined) continue;
+      let maxDelay = 0;
+      for (const o of this.hosts) {
+        if (o !== h) maxDelay = Math.max(maxDelay, this.delay(h.index, o.index));
+      }
+      const tbf = tbfParams(rate, maxDelay);
+      await this.#shape(h.ns, "eth0", tbf);
+      await this.#shape(hub, `v${h.index}`, tbf);
+    }
+
     // Loss (on every packet leaving the relay), partitions (two sets), and no bypass.
     const per10k = Math.round(lossPercent * 100);
     const ruleset = `
@@ -318,6 +433,37 @@ table inet netbed {
       await run(["ip", "netns", "exec", hub, "nft", "-f", file]);
     } finally {
       await Deno.remove(file).catch(() => {});
+    }
+  }
+
+  /**
+   * Caps what leaves `dev` in `ns` with a token bucket. Every host-to-host packet crosses two
+   * such egresses (the sender's `eth0`, then the hub's `v<dst>` after the relay and nftables),
+   * so the cap composes with the delay and loss: a packet is delayed by the relay, may be
+   * dropped by nftables, and then waits its turn in the receiver's shaper (a sender's shaper
+   * comes before the relay). The kernel has no `prio` qdisc, so the tree is an `htb` root used
+   * only to classify: its class 1:20 (everything, by default) is not limited by htb (10 Gbit/s)
+   * and has the `tbf` as its qdisc, which does the shaping; class 1:10 takes the management
+   * link's packets (10.A.B.248/29, by u32 filters on source and destination) and is not shaped,
+   * as that link is neither delayed nor lossy either. (htb logs `tbf qdisc 20: is
+   * non-work-conserving?` to the kernel log once per shaper: it is, that is what a shaper is.)
+   */
+  async #shape(ns: string, dev: string, tbf: TbfParams): Promise<void> {
+    // One tc command per line, words split on spaces (none of the values has one).
+    const tc = (line: string) => run(["ip", "netns", "exec", ns, "tc", ...line.split(" ")]);
+    const mgmt = `${this.#prefix}.248/29`;
+    await tc(`qdisc add dev ${dev} root handle 1: htb default 20`);
+    // quantum: htb's default (rate / r2q) is absurd at 10 Gbit/s and draws a warning.
+    await tc(`class add dev ${dev} parent 1: classid 1:10 htb rate 10gbit quantum 60000`);
+    await tc(`class add dev ${dev} parent 1: classid 1:20 htb rate 10gbit quantum 60000`);
+    await tc(
+      `qdisc add dev ${dev} parent 1:20 handle 20: tbf rate ${tbf.rateBit}bit ` +
+        `burst ${tbf.burstBytes}b latency ${tbf.latencyMs}ms`,
+    );
+    for (const dir of ["src", "dst"]) {
+      await tc(
+        `filter add dev ${dev} parent 1: protocol ip prio 1 u32 match ip ${dir} ${mgmt} flowid 1:10`,
+      );
     }
   }
 
