@@ -9,82 +9,29 @@
  */
 import assert from "node:assert/strict";
 
+import { type NodeProcess, startServeProcess } from "../e2e/node_harness.ts";
+
 type Rt = "deno" | "bun" | "node";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const BIN = `${ROOT}node_modules/.bin`;
-const MOD = `${ROOT}mod.ts`;
 const START_MS = 30_000;
 const REQUEST_MS = 10_000;
 
 interface Server {
   readonly rt: Rt;
   readonly port: number;
-  readonly child: Deno.ChildProcess;
-  readonly status: Promise<Deno.CommandStatus>;
+  readonly proc: NodeProcess;
   stderr(): string;
 }
 
 /** Starts `dfs serve` on free loopback ports, allowing `dfs.internal`; reads its banner. */
 async function serve(rt: Rt, data: string): Promise<Server> {
-  const args = [
-    "serve",
-    ...["--listen", "127.0.0.1:0", "--api", "127.0.0.1:0", "--data", data],
-    ...["--api-allow-host", "dfs.internal", "--no-repair", "--scrub-rate", "0"],
-  ];
-  const [cmd, rest] = rt === "deno"
-    ? [`${BIN}/deno`, ["run", "-A", MOD, ...args]]
-    : [`${BIN}/${rt}`, [MOD, ...args]];
-  const child = new Deno.Command(cmd, {
-    args: rest,
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: {
-      PATH: `${BIN}:${Deno.env.get("PATH") ?? ""}`,
-      NO_COLOR: "1",
-      DFS_API: "",
-      DFS_DATA: "",
-      DFS_API_ALLOW_HOST: "",
-    },
-  }).spawn();
-  const status = child.status;
-  const dec = new TextDecoder();
-  let err = "";
-  (async () => {
-    for await (const c of child.stderr) {
-      err = (err + dec.decode(c, { stream: true })).slice(-20_000);
-    }
-  })().catch(() => {});
-  const reader = child.stdout.getReader();
-  let out = "";
-  const deadline = Date.now() + START_MS;
-  try {
-    while (!/\n {2}data /.test(out)) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error("no banner in time");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const r = await Promise.race([
-        reader.read(),
-        new Promise<never>((_, rej) => timer = setTimeout(() => rej(new Error("timeout")), left)),
-      ]).finally(() => clearTimeout(timer));
-      if (r.done) throw new Error("exited before its banner");
-      out += dec.decode(r.value, { stream: true });
-    }
-  } catch (e) {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-    await status;
-    throw new Error(`${rt} serve did not start: ${(e as Error).message}\n${out}\n${err}`);
-  }
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })().catch(() => {});
-  const api = /\n {2}api +http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-  assert.ok(api, `banner of ${rt}: ${out}`);
-  return { rt, port: Number(api[1]), child, status, stderr: () => err };
+  const proc = await startServeProcess({
+    runtime: rt,
+    dataDir: data,
+    startTimeoutMs: START_MS,
+    extraArgs: ["--api-allow-host", "dfs.internal", "--no-repair", "--scrub-rate", "0"],
+  });
+  return { rt, port: Number(new URL(proc.info.apiUrl).port), proc, stderr: proc.stderr };
 }
 
 interface RawResponse {
@@ -244,19 +191,15 @@ Deno.test({
       }
     } finally {
       for (const s of servers) {
-        try {
-          s.child.kill("SIGTERM");
-        } catch { /* gone */ }
+        s.proc.kill("SIGTERM");
         let timer: ReturnType<typeof setTimeout> | undefined;
         const code = await Promise.race([
-          s.status.then((st) => st.code),
+          s.proc.exited.then((st) => st.code),
           new Promise<number>((r) => timer = setTimeout(() => r(-1), 15_000)),
         ]).finally(() => clearTimeout(timer));
         if (code === -1) {
-          try {
-            s.child.kill("SIGKILL");
-          } catch { /* gone */ }
-          await s.status;
+          s.proc.kill("SIGKILL");
+          await s.proc.exited;
         }
         assert.equal(code, 0, `${s.rt} exit\n${s.stderr()}`);
       }
