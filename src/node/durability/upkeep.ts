@@ -325,6 +325,9 @@ export class Upkeep {
   ): Promise<{ tombstone: Tombstone; told: number; tookIt: ReadonlySet<string> }> {
     const t = await signTombstone(this.#h.signer, id, { ttlMs: this.#h.options.tombstoneTtlMs });
     await this.#h.tombstones.add(t);
+    // A push that landed here while the delete ran (after its local part, before the tombstone
+    // was kept) goes too; one landing from now on is refused (`applyHeldTombstone`).
+    if (this.#h.index.has(id.toString())) await this.#h.dropLocalCopy(id);
     const tookIt = await this.#offer(toWireTombstone(t), peers);
     return { tombstone: t, told: tookIt.size, tookIt };
   }
