@@ -146,9 +146,23 @@ Deno.test({
           if (listed) await new Promise((r) => setTimeout(r, 500));
         }
         assert.equal(listed, false, "the returning node dropped the deleted file");
-        const res = await fetch(`${base0}/api/v1/files/${target.id}`);
-        await res.body?.cancel();
-        if (res.status !== 404) {
+        // A node takes a file out of its index first and its blocks right after, so a get
+        // racing the drop may still find the root: nobody serves it once the drop is done
+        // (bounded), and it stays so through several repair intervals.
+        const getStatus = async () => {
+          const res = await fetch(`${base0}/api/v1/files/${target.id}`, {
+            signal: AbortSignal.timeout(15_000),
+          });
+          await res.body?.cancel();
+          return res.status;
+        };
+        const goneBy = Date.now() + 10_000;
+        let status = await getStatus();
+        while (status !== 404 && Date.now() < goneBy) {
+          await new Promise((r) => setTimeout(r, 250));
+          status = await getStatus();
+        }
+        const holders = async () => {
           // Who still has it: each live node's index and local copy.
           const seen = await Promise.all(
             procs.filter((p) => !victims.includes(p)).map(async (p) => {
@@ -159,8 +173,13 @@ Deno.test({
               return `${p.info.nodeId.slice(0, 8)} listed=${listed} stat=${JSON.stringify(st)}`;
             }),
           );
-          assert.fail(`a get answered ${res.status} after the delete:\n${seen.join("\n")}`);
-        }
+          return seen.join("\n");
+        };
+        if (status !== 404) assert.fail(`a get answered ${status} 10 s on:\n${await holders()}`);
+        // Repair never brings it back: still gone after three more repair intervals.
+        await new Promise((r) => setTimeout(r, 3_000));
+        status = await getStatus();
+        if (status !== 404) assert.fail(`the file came back (${status}):\n${await holders()}`);
       } finally {
         await killAll(procs.filter(Boolean));
         await Deno.remove(dir, { recursive: true }).catch(() => {});
