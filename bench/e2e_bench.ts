@@ -45,13 +45,8 @@ import {
   startNodeProcess,
   waitForPeers,
 } from "../tests/e2e/node_harness.ts";
+import { cpuMs, flag, median, MiB, parseSize } from "./bench_util.ts";
 
-const MiB = 1024 * 1024;
-const args = Deno.args;
-const flag = (n: string) => {
-  const i = args.indexOf(`--${n}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const sizeText = flag("size") ?? "256M";
 const size = parseSize(sizeText);
 const durability = (flag("durability") ?? "none") as "none" | "fsync";
@@ -62,17 +57,9 @@ const blockSize = flag("block-size") ? Number(flag("block-size")) : undefined;
 const BIN = new URL("../node_modules/.bin/", import.meta.url).pathname;
 const cpuProf = flag("cpu-prof");
 /** `--plaintext`: nodes run with `--insecure-plaintext` (no Noise channel), to show its cost. */
-const plaintext = args.includes("--plaintext");
+const plaintext = Deno.args.includes("--plaintext");
 if (cpuProf && runtime !== "node") throw new Error("--cpu-prof needs --runtime node");
 const runtimeFlags = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : undefined;
-
-function parseSize(t: string): number {
-  const m = /^(\d+)([KMG]?)$/i.exec(t);
-  if (!m) throw new Error(`bad --size ${t}`);
-  const mult =
-    { "": 1, K: 1024, M: MiB, G: 1024 * MiB }[m[2].toUpperCase() as "" | "K" | "M" | "G"];
-  return Number(m[1]) * mult;
-}
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
@@ -81,19 +68,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 }
 
 const mibps = (bytes: number, ms: number) => Math.round(bytes / MiB / (ms / 1000));
-
-/** CPU time (user + system) of a process so far, in ms (0 when unknown). */
-function cpuMs(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in 10 ms ticks
-  } catch {
-    return 0;
-  }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function rawLoopback(): Promise<number> {
   const mib = Math.min(256, Math.max(64, Math.round(size / MiB)));

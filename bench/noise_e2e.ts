@@ -26,29 +26,13 @@ import {
   startNodeProcess,
   waitForPeers,
 } from "../tests/e2e/node_harness.ts";
+import { cpuMs, flag, median, MiB, parseSize } from "./bench_util.ts";
 
-const MiB = 1024 * 1024;
-const args = Deno.args;
-const flag = (n: string) => {
-  const i = args.indexOf(`--${n}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const sizeText = flag("size") ?? "256M";
-const size = Number(/^(\d+)M$/i.exec(sizeText)?.[1] ?? "256") * MiB;
+const size = parseSize(sizeText);
 const runs = Math.max(1, Math.min(9, Number(flag("runs") ?? "3")));
 const runtimes = (flag("runtime") ?? "deno,bun,node").split(",") as ProcessRuntime[];
 
-function cpuMs(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mibps = (ms: number) => Math.round(size / MiB / (ms / 1000));
 
 interface Pair {
@@ -139,7 +123,7 @@ const table = [
   ...rows,
 ].join("\n");
 console.log(table);
-if (args.includes("--write")) {
+if (Deno.args.includes("--write")) {
   const path = new URL("./RESULTS.md", import.meta.url);
   const text = await Deno.readTextFile(path);
   const heading = "\n## Noise end to end (issue 10)\n";

@@ -39,15 +39,10 @@ import {
   startNodeProcess,
   waitForPeers,
 } from "../tests/e2e/node_harness.ts";
+import { cpuMs, flag, median, MiB } from "./bench_util.ts";
 
-const MiB = 1024 * 1024;
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin/`;
-const args = Deno.args;
-const flag = (n: string) => {
-  const i = args.indexOf(`--${n}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const anchors = flag("anchors") ?? Deno.env.get("DFS_ANCHORS") ?? "../shared/anchors";
 const sizes = (flag("sizes") ?? "16,64,256").split(",").map(Number);
 const runs = Math.max(1, Math.min(9, Number(flag("runs") ?? "3")));
@@ -66,19 +61,6 @@ try {
 if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 4096)) {
   throw new Error(`bad --sizes ${flag("sizes")}`);
 }
-
-/** CPU time (user + system) of a process so far, in ms (0 when unknown). */
-function cpuMs(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs a command in the repository and returns the JSON lines it printed. */
 async function jsonLines(cmd: string[], timeoutMs: number, cwd = ROOT): Promise<unknown[]> {

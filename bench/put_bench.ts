@@ -33,13 +33,8 @@ import {
   startNodeProcess,
   waitForPeers,
 } from "../tests/e2e/node_harness.ts";
+import { cpuMs, flag, median, MiB, parseSize } from "./bench_util.ts";
 
-const MiB = 1024 * 1024;
-const args = Deno.args;
-const flag = (n: string) => {
-  const i = args.indexOf(`--${n}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const sizeText = flag("size") ?? "256M";
 const size = parseSize(sizeText);
 const runtime = (flag("runtime") ?? "deno") as ProcessRuntime;
@@ -49,27 +44,7 @@ const baseDir = flag("dir");
 const only = flag("only");
 const skipped: PutFigure = { mibps: 0, runs: [], cpuMs: [] };
 
-function parseSize(t: string): number {
-  const m = /^(\d+)([KMG]?)$/i.exec(t);
-  if (!m) throw new Error(`bad --size ${t}`);
-  const mult =
-    { "": 1, K: 1024, M: MiB, G: 1024 * MiB }[m[2].toUpperCase() as "" | "K" | "M" | "G"];
-  return Number(m[1]) * mult;
-}
-
 const mibps = (bytes: number, ms: number) => Math.round(bytes / MiB / (ms / 1000));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** CPU time (user + system) of a process so far, in ms (0 when unknown). */
-function cpuMs(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
 
 /** Raw sequential write of the same bytes to one file in `dir` (1 MiB writes), then fsync. */
 async function rawWrite(dir: string, sync: boolean, seed: number): Promise<number> {
