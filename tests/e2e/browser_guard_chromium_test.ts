@@ -18,23 +18,11 @@
  * here are killed (the node by pid, Chromium by playwright, which launched it).
  */
 import assert from "node:assert/strict";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium, requireChromium } from "./chromium.ts";
 import { type NodeProcess, startServeProcess, withNodeProcesses } from "./node_harness.ts";
 
-const CHROMIUM = Deno.env.get("DFS_CHROMIUM") ?? "/usr/bin/chromium";
 const STEP_TIMEOUT_MS = 30_000;
-
-function requireChromium(): void {
-  try {
-    if (Deno.statSync(CHROMIUM).isFile) return;
-  } catch {
-    // reported below
-  }
-  throw new Error(
-    `this test needs Chromium at ${CHROMIUM}, which is missing. Install Debian's package: ` +
-      "apt-get install -y --no-install-recommends chromium (or set DFS_CHROMIUM). It does not skip.",
-  );
-}
 
 /** The attacker's page: scripts that try to delete and to plant a file on the node. */
 function attackPage(nodeOrigin: string, id: string): string {
@@ -61,7 +49,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    requireChromium();
+    requireChromium("the browser guard test");
     await withNodeProcesses("dfs-guard-chromium-", async (dir, procs: NodeProcess[]) => {
       const node = await startServeProcess({ dataDir: `${dir}/a`, replication: 1 });
       procs.push(node);
@@ -87,20 +75,7 @@ Deno.test({
       );
       let browser: Browser | undefined;
       try {
-        browser = await chromium.launch({
-          executablePath: CHROMIUM,
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--host-resolver-rules=MAP evil.example 127.0.0.1",
-          ],
-          timeout: 60_000,
-        });
+        browser = await launchChromium(["--host-resolver-rules=MAP evil.example 127.0.0.1"]);
         const page = await (await browser.newContext()).newPage();
         page.setDefaultTimeout(STEP_TIMEOUT_MS);
 

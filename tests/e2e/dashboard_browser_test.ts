@@ -20,7 +20,8 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, requireChromium } from "./chromium.ts";
 import {
   type NodeProcess,
   sha256Hex,
@@ -30,40 +31,12 @@ import {
 } from "./node_harness.ts";
 import { randomBytes, testSeed } from "../util/prng.ts";
 
-const CHROMIUM = Deno.env.get("DFS_CHROMIUM") ?? "/usr/bin/chromium";
 const SEED = testSeed(0xda5b_0a7d);
 /** Every playwright wait and action. */
 const STEP_TIMEOUT_MS = 30_000;
 /** A file name that is HTML: it must show as these characters. */
 const HOSTILE_NAME = '<img src=x onerror="window.__dfsXss=1">.bin';
 const PICKED_NAME = "picked & <b>bold</b>.bin";
-/** The flags Chromium needs on this closed network (see the env notes). */
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-/** Fails, with how to install it, when there is no Chromium to drive. */
-function requireChromium(): void {
-  try {
-    if (Deno.statSync(CHROMIUM).isFile) return;
-  } catch {
-    // reported below
-  }
-  const ci = Deno.env.get("DFS_REQUIRE_CHROMIUM") === "1"
-    ? " (DFS_REQUIRE_CHROMIUM=1: .ci/run should have installed it in its toolchain step)"
-    : "";
-  throw new Error(
-    `the dashboard browser test needs Chromium at ${CHROMIUM}, which is missing${ci}. ` +
-      "Install Debian's package: apt-get install -y --no-install-recommends chromium " +
-      "(or point DFS_CHROMIUM at a Chromium binary). This test does not skip.",
-  );
-}
 
 /** Collects what must not happen on a page: console errors, uncaught errors, CSP refusals. */
 function watchPage(
@@ -126,7 +99,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    requireChromium();
+    requireChromium("the dashboard browser test");
     const shots = await Deno.makeTempDir({ prefix: "dfs-dashboard-test-" });
     await withNodeProcesses("dfs-dashboard-", async (dir, procs: NodeProcess[]) => {
       const a = await startServeProcess({ dataDir: `${dir}/a`, replication: 2 });
@@ -149,11 +122,7 @@ Deno.test({
       let browser: Browser | undefined;
       const problems: string[] = [];
       try {
-        browser = await chromium.launch({
-          executablePath: CHROMIUM,
-          args: CHROMIUM_ARGS,
-          timeout: 60_000,
-        });
+        browser = await launchChromium();
         // Two contexts: two tabs with their own session storage, as two people would have.
         const pageA = await (await browser.newContext({ acceptDownloads: true })).newPage();
         watchPage(pageA, "A", problems);
