@@ -536,15 +536,19 @@ export class PeerManager {
     }
     this.#inboundHandshakes.add(conn);
     if (!isLoopback(host)) this.#handshakesByHost.set(host, fromHost + 1);
+    // The handshake stops counting against its host in the same step that registers (or drops)
+    // its connection: no moment in which it counts as neither, when another from the host could
+    // slip past the per-host bound.
+    const release = () => {
+      this.#inboundHandshakes.delete(conn);
+      if (isLoopback(host)) return;
+      const n = (this.#handshakesByHost.get(host) ?? 1) - 1;
+      if (n <= 0) this.#handshakesByHost.delete(host);
+      else this.#handshakesByHost.set(host, n);
+    };
     this.#handshake(conn, "responder", undefined, undefined)
-      .finally(() => {
-        this.#inboundHandshakes.delete(conn);
-        if (isLoopback(host)) return;
-        const n = (this.#handshakesByHost.get(host) ?? 1) - 1;
-        if (n <= 0) this.#handshakesByHost.delete(host);
-        else this.#handshakesByHost.set(host, n);
-      })
       .then(({ channel, result }) => {
+        release();
         // Complete: now it takes a slot. A peer turned away cannot reach us at all, while one of
         // ours closed between requests only redials: any connection with nothing in flight
         // gives way.
@@ -559,9 +563,16 @@ export class PeerManager {
           return;
         }
         this.#register(channel, result, "listener", remote);
+      }, (err) => {
+        release();
+        this.#log("warn", "inbound handshake refused", { host, remote, ...errorFields(err) });
       })
       .catch((err) => {
-        this.#log("warn", "inbound handshake refused", { host, remote, ...errorFields(err) });
+        this.#log("warn", "inbound connection could not be registered", {
+          host,
+          remote,
+          ...errorFields(err),
+        });
       });
   }
 
