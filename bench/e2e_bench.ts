@@ -13,8 +13,9 @@
  * 3. Gets the file through A's API too (local read path). Timed gets count bytes; one more get
  *    through each API, untimed, checks the SHA-256 of the bytes.
  * 4. Baselines in the same run: raw loopback TCP (`bench/loopback_raw.ts`, same runtime) and raw
- *    disk (write + read SIZE bytes to a file in the same temp directory, 1 MiB chunks). For Deno
- *    nodes also the verified-pipeline ceiling (`bench/pipeline_ceiling.ts`, 256 MiB): the same
+ *    disk (write + read SIZE bytes to a file in the same temp directory, 1 MiB chunks). Also the
+ *    verified-pipeline ceiling (`bench/pipeline_ceiling.ts`, 256 MiB, its roles under the nodes'
+ *    runtime: `bench/pipeline_ceiling_node.ts` for Bun and Node): the same
  *    remote get's required work (two SHA-256 passes, two loopback hops, the HTTP server and this
  *    client) with no dfs code, i.e. the most a remote get can reach on this machine.
  *    With `--verify fetcher` too: the ceiling of a pipeline that hashes each block once (on
@@ -80,13 +81,12 @@ async function rawLoopback(): Promise<number> {
 }
 
 /**
- * The verified-pipeline ceiling (Deno only): median MiB/s of `bench/pipeline_ceiling.ts`, with
- * both hashes (`both`) or the fetcher's only (`fetcher`).
+ * The verified-pipeline ceiling in the nodes' runtime: median MiB/s of
+ * `bench/pipeline_ceiling.ts`, with both hashes (`both`) or the fetcher's only (`fetcher`).
  */
 function ceiling(verify: "both" | "fetcher"): Promise<number | null> {
-  if (runtime !== "deno") return Promise.resolve(null);
   const args = ["run", "-A", "bench/pipeline_ceiling.ts", "--size", "256M", "--runs", "3"];
-  return medianOf([`${BIN}deno`, ...args, "--verify", verify], 300_000);
+  return medianOf([`${BIN}deno`, ...args, "--verify", verify, "--runtime", runtime], 300_000);
 }
 
 /** CPU ms of one SHA-256 pass over a GiB in the nodes' runtime (`bench/digest_cpu.ts`). */
