@@ -53,7 +53,7 @@ export interface StartOptions {
   readonly clusterKeyFile?: string;
   /** Peer traffic in clear (`--insecure-plaintext`), for benches that compare. */
   readonly plaintext?: boolean;
-  /** Extra flags for the runtime itself (e.g. `--cpu-prof`; Deno and Node). */
+  /** Extra flags for the runtime itself (e.g. `--cpu-prof` on Bun and Node). */
   readonly runtimeFlags?: readonly string[];
   /** How long to wait for the ready line (default 20 s). */
   readonly startTimeoutMs?: number;
@@ -81,7 +81,7 @@ export async function startNodeProcess(options: StartOptions): Promise<NodeProce
   const cmd = runtime === "deno"
     ? [`${BIN}/deno`, "run", "-A", ...(options.runtimeFlags ?? []), SCRIPT, ...args]
     : runtime === "bun"
-    ? [`${BIN}/bun`, SCRIPT, ...args]
+    ? [`${BIN}/bun`, ...(options.runtimeFlags ?? []), SCRIPT, ...args]
     : [`${BIN}/node`, ...NODE_FLAGS, ...(options.runtimeFlags ?? []), SCRIPT, ...args];
   const { out, kill, status, stderr } = await spawnUntil(
     cmd,
