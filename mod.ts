@@ -95,6 +95,7 @@ export {
   DataDirLockedError,
   IncompleteIndexError,
   NodeClosedError,
+  PushSourceCorruptError,
 } from "./src/node/errors.ts";
 export { UPKEEP_DEFAULTS, type UpkeepOptions } from "./src/node/durability/options.ts";
 export { InvalidTombstoneError, type TombstoneProblem } from "./src/node/durability/tombstone.ts";

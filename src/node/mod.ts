@@ -23,7 +23,7 @@ export {
   type ResolvedNodeOptions,
   resolveNodeOptions,
 } from "./options.ts";
-export { BlockUnavailableError, NodeClosedError } from "./errors.ts";
+export { BlockUnavailableError, NodeClosedError, PushSourceCorruptError } from "./errors.ts";
 export {
   closestPeers,
   compareDistance,

@@ -525,6 +525,29 @@ export class Upkeep {
     };
   }
 
+  /**
+   * Like {@linkcode Upkeep.#pacedReader}'s reader, but the local copy is read without hashing
+   * it (for targets that verify pushes on arrival; see `replicator.ts`); a block not readable
+   * here comes through `read` (fetched or rebuilt, verified).
+   */
+  #pacedUnverified(
+    read: (block: FileBlock, signal?: AbortSignal) => Promise<Uint8Array>,
+    counter: { bytes: number },
+  ) {
+    return async (block: FileBlock, signal?: AbortSignal) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.#h.store.readBytes(block.id, { signal, verify: false });
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        return await read(block, signal);
+      }
+      await this.#limiter.take(bytes.length, signal);
+      counter.bytes += bytes.length;
+      return bytes;
+    };
+  }
+
   async #repair(
     id: ContentId,
     check: CheckedFile,
@@ -535,9 +558,11 @@ export class Upkeep {
     const counter = { bytes: 0 };
     const peers = check.answers.filter((a) => a.peer).map((a) => a.peer!);
     const read = this.#pacedReader(peers, counter);
+    const base = this.#h.placement();
     const ctx: PlacementContext = {
-      ...this.#h.placement(),
+      ...base,
       readBlock: (b, s) => read({ id: b, manifest: false }, s),
+      ...(base.recheck && { readUnverified: this.#pacedUnverified(read, counter) }),
     };
     const holding = new Set(check.holders.map((h) => h.nodeId));
     if (policy.kind === "replicas") {
