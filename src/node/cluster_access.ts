@@ -108,7 +108,10 @@ export class ClusterAccess {
       readBlock: (b, s) => this.#store.readBytes(b, { signal: s }),
       // Pushes go out unhashed to targets that verify them on arrival (one hash pass per
       // pushed block, the receiver's); a refused block has its copy here checked.
-      readUnverified: (b, s) => this.#store.readBytes(b.id, { signal: s, verify: false }),
+      readUnverified: async (b, s) => ({
+        bytes: await this.#store.readBytes(b.id, { signal: s, verify: false }),
+        verified: false,
+      }),
       recheck: (id, from) => recheckCopy(this.#store, this.#reports, id, from),
       manifests: { getBlock: (id, o) => this.#store.readBytes(id, { signal: o?.signal }) },
       concurrency: this.#opts.concurrency,

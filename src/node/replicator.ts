@@ -40,7 +40,7 @@ export interface ReplicateOptions {
    * Reads a block to push without verifying it (see the module doc); used only with
    * `recheck`. Absent: every block is read with `readBlock`.
    */
-  readonly readUnverified?: (id: ContentId, signal?: AbortSignal) => Promise<Uint8Array>;
+  readonly readUnverified?: (id: ContentId, signal?: AbortSignal) => Promise<PushBytes>;
   /**
    * Checks the local copy of a block that target `from` (node id) refused as corrupt: `true`
    * when it was rotten (now out of service) or is gone, `false` when it verifies; a rejection
@@ -59,6 +59,18 @@ export interface ReplicateOptions {
   readonly signal?: AbortSignal;
   /** Called after each block was confirmed by every target that needed it. */
   readonly onBlock?: (id: ContentId, bytes: number) => void;
+}
+
+/**
+ * A block's bytes read for a push: `verified` false when they were read without hashing them
+ * (only those are sent unverified), true when they were verified anyway (e.g. fetched from
+ * another holder because the local copy was missing).
+ */
+export interface PushBytes {
+  /** The block's bytes. */
+  readonly bytes: Uint8Array;
+  /** True when the bytes were verified against the id. */
+  readonly verified: boolean;
 }
 
 /** Outcome for one target. */
@@ -242,10 +254,11 @@ async function pushOne(w: Wanted, options: ReplicateOptions): Promise<void> {
   const wanting = w.targets.filter((s) => s.ok);
   if (wanting.length === 0) return;
   const { readUnverified, recheck } = options;
-  const unverified = readUnverified !== undefined && recheck !== undefined;
-  const bytes = unverified
+  const read: PushBytes = readUnverified !== undefined && recheck !== undefined
     ? await readUnverified(w.id, options.signal)
-    : await options.readBlock(w.id, options.signal);
+    : { bytes: await options.readBlock(w.id, options.signal), verified: true };
+  const { bytes } = read;
+  const unverified = !read.verified && recheck !== undefined;
   const push = unverified ? { ...call(options), unverified } : call(options);
   let checked: Promise<boolean> | undefined;
   let rotten: unknown;
@@ -256,7 +269,7 @@ async function pushOne(w: Wanted, options: ReplicateOptions): Promise<void> {
     } catch (err) {
       if (unverified && err instanceof PeerPushCorruptError) {
         // Our copy is suspect: check it once per block, never drop it on a target's word.
-        checked ??= recheck(w.id, s.peer.nodeId).catch(() => false);
+        checked ??= recheck!(w.id, s.peer.nodeId).catch(() => false);
         if (await checked) return void (rotten ??= err);
       }
       fail(s, err);

@@ -12,6 +12,7 @@ import type { ContentId } from "../../src/id/content_id.ts";
 import { BadBlockReports, recheckCopy } from "../../src/node/bad_block_reports.ts";
 import { PushSourceCorruptError } from "../../src/node/errors.ts";
 import { replicateFile } from "../../src/node/replicator.ts";
+import type { PushOptions } from "../../src/node/remote.ts";
 import { PeerPushCorruptError } from "../../src/peer/errors.ts";
 import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
 import type { FileSystem } from "../../src/runtime/types.ts";
@@ -230,7 +231,10 @@ Deno.test("checks_of_local_copies_caused_by_refused_pushes_stay_within_the_bad_b
         yield* ids;
       },
       readBlock: (id) => counted.readBytes(id),
-      readUnverified: (id) => counted.readBytes(id, { verify: false }),
+      readUnverified: async (id) => ({
+        bytes: await counted.readBytes(id, { verify: false }),
+        verified: false,
+      }),
       recheck: (id, from) => recheckCopy(counted, reports, id, from),
       targets: [liar, honest],
       concurrency: 1,
@@ -248,4 +252,43 @@ Deno.test("checks_of_local_copies_caused_by_refused_pushes_stay_within_the_bad_b
   await run();
   assert.equal(verified, 4, "one more check after a second");
   assert.equal(store.map.size, ids.length, "no copy dropped");
+});
+
+Deno.test("only_bytes_read_unhashed_go_out_unverified_and_only_they_have_the_local_copy_checked", async () => {
+  const store = new MemStore();
+  const ids: ContentId[] = [];
+  for (let i = 0; i < 4; i++) ids.push(await store.put(new TextEncoder().encode(`b ${i}`)));
+  // Blocks 1 and 3 are not held here: they come verified from elsewhere (as a repair fetches them).
+  const elsewhere = new Set([ids[1].toString(), ids[3].toString()]);
+  const seen = new Map<string, boolean>();
+  class Recording extends FakePeer {
+    override async putBlock(id: ContentId, bytes: Uint8Array, o?: PushOptions): Promise<void> {
+      seen.set(id.toString(), o?.unverified === true);
+      if (id.equals(ids[3])) throw new PeerPushCorruptError(`refused ${id}`, true);
+      await super.putBlock(id, bytes, o);
+    }
+  }
+  const checks: string[] = [];
+  const target = new Recording("cc");
+  const r = await replicateFile({
+    fileId: ids[0],
+    blockIds: async function* () {
+      yield* ids;
+    },
+    readBlock: (id) => store.readBytes(id),
+    readUnverified: async (id) => ({
+      bytes: await store.readBytes(id),
+      verified: elsewhere.has(id.toString()),
+    }),
+    recheck: (id) => (checks.push(id.toString()), Promise.resolve(true)),
+    targets: [target],
+    concurrency: 1,
+    timeoutMs: 1000,
+  });
+  assert.deepEqual(
+    [...seen.entries()].sort(),
+    [[ids[1].toString(), false], [ids[2].toString(), true], [ids[3].toString(), false]].sort(),
+  );
+  assert.deepEqual(checks, [], "a refused block that was verified here is not blamed on a copy");
+  assert.equal(r.outcomes[0].ok, false, "the refusing target fails");
 });

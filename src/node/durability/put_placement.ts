@@ -15,7 +15,7 @@ import { fromHex } from "../../util/hex.ts";
 import { type Discovery, holderCandidates } from "../discovery.ts";
 import type { NodeLogger } from "../options.ts";
 import type { RemotePeer } from "../remote.ts";
-import { replicateFile } from "../replicator.ts";
+import { type PushBytes, replicateFile } from "../replicator.ts";
 import { type FileBlock, walkFileBlocks } from "../walk.ts";
 import { type ColumnPlacement, placeColumns } from "./shard_placement.ts";
 
@@ -31,7 +31,7 @@ export interface PlacementContext {
    * Reads a block to push without verifying it, for targets that verify pushes on arrival
    * (with `recheck`; see `replicator.ts`). Absent: pushes read with `readBlock`.
    */
-  readonly readUnverified?: (block: FileBlock, signal?: AbortSignal) => Promise<Uint8Array>;
+  readonly readUnverified?: (block: FileBlock, signal?: AbortSignal) => Promise<PushBytes>;
   /**
    * Checks the local copy of a block a target refused as corrupt (`recheckCopy` in
    * `bad_block_reports.ts`, at the node's bad-block rates).

@@ -26,6 +26,7 @@ import { rateColumns } from "./column_rating.ts";
 import { GarbageCollector } from "./gc.ts";
 import type { UpkeepOptions } from "./options.ts";
 import { type PlacementContext, pushTo, replicateCopies } from "./put_placement.ts";
+import type { PushBytes } from "../replicator.ts";
 import { type CheckedFile, Repairer } from "./repairer.ts";
 import { Scrubber } from "./scrubber.ts";
 import { checkTombstoneOwner } from "./tombstone_owner.ts";
@@ -528,23 +529,23 @@ export class Upkeep {
   /**
    * Like {@linkcode Upkeep.#pacedReader}'s reader, but the local copy is read without hashing
    * it (for targets that verify pushes on arrival; see `replicator.ts`); a block not readable
-   * here comes through `read` (fetched or rebuilt, verified).
+   * here comes through `read` (fetched or rebuilt, verified, and pushed as verified bytes).
    */
   #pacedUnverified(
     read: (block: FileBlock, signal?: AbortSignal) => Promise<Uint8Array>,
     counter: { bytes: number },
   ) {
-    return async (block: FileBlock, signal?: AbortSignal) => {
+    return async (block: FileBlock, signal?: AbortSignal): Promise<PushBytes> => {
       let bytes: Uint8Array;
       try {
         bytes = await this.#h.store.readBytes(block.id, { signal, verify: false });
       } catch (err) {
         if (signal?.aborted) throw err;
-        return await read(block, signal);
+        return { bytes: await read(block, signal), verified: true };
       }
       await this.#limiter.take(bytes.length, signal);
       counter.bytes += bytes.length;
-      return bytes;
+      return { bytes, verified: false };
     };
   }
 
