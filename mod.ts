@@ -40,7 +40,7 @@ export type {
   ResolvedNodeOptions,
 } from "./src/node/options.ts";
 export type { PeerLayer, PeerLayerFactory, PeerLayerInit } from "./src/node/peer_layer.ts";
-export type { RemoteCallOptions, RemotePeer } from "./src/node/remote.ts";
+export type { PushOptions, RemoteCallOptions, RemotePeer } from "./src/node/remote.ts";
 export type { PeerOptions } from "./src/peer/options.ts";
 export type {
   BlockLease,
@@ -95,6 +95,7 @@ export {
   DataDirLockedError,
   IncompleteIndexError,
   NodeClosedError,
+  PushSourceCorruptError,
 } from "./src/node/errors.ts";
 export { UPKEEP_DEFAULTS, type UpkeepOptions } from "./src/node/durability/options.ts";
 export { InvalidTombstoneError, type TombstoneProblem } from "./src/node/durability/tombstone.ts";

@@ -5,10 +5,19 @@
  * bucket per reporting peer and from one shared by all peers; a report over either is refused
  * (ERROR LIMIT) without touching the disk.
  *
+ * The same check, at the same rates, runs when a peer refuses a block this node pushed to it
+ * without verifying it first (ERROR CORRUPT on PUT_BLOCK): {@linkcode recheckCopy} is the one
+ * path for both.
+ *
  * @module
  */
 
+import type { ContentId } from "../id/content_id.ts";
+import { PeerRemoteError } from "../peer/errors.ts";
 import { TokenBucket } from "../peer/peer_limits.ts";
+import type { BlockStore } from "../store/types.ts";
+import { WireErrorCode } from "../wire/messages.ts";
+import { isCorrupt, isNotFound } from "./fetcher.ts";
 
 /** Options of {@linkcode BadBlockReports}. */
 export interface BadBlockReportsOptions {
@@ -62,5 +71,36 @@ export class BadBlockReports {
       this.#peers.set(from, bucket);
     }
     return bucket.take() && this.#total.take();
+  }
+}
+
+/**
+ * Checks the local copy of block `id` because peer `from` (node id, hex) said the bytes this
+ * node sent were bad (BAD_BLOCK, or a pushed block refused as corrupt): a verified read, which
+ * quarantines a rotten copy. Resolves `true` when the copy was rotten (now out of service) or
+ * is not held, `false` when it verifies (kept: never dropped on a peer's word). Rejects with a
+ * {@linkcode PeerRemoteError} of wire code LIMIT, without touching the disk, when the check is
+ * over `reports`' rates; with the read's error for anything else.
+ *
+ * @example
+ * ```ts ignore
+ * if (await recheckCopy(store, reports, id, peerId)) console.log("our copy was rotten");
+ * ```
+ */
+export async function recheckCopy(
+  store: BlockStore,
+  reports: BadBlockReports,
+  id: ContentId,
+  from: string,
+): Promise<boolean> {
+  if (!reports.take(from)) {
+    throw new PeerRemoteError(WireErrorCode.LIMIT, "too many BAD_BLOCK reports; not checked");
+  }
+  try {
+    await store.readBytes(id);
+    return false;
+  } catch (err) {
+    if (isNotFound(err) || isCorrupt(err)) return true;
+    throw err;
   }
 }

@@ -15,6 +15,7 @@ import type { BlockStore } from "../store/types.ts";
 import { type Discovery, holderCandidates, mergePeers, readCandidates } from "./discovery.ts";
 import type { PlacementContext } from "./durability/put_placement.ts";
 import { BlockUnavailableError } from "./errors.ts";
+import { BadBlockReports, recheckCopy } from "./bad_block_reports.ts";
 import { BlockFetcher } from "./fetcher.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { PeerLayer } from "./peer_layer.ts";
@@ -28,6 +29,11 @@ export interface ClusterAccessInit {
   readonly store: BlockStore;
   /** The node's options (timeouts, concurrency, fetch caching, preferred peers, log). */
   readonly opts: ResolvedNodeOptions;
+  /**
+   * The rate of checks of local copies that peers said were bad (shared with the serving side;
+   * default: its own {@linkcode BadBlockReports}).
+   */
+  readonly reports?: BadBlockReports;
   /** The peer layer, once started. */
   peers(): PeerLayer | undefined;
 }
@@ -49,6 +55,7 @@ export class ClusterAccess {
   readonly #store: BlockStore;
   readonly #opts: ResolvedNodeOptions;
   readonly #peers: () => PeerLayer | undefined;
+  readonly #reports: BadBlockReports;
   readonly #badBlocks = new Map<string, number>();
   readonly #corruptHolders = new Map<string, number>();
   readonly #fetched = { blocks: 0, bytes: 0 };
@@ -59,6 +66,7 @@ export class ClusterAccess {
     this.#store = init.store;
     this.#opts = init.opts;
     this.#peers = init.peers;
+    this.#reports = init.reports ?? new BadBlockReports();
   }
 
   /** Per peer (node id, hex), how many blocks it sent that failed verification. */
@@ -98,6 +106,13 @@ export class ClusterAccess {
       discovery: this.discovery(),
       remotes: this.remotes(),
       readBlock: (b, s) => this.#store.readBytes(b, { signal: s }),
+      // Pushes go out unhashed to targets that verify them on arrival (one hash pass per
+      // pushed block, the receiver's); a refused block has its copy here checked.
+      readUnverified: async (b, s) => ({
+        bytes: await this.#store.readBytes(b.id, { signal: s, verify: false }),
+        verified: false,
+      }),
+      recheck: (id, from) => recheckCopy(this.#store, this.#reports, id, from),
       manifests: { getBlock: (id, o) => this.#store.readBytes(id, { signal: o?.signal }) },
       concurrency: this.#opts.concurrency,
       timeoutMs: this.#opts.timeouts.requestMs,

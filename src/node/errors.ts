@@ -78,3 +78,31 @@ export class FileDeletedError extends DfsError {
     super("FILE_DELETED", message, options);
   }
 }
+
+/**
+ * A block this node was pushing to a peer (replication after a put, or a repair push) was
+ * refused as corrupt, and the check of the local copy that followed found it rotten or gone:
+ * the copy is out of service (quarantined), the push of the block failed, and nothing corrupt
+ * was stored anywhere. Repair brings a good copy back from another holder. Code
+ * `PUSH_SOURCE_CORRUPT`.
+ *
+ * @example
+ * ```ts
+ * import { PushSourceCorruptError } from "./errors.ts";
+ * const err = new PushSourceCorruptError("1220ab");
+ * console.log(err.code, err.block); // PUSH_SOURCE_CORRUPT 1220ab
+ * ```
+ */
+export class PushSourceCorruptError extends DfsError {
+  /** The block's id, as text. */
+  readonly block: string;
+  /** Creates the error. */
+  constructor(block: string, options?: { cause?: unknown }) {
+    super(
+      "PUSH_SOURCE_CORRUPT",
+      `the local copy of block ${block} is corrupt (a peer refused it; it is quarantined here)`,
+      options,
+    );
+    this.block = block;
+  }
+}

@@ -23,7 +23,7 @@ export {
   type ResolvedNodeOptions,
   resolveNodeOptions,
 } from "./options.ts";
-export { BlockUnavailableError, NodeClosedError } from "./errors.ts";
+export { BlockUnavailableError, NodeClosedError, PushSourceCorruptError } from "./errors.ts";
 export {
   closestPeers,
   compareDistance,
@@ -32,4 +32,4 @@ export {
 } from "./placement.ts";
 export { MAX_NAME_BYTES, validateName } from "./names.ts";
 export type { PeerLayer, PeerLayerFactory, PeerLayerInit } from "./peer_layer.ts";
-export type { RemoteCallOptions, RemotePeer } from "./remote.ts";
+export type { PushOptions, RemoteCallOptions, RemotePeer } from "./remote.ts";

@@ -65,6 +65,7 @@ import { TombstoneStore } from "./durability/tombstone_store.ts";
 import { Upkeep, type UpkeepHost } from "./durability/upkeep.ts";
 import { openPeerStoreQuota, type PeerStoreQuota } from "./peer_store_quota.ts";
 import { serveBlocks } from "./serve_blocks.ts";
+import { BadBlockReports } from "./bad_block_reports.ts";
 
 /** dfs version reported by {@linkcode Node.status} (defined in `src/version.ts`). */
 export { DFS_VERSION };
@@ -115,6 +116,8 @@ export class Node implements DfsNode {
   readonly #blocks: LocalBlocks;
   /** Connected peers, discovery, fetching, placement, announce, remote delete. */
   readonly #cluster: ClusterAccess;
+  /** The rate of checks of local copies that peers said were bad (serving and pushing share it). */
+  readonly #reports = new BadBlockReports();
 
   private constructor(
     opts: ResolvedNodeOptions,
@@ -143,6 +146,7 @@ export class Node implements DfsNode {
       selfId: this.nodeId,
       store,
       opts,
+      reports: this.#reports,
       peers: () => this.#peers,
     });
   }
@@ -198,6 +202,7 @@ export class Node implements DfsNode {
           dht: () => node.#peers?.dht,
           upkeep: () => node.#upkeep,
           quota: node.#peerQuota,
+          reports: node.#reports,
         }),
         dht: opts.dht,
         onNamePublished: (record) => node.#names.keep(record),

@@ -165,7 +165,12 @@ function remoteOf(manager: PeerManager, contact: Contact): RemotePeer {
     putBlock: (id, bytes, o) =>
       on(
         o,
-        (conn) => conn.putBlock(id, bytes, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
+        (conn) =>
+          conn.putBlock(id, bytes, {
+            signal: o?.signal,
+            timeoutMs: o?.timeoutMs,
+            unverified: o?.unverified,
+          }),
       ),
     deleteBlock: (id, o) =>
       on(o, (conn) => conn.deleteBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs })),
@@ -187,7 +192,11 @@ function adapt(conn: PeerConnection): RemotePeer {
       has: (ids, o) => conn.has(ids, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
       getBlock: (id, o) => conn.getBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
       putBlock: (id, bytes, o) =>
-        conn.putBlock(id, bytes, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
+        conn.putBlock(id, bytes, {
+          signal: o?.signal,
+          timeoutMs: o?.timeoutMs,
+          unverified: o?.unverified,
+        }),
       deleteBlock: (id, o) => conn.deleteBlock(id, { signal: o?.signal, timeoutMs: o?.timeoutMs }),
       probe: (fileId, ids, o) =>
         conn.probe(fileId, ids, { signal: o?.signal, timeoutMs: o?.timeoutMs }),

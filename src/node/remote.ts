@@ -20,6 +20,17 @@ export interface RemoteCallOptions {
   readonly timeoutMs?: number;
 }
 
+/** Options of {@linkcode RemotePeer.putBlock}. */
+export interface PushOptions extends RemoteCallOptions {
+  /**
+   * The bytes were read without verifying them against the id. A peer that verifies pushes on
+   * arrival (`blocks/2`) gets them as they are and a refusal rejects with a
+   * `PeerPushCorruptError` (`byPeer` true); any other peer gets them only after a hash here (a
+   * mismatch: the same error, `byPeer` false, nothing sent).
+   */
+  readonly unverified?: boolean;
+}
+
 /** A connected peer, seen from the node. Every method rejects with a `DfsError`. */
 export interface RemotePeer {
   /** The peer's node id, hex. */
@@ -28,8 +39,11 @@ export interface RemotePeer {
   has(ids: readonly ContentId[], options?: RemoteCallOptions): Promise<boolean[]>;
   /** Fetches a block; the bytes are verified against `id` (a mismatch rejects with a CORRUPT error). */
   getBlock(id: ContentId, options?: RemoteCallOptions): Promise<Uint8Array>;
-  /** Stores a block on the peer; resolves once the peer confirmed it stored and verified it. */
-  putBlock(id: ContentId, bytes: Uint8Array, options?: RemoteCallOptions): Promise<void>;
+  /**
+   * Stores a block on the peer; resolves once the peer confirmed it stored and verified it. See
+   * {@linkcode PushOptions.unverified} for bytes read without the pusher's own hash.
+   */
+  putBlock(id: ContentId, bytes: Uint8Array, options?: PushOptions): Promise<void>;
   /** Asks the peer to delete a block; resolves once it confirmed (also when it was absent). */
   deleteBlock(id: ContentId, options?: RemoteCallOptions): Promise<void>;
   /**

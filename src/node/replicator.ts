@@ -12,11 +12,20 @@
  * A copy counts once its peer confirmed every block. A target that fails any request is dropped
  * from the round (its error is reported) and the others go on.
  *
+ * One hash pass per pushed block: with `readUnverified` and `recheck`, blocks are read without
+ * hashing them and sent as they are to targets that verify pushes on arrival (`blocks/2`; the
+ * connection hashes first for any other target). When a target refuses a block as corrupt
+ * (`PeerPushCorruptError`), the local copy is checked once (`recheck`, at the rate of the
+ * node's bad-block reports): a rotten copy (quarantined by the check) fails the replication
+ * with {@linkcode PushSourceCorruptError}; a copy that verifies is kept (the target lied, or
+ * the bytes rotted in flight) and only that target fails, as does a check over the rate.
+ *
  * @module
  */
 
 import type { ContentId } from "../id/content_id.ts";
-import { PeerProtocolError } from "../peer/errors.ts";
+import { PeerProtocolError, PeerPushCorruptError } from "../peer/errors.ts";
+import { PushSourceCorruptError } from "./errors.ts";
 import type { RemotePeer } from "./remote.ts";
 
 /** Options for {@linkcode replicateFile}. */
@@ -27,6 +36,17 @@ export interface ReplicateOptions {
   readonly blockIds: () => AsyncIterable<ContentId>;
   /** Reads a block from the local store (verified). */
   readonly readBlock: (id: ContentId, signal?: AbortSignal) => Promise<Uint8Array>;
+  /**
+   * Reads a block to push without verifying it (see the module doc); used only with
+   * `recheck`. Absent: every block is read with `readBlock`.
+   */
+  readonly readUnverified?: (id: ContentId, signal?: AbortSignal) => Promise<PushBytes>;
+  /**
+   * Checks the local copy of a block that target `from` (node id) refused as corrupt: `true`
+   * when it was rotten (now out of service) or is gone, `false` when it verifies; a rejection
+   * (over the rate, say) keeps the copy and fails only that target.
+   */
+  readonly recheck?: (id: ContentId, from: string) => Promise<boolean>;
   /** Where copies go. */
   readonly targets: readonly RemotePeer[];
   /** Blocks in flight at once (default 8). */
@@ -39,6 +59,18 @@ export interface ReplicateOptions {
   readonly signal?: AbortSignal;
   /** Called after each block was confirmed by every target that needed it. */
   readonly onBlock?: (id: ContentId, bytes: number) => void;
+}
+
+/**
+ * A block's bytes read for a push: `verified` false when they were read without hashing them
+ * (only those are sent unverified), true when they were verified anyway (e.g. fetched from
+ * another holder because the local copy was missing).
+ */
+export interface PushBytes {
+  /** The block's bytes. */
+  readonly bytes: Uint8Array;
+  /** True when the bytes were verified against the id. */
+  readonly verified: boolean;
 }
 
 /** Outcome for one target. */
@@ -72,7 +104,8 @@ interface TargetState {
 
 /**
  * Pushes a file to `targets` (see the module doc). Never rejects because a target failed; only
- * cancellation (`signal`) or a failing local read rejects.
+ * cancellation (`signal`), a failing local read or a local copy found rotten
+ * ({@linkcode PushSourceCorruptError}) rejects.
  *
  * @example Copy a file to two peers
  * ```ts ignore
@@ -220,15 +253,29 @@ async function probe(
 async function pushOne(w: Wanted, options: ReplicateOptions): Promise<void> {
   const wanting = w.targets.filter((s) => s.ok);
   if (wanting.length === 0) return;
-  const bytes = await options.readBlock(w.id, options.signal);
+  const { readUnverified, recheck } = options;
+  const read: PushBytes = readUnverified !== undefined && recheck !== undefined
+    ? await readUnverified(w.id, options.signal)
+    : { bytes: await options.readBlock(w.id, options.signal), verified: true };
+  const { bytes } = read;
+  const unverified = !read.verified && recheck !== undefined;
+  const push = unverified ? { ...call(options), unverified } : call(options);
+  let checked: Promise<boolean> | undefined;
+  let rotten: unknown;
   await Promise.all(wanting.map(async (s) => {
     try {
-      await s.peer.putBlock(w.id, bytes, call(options));
+      await s.peer.putBlock(w.id, bytes, push);
       s.sent++;
     } catch (err) {
+      if (unverified && err instanceof PeerPushCorruptError) {
+        // Our copy is suspect: check it once per block, never drop it on a target's word.
+        checked ??= recheck!(w.id, s.peer.nodeId).catch(() => false);
+        if (await checked) return void (rotten ??= err);
+      }
       fail(s, err);
     }
   }));
+  if (rotten !== undefined) throw new PushSourceCorruptError(w.id.toString(), { cause: rotten });
   options.signal?.throwIfAborted();
   options.onBlock?.(w.id, bytes.length);
 }

@@ -20,10 +20,8 @@ import type { TombstoneStore } from "./durability/tombstone_store.ts";
 import type { Upkeep } from "./durability/upkeep.ts";
 import { answerPeerDelete } from "./durability/peer_delete.ts";
 import { FileDeletedError, NodeClosedError } from "./errors.ts";
-import { isCorrupt, isNotFound } from "./fetcher.ts";
-import { BadBlockReports } from "./bad_block_reports.ts";
-import { PeerRemoteError } from "../peer/errors.ts";
-import { WireErrorCode } from "../wire/messages.ts";
+import { isNotFound } from "./fetcher.ts";
+import { BadBlockReports, recheckCopy } from "./bad_block_reports.ts";
 import type { FileIndex } from "./file_index.ts";
 import type { LocalBlocks } from "./local_blocks.ts";
 import type { PeerStoreQuota } from "./peer_store_quota.ts";
@@ -86,20 +84,9 @@ export function serveBlocks(host: ServeBlocksHost): BlockService {
         throw err;
       }
     },
-    recheck: async (id, from) => {
-      // A peer said our bytes for `id` were bad: verify the copy (a rotten one is quarantined
-      // by the read), never drop it on the peer's word; at a bounded rate.
-      if (!reports.take(from)) {
-        throw new PeerRemoteError(WireErrorCode.LIMIT, "too many BAD_BLOCK reports; not checked");
-      }
-      try {
-        await store.readBytes(id);
-        return false;
-      } catch (err) {
-        if (isNotFound(err) || isCorrupt(err)) return true;
-        throw err;
-      }
-    },
+    // A peer said our bytes for `id` were bad: verify the copy (a rotten one is quarantined by
+    // the read), never drop it on the peer's word; at a bounded rate.
+    recheck: (id, from) => recheckCopy(store, reports, id, from),
     put: async (id, bytes, from) => {
       const undo = host.quota && from !== undefined && !(await store.has(id))
         ? host.quota.reserve(from, bytes.length) // new here: counts against the peer's quota

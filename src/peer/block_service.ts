@@ -34,7 +34,10 @@ export const FILES_REVIVAL_CAPABILITY = "files/3";
  * mismatch to the sender with BAD_BLOCK, and answers BAD_BLOCK itself (its service has
  * {@linkcode BlockService.recheck}). A holder serves such a peer's whole-block GET_BLOCK
  * without hashing the bytes first (the one hash pass is the receiver's); it verifies for every
- * other peer, and for ranged reads. The peer manager announces it by itself.
+ * other peer, and for ranged reads. Such a node also verifies every pushed block (PUT_BLOCK)
+ * before storing it and refuses a mismatch with ERROR CORRUPT, so a node may push it a block
+ * read without hashing it first (`unverified` in `PeerConnection.putBlock`); on that refusal
+ * the pusher checks its own copy. The peer manager announces it by itself.
  */
 export const BLOCKS_VERIFY_CAPABILITY = "blocks/2";
 

@@ -82,6 +82,31 @@ export class PeerCorruptDataError extends DfsError {
 }
 
 /**
+ * A block pushed without the pusher's own verification (`unverified` in
+ * {@linkcode PeerConnection.putBlock}) does not match its id: the peer verified it on arrival
+ * and refused it (ERROR CORRUPT; `byPeer` true), or, for a peer that does not verify pushes,
+ * the pusher's hash before sending found it (`byPeer` false, nothing sent). Nothing was stored.
+ * The pusher's own copy is suspect: check it (the peer may also have lied, or the bytes rotted
+ * in flight). Code `PEER_PUSH_CORRUPT`.
+ *
+ * @example
+ * ```ts
+ * import { PeerPushCorruptError } from "./errors.ts";
+ * const err: unknown = new PeerPushCorruptError("block 1220ab refused: corrupt", true);
+ * if (err instanceof PeerPushCorruptError) console.log(err.code, err.byPeer);
+ * ```
+ */
+export class PeerPushCorruptError extends DfsError {
+  /** True when the peer refused the bytes; false when the pusher's own hash found the mismatch. */
+  readonly byPeer: boolean;
+  /** Creates the error. */
+  constructor(message: string, byPeer: boolean, options?: { cause?: unknown }) {
+    super("PEER_PUSH_CORRUPT", message, options);
+    this.byPeer = byPeer;
+  }
+}
+
+/**
  * The peer answered a request with an ERROR message. `wireCode` is one of `WireErrorCode`
  * (`NOT_FOUND`, `LIMIT`, `CORRUPT`, ...). Code `PEER_REMOTE_ERROR`, except that a `NOT_FOUND`
  * answer surfaces as `NotFoundError` from the block methods.

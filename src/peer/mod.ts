@@ -39,6 +39,7 @@ export {
   PeerCorruptDataError,
   PeerLimitError,
   PeerProtocolError,
+  PeerPushCorruptError,
   PeerRemoteError,
 } from "./errors.ts";
 export type { HandshakeFailureReason } from "./errors.ts";
@@ -76,6 +77,7 @@ export type {
   PeerConnectionStats,
   PeerLogger,
   PeerRole,
+  PutBlockOptions,
   RequestContext,
   RequestHandler,
   RequestOptions,

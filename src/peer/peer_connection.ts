@@ -30,6 +30,7 @@ import {
   PeerCorruptDataError,
   PeerLimitError,
   PeerProtocolError,
+  PeerPushCorruptError,
   PeerRemoteError,
 } from "./errors.ts";
 import type { HandshakeResult } from "./handshake.ts";
@@ -51,6 +52,17 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
   /** Overrides the connection's `requestTimeoutMs`; rejects with `TimeoutError`. */
   readonly timeoutMs?: number;
+}
+
+/** Options of {@linkcode PeerConnection.putBlock}. */
+export interface PutBlockOptions extends RequestOptions {
+  /**
+   * The bytes were read without verifying them against the id (default false). They go out as
+   * they are to a peer that verifies pushed blocks on arrival (`blocks/2`), and a refusal
+   * (ERROR CORRUPT) rejects with {@linkcode PeerPushCorruptError}; for any other peer they are
+   * hashed first, and a mismatch rejects with that error without sending anything.
+   */
+  readonly unverified?: boolean;
 }
 
 /** Options of {@linkcode PeerConnection.request}. */
@@ -465,8 +477,22 @@ export class PeerConnection {
   /**
    * Sends a block; resolves once the peer stored it (after verifying it). Rejects with
    * {@linkcode PeerRemoteError} (`wireCode` CORRUPT, LIMIT, ...) when the peer refused it.
+   *
+   * With `options.unverified` (bytes read without the pusher's own hash), a `blocks/2` peer
+   * gets them as they are (its check on arrival is the one hash pass) and a CORRUPT refusal
+   * rejects with {@linkcode PeerPushCorruptError} (`byPeer` true); any other peer gets them only
+   * after they were hashed here (a mismatch: that error, `byPeer` false, nothing sent).
+   *
+   * @example
+   * ```ts ignore
+   * try {
+   *   await peer.putBlock(id, bytes, { unverified: true, timeoutMs: 10_000 });
+   * } catch (err) {
+   *   if (err instanceof PeerPushCorruptError) console.log("check the local copy of", id.toString());
+   * }
+   * ```
    */
-  putBlock(id: ContentId, bytes: Uint8Array, options: RequestOptions = {}): Promise<void> {
+  putBlock(id: ContentId, bytes: Uint8Array, options: PutBlockOptions = {}): Promise<void> {
     if (bytes.length > this.#options.maxBlockSize) {
       return Promise.reject(
         new PeerLimitError(
@@ -474,6 +500,30 @@ export class PeerConnection {
         ),
       );
     }
+    if (!options.unverified) return this.#put(id, bytes, options);
+    if (!this.#peerVerifies) {
+      // A peer that did not announce `blocks/2` gets only bytes verified here.
+      return id.matches(bytes).then((ok) => {
+        if (ok) return this.#put(id, bytes, options);
+        throw new PeerPushCorruptError(
+          `block ${id.toString()} does not match its id (found before sending)`,
+          false,
+        );
+      });
+    }
+    return this.#put(id, bytes, options).catch((err) => {
+      if (err instanceof PeerRemoteError && err.wireCode === WireErrorCode.CORRUPT) {
+        throw new PeerPushCorruptError(
+          `peer refused block ${id.toString()}: the bytes do not match its id`,
+          true,
+          { cause: err },
+        );
+      }
+      throw err;
+    });
+  }
+
+  #put(id: ContentId, bytes: Uint8Array, options: RequestOptions): Promise<void> {
     return this.#call<void>(
       { type: MessageType.PUT_BLOCK, id: id.bytes, size: bytes.length },
       (msg, done) => {

@@ -10,7 +10,7 @@ import type { ContentId } from "../../src/id/content_id.ts";
 import type { PeerLayer, PeerLayerFactory } from "../../src/node/peer_layer.ts";
 import type { RemotePeer } from "../../src/node/remote.ts";
 import type { BlockService } from "../../src/peer/block_service.ts";
-import { PeerRemoteError } from "../../src/peer/errors.ts";
+import { PeerPushCorruptError, PeerRemoteError } from "../../src/peer/errors.ts";
 import { WireErrorCode } from "../../src/wire/messages.ts";
 
 interface Member {
@@ -78,9 +78,13 @@ function remoteOf(m: Member): RemotePeer {
       }
       return bytes.slice();
     },
-    putBlock: async (id, bytes) => {
+    putBlock: async (id, bytes, o) => {
       check();
-      if (!(await id.matches(bytes))) throw new DfsError("CORRUPT_BLOCK", "bad put");
+      if (!(await id.matches(bytes))) {
+        // As a connection to a `blocks/2` peer: an unverified push refused as corrupt.
+        if (o?.unverified) throw new PeerPushCorruptError(`peer refused ${id}`, true);
+        throw new DfsError("CORRUPT_BLOCK", "bad put");
+      }
       await m.blocks.put(id, bytes.slice());
     },
     deleteBlock: async (id) => {

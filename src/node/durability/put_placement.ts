@@ -15,7 +15,7 @@ import { fromHex } from "../../util/hex.ts";
 import { type Discovery, holderCandidates } from "../discovery.ts";
 import type { NodeLogger } from "../options.ts";
 import type { RemotePeer } from "../remote.ts";
-import { replicateFile } from "../replicator.ts";
+import { type PushBytes, replicateFile } from "../replicator.ts";
 import { type FileBlock, walkFileBlocks } from "../walk.ts";
 import { type ColumnPlacement, placeColumns } from "./shard_placement.ts";
 
@@ -27,6 +27,16 @@ export interface PlacementContext {
   readonly remotes: readonly RemotePeer[];
   /** Reads a block to push (verified). */
   readonly readBlock: (id: ContentId, signal?: AbortSignal) => Promise<Uint8Array>;
+  /**
+   * Reads a block to push without verifying it, for targets that verify pushes on arrival
+   * (with `recheck`; see `replicator.ts`). Absent: pushes read with `readBlock`.
+   */
+  readonly readUnverified?: (block: FileBlock, signal?: AbortSignal) => Promise<PushBytes>;
+  /**
+   * Checks the local copy of a block a target refused as corrupt (`recheckCopy` in
+   * `bad_block_reports.ts`, at the node's bad-block rates).
+   */
+  readonly recheck?: (id: ContentId, from: string) => Promise<boolean>;
   /** Where manifests are read from when listing the file's blocks. */
   readonly manifests: BlockSource;
   /** Blocks in flight per push. */
@@ -119,6 +129,8 @@ export async function pushTo(
   // The replicator asks for bytes by id: remember what each id listed was (bounded by the
   // replicator's batches, which read the blocks just listed).
   const listed = new Map<string, FileBlock>();
+  const blockOf = (b: ContentId): FileBlock =>
+    listed.get(b.toString()) ?? { id: b, manifest: false };
   const result = await replicateFile({
     fileId: id,
     blockIds: async function* () {
@@ -129,10 +141,11 @@ export async function pushTo(
         yield b.id;
       }
     },
-    readBlock: (b, s) => {
-      const block = listed.get(b.toString()) ?? { id: b, manifest: false };
-      return readBlock(block, s);
-    },
+    readBlock: (b, s) => readBlock(blockOf(b), s),
+    ...(ctx.readUnverified && ctx.recheck && {
+      readUnverified: (b: ContentId, s?: AbortSignal) => ctx.readUnverified!(blockOf(b), s),
+      recheck: ctx.recheck,
+    }),
     targets,
     concurrency: ctx.concurrency,
     timeoutMs: ctx.timeoutMs,

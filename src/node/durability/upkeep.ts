@@ -26,6 +26,7 @@ import { rateColumns } from "./column_rating.ts";
 import { GarbageCollector } from "./gc.ts";
 import type { UpkeepOptions } from "./options.ts";
 import { type PlacementContext, pushTo, replicateCopies } from "./put_placement.ts";
+import type { PushBytes } from "../replicator.ts";
 import { type CheckedFile, Repairer } from "./repairer.ts";
 import { Scrubber } from "./scrubber.ts";
 import { checkTombstoneOwner } from "./tombstone_owner.ts";
@@ -525,6 +526,29 @@ export class Upkeep {
     };
   }
 
+  /**
+   * Like {@linkcode Upkeep.#pacedReader}'s reader, but the local copy is read without hashing
+   * it (for targets that verify pushes on arrival; see `replicator.ts`); a block not readable
+   * here comes through `read` (fetched or rebuilt, verified, and pushed as verified bytes).
+   */
+  #pacedUnverified(
+    read: (block: FileBlock, signal?: AbortSignal) => Promise<Uint8Array>,
+    counter: { bytes: number },
+  ) {
+    return async (block: FileBlock, signal?: AbortSignal): Promise<PushBytes> => {
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.#h.store.readBytes(block.id, { signal, verify: false });
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        return { bytes: await read(block, signal), verified: true };
+      }
+      await this.#limiter.take(bytes.length, signal);
+      counter.bytes += bytes.length;
+      return { bytes, verified: false };
+    };
+  }
+
   async #repair(
     id: ContentId,
     check: CheckedFile,
@@ -535,9 +559,11 @@ export class Upkeep {
     const counter = { bytes: 0 };
     const peers = check.answers.filter((a) => a.peer).map((a) => a.peer!);
     const read = this.#pacedReader(peers, counter);
+    const base = this.#h.placement();
     const ctx: PlacementContext = {
-      ...this.#h.placement(),
+      ...base,
       readBlock: (b, s) => read({ id: b, manifest: false }, s),
+      ...(base.recheck && { readUnverified: this.#pacedUnverified(read, counter) }),
     };
     const holding = new Set(check.holders.map((h) => h.nodeId));
     if (policy.kind === "replicas") {
