@@ -226,8 +226,7 @@ class Sealer {
 
   async write(chunk: Uint8Array): Promise<void> {
     this.#throwIfFailed();
-    await this.#whileBusy();
-    this.#busy = true;
+    await this.#acquire();
     try {
       await this.#take(chunk);
     } catch (err) {
@@ -263,8 +262,7 @@ class Sealer {
 
   async close(): Promise<void> {
     this.#throwIfFailed();
-    await this.#whileBusy();
-    this.#busy = true;
+    await this.#acquire();
     try {
       await this.#sealAccAndFlush();
       while (this.#writes > 0 && this.#error === null) await this.#next();
@@ -358,9 +356,11 @@ class Sealer {
     this.#wake();
   }
 
-  async #whileBusy(): Promise<void> {
+  /** Waits until no one else seals, then marks us busy (in the same step as the last check). */
+  async #acquire(): Promise<void> {
     while (this.#busy && this.#error === null) await this.#next();
     this.#throwIfFailed();
+    this.#busy = true;
   }
 
   #next(): Promise<void> {
