@@ -86,12 +86,17 @@ export async function readFramedMessage(
   return message;
 }
 
+/** True when the reader holds a whole framed message already. */
+function frameBuffered(reader: ByteReader): boolean {
+  const bytes = reader.buffered();
+  return bytes.length >= 2 && bytes.length >= 2 + ((bytes[0] << 8) | bytes[1]);
+}
+
 /** The next framed message when all of it is buffered already (a transient view), else null. */
 function bufferedFrame(reader: ByteReader): Uint8Array | null {
+  if (!frameBuffered(reader)) return null;
   const bytes = reader.buffered();
-  if (bytes.length < 2) return null;
   const length = (bytes[0] << 8) | bytes[1];
-  if (bytes.length < 2 + length) return null;
   reader.skip(2 + length);
   return bytes.subarray(2, 2 + length);
 }
@@ -125,15 +130,18 @@ export function transportConnection(
       try {
         for (;;) {
           // The ciphertext may be a view of the reader's buffer (valid until its next read):
-          // decrypting makes a fresh plaintext, which is what goes downstream.
-          // A frame already in the reader's buffer is taken without waiting; an AEAD with
-          // `openSync` opens it without a promise (no rekey being derived).
+          // decrypting makes a fresh plaintext, which is what goes downstream. A frame already
+          // in the reader's buffer is taken without waiting; an AEAD with `openSync` opens it
+          // without a promise (when no rekey is being derived).
           const message = bufferedFrame(reader) ?? await readFramedMessage(reader, true);
           if (message === null) return controller.close();
           let opened = receive.decrypt(EMPTY, message);
           if (opened instanceof Promise) opened = await opened;
           const plaintext = opened.buffer === message.buffer ? opened.slice() : opened;
-          if (plaintext.length > 0) return controller.enqueue(plaintext);
+          if (plaintext.length === 0) continue;
+          controller.enqueue(plaintext);
+          // More frames already here and room in the queue: open them in this same pull.
+          if ((controller.desiredSize ?? 0) <= 0 || !frameBuffered(reader)) return;
         }
       } catch (err) {
         fail(err);
