@@ -2,7 +2,10 @@
  * Encrypted transport throughput in one process: SIZE bytes written through a Noise
  * connection pair over the in-memory network and read on the other side, next to the same
  * bytes through the plain pair, on whichever runtime runs it (both ends offer the runtime's
- * AEADs, `Runtime.aeads`, and the cipher they pick is printed). Prints one JSON line.
+ * AEADs, `Runtime.aeads`, and the cipher they pick is printed). Prints one JSON line: MiB/s of
+ * each, and the process CPU (user + system, `process.cpuUsage()`) per GiB carried, both ends
+ * together (`plainCpuMsPerGiB`, `noiseCpuMsPerGiB`; with `--tcp` the kernel's loopback work on
+ * behalf of the process counts too).
  *
  *     deno run -A bench/noise_transport_speed.ts [MiB] [--tcp] [--no-chacha]
  *     node_modules/.bin/bun bench/noise_transport_speed.ts [MiB] [--tcp]
@@ -16,6 +19,7 @@
  * @module
  */
 
+import process from "node:process";
 import { detectRuntime } from "../src/runtime/detect.ts";
 import { NodeIdentity } from "../src/peer/identity.ts";
 import { createNoiseCredentials } from "../src/peer/noise/payload.ts";
@@ -71,9 +75,10 @@ async function pair(secure: boolean): Promise<[Connection, Connection]> {
   return [a.connection, b.connection];
 }
 
-async function run(secure: boolean): Promise<number> {
+async function run(secure: boolean): Promise<{ mibps: number; cpuMsPerGiB: number }> {
   const [a, b] = await pair(secure);
   const total = mib * MiB;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const writing = (async () => {
     const w = a.writable.getWriter();
@@ -84,12 +89,26 @@ async function run(secure: boolean): Promise<number> {
   for await (const c of b.readable) got += c.length;
   await writing;
   if (got !== total) throw new Error(`read ${got} of ${total}`);
-  return Math.round(mib / ((performance.now() - t0) / 1000));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    mibps: Math.round(mib / seconds),
+    cpuMsPerGiB: Math.round(((cpu.user + cpu.system) / 1000) * (1024 / mib)),
+  };
 }
 
 const plain = await run(false);
 const noise = await run(true);
 console.log(
-  JSON.stringify({ runtime: runtime.name, tcp, mib, cipher, plainMiBps: plain, noiseMiBps: noise }),
+  JSON.stringify({
+    runtime: runtime.name,
+    tcp,
+    mib,
+    cipher,
+    plainMiBps: plain.mibps,
+    noiseMiBps: noise.mibps,
+    plainCpuMsPerGiB: plain.cpuMsPerGiB,
+    noiseCpuMsPerGiB: noise.cpuMsPerGiB,
+  }),
 );
 runtime.process?.exit(0); // the TCP listener and sockets of --tcp would keep the process up

@@ -250,6 +250,23 @@ export interface Aead {
    * tag does not verify.
    */
   open(nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Optional synchronous {@linkcode Aead.seal} into the caller's buffer: writes ciphertext then
+   * tag (`plaintext.length + 16` bytes) into `out` at `offset`, so a frame needs no allocation of
+   * its own (the Noise transport seals into reused write buffers). Same bytes as `seal`.
+   */
+  sealInto?(
+    nonce: Uint8Array,
+    ad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    offset: number,
+  ): void;
+  /**
+   * Optional synchronous {@linkcode Aead.open}: the plaintext, or a throw (no plaintext) when the
+   * tag does not verify.
+   */
+  openSync?(nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 }
 
 /** Builds an {@linkcode Aead} for a 32-byte key (imports the key once). */

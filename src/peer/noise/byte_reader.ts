@@ -75,6 +75,23 @@ export class ByteReader {
     return await this.#readOwned(this.#byob, n);
   }
 
+  /**
+   * The bytes already read from the stream and not consumed yet, without waiting (possibly
+   * none): a view valid only until the next read. {@linkcode ByteReader.skip} consumes them.
+   */
+  buffered(): Uint8Array {
+    return this.#byob === undefined ? this.#chunk : this.#buf.subarray(this.#pos, this.#end);
+  }
+
+  /** Consumes `n` bytes of {@linkcode ByteReader.buffered} (at most as many as it holds). */
+  skip(n: number): void {
+    if (this.#byob === undefined) {
+      this.#chunk = this.#chunk.subarray(Math.min(n, this.#chunk.length));
+    } else {
+      this.#pos += Math.min(n, this.#end - this.#pos);
+    }
+  }
+
   /** Cancels the stream (best effort). */
   cancel(reason?: unknown): void {
     (this.#byob ?? this.#reader)!.cancel(reason).catch(() => {});

@@ -132,11 +132,56 @@ export class CipherState {
   }
 
   /**
+   * Like {@linkcode CipherState.encryptWithAd}, but writes the ciphertext and tag
+   * (`plaintext.length + 16` bytes; the plaintext itself without a key) into `out` at `offset`.
+   * Synchronous (returns `undefined`) when the AEAD has `sealInto` and no rekey is being
+   * derived; otherwise returns a promise that resolves once the bytes are in `out`. The nonce is
+   * taken at the call, so calls keep their order. Throws {@linkcode NoiseNonceExhaustedError} and
+   * {@linkcode NoiseMessageTooLargeError} synchronously.
+   */
+  encryptInto(
+    ad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    offset: number,
+  ): Promise<void> | undefined {
+    const aead = this.#aead;
+    if (aead === null) {
+      out.set(plaintext, offset);
+      return undefined;
+    }
+    if (plaintext.length > MAX_PLAINTEXT_BYTES) {
+      throw new NoiseMessageTooLargeError(
+        `plaintext of ${plaintext.length} bytes is over ${MAX_PLAINTEXT_BYTES}`,
+      );
+    }
+    const key = this.#keyFor(this.#n);
+    const nonce = this.#take();
+    if (key === null && aead.sealInto !== undefined) {
+      aead.sealInto(nonce, ad, plaintext, out, offset);
+      return undefined;
+    }
+    return (key ?? Promise.resolve(aead)).then(async (k) => {
+      if (k.sealInto !== undefined) k.sealInto(nonce, ad, plaintext, out, offset);
+      else out.set(await k.seal(nonce, ad, plaintext), offset);
+    });
+  }
+
+  /**
    * Checks and decrypts `ciphertext` (tag included) under the next nonce. Throws
    * {@linkcode NoiseDecryptError} (and keeps the nonce) when it does not authenticate, so a
    * replayed, reordered or altered message is refused and none of its bytes returned.
    */
   async decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array> {
+    return await this.decrypt(ad, ciphertext);
+  }
+
+  /**
+   * {@linkcode CipherState.decryptWithAd} without a promise when it can: the plaintext itself
+   * when the AEAD has `openSync` and no rekey is being derived, else a promise of it. Failures
+   * are the same, thrown synchronously or as a rejection.
+   */
+  decrypt(ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | Promise<Uint8Array> {
     const aead = this.#aead;
     if (aead === null) return ciphertext;
     if (ciphertext.length > MAX_MESSAGE_BYTES) {
@@ -151,17 +196,22 @@ export class CipherState {
       this.#n = n;
       throw new NoiseDecryptError(`message of ${ciphertext.length} bytes is shorter than a tag`);
     }
-    try {
-      return await (key === null ? aead : await key).open(nonce, ad, ciphertext);
-    } catch (cause) {
-      this.#n = n;
-      throw new NoiseDecryptError(
-        "message does not authenticate (altered, replayed or wrong key)",
-        {
-          cause,
-        },
-      );
+    if (key === null && aead.openSync !== undefined) {
+      try {
+        return aead.openSync(nonce, ad, ciphertext);
+      } catch (cause) {
+        this.#n = n;
+        throw decryptError(cause);
+      }
     }
+    return (async () => {
+      try {
+        return await (key === null ? aead : await key).open(nonce, ad, ciphertext);
+      } catch (cause) {
+        this.#n = n;
+        throw decryptError(cause);
+      }
+    })();
   }
 
   /**
@@ -215,6 +265,12 @@ export class CipherState {
     this.#n++;
     return nonce;
   }
+}
+
+function decryptError(cause: unknown): NoiseDecryptError {
+  return new NoiseDecryptError("message does not authenticate (altered, replayed or wrong key)", {
+    cause,
+  });
 }
 
 /**

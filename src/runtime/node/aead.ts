@@ -3,7 +3,9 @@
  * Bun, which has no ChaCha20-Poly1305), as {@linkcode AeadFactory}s for the Noise layer: the same
  * bytes as any other implementation of the cipher, without the promise-per-call round trip
  * through Web Crypto's worker. The key is imported once as a `KeyObject`. A plaintext is
- * returned only after the tag verified.
+ * returned only after the tag verified. Both have the synchronous `sealInto` (ciphertext and tag
+ * written into the caller's buffer: the Noise transport seals into reused write buffers, which
+ * measured about half the seal's CPU of a fresh 64 KiB array per frame) and `openSync`.
  *
  * @module
  */
@@ -19,6 +21,34 @@ function nodeAead(name: "aes-256-gcm" | "chacha20-poly1305"): AeadFactory {
   return (key: Uint8Array): Promise<Aead> => {
     const secret = createSecretKey(key);
     const options = { authTagLength: TAG_BYTES };
+    const sealInto = (
+      nonce: Uint8Array,
+      ad: Uint8Array,
+      plaintext: Uint8Array,
+      out: Uint8Array,
+      offset: number,
+    ): void => {
+      if (offset + plaintext.length + TAG_BYTES > out.length) {
+        throw new RangeError("the output buffer is too small for ciphertext and tag");
+      }
+      const cipher = createCipheriv(algorithm, secret, nonce, options);
+      // Empty associated data is the same as none (no setAAD call: one native call fewer).
+      if (ad.length > 0) cipher.setAAD(ad);
+      const body = cipher.update(plaintext);
+      cipher.final();
+      out.set(body, offset);
+      out.set(cipher.getAuthTag(), offset + body.length);
+    };
+    const openSync = (nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array => {
+      if (ciphertext.length < TAG_BYTES) throw new RangeError("ciphertext shorter than a tag");
+      const end = ciphertext.length - TAG_BYTES;
+      const decipher = createDecipheriv(algorithm, secret, nonce, options);
+      if (ad.length > 0) decipher.setAAD(ad);
+      decipher.setAuthTag(ciphertext.subarray(end));
+      const body = decipher.update(ciphertext.subarray(0, end));
+      decipher.final(); // throws when the tag does not verify; `body` is then dropped
+      return new Uint8Array(body.buffer, body.byteOffset, body.length);
+    };
     return Promise.resolve({
       seal(
         nonce: Uint8Array,
@@ -27,13 +57,8 @@ function nodeAead(name: "aes-256-gcm" | "chacha20-poly1305"): AeadFactory {
         headroom = 0,
       ): Promise<Uint8Array> {
         try {
-          const cipher = createCipheriv(algorithm, secret, nonce, options);
-          cipher.setAAD(ad);
-          const body = cipher.update(plaintext);
-          cipher.final();
-          const out = new Uint8Array(headroom + body.length + TAG_BYTES);
-          out.set(body, headroom);
-          out.set(cipher.getAuthTag(), headroom + body.length);
+          const out = new Uint8Array(headroom + plaintext.length + TAG_BYTES);
+          sealInto(nonce, ad, plaintext, out, headroom);
           return Promise.resolve(out);
         } catch (err) {
           return Promise.reject(err);
@@ -41,18 +66,13 @@ function nodeAead(name: "aes-256-gcm" | "chacha20-poly1305"): AeadFactory {
       },
       open(nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array> {
         try {
-          if (ciphertext.length < TAG_BYTES) throw new RangeError("ciphertext shorter than a tag");
-          const end = ciphertext.length - TAG_BYTES;
-          const decipher = createDecipheriv(algorithm, secret, nonce, options);
-          decipher.setAAD(ad);
-          decipher.setAuthTag(ciphertext.subarray(end));
-          const body = decipher.update(ciphertext.subarray(0, end));
-          decipher.final(); // throws when the tag does not verify; `body` is then dropped
-          return Promise.resolve(new Uint8Array(body.buffer, body.byteOffset, body.length));
+          return Promise.resolve(openSync(nonce, ad, ciphertext));
         } catch (err) {
           return Promise.reject(err);
         }
       },
+      sealInto,
+      openSync,
     });
   };
 }

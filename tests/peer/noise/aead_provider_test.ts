@@ -79,3 +79,28 @@ Deno.test("node_chacha20_poly1305_gives_rfc8439_bytes", async () => {
   await assert.rejects(aead.open(nonce, ad.subarray(1), sealed));
   await assert.rejects(aead.open(nonce, ad, sealed.subarray(0, 3)));
 });
+
+Deno.test("node_aead_seal_into_and_open_sync_are_the_same_bytes_as_seal_and_open", async () => {
+  for (const factory of [nodeAesGcm, nodeChaCha20Poly1305]) {
+    for (const size of [0, 1, 16, 1000, 65519]) {
+      const key = crypto.getRandomValues(new Uint8Array(32));
+      const nonce = crypto.getRandomValues(new Uint8Array(12));
+      const ad = crypto.getRandomValues(new Uint8Array(size % 33));
+      const plaintext = new Uint8Array(size).map((_, i) => i * 13);
+      const aead = await factory(key);
+      const sealed = await aead.seal(nonce, ad, plaintext);
+      // Into the middle of a larger buffer: the bytes around stay untouched.
+      const out = new Uint8Array(size + 16 + 10).fill(0xee);
+      aead.sealInto!(nonce, ad, plaintext, out, 5);
+      assert.deepEqual(out.subarray(5, 5 + size + 16), sealed, `size ${size}`);
+      assert.deepEqual(out.subarray(0, 5), new Uint8Array(5).fill(0xee));
+      assert.deepEqual(out.subarray(5 + size + 16), new Uint8Array(5).fill(0xee));
+      assert.throws(() => aead.sealInto!(nonce, ad, plaintext, out, 11), RangeError);
+      assert.deepEqual(aead.openSync!(nonce, ad, sealed), plaintext);
+      const bad = sealed.slice();
+      bad[0] ^= 1;
+      assert.throws(() => aead.openSync!(nonce, ad, bad));
+      assert.throws(() => aead.openSync!(nonce, ad, sealed.subarray(0, 15)), RangeError);
+    }
+  }
+});

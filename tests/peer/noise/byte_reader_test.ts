@@ -74,3 +74,23 @@ for (const mode of ["byte stream", "plain stream"] as const) {
     }
   });
 }
+
+for (const mode of ["byte stream", "plain stream"] as const) {
+  Deno.test(`byte_reader_buffered_shows_read_bytes_and_skip_consumes_them (${mode})`, async () => {
+    const chunks = [new Uint8Array([1, 2, 3, 4, 5]), new Uint8Array([6, 7])];
+    const r = new ByteReader(
+      mode === "byte stream" ? byteStream(chunks) : ReadableStream.from(chunks),
+    );
+    assert.equal(r.buffered().length, 0, "nothing read yet");
+    assert.deepEqual(await r.readView(1), new Uint8Array([1]));
+    const buffered = r.buffered();
+    assert.ok(buffered.length >= 1, "bytes of the first chunk wait");
+    assert.deepEqual(buffered, new Uint8Array([2, 3, 4, 5, 6, 7]).subarray(0, buffered.length));
+    r.skip(2);
+    assert.deepEqual(await r.readExact(2), new Uint8Array([4, 5]));
+    r.skip(1000); // at most what is buffered
+    const rest = await r.readExact(10);
+    assert.ok(rest.length <= 2);
+    assert.deepEqual(rest, new Uint8Array([6, 7]).subarray(2 - rest.length));
+  });
+}
