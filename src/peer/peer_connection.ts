@@ -23,6 +23,7 @@ import {
   FILES_CAPABILITY,
   FILES_REVIVAL_CAPABILITY,
 } from "./block_service.ts";
+import { BlockAssembly } from "./block_assembly.ts";
 import type { BlockLease, BlockService, FileProbeResult } from "./block_service.ts";
 import type { MessageChannel } from "./channel.ts";
 import {
@@ -153,11 +154,15 @@ export type PeerLogger = Logger;
 interface Pending {
   onMessage(msg: Message): void;
   fail(err: Error): void;
+  /** Where the next DATA chunk of `length` bytes of the answer may be read (see channel). */
+  place?(length: number): Uint8Array | undefined;
 }
 
 interface Incoming {
   readonly controller: AbortController;
   onData?(msg: Message & { type: typeof MessageType.DATA }): void;
+  /** Where the next DATA chunk of `length` bytes of the request may be read (see channel). */
+  place?(length: number): Uint8Array | undefined;
 }
 
 const WIRE_DECODE_CODES = new Set([
@@ -239,6 +244,8 @@ export class PeerConnection {
   /** Wraps a handshaken channel; starts reading and the heartbeat at once. */
   constructor(init: PeerConnectionInit) {
     this.#channel = init.channel;
+    // DATA chunks of a block being received are read straight into the block's buffer.
+    this.#channel.placeData?.((id, length) => this.#placeData(id, length));
     this.remote = init.remote;
     this.role = init.role;
     this.#options = init.options;
@@ -360,12 +367,11 @@ export class PeerConnection {
    */
   getBlock(id: ContentId, options: RequestOptions = {}): Promise<Uint8Array> {
     const max = this.#options.maxBlockSize;
-    let buffer: Uint8Array | undefined;
-    let received = 0;
+    let block: BlockAssembly | undefined;
     return this.#call<Uint8Array>(
       { type: MessageType.GET_BLOCK, id: id.bytes },
       (msg, done) => {
-        if (msg.type === MessageType.BLOCK && buffer === undefined) {
+        if (msg.type === MessageType.BLOCK && block === undefined) {
           if (!bytesEqual(msg.id, id.bytes)) {
             return done.reject(new PeerCorruptDataError(`peer answered with another block id`));
           }
@@ -374,24 +380,25 @@ export class PeerConnection {
               new PeerLimitError(`block of ${msg.size} bytes exceeds maxBlockSize ${max}`),
             );
           }
-          buffer = new Uint8Array(msg.size);
+          block = new BlockAssembly(msg.size);
           return;
         }
-        if (msg.type === MessageType.DATA && buffer !== undefined) {
-          if (received + msg.chunk.length > buffer.length) {
+        if (msg.type === MessageType.DATA && block !== undefined) {
+          // A chunk the channel read straight into the block (see `place` below) is not copied.
+          if (!block.add(msg.chunk)) {
             return done.reject(
-              new PeerCorruptDataError(`peer sent more than the ${buffer.length} bytes announced`),
+              new PeerCorruptDataError(`peer sent more than the ${block.size} bytes announced`),
             );
           }
-          buffer.set(msg.chunk, received);
-          received += msg.chunk.length;
           if (!msg.end) return;
-          if (received !== buffer.length) {
+          if (!block.complete) {
             return done.reject(
-              new PeerCorruptDataError(`peer sent ${received} of ${buffer.length} bytes announced`),
+              new PeerCorruptDataError(
+                `peer sent ${block.received} of ${block.size} bytes announced`,
+              ),
             );
           }
-          const bytes = buffer;
+          const bytes = block.bytes;
           done.hold();
           id.matches(bytes).then(async (ok) =>
             ok ? done.resolve(bytes) : done.reject(await this.#mismatch(id, options))
@@ -401,6 +408,9 @@ export class PeerConnection {
         done.reject(unexpected(msg));
       },
       options,
+      undefined,
+      false,
+      (length) => block?.place(length),
     );
   }
 
@@ -688,11 +698,12 @@ export class PeerConnection {
     options: RequestOptions,
     body?: (requestId: number, isSettled: () => boolean, channel: MessageChannel) => Promise<void>,
     heartbeat = false,
+    place?: (length: number) => Uint8Array | undefined,
   ): Promise<T> {
     if (heartbeat ? this.#state === "closed" : this.#state !== "open" || this.#remoteGoodbye) {
       const next = this.#successor;
       if (next && next !== this && next.isOpen) {
-        return next.#call(message, onMessage, options, body);
+        return next.#call(message, onMessage, options, body, false, place);
       }
       if (this.#successorExpected) {
         // The peer dropped this connection as a duplicate of another one that is still
@@ -707,7 +718,7 @@ export class PeerConnection {
         ]).then(() => {
           clearTimeout(timer);
           this.#successorExpected = false;
-          return this.#call(message, onMessage, options, body);
+          return this.#call(message, onMessage, options, body, false, place);
         });
       }
       return Promise.reject(
@@ -786,6 +797,7 @@ export class PeerConnection {
           }
         },
         fail,
+        place: place && ((length) => (held || settled ? undefined : place(length))),
       });
       const sent = this.#channel.send({ ...message, requestId } as Message);
       const all = body ? sent.then(() => body(requestId, () => settled, this.#channel)) : sent;
@@ -847,6 +859,13 @@ export class PeerConnection {
         return;
       }
     }
+  }
+
+  /** Where the DATA chunk of `length` bytes for request `id` goes (see the channel). */
+  #placeData(id: number, length: number): Uint8Array | undefined {
+    if (this.#state === "closed") return undefined;
+    const ours = (id % 2 === 1) === (this.role === "dialer");
+    return ours ? this.#pending.get(id)?.place?.(length) : this.#incoming.get(id)?.place?.(length);
   }
 
   #violation(message: string, wireCode: number = WireErrorCode.BAD_REQUEST, cause?: unknown): void {
@@ -1114,31 +1133,29 @@ export class PeerConnection {
       );
     }
     return new Promise<Uint8Array>((resolve, reject) => {
-      const buffer = new Uint8Array(size);
-      let received = 0;
+      const block = new BlockAssembly(size);
       ctx.signal.addEventListener("abort", () => reject(new AbortedError("cancelled")), {
         once: true,
       });
+      entry.place = (length) => block.place(length);
       entry.onData = (data) => {
-        if (received + data.chunk.length > size) {
-          entry.onData = undefined;
+        if (!block.add(data.chunk)) {
+          entry.onData = entry.place = undefined;
           return reject(
             new PeerRemoteError(WireErrorCode.BAD_REQUEST, `more than the ${size} bytes announced`),
           );
         }
-        buffer.set(data.chunk, received);
-        received += data.chunk.length;
         if (!data.end) return;
-        entry.onData = undefined;
-        if (received !== size) {
+        entry.onData = entry.place = undefined;
+        if (!block.complete) {
           return reject(
             new PeerRemoteError(
               WireErrorCode.BAD_REQUEST,
-              `${received} of ${size} bytes announced`,
+              `${block.received} of ${size} bytes announced`,
             ),
           );
         }
-        resolve(buffer);
+        resolve(block.bytes);
       };
     }).then(async (bytes) => {
       if (!(await id.matches(bytes))) {

@@ -26,6 +26,27 @@ export interface FrameReaderOptions {
   readonly reuseBuffers?: boolean;
 }
 
+/**
+ * Where the rest of a frame's body goes instead of the reader's buffer (see
+ * {@linkcode FrameReader.read}): a receiver that already owns the buffer a body ends up in (a
+ * block being fetched) has the reader put the bytes there, with no copy out of a read buffer.
+ */
+export interface FramePlacement {
+  /**
+   * Bytes at the start of a body the reader has before asking (the message header); bodies
+   * shorter than `headSize + 1` are never placed.
+   */
+  readonly headSize: number;
+  /**
+   * Given the first `headSize` bytes of a body (a view valid only during the call) and the
+   * body's length (already checked against `maxFrameSize`), returns a buffer of exactly
+   * `length - headSize` bytes to read the rest of the body into, or `undefined` to read it as
+   * usual. A byte-stream read may transfer the buffer's `ArrayBuffer`: afterwards use
+   * {@linkcode FrameReader.placed}, not the buffer returned here.
+   */
+  place(head: Uint8Array, length: number): Uint8Array | undefined;
+}
+
 /** Initial size of the buffer a byte stream is read into with `reuseBuffers`. */
 const BYOB_BUFFER_SIZE = 64 * 1024;
 /**
@@ -35,6 +56,11 @@ const BYOB_BUFFER_SIZE = 64 * 1024;
 const BYOB_FRAMES = 2;
 /** Largest byte-stream buffer (the largest frame still fits once, whatever the limit). */
 const BYOB_BUFFER_MAX = 4 * 1024 * 1024;
+/**
+ * Last bytes of a placed body read into the reader's own buffer, with the next frame's prefix
+ * and head, rather than straight into the placement (see {@linkcode FrameReader.read}).
+ */
+const PLACED_TAIL = 4 * 1024;
 /** Missing bytes of a frame from which the reader reads exactly the rest of it. */
 const EXACT_READ_MIN = 16 * 1024;
 
@@ -77,6 +103,9 @@ export class FrameReader {
   #pos = 0;
   #eof = false;
   #prefix = new Uint8Array(FRAME_PREFIX_SIZE);
+  #placed: Uint8Array | undefined;
+  /** The head of the last placed body (see {@linkcode FramePlacement}). */
+  #head: Uint8Array = EMPTY;
 
   /**
    * Locks `readable` and reads frames from it. Throws `InvalidArgumentError` when
@@ -103,12 +132,26 @@ export class FrameReader {
   }
 
   /**
-   * Reads the next frame body (without its length prefix). Resolves `null` at a clean end of
-   * stream (between frames).
+   * The rest of the body of the frame the last {@linkcode FrameReader.read} returned, when its
+   * `placement` put it in the buffer it chose (then `read` resolved with the first `headSize`
+   * bytes only): a view of the same memory and offsets as the buffer `place` returned, but
+   * possibly of a new `ArrayBuffer` (a byte-stream read transfers the one it reads into).
+   * `undefined` when the last body was read as usual.
    */
-  async read(): Promise<Uint8Array | null> {
+  get placed(): Uint8Array | undefined {
+    return this.#placed;
+  }
+
+  /**
+   * Reads the next frame body (without its length prefix). Resolves `null` at a clean end of
+   * stream (between frames). With `placement`, a body longer than its `headSize` may be split:
+   * `place` is asked where the rest goes, and when it answers with a buffer, `read` resolves
+   * with the first `headSize` bytes and {@linkcode FrameReader.placed} holds the rest.
+   */
+  async read(placement?: FramePlacement): Promise<Uint8Array | null> {
     if (this.#signal?.aborted) throw new AbortedError("frame read aborted");
-    if (this.#byob !== undefined) return this.#readOwned(this.#byob);
+    this.#placed = undefined;
+    if (this.#byob !== undefined) return this.#readOwned(this.#byob, placement);
     // Length prefix.
     let length: number;
     if (this.#chunk.length - this.#pos >= FRAME_PREFIX_SIZE) {
@@ -131,6 +174,10 @@ export class FrameReader {
     }
     if (length > this.#max) throw new FrameTooLargeError(length, this.#max);
 
+    if (placement !== undefined && length > placement.headSize) {
+      const placed = await this.#readPlacedChunks(placement, length);
+      if (placed !== undefined) return placed;
+    }
     // Body: a view when it lies in the current chunk, else one copy.
     const available = this.#chunk.length - this.#pos;
     if (available >= length) {
@@ -160,16 +207,86 @@ export class FrameReader {
     return body;
   }
 
-  /** Byte-stream mode: the next frame as a view of the reader's own buffer. */
-  async #readOwned(byob: ReadableStreamBYOBReader): Promise<Uint8Array | null> {
-    if (!(await this.#fill(byob, FRAME_PREFIX_SIZE))) {
+  /**
+   * Chunk mode with a placement: asks where the rest of the body goes (given its head, when
+   * the head lies in the current chunk) and copies it there straight from the chunks. `undefined` when `place` declined (the body is then read as usual: nothing of it
+   * was consumed).
+   */
+  async #readPlacedChunks(
+    placement: FramePlacement,
+    length: number,
+  ): Promise<Uint8Array | undefined> {
+    const headSize = placement.headSize;
+    // Only a head that lies in the current chunk is offered (the common case: a frame starts
+    // in a chunk with its header); a straddling head is read as usual.
+    if (this.#pos === this.#chunk.length && !(await this.#pull())) return undefined;
+    if (this.#chunk.length - this.#pos < headSize) return undefined;
+    const into = placement.place(this.#chunk.subarray(this.#pos, this.#pos + headSize), length);
+    if (into === undefined) return undefined;
+    const rest = length - headSize;
+    checkPlace(into, rest);
+    if (this.#head.length !== headSize) this.#head = new Uint8Array(headSize);
+    const head = this.#head;
+    head.set(this.#chunk.subarray(this.#pos, this.#pos + headSize));
+    this.#pos += headSize;
+    let filled = 0;
+    for (;;) {
+      const n = Math.min(rest - filled, this.#chunk.length - this.#pos);
+      into.set(this.#chunk.subarray(this.#pos, this.#pos + n), filled);
+      filled += n;
+      this.#pos += n;
+      if (filled === rest) break;
+      if (!(await this.#pull())) {
+        throw new TruncatedFrameError(
+          FRAME_PREFIX_SIZE + headSize + filled,
+          FRAME_PREFIX_SIZE + length,
+        );
+      }
+    }
+    this.#placed = into;
+    return head;
+  }
+
+  /**
+   * Byte-stream mode: the next frame as a view of the reader's own buffer. With a placement,
+   * no read goes past the next frame's prefix and head (so a placed body's bytes land in the
+   * placement, not here), and a placed body is read straight into the placement but for its
+   * last {@linkcode PLACED_TAIL} bytes, which are read here with the next frame's prefix and
+   * head (one read per frame, as without a placement, instead of a small read for each head).
+   */
+  async #readOwned(
+    byob: ReadableStreamBYOBReader,
+    placement: FramePlacement | undefined,
+  ): Promise<Uint8Array | null> {
+    const ahead = placement === undefined ? undefined : FRAME_PREFIX_SIZE + placement.headSize;
+    if (!(await this.#fill(byob, FRAME_PREFIX_SIZE, ahead))) {
       if (this.#end === this.#pos) return null;
       throw new TruncatedFrameError(this.#end - this.#pos, FRAME_PREFIX_SIZE);
     }
     const length = readU32(this.#buf, this.#pos);
     if (length > this.#max) throw new FrameTooLargeError(length, this.#max);
     this.#pos += FRAME_PREFIX_SIZE;
-    if (!(await this.#fill(byob, length))) {
+    if (placement !== undefined && length > placement.headSize) {
+      const headSize = placement.headSize;
+      if (!(await this.#fill(byob, headSize, headSize))) {
+        throw new TruncatedFrameError(
+          FRAME_PREFIX_SIZE + this.#end - this.#pos,
+          FRAME_PREFIX_SIZE + length,
+        );
+      }
+      const into = placement.place(this.#buf.subarray(this.#pos, this.#pos + headSize), length);
+      if (into !== undefined) {
+        checkPlace(into, length - headSize);
+        // The head outlives moves of `#buf` while the rest is read: keep it apart.
+        if (this.#head.length !== headSize) this.#head = new Uint8Array(headSize);
+        const head = this.#head;
+        head.set(this.#buf.subarray(this.#pos, this.#pos + headSize));
+        this.#pos += headSize;
+        this.#placed = await this.#readInto(byob, into, length, ahead!);
+        return head;
+      }
+    }
+    if (!(await this.#fill(byob, length, ahead === undefined ? undefined : length + ahead))) {
       throw new TruncatedFrameError(
         FRAME_PREFIX_SIZE + this.#end - this.#pos,
         FRAME_PREFIX_SIZE + length,
@@ -181,11 +298,66 @@ export class FrameReader {
   }
 
   /**
+   * Byte-stream mode: the rest of a frame body of `length` bytes into `into` (which has room
+   * for exactly that rest): what `#buf` already holds is copied, then the socket is read
+   * straight into `into` up to the last {@linkcode PLACED_TAIL} bytes, which are read into
+   * `#buf` with at most `ahead` bytes of the next frame and copied. Returns `into` as a view of
+   * the buffer the last read gave back (a byte-stream read transfers the buffer it fills).
+   */
+  async #readInto(
+    byob: ReadableStreamBYOBReader,
+    into: Uint8Array,
+    length: number,
+    ahead: number,
+  ): Promise<Uint8Array> {
+    const rest = into.length;
+    const offset = into.byteOffset; // a transferred view reads as empty: keep its place
+    const truncated = (filled: number) =>
+      new TruncatedFrameError(
+        FRAME_PREFIX_SIZE + length - rest + filled,
+        FRAME_PREFIX_SIZE + length,
+      );
+    let filled = Math.min(rest, this.#end - this.#pos);
+    into.set(this.#buf.subarray(this.#pos, this.#pos + filled));
+    this.#pos += filled;
+    let view = into;
+    const direct = rest - Math.min(rest, PLACED_TAIL);
+    while (filled < direct) {
+      if (this.#eof) throw truncated(filled);
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        const reading = byob.read(view.subarray(filled, direct));
+        result = this.#signal === undefined
+          ? await reading
+          : await raceAbort(reading, this.#signal);
+      } catch (err) {
+        if (err instanceof DfsError) throw err;
+        throw new IoError("frame stream failed", { cause: err });
+      }
+      const got = result.value;
+      // The read transferred the placement's buffer: continue with the one it came back in.
+      if (got !== undefined) view = new Uint8Array(got.buffer, offset, rest);
+      if (result.done) this.#eof = true;
+      else filled += got!.length;
+    }
+    const tail = rest - filled;
+    if (tail > 0) {
+      if (!(await this.#fill(byob, tail, tail + ahead))) {
+        throw truncated(filled + this.#end - this.#pos);
+      }
+      view.set(this.#buf.subarray(this.#pos, this.#pos + tail), filled);
+      this.#pos += tail;
+    }
+    return view;
+  }
+
+  /**
    * Byte-stream mode: reads until `need` unread bytes are in `#buf` (moving the unread tail to
    * the front, or into a larger buffer, only when `need` does not fit behind `#pos`); false
-   * at end of stream first.
+   * at end of stream first. `upTo`, when given, caps how far past `#pos` a read may fill
+   * (used before a placed body, whose bytes should land in the placement, not here).
    */
-  async #fill(byob: ReadableStreamBYOBReader, need: number): Promise<boolean> {
+  async #fill(byob: ReadableStreamBYOBReader, need: number, upTo?: number): Promise<boolean> {
     if (this.#end - this.#pos >= need) return true;
     if (this.#eof) return false;
     if (this.#end === this.#pos) this.#pos = this.#end = 0; // all consumed: start over
@@ -208,7 +380,10 @@ export class FrameReader {
     while (this.#end - this.#pos < need) {
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        const reading = byob.read(this.#buf.subarray(this.#end, this.#readLimit(need)));
+        const limit = upTo === undefined
+          ? this.#readLimit(need)
+          : Math.min(this.#readLimit(need), this.#pos + upTo);
+        const reading = byob.read(this.#buf.subarray(this.#end, limit));
         result = this.#signal === undefined
           ? await reading
           : await raceAbort(reading, this.#signal);
@@ -288,6 +463,15 @@ export class FrameReader {
     this.#chunk = EMPTY;
     this.#pos = 0;
     return false;
+  }
+}
+
+/** Throws unless a placement's buffer has room for exactly the `rest` of the body. */
+function checkPlace(into: Uint8Array, rest: number): void {
+  if (into.length !== rest) {
+    throw new InvalidArgumentError(
+      `a frame placement must have room for exactly ${rest} bytes, got ${into.length}`,
+    );
   }
 }
 
