@@ -25,6 +25,8 @@
  */
 export class BlockAssembly {
   #bytes: Uint8Array;
+  /** The size (a view whose buffer a read transferred reads as empty: never use its length). */
+  readonly #size: number;
   #received = 0;
   /** Offset lent by the last `place`, until the next `add`; -1 when none. */
   #placedAt = -1;
@@ -32,11 +34,12 @@ export class BlockAssembly {
   /** A block of `size` bytes (its own `ArrayBuffer`, offset 0). */
   constructor(size: number) {
     this.#bytes = new Uint8Array(size);
+    this.#size = size;
   }
 
   /** The announced size. */
   get size(): number {
-    return this.#bytes.length;
+    return this.#size;
   }
 
   /** Bytes received so far. */
@@ -46,7 +49,7 @@ export class BlockAssembly {
 
   /** True once `size` bytes were received. */
   get complete(): boolean {
-    return this.#received === this.#bytes.length;
+    return this.#received === this.#size;
   }
 
   /** The block (complete or not); valid once no chunk is being read into it. */
@@ -60,7 +63,7 @@ export class BlockAssembly {
    * {@linkcode BlockAssembly.add}) or is empty.
    */
   place(length: number): Uint8Array | undefined {
-    if (length <= 0 || this.#received + length > this.#bytes.length) return undefined;
+    if (length <= 0 || this.#received + length > this.#size) return undefined;
     this.#placedAt = this.#received;
     return this.#bytes.subarray(this.#received, this.#received + length);
   }
@@ -73,7 +76,7 @@ export class BlockAssembly {
   add(chunk: Uint8Array): boolean {
     const at = this.#placedAt;
     this.#placedAt = -1;
-    const size = this.#bytes.length;
+    const size = this.#size;
     if (this.#received + chunk.length > size) return false;
     const own = this.#bytes.buffer;
     const inPlace = at === this.#received && chunk.byteOffset === at &&
