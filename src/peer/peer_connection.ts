@@ -220,6 +220,9 @@ export class PeerConnection {
   readonly #log: PeerLogger;
   readonly #pending = new Map<number, Pending>();
   readonly #incoming = new Map<number, Incoming>();
+  /** Block transfers in flight that take DATA chunks in place (see `#placeStart`). */
+  #placing = 0;
+  readonly #placer = (id: number, length: number) => this.#placeData(id, length);
   #requests: TokenBucket | undefined; // this peer's request rate (peer_limits.ts), made on use
   readonly #closeListeners = new Set<(info: CloseInfo) => void>();
   #resolveClosed!: (info: CloseInfo) => void;
@@ -244,8 +247,6 @@ export class PeerConnection {
   /** Wraps a handshaken channel; starts reading and the heartbeat at once. */
   constructor(init: PeerConnectionInit) {
     this.#channel = init.channel;
-    // DATA chunks of a block being received are read straight into the block's buffer.
-    this.#channel.placeData?.((id, length) => this.#placeData(id, length));
     this.remote = init.remote;
     this.role = init.role;
     this.#options = init.options;
@@ -733,7 +734,15 @@ export class PeerConnection {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let held = false;
+      let placing = place !== undefined;
+      if (placing) this.#placeStart();
+      const stopPlacing = () => {
+        if (!placing) return;
+        placing = false;
+        this.#placeEnd();
+      };
       const finish = () => {
+        stopPlacing();
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
@@ -765,6 +774,7 @@ export class PeerConnection {
           // Every byte is here: the answer no longer depends on the connection, so closing it
           // (e.g. the peer's FIN right after the last DATA) must not fail this request.
           held = true;
+          stopPlacing();
           this.#pending.delete(requestId);
         },
       };
@@ -859,6 +869,19 @@ export class PeerConnection {
         return;
       }
     }
+  }
+
+  /**
+   * A block transfer starts (a GET_BLOCK of ours or a PUT_BLOCK of the peer's): while any is in
+   * flight, the channel reads DATA chunks straight into the block's buffer.
+   */
+  #placeStart(): void {
+    if (this.#placing++ === 0) this.#channel.placeData?.(this.#placer);
+  }
+
+  /** A block transfer ended (once per {@linkcode PeerConnection.#placeStart}). */
+  #placeEnd(): void {
+    if (--this.#placing === 0) this.#channel.placeData?.(undefined);
   }
 
   /** Where the DATA chunk of `length` bytes for request `id` goes (see the channel). */
@@ -1132,6 +1155,14 @@ export class PeerConnection {
         `block of ${size} bytes exceeds maxBlockSize ${this.#options.maxBlockSize}`,
       );
     }
+    let placing = true;
+    this.#placeStart();
+    const stopPlacing = () => {
+      if (!placing) return;
+      placing = false;
+      entry.place = undefined;
+      this.#placeEnd();
+    };
     return new Promise<Uint8Array>((resolve, reject) => {
       const block = new BlockAssembly(size);
       ctx.signal.addEventListener("abort", () => reject(new AbortedError("cancelled")), {
@@ -1157,7 +1188,7 @@ export class PeerConnection {
         }
         resolve(block.bytes);
       };
-    }).then(async (bytes) => {
+    }).finally(stopPlacing).then(async (bytes) => {
       if (!(await id.matches(bytes))) {
         throw new PeerRemoteError(WireErrorCode.CORRUPT, `bytes do not match ${id.toString()}`);
       }

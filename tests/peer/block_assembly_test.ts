@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { ContentId } from "../../src/id/content_id.ts";
 import { BlockAssembly } from "../../src/peer/block_assembly.ts";
-import { framedChannel } from "../../src/peer/channel.ts";
+import { framedChannel, type MessageChannel } from "../../src/peer/channel.ts";
 import { PeerCorruptDataError } from "../../src/peer/errors.ts";
 import { NodeIdentity } from "../../src/peer/identity.ts";
 import { resolvePeerOptions } from "../../src/peer/options.ts";
@@ -17,7 +17,7 @@ import { denoNetwork } from "../../src/runtime/deno/net.ts";
 import type { Connection } from "../../src/runtime/types.ts";
 import { MessageType } from "../../src/wire/messages.ts";
 import { Rng, testSeed } from "../util/prng.ts";
-import { FAST, handshakePair, peerPair } from "./helpers.ts";
+import { connectionPair, FAST, handshakePair, peerPair } from "./helpers.ts";
 
 Deno.test("assembly_keeps_a_chunk_read_in_place_and_copies_any_other", () => {
   const block = new BlockAssembly(10);
@@ -158,3 +158,43 @@ for (const [name, pair] of TRANSPORTS) {
     }
   });
 }
+
+Deno.test("placement_is_on_only_while_block_transfers_are_in_flight", async () => {
+  const [connA, connB] = connectionPair();
+  const inner = framedChannel(connA);
+  const calls: boolean[] = [];
+  const ca: MessageChannel = {
+    send: (m) => inner.send(m),
+    receive: () => inner.receive(),
+    get pendingSends() {
+      return inner.pendingSends;
+    },
+    end: () => inner.end(),
+    close: () => inner.close(),
+    closed: inner.closed,
+    remote: inner.remote,
+    placeData: (place) => {
+      calls.push(place !== undefined);
+      inner.placeData?.(place);
+    },
+  };
+  const cb = framedChannel(connB);
+  const bytes = new Uint8Array(200_000).fill(1);
+  const id = await ContentId.of(bytes);
+  const [ia, ib] = await Promise.all([NodeIdentity.generate(), NodeIdentity.generate()]);
+  const [ra, rb] = await handshakePair(ca, cb, ia, ib);
+  const options = resolvePeerOptions(FAST);
+  const a = new PeerConnection({ channel: ca, remote: ra, role: "dialer", options });
+  const handlers = serving(bytes.length, () => [bytes]);
+  const b = new PeerConnection({ channel: cb, remote: rb, role: "listener", options, handlers });
+  try {
+    assert.deepEqual(calls, []);
+    await Promise.all([a.getBlock(id), a.getBlock(id), a.getBlock(id)]);
+    assert.deepEqual(calls, [true, false]);
+    await a.getBlock(id);
+    assert.deepEqual(calls, [true, false, true, false]);
+  } finally {
+    await a.close();
+    await b.closed;
+  }
+});
