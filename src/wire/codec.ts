@@ -518,7 +518,8 @@ function writeFrame(msg: Message, target: Uint8Array, offset: number, frameLengt
  * ```ts
  * import { decodeDataHead, encodeMessage } from "./codec.ts";
  * import { MessageType } from "./messages.ts";
- * const frame = encodeMessage({ type: MessageType.DATA, requestId: 5, chunk: new Uint8Array(3), end: true });
+ * const chunk = new Uint8Array(3);
+ * const frame = encodeMessage({ type: MessageType.DATA, requestId: 5, chunk, end: true });
  * console.log(decodeDataHead(frame.subarray(4, 11))); // { requestId: 5, end: true }
  * ```
  */

@@ -209,8 +209,9 @@ export class FrameReader {
 
   /**
    * Chunk mode with a placement: asks where the rest of the body goes (given its head, when
-   * the head lies in the current chunk) and copies it there straight from the chunks. `undefined` when `place` declined (the body is then read as usual: nothing of it
-   * was consumed).
+   * the head lies in the current chunk) and copies it there straight from the chunks.
+   * `undefined` when `place` declined or was not asked (the body is then read as usual: nothing
+   * of it was consumed).
    */
   async #readPlacedChunks(
     placement: FramePlacement,
