@@ -56,11 +56,6 @@ const BYOB_BUFFER_SIZE = 64 * 1024;
 const BYOB_FRAMES = 2;
 /** Largest byte-stream buffer (the largest frame still fits once, whatever the limit). */
 const BYOB_BUFFER_MAX = 4 * 1024 * 1024;
-/**
- * Last bytes of a placed body read into the reader's own buffer, with the next frame's prefix
- * and head, rather than straight into the placement (see {@linkcode FrameReader.read}).
- */
-const PLACED_TAIL = 4 * 1024;
 /** Missing bytes of a frame from which the reader reads exactly the rest of it. */
 const EXACT_READ_MIN = 16 * 1024;
 
@@ -250,17 +245,17 @@ export class FrameReader {
 
   /**
    * Byte-stream mode: the next frame as a view of the reader's own buffer. With a placement,
-   * no read goes past the next frame's prefix and head (so a placed body's bytes land in the
-   * placement, not here), and a placed body is read straight into the placement but for its
-   * last {@linkcode PLACED_TAIL} bytes, which are read here with the next frame's prefix and
-   * head (one read per frame, as without a placement, instead of a small read for each head).
+   * the reads are the same as without one (as large as `#readLimit` allows; a read that ends a
+   * big frame stops at its end), but the part of a placed body not yet in `#buf` is read
+   * straight into the placement: what an earlier read brought is copied, the rest is not.
+   * (Holding reads at each frame's head so that whole bodies land in the placement needs a
+   * second, small read per frame: on loopback it cost both nodes more than the copy it saved.)
    */
   async #readOwned(
     byob: ReadableStreamBYOBReader,
     placement: FramePlacement | undefined,
   ): Promise<Uint8Array | null> {
-    const ahead = placement === undefined ? undefined : FRAME_PREFIX_SIZE + placement.headSize;
-    if (!(await this.#fill(byob, FRAME_PREFIX_SIZE, ahead))) {
+    if (!(await this.#fill(byob, FRAME_PREFIX_SIZE))) {
       if (this.#end === this.#pos) return null;
       throw new TruncatedFrameError(this.#end - this.#pos, FRAME_PREFIX_SIZE);
     }
@@ -269,7 +264,7 @@ export class FrameReader {
     this.#pos += FRAME_PREFIX_SIZE;
     if (placement !== undefined && length > placement.headSize) {
       const headSize = placement.headSize;
-      if (!(await this.#fill(byob, headSize, headSize))) {
+      if (!(await this.#fill(byob, headSize))) {
         throw new TruncatedFrameError(
           FRAME_PREFIX_SIZE + this.#end - this.#pos,
           FRAME_PREFIX_SIZE + length,
@@ -283,11 +278,11 @@ export class FrameReader {
         const head = this.#head;
         head.set(this.#buf.subarray(this.#pos, this.#pos + headSize));
         this.#pos += headSize;
-        this.#placed = await this.#readInto(byob, into, length, ahead!);
+        this.#placed = await this.#readInto(byob, into, length);
         return head;
       }
     }
-    if (!(await this.#fill(byob, length, ahead === undefined ? undefined : length + ahead))) {
+    if (!(await this.#fill(byob, length))) {
       throw new TruncatedFrameError(
         FRAME_PREFIX_SIZE + this.#end - this.#pos,
         FRAME_PREFIX_SIZE + length,
@@ -301,15 +296,14 @@ export class FrameReader {
   /**
    * Byte-stream mode: the rest of a frame body of `length` bytes into `into` (which has room
    * for exactly that rest): what `#buf` already holds is copied, then the socket is read
-   * straight into `into` up to the last {@linkcode PLACED_TAIL} bytes, which are read into
-   * `#buf` with at most `ahead` bytes of the next frame and copied. Returns `into` as a view of
-   * the buffer the last read gave back (a byte-stream read transfers the buffer it fills).
+   * straight into `into` to the end of the frame (the next read starts at a frame boundary,
+   * as after a big frame without a placement). Returns `into` as a view of the buffer the last
+   * read gave back (a byte-stream read transfers the buffer it fills).
    */
   async #readInto(
     byob: ReadableStreamBYOBReader,
     into: Uint8Array,
     length: number,
-    ahead: number,
   ): Promise<Uint8Array> {
     const rest = into.length;
     const offset = into.byteOffset; // a transferred view reads as empty: keep its place
@@ -322,12 +316,11 @@ export class FrameReader {
     into.set(this.#buf.subarray(this.#pos, this.#pos + filled));
     this.#pos += filled;
     let view = into;
-    const direct = rest - Math.min(rest, PLACED_TAIL);
-    while (filled < direct) {
+    while (filled < rest) {
       if (this.#eof) throw truncated(filled);
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        const reading = byob.read(view.subarray(filled, direct));
+        const reading = byob.read(view.subarray(filled));
         result = this.#signal === undefined
           ? await reading
           : await raceAbort(reading, this.#signal);
@@ -341,24 +334,15 @@ export class FrameReader {
       if (result.done) this.#eof = true;
       else filled += got!.length;
     }
-    const tail = rest - filled;
-    if (tail > 0) {
-      if (!(await this.#fill(byob, tail, tail + ahead))) {
-        throw truncated(filled + this.#end - this.#pos);
-      }
-      view.set(this.#buf.subarray(this.#pos, this.#pos + tail), filled);
-      this.#pos += tail;
-    }
     return view;
   }
 
   /**
    * Byte-stream mode: reads until `need` unread bytes are in `#buf` (moving the unread tail to
    * the front, or into a larger buffer, only when `need` does not fit behind `#pos`); false
-   * at end of stream first. `upTo`, when given, caps how far past `#pos` a read may fill
-   * (used before a placed body, whose bytes should land in the placement, not here).
+   * at end of stream first.
    */
-  async #fill(byob: ReadableStreamBYOBReader, need: number, upTo?: number): Promise<boolean> {
+  async #fill(byob: ReadableStreamBYOBReader, need: number): Promise<boolean> {
     if (this.#end - this.#pos >= need) return true;
     if (this.#eof) return false;
     if (this.#end === this.#pos) this.#pos = this.#end = 0; // all consumed: start over
@@ -381,10 +365,7 @@ export class FrameReader {
     while (this.#end - this.#pos < need) {
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        const limit = upTo === undefined
-          ? this.#readLimit(need)
-          : Math.min(this.#readLimit(need), this.#pos + upTo);
-        const reading = byob.read(this.#buf.subarray(this.#end, limit));
+        const reading = byob.read(this.#buf.subarray(this.#end, this.#readLimit(need)));
         result = this.#signal === undefined
           ? await reading
           : await raceAbort(reading, this.#signal);
