@@ -25,8 +25,8 @@ export interface ReadMessagesOptions extends FrameReaderOptions {
   /**
    * Asked, for each DATA message with a non-empty chunk, where to read the chunk (see
    * {@linkcode DataPlacement}); the current value of `placement.data` is used, so a caller
-   * can set it after the reading started, and unset it while it expects no DATA to place
-   * (reads are then not held at frame heads). Without it every chunk is read as usual.
+   * can set it after the reading started, and unset it while it expects no DATA to place.
+   * Without it every chunk is read as usual.
    */
   readonly placement?: { data?: DataPlacement };
 }
@@ -70,8 +70,6 @@ export async function* readMessages(
   let clean = false;
   try {
     for (;;) {
-      // No placement while nobody places: reads then fill the reader's buffer as far as they
-      // can (many small frames per read); with one, they stop at the next frame's head.
       const body = await reader.read(choose?.data === undefined ? undefined : placement);
       if (body === null) {
         clean = true;
