@@ -12,7 +12,7 @@ import { guardStream } from "../util/guard_stream.ts";
 import { booleanParam, putParams } from "./params.ts";
 import { parseRange, type ResolvedRange } from "./range.ts";
 import { errorResponse, jsonResponse, responseForError } from "./status.ts";
-import { ApiMetrics, operationOf } from "./metrics/api_metrics.ts";
+import { ApiMetrics, type BodyWatch, operationOf } from "./metrics/api_metrics.ts";
 import { metricsResponse } from "./metrics/metrics_route.ts";
 
 /** Options for {@linkcode createApiHandler}. */
@@ -92,8 +92,10 @@ export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {})
     const url = new URL(request.url);
     const op = operationOf(request.method, url.pathname, base);
     let response: Response;
+    // A get's body is observed at its source (no relay stream between the file and the client).
+    const watch = op === "get" ? metrics.watch(started) : undefined;
     try {
-      response = await route(ctx, request, url, useSignal ? request.signal : undefined);
+      response = await route(ctx, request, url, useSignal ? request.signal : undefined, watch);
     } catch (err) {
       response = responseForError(err);
       // A client that went away is not a server fault: don't report its aborted transfer.
@@ -101,7 +103,7 @@ export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {})
         onError?.(err, request);
       }
     }
-    return op ? metrics.finish(op, started, response) : response;
+    return op ? metrics.finish(op, started, response, watch) : response;
   };
 }
 
@@ -118,6 +120,7 @@ async function route(
   request: Request,
   url: URL,
   signal: AbortSignal | undefined,
+  watch?: BodyWatch,
 ): Promise<Response> {
   const { node, base } = ctx;
   const method = request.method.toUpperCase();
@@ -145,7 +148,7 @@ async function route(
   }
   if (top === "files" && seg.length === 2) {
     if (method === "GET" || method === "HEAD") {
-      return await getFile(node, key, request, method, signal);
+      return await getFile(node, key, request, method, signal, watch);
     }
     if (method === "DELETE") return jsonResponse(await node.delete(key));
     return notAllowed("GET, HEAD, DELETE");
@@ -251,6 +254,7 @@ async function getFile(
   request: Request,
   method: string,
   signal: AbortSignal | undefined,
+  watch: BodyWatch | undefined,
 ): Promise<Response> {
   // By id or capability the bytes never change; a capability's answer is for its holder only.
   const cache = ContentId.tryParse(key) !== null
@@ -294,7 +298,12 @@ async function getFile(
   }
 
   // Once stat resolved a name, read by id so the range and the bytes describe the same file.
-  const result = await node.get(stat?.capability ?? stat?.id ?? key, { range, signal });
+  const result = await node.get(stat?.capability ?? stat?.id ?? key, {
+    range,
+    signal,
+    onEnd: watch?.onEnd,
+  });
+  if (watch) watch.attached = true;
   const headers = baseHeaders(result.id, cache);
   const length = result.end >= result.start ? result.end - result.start + 1 : 0;
   headers.set("content-length", String(length));

@@ -38,6 +38,7 @@ export type {
   PutBlockOptions,
   PutFileOptions,
   PutFileResult,
+  ReadEndOutcome,
   ReadFileOptions,
   ReadFileResult,
 } from "./types.ts";

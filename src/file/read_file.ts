@@ -23,7 +23,13 @@ import {
   throwIfAborted,
 } from "./options.ts";
 import { type DataBlockRef, loadRoot, walkDataBlocks } from "./tree_walker.ts";
-import type { BlockSource, ByteRange, ReadFileOptions, ReadFileResult } from "./types.ts";
+import type {
+  BlockSource,
+  ByteRange,
+  ReadEndOutcome,
+  ReadFileOptions,
+  ReadFileResult,
+} from "./types.ts";
 import { recoverStripe } from "./stripes.ts";
 
 /**
@@ -169,9 +175,11 @@ export async function readFile(
     return filling;
   };
 
-  const finish = (reason?: unknown) => {
+  const onEnd = options.onEnd;
+  const finish = (reason?: unknown, outcome?: ReadEndOutcome) => {
     if (finished) return;
     finished = true;
+    if (outcome !== undefined) onEnd?.(outcome);
     signal?.removeEventListener("abort", onAbort);
     stop.abort(reason);
     refs.return(undefined).catch(() => {});
@@ -179,7 +187,7 @@ export async function readFile(
 
   const onAbort = () => {
     const err = new AbortedError("read aborted", { cause: signal?.reason });
-    finish(err);
+    finish(err, "error");
     try {
       controller.error(err);
     } catch {
@@ -199,7 +207,7 @@ export async function readFile(
         const head = ahead[0];
         if (!head) {
           if (walkError !== undefined) throw walkError;
-          finish();
+          finish(undefined, "ok");
           c.close();
           return;
         }
@@ -218,12 +226,12 @@ export async function readFile(
         const out = signal?.aborted
           ? new AbortedError("read aborted", { cause: signal.reason })
           : err;
-        finish(out);
+        finish(out, "error");
         c.error(out);
       }
     },
     cancel(reason) {
-      finish(reason);
+      finish(reason, "cancelled");
     },
   }, { highWaterMark: 0 });
 

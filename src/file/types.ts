@@ -132,7 +132,17 @@ export interface ReadFileOptions {
   readonly key?: Uint8Array;
   /** Cancels the read: the promise or the stream rejects with `AbortedError`. */
   readonly signal?: AbortSignal;
+  /**
+   * Called once when the returned stream ends: `"ok"` after its last byte, `"error"` when it
+   * fails (an abort included), `"cancelled"` when its consumer cancels it first. Not called
+   * when `readFile` itself rejects. (What the HTTP API's metrics observe a download with,
+   * without a relay stream in between.)
+   */
+  readonly onEnd?: (outcome: ReadEndOutcome) => void;
 }
+
+/** How a file's stream ended (see {@linkcode ReadFileOptions.onEnd}). */
+export type ReadEndOutcome = "ok" | "error" | "cancelled";
 
 /** What {@linkcode import("./read_file.ts").readFile} resolves with. */
 export interface ReadFileResult {

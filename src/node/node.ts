@@ -343,6 +343,7 @@ export class Node implements DfsNode {
       ...(key ? { key } : {}),
       concurrency: this.#opts.concurrency,
       signal: options.signal,
+      onEnd: options.onEnd,
     }).catch((err) => this.#cluster.rootMissing(err, id));
     return {
       id: id.toString(),

@@ -93,6 +93,11 @@ export interface GetOptions {
   readonly range?: ByteRange;
   /** Cancels the get. */
   readonly signal?: AbortSignal;
+  /**
+   * Called once when the returned stream ends: `"ok"` after its last byte, `"error"` when it
+   * fails, `"cancelled"` when its consumer cancels it first (not when `get` itself rejects).
+   */
+  readonly onEnd?: (outcome: "ok" | "error" | "cancelled") => void;
 }
 
 /** What {@linkcode DfsNode.get} returns. */

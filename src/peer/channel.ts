@@ -9,7 +9,7 @@
 import type { Connection } from "../runtime/types.ts";
 import { encodeMessage, encodeMessageInto } from "../wire/codec.ts";
 import type { Message } from "../wire/messages.ts";
-import { readMessages } from "../wire/read_messages.ts";
+import { type DataPlacement, readMessages } from "../wire/read_messages.ts";
 import { PeerClosedError } from "./errors.ts";
 
 /** Bidirectional message pipe. */
@@ -27,6 +27,13 @@ export interface MessageChannel {
    * be a view of a reused read buffer: it is valid until the next `receive()`.
    */
   receive(): Promise<Message | null>;
+  /**
+   * Optional: sets where the chunks of arriving DATA messages are read (see the wire's
+   * `DataPlacement`; `undefined` reads them as usual). A channel without it (or that cannot
+   * read into a caller's buffer, e.g. one that decrypts) reads every chunk as usual; a receiver
+   * must handle both. A chunk read where `place` chose stays valid after the next `receive()`.
+   */
+  placeData?(place: DataPlacement | undefined): void;
   /** Sends still waiting to be written (including the one being written). */
   readonly pendingSends: number;
   /** Half-closes (FIN) after queued sends are written. Resolves when done or failed. */
@@ -112,6 +119,7 @@ class FramedChannel implements MessageChannel {
   #pending = 0;
   #closed = false;
   readonly #tally: TrafficTally | undefined;
+  readonly #placement: { data?: DataPlacement } = {};
 
   constructor(conn: Connection, options: FramedChannelOptions) {
     this.#tally = options.tally;
@@ -125,7 +133,12 @@ class FramedChannel implements MessageChannel {
       maxFrameSize: options.maxFrameSize,
       reuseBuffers: true,
       tally: options.tally,
+      placement: this.#placement,
     });
+  }
+
+  placeData(place: DataPlacement | undefined): void {
+    this.#placement.data = place;
   }
 
   get pendingSends(): number {

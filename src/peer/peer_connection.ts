@@ -23,6 +23,7 @@ import {
   FILES_CAPABILITY,
   FILES_REVIVAL_CAPABILITY,
 } from "./block_service.ts";
+import { BlockAssembly } from "./block_assembly.ts";
 import type { BlockLease, BlockService, FileProbeResult } from "./block_service.ts";
 import type { MessageChannel } from "./channel.ts";
 import {
@@ -165,11 +166,15 @@ export type PeerLogger = Logger;
 interface Pending {
   onMessage(msg: Message): void;
   fail(err: Error): void;
+  /** Where the next DATA chunk of `length` bytes of the answer may be read (see channel). */
+  place?(length: number): Uint8Array | undefined;
 }
 
 interface Incoming {
   readonly controller: AbortController;
   onData?(msg: Message & { type: typeof MessageType.DATA }): void;
+  /** Where the next DATA chunk of `length` bytes of the request may be read (see channel). */
+  place?(length: number): Uint8Array | undefined;
 }
 
 const WIRE_DECODE_CODES = new Set([
@@ -227,6 +232,9 @@ export class PeerConnection {
   readonly #log: PeerLogger;
   readonly #pending = new Map<number, Pending>();
   readonly #incoming = new Map<number, Incoming>();
+  /** Block transfers in flight that take DATA chunks in place (see `#placeStart`). */
+  #placing = 0;
+  readonly #placer = (id: number, length: number) => this.#placeData(id, length);
   #requests: TokenBucket | undefined; // this peer's request rate (peer_limits.ts), made on use
   readonly #closeListeners = new Set<(info: CloseInfo) => void>();
   #resolveClosed!: (info: CloseInfo) => void;
@@ -372,12 +380,11 @@ export class PeerConnection {
    */
   getBlock(id: ContentId, options: RequestOptions = {}): Promise<Uint8Array> {
     const max = this.#options.maxBlockSize;
-    let buffer: Uint8Array | undefined;
-    let received = 0;
+    let block: BlockAssembly | undefined;
     return this.#call<Uint8Array>(
       { type: MessageType.GET_BLOCK, id: id.bytes },
       (msg, done) => {
-        if (msg.type === MessageType.BLOCK && buffer === undefined) {
+        if (msg.type === MessageType.BLOCK && block === undefined) {
           if (!bytesEqual(msg.id, id.bytes)) {
             return done.reject(new PeerCorruptDataError(`peer answered with another block id`));
           }
@@ -386,24 +393,25 @@ export class PeerConnection {
               new PeerLimitError(`block of ${msg.size} bytes exceeds maxBlockSize ${max}`),
             );
           }
-          buffer = new Uint8Array(msg.size);
+          block = new BlockAssembly(msg.size);
           return;
         }
-        if (msg.type === MessageType.DATA && buffer !== undefined) {
-          if (received + msg.chunk.length > buffer.length) {
+        if (msg.type === MessageType.DATA && block !== undefined) {
+          // A chunk the channel read straight into the block (see `place` below) is not copied.
+          if (!block.add(msg.chunk)) {
             return done.reject(
-              new PeerCorruptDataError(`peer sent more than the ${buffer.length} bytes announced`),
+              new PeerCorruptDataError(`peer sent more than the ${block.size} bytes announced`),
             );
           }
-          buffer.set(msg.chunk, received);
-          received += msg.chunk.length;
           if (!msg.end) return;
-          if (received !== buffer.length) {
+          if (!block.complete) {
             return done.reject(
-              new PeerCorruptDataError(`peer sent ${received} of ${buffer.length} bytes announced`),
+              new PeerCorruptDataError(
+                `peer sent ${block.received} of ${block.size} bytes announced`,
+              ),
             );
           }
-          const bytes = buffer;
+          const bytes = block.bytes;
           done.hold();
           id.matches(bytes).then(async (ok) =>
             ok ? done.resolve(bytes) : done.reject(await this.#mismatch(id, options))
@@ -413,6 +421,9 @@ export class PeerConnection {
         done.reject(unexpected(msg));
       },
       options,
+      undefined,
+      false,
+      (length) => block?.place(length),
     );
   }
 
@@ -738,11 +749,12 @@ export class PeerConnection {
     options: RequestOptions,
     body?: (requestId: number, isSettled: () => boolean, channel: MessageChannel) => Promise<void>,
     heartbeat = false,
+    place?: (length: number) => Uint8Array | undefined,
   ): Promise<T> {
     if (heartbeat ? this.#state === "closed" : this.#state !== "open" || this.#remoteGoodbye) {
       const next = this.#successor;
       if (next && next !== this && next.isOpen) {
-        return next.#call(message, onMessage, options, body);
+        return next.#call(message, onMessage, options, body, false, place);
       }
       if (this.#successorExpected) {
         // The peer dropped this connection as a duplicate of another one that is still
@@ -757,7 +769,7 @@ export class PeerConnection {
         ]).then(() => {
           clearTimeout(timer);
           this.#successorExpected = false;
-          return this.#call(message, onMessage, options, body);
+          return this.#call(message, onMessage, options, body, false, place);
         });
       }
       return Promise.reject(
@@ -772,7 +784,15 @@ export class PeerConnection {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let held = false;
+      let placing = place !== undefined;
+      if (placing) this.#placeStart();
+      const stopPlacing = () => {
+        if (!placing) return;
+        placing = false;
+        this.#placeEnd();
+      };
       const finish = () => {
+        stopPlacing();
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
@@ -804,6 +824,7 @@ export class PeerConnection {
           // Every byte is here: the answer no longer depends on the connection, so closing it
           // (e.g. the peer's FIN right after the last DATA) must not fail this request.
           held = true;
+          stopPlacing();
           this.#pending.delete(requestId);
         },
       };
@@ -836,6 +857,7 @@ export class PeerConnection {
           }
         },
         fail,
+        place: place && ((length) => (held || settled ? undefined : place(length))),
       });
       const sent = this.#channel.send({ ...message, requestId } as Message);
       const all = body ? sent.then(() => body(requestId, () => settled, this.#channel)) : sent;
@@ -897,6 +919,26 @@ export class PeerConnection {
         return;
       }
     }
+  }
+
+  /**
+   * A block transfer starts (a GET_BLOCK of ours or a PUT_BLOCK of the peer's): while any is in
+   * flight, the channel reads DATA chunks straight into the block's buffer.
+   */
+  #placeStart(): void {
+    if (this.#placing++ === 0) this.#channel.placeData?.(this.#placer);
+  }
+
+  /** A block transfer ended (once per {@linkcode PeerConnection.#placeStart}). */
+  #placeEnd(): void {
+    if (--this.#placing === 0) this.#channel.placeData?.(undefined);
+  }
+
+  /** Where the DATA chunk of `length` bytes for request `id` goes (see the channel). */
+  #placeData(id: number, length: number): Uint8Array | undefined {
+    if (this.#state === "closed") return undefined;
+    const ours = (id % 2 === 1) === (this.role === "dialer");
+    return ours ? this.#pending.get(id)?.place?.(length) : this.#incoming.get(id)?.place?.(length);
   }
 
   #violation(message: string, wireCode: number = WireErrorCode.BAD_REQUEST, cause?: unknown): void {
@@ -1163,34 +1205,40 @@ export class PeerConnection {
         `block of ${size} bytes exceeds maxBlockSize ${this.#options.maxBlockSize}`,
       );
     }
+    let placing = true;
+    this.#placeStart();
+    const stopPlacing = () => {
+      if (!placing) return;
+      placing = false;
+      entry.place = undefined;
+      this.#placeEnd();
+    };
     return new Promise<Uint8Array>((resolve, reject) => {
-      const buffer = new Uint8Array(size);
-      let received = 0;
+      const block = new BlockAssembly(size);
       ctx.signal.addEventListener("abort", () => reject(new AbortedError("cancelled")), {
         once: true,
       });
+      entry.place = (length) => block.place(length);
       entry.onData = (data) => {
-        if (received + data.chunk.length > size) {
-          entry.onData = undefined;
+        if (!block.add(data.chunk)) {
+          entry.onData = entry.place = undefined;
           return reject(
             new PeerRemoteError(WireErrorCode.BAD_REQUEST, `more than the ${size} bytes announced`),
           );
         }
-        buffer.set(data.chunk, received);
-        received += data.chunk.length;
         if (!data.end) return;
-        entry.onData = undefined;
-        if (received !== size) {
+        entry.onData = entry.place = undefined;
+        if (!block.complete) {
           return reject(
             new PeerRemoteError(
               WireErrorCode.BAD_REQUEST,
-              `${received} of ${size} bytes announced`,
+              `${block.received} of ${size} bytes announced`,
             ),
           );
         }
-        resolve(buffer);
+        resolve(block.bytes);
       };
-    }).then(async (bytes) => {
+    }).finally(stopPlacing).then(async (bytes) => {
       if (!(await id.matches(bytes))) {
         throw new PeerRemoteError(WireErrorCode.CORRUPT, `bytes do not match ${id.toString()}`);
       }

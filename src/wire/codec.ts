@@ -506,6 +506,32 @@ function writeFrame(msg: Message, target: Uint8Array, offset: number, frameLengt
  * }
  * ```
  */
+/**
+ * The request id and `end` flag of a DATA message from the first {@linkcode HEADER_SIZE} bytes
+ * of its body, or `undefined` when they are not a valid DATA header (wrong version, another
+ * type, flags other than END): such a body is then decoded whole by {@linkcode decodeMessage},
+ * which throws the typed error. Every byte after the header is the DATA chunk, so a receiver
+ * that puts the rest of a DATA body where it wants it (a frame placement) decodes the header
+ * alone with this.
+ *
+ * @example
+ * ```ts
+ * import { decodeDataHead, encodeMessage } from "./codec.ts";
+ * import { MessageType } from "./messages.ts";
+ * const chunk = new Uint8Array(3);
+ * const frame = encodeMessage({ type: MessageType.DATA, requestId: 5, chunk, end: true });
+ * console.log(decodeDataHead(frame.subarray(4, 11))); // { requestId: 5, end: true }
+ * ```
+ */
+export function decodeDataHead(
+  head: Uint8Array,
+): { requestId: number; end: boolean } | undefined {
+  if (head.length < HEADER_SIZE || head[0] !== PROTOCOL_VERSION) return undefined;
+  if (head[1] !== MessageType.DATA || (head[2] & ~FLAG_END) !== 0) return undefined;
+  const requestId = ((head[3] << 24) | (head[4] << 16) | (head[5] << 8) | head[6]) >>> 0;
+  return { requestId, end: (head[2] & FLAG_END) !== 0 };
+}
+
 export function decodeMessage(body: Uint8Array): Message {
   if (body.length >= 1 && body[0] !== PROTOCOL_VERSION) {
     throw new UnsupportedVersionError(body[0], PROTOCOL_VERSION);

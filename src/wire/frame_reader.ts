@@ -26,6 +26,27 @@ export interface FrameReaderOptions {
   readonly reuseBuffers?: boolean;
 }
 
+/**
+ * Where the rest of a frame's body goes instead of the reader's buffer (see
+ * {@linkcode FrameReader.read}): a receiver that already owns the buffer a body ends up in (a
+ * block being fetched) has the reader put the bytes there, with no copy out of a read buffer.
+ */
+export interface FramePlacement {
+  /**
+   * Bytes at the start of a body the reader has before asking (the message header); bodies
+   * shorter than `headSize + 1` are never placed.
+   */
+  readonly headSize: number;
+  /**
+   * Given the first `headSize` bytes of a body (a view valid only during the call) and the
+   * body's length (already checked against `maxFrameSize`), returns a buffer of exactly
+   * `length - headSize` bytes to read the rest of the body into, or `undefined` to read it as
+   * usual. A byte-stream read may transfer the buffer's `ArrayBuffer`: afterwards use
+   * {@linkcode FrameReader.placed}, not the buffer returned here.
+   */
+  place(head: Uint8Array, length: number): Uint8Array | undefined;
+}
+
 /** Initial size of the buffer a byte stream is read into with `reuseBuffers`. */
 const BYOB_BUFFER_SIZE = 64 * 1024;
 /**
@@ -77,6 +98,9 @@ export class FrameReader {
   #pos = 0;
   #eof = false;
   #prefix = new Uint8Array(FRAME_PREFIX_SIZE);
+  #placed: Uint8Array | undefined;
+  /** The head of the last placed body (see {@linkcode FramePlacement}). */
+  #head: Uint8Array = EMPTY;
 
   /**
    * Locks `readable` and reads frames from it. Throws `InvalidArgumentError` when
@@ -103,12 +127,26 @@ export class FrameReader {
   }
 
   /**
-   * Reads the next frame body (without its length prefix). Resolves `null` at a clean end of
-   * stream (between frames).
+   * The rest of the body of the frame the last {@linkcode FrameReader.read} returned, when its
+   * `placement` put it in the buffer it chose (then `read` resolved with the first `headSize`
+   * bytes only): a view of the same memory and offsets as the buffer `place` returned, but
+   * possibly of a new `ArrayBuffer` (a byte-stream read transfers the one it reads into).
+   * `undefined` when the last body was read as usual.
    */
-  async read(): Promise<Uint8Array | null> {
+  get placed(): Uint8Array | undefined {
+    return this.#placed;
+  }
+
+  /**
+   * Reads the next frame body (without its length prefix). Resolves `null` at a clean end of
+   * stream (between frames). With `placement`, a body longer than its `headSize` may be split:
+   * `place` is asked where the rest goes, and when it answers with a buffer, `read` resolves
+   * with the first `headSize` bytes and {@linkcode FrameReader.placed} holds the rest.
+   */
+  async read(placement?: FramePlacement): Promise<Uint8Array | null> {
     if (this.#signal?.aborted) throw new AbortedError("frame read aborted");
-    if (this.#byob !== undefined) return this.#readOwned(this.#byob);
+    this.#placed = undefined;
+    if (this.#byob !== undefined) return this.#readOwned(this.#byob, placement);
     // Length prefix.
     let length: number;
     if (this.#chunk.length - this.#pos >= FRAME_PREFIX_SIZE) {
@@ -131,6 +169,10 @@ export class FrameReader {
     }
     if (length > this.#max) throw new FrameTooLargeError(length, this.#max);
 
+    if (placement !== undefined && length > placement.headSize) {
+      const placed = await this.#readPlacedChunks(placement, length);
+      if (placed !== undefined) return placed;
+    }
     // Body: a view when it lies in the current chunk, else one copy.
     const available = this.#chunk.length - this.#pos;
     if (available >= length) {
@@ -160,8 +202,59 @@ export class FrameReader {
     return body;
   }
 
-  /** Byte-stream mode: the next frame as a view of the reader's own buffer. */
-  async #readOwned(byob: ReadableStreamBYOBReader): Promise<Uint8Array | null> {
+  /**
+   * Chunk mode with a placement: asks where the rest of the body goes (given its head, when
+   * the head lies in the current chunk) and copies it there straight from the chunks.
+   * `undefined` when `place` declined or was not asked (the body is then read as usual: nothing
+   * of it was consumed).
+   */
+  async #readPlacedChunks(
+    placement: FramePlacement,
+    length: number,
+  ): Promise<Uint8Array | undefined> {
+    const headSize = placement.headSize;
+    // Only a head that lies in the current chunk is offered (the common case: a frame starts
+    // in a chunk with its header); a straddling head is read as usual.
+    if (this.#pos === this.#chunk.length && !(await this.#pull())) return undefined;
+    if (this.#chunk.length - this.#pos < headSize) return undefined;
+    const into = placement.place(this.#chunk.subarray(this.#pos, this.#pos + headSize), length);
+    if (into === undefined) return undefined;
+    const rest = length - headSize;
+    checkPlace(into, rest);
+    if (this.#head.length !== headSize) this.#head = new Uint8Array(headSize);
+    const head = this.#head;
+    head.set(this.#chunk.subarray(this.#pos, this.#pos + headSize));
+    this.#pos += headSize;
+    let filled = 0;
+    for (;;) {
+      const n = Math.min(rest - filled, this.#chunk.length - this.#pos);
+      into.set(this.#chunk.subarray(this.#pos, this.#pos + n), filled);
+      filled += n;
+      this.#pos += n;
+      if (filled === rest) break;
+      if (!(await this.#pull())) {
+        throw new TruncatedFrameError(
+          FRAME_PREFIX_SIZE + headSize + filled,
+          FRAME_PREFIX_SIZE + length,
+        );
+      }
+    }
+    this.#placed = into;
+    return head;
+  }
+
+  /**
+   * Byte-stream mode: the next frame as a view of the reader's own buffer. With a placement,
+   * the reads are the same as without one (as large as `#readLimit` allows; a read that ends a
+   * big frame stops at its end), but the part of a placed body not yet in `#buf` is read
+   * straight into the placement: what an earlier read brought is copied, the rest is not.
+   * (Holding reads at each frame's head so that whole bodies land in the placement needs a
+   * second, small read per frame: on loopback it cost both nodes more than the copy it saved.)
+   */
+  async #readOwned(
+    byob: ReadableStreamBYOBReader,
+    placement: FramePlacement | undefined,
+  ): Promise<Uint8Array | null> {
     if (!(await this.#fill(byob, FRAME_PREFIX_SIZE))) {
       if (this.#end === this.#pos) return null;
       throw new TruncatedFrameError(this.#end - this.#pos, FRAME_PREFIX_SIZE);
@@ -169,6 +262,26 @@ export class FrameReader {
     const length = readU32(this.#buf, this.#pos);
     if (length > this.#max) throw new FrameTooLargeError(length, this.#max);
     this.#pos += FRAME_PREFIX_SIZE;
+    if (placement !== undefined && length > placement.headSize) {
+      const headSize = placement.headSize;
+      if (!(await this.#fill(byob, headSize))) {
+        throw new TruncatedFrameError(
+          FRAME_PREFIX_SIZE + this.#end - this.#pos,
+          FRAME_PREFIX_SIZE + length,
+        );
+      }
+      const into = placement.place(this.#buf.subarray(this.#pos, this.#pos + headSize), length);
+      if (into !== undefined) {
+        checkPlace(into, length - headSize);
+        // The head outlives moves of `#buf` while the rest is read: keep it apart.
+        if (this.#head.length !== headSize) this.#head = new Uint8Array(headSize);
+        const head = this.#head;
+        head.set(this.#buf.subarray(this.#pos, this.#pos + headSize));
+        this.#pos += headSize;
+        this.#placed = await this.#readInto(byob, into, length);
+        return head;
+      }
+    }
     if (!(await this.#fill(byob, length))) {
       throw new TruncatedFrameError(
         FRAME_PREFIX_SIZE + this.#end - this.#pos,
@@ -178,6 +291,50 @@ export class FrameReader {
     const body = this.#buf.subarray(this.#pos, this.#pos + length);
     this.#pos += length;
     return body;
+  }
+
+  /**
+   * Byte-stream mode: the rest of a frame body of `length` bytes into `into` (which has room
+   * for exactly that rest): what `#buf` already holds is copied, then the socket is read
+   * straight into `into` to the end of the frame (the next read starts at a frame boundary,
+   * as after a big frame without a placement). Returns `into` as a view of the buffer the last
+   * read gave back (a byte-stream read transfers the buffer it fills).
+   */
+  async #readInto(
+    byob: ReadableStreamBYOBReader,
+    into: Uint8Array,
+    length: number,
+  ): Promise<Uint8Array> {
+    const rest = into.length;
+    const offset = into.byteOffset; // a transferred view reads as empty: keep its place
+    const truncated = (filled: number) =>
+      new TruncatedFrameError(
+        FRAME_PREFIX_SIZE + length - rest + filled,
+        FRAME_PREFIX_SIZE + length,
+      );
+    let filled = Math.min(rest, this.#end - this.#pos);
+    into.set(this.#buf.subarray(this.#pos, this.#pos + filled));
+    this.#pos += filled;
+    let view = into;
+    while (filled < rest) {
+      if (this.#eof) throw truncated(filled);
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        const reading = byob.read(view.subarray(filled));
+        result = this.#signal === undefined
+          ? await reading
+          : await raceAbort(reading, this.#signal);
+      } catch (err) {
+        if (err instanceof DfsError) throw err;
+        throw new IoError("frame stream failed", { cause: err });
+      }
+      const got = result.value;
+      // The read transferred the placement's buffer: continue with the one it came back in.
+      if (got !== undefined) view = new Uint8Array(got.buffer, offset, rest);
+      if (result.done) this.#eof = true;
+      else filled += got!.length;
+    }
+    return view;
   }
 
   /**
@@ -288,6 +445,15 @@ export class FrameReader {
     this.#chunk = EMPTY;
     this.#pos = 0;
     return false;
+  }
+}
+
+/** Throws unless a placement's buffer has room for exactly the `rest` of the body. */
+function checkPlace(into: Uint8Array, rest: number): void {
+  if (into.length !== rest) {
+    throw new InvalidArgumentError(
+      `a frame placement must have room for exactly ${rest} bytes, got ${into.length}`,
+    );
   }
 }
 

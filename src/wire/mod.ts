@@ -33,6 +33,7 @@ export {
   MAX_U64_VALUE,
 } from "./limits.ts";
 export {
+  decodeDataHead,
   decodeMessage,
   encodeMessage,
   encodeMessageInto,
@@ -45,6 +46,6 @@ export {
   FLAG_STATE_REVIVAL,
   FLAG_TOMBSTONE,
 } from "./codec.ts";
-export { FrameReader, type FrameReaderOptions } from "./frame_reader.ts";
-export { readMessages, type ReadMessagesOptions } from "./read_messages.ts";
+export { type FramePlacement, FrameReader, type FrameReaderOptions } from "./frame_reader.ts";
+export { type DataPlacement, readMessages, type ReadMessagesOptions } from "./read_messages.ts";
 export { dataChunks, encodeDataFrames } from "./data_frames.ts";

@@ -123,6 +123,8 @@ export class FakeNode implements DfsNode {
   cancelled = 0;
   /** Signals passed to put and get. */
   readonly signals: (AbortSignal | undefined)[] = [];
+  /** The stream of every successful get, in order. */
+  readonly getStreams: ReadableStream<Uint8Array>[] = [];
   /** Size and checksum of the last put. */
   lastPut:
     | { size: number; checksum: number; name?: string; copies?: number; redundancy?: string }
@@ -265,17 +267,33 @@ export class FakeNode implements DfsNode {
         throw new FakeRangeError(`bad range ${start}-${end} of ${file.size}`);
       }
       let stream: ReadableStream<Uint8Array>;
+      // The node's contract: `onEnd` once, with how the stream ended.
+      let ended = false;
+      const end_ = (outcome: "ok" | "error" | "cancelled") => {
+        if (ended) return;
+        ended = true;
+        options.onEnd?.(outcome);
+      };
       if (file.source) {
         const inner = file.source(start, end);
         const reader = inner.getReader();
         stream = new ReadableStream<Uint8Array>({
           pull: async (c) => {
-            const r = await reader.read();
-            if (r.done) c.close();
-            else c.enqueue(r.value);
+            let r: ReadableStreamReadResult<Uint8Array>;
+            try {
+              r = await reader.read();
+            } catch (err) {
+              end_("error");
+              throw err;
+            }
+            if (r.done) {
+              end_("ok");
+              c.close();
+            } else c.enqueue(r.value);
           },
           cancel: (reason) => {
             this.cancelled++;
+            end_("cancelled");
             return reader.cancel(reason);
           },
         }, { highWaterMark: 0 });
@@ -284,16 +302,21 @@ export class FakeNode implements DfsNode {
         let at = start;
         stream = new ReadableStream<Uint8Array>({
           pull: (c) => {
-            if (at > end) return c.close();
+            if (at > end) {
+              end_("ok");
+              return c.close();
+            }
             const next = Math.min(at + 65536, end + 1);
             c.enqueue(bytes.slice(at, next));
             at = next;
           },
           cancel: () => {
             this.cancelled++;
+            end_("cancelled");
           },
         }, { highWaterMark: 0 });
       }
+      this.getStreams.push(stream);
       return Promise.resolve({ id, size: file.size, start, end, stream });
     } catch (err) {
       return Promise.reject(err);

@@ -49,6 +49,14 @@ export function outcomeOf(status: number): ApiOutcome {
   return status < 500 ? "rejected" : "error";
 }
 
+/** See {@linkcode ApiMetrics.watch}. */
+export interface BodyWatch {
+  /** Records the get with how its body ended (once; later calls are ignored). */
+  readonly onEnd: (outcome: "ok" | "error" | "cancelled") => void;
+  /** Set once the answer's body is the stream `onEnd` was given to. */
+  attached: boolean;
+}
+
 /**
  * Counts the API's file operations. {@linkcode ApiMetrics.finish} records an answer (and, for
  * a get with a body, waits for the end of the body: the consumer reading it through).
@@ -79,17 +87,36 @@ export class ApiMetrics {
   }
 
   /**
+   * A watch for the body of a get begun at `started`: pass its `onEnd` to the get (it records
+   * the operation when the file's stream ends) and set `attached` once the answer's body is
+   * that stream; {@linkcode ApiMetrics.finish} then sends the answer as it is, with no relay.
+   */
+  watch(started: number): BodyWatch {
+    let done = false;
+    return {
+      attached: false,
+      onEnd: (outcome) => {
+        if (done) return;
+        done = true;
+        this.record("get", outcome, (performance.now() - started) / 1000);
+      },
+    };
+  }
+
+  /**
    * Records `response` to operation `op` begun at `started` (`performance.now()`), and returns
    * the response to send: the same one, or for a successful get the same answer whose body is
-   * relayed so that the operation is recorded when the body ends (or fails, or is cancelled).
+   * relayed so that the operation is recorded when the body ends (or fails, or is cancelled) —
+   * unless `watch` is attached to the body's source, which records it itself.
    */
-  finish(op: ApiOperation, started: number, response: Response): Response {
+  finish(op: ApiOperation, started: number, response: Response, watch?: BodyWatch): Response {
     const seconds = () => (performance.now() - started) / 1000;
     const body = response.body;
     if (op !== "get" || !response.ok || body === null) {
       this.record(op, outcomeOf(response.status), seconds());
       return response;
     }
+    if (watch?.attached) return response;
     const observed = observeEnd(body, (outcome) => this.record(op, outcome, seconds()));
     return new Response(observed, { status: response.status, headers: response.headers });
   }

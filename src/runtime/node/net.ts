@@ -14,7 +14,15 @@
  *   `onread`), copied straight into a BYOB reader's buffer (the wire's frame reader): no
  *   allocation and no garbage per read (a fresh 64 KiB buffer per read had doubled the
  *   fetching node's garbage-collection time). Node offers `onread` only to sockets it
- *   connects, so an accepted socket is read through `'data'` events (a fresh buffer per read).
+ *   connects, so an accepted socket is read through `'data'` events (a fresh buffer per read):
+ *   `onread` is an option of the `Socket` constructor only, and `net.Server` (Node 24.21,
+ *   `onconnection` in `lib/net.js`) builds each accepted socket as `new Socket({ handle,
+ *   allowHalfOpen, pauseOnCreate, readable, writable, readableHighWaterMark,
+ *   writableHighWaterMark })`, with no server option that reaches `onread`. The only way in is to
+ *   re-wrap the accepted socket's private `_handle` in a second `Socket` (undocumented, and two
+ *   owners of one handle), which this adapter does not do. On a remote get the accepted side is
+ *   usually the holder, which reads only small requests; a fetcher whose holder dialled it gets
+ *   each fresh buffer copied once, straight into the block (the frame placement).
  *
  * Sockets use `allowHalfOpen`, so closing `writable` sends FIN while reading goes on.
  *
