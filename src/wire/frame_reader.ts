@@ -318,16 +318,7 @@ export class FrameReader {
     let view = into;
     while (filled < rest) {
       if (this.#eof) throw truncated(filled);
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        const reading = byob.read(view.subarray(filled));
-        result = this.#signal === undefined
-          ? await reading
-          : await raceAbort(reading, this.#signal);
-      } catch (err) {
-        if (err instanceof DfsError) throw err;
-        throw new IoError("frame stream failed", { cause: err });
-      }
+      const result = await this.#byobRead(byob, view.subarray(filled));
       const got = result.value;
       // The read transferred the placement's buffer: continue with the one it came back in.
       if (got !== undefined) view = new Uint8Array(got.buffer, offset, rest);
@@ -335,6 +326,20 @@ export class FrameReader {
       else filled += got!.length;
     }
     return view;
+  }
+
+  /** One BYOB read into `view`, raced against the abort signal; stream failures become `IoError`. */
+  async #byobRead(
+    byob: ReadableStreamBYOBReader,
+    view: Uint8Array,
+  ): Promise<ReadableStreamReadResult<Uint8Array>> {
+    try {
+      const reading = byob.read(view);
+      return this.#signal === undefined ? await reading : await raceAbort(reading, this.#signal);
+    } catch (err) {
+      if (err instanceof DfsError) throw err;
+      throw new IoError("frame stream failed", { cause: err });
+    }
   }
 
   /**
@@ -363,16 +368,10 @@ export class FrameReader {
       this.#end = have;
     }
     while (this.#end - this.#pos < need) {
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        const reading = byob.read(this.#buf.subarray(this.#end, this.#readLimit(need)));
-        result = this.#signal === undefined
-          ? await reading
-          : await raceAbort(reading, this.#signal);
-      } catch (err) {
-        if (err instanceof DfsError) throw err;
-        throw new IoError("frame stream failed", { cause: err });
-      }
+      const result = await this.#byobRead(
+        byob,
+        this.#buf.subarray(this.#end, this.#readLimit(need)),
+      );
       const view = result.value;
       // The read transferred our buffer: continue with the one it came back in.
       this.#buf = view === undefined ? EMPTY : new Uint8Array(view.buffer);

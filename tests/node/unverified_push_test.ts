@@ -15,41 +15,14 @@ import { replicateFile } from "../../src/node/replicator.ts";
 import type { PushOptions } from "../../src/node/remote.ts";
 import { PeerPushCorruptError } from "../../src/peer/errors.ts";
 import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
-import type { FileSystem } from "../../src/runtime/types.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
 import { CorruptBlockError } from "../../src/store/errors.ts";
 import type { BlockStore, ReadOptions, StoreInput, StoreKey } from "../../src/store/types.ts";
-import { bytesEqual } from "../../src/util/bytes_equal.ts";
+import { rotEntryOnDisk } from "../util/rot_entry.ts";
 import { testSeed, withSeed } from "../util/prng.ts";
 
 const BS = 1024;
 const SEED = testSeed(0x9055);
-
-/** Flips one bit of the entry file under `root` that ends with `bytes` (the block's data). */
-async function rotOnDisk(fs: FileSystem, root: string, bytes: Uint8Array): Promise<void> {
-  const found: string[] = [];
-  const walk = async (dir: string, depth: number) => {
-    if (depth > 8) return;
-    for await (const e of fs.readDir(dir)) {
-      const path = `${dir}/${e.name}`;
-      if (e.isDirectory) await walk(path, depth + 1);
-      else if (e.isFile && e.size > bytes.length) {
-        const data = await fs.readFile(path);
-        if (bytesEqual(data.subarray(data.length - bytes.length), bytes)) found.push(path);
-      }
-    }
-  };
-  await walk(root, 0);
-  assert.equal(found.length, 1, "one entry file holds the block");
-  const data = await fs.readFile(found[0]);
-  data[data.length - 5] ^= 0x20;
-  const f = await fs.create(found[0]);
-  try {
-    await f.write(data);
-  } finally {
-    await f.close();
-  }
-}
 
 /** `store` with every readBytes recorded (key, whether it verified). */
 function recording(store: BlockStore, reads: { key: string; verify: boolean }[]): BlockStore {
@@ -81,7 +54,7 @@ Deno.test("a_copy_that_rotted_before_its_push_is_refused_quarantined_and_the_put
           return async (key: StoreKey, options?: ReadOptions) => {
             if (options?.verify === false && rotted === undefined) {
               rotted = key.toString();
-              await rotOnDisk(fs, store.root, await store.readBytes(key));
+              await rotEntryOnDisk(fs, store.root, await store.readBytes(key));
             }
             return target.readBytes(key, options);
           };

@@ -17,7 +17,7 @@ import { FsBlockStore } from "../../src/store/block_store.ts";
 import type { BlockStore, ReadOptions, StoreKey } from "../../src/store/types.ts";
 import { MessageType, WireErrorCode } from "../../src/wire/messages.ts";
 import { makeRng, testSeed } from "../util/prng.ts";
-import { bytesEqual } from "../../src/util/bytes_equal.ts";
+import { rotEntryOnDisk } from "../util/rot_entry.ts";
 import { peerPair } from "./helpers.ts";
 
 const SEED = testSeed(0xbadb);
@@ -60,39 +60,11 @@ async function putBlock(store: FsBlockStore, seed: number): Promise<[ContentId, 
   return [id, bytes];
 }
 
-/** Flips one bit of the entry holding `bytes` (past its header) on disk. */
-async function rot(fs: MemoryFileSystem, store: FsBlockStore, bytes: Uint8Array): Promise<void> {
-  const found: { path: string; data: Uint8Array }[] = [];
-  const walk = async (dir: string, depth: number) => {
-    if (depth > 8) return;
-    for await (const e of fs.readDir(dir)) {
-      const path = `${dir}/${e.name}`;
-      if (e.isDirectory) await walk(path, depth + 1);
-      else if (e.isFile && e.size > bytes.length) {
-        const data = await fs.readFile(path);
-        if (bytesEqual(data.subarray(data.length - bytes.length), bytes)) {
-          found.push({ path, data });
-        }
-      }
-    }
-  };
-  await walk(store.root, 0);
-  assert.equal(found.length, 1, "one entry file holds the block");
-  const { path, data } = found[0];
-  data[data.length - 3] ^= 0x10;
-  const f = await fs.create(path);
-  try {
-    await f.write(data);
-  } finally {
-    await f.close();
-  }
-}
-
 Deno.test("holder_serves_a_rotten_block_unverified_the_receiver_reports_and_the_holder_quarantines_it", async () => {
   const h = await holder();
   const [good, goodBytes] = await putBlock(h.store, SEED);
   const [bad, badBytes] = await putBlock(h.store, SEED + 1);
-  await rot(h.fs, h.store, badBytes);
+  await rotEntryOnDisk(h.fs, h.store.root, badBytes, 3, 0x10);
   const { a, b } = await peerPair({ service: h.service, capabilities: BOTH });
   try {
     assert.deepEqual(await a.getBlock(good), goodBytes);
@@ -114,7 +86,7 @@ Deno.test("holder_verifies_what_it_sends_to_a_peer_without_blocks_2_and_every_ra
   const h = await holder();
   const [id, bytes] = await putBlock(h.store, SEED + 2);
   const [bad, badBytes] = await putBlock(h.store, SEED + 3);
-  await rot(h.fs, h.store, badBytes);
+  await rotEntryOnDisk(h.fs, h.store.root, badBytes, 3, 0x10);
   // Only the holder (b) announces blocks/2: the receiver (a) would not report, so b verifies.
   const old = await peerPair({ service: h.service, capabilities: ["blocks/1"] });
   try {
@@ -194,7 +166,7 @@ Deno.test("a_receiver_whose_report_is_refused_still_rejects_the_bad_bytes", asyn
   const ids: ContentId[] = [];
   for (let i = 0; i < 3; i++) {
     const [id, bytes] = await putBlock(h.store, SEED + 10 + i);
-    await rot(h.fs, h.store, bytes);
+    await rotEntryOnDisk(h.fs, h.store.root, bytes, 3, 0x10);
     ids.push(id);
   }
   const { a, b } = await peerPair({ service: h.service, capabilities: BOTH });

@@ -8,39 +8,7 @@ import {
 } from "../../src/wire/mod.ts";
 import { Rng, testSeed } from "../util/prng.ts";
 import { SAMPLES } from "./samples.ts";
-import { concat, cutAt, streamOf } from "./streams.ts";
-
-/** A byte stream (BYOB-capable) that hands out `chunks`, each at most as big as the read asks. */
-function byteStreamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
-  const queue = chunks.map((c) => c.slice());
-  return new ReadableStream({
-    type: "bytes",
-    pull(controller) {
-      const request = controller.byobRequest;
-      while (queue.length > 0 && queue[0].length === 0) queue.shift();
-      if (queue.length === 0) {
-        controller.close();
-        request?.respond(0);
-        return;
-      }
-      const head = queue[0];
-      if (request?.view) {
-        const view = new Uint8Array(
-          request.view.buffer,
-          request.view.byteOffset,
-          request.view.byteLength,
-        );
-        const n = Math.min(view.length, head.length);
-        view.set(head.subarray(0, n));
-        queue[0] = head.subarray(n);
-        request.respond(n);
-      } else {
-        controller.enqueue(head.slice());
-        queue.shift();
-      }
-    },
-  });
-}
+import { byteStreamOf, concat, cutAt, streamOf } from "./streams.ts";
 
 /** Reads every frame, copying each body before the next read (the reuse contract). */
 async function readCopies(reader: FrameReader, max = 100_000): Promise<Uint8Array[]> {

@@ -17,39 +17,7 @@ import {
 import { InvalidArgumentError } from "../../src/errors.ts";
 import { Rng, testSeed } from "../util/prng.ts";
 import { SAMPLES } from "./samples.ts";
-import { concat, cutAt, streamOf } from "./streams.ts";
-
-/** A byte stream that hands out `chunks`, each at most as big as the read asks. */
-function byteStreamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
-  const queue = chunks.map((c) => c.slice());
-  return new ReadableStream({
-    type: "bytes",
-    pull(controller) {
-      const request = controller.byobRequest;
-      while (queue.length > 0 && queue[0].length === 0) queue.shift();
-      if (queue.length === 0) {
-        controller.close();
-        request?.respond(0);
-        return;
-      }
-      const head = queue[0];
-      if (request?.view) {
-        const view = new Uint8Array(
-          request.view.buffer,
-          request.view.byteOffset,
-          request.view.byteLength,
-        );
-        const n = Math.min(view.length, head.length);
-        view.set(head.subarray(0, n));
-        queue[0] = head.subarray(n);
-        request.respond(n);
-      } else {
-        controller.enqueue(head.slice());
-        queue.shift();
-      }
-    },
-  });
-}
+import { byteStreamOf, concat, cutAt, streamOf } from "./streams.ts";
 
 /** A buffer lent to the reader, with its place (a transferred view reads as empty). */
 interface Lent {

@@ -31,3 +31,35 @@ export function cutAt(bytes: Uint8Array, offsets: readonly number[]): Uint8Array
   out.push(bytes.subarray(prev));
   return out;
 }
+
+/** A byte stream (BYOB-capable) that hands out `chunks`, each at most as big as the read asks. */
+export function byteStreamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  const queue = chunks.map((c) => c.slice());
+  return new ReadableStream({
+    type: "bytes",
+    pull(controller) {
+      const request = controller.byobRequest;
+      while (queue.length > 0 && queue[0].length === 0) queue.shift();
+      if (queue.length === 0) {
+        controller.close();
+        request?.respond(0);
+        return;
+      }
+      const head = queue[0];
+      if (request?.view) {
+        const view = new Uint8Array(
+          request.view.buffer,
+          request.view.byteOffset,
+          request.view.byteLength,
+        );
+        const n = Math.min(view.length, head.length);
+        view.set(head.subarray(0, n));
+        queue[0] = head.subarray(n);
+        request.respond(n);
+      } else {
+        controller.enqueue(head.slice());
+        queue.shift();
+      }
+    },
+  });
+}

@@ -232,11 +232,16 @@ class Sealer {
     this.#fail = fail;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#exclusive(() => this.#take(chunk));
+  }
+
+  /** Runs `step` alone (one write or close at a time); a failure fails the writer for good. */
+  async #exclusive(step: () => Promise<void>): Promise<void> {
     this.#throwIfFailed();
     await this.#acquire();
     try {
-      await this.#take(chunk);
+      await step();
     } catch (err) {
       this.#failWith(err);
       throw err;
@@ -269,19 +274,10 @@ class Sealer {
   }
 
   async close(): Promise<void> {
-    this.#throwIfFailed();
-    await this.#acquire();
-    try {
+    await this.#exclusive(async () => {
       await this.#sealAccAndFlush();
       while (this.#writes > 0 && this.#error === null) await this.#next();
-    } catch (err) {
-      this.#failWith(err);
-      throw err;
-    } finally {
-      this.#busy = false;
-      this.#wake();
-    }
-    this.#throwIfFailed();
+    });
     await this.#writer.close();
   }
 
