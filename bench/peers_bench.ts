@@ -43,17 +43,20 @@ import { cpuMs, flag, median, MiB } from "./bench_util.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin/`;
-const anchors = flag("anchors") ?? Deno.env.get("DFS_ANCHORS") ?? "../shared/anchors";
+const anchorsGiven = flag("anchors") ?? Deno.env.get("DFS_ANCHORS") ?? "../shared/anchors";
 const sizes = (flag("sizes") ?? "16,64,256").split(",").map(Number);
 const runs = Math.max(1, Math.min(9, Number(flag("runs") ?? "3")));
 const append = flag("append");
 const RUNTIMES: ProcessRuntime[] = ["deno", "bun", "node"];
 
+// Absolute: the anchor scripts run with their own directory as the working directory.
+let anchors = anchorsGiven;
 try {
+  anchors = await Deno.realPath(anchorsGiven);
   if (!(await Deno.stat(`${anchors}/run.sh`)).isFile) throw new Error("not a file");
 } catch {
   console.error(
-    `peers_bench: the anchors are missing: no ${anchors}/run.sh (Helia and Hyperdrive scripts). ` +
+    `peers_bench: the anchors are missing: no ${anchorsGiven}/run.sh (Helia and Hyperdrive scripts). ` +
       `Pass --anchors DIR or set DFS_ANCHORS.`,
   );
   Deno.exit(2);
@@ -62,7 +65,7 @@ if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 4096)) {
   throw new Error(`bad --sizes ${flag("sizes")}`);
 }
 
-/** Runs a command in the repository and returns the JSON lines it printed. */
+/** Runs a command in the repository and returns the JSON lines it printed; a failed command stops the bench. */
 async function jsonLines(cmd: string[], timeoutMs: number, cwd = ROOT): Promise<unknown[]> {
   const out = await new Deno.Command(cmd[0], {
     args: cmd.slice(1),
@@ -71,6 +74,7 @@ async function jsonLines(cmd: string[], timeoutMs: number, cwd = ROOT): Promise<
     stderr: "inherit",
     signal: AbortSignal.timeout(timeoutMs),
   }).output();
+  if (!out.success) throw new Error(`peers_bench: ${cmd.join(" ")} exited with ${out.code}`);
   return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l));
 }
