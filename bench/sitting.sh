@@ -5,7 +5,8 @@
 #     sh bench/sitting.sh [LOG] [SIZE_PUT] [SIZE_GET]
 #
 # Defaults: LOG bench-sitting.log in the working directory, 128M puts, 256M remote gets. Run it
-# from the repository root on a quiet machine; it takes about 25 minutes.
+# from the repository root on a quiet machine; it takes 5-10 minutes (the first peers run installs
+# Helia and Hyperdrive into $SCRATCH).
 set -eu
 LOG=${1:-bench-sitting.log}
 PUT=${2:-128M}
