@@ -156,7 +156,8 @@ export { FrameTooLargeError, MalformedMessageError } from "./src/wire/errors.ts"
 export { HandshakeError, type HandshakeFailureReason } from "./src/peer/errors.ts";
 
 export { type ApiHandler, type ApiHandlerOptions, createApiHandler } from "./src/api/handler.ts";
-export { requireBearerToken } from "./src/api/auth.ts";
+export { type BearerTokenOptions, requireBearerToken } from "./src/api/auth.ts";
+export { type ApiRefusal, ApiRefusals } from "./src/api/metrics/api_refusals.ts";
 export {
   type BrowserGuardOptions,
   guardBrowserRequests,

@@ -10,11 +10,18 @@ import { type ApiErrorBody, jsonResponse } from "./status.ts";
 
 const encoder = new TextEncoder();
 
+/** Options for {@linkcode requireBearerToken}. */
+export interface BearerTokenOptions {
+  /** Called for every request refused with `401` (to count or log it). */
+  readonly onRefused?: (request: Request) => void;
+}
+
 /**
  * Wraps `handler` so that only requests carrying `Authorization: Bearer <token>` reach it.
  * Others get `401` with a JSON error body (code `UNAUTHORIZED`) and `WWW-Authenticate: Bearer`;
  * the answer never contains the token, and the comparison takes the same time whatever the
- * presented token is (both sides are hashed, then compared in full).
+ * presented token is (both sides are hashed, then compared in full). `options.onRefused` hears of
+ * every refusal.
  *
  * @example
  * ```ts
@@ -24,12 +31,17 @@ const encoder = new TextEncoder();
  * console.log(res.status); // 401
  * ```
  */
-export function requireBearerToken(handler: ApiHandler, token: string): ApiHandler {
+export function requireBearerToken(
+  handler: ApiHandler,
+  token: string,
+  options: BearerTokenOptions = {},
+): ApiHandler {
   const expected = digest(token);
   return async (request) => {
     const presented = bearerOf(request.headers.get("authorization"));
     const ok = presented !== undefined && sameBytes(await expected, await digest(presented));
     if (ok) return await handler(request);
+    options.onRefused?.(request);
     await request.body?.cancel().catch(() => {}); // an upload refused is not read
     return unauthorized(presented === undefined);
   };

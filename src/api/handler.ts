@@ -13,6 +13,7 @@ import { booleanParam, putParams } from "./params.ts";
 import { parseRange, type ResolvedRange } from "./range.ts";
 import { errorResponse, jsonResponse, responseForError } from "./status.ts";
 import { ApiMetrics, type BodyWatch, operationOf } from "./metrics/api_metrics.ts";
+import type { ApiRefusals } from "./metrics/api_refusals.ts";
 import { metricsResponse } from "./metrics/metrics_route.ts";
 
 /** Options for {@linkcode createApiHandler}. */
@@ -39,6 +40,12 @@ export interface ApiHandlerOptions {
    * keeps running, drained (its repair loop stopped), and closing it is up to the caller.
    */
   readonly onDrained?: (report: DrainReport) => void;
+  /**
+   * Where the wrappers in front of this handler (a token check, the browser guard) count the
+   * requests they refuse; `/metrics` lists them as `dfs_api_refused_total{reason}` (default: a
+   * set of its own, all zero).
+   */
+  readonly refusals?: ApiRefusals;
 }
 
 /** A web-standard request handler. */
@@ -84,7 +91,7 @@ export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {})
   const base = (options.basePath ?? "/api/v1").replace(/\/+$/, "");
   const onError = options.onError;
   const useSignal = options.useRequestSignal ?? false;
-  const metrics = new ApiMetrics();
+  const metrics = new ApiMetrics(options.refusals);
   const ctx: RouteContext = { node, base, onDrained: options.onDrained, metrics };
 
   return async (request: Request): Promise<Response> => {

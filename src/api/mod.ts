@@ -6,7 +6,8 @@
 
 export type { DfsNode } from "../node/types.ts";
 export { type ApiHandler, type ApiHandlerOptions, createApiHandler } from "./handler.ts";
-export { requireBearerToken } from "./auth.ts";
+export { type BearerTokenOptions, requireBearerToken } from "./auth.ts";
+export { type ApiRefusal, ApiRefusals } from "./metrics/api_refusals.ts";
 export {
   type BrowserGuardOptions,
   guardBrowserRequests,

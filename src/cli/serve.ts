@@ -9,6 +9,8 @@ import { formatAddress } from "../peer/address.ts";
 import { requireBearerToken } from "../api/auth.ts";
 import { guardBrowserRequests } from "../api/browser_guard.ts";
 import { createApiHandler } from "../api/handler.ts";
+import { ApiRefusals } from "../api/metrics/api_refusals.ts";
+import { HostNotAllowedError } from "../api/errors.ts";
 import { withDashboard } from "../api/dashboard/with_dashboard.ts";
 import { errorText } from "../errors.ts";
 import { errorFields } from "../util/log.ts";
@@ -135,7 +137,10 @@ async function serveWithLogging(
       const file = opts.apiTokenFile, dataDir = opts.node.dataDir;
       token = await serveApiToken(ctx.runtime.fs, { apiHost: opts.api.hostname, dataDir, file });
       if (token) logging.redactor.add(token.token);
+      // The token check and the browser guard count what they refuse; /metrics shows it.
+      const refusals = new ApiRefusals();
       const handler = createApiHandler(node, {
+        refusals,
         onError: (err, req) => {
           logging.log("error", "API request failed", {
             method: req.method,
@@ -152,17 +157,28 @@ async function serveWithLogging(
         opts.api,
         guardBrowserRequests(
           withDashboard(
-            loggedHandler(token ? requireBearerToken(handler, token.token) : handler, logging),
+            loggedHandler(
+              token
+                ? requireBearerToken(handler, token.token, {
+                  onRefused: () => refusals.record("unauthorized"),
+                })
+                : handler,
+              logging,
+            ),
           ),
           {
             listenHostname: opts.api.hostname,
             allowedHosts: opts.apiAllowHosts,
-            onRefused: (err, req) =>
+            onRefused: (err, req) => {
+              refusals.record(
+                err instanceof HostNotAllowedError ? "host_not_allowed" : "origin_not_allowed",
+              );
               logging.log("info", "browser request refused", {
                 code: err.code,
                 method: req.method,
                 path: new URL(req.url).pathname,
-              }, "dfs.api"),
+              }, "dfs.api");
+            },
           },
         ),
       );

@@ -89,6 +89,14 @@ Deno.test("an_api_bound_off_loopback_requires_the_token_made_once_and_reused", a
     const metrics = await fetch(new URL("/metrics", first.local));
     assert.equal(metrics.status, 401);
     await metrics.body?.cancel();
+    // Each of the five requests refused above is counted (the page is not a refusal).
+    const scraped = await fetch(new URL("/metrics", first.local), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(scraped.status, 200);
+    const text = await scraped.text();
+    assert.match(text, /^dfs_api_refused_total\{reason="unauthorized"\} 5$/m, text);
+    assert.match(text, /^dfs_api_refused_total\{reason="origin_not_allowed"\} 0$/m);
     await first.stop();
     const firstLog = first.proc.stdout + first.proc.stderr;
     assert.equal(occurrences(firstLog, token), 1, "printed once, at the first start");

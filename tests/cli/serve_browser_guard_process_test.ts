@@ -3,7 +3,7 @@
  * could make a browser send to its loopback API: a cross-site DELETE (foreign `Origin`) is `403
  * ORIGIN_NOT_ALLOWED` and the file is still there; a rebinding `Host` is `403 HOST_NOT_ALLOWED`;
  * a name given with `--api-allow-host`, a same-origin page and a request without browser headers
- * pass. Requests are written byte for byte on a TCP socket, so the headers are exactly those the
+ * pass; `/metrics` counts each refusal by reason. Requests are written byte for byte on a TCP socket, so the headers are exactly those the
  * test means (no client library adds or drops any). Loopback only; every process is bounded in
  * time and only the processes started here are killed.
  */
@@ -174,6 +174,17 @@ async function check(s: Server): Promise<void> {
   assert.equal(mine.status, 200, at("same-origin delete"));
   const gone = await raw(s.port, "GET", `/api/v1/files/${id}/stat`, { host: own });
   assert.equal(gone.status, 404, at("stat after the delete"));
+
+  // The metrics count each refusal by reason: two foreign origins, one rebinding host.
+  const scraped = await raw(s.port, "GET", "/metrics", { host: own });
+  assert.equal(scraped.status, 200, at("metrics"));
+  const text = new TextDecoder().decode(scraped.body);
+  for (
+    const [reason, n] of [["origin_not_allowed", 2], ["host_not_allowed", 1], ["unauthorized", 0]]
+  ) {
+    const line = new RegExp(`^dfs_api_refused_total\\{reason="${reason}"\\} ${n}$`, "m");
+    assert.match(text, line, at(`refusals: ${reason}`));
+  }
 }
 
 Deno.test({

@@ -1,12 +1,14 @@
 /**
  * {@linkcode ApiMetrics}: what the HTTP API counts itself: file operations (put, get, delete)
- * by outcome and their latency, a get timed to the end of its response body.
+ * by outcome and their latency, a get timed to the end of its response body, and the requests
+ * refused before any route (no token, a browser request from elsewhere).
  *
  * @module
  */
 
 import type { MetricFamily } from "./exposition.ts";
 import { Histogram, LATENCY_BUCKETS } from "./histogram.ts";
+import { API_REFUSALS, ApiRefusals } from "./api_refusals.ts";
 
 /** A file operation the API counts. */
 export type ApiOperation = "put" | "get" | "delete";
@@ -73,6 +75,13 @@ export interface BodyWatch {
 export class ApiMetrics {
   readonly #counts = new Map<string, number>();
   readonly #latency = new Histogram("op", LATENCY_BUCKETS);
+  /** The refusals in front of the handler, listed with the operations. */
+  readonly refusals: ApiRefusals;
+
+  /** Counts into a fresh set of counters; `refusals` is shared with the wrappers that refuse. */
+  constructor(refusals: ApiRefusals = new ApiRefusals()) {
+    this.refusals = refusals;
+  }
 
   /** Operations of kind `op` that ended with `outcome` so far. */
   count(op: ApiOperation, outcome: ApiOutcome): number {
@@ -121,7 +130,10 @@ export class ApiMetrics {
     return new Response(observed, { status: response.status, headers: response.headers });
   }
 
-  /** The API's families: `dfs_api_operations_total` and `dfs_api_operation_duration_seconds`. */
+  /**
+   * The API's families: `dfs_api_operations_total`, `dfs_api_operation_duration_seconds` and
+   * `dfs_api_refused_total`.
+   */
   families(): MetricFamily[] {
     const samples = [];
     for (const op of OPERATIONS) {
@@ -141,6 +153,15 @@ export class ApiMetrics {
         help: "Time to answer a file operation (a get: to the end of its response body).",
         type: "histogram",
         samples: this.#latency.samples(),
+      },
+      {
+        name: "dfs_api_refused_total",
+        help: "Requests the HTTP API refused before any route, by reason.",
+        type: "counter",
+        samples: API_REFUSALS.map((reason) => ({
+          labels: { reason },
+          value: this.refusals.count(reason),
+        })),
       },
     ];
   }
