@@ -201,6 +201,29 @@ export async function netbedAvailable(what: string): Promise<boolean> {
   return false;
 }
 
+/**
+ * Removes what beds of test processes that no longer run left behind: a run killed outright
+ * (SIGKILL) cannot clean up, so its `dfsnb<pid>-*` namespaces stay. A namespace is removed only
+ * when the process named in it is gone and nothing runs inside it any more (a node still running
+ * there is left alone, and so is its namespace). Answers the names removed.
+ */
+export async function removeStaleBeds(): Promise<string[]> {
+  const listed = (await run(["ip", "netns", "list"])).stdout;
+  const removed: string[] = [];
+  for (const line of listed.split("\n")) {
+    const name = line.trim().split(/\s+/)[0];
+    const m = /^dfsnb(\d+)-[a-z0-9]+$/.exec(name ?? "");
+    if (!m || Number(m[1]) === Deno.pid) continue;
+    const alive = await Deno.stat(`/proc/${m[1]}`).then(() => true, () => false);
+    if (alive) continue;
+    const inside = (await run(["ip", "netns", "pids", name]).catch(() => ({ stdout: "?" }))).stdout;
+    if (inside.trim() !== "") continue;
+    await run(["ip", "netns", "del", name]).catch(() => {});
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** A running bed. */
 export class NetBed {
   /** The hosts, index 1..N at `hosts[0..N-1]`. */
@@ -288,6 +311,7 @@ export class NetBed {
    */
   static async create(options: NetBedOptions): Promise<NetBed> {
     if (options.hosts < 1 || options.hosts > 100) throw new RangeError("hosts must be 1..100");
+    await removeStaleBeds(); // a killed earlier run's namespaces (and subnet) go first
     const prefix = await freeSubnet();
     const hosts: Host[] = [];
     for (let i = 1; i <= options.hosts; i++) {
