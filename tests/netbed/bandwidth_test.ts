@@ -5,7 +5,8 @@
  * `eth0`) each arrive at 20 Mbit/s +-20% (TCP payload over the time from the first to the last
  * byte; the cap counts Ethernet frames, so the payload is about 4% under it), while the same
  * copy between the two uncapped hosts, and one from host 1 to the test over the management
- * link (which is left unshaped), are at least 1.5 times the cap. The shapers' counters show the
+ * link (which is left unshaped), are at least 1.5 times the cap. A rate is the fastest of up to
+ * three copies (a busy machine only slows a copy down); no capped copy is ever over the cap. The shapers' counters show the
  * copies went through them, and a round trip over the capped link is still never under twice
  * the link's delay (the relay is still in the path). Every probe is bounded (60 s).
  */
@@ -17,6 +18,8 @@ const SEED = testSeed(0x7bf0_2026);
 const CAP_MBIT = 20;
 const DELAY_MS = 10;
 const BYTES = 6 << 20;
+/** Copies tried for one rate (the fastest counts: a busy machine only slows a copy). */
+const ATTEMPTS = 3;
 const ROOT = new URL("../../", import.meta.url).pathname;
 const available = await netbedAvailable("tests/netbed/bandwidth_test.ts");
 
@@ -82,12 +85,45 @@ Deno.test({
           return mbit;
         };
 
+        /**
+         * A capped copy: never over the cap (+20%) at any attempt, and at the cap (-20%) in one of
+         * {@linkcode ATTEMPTS}. Only a busy machine slows a copy (the relay releases packets late
+         * and the shaper's queue drops them), never speeds one up, so the fastest attempt is the
+         * link's rate; every attempt is printed and all are in the failure message.
+         */
+        const capped = async (what: string, from: number, to: number): Promise<number> => {
+          const seen: number[] = [];
+          for (let i = 0; i < ATTEMPTS; i++) {
+            const mbit = await copy(from, to);
+            seen.push(mbit);
+            assert.ok(
+              mbit <= CAP_MBIT * 1.2,
+              `${what} of the capped host at ${mbit.toFixed(2)} Mbit/s, over ${CAP_MBIT} +20%`,
+            );
+            if (mbit >= CAP_MBIT * 0.8) return mbit;
+          }
+          assert.fail(
+            `${what} of the capped host at ${seen.map((m) => m.toFixed(2)).join(", ")} Mbit/s ` +
+              `in ${ATTEMPTS} attempts, asked ${CAP_MBIT} -20%`,
+          );
+        };
+        /** An uncapped copy: at least 1.5 times the cap in one of {@linkcode ATTEMPTS}. */
+        const fast = async (what: string, once: () => Promise<number>): Promise<number> => {
+          const seen: number[] = [];
+          for (let i = 0; i < ATTEMPTS; i++) {
+            const mbit = await once();
+            seen.push(mbit);
+            if (mbit >= 1.5 * CAP_MBIT) return mbit;
+          }
+          assert.fail(`${what} at ${seen.map((m) => m.toFixed(2)).join(", ")} Mbit/s`);
+        };
+
         const before = await bed.shaperStats(1);
-        const down = await copy(2, 1); // into the capped host: the hub's v1 shapes it
+        await capped("download", 2, 1); // into the capped host: the hub's v1 shapes it
         const mid = await bed.shaperStats(1);
-        const up = await copy(1, 2); // out of the capped host: its eth0 shapes it
+        await capped("upload", 1, 2); // out of the capped host: its eth0 shapes it
         const after = await bed.shaperStats(1);
-        const free = await copy(3, 2); // between two uncapped hosts
+        await fast("uncapped copy", () => copy(3, 2)); // between two uncapped hosts
 
         // Each copy went through the shaper of its direction (payload + headers >= BYTES).
         assert.ok(tbfSent(mid.hub) - tbfSent(before.hub) >= BYTES, `hub v1 shaper:\n${mid.hub}`);
@@ -95,34 +131,29 @@ Deno.test({
           tbfSent(after.host) - tbfSent(mid.host) >= BYTES,
           `h1 eth0 shaper:\n${after.host}`,
         );
-        for (const [what, mbit] of [["download", down], ["upload", up]] as const) {
-          assert.ok(
-            mbit >= CAP_MBIT * 0.8 && mbit <= CAP_MBIT * 1.2,
-            `${what} of the capped host at ${mbit.toFixed(2)} Mbit/s, asked ${CAP_MBIT} +-20%`,
-          );
-        }
-        assert.ok(free >= 1.5 * CAP_MBIT, `uncapped copy at ${free.toFixed(2)} Mbit/s`);
 
         // The management link (the test, in the root namespace) is not capped: the same copy
         // out of host 1 to here passes its eth0's unshaped class.
-        const ran = await run([
-          `${ROOT}node_modules/.bin/deno`,
-          "run",
-          "-A",
-          `${ROOT}tests/netbed/probe.ts`,
-          "fetch",
-          "--to",
-          addr(1),
-          "--bytes",
-          String(BYTES),
-          "--timeout-ms",
-          "60000",
-        ], 70_000);
-        const m = JSON.parse(ran.stdout.trim().split("\n").pop()!) as Fetched;
-        assert.equal(m.bytes, BYTES);
-        const mgmt = BYTES * 8 / ((m.totalMs - m.ttfbMs) / 1000) / 1e6;
-        console.log(`h1 -> management link: ${mgmt.toFixed(2)} Mbit/s`);
-        assert.ok(mgmt >= 1.5 * CAP_MBIT, `management copy at ${mgmt.toFixed(2)} Mbit/s`);
+        await fast("management copy", async () => {
+          const ran = await run([
+            `${ROOT}node_modules/.bin/deno`,
+            "run",
+            "-A",
+            `${ROOT}tests/netbed/probe.ts`,
+            "fetch",
+            "--to",
+            addr(1),
+            "--bytes",
+            String(BYTES),
+            "--timeout-ms",
+            "60000",
+          ], 70_000);
+          const m = JSON.parse(ran.stdout.trim().split("\n").pop()!) as Fetched;
+          assert.equal(m.bytes, BYTES);
+          const mgmt = BYTES * 8 / ((m.totalMs - m.ttfbMs) / 1000) / 1e6;
+          console.log(`h1 -> management link: ${mgmt.toFixed(2)} Mbit/s`);
+          return mgmt;
+        });
 
         const r = await bed.probe<{ rttMs: number[] }>(2, [
           "rtt",

@@ -43,6 +43,12 @@ import { Rng } from "../util/prng.ts";
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DENO = `${ROOT}node_modules/.bin/deno`;
 const RELAY = `${ROOT}tests/netbed/delay_relay.ts`;
+/**
+ * The probes' priority: behind the relay (-10), ahead of everything else, so that a busy machine
+ * does not starve a copy's ends and pass their slowness off as the link's (`nice` execs, so a
+ * probe server's pid is still the probe's).
+ */
+const PROBE_NICE = ["nice", "-n", "-5"] as const;
 const PROBE = `${ROOT}tests/netbed/probe.ts`;
 
 /** What went wrong building or driving the bed. */
@@ -510,9 +516,13 @@ table inet netbed {
     return run(["ip", "netns", "exec", this.hosts[i - 1].ns, ...cmd], timeoutMs);
   }
 
-  /** Runs `probe.ts MODE ...` in host `i` and parses the JSON line it prints. */
+  /**
+   * Runs `probe.ts MODE ...` in host `i` and parses the JSON line it prints. Probes run at
+   * {@linkcode PROBE_NICE} so that they measure the links, not the machine's other load.
+   */
   async probe<T>(i: number, args: readonly string[], timeoutMs = 60_000): Promise<T> {
     const ran = await this.exec(i, [
+      ...PROBE_NICE,
       DENO,
       "run",
       "-A",
@@ -533,6 +543,7 @@ table inet netbed {
         "netns",
         "exec",
         h.ns,
+        ...PROBE_NICE,
         DENO,
         "run",
         "-A",
