@@ -105,19 +105,30 @@ Deno.test("durability_simulation_gives_the_same_figures_for_the_same_seed", asyn
 //    checks under way, and a file is never queued twice
 //    (`tests/node/durability/repairer_queue_test.ts`).
 
+/**
+ * The run with outages and leader restarts that the next two tests check, each for its own
+ * property: simulated once (about 50 s) and shared, since a seeded run always gives the same
+ * report (`durability_simulation_gives_the_same_figures_for_the_same_seed`).
+ */
+const OUTAGES_SEED = 1;
+let outagesRun: Promise<DurabilityReport> | undefined;
+function outagesReport(): Promise<DurabilityReport> {
+  outagesRun ??= runDurabilitySimulation({
+    nodes: 60,
+    files: 100,
+    seed: OUTAGES_SEED,
+    churnMs: 12 * HOUR,
+    outages: 8,
+    tailMs: HOUR,
+  });
+  return outagesRun;
+}
+
 Deno.test({
   name: "durability_simulation_with_outages_repairs_no_holder_that_is_only_down",
   fn: async () => {
-    const seed = 1;
-    await withSeed(seed, async () => {
-      const r = await runDurabilitySimulation({
-        nodes: 60,
-        files: 100,
-        seed,
-        churnMs: 12 * HOUR,
-        outages: 8,
-        tailMs: HOUR,
-      });
+    await withSeed(OUTAGES_SEED, async () => {
+      const r = await outagesReport();
       const why = summary(r);
       assert.deepEqual(r.unreadable, [], why);
       assert.equal(r.repair.graceBreaks, 0, why);
@@ -129,16 +140,8 @@ Deno.test({
 Deno.test({
   name: "durability_simulation_with_leader_restarts_keeps_the_below_target_bound",
   fn: async () => {
-    const seed = 1;
-    await withSeed(seed, async () => {
-      const r = await runDurabilitySimulation({
-        nodes: 60,
-        files: 100,
-        seed,
-        churnMs: 12 * HOUR,
-        outages: 8,
-        tailMs: HOUR,
-      });
+    await withSeed(OUTAGES_SEED, async () => {
+      const r = await outagesReport();
       assert.equal(r.violations.count, 0, summary(r));
     });
   },
