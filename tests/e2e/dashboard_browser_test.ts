@@ -11,7 +11,9 @@
  *    handler never ran).
  * 3. B's page asks for the token, takes it, then downloads the first file by its capability:
  *    the bytes equal the original. A's page downloads the second through its files list.
- * 4. No console error, page error or CSP violation on either page; screenshots of both pages go
+ * 4. With 55 files the list has two pages of 50: the second shows the last 5 by id, and their
+ *    health is checked once that page is shown.
+ * 5. No console error, page error or CSP violation on either page; screenshots of both pages go
  *    to a temporary directory, whose path is printed (kept after the test).
  *
  * Chromium missing is a failure that says how to install it, never a skip. Every wait is
@@ -24,6 +26,7 @@ import type { Browser, Page } from "playwright-core";
 import { launchChromium, requireChromium } from "./chromium.ts";
 import {
   type NodeProcess,
+  putVia,
   sha256Hex,
   startServeProcess,
   waitForPeers,
@@ -37,6 +40,8 @@ const STEP_TIMEOUT_MS = 30_000;
 /** A file name that is HTML: it must show as these characters. */
 const HOSTILE_NAME = '<img src=x onerror="window.__dfsXss=1">.bin';
 const PICKED_NAME = "picked & <b>bold</b>.bin";
+/** Files put past the two uploads, so that the list has a second page (50 to a page). */
+const EXTRA_FILES = 53;
 
 /** Collects what must not happen on a page: console errors, uncaught errors, CSP refusals. */
 function watchPage(
@@ -221,6 +226,34 @@ Deno.test({
         assert.equal(fromB.length, hostile.length);
         assert.equal(sha256Hex(fromB), sha256Hex(hostile), "B's download differs");
         await pageB.locator("#downloads li", { hasText: "done:" }).waitFor();
+
+        // Past one page of files: 50 to a page, and the health of the page shown is checked.
+        const extra: string[] = [];
+        for (let i = 0; i < EXTRA_FILES; i++) {
+          extra.push((await putVia(a.info.apiUrl, randomBytes(1000 + i, SEED + 2 + i))).id);
+        }
+        const total = 2 + EXTRA_FILES;
+        await pageA.locator("#files-page", { hasText: `1–50 of ${total}` }).waitFor();
+        assert.equal(await pageA.locator("#files tbody tr").count(), 50);
+        assert.equal(await pageA.locator("#files-prev").isDisabled(), true);
+        await pageA.click("#files-next");
+        await pageA.locator("#files-page", { hasText: `51–${total} of ${total}` }).waitFor();
+        assert.equal(await pageA.locator("#files-next").isDisabled(), true);
+        const rest = pageA.locator("#files tbody tr");
+        assert.equal(await rest.count(), total - 50);
+        // The unnamed files sort after the two named ones, by id: the second page is theirs.
+        const ids = await rest.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id")));
+        const sorted = extra.slice().sort();
+        assert.deepEqual(ids, sorted.slice(sorted.length - ids.length));
+        // Their health is checked once the page is shown (none of them had been).
+        const checked = pageA.locator("#files tbody td", { hasText: /^\w+ \d+\/\d+ copies$/ });
+        const deadline = Date.now() + STEP_TIMEOUT_MS;
+        while (await checked.count() < total - 50) {
+          assert.ok(Date.now() < deadline, "health of the second page's files never shown");
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await pageA.click("#files-prev");
+        await pageA.locator(`#files tr[data-id="${first.id}"]`).waitFor();
 
         const shotA = `${shots}/dashboard-node-a.png`;
         const shotB = `${shots}/dashboard-node-b.png`;

@@ -92,12 +92,15 @@ export const DASHBOARD_HTML: string = `<!doctype html>
   </section>
 
   <section id="files-section">
-    <h2>Files <span id="files-note" class="muted"></span></h2>
+    <h2>Files</h2>
     <table id="files">
       <thead><tr><th>name</th><th>size</th><th>id</th><th>redundancy</th><th>health</th>
         <th></th></tr></thead>
       <tbody></tbody>
     </table>
+    <p id="files-pager" hidden><button id="files-prev" type="button">‹ previous</button>
+      files <span id="files-page"></span>
+      <button id="files-next" type="button">next ›</button></p>
   </section>
 
   <section id="peers-section">

@@ -21,7 +21,7 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
   const STATUS_EVERY_MS = 2000;
   const FILES_EVERY_MS = 5000;
   const HEALTH_EVERY_MS = 15000;
-  const HEALTH_MAX_FILES = 50;
+  const PAGE_FILES = 50;
   const REQUEST_TIMEOUT_MS = 10000;
   const RATE_SAMPLES = 90;
 
@@ -127,6 +127,7 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
   const samples = [];
   let files = [];
   const stats = new Map(); // id -> stat (with health when the node has upkeep)
+  let page = 0; // the files page shown, PAGE_FILES files each; health is checked for it
   let lastHealthAt = 0;
 
   function showAuth(message) {
@@ -263,10 +264,16 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
       word + " " + h.live + "/" + h.target + (st.stripes ? " shards" : " copies"),
     );
   }
+  /** The files of the page shown (the page is first brought within the list). */
+  function shownFiles() {
+    const pages = Math.max(1, Math.ceil(files.length / PAGE_FILES));
+    page = Math.min(Math.max(0, page), pages - 1);
+    return files.slice(page * PAGE_FILES, (page + 1) * PAGE_FILES);
+  }
   function renderFiles() {
     const body = $("files").tBodies[0];
     const caps = capabilities();
-    const rows = files.map((f) => {
+    const rows = shownFiles().map((f) => {
       const st = stats.get(f.id);
       const name = f.names.length ? f.names.join(", ") : "";
       const encrypted = st ? !!st.encrypted : false;
@@ -298,13 +305,19 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
       rows.push(el("tr", {}, el("td", { colspan: 6, className: "muted" }, "no files on this node")));
     }
     body.replaceChildren(...rows);
-    $("files-note").textContent = files.length > HEALTH_MAX_FILES
-      ? "(health checked for the first " + HEALTH_MAX_FILES + ")"
-      : "";
+    const paged = files.length > PAGE_FILES;
+    $("files-pager").hidden = !paged;
+    if (paged) {
+      const first = page * PAGE_FILES;
+      $("files-page").textContent = (first + 1) + "–" + Math.min(first + PAGE_FILES, files.length) +
+        " of " + files.length;
+      $("files-prev").disabled = page === 0;
+      $("files-next").disabled = first + PAGE_FILES >= files.length;
+    }
   }
   async function refreshHealth() {
     lastHealthAt = performance.now();
-    for (const f of files.slice(0, HEALTH_MAX_FILES)) {
+    for (const f of shownFiles()) {
       try {
         stats.set(f.id, await api("/files/" + encodeURIComponent(f.id) + "/stat?health=1"));
       } catch (err) {
@@ -313,17 +326,29 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
     }
     renderFiles();
   }
+  /** Named files first, by name; then the unnamed ones, by id. */
+  function byNameThenId(a, b) {
+    if (a.names.length && b.names.length) return a.names[0].localeCompare(b.names[0]);
+    if (a.names.length || b.names.length) return a.names.length ? -1 : 1;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  }
   async function refreshFiles(forceHealth) {
     const answer = await api("/files");
-    files = answer.files.slice().sort((a, b) =>
-      (a.names[0] || "~" + a.id).localeCompare(b.names[0] || "~" + b.id)
-    );
+    files = answer.files.slice().sort(byNameThenId);
     const known = new Set(files.map((f) => f.id));
     for (const id of stats.keys()) if (!known.has(id)) stats.delete(id);
     renderFiles();
-    const missing = files.slice(0, HEALTH_MAX_FILES).some((f) => !stats.has(f.id));
+    const missing = shownFiles().some((f) => !stats.has(f.id));
     if (forceHealth || missing || performance.now() - lastHealthAt > HEALTH_EVERY_MS) {
       await refreshHealth();
+    }
+  }
+  /** Shows the page "by" pages away, and checks the health of its files not checked yet. */
+  function turnPage(by) {
+    page += by;
+    renderFiles();
+    if (shownFiles().some((f) => !stats.has(f.id))) {
+      void refreshHealth().catch((err) => handleError(err, "files"));
     }
   }
 
@@ -546,6 +571,8 @@ export const DASHBOARD_JS: string = String.raw`"use strict";
       $("conn").textContent = "checking the token…";
       refreshAll();
     });
+    $("files-prev").addEventListener("click", () => turnPage(-1));
+    $("files-next").addEventListener("click", () => turnPage(1));
     $("forget-token").addEventListener("click", () => {
       sessionStorage.removeItem(TOKEN_KEY);
       $("forget-token").hidden = true;
