@@ -98,9 +98,11 @@ export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {})
     const started = performance.now();
     const url = new URL(request.url);
     const op = operationOf(request.method, url.pathname, base);
+    // A HEAD get is counted apart (method label HEAD) and at its answer: it sends no body.
+    const head = request.method.toUpperCase() === "HEAD";
     let response: Response;
     // A get's body is observed at its source (no relay stream between the file and the client).
-    const watch = op === "get" ? metrics.watch(started) : undefined;
+    const watch = op === "get" && !head ? metrics.watch(started) : undefined;
     try {
       response = await route(ctx, request, url, useSignal ? request.signal : undefined, watch);
     } catch (err) {
@@ -110,7 +112,7 @@ export function createApiHandler(node: DfsNode, options: ApiHandlerOptions = {})
         onError?.(err, request);
       }
     }
-    return op ? metrics.finish(op, started, response, watch) : response;
+    return op ? metrics.finish(op, started, response, watch, head ? "HEAD" : undefined) : response;
   };
 }
 

@@ -7,7 +7,8 @@
  *
  * The same check, at the same rates, runs when a peer refuses a block this node pushed to it
  * without verifying it first (ERROR CORRUPT on PUT_BLOCK): {@linkcode recheckCopy} is the one
- * path for both.
+ * path for both. A copy the check finds rotten is out of service from then on; the node brings
+ * a good copy back from another holder (`onRotten`), as the scrubber does for what it finds.
  *
  * @module
  */
@@ -78,13 +79,15 @@ export class BadBlockReports {
  * Checks the local copy of block `id` because peer `from` (node id, hex) said the bytes this
  * node sent were bad (BAD_BLOCK, or a pushed block refused as corrupt): a verified read, which
  * quarantines a rotten copy. Resolves `true` when the copy was rotten (now out of service) or
- * is not held, `false` when it verifies (kept: never dropped on a peer's word). Rejects with a
- * {@linkcode PeerRemoteError} of wire code LIMIT, without touching the disk, when the check is
- * over `reports`' rates; with the read's error for anything else.
+ * is not held, `false` when it verifies (kept: never dropped on a peer's word). A copy found
+ * rotten is handed to `onRotten` (the node restores it from another holder in the background);
+ * one not held is not. Rejects with a {@linkcode PeerRemoteError} of wire code LIMIT, without
+ * touching the disk, when the check is over `reports`' rates; with the read's error for
+ * anything else.
  *
  * @example
  * ```ts ignore
- * if (await recheckCopy(store, reports, id, peerId)) console.log("our copy was rotten");
+ * if (await recheckCopy(store, reports, id, peerId, restoreSoon)) console.log("was rotten");
  * ```
  */
 export async function recheckCopy(
@@ -92,6 +95,7 @@ export async function recheckCopy(
   reports: BadBlockReports,
   id: ContentId,
   from: string,
+  onRotten?: (id: ContentId) => void,
 ): Promise<boolean> {
   if (!reports.take(from)) {
     throw new PeerRemoteError(WireErrorCode.LIMIT, "too many BAD_BLOCK reports; not checked");
@@ -100,7 +104,11 @@ export async function recheckCopy(
     await store.readBytes(id);
     return false;
   } catch (err) {
-    if (isNotFound(err) || isCorrupt(err)) return true;
+    if (isCorrupt(err)) {
+      onRotten?.(id);
+      return true;
+    }
+    if (isNotFound(err)) return true;
     throw err;
   }
 }

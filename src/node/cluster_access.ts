@@ -34,6 +34,11 @@ export interface ClusterAccessInit {
    * default: its own {@linkcode BadBlockReports}).
    */
   readonly reports?: BadBlockReports;
+  /**
+   * Called with a block whose local copy a check found rotten (a pushed block refused as
+   * corrupt, then verified here): the node restores it from another holder.
+   */
+  readonly onRottenCopy?: (id: ContentId) => void;
   /** The peer layer, once started. */
   peers(): PeerLayer | undefined;
 }
@@ -56,6 +61,7 @@ export class ClusterAccess {
   readonly #opts: ResolvedNodeOptions;
   readonly #peers: () => PeerLayer | undefined;
   readonly #reports: BadBlockReports;
+  readonly #onRottenCopy: ((id: ContentId) => void) | undefined;
   readonly #badBlocks = new Map<string, number>();
   readonly #corruptHolders = new Map<string, number>();
   readonly #fetched = { blocks: 0, bytes: 0 };
@@ -67,6 +73,7 @@ export class ClusterAccess {
     this.#opts = init.opts;
     this.#peers = init.peers;
     this.#reports = init.reports ?? new BadBlockReports();
+    this.#onRottenCopy = init.onRottenCopy;
   }
 
   /** Per peer (node id, hex), how many blocks it sent that failed verification. */
@@ -112,7 +119,7 @@ export class ClusterAccess {
         bytes: await this.#store.readBytes(b.id, { signal: s, verify: false }),
         verified: false,
       }),
-      recheck: (id, from) => recheckCopy(this.#store, this.#reports, id, from),
+      recheck: (id, from) => recheckCopy(this.#store, this.#reports, id, from, this.#onRottenCopy),
       manifests: { getBlock: (id, o) => this.#store.readBytes(id, { signal: o?.signal }) },
       concurrency: this.#opts.concurrency,
       timeoutMs: this.#opts.timeouts.requestMs,

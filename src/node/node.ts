@@ -147,6 +147,8 @@ export class Node implements DfsNode {
       store,
       opts,
       reports: this.#reports,
+      // A pushed block refused as corrupt whose copy here was found rotten: bring it back.
+      onRottenCopy: (id) => this.#upkeep?.restoreSoon(id),
       peers: () => this.#peers,
     });
   }

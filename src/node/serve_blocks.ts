@@ -85,8 +85,10 @@ export function serveBlocks(host: ServeBlocksHost): BlockService {
       }
     },
     // A peer said our bytes for `id` were bad: verify the copy (a rotten one is quarantined by
-    // the read), never drop it on the peer's word; at a bounded rate.
-    recheck: (id, from) => recheckCopy(store, reports, id, from),
+    // the read, then restored from another holder), never drop it on the peer's word; at a
+    // bounded rate.
+    recheck: (id, from) =>
+      recheckCopy(store, reports, id, from, (rotten) => host.upkeep()?.restoreSoon(rotten)),
     put: async (id, bytes, from) => {
       const undo = host.quota && from !== undefined && !(await store.has(id))
         ? host.quota.reserve(from, bytes.length) // new here: counts against the peer's quota

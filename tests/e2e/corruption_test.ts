@@ -4,8 +4,9 @@
  * What the design guarantees (and this test asserts): a bit-rotted copy never reaches a user.
  * A holder sends a whole block to a node that verifies on arrival (`blocks/2`) without hashing
  * it; the reader's hash catches the rotten copy and reports it (BAD_BLOCK), the holder verifies
- * its copy, moves the entry to `blocks/quarantine/`, and from then on no longer claims to hold
- * the block. The reader goes on to the other holders; when none is
+ * its copy, moves the entry to `blocks/quarantine/`, and no longer claims to hold the block
+ * unless it could bring a good copy back from another holder right then. The reader goes on to
+ * the other holders; when none is
  * left the get fails (never wrong bytes), and once a good copy is reachable again the same get
  * delivers the right bytes. Over HTTP the first failure shows as a 200 whose body is cut off
  * (the status is sent before the block in the middle of the file is fetched); what did arrive
@@ -18,8 +19,9 @@
  *
  * The second test keeps the good copy reachable: a third node C reads with `--prefer-peers B`,
  * so every block is asked from the rotten holder B first. Every get is complete and correct, B
- * reports `quarantined: 1` in its status, and C counts B in `corruptHolders` (never in
- * `badBlocks`). Asserting B's quarantine makes sure the read really met the bad copy.
+ * reports `quarantined: 1` in its status, C counts B in `corruptHolders` (never in
+ * `badBlocks`), and B restores a good copy from A. Asserting B's quarantine makes sure the read
+ * really met the bad copy.
  */
 import assert from "node:assert/strict";
 import {
@@ -196,6 +198,7 @@ Deno.test({
         assert.equal(dataBlocks.length, 6, `six full data blocks on B`);
         const victim = dataBlocks[2];
         const bytes = await Deno.readFile(victim.path);
+        const good = bytes.slice(bytes.length - BLOCK);
         bytes[bytes.length - 100] ^= 0x01; // in the block's bytes, past the header
         await Deno.writeFile(victim.path, bytes);
 
@@ -216,7 +219,15 @@ Deno.test({
         const bStatus = await api<Status>(b.info.apiUrl, "/status");
         assert.equal(bStatus.quarantined, 1, "B quarantined exactly the rotten entry");
         assert.equal((await filesUnder(`${b.dataDir}/blocks/quarantine`)).length, 1);
-        await assert.rejects(Deno.stat(victim.path), Deno.errors.NotFound);
+        // ... and brought a good copy back from A (in the background, right after).
+        const deadline = Date.now() + 15_000;
+        let back: Uint8Array | undefined;
+        while (back === undefined && Date.now() < deadline) {
+          back = await Deno.readFile(victim.path).catch(() => undefined);
+          if (back === undefined) await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(back !== undefined, "B restored the block");
+        assert.deepEqual(back.slice(back.length - BLOCK), good, "with the good bytes");
         assert.equal((await api<Status>(a.info.apiUrl, "/status")).quarantined, 0);
         // C counts B as a holder with a rotten copy (once: later gets no longer ask B for it),
         // not as a peer that sent bad bytes.

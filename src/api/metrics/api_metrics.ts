@@ -1,7 +1,8 @@
 /**
  * {@linkcode ApiMetrics}: what the HTTP API counts itself: file operations (put, get, delete)
- * by outcome and their latency, a get timed to the end of its response body, and the requests
- * refused before any route (no token, a browser request from elsewhere).
+ * by request method and outcome and their latency, a get timed to the end of its response body
+ * (a `HEAD`, which sends no body, to its answer), and the requests refused before any route (no
+ * token, a browser request from elsewhere).
  *
  * @module
  */
@@ -13,6 +14,9 @@ import { API_REFUSALS, ApiRefusals } from "./api_refusals.ts";
 /** A file operation the API counts. */
 export type ApiOperation = "put" | "get" | "delete";
 
+/** The request method of a file operation: a get is a `GET`, or a `HEAD` (no body). */
+export type ApiMethod = "POST" | "GET" | "HEAD" | "DELETE";
+
 /**
  * How an operation ended: `ok` (2xx or 304), `not_found` (404), `rejected` (another 4xx: bad
  * argument, missing capability, range...), `error` (5xx, or a download that failed half way),
@@ -20,18 +24,31 @@ export type ApiOperation = "put" | "get" | "delete";
  */
 export type ApiOutcome = "ok" | "not_found" | "rejected" | "error" | "cancelled";
 
-const OPERATIONS: readonly ApiOperation[] = ["put", "get", "delete"];
+/** Each operation with each method it comes by, in the order they are written. */
+const SERIES: readonly (readonly [ApiOperation, ApiMethod])[] = [
+  ["put", "POST"],
+  ["get", "GET"],
+  ["get", "HEAD"],
+  ["delete", "DELETE"],
+];
+/** The method an operation comes by unless told otherwise. */
+const METHOD_OF: Readonly<Record<ApiOperation, ApiMethod>> = {
+  put: "POST",
+  get: "GET",
+  delete: "DELETE",
+};
 const OUTCOMES: readonly ApiOutcome[] = ["ok", "not_found", "rejected", "error", "cancelled"];
 
 /**
- * The operation a request is, or `undefined`: `POST {base}/files` is a put, `GET` and
- * `DELETE {base}/files/{key}` a get and a delete (`HEAD` is not counted).
+ * The operation a request is, or `undefined`: `POST {base}/files` is a put, `GET` (or `HEAD`)
+ * and `DELETE {base}/files/{key}` a get and a delete.
  *
  * @example
  * ```ts
  * import { operationOf } from "./api_metrics.ts";
  * operationOf("POST", "/api/v1/files", "/api/v1"); // "put"
  * operationOf("GET", "/api/v1/files/abc", "/api/v1"); // "get"
+ * operationOf("HEAD", "/api/v1/files/abc", "/api/v1"); // "get"
  * operationOf("GET", "/api/v1/files/abc/stat", "/api/v1"); // undefined
  * ```
  */
@@ -41,7 +58,7 @@ export function operationOf(method: string, path: string, base: string): ApiOper
   const m = method.toUpperCase();
   if (rest === "") return m === "POST" ? "put" : undefined;
   if (rest.indexOf("/", 1) !== -1 || rest[0] !== "/") return undefined;
-  return m === "GET" ? "get" : m === "DELETE" ? "delete" : undefined;
+  return m === "GET" || m === "HEAD" ? "get" : m === "DELETE" ? "delete" : undefined;
 }
 
 /** The outcome of an answer with HTTP status `status`. */
@@ -70,11 +87,14 @@ export interface BodyWatch {
  * const started = performance.now();
  * metrics.finish("delete", started, new Response("{}", { status: 404 }));
  * metrics.count("delete", "not_found"); // 1
+ * metrics.finish("get", started, new Response(null, { status: 200 }), undefined, "HEAD");
+ * metrics.count("get", "ok", "HEAD"); // 1
+ * metrics.count("get", "ok"); // 0: GET only
  * ```
  */
 export class ApiMetrics {
   readonly #counts = new Map<string, number>();
-  readonly #latency = new Histogram("op", LATENCY_BUCKETS);
+  readonly #latency = new Histogram(["op", "method"], LATENCY_BUCKETS);
   /** The refusals in front of the handler, listed with the operations. */
   readonly refusals: ApiRefusals;
 
@@ -83,16 +103,24 @@ export class ApiMetrics {
     this.refusals = refusals;
   }
 
-  /** Operations of kind `op` that ended with `outcome` so far. */
-  count(op: ApiOperation, outcome: ApiOutcome): number {
-    return this.#counts.get(`${op} ${outcome}`) ?? 0;
+  /**
+   * Operations of kind `op` by `method` (default: `POST` for a put, `GET` for a get, `DELETE`
+   * for a delete) that ended with `outcome` so far.
+   */
+  count(op: ApiOperation, outcome: ApiOutcome, method: ApiMethod = METHOD_OF[op]): number {
+    return this.#counts.get(`${op} ${method} ${outcome}`) ?? 0;
   }
 
-  /** Records one operation that took `seconds`. */
-  record(op: ApiOperation, outcome: ApiOutcome, seconds: number): void {
-    const key = `${op} ${outcome}`;
+  /** Records one operation by `method` (default as in `count`) that took `seconds`. */
+  record(
+    op: ApiOperation,
+    outcome: ApiOutcome,
+    seconds: number,
+    method: ApiMethod = METHOD_OF[op],
+  ): void {
+    const key = `${op} ${method} ${outcome}`;
     this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
-    this.#latency.observe(op, seconds);
+    this.#latency.observe([op, method], seconds);
   }
 
   /**
@@ -113,20 +141,28 @@ export class ApiMetrics {
   }
 
   /**
-   * Records `response` to operation `op` begun at `started` (`performance.now()`), and returns
-   * the response to send: the same one, or for a successful get the same answer whose body is
-   * relayed so that the operation is recorded when the body ends (or fails, or is cancelled) —
-   * unless `watch` is attached to the body's source, which records it itself.
+   * Records `response` to operation `op` by `method` (default as in `count`) begun at `started`
+   * (`performance.now()`), and returns the response to send: the same one, or for a successful
+   * `GET` the same answer whose body is relayed so that the operation is recorded when the body
+   * ends (or fails, or is cancelled) — unless `watch` is attached to the body's source, which
+   * records it itself. A `HEAD` is recorded at its answer: no body is sent for it, so there is
+   * no end of a body to wait for (a server drops a body a route gave it).
    */
-  finish(op: ApiOperation, started: number, response: Response, watch?: BodyWatch): Response {
+  finish(
+    op: ApiOperation,
+    started: number,
+    response: Response,
+    watch?: BodyWatch,
+    method: ApiMethod = METHOD_OF[op],
+  ): Response {
     const seconds = () => (performance.now() - started) / 1000;
     const body = response.body;
-    if (op !== "get" || !response.ok || body === null) {
-      this.record(op, outcomeOf(response.status), seconds());
+    if (op !== "get" || method === "HEAD" || !response.ok || body === null) {
+      this.record(op, outcomeOf(response.status), seconds(), method);
       return response;
     }
     if (watch?.attached) return response;
-    const observed = observeEnd(body, (outcome) => this.record(op, outcome, seconds()));
+    const observed = observeEnd(body, (outcome) => this.record(op, outcome, seconds(), method));
     return new Response(observed, { status: response.status, headers: response.headers });
   }
 
@@ -136,21 +172,22 @@ export class ApiMetrics {
    */
   families(): MetricFamily[] {
     const samples = [];
-    for (const op of OPERATIONS) {
+    for (const [op, method] of SERIES) {
       for (const outcome of OUTCOMES) {
-        samples.push({ labels: { op, outcome }, value: this.count(op, outcome) });
+        samples.push({ labels: { op, method, outcome }, value: this.count(op, outcome, method) });
       }
     }
     return [
       {
         name: "dfs_api_operations_total",
-        help: "File operations answered by the HTTP API, by operation and outcome.",
+        help: "File operations answered by the HTTP API, by operation, method and outcome.",
         type: "counter",
         samples,
       },
       {
         name: "dfs_api_operation_duration_seconds",
-        help: "Time to answer a file operation (a get: to the end of its response body).",
+        help:
+          "Time to answer a file operation (a GET: to the end of its response body; a HEAD: to its answer).",
         type: "histogram",
         samples: this.#latency.samples(),
       },

@@ -26,34 +26,40 @@ export const LATENCY_BUCKETS: readonly number[] = Object.freeze([
 ]);
 
 /**
- * A histogram keyed by one label: `observe` costs a short scan of the bounds and two additions.
+ * A histogram keyed by a fixed list of labels: `observe` costs a short scan of the bounds and
+ * two additions.
  *
  * @example
  * ```ts
  * import { Histogram } from "./histogram.ts";
- * const h = new Histogram("op", [0.1, 1]);
- * h.observe("get", 0.05);
- * h.observe("get", 3);
+ * const h = new Histogram(["op", "method"], [0.1, 1]);
+ * h.observe(["get", "GET"], 0.05);
+ * h.observe(["get", "GET"], 3);
  * h.samples()[0].counts; // [1, 0, 1]
+ * h.samples()[0].labels; // { op: "get", method: "GET" }
  * ```
  */
 export class Histogram {
-  readonly #label: string;
+  readonly #labels: readonly string[];
   readonly #bounds: readonly number[];
-  readonly #series = new Map<string, { counts: number[]; sum: number }>();
+  readonly #series = new Map<
+    string,
+    { values: readonly string[]; counts: number[]; sum: number }
+  >();
 
-  /** A histogram whose series are told apart by `label`, over ascending `bounds`. */
-  constructor(label: string, bounds: readonly number[]) {
-    this.#label = label;
+  /** A histogram whose series are told apart by `labels`, over ascending `bounds`. */
+  constructor(labels: readonly string[], bounds: readonly number[]) {
+    this.#labels = [...labels];
     this.#bounds = bounds;
   }
 
-  /** Counts `value` in the series `labelValue`. */
-  observe(labelValue: string, value: number): void {
-    let s = this.#series.get(labelValue);
+  /** Counts `value` in the series whose label values are `values` (in the order of the labels). */
+  observe(values: readonly string[], value: number): void {
+    const key = values.join("\u0000");
+    let s = this.#series.get(key);
     if (!s) {
-      s = { counts: new Array(this.#bounds.length + 1).fill(0), sum: 0 };
-      this.#series.set(labelValue, s);
+      s = { values: [...values], counts: new Array(this.#bounds.length + 1).fill(0), sum: 0 };
+      this.#series.set(key, s);
     }
     let i = 0;
     while (i < this.#bounds.length && value > this.#bounds[i]) i++;
@@ -61,12 +67,12 @@ export class Histogram {
     s.sum += value;
   }
 
-  /** Every series observed so far, sorted by label value. */
+  /** Every series observed so far, sorted by label values. */
   samples(): HistogramSample[] {
     return [...this.#series.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map((
-      [value, s],
+      [, s],
     ) => ({
-      labels: { [this.#label]: value },
+      labels: Object.fromEntries(this.#labels.map((name, i) => [name, s.values[i] ?? ""])),
       bounds: this.#bounds,
       counts: [...s.counts],
       sum: s.sum,

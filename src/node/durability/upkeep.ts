@@ -122,6 +122,10 @@ export class Upkeep {
   readonly #local: BlockSource;
   #scrubTimer: ReturnType<typeof setTimeout> | undefined;
   #expiryTimer: ReturnType<typeof setInterval> | undefined;
+  /** Restores under way ({@linkcode Upkeep.restoreSoon}), by block id. */
+  readonly #restoring = new Map<string, Promise<void>>();
+  /** Stops those restores at close. */
+  readonly #stop = new AbortController();
 
   /** Wires the loops; nothing runs before {@linkcode Upkeep.start}. */
   constructor(host: UpkeepHost) {
@@ -183,7 +187,13 @@ export class Upkeep {
   async close(): Promise<void> {
     if (this.#scrubTimer !== undefined) clearTimeout(this.#scrubTimer);
     if (this.#expiryTimer !== undefined) clearInterval(this.#expiryTimer);
-    await Promise.all([this.#repairer.stop(), this.#scrubber?.stop(), this.#gc.stop()]);
+    this.#stop.abort();
+    await Promise.all([
+      this.#repairer.stop(),
+      this.#scrubber?.stop(),
+      this.#gc.stop(),
+      ...this.#restoring.values(),
+    ]);
   }
 
   /** The repairer (tests and `dfs repair` drive it directly). */
@@ -639,12 +649,30 @@ export class Upkeep {
   // ---------------------------------------------------------------- scrub
 
   /**
-   * Restores local block `id` after the scrubber found it corrupt (the store quarantined it):
-   * finds an indexed file that lists it, then reads a good copy from a peer or rebuilds the
-   * shard from its stripe, and writes it back. Resolves `false` when no file lists it or no
-   * good copy could be had.
+   * Restores local block `id` in the background (see {@linkcode Upkeep.restoreBlock}), after a
+   * check of the copy a peer refused or reported found it rotten (the store quarantined it).
+   * A block already being restored is not restored twice at once; nothing starts after close.
    */
-  async restoreBlock(id: ContentId, signal: AbortSignal): Promise<boolean> {
+  restoreSoon(id: ContentId): void {
+    const key = id.toString();
+    if (this.#stop.signal.aborted || this.#restoring.has(key)) return;
+    const done = this.restoreBlock(id, this.#stop.signal, "recheck")
+      .then(() => {}, () => {}) // restoreBlock logs its outcome
+      .finally(() => this.#restoring.delete(key));
+    this.#restoring.set(key, done);
+  }
+
+  /**
+   * Restores local block `id` after the scrubber (or, with `by` "recheck", a check of a copy a
+   * peer refused) found it corrupt (the store quarantined it): finds an indexed file that lists
+   * it, then reads a good copy from a peer or rebuilds the shard from its stripe, and writes it
+   * back. Resolves `false` when no file lists it or no good copy could be had.
+   */
+  async restoreBlock(
+    id: ContentId,
+    signal: AbortSignal,
+    by: "scrub" | "recheck" = "scrub",
+  ): Promise<boolean> {
     const found = await this.#findBlock(id, signal);
     if (!found) return false;
     const peers = await this.#h.candidates(found.file, signal);
@@ -652,10 +680,10 @@ export class Upkeep {
     try {
       const bytes = await read(found.block, signal);
       await this.#h.store.write(id, bytes, { hashed: id });
-      this.#h.log("info", "scrub: restored a corrupt block", { block: id.toString() });
+      this.#h.log("info", `${by}: restored a corrupt block`, { block: id.toString() });
       return true;
     } catch (err) {
-      this.#h.log("warn", "scrub: could not restore a corrupt block", {
+      this.#h.log("warn", `${by}: could not restore a corrupt block`, {
         block: id.toString(),
         error: String(err),
       });

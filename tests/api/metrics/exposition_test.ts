@@ -10,9 +10,9 @@ import { InvalidArgumentError } from "../../../src/errors.ts";
 import { parseExposition, valueOf } from "./prom_parse.ts";
 
 function sample(): MetricFamily[] {
-  const h = new Histogram("op", [0.1, 1, 10]);
-  for (const v of [0.05, 0.1, 0.5, 3, 30, 30]) h.observe("get", v);
-  h.observe("put", 0.2);
+  const h = new Histogram(["op"], [0.1, 1, 10]);
+  for (const v of [0.05, 0.1, 0.5, 3, 30, 30]) h.observe(["get"], v);
+  h.observe(["put"], 0.2);
   return [
     { name: "x_things_total", help: "Things.\nTwo lines \\ back", type: "counter", samples: [] },
     {
@@ -108,7 +108,8 @@ Deno.test("operations_are_told_from_the_request_line", () => {
   assert.equal(operationOf("POST", "/api/v1/files/", base), "put");
   assert.equal(operationOf("GET", "/api/v1/files/x", base), "get");
   assert.equal(operationOf("DELETE", "/api/v1/files/x", base), "delete");
-  assert.equal(operationOf("HEAD", "/api/v1/files/x", base), undefined);
+  assert.equal(operationOf("HEAD", "/api/v1/files/x", base), "get");
+  assert.equal(operationOf("HEAD", "/api/v1/files", base), undefined);
   assert.equal(operationOf("GET", "/api/v1/files", base), undefined);
   assert.equal(operationOf("GET", "/api/v1/files/x/stat", base), undefined);
   assert.equal(operationOf("GET", "/api/v1/filesx/y", base), undefined);
@@ -130,6 +131,12 @@ Deno.test("a_get_is_recorded_at_the_end_of_its_body_or_as_cancelled", async () =
   m.finish("put", performance.now(), new Response("{}", { status: 507 }));
   assert.equal(m.count("put", "error"), 1);
   const scrape = parseExposition(writeExposition(m.families()));
-  assert.equal(valueOf(scrape, "dfs_api_operation_duration_seconds_count", { op: "get" }), 3);
-  assert.equal(valueOf(scrape, "dfs_api_operations_total", { op: "put", outcome: "error" }), 1);
+  assert.equal(
+    valueOf(scrape, "dfs_api_operation_duration_seconds_count", { op: "get", method: "GET" }),
+    3,
+  );
+  assert.equal(
+    valueOf(scrape, "dfs_api_operations_total", { op: "put", method: "POST", outcome: "error" }),
+    1,
+  );
 });

@@ -10,7 +10,7 @@ import { parseExposition, valueOf } from "./prom_parse.ts";
 async function getOps(handler: (r: Request) => Promise<Response>, outcome: string) {
   const res = await handler(new Request("http://dfs.test/metrics"));
   const scrape = parseExposition(await res.text());
-  return valueOf(scrape, "dfs_api_operations_total", { op: "get", outcome });
+  return valueOf(scrape, "dfs_api_operations_total", { op: "get", method: "GET", outcome });
 }
 
 Deno.test("get_body_is_the_file_stream_and_is_recorded_when_read_through", async () => {

@@ -22,8 +22,9 @@ async function scrape(call: ReturnType<typeof api>): Promise<ParsedScrape> {
   return parseExposition(await res.text());
 }
 
-const ops = (s: ParsedScrape, op: string, outcome: string) =>
-  valueOf(s, "dfs_api_operations_total", { op, outcome });
+const METHOD: Record<string, string> = { put: "POST", get: "GET", delete: "DELETE" };
+const ops = (s: ParsedScrape, op: string, outcome: string, method = METHOD[op]) =>
+  valueOf(s, "dfs_api_operations_total", { op, method, outcome });
 
 Deno.test("metrics_move_with_put_get_and_delete_on_in_memory_nodes", async () => {
   const cluster = await startCluster(2);
@@ -66,8 +67,14 @@ Deno.test("metrics_move_with_put_get_and_delete_on_in_memory_nodes", async () =>
     assert.equal(ops(sa, "delete", "ok"), 1);
     assert.equal(ops(sb, "get", "ok"), 1);
     assert.equal(ops(sb, "get", "not_found"), 1);
-    assert.equal(valueOf(sb, "dfs_api_operation_duration_seconds_count", { op: "get" }), 2);
-    assert.equal(valueOf(sa, "dfs_api_operation_duration_seconds_count", { op: "put" }), 1);
+    assert.equal(
+      valueOf(sb, "dfs_api_operation_duration_seconds_count", { op: "get", method: "GET" }),
+      2,
+    );
+    assert.equal(
+      valueOf(sa, "dfs_api_operation_duration_seconds_count", { op: "put", method: "POST" }),
+      1,
+    );
     assert.ok(valueOf(sb, "dfs_fetched_blocks_total")! >= 11, "blocks fetched and verified");
     assert.ok(valueOf(sb, "dfs_fetched_bytes_total")! >= bytes.length);
     assert.ok(
