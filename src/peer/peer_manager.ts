@@ -323,14 +323,24 @@ export class PeerManager {
   }
 
   /**
+   * Connections that count toward the limit: every established one not being evicted. (Not
+   * `size - evicting.size`: a connection under eviction may already have been replaced in the
+   * map by the same peer's new one before its close ends, and would be subtracted twice.)
+   */
+  #staying(): number {
+    let n = 0;
+    for (const c of this.#connections.values()) if (!this.#evicting.has(c)) n++;
+    return n;
+  }
+
+  /**
    * At the connection limit, closes the least recently active evictable connection to make
    * room; returns false when there is none. An operation whose connection is closed between
    * two of its requests redials it (`withConnection` in the node layer tries again).
    */
   #makeRoom(): boolean {
     const outboundHandshakes = this.#handshaking.size - this.#inboundHandshakes.size;
-    const open = this.#connections.size - this.#evicting.size + outboundHandshakes +
-      this.#connectingDials;
+    const open = this.#staying() + outboundHandshakes + this.#connectingDials;
     if (open < this.options.maxConnections) return true;
     const victim = this.#evictable()
       .sort((a, b) => a.stats().lastActive - b.stats().lastActive)[0];
@@ -513,8 +523,7 @@ export class PeerManager {
     }
     // Handshakes in progress are bounded on their own, and take nothing from the established
     // connections: a socket that never completes a handshake closes no one's connection.
-    const room = this.#connections.size - this.#evicting.size < this.options.maxConnections ||
-      this.#evictable().length > 0;
+    const room = this.#staying() < this.options.maxConnections || this.#evictable().length > 0;
     const host = conn.remoteAddress.hostname;
     const fromHost = isLoopback(host) ? 0 : this.#handshakesByHost.get(host) ?? 0;
     if (
