@@ -172,17 +172,6 @@ export class BlockFetcher {
     peers: readonly RemotePeer[],
     signal?: AbortSignal,
   ): Promise<RemotePeer[]> {
-    const ask = (list: readonly RemotePeer[], busy: RemotePeer[]) =>
-      Promise.all(list.map(async (p) => {
-        try {
-          const [present] = await p.has([id], { signal, timeoutMs: this.#opts.timeoutMs });
-          return present ? p : null;
-        } catch (err) {
-          if (signal?.aborted) throw err;
-          if (isBusy(err)) busy.push(p);
-          return null;
-        }
-      }));
     const busy: RemotePeer[] = [];
     // In order (providers first, then the nodes closest to the file, then connected peers), a
     // batch at a time: the first batch with a holder ends it, so a read dials a few peers, not
@@ -190,16 +179,59 @@ export class BlockFetcher {
     const batch = WHO_HAS_BATCH;
     let found: RemotePeer[] = [];
     for (let i = 0; i < peers.length && found.length === 0; i += batch) {
-      found = (await ask(peers.slice(i, i + batch), busy)).filter((p): p is RemotePeer =>
-        p !== null
-      );
+      found = await this.#askBatch(id, peers.slice(i, i + batch), busy, signal);
     }
     // Peers that had no connection slot are alive: when nobody else has the block, ask them
     // once more (their slots free up as the other requests finish).
     if (found.length === 0 && busy.length > 0) {
-      found = (await ask(busy, [])).filter((p): p is RemotePeer => p !== null);
+      found = await this.#askBatch(id, busy, [], signal);
     }
     return found;
+  }
+
+  /**
+   * Asks `list` HAS at once. Resolves with the holders known as soon as one of them answered
+   * yes (the questions still under way are cancelled: a peer that is slow to answer, or whose
+   * connection waits for a slot, must not hold up a read that found a holder), or once every
+   * peer answered. Peers that had no connection slot for us go into `busy`.
+   */
+  #askBatch(
+    id: ContentId,
+    list: readonly RemotePeer[],
+    busy: RemotePeer[],
+    signal?: AbortSignal,
+  ): Promise<RemotePeer[]> {
+    if (list.length === 0) return Promise.resolve([]);
+    const enough = new AbortController();
+    const asking = signal ? AbortSignal.any([signal, enough.signal]) : enough.signal;
+    const found: RemotePeer[] = [];
+    return new Promise<RemotePeer[]>((resolve, reject) => {
+      let left = list.length;
+      const settle = () => {
+        if (--left > 0 && found.length === 0) return;
+        enough.abort();
+        resolve([...found]);
+      };
+      for (const p of list) {
+        const question = Promise.resolve().then(() =>
+          p.has([id], { signal: asking, timeoutMs: this.#opts.timeoutMs })
+        );
+        question.then(([present]) => {
+          if (present) {
+            found.push(p);
+            this.#holders.set(p.nodeId, p);
+          }
+          settle();
+        }, (err) => {
+          if (signal?.aborted) {
+            enough.abort();
+            return reject(err);
+          }
+          if (!enough.signal.aborted && isBusy(err)) busy.push(p);
+          settle();
+        });
+      }
+    });
   }
 
   async #keep(id: ContentId, bytes: Uint8Array): Promise<void> {
