@@ -280,7 +280,11 @@ Deno.test({
       );
       const ms = reads.map((x) => x.outcome.ms).sort((a, b) => a - b);
       const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? 0;
-      log(`  read times: median ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, most ${at(1)} ms`);
+      log(
+        `  read times: median ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, most ${
+          at(1)
+        } ms`,
+      );
       for (const x of [...reads].sort((a, b) => b.outcome.ms - a.outcome.ms).slice(0, 3)) {
         log(`  slowest: ${describe(x)}`);
       }
