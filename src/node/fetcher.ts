@@ -191,9 +191,10 @@ export class BlockFetcher {
 
   /**
    * Asks `list` HAS at once. Resolves with the holders known as soon as one of them answered
-   * yes (the questions still under way are cancelled: a peer that is slow to answer, or whose
-   * connection waits for a slot, must not hold up a read that found a holder), or once every
-   * peer answered. Peers that had no connection slot for us go into `busy`.
+   * yes and no peer still asked ranks before it in `prefer` (the questions still under way are
+   * cancelled: a peer that is slow to answer, or whose connection waits for a slot, must not
+   * hold up a read that found a holder), or once every peer answered. Peers that had no
+   * connection slot for us go into `busy`.
    */
   #askBatch(
     id: ContentId,
@@ -205,10 +206,15 @@ export class BlockFetcher {
     const enough = new AbortController();
     const asking = signal ? AbortSignal.any([signal, enough.signal]) : enough.signal;
     const found: RemotePeer[] = [];
+    const waiting = new Set(list);
     return new Promise<RemotePeer[]>((resolve, reject) => {
-      let left = list.length;
-      const settle = () => {
-        if (--left > 0 && found.length === 0) return;
+      const settle = (p: RemotePeer) => {
+        waiting.delete(p);
+        if (waiting.size > 0) {
+          if (found.length === 0) return;
+          const best = Math.min(...found.map((f) => this.#rank(f)));
+          for (const w of waiting) if (this.#rank(w) < best) return;
+        }
         enough.abort();
         resolve([...found]);
       };
@@ -221,14 +227,14 @@ export class BlockFetcher {
             found.push(p);
             this.#holders.set(p.nodeId, p);
           }
-          settle();
+          settle(p);
         }, (err) => {
           if (signal?.aborted) {
             enough.abort();
             return reject(err);
           }
           if (!enough.signal.aborted && isBusy(err)) busy.push(p);
-          settle();
+          settle(p);
         });
       }
     });

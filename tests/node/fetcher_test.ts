@@ -176,3 +176,26 @@ Deno.test("fetcher_cancels_the_questions_of_a_batch_when_the_read_is_aborted", a
   await assert.rejects(read, { code: "ABORTED" });
   assert.deepEqual(stalled.map((p) => p.aborted), [1, 1]);
 });
+
+Deno.test("fetcher_waits_for_a_preferred_peer_of_the_batch_before_settling_for_another_holder", async () => {
+  const quick = new FakePeer("aa");
+  let answer!: (present: boolean[]) => void;
+  const preferred = new FakePeer("bb");
+  preferred.has = () => new Promise((resolve) => answer = resolve);
+  const { id, bytes } = await block("preferred");
+  await quick.store.write(id, bytes);
+  await preferred.store.write(id, bytes);
+  const f = new BlockFetcher({
+    store: new MemStore(),
+    peers: () => [quick, preferred],
+    timeoutMs: 1000,
+    prefer: [preferred.nodeId],
+  });
+  const read = f.getBlock(id);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(quick.gets + preferred.gets, 0, "no block asked before the preferred peer answered");
+  answer([true]);
+  assert.deepEqual(await read, bytes);
+  assert.equal(preferred.gets, 1);
+  assert.equal(quick.gets, 0);
+});
