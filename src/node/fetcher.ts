@@ -191,10 +191,11 @@ export class BlockFetcher {
 
   /**
    * Asks `list` HAS at once. Resolves with the holders known as soon as one of them answered
-   * yes and no peer still asked ranks before it in `prefer` (the questions still under way are
-   * cancelled: a peer that is slow to answer, or whose connection waits for a slot, must not
-   * hold up a read that found a holder), or once every peer answered. Peers that had no
-   * connection slot for us go into `busy`.
+   * yes and no peer still asked ranks before it in `prefer`, or once every peer answered: a
+   * peer that is slow to answer, or whose connection waits for a slot, does not hold up a read
+   * that found a holder. The questions still under way go on (bounded by their timeout, ended
+   * by `signal`), and each later yes still joins the known holders, over which the next blocks
+   * spread. Peers that had no connection slot for us go into `busy`.
    */
   #askBatch(
     id: ContentId,
@@ -203,38 +204,38 @@ export class BlockFetcher {
     signal?: AbortSignal,
   ): Promise<RemotePeer[]> {
     if (list.length === 0) return Promise.resolve([]);
-    const enough = new AbortController();
-    const asking = signal ? AbortSignal.any([signal, enough.signal]) : enough.signal;
     const found: RemotePeer[] = [];
     const waiting = new Set(list);
     return new Promise<RemotePeer[]>((resolve, reject) => {
-      const settle = (p: RemotePeer) => {
+      let settled = false;
+      const answered = (p: RemotePeer) => {
         waiting.delete(p);
+        if (settled) return;
         if (waiting.size > 0) {
           if (found.length === 0) return;
           const best = Math.min(...found.map((f) => this.#rank(f)));
           for (const w of waiting) if (this.#rank(w) < best) return;
         }
-        enough.abort();
+        settled = true;
         resolve([...found]);
       };
       for (const p of list) {
         const question = Promise.resolve().then(() =>
-          p.has([id], { signal: asking, timeoutMs: this.#opts.timeoutMs })
+          p.has([id], { signal, timeoutMs: this.#opts.timeoutMs })
         );
         question.then(([present]) => {
           if (present) {
             found.push(p);
             this.#holders.set(p.nodeId, p);
           }
-          settle(p);
+          answered(p);
         }, (err) => {
           if (signal?.aborted) {
-            enough.abort();
+            settled = true;
             return reject(err);
           }
-          if (!enough.signal.aborted && isBusy(err)) busy.push(p);
-          settle(p);
+          if (!settled && isBusy(err)) busy.push(p);
+          answered(p);
         });
       }
     });

@@ -119,7 +119,7 @@ Deno.test("fetcher_stops_probing_the_disk_after_repeated_local_misses", async ()
   assert.equal(reads, 4);
 });
 
-/** A peer whose HAS is answered only when its signal aborts (a connection waiting for a slot). */
+/** A peer whose HAS answers only when its signal aborts (a connection waiting for a slot). */
 class StalledPeer extends FakePeer {
   aborted = 0;
   override has(_ids: readonly ContentId[], options?: RemoteCallOptions): Promise<boolean[]> {
@@ -154,7 +154,33 @@ Deno.test("fetcher_reads_from_the_first_holder_found_without_waiting_for_a_stall
   assert.notEqual(got, "stalled", "the read waited for a HAS that never answered");
   assert.deepEqual(got, bytes);
   assert.equal(holder.gets, 1);
-  assert.equal(stalled.aborted, 1, "the question still under way is cancelled");
+});
+
+Deno.test("fetcher_spreads_later_blocks_over_a_holder_that_answered_has_after_the_first", async () => {
+  const quick = new FakePeer("aa");
+  let answer!: (present: boolean[]) => void;
+  const late = new FakePeer("bb");
+  late.has = () => new Promise((resolve) => answer = resolve);
+  const blocks = await Promise.all(Array.from({ length: 8 }, (_, i) => block(`late ${i}`)));
+  for (const { id, bytes } of blocks) {
+    await quick.store.write(id, bytes);
+    await late.store.write(id, bytes);
+  }
+  const f = new BlockFetcher({
+    store: new MemStore(),
+    peers: () => [quick, late],
+    timeoutMs: 1000,
+  });
+  assert.deepEqual(await f.getBlock(blocks[0].id), blocks[0].bytes);
+  assert.equal(quick.gets, 1, "read from the first holder without waiting for the other");
+  answer([true]);
+  await new Promise((r) => setTimeout(r, 0));
+  const rest = await Promise.all(blocks.slice(1).map((x) => f.getBlock(x.id)));
+  assert.deepEqual(rest, blocks.slice(1).map((x) => x.bytes));
+  assert.ok(
+    late.gets > 0,
+    `the late holder serves some blocks: quick=${quick.gets} late=${late.gets}`,
+  );
 });
 
 Deno.test("fetcher_still_asks_every_peer_of_a_batch_when_nobody_holds_the_block", async () => {
