@@ -172,17 +172,6 @@ export class BlockFetcher {
     peers: readonly RemotePeer[],
     signal?: AbortSignal,
   ): Promise<RemotePeer[]> {
-    const ask = (list: readonly RemotePeer[], busy: RemotePeer[]) =>
-      Promise.all(list.map(async (p) => {
-        try {
-          const [present] = await p.has([id], { signal, timeoutMs: this.#opts.timeoutMs });
-          return present ? p : null;
-        } catch (err) {
-          if (signal?.aborted) throw err;
-          if (isBusy(err)) busy.push(p);
-          return null;
-        }
-      }));
     const busy: RemotePeer[] = [];
     // In order (providers first, then the nodes closest to the file, then connected peers), a
     // batch at a time: the first batch with a holder ends it, so a read dials a few peers, not
@@ -190,16 +179,66 @@ export class BlockFetcher {
     const batch = WHO_HAS_BATCH;
     let found: RemotePeer[] = [];
     for (let i = 0; i < peers.length && found.length === 0; i += batch) {
-      found = (await ask(peers.slice(i, i + batch), busy)).filter((p): p is RemotePeer =>
-        p !== null
-      );
+      found = await this.#askBatch(id, peers.slice(i, i + batch), busy, signal);
     }
     // Peers that had no connection slot are alive: when nobody else has the block, ask them
     // once more (their slots free up as the other requests finish).
     if (found.length === 0 && busy.length > 0) {
-      found = (await ask(busy, [])).filter((p): p is RemotePeer => p !== null);
+      found = await this.#askBatch(id, busy, [], signal);
     }
     return found;
+  }
+
+  /**
+   * Asks `list` HAS at once. Resolves with the holders known as soon as one of them answered
+   * yes and no peer still asked ranks before it in `prefer`, or once every peer answered: a
+   * peer that is slow to answer, or whose connection waits for a slot, does not hold up a read
+   * that found a holder. The questions still under way go on (bounded by their timeout, ended
+   * by `signal`), and each later yes still joins the known holders, over which the next blocks
+   * spread. Peers that had no connection slot for us go into `busy`.
+   */
+  #askBatch(
+    id: ContentId,
+    list: readonly RemotePeer[],
+    busy: RemotePeer[],
+    signal?: AbortSignal,
+  ): Promise<RemotePeer[]> {
+    if (list.length === 0) return Promise.resolve([]);
+    const found: RemotePeer[] = [];
+    const waiting = new Set(list);
+    return new Promise<RemotePeer[]>((resolve, reject) => {
+      let settled = false;
+      const answered = (p: RemotePeer) => {
+        waiting.delete(p);
+        if (settled) return;
+        if (waiting.size > 0) {
+          if (found.length === 0) return;
+          const best = Math.min(...found.map((f) => this.#rank(f)));
+          for (const w of waiting) if (this.#rank(w) < best) return;
+        }
+        settled = true;
+        resolve([...found]);
+      };
+      for (const p of list) {
+        const question = Promise.resolve().then(() =>
+          p.has([id], { signal, timeoutMs: this.#opts.timeoutMs })
+        );
+        question.then(([present]) => {
+          if (present) {
+            found.push(p);
+            this.#holders.set(p.nodeId, p);
+          }
+          answered(p);
+        }, (err) => {
+          if (signal?.aborted) {
+            settled = true;
+            return reject(err);
+          }
+          if (!settled && isBusy(err)) busy.push(p);
+          answered(p);
+        });
+      }
+    });
   }
 
   async #keep(id: ContentId, bytes: Uint8Array): Promise<void> {

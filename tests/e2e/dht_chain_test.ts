@@ -19,7 +19,8 @@
  * for investigation: reads are then retried (bounded, {@linkcode READ_DEADLINE_MS}) and those
  * that needed a retry are only reported. Other knobs: `DFS_SEED` repeats a run,
  * `DFS_E2E_CHAIN_PUTS=N` runs N puts at once in step 1 (default all 16),
- * `DFS_E2E_CHAIN_LOGS=DIR` keeps every node's stderr (log level info) in DIR.
+ * `DFS_E2E_CHAIN_LOGS=DIR` keeps every node's stderr in DIR, `DFS_E2E_CHAIN_LOG_LEVEL` sets the
+ * nodes' log level (default info).
  *
  * Every wait is bounded; only the processes started here are killed (by pid); the temporary
  * directory is removed in every case.
@@ -60,6 +61,14 @@ const SAMPLER_BUDGET_MS = 180_000;
 const PUTS_AT_ONCE = Number(Deno.env.get("DFS_E2E_CHAIN_PUTS") || N);
 /** When set, every node's whole stderr is written there (`node-<i>.log`) at the end. */
 const LOG_DIR = Deno.env.get("DFS_E2E_CHAIN_LOGS") || "";
+/** The nodes' `--log-level` (`DFS_E2E_CHAIN_LOG_LEVEL`, default info). */
+const LOG_LEVEL = (() => {
+  const level = Deno.env.get("DFS_E2E_CHAIN_LOG_LEVEL") || "info";
+  if (level !== "debug" && level !== "info" && level !== "warn" && level !== "error") {
+    throw new Error(`DFS_E2E_CHAIN_LOG_LEVEL must be debug, info, warn or error, not ${level}`);
+  }
+  return level;
+})();
 /** Reads that needed a retry (and unreadable files of killed nodes with a live holder) fail. */
 const STRICT = Deno.env.get("DFS_E2E_CHAIN_STRICT") !== "0";
 
@@ -269,6 +278,16 @@ Deno.test({
         `${step}: ${reads.length} reads, ${failed.length} failed, ${retried.length} ` +
           `succeeded only after a retry`,
       );
+      const ms = reads.map((x) => x.outcome.ms).sort((a, b) => a - b);
+      const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? 0;
+      log(
+        `  read times: median ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, most ${
+          at(1)
+        } ms`,
+      );
+      for (const x of [...reads].sort((a, b) => b.outcome.ms - a.outcome.ms).slice(0, 3)) {
+        log(`  slowest: ${describe(x)}`);
+      }
       for (const k of errorKinds(reads)) log(`  first error: ${k}`);
       for (const x of retried.slice(0, 5)) log(`  e.g. ${describe(x)}`);
       for (const x of failed) problems.push(`${step}: ${describe(x)}`);
@@ -283,7 +302,7 @@ Deno.test({
               dataDir: `${dir}/n${i}`,
               bootstrap: i > 0 ? [nodes[i - 1].info.address] : [],
               maxConnections: MAX_CONNECTIONS,
-              logLevel: "info",
+              logLevel: LOG_LEVEL,
             }),
           );
         }

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { ContentId } from "../../src/id/content_id.ts";
 import { BlockFetcher } from "../../src/node/fetcher.ts";
 import { FakePeer, MemStore } from "./fakes.ts";
+import { AbortedError } from "../../src/errors.ts";
+import type { RemoteCallOptions } from "../../src/node/remote.ts";
 
 const enc = new TextEncoder();
 
@@ -115,4 +117,111 @@ Deno.test("fetcher_stops_probing_the_disk_after_repeated_local_misses", async ()
   const f = new BlockFetcher({ store, peers: () => [peer], timeoutMs: 1000 });
   for (const { id, bytes } of blocks) assert.deepEqual(await f.getBlock(id), bytes);
   assert.equal(reads, 4);
+});
+
+/** A peer whose HAS answers only when its signal aborts (a connection waiting for a slot). */
+class StalledPeer extends FakePeer {
+  aborted = 0;
+  override has(_ids: readonly ContentId[], options?: RemoteCallOptions): Promise<boolean[]> {
+    this.hasCalls++;
+    return new Promise((_resolve, reject) => {
+      const signal = options?.signal;
+      if (!signal) return; // never answers: the fetcher must not need it to
+      signal.addEventListener("abort", () => {
+        this.aborted++;
+        reject(new AbortedError("HAS aborted"));
+      }, { once: true });
+    });
+  }
+}
+
+Deno.test("fetcher_reads_from_the_first_holder_found_without_waiting_for_a_stalled_has", async () => {
+  const stalled = new StalledPeer("aa");
+  const holder = new FakePeer("bb");
+  const { id, bytes } = await block("wanted by many");
+  await holder.store.write(id, bytes);
+  // The stalled peer comes first in the batch; the holder answers at once.
+  const f = new BlockFetcher({
+    store: new MemStore(),
+    peers: () => [stalled, holder],
+    timeoutMs: 30_000,
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const got = await Promise.race([
+    f.getBlock(id),
+    new Promise<"stalled">((resolve) => timer = setTimeout(() => resolve("stalled"), 2000)),
+  ]).finally(() => clearTimeout(timer));
+  assert.notEqual(got, "stalled", "the read waited for a HAS that never answered");
+  assert.deepEqual(got, bytes);
+  assert.equal(holder.gets, 1);
+});
+
+Deno.test("fetcher_spreads_later_blocks_over_a_holder_that_answered_has_after_the_first", async () => {
+  const quick = new FakePeer("aa");
+  let answer!: (present: boolean[]) => void;
+  const late = new FakePeer("bb");
+  late.has = () => new Promise((resolve) => answer = resolve);
+  const blocks = await Promise.all(Array.from({ length: 8 }, (_, i) => block(`late ${i}`)));
+  for (const { id, bytes } of blocks) {
+    await quick.store.write(id, bytes);
+    await late.store.write(id, bytes);
+  }
+  const f = new BlockFetcher({
+    store: new MemStore(),
+    peers: () => [quick, late],
+    timeoutMs: 1000,
+  });
+  assert.deepEqual(await f.getBlock(blocks[0].id), blocks[0].bytes);
+  assert.equal(quick.gets, 1, "read from the first holder without waiting for the other");
+  answer([true]);
+  await new Promise((r) => setTimeout(r, 0));
+  const rest = await Promise.all(blocks.slice(1).map((x) => f.getBlock(x.id)));
+  assert.deepEqual(rest, blocks.slice(1).map((x) => x.bytes));
+  assert.ok(
+    late.gets > 0,
+    `the late holder serves some blocks: quick=${quick.gets} late=${late.gets}`,
+  );
+});
+
+Deno.test("fetcher_still_asks_every_peer_of_a_batch_when_nobody_holds_the_block", async () => {
+  const peers = ["aa", "bb", "cc"].map((n) => new FakePeer(n));
+  const { id } = await block("nowhere");
+  const f = new BlockFetcher({ store: new MemStore(), peers: () => peers, timeoutMs: 1000 });
+  await assert.rejects(f.getBlock(id), { code: "NOT_FOUND" });
+  assert.deepEqual(peers.map((p) => p.hasCalls), [1, 1, 1]);
+});
+
+Deno.test("fetcher_cancels_the_questions_of_a_batch_when_the_read_is_aborted", async () => {
+  const stalled = [new StalledPeer("aa"), new StalledPeer("bb")];
+  const { id } = await block("given up");
+  const f = new BlockFetcher({ store: new MemStore(), peers: () => stalled, timeoutMs: 30_000 });
+  const ctl = new AbortController();
+  const read = f.getBlock(id, { signal: ctl.signal });
+  await new Promise((r) => setTimeout(r, 10));
+  ctl.abort(new AbortedError("reader left"));
+  await assert.rejects(read, { code: "ABORTED" });
+  assert.deepEqual(stalled.map((p) => p.aborted), [1, 1]);
+});
+
+Deno.test("fetcher_waits_for_a_preferred_peer_of_the_batch_before_settling_for_another_holder", async () => {
+  const quick = new FakePeer("aa");
+  let answer!: (present: boolean[]) => void;
+  const preferred = new FakePeer("bb");
+  preferred.has = () => new Promise((resolve) => answer = resolve);
+  const { id, bytes } = await block("preferred");
+  await quick.store.write(id, bytes);
+  await preferred.store.write(id, bytes);
+  const f = new BlockFetcher({
+    store: new MemStore(),
+    peers: () => [quick, preferred],
+    timeoutMs: 1000,
+    prefer: [preferred.nodeId],
+  });
+  const read = f.getBlock(id);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(quick.gets + preferred.gets, 0, "no block asked before the preferred peer answered");
+  answer([true]);
+  assert.deepEqual(await read, bytes);
+  assert.equal(preferred.gets, 1);
+  assert.equal(quick.gets, 0);
 });
