@@ -27,10 +27,13 @@ export interface ApiHandlerOptions {
   readonly onError?: (error: unknown, request: Request) => void;
   /**
    * Also pass `request.signal` to the node and abort downloads when it fires (default `false`).
-   * Off by default: every runtime adapter cancels the response body when the client goes away
-   * (which cancels the node's stream) and errors the request body of an interrupted upload, and
-   * merely reading `request.signal` makes Deno's HTTP server (2.x) print a deprecation warning and
-   * abort the signal after every successful response.
+   * Without it a client that goes away still cancels what has a body (every runtime adapter
+   * cancels the response body, which cancels the node's stream, and errors the request body of
+   * an interrupted upload), but not the work before the answer: a get still looking for
+   * providers runs to its end. `dfs serve` turns it on. Off by default because reading
+   * `request.signal` makes Deno's HTTP server (2.x) print a deprecation warning (and abort the
+   * signal after every successful response, which is harmless here) unless the program runs
+   * with `--unstable-no-legacy-abort`, as this module's `deno.json` sets.
    */
   readonly useRequestSignal?: boolean;
   /**

@@ -141,6 +141,10 @@ async function serveWithLogging(
       const refusals = new ApiRefusals();
       const handler = createApiHandler(node, {
         refusals,
+        // A client that goes away before the answer cancels the node's work on it (a get still
+        // looking for providers, say): left running, abandoned gets would hold connection slots
+        // and slow every other request of a busy node. (Deno: see deno.json's `unstable`.)
+        useRequestSignal: true,
         onError: (err, req) => {
           logging.log("error", "API request failed", {
             method: req.method,

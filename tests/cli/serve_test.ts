@@ -255,3 +255,25 @@ Deno.test("a_bad_max_connections_prints_the_serve_usage", async () => {
   assert.match(lines[1], /^usage: dfs \[serve\] /);
   assert.equal(proc.stdout, "");
 });
+
+Deno.test("a_client_that_goes_away_before_the_answer_cancels_the_nodes_get", () =>
+  withServe(
+    ["serve", "--listen", ":0", "--api", "127.0.0.1:0", "--data", "$DIR/node"],
+    async ({ node, apiUrl }) => {
+      // A get that is still looking for its file when the client gives up: it answers only
+      // when its signal aborts (and without one, never within the test).
+      const seen: (AbortSignal | undefined)[] = [];
+      node.get = (_id, options = {}) => {
+        seen.push(options.signal);
+        return new Promise((_, reject) => {
+          const signal = options.signal;
+          signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+        });
+      };
+      const id = "1220" + "ab".repeat(32);
+      const res = await fetch(`${apiUrl}/files/${id}`, { signal: AbortSignal.timeout(200) })
+        .then(() => "answered", (err) => String(err?.name));
+      assert.equal(res, "TimeoutError");
+      await waitFor(() => seen.length === 1 && seen[0]?.aborted === true, 5000);
+    },
+  ));
