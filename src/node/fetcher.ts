@@ -19,6 +19,8 @@
  * - Caching: fetched blocks are NOT written to the local store by default — a get is a read,
  *   not a replication, and copies are placement's and repair's business. `cache: true` keeps
  *   every fetched block (verified) in the local store.
+ * - Read repair: a local copy the store finds corrupt (it quarantines it) was this node's, and
+ *   the verified bytes fetched from a peer for the read take its place, cache or not.
  *
  * @module
  */
@@ -26,6 +28,7 @@
 import { DfsError } from "../errors.ts";
 import type { ContentId } from "../id/content_id.ts";
 import { PeerRemoteError } from "../peer/errors.ts";
+import { CorruptBlockError } from "../store/errors.ts";
 import type { BlockStore } from "../store/types.ts";
 import { WireErrorCode } from "../wire/messages.ts";
 import { BlockUnavailableError } from "./errors.ts";
@@ -74,6 +77,8 @@ export class BlockFetcher {
   #holders = new Map<string, RemotePeer>();
   #inflight = new Map<string, number>();
   #localHits = 0;
+  /** Blocks whose local copy the store found corrupt in this operation (put back once fetched). */
+  #rotten = new Set<string>();
   #localMisses = 0;
 
   /** Creates a fetcher for one operation. */
@@ -99,6 +104,8 @@ export class BlockFetcher {
     } catch (err) {
       if (signal?.aborted) throw err;
       // Missing (raced with a delete) or corrupt (the store took it out of service): go remote.
+      // A corrupt copy was this node's: the verified bytes fetched for the read replace it.
+      if (err instanceof CorruptBlockError) this.#rotten.add(id.toString());
       this.#localMisses++;
       return null;
     }
@@ -136,7 +143,7 @@ export class BlockFetcher {
       tried.add(peer.nodeId);
       try {
         const bytes = await this.#fetchFrom(peer, id, signal);
-        if (this.#opts.cache) await this.#keep(id, bytes);
+        if (this.#rotten.delete(id.toString()) || this.#opts.cache) await this.#keep(id, bytes);
         return bytes;
       } catch (err) {
         if (signal?.aborted) throw err;

@@ -45,10 +45,15 @@ const MAX_CONNECTIONS = 8;
 const COPIES = 3;
 /** The nodes SIGKILLed in step 2 (the middle of the chain). */
 const KILLED: readonly number[] = [6, 7, 8, 9];
-/** One read's budget. */
-const GET_TIMEOUT_MS = 15_000;
+/**
+ * One read's budget. Step 1 starts with every node reading the same few files at once: on a quiet
+ * machine its reads take 3-4 s (median) and at most about 8 s (provider lookups and dials on
+ * demand within the connection bound), but on a loaded 2-core machine the tail went past 15 s.
+ * The test checks that reads succeed, not how fast (bench/ measures speed).
+ */
+const GET_TIMEOUT_MS = 30_000;
 /** How long one file may take to become readable from one node (retries within it). */
-const READ_DEADLINE_MS = 20_000;
+const READ_DEADLINE_MS = 40_000;
 /** Pause between two attempts of one read. */
 const RETRY_MS = 250;
 /** Reads under way at once from one node (the nodes read in parallel). */
@@ -56,7 +61,7 @@ const READS_PER_NODE = 2;
 /** Interval of the connection sampler. */
 const SAMPLE_MS = 200;
 /** The sampler's hard stop (the test is far shorter). */
-const SAMPLER_BUDGET_MS = 180_000;
+const SAMPLER_BUDGET_MS = 300_000;
 /** Puts under way at once in step 1. */
 const PUTS_AT_ONCE = Number(Deno.env.get("DFS_E2E_CHAIN_PUTS") || N);
 /** When set, every node's whole stderr is written there (`node-<i>.log`) at the end. */

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { ContentId } from "../../src/id/content_id.ts";
 import { BlockFetcher } from "../../src/node/fetcher.ts";
 import { FakePeer, MemStore } from "./fakes.ts";
+import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
+import { FsBlockStore } from "../../src/store/block_store.ts";
+import { rotEntryOnDisk } from "../util/rot_entry.ts";
 import { AbortedError } from "../../src/errors.ts";
 import type { RemoteCallOptions } from "../../src/node/remote.ts";
 
@@ -224,4 +227,23 @@ Deno.test("fetcher_waits_for_a_preferred_peer_of_the_batch_before_settling_for_a
   assert.deepEqual(await read, bytes);
   assert.equal(preferred.gets, 1);
   assert.equal(quick.gets, 0);
+});
+
+Deno.test("fetcher_puts_back_a_local_copy_found_corrupt_with_the_verified_bytes_it_fetched", async () => {
+  const fs = new MemoryFileSystem();
+  const store = await FsBlockStore.open({ fs, root: "/n/blocks", durability: "none" });
+  const holder = new FakePeer("aa");
+  const { id, bytes } = await block("a block this node held, then its disk rotted");
+  await store.write(id, bytes);
+  await holder.store.write(id, bytes);
+  await rotEntryOnDisk(fs, store.root, bytes);
+  // Not a cache: only the copy that was this node's comes back.
+  const f = new BlockFetcher({ store, peers: () => [holder], timeoutMs: 1000 });
+  assert.deepEqual(await f.getBlock(id), bytes);
+  assert.equal(holder.gets, 1, "the rotten local copy was not served");
+  assert.deepEqual(await store.readBytes(id), bytes, "the good copy is back, verified on read");
+  const other = await block("never held here");
+  await holder.store.write(other.id, other.bytes);
+  assert.deepEqual(await f.getBlock(other.id), other.bytes);
+  assert.equal(await store.has(other.id), false, "a block that was not here is not cached");
 });
