@@ -10,9 +10,9 @@
  * @module
  */
 
-import { errorFields, type Logger } from "../util/log.ts";
+import { errorFields } from "../util/log.ts";
 import { AbortedError, DfsError, errorText, NotFoundError, TimeoutError } from "../errors.ts";
-import { ContentId } from "../id/content_id.ts";
+import type { ContentId } from "../id/content_id.ts";
 import { dataChunks } from "../wire/data_frames.ts";
 import { MAX_HAS_IDS, MAX_PROBE_IDS } from "../wire/limits.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
@@ -38,130 +38,44 @@ import type { HandshakeResult } from "./handshake.ts";
 import type { PeerOptions } from "./options.ts";
 import { overRateAnswer, requestBucket, type TokenBucket } from "./peer_limits.ts";
 import { bytesEqual } from "../util/bytes_equal.ts";
+import type {
+  CloseInfo,
+  CloseReason,
+  OutgoingMessage,
+  PeerConnectionInit,
+  PeerConnectionStats,
+  PeerLogger,
+  PeerRole,
+  PutBlockOptions,
+  RequestContext,
+  RequestHandler,
+  RequestOptions,
+  StreamRequestOptions,
+} from "./connection_types.ts";
+import {
+  errorMessage,
+  parseId,
+  remoteError,
+  toClosedError,
+  unexpected,
+  unsupported,
+  wireErrorOf,
+} from "./wire_error_mapping.ts";
 
-/** Which side opened the connection. The dialler allocates odd request ids, the listener even. */
-export type PeerRole = "dialer" | "listener";
-
-/** A message without its request id: what callers and handlers hand to the connection. */
-export type OutgoingMessage = Message extends infer M
-  ? M extends Message ? Omit<M, "requestId"> : never
-  : never;
-
-/** Options of one request. */
-export interface RequestOptions {
-  /** Cancels the request (a CANCEL is sent to the peer); rejects with `AbortedError`. */
-  readonly signal?: AbortSignal;
-  /** Overrides the connection's `requestTimeoutMs`; rejects with `TimeoutError`. */
-  readonly timeoutMs?: number;
-}
-
-/** Options of {@linkcode PeerConnection.putBlock}. */
-export interface PutBlockOptions extends RequestOptions {
-  /**
-   * The bytes were read without verifying them against the id (default false). They go out as
-   * they are to a peer that verifies pushed blocks on arrival (`blocks/2`), and a refusal
-   * (ERROR CORRUPT) rejects with {@linkcode PeerPushCorruptError}; for any other peer they are
-   * hashed first, and a mismatch rejects with that error without sending anything.
-   */
-  readonly unverified?: boolean;
-}
-
-/** Options of {@linkcode PeerConnection.request}. */
-export interface StreamRequestOptions extends RequestOptions {
-  /**
-   * Receives the DATA frames the peer sends with this request's id before its answer, in
-   * order (`end` as sent). Without it, a DATA frame is itself the answer. The chunk is valid
-   * only during the call (the connection reuses its read buffer): copy what must outlive it. A
-   * throw rejects the request.
-   */
-  readonly onData?: (chunk: Uint8Array, end: boolean) => void;
-}
-
-/** What a {@linkcode RequestHandler} gets besides the request. */
-export interface RequestContext {
-  /** The peer's request id. */
-  readonly requestId: number;
-  /** Aborted when the peer sends CANCEL or the connection closes. */
-  readonly signal: AbortSignal;
-  /** The connection the request came on. */
-  readonly peer: PeerConnection;
-  /** Sends a message with this request's id (for multi-message answers). */
-  send(message: OutgoingMessage): Promise<void>;
-}
-
-/**
- * Serves one request type registered by a layer above (e.g. the DHT). A handler registered for
- * a built-in type (HAS, GET_BLOCK, PUT_BLOCK, BAD_BLOCK, DELETE, FILE_PROBE, TOMBSTONE) replaces the
- * built-in serving of it. Returns the answer to send (its request id is filled in), or nothing
- * when it sent its answers through `ctx.send`. Throwing a `DfsError` answers ERROR (code
- * `NOT_FOUND` -> NOT_FOUND, else INTERNAL); a {@linkcode PeerRemoteError} thrown answers with
- * its `wireCode`.
- */
-export type RequestHandler = (
-  message: Message,
-  ctx: RequestContext,
-) => Promise<OutgoingMessage | void>;
-
-/** Why a connection closed. */
-export type CloseReason =
-  /** We closed or shut it down. */
-  | "local"
-  /** The peer closed it (GOODBYE, end of stream, or ERROR). */
-  | "remote"
-  /** The heartbeat declared the peer dead. */
-  | "dead"
-  /** The peer broke the protocol. */
-  | "protocol"
-  /** The transport failed. */
-  | "error";
-
-/** How a connection ended. */
-export interface CloseInfo {
-  /** Category. */
-  readonly reason: CloseReason;
-  /** The error pending requests were failed with. */
-  readonly error: PeerClosedError | PeerProtocolError;
-}
-
-/** Counters of one connection, for metrics and tests. */
-export interface PeerConnectionStats {
-  /** Our requests waiting for an answer. */
-  readonly outgoingRequests: number;
-  /** The peer's requests being served. */
-  readonly incomingRequests: number;
-  /** Frames queued for the transport (bounded; a peer that stops reading stops us). */
-  readonly pendingSends: number;
-  /** Epoch ms when we last received anything from the peer. */
-  readonly lastSeen: number;
-  /**
-   * Epoch ms of the last request either side opened (heartbeat PINGs excluded): how long the
-   * connection has been idle, for closing idle connections.
-   */
-  readonly lastActive: number;
-  /** Last measured round-trip time in ms (undefined before the first PONG). */
-  readonly rttMs: number | undefined;
-}
-
-/** Constructor parameters of {@linkcode PeerConnection}. */
-export interface PeerConnectionInit {
-  /** The message channel, after a successful handshake. */
-  readonly channel: MessageChannel;
-  /** The authenticated peer. */
-  readonly remote: HandshakeResult;
-  /** Which side we are. */
-  readonly role: PeerRole;
-  /** Timing knobs and limits (resolved). */
-  readonly options: PeerOptions;
-  /** Serves incoming block requests; without it they are answered ERROR UNSUPPORTED. */
-  readonly service?: BlockService;
-  /** Extra request handlers by message type (shared with the peer manager). */
-  readonly handlers?: Map<number, RequestHandler>;
-  /** Log sink for protocol violations and deaths. */
-  readonly log?: PeerLogger;
-}
-
-/** A log sink: level, message, structured fields, category (`src/util/log.ts`). */
-export type PeerLogger = Logger;
+export type {
+  CloseInfo,
+  CloseReason,
+  OutgoingMessage,
+  PeerConnectionInit,
+  PeerConnectionStats,
+  PeerLogger,
+  PeerRole,
+  PutBlockOptions,
+  RequestContext,
+  RequestHandler,
+  RequestOptions,
+  StreamRequestOptions,
+};
 
 interface Pending {
   onMessage(msg: Message): void;
@@ -1378,49 +1292,4 @@ const UNVERIFIED = Object.freeze({ verify: false });
 /** A lease over bytes the service handed over for good (`get`): nothing to give back. */
 function plainLease(bytes: Uint8Array | null): BlockLease | null {
   return bytes === null ? null : { bytes, release: () => {} };
-}
-
-function parseId(bytes: Uint8Array): ContentId {
-  try {
-    return ContentId.fromBytes(bytes);
-  } catch (cause) {
-    throw new PeerRemoteError(WireErrorCode.BAD_REQUEST, `invalid content id`, { cause });
-  }
-}
-
-function unsupported(what: string): Promise<never> {
-  return Promise.reject(new PeerRemoteError(WireErrorCode.UNSUPPORTED, `${what} not served here`));
-}
-
-function errorMessage(requestId: number, code: number, message: string): Message {
-  return { type: MessageType.ERROR, requestId, code, message };
-}
-
-function wireErrorOf(err: unknown): [number, string] {
-  if (err instanceof PeerRemoteError) return [err.wireCode, err.message];
-  if (err instanceof DfsError) {
-    if (err.code === "NOT_FOUND") return [WireErrorCode.NOT_FOUND, err.message];
-    if (err.code === "CORRUPT_BLOCK") return [WireErrorCode.CORRUPT, err.message];
-    if (err.code === "INVALID_ID") return [WireErrorCode.BAD_REQUEST, err.message];
-    if (err.code === "STORE_FULL") return [WireErrorCode.LIMIT, err.message];
-    if (err.code === "INVALID_TOMBSTONE") return [WireErrorCode.BAD_REQUEST, err.message];
-    if (err.code === "PEER_DELETE_REFUSED") return [WireErrorCode.BAD_REQUEST, err.message];
-    if (err.code === "FILE_DELETED") return [WireErrorCode.BAD_REQUEST, err.message];
-  }
-  return [WireErrorCode.INTERNAL, errorText(err)];
-}
-
-function remoteError(code: number, message: string): Error {
-  if (code === WireErrorCode.NOT_FOUND) return new NotFoundError(`peer: ${message}`);
-  return new PeerRemoteError(code, `peer answered error ${code}: ${message}`);
-}
-
-function unexpected(msg: Message): PeerProtocolError {
-  return new PeerProtocolError(`unexpected answer type 0x${msg.type.toString(16)}`);
-}
-
-function toClosedError(err: unknown, info: CloseInfo | undefined): Error {
-  if (info) return info.error;
-  if (err instanceof DfsError) return err;
-  return new PeerClosedError(`sending to peer failed: ${errorText(err)}`, { cause: err });
 }
