@@ -19,7 +19,8 @@ import {
   PeerLimitError,
   PeerRemoteError,
 } from "../peer/errors.ts";
-import type { OutgoingMessage, PeerConnection } from "../peer/peer_connection.ts";
+import type { OutgoingMessage } from "../peer/connection_types.ts";
+import type { PeerConnection } from "../peer/peer_connection.ts";
 import type { PeerManager } from "../peer/peer_manager.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
 

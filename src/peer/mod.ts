@@ -81,6 +81,7 @@ export type {
   RequestContext,
   RequestHandler,
   RequestOptions,
-} from "./peer_connection.ts";
+  StreamRequestOptions,
+} from "./connection_types.ts";
 export { MAX_LEARNED_FAILURES, PeerManager, PEERS_CAPABILITY } from "./peer_manager.ts";
 export type { ConnectPeerOptions, PeerInfo, PeerManagerInit, PeerState } from "./peer_manager.ts";

@@ -62,21 +62,6 @@ import {
   wireErrorOf,
 } from "./wire_error_mapping.ts";
 
-export type {
-  CloseInfo,
-  CloseReason,
-  OutgoingMessage,
-  PeerConnectionInit,
-  PeerConnectionStats,
-  PeerLogger,
-  PeerRole,
-  PutBlockOptions,
-  RequestContext,
-  RequestHandler,
-  RequestOptions,
-  StreamRequestOptions,
-};
-
 interface Pending {
   onMessage(msg: Message): void;
   fail(err: Error): void;

@@ -40,7 +40,7 @@ import type { NodeIdentity } from "./identity.ts";
 import { resolvePeerOptions } from "./options.ts";
 import type { PeerOptions } from "./options.ts";
 import { DUPLICATE_REASON, PeerConnection } from "./peer_connection.ts";
-import type { CloseInfo, PeerLogger, PeerRole, RequestHandler } from "./peer_connection.ts";
+import type { CloseInfo, PeerLogger, PeerRole, RequestHandler } from "./connection_types.ts";
 import { hostAtLimit, isLoopbackHost as isLoopback } from "./peer_limits.ts";
 
 /** HELLO capability of a node that answers GET_PEERS. */

@@ -12,7 +12,7 @@ import { ContentId } from "../../src/id/content_id.ts";
 import { MemoryBlockService } from "../../src/peer/block_service.ts";
 import { NodeIdentity } from "../../src/peer/identity.ts";
 import { PeerManager } from "../../src/peer/peer_manager.ts";
-import type { CloseInfo } from "../../src/peer/peer_connection.ts";
+import type { CloseInfo } from "../../src/peer/connection_types.ts";
 import { denoNetwork } from "../../src/runtime/deno/net.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

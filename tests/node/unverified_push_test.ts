@@ -18,7 +18,7 @@ import { MemoryFileSystem } from "../../src/runtime/memory/fs.ts";
 import { FsBlockStore } from "../../src/store/block_store.ts";
 import { CorruptBlockError } from "../../src/store/errors.ts";
 import type { BlockStore, ReadOptions, StoreInput, StoreKey } from "../../src/store/types.ts";
-import { rotEntryOnDisk } from "../util/rot_entry.ts";
+import { rotOnFirstUnhashedRead } from "../util/rot_entry.ts";
 import { testSeed, withSeed } from "../util/prng.ts";
 
 const BS = 1024;
@@ -47,22 +47,7 @@ Deno.test("a_copy_that_rotted_before_its_push_is_refused_quarantined_and_the_put
     const reads: { key: string; verify: boolean }[] = [];
     // The first block read to be pushed rots on disk just before it is read (bit rot between the
     // put's write and replication).
-    let rotted: string | undefined;
-    const rotting = new Proxy(recording(store, reads), {
-      get(target, prop) {
-        if (prop === "readBytes") {
-          return async (key: StoreKey, options?: ReadOptions) => {
-            if (options?.verify === false && rotted === undefined) {
-              rotted = key.toString();
-              await rotEntryOnDisk(fs, store.root, await store.readBytes(key));
-            }
-            return target.readBytes(key, options);
-          };
-        }
-        const v = Reflect.get(target, prop, target);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    });
+    const rotting = rotOnFirstUnhashedRead(recording(store, reads), fs, store.root);
     const storeB = await FsBlockStore.open({
       fs: new MemoryFileSystem(),
       root: "/b/blocks",
@@ -70,7 +55,7 @@ Deno.test("a_copy_that_rotted_before_its_push_is_refused_quarantined_and_the_put
     });
     const c = await startCluster(2, {
       common: { replication: 1 },
-      each: (i) => ({ store: i === 0 ? rotting : storeB }),
+      each: (i) => ({ store: i === 0 ? rotting.store : storeB }),
     });
     try {
       await c.settle();
@@ -79,6 +64,7 @@ Deno.test("a_copy_that_rotted_before_its_push_is_refused_quarantined_and_the_put
       const err = await a.put(data, { encrypt: false, copies: 2 }).then(() => null, (e) => e);
       assert.ok(err instanceof PushSourceCorruptError, `put rejected with ${err}`);
       assert.equal(err.code, "PUSH_SOURCE_CORRUPT");
+      const rotted = rotting.rotted();
       assert.ok(rotted !== undefined);
       assert.equal(err.block, rotted);
       assert.ok(err.cause instanceof PeerPushCorruptError && err.cause.byPeer, `${err.cause}`);

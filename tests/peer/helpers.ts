@@ -13,7 +13,7 @@ import { NodeIdentity } from "../../src/peer/identity.ts";
 import { resolvePeerOptions } from "../../src/peer/options.ts";
 import type { PeerOptions } from "../../src/peer/options.ts";
 import { PeerConnection } from "../../src/peer/peer_connection.ts";
-import type { PeerLogger, RequestHandler } from "../../src/peer/peer_connection.ts";
+import type { PeerLogger, RequestHandler } from "../../src/peer/connection_types.ts";
 import type { BlockService } from "../../src/peer/block_service.ts";
 import { MemoryBlockService } from "../../src/peer/block_service.ts";
 import type { ContentId } from "../../src/id/content_id.ts";

@@ -14,7 +14,7 @@ import {
 import { NodeIdentity } from "../../src/peer/identity.ts";
 import { resolvePeerOptions } from "../../src/peer/options.ts";
 import { PeerConnection } from "../../src/peer/peer_connection.ts";
-import type { RequestHandler } from "../../src/peer/peer_connection.ts";
+import type { RequestHandler } from "../../src/peer/connection_types.ts";
 import { encodeMessage } from "../../src/wire/codec.ts";
 import { MessageType, WireErrorCode } from "../../src/wire/messages.ts";
 import type { Message } from "../../src/wire/messages.ts";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { ContentId } from "../../src/id/content_id.ts";
 import { BLOCKS_VERIFY_CAPABILITY, MemoryBlockService } from "../../src/peer/block_service.ts";
 import { PeerPushCorruptError, PeerRemoteError } from "../../src/peer/errors.ts";
-import type { RequestHandler } from "../../src/peer/peer_connection.ts";
+import type { RequestHandler } from "../../src/peer/connection_types.ts";
 import { MessageType, WireErrorCode } from "../../src/wire/messages.ts";
 import { makeRng, testSeed, withSeed } from "../util/prng.ts";
 import { peerPair } from "./helpers.ts";

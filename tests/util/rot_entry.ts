@@ -44,3 +44,39 @@ export async function rotEntryOnDisk(
     await f.close();
   }
 }
+
+/** What {@linkcode rotOnFirstUnhashedRead} gives: the store to hand out, and what rotted. */
+export interface RottingStore<S> {
+  /** `store`, whose first unhashed read while `when()` holds rots that entry on disk first. */
+  readonly store: S;
+  /** The key of the entry that rotted, once one has. */
+  rotted(): string | undefined;
+}
+
+/**
+ * Wraps a block store (its entries under `root` in `fs`) so that the first block read without the store's hash check
+ * (`verify: false`, as pushes to a verifying peer read) while `when()` holds rots on disk just
+ * before the read: bit rot between a put and the push that sends it on.
+ */
+export function rotOnFirstUnhashedRead<
+  S extends { readBytes(key: K, options?: { readonly verify?: boolean }): Promise<Uint8Array> },
+  K extends { toString(): string },
+>(store: S, fs: FileSystem, root: string, when: () => boolean = () => true): RottingStore<S> {
+  let rotted: string | undefined;
+  const wrapped = new Proxy(store, {
+    get(target, prop) {
+      if (prop === "readBytes") {
+        return async (key: K, options?: { readonly verify?: boolean }) => {
+          if (when() && options?.verify === false && rotted === undefined) {
+            rotted = key.toString();
+            await rotEntryOnDisk(fs, root, await target.readBytes(key));
+          }
+          return target.readBytes(key, options);
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  return { store: wrapped, rotted: () => rotted };
+}

@@ -31,7 +31,7 @@ import type {
 } from "../../../src/store/types.ts";
 import { fromHex } from "../../../src/util/hex.ts";
 import type { Logger } from "../../../src/util/log.ts";
-import { rotEntryOnDisk } from "../../util/rot_entry.ts";
+import { rotOnFirstUnhashedRead, type RottingStore } from "../../util/rot_entry.ts";
 import { testSeed, withSeed } from "../../util/prng.ts";
 
 const BS = 1024;
@@ -179,24 +179,12 @@ Deno.test("a_repair_whose_local_copy_rotted_is_refused_quarantined_and_fails_typ
     // Node 0 holds the file alone; the first block it reads unhashed after `armed` rots on disk
     // just before the read (bit rot between the put and the repair).
     let armed = false;
-    let rotted: string | undefined;
-    const rotting = (i: number, s: FsBlockStore, fs: MemoryFileSystem): BlockStore =>
-      i !== 0 ? s : new Proxy(s, {
-        get(t, prop) {
-          if (prop === "readBytes") {
-            return async (key: StoreKey, options?: ReadOptions) => {
-              if (armed && options?.verify === false && rotted === undefined) {
-                rotted = key.toString();
-                await rotEntryOnDisk(fs, s.root, await t.readBytes(key));
-              }
-              return t.readBytes(key, options);
-            };
-          }
-          const v = Reflect.get(t, prop, t);
-          return typeof v === "function" ? v.bind(t) : v;
-        },
-      });
-    const s = await setup(2, 1, () => false, rotting);
+    let rotting: RottingStore<FsBlockStore> | undefined;
+    const s = await setup(2, 1, () => false, (i, store, fs) => {
+      if (i !== 0) return store;
+      rotting = rotOnFirstUnhashedRead(store, fs, store.root, () => armed);
+      return rotting.store;
+    });
     try {
       const [a, b] = s.c.nodes;
       const data = randomBytes(6 * BS + 10, SEED);
@@ -207,6 +195,7 @@ Deno.test("a_repair_whose_local_copy_rotted_is_refused_quarantined_and_fails_typ
       const start = s.events.length;
       await repairNow(a);
 
+      const rotted = rotting?.rotted();
       assert.ok(rotted !== undefined, "the repair read a block unhashed");
       const repair = (await a.status()).upkeep!.repair;
       assert.equal(repair.failed, 1, JSON.stringify(repair));
@@ -371,24 +360,13 @@ Deno.test("a_copy_a_refused_repair_push_found_rotten_is_restored_from_another_ho
     // quarantines it, this repair fails; the copy is then brought back from the other holder,
     // and the next repair completes the file at the target.
     let leader = -1;
-    let rotted: string | undefined;
-    const rotting = (i: number, s: FsBlockStore, fs: MemoryFileSystem): BlockStore =>
-      i === 1 ? s : new Proxy(s, {
-        get(t, prop) {
-          if (prop === "readBytes") {
-            return async (key: StoreKey, options?: ReadOptions) => {
-              if (i === leader && options?.verify === false && rotted === undefined) {
-                rotted = key.toString();
-                await rotEntryOnDisk(fs, s.root, await t.readBytes(key));
-              }
-              return t.readBytes(key, options);
-            };
-          }
-          const v = Reflect.get(t, prop, t);
-          return typeof v === "function" ? v.bind(t) : v;
-        },
-      });
-    const s = await setup(3, 1, () => false, rotting);
+    const rotting: RottingStore<FsBlockStore>[] = [];
+    const s = await setup(3, 1, () => false, (i, store, fs) => {
+      if (i === 1) return store;
+      const r = rotOnFirstUnhashedRead(store, fs, store.root, () => i === leader);
+      rotting.push(r);
+      return r.store;
+    });
     try {
       const data = randomBytes(5 * BS + 9, SEED + 3);
       const put = await s.c.nodes[0].put(data, { encrypt: false, copies: 3 });
@@ -402,6 +380,7 @@ Deno.test("a_copy_a_refused_repair_push_found_rotten_is_restored_from_another_ho
       await new Promise((r) => setTimeout(r, 5));
       leader = chosen;
       await node.runUpkeep("repair");
+      const rotted = rotting.map((r) => r.rotted()).find((k) => k !== undefined);
       assert.ok(rotted !== undefined);
       const block = ContentId.parse(rotted);
       assert.equal((await node.status()).upkeep!.repair.failed, 1);
