@@ -80,6 +80,7 @@ import {
 } from "./errors.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { type NormalizedKey, normalizeKey } from "./key.ts";
+import { COUNTS_FILE, type EntryCounts, saveCounts, takeSavedCounts } from "./saved_counts.ts";
 import {
   defaultPathTransform,
   KEYED_DIR,
@@ -98,7 +99,6 @@ import type {
 } from "./types.ts";
 
 /** File in the store's root with the counts a clean close saved (see `stats()`). */
-const COUNTS_FILE = "counts.json";
 
 /** Default bound on an entry's size: 8 MiB. */
 export const DEFAULT_MAX_ENTRY_SIZE = 8 * 1024 * 1024;
@@ -197,7 +197,7 @@ export class FsBlockStore implements BlockStore {
    * Entries and their bytes, kept up to date by every write and delete once counted: at open for
    * a bounded store (`maxBytes`), else by the first `stats()`. Undefined until then.
    */
-  #counts: { count: number; bytes: number } | undefined;
+  #counts: EntryCounts | undefined;
   #counting: Promise<StoreStats> | undefined;
   /** Bumped by `clear()`: a count walk that saw an older store does not keep its result. */
   #epoch = 0;
@@ -272,7 +272,7 @@ export class FsBlockStore implements BlockStore {
     store.#dirs.set(store.#dataDir, Promise.resolve());
     // Counts saved by a clean close are taken (and the file removed, so a crash before the next
     // clean close means a fresh count). A bounded store needs its counts before its first write.
-    store.#counts = await store.#takeSavedCounts();
+    store.#counts = await takeSavedCounts(store.#fs, store.#root, store.#fsync);
     if (maxBytes !== undefined && !store.#counts) await store.stats();
     return store;
   }
@@ -540,7 +540,10 @@ export class FsBlockStore implements BlockStore {
     this.#closed = true;
     this.#closing ??= (async () => {
       while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
-      await this.#saveCounts();
+      if (this.#counts && !this.#inexact) {
+        const tmp = `${this.#tmpDir}/${COUNTS_FILE}.${this.#tmpPrefix}.tmp`;
+        await saveCounts(this.#fs, this.#root, tmp, this.#counts, this.#fsync);
+      }
     })();
     return this.#closing;
   }
@@ -823,54 +826,6 @@ export class FsBlockStore implements BlockStore {
     } catch {
       this.#inexact = true;
       return estimatedBody(st.size); // an unreadable header: the best guess keeps counts defined
-    }
-  }
-
-  /** Reads and removes the counts a clean close saved; `undefined` when absent or unusable. */
-  async #takeSavedCounts(): Promise<{ count: number; bytes: number } | undefined> {
-    const path = `${this.#root}/${COUNTS_FILE}`;
-    let text = "";
-    try {
-      text = new TextDecoder().decode(await this.#fs.readFile(path, { maxBytes: 256 }));
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      // Unreadable (too large, an I/O error): not used, and removed below all the same.
-    }
-    // Removed before anything is written: a crash from now on leaves no file to trust. A file
-    // that cannot be removed could outlive a crash with stale counts: refuse to open.
-    await this.#fs.remove(path);
-    if (this.#fsync) await this.#fs.syncDir(this.#root);
-    try {
-      const v = JSON.parse(text);
-      if (
-        v?.version === 1 && Number.isSafeInteger(v.count) && v.count >= 0 &&
-        Number.isSafeInteger(v.bytes) && v.bytes >= 0
-      ) {
-        return { count: v.count, bytes: v.bytes };
-      }
-    } catch {
-      // unreadable: count afresh
-    }
-    return undefined;
-  }
-
-  /** Saves the kept counts for the next open (written aside, then renamed into place). */
-  async #saveCounts(): Promise<void> {
-    if (!this.#counts || this.#inexact) return;
-    const text = JSON.stringify({ version: 1, ...this.#counts });
-    const tmp = `${this.#tmpDir}/${COUNTS_FILE}.${this.#tmpPrefix}.tmp`;
-    try {
-      const file = await this.#fs.create(tmp);
-      try {
-        await file.write(new TextEncoder().encode(text));
-        if (this.#fsync) await file.sync();
-      } finally {
-        await file.close();
-      }
-      await this.#fs.rename(tmp, `${this.#root}/${COUNTS_FILE}`);
-      if (this.#fsync) await this.#fs.syncDir(this.#root);
-    } catch {
-      await this.#fs.remove(tmp).catch(() => {}); // the next open counts afresh
     }
   }
 
