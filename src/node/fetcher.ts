@@ -143,7 +143,8 @@ export class BlockFetcher {
       tried.add(peer.nodeId);
       try {
         const bytes = await this.#fetchFrom(peer, id, signal);
-        if (this.#rotten.delete(id.toString()) || this.#opts.cache) await this.#keep(id, bytes);
+        const repair = this.#rotten.size > 0 && this.#rotten.delete(id.toString());
+        if (repair || this.#opts.cache) await this.#keep(id, bytes);
         return bytes;
       } catch (err) {
         if (signal?.aborted) throw err;
