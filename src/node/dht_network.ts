@@ -23,6 +23,7 @@ import type { OutgoingMessage } from "../peer/connection_types.ts";
 import type { PeerConnection } from "../peer/peer_connection.ts";
 import type { PeerManager } from "../peer/peer_manager.ts";
 import { MessageType, WireErrorCode } from "../wire/messages.ts";
+import { sleep } from "../util/sleep.ts";
 
 /** Contacts of connections, made once per connection (records and tables share them). */
 const contacts = new WeakMap<PeerConnection, Contact | null>();
@@ -98,21 +99,6 @@ export async function withConnection<T>(
       throw err;
     }
   }
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**

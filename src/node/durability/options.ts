@@ -32,7 +32,16 @@ export interface UpkeepOptions {
   readonly gcIntervalMs: number;
   /** How long a delete's tombstone is kept and honoured (default 30 days). */
   readonly tombstoneTtlMs: number;
+  /**
+   * Wait before trying again to restore a rotten local copy that could not be restored (no good
+   * copy reachable then); doubled after each failure, {@linkcode RESTORE_ATTEMPTS} tries in all
+   * (default 1 min: tries at 0, 1, 3, 7, 15 and 31 min).
+   */
+  readonly restoreRetryMs: number;
 }
+
+/** Tries to restore one rotten local copy (see {@linkcode UpkeepOptions.restoreRetryMs}). */
+export const RESTORE_ATTEMPTS = 6;
 
 const MINUTE = 60_000;
 const MIB = 1024 * 1024;
@@ -49,6 +58,7 @@ export const UPKEEP_DEFAULTS: UpkeepOptions = Object.freeze({
   gcGraceMs: 60 * MINUTE,
   gcIntervalMs: 10 * MINUTE,
   tombstoneTtlMs: 30 * 24 * 60 * MINUTE,
+  restoreRetryMs: MINUTE,
 });
 
 /**

@@ -24,7 +24,7 @@ import { fromHex } from "../../util/hex.ts";
 import { checkFile, sampleStripe } from "./file_check.ts";
 import { rateColumns } from "./column_rating.ts";
 import { GarbageCollector } from "./gc.ts";
-import type { UpkeepOptions } from "./options.ts";
+import { RESTORE_ATTEMPTS, type UpkeepOptions } from "./options.ts";
 import { type PlacementContext, pushTo, replicateCopies } from "./put_placement.ts";
 import type { PushBytes } from "../replicator.ts";
 import { type CheckedFile, Repairer } from "./repairer.ts";
@@ -41,6 +41,7 @@ import {
   validateTombstone,
 } from "./tombstone.ts";
 import type { TombstoneStore } from "./tombstone_store.ts";
+import { sleep } from "../../util/sleep.ts";
 
 /** `check` as it would read with node `selfId` gone. */
 function withoutSelf(check: CheckedFile, selfId: string): CheckedFile {
@@ -152,7 +153,7 @@ export class Upkeep {
         store: host.store,
         bytesPerSecond: o.scrubBytesPerSecond,
         pauseBetweenPassesMs: o.scrubPauseMs,
-        restore: (id, signal) => this.restoreBlock(id, signal),
+        restore: (id, signal) => this.#scrubRestore(id, signal),
         log: host.log,
       })
       : undefined;
@@ -223,7 +224,7 @@ export class Upkeep {
       const once = new Scrubber({
         store: this.#h.store,
         bytesPerSecond: Infinity,
-        restore: (id, signal) => this.restoreBlock(id, signal),
+        restore: (id, signal) => this.#scrubRestore(id, signal),
         log: this.#h.log,
       });
       return { ...(await once.runPass()) };
@@ -650,16 +651,39 @@ export class Upkeep {
 
   /**
    * Restores local block `id` in the background (see {@linkcode Upkeep.restoreBlock}), after a
-   * check of the copy a peer refused or reported found it rotten (the store quarantined it).
-   * A block already being restored is not restored twice at once; nothing starts after close.
+   * check of the copy a peer refused or reported (`by` "recheck") or the scrubber (`by` "scrub")
+   * found it rotten (the store quarantined it). A restore that finds no good copy is tried again
+   * after `restoreRetryMs`, doubled each time, {@linkcode RESTORE_ATTEMPTS} tries in all: once
+   * the entry is out of service nothing else would see that this node lacks it (a file check
+   * probes a sample of the blocks). A block already being restored is not restored twice at
+   * once; close stops the waits, and nothing starts after it.
    */
-  restoreSoon(id: ContentId): void {
+  restoreSoon(id: ContentId, by: "scrub" | "recheck" = "recheck", tried = 0): void {
     const key = id.toString();
-    if (this.#stop.signal.aborted || this.#restoring.has(key)) return;
-    const done = this.restoreBlock(id, this.#stop.signal, "recheck")
-      .then(() => {}, () => {}) // restoreBlock logs its outcome
-      .finally(() => this.#restoring.delete(key));
+    const signal = this.#stop.signal;
+    if (signal.aborted || this.#restoring.has(key)) return;
+    const done = (async () => {
+      for (let attempt = tried; attempt < RESTORE_ATTEMPTS; attempt++) {
+        if (attempt > 0) {
+          const wait = this.#h.options.restoreRetryMs * 2 ** (attempt - 1);
+          if (!(await sleep(wait, signal).then(() => true, () => false))) return; // closed
+        }
+        // restoreBlock logs each outcome
+        if (await this.restoreBlock(id, signal, by).catch(() => signal.aborted)) return;
+      }
+      this.#h.log("warn", `${by}: gave up restoring a corrupt block`, {
+        block: key,
+        attempts: RESTORE_ATTEMPTS,
+      });
+    })().finally(() => this.#restoring.delete(key));
     this.#restoring.set(key, done);
+  }
+
+  /** The scrubber's restore: one try now, and the later tries of `restoreSoon` if it fails. */
+  async #scrubRestore(id: ContentId, signal: AbortSignal): Promise<boolean> {
+    const ok = await this.restoreBlock(id, signal);
+    if (!ok && !signal.aborted) this.restoreSoon(id, "scrub", 1);
+    return ok;
   }
 
   /**

@@ -31,7 +31,7 @@ import type {
 } from "../../../src/store/types.ts";
 import { fromHex } from "../../../src/util/hex.ts";
 import type { Logger } from "../../../src/util/log.ts";
-import { rotOnFirstUnhashedRead, type RottingStore } from "../../util/rot_entry.ts";
+import { rotEntryOnDisk, rotOnFirstUnhashedRead, type RottingStore } from "../../util/rot_entry.ts";
 import { testSeed, withSeed } from "../../util/prng.ts";
 
 const BS = 1024;
@@ -138,6 +138,7 @@ async function setup(
   targetIndex: number,
   lies: (key: string) => boolean,
   before?: (i: number, store: FsBlockStore, fs: MemoryFileSystem) => BlockStore,
+  upkeep: Record<string, number> = {},
 ): Promise<Setup> {
   const events: Event[] = [];
   const logs: Setup["logs"] = [];
@@ -154,7 +155,7 @@ async function setup(
   }
   let mode: Mode = "io";
   const c = await startCluster(n, {
-    common: { replication: 2, upkeep: UPKEEP },
+    common: { replication: 2, upkeep: { ...UPKEEP, ...upkeep } },
     each: (i) => ({
       store: wrapped[i],
       log: ((_level, message, fields) => logs.push({ node: i, message, fields })) as Logger,
@@ -398,6 +399,132 @@ Deno.test("a_copy_a_refused_repair_push_found_rotten_is_restored_from_another_ho
       assert.equal(status.upkeep!.repair.repaired, 1, JSON.stringify(status.upkeep));
       assert.equal(await s.stores[1].has(fileId), true);
       assert.deepEqual(await readAll((await s.c.nodes[1].get(put.id)).stream), data);
+    } finally {
+      await s.c.close();
+    }
+  });
+});
+
+Deno.test("a_rotten_copy_with_no_good_copy_reachable_is_restored_by_a_later_try", async () => {
+  await withSeed(SEED + 4, async () => {
+    // As above, but the other holder cannot serve the block at first (its reads of it fail):
+    // the first restore finds no good copy; a later try (after 40 ms, then 80...) restores it
+    // once the other holder serves it again.
+    let leader = -1;
+    let other = -1;
+    let rotted: string | undefined;
+    let withheld = true;
+    const s = await setup(3, 1, () => false, (i, store, fs) => {
+      if (i === 1) return store;
+      const r = rotOnFirstUnhashedRead(store, fs, store.root, () => i === leader);
+      return new Proxy(r.store, {
+        get(t, prop) {
+          if (prop === "readBytes") {
+            return (key: StoreKey, options?: ReadOptions) => {
+              rotted ??= r.rotted();
+              if (i === other && withheld && key.toString() === rotted) {
+                return Promise.reject(new IoError("this disk is away for a while"));
+              }
+              return t.readBytes(key, options);
+            };
+          }
+          const v = Reflect.get(t, prop, t);
+          return typeof v === "function" ? v.bind(t) : v;
+        },
+      });
+    }, { restoreRetryMs: 40 });
+    try {
+      const data = randomBytes(5 * BS + 9, SEED + 4);
+      const put = await s.c.nodes[0].put(data, { encrypt: false, copies: 3 });
+      assert.equal(put.copies, 2);
+      const fileId = ContentId.parse(put.id);
+      const distance = (i: number) => xorDistance(fromHex(s.c.nodes[i].nodeId)!, fileId.digest);
+      const chosen = [0, 2].sort((x, y) => compareDistance(distance(x), distance(y)))[0];
+      other = 2 - chosen;
+      const node = s.c.nodes[chosen];
+      s.setMode("ok");
+      await node.runUpkeep("repair");
+      await new Promise((r) => setTimeout(r, 5));
+      leader = chosen;
+      await node.runUpkeep("repair");
+      assert.ok(rotted !== undefined, "a block rotted before its push");
+      const block = ContentId.parse(rotted);
+      assert.equal((await node.status()).quarantined, 1);
+      const failed = () =>
+        s.logs.filter((l) => l.node === chosen && l.message.includes("could not restore"));
+      const until = async (ok: () => Promise<boolean> | boolean, what: string) => {
+        const deadline = Date.now() + 10_000;
+        while (!(await ok())) {
+          assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      await until(() => failed().length >= 1, "a restore that finds no good copy");
+      assert.equal(await s.stores[chosen].has(block), false);
+      withheld = false;
+      await until(() => s.stores[chosen].has(block), "a later try to restore the copy");
+      await s.stores[chosen].readBytes(block); // verified
+      assert.ok(
+        s.logs.some((l) => l.node === chosen && l.message === "recheck: restored a corrupt block"),
+      );
+      assert.equal(
+        s.logs.filter((l) => l.message.includes("gave up restoring")).length,
+        0,
+        "no try was given up",
+      );
+    } finally {
+      await s.c.close();
+    }
+  });
+});
+
+Deno.test("a_rotten_copy_the_scrubber_could_not_restore_is_restored_by_a_later_try", async () => {
+  await withSeed(SEED + 5, async () => {
+    // Nodes 0 and 2 hold the file. A block of node 0 rots on disk while node 2 cannot serve
+    // it (its reads of it fail): the scrub finds it, quarantines it, cannot restore it; a later
+    // try restores it once node 2 serves it again.
+    let withheld: string | undefined;
+    const s = await setup(3, 1, () => false, (i, store) =>
+      i !== 2 ? store : new Proxy(store, {
+        get(t, prop) {
+          if (prop === "readBytes") {
+            return (key: StoreKey, options?: ReadOptions) =>
+              key.toString() === withheld
+                ? Promise.reject(new IoError("this disk is away for a while"))
+                : t.readBytes(key, options);
+          }
+          const v = Reflect.get(t, prop, t);
+          return typeof v === "function" ? v.bind(t) : v;
+        },
+      }), { restoreRetryMs: 40 });
+    try {
+      const data = randomBytes(5 * BS + 9, SEED + 5);
+      const put = await s.c.nodes[0].put(data, { encrypt: false, copies: 3 });
+      assert.equal(put.copies, 2);
+      assert.equal(await s.stores[2].has(ContentId.parse(put.id)), true);
+      let key: string | undefined;
+      for await (const e of s.stores[0].list()) {
+        const k = e.key.toString();
+        if (k !== put.id && !k.includes(":")) key = k; // a block (not the root, not a record)
+      }
+      assert.ok(key !== undefined);
+      const block = ContentId.parse(key);
+      const bytes = await s.stores[0].readBytes(block);
+      withheld = key;
+      await rotEntryOnDisk(s.fss[0], s.stores[0].root, bytes);
+      const scrub = await s.c.nodes[0].runUpkeep("scrub");
+      assert.equal(await s.stores[0].has(block), false, JSON.stringify(scrub));
+      assert.ok(
+        s.logs.some((l) => l.node === 0 && l.message.includes("could not restore")),
+        "the scrub's restore found no good copy",
+      );
+      withheld = undefined;
+      const deadline = Date.now() + 10_000;
+      while (!(await s.stores[0].has(block))) {
+        assert.ok(Date.now() < deadline, "timed out waiting for a later try");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.deepEqual(await s.stores[0].readBytes(block), bytes);
     } finally {
       await s.c.close();
     }
