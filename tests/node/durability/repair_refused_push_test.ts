@@ -175,6 +175,48 @@ async function allVerify(store: BlockStore): Promise<number> {
   return n;
 }
 
+/** `store`, whose reads of the keys `withheld` names fail (a disk away for a while). */
+function withholding(store: BlockStore, withheld: (key: string) => boolean): BlockStore {
+  return new Proxy(store, {
+    get(t, prop) {
+      if (prop === "readBytes") {
+        return (key: StoreKey, options?: ReadOptions) =>
+          withheld(key.toString())
+            ? Promise.reject(new IoError("this disk is away for a while"))
+            : t.readBytes(key, options);
+      }
+      const v = Reflect.get(t, prop, t);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+}
+
+/**
+ * Puts a file on node 0 of a 3-node setup whose target (node 1) refuses it: nodes 0 and 2 hold
+ * it. `chosen` is the one of them closer to the file, which repairs it.
+ */
+async function putOnTwoHolders(s: Setup, seed: number) {
+  const data = randomBytes(5 * BS + 9, seed);
+  const put = await s.c.nodes[0].put(data, { encrypt: false, copies: 3 });
+  assert.equal(put.copies, 2);
+  const fileId = ContentId.parse(put.id);
+  const distance = (i: number) => xorDistance(fromHex(s.c.nodes[i].nodeId)!, fileId.digest);
+  const chosen = [0, 2].sort((x, y) => compareDistance(distance(x), distance(y)))[0];
+  return { data, put, fileId, chosen };
+}
+
+/**
+ * Lets the target take writes and runs two repair passes on node `chosen`: the first sees the
+ * file below target; `arm` runs between them (so a copy rots only in the second, the repair).
+ */
+async function repairArmed(s: Setup, chosen: number, arm: () => void): Promise<void> {
+  s.setMode("ok");
+  await s.c.nodes[chosen].runUpkeep("repair");
+  await new Promise((r) => setTimeout(r, 5));
+  arm();
+  await s.c.nodes[chosen].runUpkeep("repair");
+}
+
 Deno.test("a_repair_whose_local_copy_rotted_is_refused_quarantined_and_fails_typed", async () => {
   await withSeed(SEED, async () => {
     // Node 0 holds the file alone; the first block it reads unhashed after `armed` rots on disk
@@ -369,18 +411,9 @@ Deno.test("a_copy_a_refused_repair_push_found_rotten_is_restored_from_another_ho
       return r.store;
     });
     try {
-      const data = randomBytes(5 * BS + 9, SEED + 3);
-      const put = await s.c.nodes[0].put(data, { encrypt: false, copies: 3 });
-      assert.equal(put.copies, 2);
-      const fileId = ContentId.parse(put.id);
-      const distance = (i: number) => xorDistance(fromHex(s.c.nodes[i].nodeId)!, fileId.digest);
-      const chosen = [0, 2].sort((x, y) => compareDistance(distance(x), distance(y)))[0];
+      const { data, put, fileId, chosen } = await putOnTwoHolders(s, SEED + 3);
       const node = s.c.nodes[chosen];
-      s.setMode("ok");
-      await node.runUpkeep("repair");
-      await new Promise((r) => setTimeout(r, 5));
-      leader = chosen;
-      await node.runUpkeep("repair");
+      await repairArmed(s, chosen, () => leader = chosen);
       const rotted = rotting.map((r) => r.rotted()).find((k) => k !== undefined);
       assert.ok(rotted !== undefined);
       const block = ContentId.parse(rotted);
@@ -412,43 +445,23 @@ Deno.test("a_rotten_copy_with_no_good_copy_reachable_is_restored_by_a_later_try"
     // once the other holder serves it again.
     let leader = -1;
     let other = -1;
-    let rotted: string | undefined;
+    const rotting: RottingStore<FsBlockStore>[] = [];
+    const rotted = () => rotting.map((r) => r.rotted()).find((k) => k !== undefined);
     let withheld = true;
     const s = await setup(3, 1, () => false, (i, store, fs) => {
       if (i === 1) return store;
       const r = rotOnFirstUnhashedRead(store, fs, store.root, () => i === leader);
-      return new Proxy(r.store, {
-        get(t, prop) {
-          if (prop === "readBytes") {
-            return (key: StoreKey, options?: ReadOptions) => {
-              rotted ??= r.rotted();
-              if (i === other && withheld && key.toString() === rotted) {
-                return Promise.reject(new IoError("this disk is away for a while"));
-              }
-              return t.readBytes(key, options);
-            };
-          }
-          const v = Reflect.get(t, prop, t);
-          return typeof v === "function" ? v.bind(t) : v;
-        },
-      });
+      rotting.push(r);
+      return withholding(r.store, (key) => i === other && withheld && key === rotted());
     }, { restoreRetryMs: 40 });
     try {
-      const data = randomBytes(5 * BS + 9, SEED + 4);
-      const put = await s.c.nodes[0].put(data, { encrypt: false, copies: 3 });
-      assert.equal(put.copies, 2);
-      const fileId = ContentId.parse(put.id);
-      const distance = (i: number) => xorDistance(fromHex(s.c.nodes[i].nodeId)!, fileId.digest);
-      const chosen = [0, 2].sort((x, y) => compareDistance(distance(x), distance(y)))[0];
+      const { chosen } = await putOnTwoHolders(s, SEED + 4);
       other = 2 - chosen;
       const node = s.c.nodes[chosen];
-      s.setMode("ok");
-      await node.runUpkeep("repair");
-      await new Promise((r) => setTimeout(r, 5));
-      leader = chosen;
-      await node.runUpkeep("repair");
-      assert.ok(rotted !== undefined, "a block rotted before its push");
-      const block = ContentId.parse(rotted);
+      await repairArmed(s, chosen, () => leader = chosen);
+      const key = rotted();
+      assert.ok(key !== undefined, "a block rotted before its push");
+      const block = ContentId.parse(key);
       assert.equal((await node.status()).quarantined, 1);
       const failed = () =>
         s.logs.filter((l) => l.node === chosen && l.message.includes("could not restore"));
@@ -484,19 +497,13 @@ Deno.test("a_rotten_copy_the_scrubber_could_not_restore_is_restored_by_a_later_t
     // it (its reads of it fail): the scrub finds it, quarantines it, cannot restore it; a later
     // try restores it once node 2 serves it again.
     let withheld: string | undefined;
-    const s = await setup(3, 1, () => false, (i, store) =>
-      i !== 2 ? store : new Proxy(store, {
-        get(t, prop) {
-          if (prop === "readBytes") {
-            return (key: StoreKey, options?: ReadOptions) =>
-              key.toString() === withheld
-                ? Promise.reject(new IoError("this disk is away for a while"))
-                : t.readBytes(key, options);
-          }
-          const v = Reflect.get(t, prop, t);
-          return typeof v === "function" ? v.bind(t) : v;
-        },
-      }), { restoreRetryMs: 40 });
+    const s = await setup(
+      3,
+      1,
+      () => false,
+      (i, store) => i !== 2 ? store : withholding(store, (key) => key === withheld),
+      { restoreRetryMs: 40 },
+    );
     try {
       const data = randomBytes(5 * BS + 9, SEED + 5);
       const put = await s.c.nodes[0].put(data, { encrypt: false, copies: 3 });
